@@ -1,0 +1,35 @@
+# Two commands set everything up on a machine that has only python3:
+#   make lab    create .venv, install, start JupyterLab on notebooks/
+#   make test   create .venv, install, run the whole test suite
+PYTHON ?= python3
+# uv from PATH, else the one pip installs as a module of $(PYTHON).
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+export UV_COMPILE_BYTECODE := 1
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: lab test bench uv env-test env-lab clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
+	  || $(PYTHON) -m pip install --quiet uv
+
+# --inexact keeps the lab packages if `make lab` installed them, so the two targets never undo each other.
+env-test: uv
+	$(UV) sync --frozen --inexact --group test
+
+env-lab: uv
+	$(UV) sync --frozen --inexact --group test --group lab
+
+test: env-test
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+lab: env-lab
+	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/
+
+bench: env-test
+	.venv/bin/python bench/run.py
+
+clean:
+	rm -rf .venv .pytest_cache

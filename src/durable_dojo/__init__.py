@@ -1,0 +1,50 @@
+"""Durable Dojo: Cloudflare Durable Objects in Python, on an in-process emulator.
+
+```python
+from durable_dojo import Runtime
+
+rt = Runtime(durable_objects={"COUNTER": Counter})
+stub = rt.env.COUNTER.getByName("a")
+await stub.increment()          # RPC into the object
+await rt.advance(3600)          # one virtual hour: due alarms run
+await rt.evict(stub)            # memory dropped, storage kept
+```
+
+The public names are the ones below; everything in modules starting with `_` is private.
+"""
+
+from ._errors import (
+    DataCloneError,
+    DeadlockError,
+    DojoError,
+    DurableObjectAbort,
+    HangTimeout,
+    JsError,
+    RangeError,
+)
+from ._faults import StorageFault
+from ._ids import DurableObjectId
+from ._object import AlarmInfo
+from ._runtime import Runtime
+from ._stubs import DurableObjectNamespace, DurableObjectStub
+from ._trace import Trace, TraceEvent
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlarmInfo",
+    "DataCloneError",
+    "DeadlockError",
+    "DojoError",
+    "DurableObjectAbort",
+    "DurableObjectId",
+    "DurableObjectNamespace",
+    "DurableObjectStub",
+    "HangTimeout",
+    "JsError",
+    "RangeError",
+    "Runtime",
+    "StorageFault",
+    "Trace",
+    "TraceEvent",
+]

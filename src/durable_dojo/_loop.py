@@ -1,0 +1,268 @@
+"""The world's event loop: asyncio on a virtual clock.
+
+Durable Object code is ordinary asyncio code, so it runs on an asyncio event loop, but on one
+whose clock only moves when the world has nothing left to do at the current instant: then it
+jumps to the next timer (trio's autojumping mock clock, simpy's event heap). `asyncio.sleep(3600)`
+inside an object completes at once in wall time and one virtual hour later.
+
+The loop is never `run_forever()`-ed. The world *pumps* it from the caller: `run_until(...)` runs
+ready callbacks, and when none are left, advances the clock to the next timer. Pumping works the
+same from a pytest-asyncio test, a Jupyter cell (whose own loop is already running) or plain
+synchronous code, because while it pumps it makes itself the thread's running loop and puts the
+caller's loop back afterwards.
+
+Two extra duties make it a Durable Objects loop rather than a plain one:
+
+* Every callback is tagged with the *scope* it belongs to (which object instance, and which
+  `blockConcurrencyWhile` section, if any), taken from the context it was scheduled in. Before a
+  callback runs, the loop asks the instance's input gate whether it may; if not, the callback
+  waits in the gate until the gate opens. This is how `blockConcurrencyWhile` holds back every
+  other event of its object, including the completions of other requests' outgoing calls.
+* Timers are either *work* (scheduled by user code: sleeps, outgoing fetch latency) or
+  *housekeeping* (alarms, idle eviction, limits). `run_until_idle()` runs work to completion
+  but does not jump the clock just to fire housekeeping.
+
+Ordering is deterministic: the heap is keyed by (time, sequence number), so timers due at the
+same instant run in the order they were scheduled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextvars
+import heapq
+import logging
+import time as _time
+
+from ._errors import DeadlockError, DojoError
+from . import _watchdog
+
+log = logging.getLogger("durable_dojo")
+
+# The scope a callback belongs to: an `_object.Scope` or None (Worker code, test clients).
+current_scope: contextvars.ContextVar = contextvars.ContextVar("durable_dojo_scope", default=None)
+# The world whose code is running (for `from workers import env`, `js.Date.now()`).
+current_world: contextvars.ContextVar = contextvars.ContextVar("durable_dojo_world", default=None)
+
+
+class _Timer(asyncio.TimerHandle):
+    """A timer on the virtual clock that knows whether it is user work or housekeeping."""
+
+    __slots__ = ("scope", "housekeeping", "_counted")
+
+    def cancel(self) -> None:
+        if not self._cancelled:
+            loop = self._loop
+            if self._counted:
+                self._counted = False
+                loop._work_timers -= 1
+        super().cancel()
+
+
+class VirtualLoop(asyncio.AbstractEventLoop):
+    """An asyncio loop whose clock is virtual and which the world pumps by hand."""
+
+    def __init__(self, world=None):
+        self._world = world
+        self._now = 0.0  # virtual seconds since the world started
+        self._ready: collections.deque = collections.deque()  # (handle, scope)
+        self._timers: list = []  # heap of (when, seq, timer)
+        self._seq = 0
+        self._work_timers = 0
+        self._closed = False
+        self._pumping = False
+        self._exception_handler = None
+        self._debug = False
+        self.unhandled: list[dict] = []  # exceptions nobody retrieved, for the trace
+
+    # ----- the clock -----
+
+    def time(self) -> float:
+        return self._now
+
+    # ----- scheduling (the asyncio API used by tasks, futures, sleep, timeouts) -----
+
+    def call_soon(self, callback, *args, context=None):
+        scope = current_scope.get() if context is None else context.get(current_scope)
+        handle = asyncio.Handle(callback, args, self, context)
+        self._ready.append((handle, scope))
+        return handle
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        return self.call_soon(callback, *args, context=context)
+
+    def call_later(self, delay, callback, *args, context=None):
+        return self.call_at(self._now + max(delay, 0.0), callback, *args, context=context)
+
+    def call_at(self, when, callback, *args, context=None):
+        return self._schedule(when, callback, args, context, housekeeping=False)
+
+    def call_housekeeping_at(self, when: float, callback, *args) -> _Timer:
+        """A timer of the world itself (alarm, eviction, limit): runs outside any object scope."""
+        return self._schedule(when, callback, args, contextvars.Context(), housekeeping=True)
+
+    def _schedule(self, when, callback, args, context, housekeeping):
+        scope = current_scope.get() if context is None else context.get(current_scope)
+        timer = _Timer(when, callback, args, self, context)
+        timer.scope = scope
+        timer.housekeeping = housekeeping
+        timer._counted = not housekeeping
+        if not housekeeping:
+            self._work_timers += 1
+        self._seq += 1
+        heapq.heappush(self._timers, (when, self._seq, timer))
+        return timer
+
+    def _timer_handle_cancelled(self, handle) -> None:
+        pass  # cancelled timers are skipped when they reach the top of the heap
+
+    def create_future(self):
+        return asyncio.Future(loop=self)
+
+    def create_task(self, coro, *, name=None, context=None):
+        task = asyncio.Task(coro, loop=self, name=name, context=context)
+        if self._world is not None:
+            scope = current_scope.get() if context is None else context.get(current_scope)
+            self._world._task_created(task, scope)
+        return task
+
+    # ----- loop state -----
+
+    def is_running(self) -> bool:
+        return self._pumping
+
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
+        self._ready.clear()
+        self._timers.clear()
+
+    def get_debug(self) -> bool:
+        return self._debug
+
+    def set_debug(self, enabled: bool) -> None:
+        self._debug = enabled
+
+    def run_in_executor(self, executor, func, *args):
+        raise DojoError(
+            "Durable Objects have no threads: run_in_executor() and asyncio.to_thread() are "
+            "not available inside the world."
+        )
+
+    async def shutdown_asyncgens(self):
+        pass
+
+    async def shutdown_default_executor(self, timeout=None):
+        pass
+
+    # ----- errors nobody awaited -----
+
+    def set_exception_handler(self, handler):
+        self._exception_handler = handler
+
+    def get_exception_handler(self):
+        return self._exception_handler
+
+    def default_exception_handler(self, context):
+        self.unhandled.append(context)
+        exc = context.get("exception")
+        log.error("%s", context.get("message", "unhandled error in the world"), exc_info=exc)
+
+    def call_exception_handler(self, context):
+        if self._exception_handler is not None:
+            self._exception_handler(self, context)
+        else:
+            self.default_exception_handler(context)
+
+    # ----- pumping -----
+
+    def _run_ready(self) -> None:
+        """Run the callbacks that are ready now (not the ones they schedule), honouring gates."""
+        ready = self._ready
+        for _ in range(len(ready)):
+            handle, scope = ready.popleft()
+            if handle._cancelled:
+                continue
+            if scope is not None and scope.held_by_gate(handle):
+                continue  # the gate keeps it and gives it back when it opens
+            handle._run()
+            if _watchdog.fired():
+                raise _watchdog.take_timeout()
+
+    def _pop_due_timers(self) -> None:
+        timers = self._timers
+        now = self._now
+        while timers and timers[0][0] <= now:
+            _, _, timer = heapq.heappop(timers)
+            if timer._cancelled:
+                continue
+            if timer._counted:
+                timer._counted = False
+                self._work_timers -= 1
+            self._ready.append((timer, timer.scope))
+
+    def _next_timer_time(self):
+        timers = self._timers
+        while timers and timers[0][2]._cancelled:
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
+
+    def requeue(self, handle, scope) -> None:
+        """Give back a callback that a gate held (used when the gate opens)."""
+        self._ready.append((handle, scope))
+
+    def run_until(self, done, *, horizon: float | None = None, stop_at_housekeeping: bool = False,
+                  wall_timeout: float | None = None, what: str = "the world") -> bool:
+        """Pump until `done()` is true. Returns False if the clock reached `horizon` first.
+
+        With `stop_at_housekeeping`, stop (returning True) when only housekeeping timers are left
+        and nothing is ready. Raises DeadlockError when nothing can ever make `done()` true, and
+        HangTimeout when pumping takes longer than `wall_timeout` seconds of real time.
+        """
+        if self._pumping:
+            raise DojoError(
+                f"Cannot wait for {what} from inside the world: code running in a Durable Object "
+                "or a Worker must await its calls instead."
+            )
+        host_loop = asyncio._get_running_loop()
+        asyncio._set_running_loop(self)
+        self._pumping = True
+        deadline = None if wall_timeout is None else _time.monotonic() + wall_timeout
+        _watchdog.arm(deadline, what)
+        spins = 0
+        try:
+            while True:
+                if done():
+                    return True
+                if self._ready:
+                    self._run_ready()
+                    spins += 1
+                    if deadline is not None and not spins & 63 and _time.monotonic() > deadline:
+                        raise _watchdog.timeout_error(what)
+                    continue
+                when = self._next_timer_time()
+                if stop_at_housekeeping and self._work_timers == 0:
+                    return True
+                if when is None:
+                    if horizon is not None:
+                        self._now = max(self._now, horizon)
+                        return False
+                    raise DeadlockError(self._world.describe_stuck(what) if self._world else what)
+                if horizon is not None and when > horizon:
+                    self._now = max(self._now, horizon)
+                    return False
+                if when > self._now:
+                    self._now = when
+                self._pop_due_timers()
+        except KeyboardInterrupt:
+            if _watchdog.fired():
+                raise _watchdog.take_timeout() from None
+            raise
+        finally:
+            _watchdog.disarm()
+            self._pumping = False
+            asyncio._set_running_loop(host_loop)
+

@@ -1,0 +1,627 @@
+"""One Durable Object: its lasting identity, its in-memory instances, and the input gate.
+
+`ObjectHost` is the object as the platform keeps it: an ID, its storage and its alarm. It
+outlives evictions and resets. `Instance` is one incarnation in memory: the constructor ran once
+for it, its fields live on the user's object, and it ends with eviction (memory dropped, storage
+kept) or reset (memory dropped *and* unconfirmed writes discarded, callers failed).
+
+Events (a fetch, an RPC call, an alarm) reach an instance through `ObjectHost.deliver`. The
+input gate is modelled in two parts:
+
+* Storage calls never yield (`await storage.get(...)` resolves without giving the loop a turn),
+  so nothing can interleave with them: the classic read-modify-write is atomic for free.
+* `blockConcurrencyWhile` and `transaction` open a *section*. While a section is open, the loop
+  holds back every callback of this instance that does not belong to the section (new events,
+  timers, replies to other requests' outgoing calls) and gives them back when it closes.
+
+The output gate: before a response or an outgoing call leaves the instance, its pending writes
+are committed (`confirm_writes`). If the commit fails, the instance is reset and the caller gets
+an error instead of the success it would have seen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import time as _time
+import traceback
+
+from . import _codec
+from ._errors import DurableObjectAbort, JsError, mark_remote
+from ._ids import DurableObjectId, name_seen_inside
+from ._loop import current_scope, current_world
+from ._storage import DurableObjectStorage
+
+MAX_BCW_DEPTH = 64
+BCW_TIMEOUT_SECONDS = 30.0
+WAIT_UNTIL_LIMIT_SECONDS = 15 * 60
+BCW_TIMEOUT_MESSAGE = (
+    "A call to blockConcurrencyWhile() in a Durable Object waited for too long. "
+    "The call was canceled and the Durable Object was reset."
+)
+RPC_RESERVED = frozenset({"fetch", "dup", "constructor", "alarm", "webSocketMessage", "webSocketClose",
+                          "webSocketError"})
+
+
+class Section:
+    """An open `blockConcurrencyWhile` (or `transaction`) section; sections nest."""
+
+    __slots__ = ("parent", "depth")
+
+    def __init__(self, parent: "Section | None"):
+        self.parent = parent
+        self.depth = 1 if parent is None else parent.depth + 1
+
+
+class Scope:
+    """Whose code a callback runs: an instance, inside which section, for which event."""
+
+    __slots__ = ("instance", "section", "event")
+
+    def __init__(self, instance: "Instance", section: Section | None, event):
+        self.instance = instance
+        self.section = section
+        self.event = event
+
+    def held_by_gate(self, handle) -> bool:
+        """True if the input gate keeps this callback back (it then owns it until it opens)."""
+        instance = self.instance
+        open_section = instance.open_section
+        if open_section is None or not instance.alive:
+            return False
+        section = self.section
+        while section is not None:
+            if section is open_section:
+                return False
+            section = section.parent
+        instance.held.append((handle, self))
+        return True
+
+
+class Event:
+    """A request into an object: what to run there and where the reply goes."""
+
+    __slots__ = ("kind", "name", "args", "reply", "request_id", "label")
+
+    def __init__(self, kind: str, name: str | None, args, reply: asyncio.Future, request_id: int, label: str):
+        self.kind = kind  # "fetch" | "rpc" | "alarm"
+        self.name = name
+        self.args = args
+        self.reply = reply
+        self.request_id = request_id
+        self.label = label
+
+    def succeed(self, value) -> None:
+        if not self.reply.done():
+            self.reply.set_result(value)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.reply.done():
+            self.reply.set_exception(exc)
+
+
+def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = False) -> BaseException:
+    """The exception as the caller sees it across the stub: a copy, marked `remote`.
+
+    Standard error types keep their type and message (semantics 8.4); a user-defined exception
+    class does not cross the boundary and arrives as a `JsError` with "ClassName: message".
+    The remote traceback is attached as a note, since learners need it even if the platform
+    drops the stack.
+    """
+    cls = type(exc)
+    if isinstance(exc, DurableObjectAbort):
+        copy = JsError(str(exc))
+    elif cls.__module__ == "builtins" or cls.__module__.startswith("durable_dojo"):
+        try:
+            copy = cls(*exc.args)
+        except Exception:
+            copy = JsError(f"{cls.__name__}: {exc}")
+    else:
+        copy = JsError(f"{cls.__name__}: {exc}")
+    if getattr(exc, "durableObjectReset", False):
+        reset = True
+    mark_remote(copy, reset=reset, overloaded=overloaded or getattr(exc, "overloaded", False))
+    tb = "".join(traceback.format_exception(exc)).rstrip()
+    if tb:
+        copy.add_note("Raised inside the Durable Object:\n" + tb)
+    return copy
+
+
+class DurableObjectState:
+    """`ctx` as a Durable Object sees it (the JS `DurableObjectState`, camelCase names)."""
+
+    def __init__(self, instance: "Instance"):
+        self._instance = instance
+        host = instance.host
+        self.id = DurableObjectId(host.id._raw, name_seen_inside(host.id))
+        self.storage = DurableObjectStorage(instance)
+
+    def blockConcurrencyWhile(self, callback):
+        """Run `callback` (an async or sync function) while no other event reaches the object."""
+        return self._instance.block_concurrency_while(callback)
+
+    def waitUntil(self, awaitable) -> None:
+        """Keep the object alive until `awaitable` settles (at most 15 minutes); no response waits."""
+        self._instance.wait_until(awaitable)
+
+    def abort(self, reason: str | None = None):
+        """Reset the object now. Raises `DurableObjectAbort` so the calling code stops."""
+        message = reason if reason is not None else "Durable Object abort requested"
+        error = JsError(message)
+        self._instance.reset(error)
+        raise DurableObjectAbort(message)
+
+
+class Instance:
+    """One in-memory incarnation of an object (from constructor to eviction or reset)."""
+
+    def __init__(self, host: "ObjectHost", number: int):
+        self.host = host
+        self.world = host.world
+        self.number = number  # how many instances this object has had, 1-based
+        self.alive = True
+        self.obj = None
+        self.open_section: Section | None = None
+        self.sections: list[Section] = []
+        self.held: list = []  # (handle, scope) kept back by the gate
+        self.queued: list[Event] = []  # events waiting for the gate
+        self.in_flight: set[Event] = set()
+        self.wait_untils = 0
+        self.tasks: set[asyncio.Task] = set()
+        self.flush_scheduled = False
+        self.unconfirmed = False  # pending writes that responses must wait for
+        self.in_constructor = False
+        self.context = contextvars.copy_context()
+        self.context.run(current_world.set, self.world)
+        self.context.run(current_scope.set, Scope(self, None, None))
+        self.ctx = DurableObjectState(self)
+
+    # ----- running code in this instance -----
+
+    def scoped_context(self, section: Section | None, event) -> contextvars.Context:
+        ctx = self.context.copy()
+        ctx.run(current_scope.set, Scope(self, section, event))
+        return ctx
+
+    def construct(self) -> None:
+        """Run the user's constructor synchronously (it cannot await; it may start a section)."""
+        host = self.host
+        self.in_constructor = True
+        try:
+            self.obj = self.context.run(host.cls, self.ctx, host.namespace.env)
+        finally:
+            self.in_constructor = False
+        self.world.trace.record("constructor", host, instance=self.number)
+
+    def start(self, event: Event) -> None:
+        self.in_flight.add(event)
+        self.host.cancel_idle_timer()
+        self.world.loop.create_task(self._run_event(event), context=self.scoped_context(None, event))
+
+    async def _run_event(self, event: Event):
+        world = self.world
+        trace = world.trace
+        trace.record(f"{event.kind}:start", self.host, request=event.request_id, detail=event.label)
+        cpu_start = _time.process_time()
+        try:
+            result = await self.host.invoke(self, event)
+            if self.alive:
+                self.confirm_writes()
+            if not self.alive:
+                raise self.reset_error
+        except (asyncio.CancelledError, DurableObjectAbort):
+            event.fail(remote_copy(self.reset_error, reset=True) if self.reset_error else JsError("canceled"))
+            trace.record(f"{event.kind}:error", self.host, request=event.request_id, detail="reset")
+        except BaseException as exc:  # noqa: BLE001 - everything crosses to the caller
+            if self.alive:
+                try:
+                    self.confirm_writes()  # exceptions wait for the output gate too (workerd PR #585)
+                except BaseException:
+                    pass
+            reset = self.reset_error is not None and exc is self.reset_error
+            event.fail(remote_copy(exc, reset=reset))
+            trace.record(f"{event.kind}:error", self.host, request=event.request_id,
+                         detail=f"{type(exc).__name__}: {exc}")
+        else:
+            event.succeed(result)
+            trace.record(f"{event.kind}:end", self.host, request=event.request_id)
+        finally:
+            world.counters.handler_cpu(self.host.namespace.binding, _time.process_time() - cpu_start)
+            self.in_flight.discard(event)
+            self.maybe_idle()
+
+    # ----- the input gate: blockConcurrencyWhile -----
+
+    def block_concurrency_while(self, callback):
+        scope = current_scope.get()
+        parent = scope.section if scope is not None and scope.instance is self else None
+        if parent is not None and parent.depth >= MAX_BCW_DEPTH:
+            raise JsError("blockConcurrencyWhile() calls are nested too deeply.")
+        return self.open_section_for(callback, parent, critical=True)
+
+    def open_section_for(self, callback, parent: Section | None, *, critical: bool):
+        """Start `callback` in a new section that holds back all other events of the object.
+
+        With `critical`, a throw resets the object and a 30 s wait resets it as overloaded
+        (blockConcurrencyWhile). Without it (transaction), a throw only propagates.
+        """
+        section = Section(parent)
+        self.sections.append(section)
+        self.open_section = section
+        loop = self.world.loop
+        result = loop.create_future()
+        event = current_scope.get().event if current_scope.get() is not None else None
+        task = loop.create_task(_call_async(callback), context=self.scoped_context(section, event))
+        timeout = None
+        if critical:
+            timeout = loop.call_housekeeping_at(loop.time() + BCW_TIMEOUT_SECONDS, self._bcw_timed_out, task)
+        self.world.trace.record("gate:close", self.host, detail="blockConcurrencyWhile" if critical else "transaction")
+
+        def finished(t: asyncio.Task) -> None:
+            if timeout is not None:
+                timeout.cancel()
+            self._close_section(section)
+            if not self.alive:
+                if not result.done():
+                    result.set_exception(self.reset_error)
+                return
+            if t.cancelled():
+                result.cancel()
+            elif t.exception() is not None:
+                exc = t.exception()
+                if critical:
+                    mark_remote(exc, remote=getattr(exc, "remote", False), reset=True)
+                    self.reset(exc)
+                result.set_exception(exc)
+            else:
+                result.set_result(t.result())
+
+        task.add_done_callback(finished)
+        return result
+
+    def _bcw_timed_out(self, task: asyncio.Task) -> None:
+        if task.done() or not self.alive:
+            return
+        error = JsError(BCW_TIMEOUT_MESSAGE)
+        mark_remote(error, remote=False, overloaded=True, reset=True)
+        self.reset(error)
+
+    def _close_section(self, section: Section) -> None:
+        if section in self.sections:
+            self.sections.remove(section)
+        self.open_section = self.sections[-1] if self.sections else None
+        self.world.trace.record("gate:open", self.host)
+        if self.open_section is None:
+            self._release_gate()
+
+    def _release_gate(self) -> None:
+        """Give held callbacks back to the loop and start the events that queued up."""
+        held, self.held = self.held, []
+        loop = self.world.loop
+        for handle, scope in held:
+            loop.requeue(handle, scope)
+        while self.queued and self.open_section is None and self.alive:
+            self.start(self.queued.pop(0))
+
+    # ----- writes and the output gate -----
+
+    def note_write(self, confirmed: bool = True) -> None:
+        if confirmed:
+            self.unconfirmed = True
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            self.world.loop.call_soon(self._flush_soon, context=self.world.root_context)
+
+    def _flush_soon(self) -> None:
+        self.flush_scheduled = False
+        if self.alive:
+            try:
+                self.confirm_writes()
+            except BaseException:
+                pass  # confirm_writes already reset the object; callers see the reset error
+
+    def confirm_writes(self) -> None:
+        """The output gate: commit pending writes before anything leaves the instance."""
+        store = self.host.store
+        if self.host.storage_txn_depth or not store.has_pending():
+            return
+        self.unconfirmed = False
+        alarm_dirty = self.host.alarm_dirty
+        try:
+            self.world.faults.before_commit(self.host)
+            store.commit()
+        except Exception as exc:
+            error = JsError(f"Durable Object storage write failed: {exc}")
+            mark_remote(error, remote=False, reset=True)
+            self.world.trace.record("commit:failed", self.host, detail=str(exc))
+            self.reset(error)
+            raise error from exc
+        self.world.trace.record("commit", self.host)
+        if alarm_dirty:
+            self.host.alarm_dirty = False
+            self.host.reschedule_alarm()
+
+    # ----- lifetime -----
+
+    def wait_until(self, awaitable) -> None:
+        loop = self.world.loop
+        if inspect.iscoroutine(awaitable):
+            awaitable = loop.create_task(awaitable)
+        future = asyncio.ensure_future(awaitable, loop=loop)
+        self.wait_untils += 1
+        limit = loop.call_housekeeping_at(loop.time() + WAIT_UNTIL_LIMIT_SECONDS, self._wait_until_expired, future)
+
+        def settled(_):
+            limit.cancel()
+            self._wait_until_done()
+
+        future.add_done_callback(settled)
+
+    def _wait_until_expired(self, future) -> None:
+        future.cancel()
+
+    def _wait_until_done(self) -> None:
+        self.wait_untils -= 1
+        self.maybe_idle()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.in_flight or self.queued or self.wait_untils or self.sections)
+
+    def maybe_idle(self) -> None:
+        if self.alive and not self.busy:
+            self.host.became_idle()
+
+    def reset(self, error: BaseException) -> None:
+        """Drop this instance: unconfirmed writes are lost, every caller gets `error`."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.reset_error = error
+        host = self.host
+        host.store.discard()
+        host.storage_txn_depth = 0
+        host.alarm_dirty = False
+        if host.instance is self:
+            host.instance = None
+        host.cancel_idle_timer()
+        self.world.trace.record("reset", host, instance=self.number, detail=str(error))
+        remote = remote_copy(error, reset=True)
+        for event in list(self.queued) + list(self.in_flight):
+            event.fail(remote)
+        self.queued.clear()
+        self._drop_tasks()
+        host.instance_ended(self, reset=True)
+
+    def evict(self) -> None:
+        """Drop this idle instance from memory; storage stays."""
+        if not self.alive:
+            return
+        self.confirm_writes()
+        self.alive = False
+        self.reset_error = JsError("Durable Object was evicted")
+        host = self.host
+        if host.instance is self:
+            host.instance = None
+        host.cancel_idle_timer()
+        self.world.trace.record("evict", host, instance=self.number)
+        self._drop_tasks()
+        host.instance_ended(self, reset=False)
+
+    def _drop_tasks(self) -> None:
+        held, self.held = self.held, []
+        loop = self.world.loop
+        for handle, scope in held:
+            loop.requeue(handle, scope)
+        for task in list(self.tasks):
+            task.cancel()
+
+    reset_error: BaseException | None = None
+
+
+async def _call_async(callback):
+    result = callback()
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def invoke_method(instance: Instance, event: Event):
+    """Call the handler an event names on the user's object; returns its (maybe awaitable) result."""
+    obj = instance.obj
+    if event.kind == "run":
+        return event.args[0](obj, instance.ctx)
+    if event.kind == "rpc":
+        name = event.name
+        method = getattr(type(obj), name, None)
+        if (name in RPC_RESERVED or name.startswith("_") or method is None or not callable(method)
+                or isinstance(inspect.getattr_static(type(obj), name), (staticmethod, classmethod, property))):
+            raise TypeError(f'The RPC receiver does not implement the method "{name}".')
+        args = [_codec.clone(arg) for arg in event.args]
+        return method(obj, *args)
+    handler = getattr(obj, event.name, None)
+    if handler is None:
+        if event.kind == "fetch":
+            raise TypeError("Handler does not export a fetch() function.")
+        raise TypeError(f"Handler does not export a {event.name}() function.")
+    return handler(*event.args)
+
+
+class AlarmInfo:
+    """What `alarm(alarm_info)` receives: which attempt this is and when it was due."""
+
+    __slots__ = ("retryCount", "isRetry", "scheduledTime")
+
+    def __init__(self, retry_count: int, scheduled_time: int):
+        self.retryCount = retry_count
+        self.isRetry = retry_count > 0
+        self.scheduledTime = scheduled_time
+
+    def __repr__(self) -> str:
+        return f"AlarmInfo(retryCount={self.retryCount}, isRetry={self.isRetry}, scheduledTime={self.scheduledTime})"
+
+
+ALARM_MAX_RETRIES = 6  # 7 attempts in all
+ALARM_RETRY_START_SECONDS = 2
+ALARM_RETRY_JITTER = 0.25
+
+
+class ObjectHost:
+    """A Durable Object as the platform keeps it: ID, storage and alarm, across instances."""
+
+    def __init__(self, namespace, id_: DurableObjectId, store):
+        self.namespace = namespace
+        self.world = namespace.world
+        self.cls = namespace.cls
+        self.id = DurableObjectId(id_._raw, id_.name)
+        self.key = id_.toString()
+        self.store = store
+        self.instance: Instance | None = None
+        self.instances_made = 0
+        self.storage_txn_depth = 0
+        self.alarm_dirty = False
+        self.running_alarm: int | None = None
+        self.alarm_timer = None
+        self.idle_timer = None
+
+    def __repr__(self) -> str:
+        return f"<{self.namespace.binding} {self.label}>"
+
+    @property
+    def label(self) -> str:
+        return self.id.name if self.id.name is not None else self.key[:12]
+
+    # ----- events -----
+
+    def deliver(self, event: Event) -> None:
+        """Hand an event to the current instance, constructing one first if needed."""
+        instance = self.instance
+        if instance is None:
+            instance = self._new_instance(event)
+            if instance is None:
+                return
+        if instance.open_section is not None:
+            instance.queued.append(event)
+            self.cancel_idle_timer()
+            return
+        instance.start(event)
+
+    def _new_instance(self, event: Event) -> Instance | None:
+        self.instances_made += 1
+        instance = Instance(self, self.instances_made)
+        self.instance = instance
+        self.world.counters.object_started(self)
+        try:
+            instance.construct()
+        except BaseException as exc:  # noqa: BLE001 - the caller gets it, marked remote
+            instance.alive = False
+            instance.reset_error = exc
+            if self.instance is instance:
+                self.instance = None
+            self.store.discard()
+            self.world.trace.record("constructor:error", self, detail=f"{type(exc).__name__}: {exc}")
+            event.fail(remote_copy(exc))
+            return None
+        return instance if instance.alive else None
+
+    async def invoke(self, instance: Instance, event: Event):
+        result = invoke_method(instance, event)
+        if inspect.isawaitable(result):
+            result = await result
+        if event.kind == "fetch":
+            from ._http import Response
+
+            if not isinstance(result, Response):
+                raise TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.")
+            return result._detached_copy()
+        if event.kind == "rpc":
+            return _copy_result(result)
+        return None
+
+    # ----- idleness and eviction -----
+
+    def became_idle(self) -> None:
+        delay = self.world.idle_eviction_delay()
+        if delay is None or self.idle_timer is not None:
+            return
+        loop = self.world.loop
+        self.idle_timer = loop.call_housekeeping_at(loop.time() + delay, self._idle_timeout)
+
+    def cancel_idle_timer(self) -> None:
+        if self.idle_timer is not None:
+            self.idle_timer.cancel()
+            self.idle_timer = None
+
+    def _idle_timeout(self) -> None:
+        self.idle_timer = None
+        instance = self.instance
+        if instance is not None and not instance.busy:
+            instance.evict()
+
+    def instance_ended(self, instance: Instance, *, reset: bool) -> None:
+        self.world.counters.object_stopped(self)
+
+    # ----- alarms -----
+
+    def reschedule_alarm(self) -> None:
+        """Arm the alarm timer from the committed alarm time (after a commit changed it)."""
+        if self.alarm_timer is not None:
+            self.alarm_timer.cancel()
+            self.alarm_timer = None
+        scheduled = self.store.get_alarm()
+        if scheduled is None or scheduled == self.running_alarm:
+            return
+        self._arm_alarm(scheduled, scheduled, 0)
+
+    def _arm_alarm(self, at_ms: float, scheduled: int, retry_count: int) -> None:
+        loop = self.world.loop
+        when = max(self.world.loop_time_of(at_ms), loop.time())
+        self.alarm_timer = loop.call_housekeeping_at(when, self._alarm_due, scheduled, retry_count)
+
+    def _alarm_due(self, scheduled: int, retry_count: int) -> None:
+        self.alarm_timer = None
+        if self.running_alarm is not None:
+            return  # the running handler's end looks at the stored alarm again
+        self.running_alarm = scheduled
+        world = self.world
+        reply = world.loop.create_future()
+        info = AlarmInfo(retry_count, scheduled)
+        event = Event("alarm", "alarm", (info,), reply, world.next_request_id(), f"alarm(retryCount={retry_count})")
+        world.trace.record("alarm:fire", self, request=event.request_id, detail=retry_count)
+        world.counters.alarm_fired(self, retry_count)
+        reply.add_done_callback(lambda fut: self._alarm_finished(scheduled, retry_count, fut))
+        self.deliver(event)
+
+    def _alarm_finished(self, scheduled: int, retry_count: int, reply: asyncio.Future) -> None:
+        self.running_alarm = None
+        failed = reply.cancelled() or reply.exception() is not None
+        if failed and not reply.cancelled():
+            reply.exception()  # retrieved: the trace already has it
+        stored = self.store.get_alarm()
+        if stored != scheduled:
+            self.reschedule_alarm()  # the handler set or deleted the alarm: that wins, no retry
+            return
+        world = self.world
+        if failed and retry_count < ALARM_MAX_RETRIES:
+            delay = (ALARM_RETRY_START_SECONDS << retry_count) * (1 + world.alarm_jitter() * ALARM_RETRY_JITTER)
+            world.trace.record("alarm:retry", self, detail=f"retryCount={retry_count + 1} in {delay:.3f}s")
+            self._arm_alarm(world.now() + delay * 1000, scheduled, retry_count + 1)
+            return
+        if failed:
+            world.trace.record("alarm:gave-up", self, detail=f"after {retry_count + 1} attempts")
+        self.store.set_alarm(None)
+        instance = self.instance
+        if instance is not None and instance.alive:
+            instance.note_write()
+        else:
+            self.store.commit()
+
+
+def _copy_result(value):
+    """An RPC result as the caller receives it: structured-clone copy, HTTP objects detached."""
+    from ._http import FetchResponse, Request
+
+    if isinstance(value, (FetchResponse, Request)):
+        return value._detached_copy()
+    return _codec.clone(value)

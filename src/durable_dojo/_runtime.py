@@ -1,0 +1,406 @@
+"""`Runtime`: one world of Durable Objects on one virtual clock.
+
+A world owns everything: the namespaces and their objects, all storage (one SQLite database),
+the event loop and its clock, the trace and the metrics. Two worlds share nothing, so each test
+can have its own. With the same seed and the same calls, a world produces the same trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import datetime
+import inspect
+import random
+import weakref
+
+from ._errors import DojoError
+from ._faults import Faults
+from ._ids import IdFactory
+from ._kvstore import KvStore, SharedDb
+from ._loop import VirtualLoop, current_scope, current_world
+from ._metrics import Metrics
+from ._object import ObjectHost
+from ._stubs import DurableObjectNamespace, WorldCall
+from ._trace import Trace
+
+DEFAULT_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: a fixed start keeps traces reproducible
+DEFAULT_COMPATIBILITY_DATE = "2026-11-26"
+DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24"
+PROD_IDLE_EVICTION = (70.0, 140.0)
+
+
+class Env:
+    """`env`: the bindings of a world, as attributes (`env.COUNTER`, `env.CACHE`)."""
+
+    def __init__(self):
+        self._bindings: dict[str, object] = {}
+
+    def _bind(self, name: str, value) -> None:
+        self._bindings[name] = value
+        setattr(self, name, value)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        known = ", ".join(sorted(self._bindings)) or "none"
+        raise AttributeError(f"env has no binding {name!r} (bindings: {known})")
+
+    def __repr__(self) -> str:
+        return f"<Env {', '.join(sorted(self._bindings))}>"
+
+
+class Compatibility:
+    """The behaviour switches that depend on the compatibility date."""
+
+    def __init__(self, date: str):
+        datetime.date.fromisoformat(date)  # validates the format
+        self.date = date
+        self.delete_all_deletes_alarm = date >= DELETE_ALL_DELETES_ALARM_FROM
+
+
+class ExecutionContext:
+    """The `ctx` a Worker entrypoint receives."""
+
+    def __init__(self, world):
+        self._world = world
+
+    def waitUntil(self, awaitable) -> None:
+        if inspect.iscoroutine(awaitable):
+            self._world.loop.create_task(awaitable)
+
+    wait_until = waitUntil
+
+    def passThroughOnException(self) -> None:
+        pass
+
+
+class Runtime:
+    """A world of Durable Objects: bindings, storage, a virtual clock, a trace.
+
+    ```python
+    rt = Runtime(durable_objects={"COUNTER": Counter})
+    stub = rt.env.COUNTER.getByName("a")
+    await stub.increment()
+    ```
+
+    Options name the real knobs: `storage="sqlite"` (default) or `"kv"` for the legacy
+    KV-backed limits; `idle_eviction=(70, 140)` seconds like production (None turns it off);
+    `unique_keys={"COUNTER": "..."}` to derive the same IDs as a given workerd namespace;
+    `compatibility_date` for date-gated behaviour; `outbound` (a function from Request to
+    Response) for `fetch()` calls that leave the world, each taking `outbound_latency` virtual
+    seconds; `hang_timeout` wall seconds before stuck code is stopped with a clear error.
+    """
+
+    def __init__(
+        self,
+        durable_objects: dict | None = None,
+        *,
+        worker=None,
+        kv_namespaces=None,
+        seed: int = 0,
+        unique_keys: dict[str, str] | None = None,
+        storage: str = "sqlite",
+        idle_eviction: tuple[float, float] | float | None = PROD_IDLE_EVICTION,
+        compatibility_date: str = DEFAULT_COMPATIBILITY_DATE,
+        outbound=None,
+        outbound_latency: float = 0.01,
+        hang_timeout: float | None = 10.0,
+        start_time_ms: int = DEFAULT_START_MS,
+    ):
+        if storage not in ("sqlite", "kv"):
+            raise ValueError(f'storage must be "sqlite" or "kv", not {storage!r}')
+        self.seed = seed
+        self.storage_backend = storage
+        self.compat = Compatibility(compatibility_date)
+        self.start_ms = start_time_ms
+        self.hang_timeout = hang_timeout
+        self.outbound = outbound
+        self.outbound_latency = outbound_latency
+        self.loop = VirtualLoop(self)
+        self.trace = Trace(self)
+        self.counters = Metrics(self)
+        self.faults = Faults()
+        self.db = SharedDb()
+        self.env = Env()
+        self._rng_ids = random.Random(f"{seed}:ids")
+        self._rng_eviction = random.Random(f"{seed}:eviction")
+        self._rng_jitter = random.Random(f"{seed}:alarm-jitter")
+        if idle_eviction is not None and not isinstance(idle_eviction, tuple):
+            idle_eviction = (float(idle_eviction), float(idle_eviction))
+        self.idle_eviction = idle_eviction
+        self._request_ids = 0
+        self._hosts: dict[tuple[str, str], ObjectHost] = {}
+        self._namespaces: dict[str, DurableObjectNamespace] = {}
+        self.root_context = contextvars.Context()
+        self.root_context.run(current_world.set, self)
+        self.worker = worker
+        _latest[:] = [weakref.ref(self)]
+        unique_keys = unique_keys or {}
+        for binding, cls in (durable_objects or {}).items():
+            self._add_namespace(binding, cls, unique_keys.get(binding, cls.__name__))
+        for name in kv_namespaces or ():
+            from ._workers_kv import KVNamespace  # noqa: PLC0415 - optional part of the world
+
+            self.env._bind(name, KVNamespace(self, name))
+
+    def _add_namespace(self, binding: str, cls, unique_key: str) -> None:
+        if not isinstance(cls, type):
+            raise TypeError(f"durable_objects[{binding!r}] must be a class, not {cls!r}")
+        ids = IdFactory(unique_key, self._rng_ids.randbytes)
+        namespace = DurableObjectNamespace(self, binding, cls, unique_key, ids)
+        self._namespaces[binding] = namespace
+        self.env._bind(binding, namespace)
+
+    # ----- objects -----
+
+    def host_for(self, namespace: DurableObjectNamespace, id_) -> ObjectHost:
+        key = (namespace.unique_key, id_.toString())
+        host = self._hosts.get(key)
+        if host is None:
+            store = KvStore(self.db, namespace.unique_key, key[1], legacy_limits=self.storage_backend == "kv")
+            host = self._hosts[key] = ObjectHost(namespace, id_, store)
+        elif host.id.name is None and id_.name is not None:
+            host.id.name = id_.name
+        return host
+
+    def hosts(self, binding: str | None = None) -> list[ObjectHost]:
+        return [h for h in self._hosts.values() if binding is None or h.namespace.binding == binding]
+
+    def next_request_id(self) -> int:
+        self._request_ids += 1
+        return self._request_ids
+
+    def leaving_caller(self) -> None:
+        """The output gate of the calling object, if any: confirm its writes before a call leaves."""
+        scope = current_scope.get()
+        if scope is not None and scope.instance.alive:
+            scope.instance.confirm_writes()
+
+    # ----- time -----
+
+    def now(self) -> int:
+        """Virtual time in ms since the epoch (what `Date.now()` returns inside the world)."""
+        return self.start_ms + int(self.loop._now * 1000.0 + 1e-6)
+
+    def loop_time_of(self, epoch_ms: float) -> float:
+        return (epoch_ms - self.start_ms) / 1000.0
+
+    def idle_eviction_delay(self) -> float | None:
+        if self.idle_eviction is None:
+            return None
+        low, high = self.idle_eviction
+        return low if low == high else self._rng_eviction.uniform(low, high)
+
+    def alarm_jitter(self) -> float:
+        return self._rng_jitter.random()
+
+    # ----- pumping the world from the outside -----
+
+    def _inside(self) -> bool:
+        return asyncio._get_running_loop() is self.loop
+
+    def wait_for(self, future: asyncio.Future, what: str) -> None:
+        """Run the world until `future` is done (called from outside the world)."""
+        self.loop.run_until(future.done, wall_timeout=self.hang_timeout, what=what)
+
+    def _task_created(self, task: asyncio.Task, scope) -> None:
+        if scope is not None and scope.instance.alive:
+            tasks = scope.instance.tasks
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+    def describe_stuck(self, what: str) -> str:
+        lines = [f"{what} can never finish: everything in the world is waiting and nothing is scheduled "
+                 "that could wake it (a future nobody resolves, or an event that never comes)."]
+        for task in asyncio.all_tasks(self.loop):
+            frames = task.get_stack(limit=3)
+            where = "; ".join(f"{f.f_code.co_name} ({f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno})"
+                              for f in frames)
+            lines.append(f"  waiting: {task.get_name()} at {where or '?'}")
+        return "\n".join(lines)
+
+    def run(self, main):
+        """Run `main` (a coroutine, an async function or a call on a stub) to completion, from
+        synchronous code: the entry point for scripts and REPLs. Returns its result."""
+        if callable(main) and not isinstance(main, WorldCall):
+            main = main()
+        if isinstance(main, WorldCall):
+            return self._finish(main._future, repr(main), main)
+        if inspect.iscoroutine(main):
+            task = self.loop.create_task(main, context=self.root_context.copy())
+            return self._finish(task, f"run({getattr(main, '__qualname__', 'main')})")
+        if inspect.isawaitable(main):
+            async def wrap():
+                return await main
+            return self.run(wrap())
+        raise TypeError(f"run() takes a coroutine, an async function or a stub call, not {main!r}")
+
+    def _finish(self, future, what, call=None):
+        self.wait_for(future, what)
+        if call is not None:
+            return call._outcome()
+        return future.result()
+
+    def advance(self, seconds: float) -> "_WorldStep":
+        """Move the virtual clock forward, running everything that falls due (alarms, timers)."""
+        if seconds < 0:
+            raise ValueError("advance() takes a number of seconds >= 0")
+
+        def outside():
+            self.loop.run_until(lambda: False, horizon=self.loop.time() + seconds,
+                                wall_timeout=self.hang_timeout, what=f"advance({seconds})")
+
+        return _WorldStep(self, outside, lambda: asyncio.sleep(seconds))
+
+    def run_until_idle(self) -> "_WorldStep":
+        """Run until no request, task or timer of user code is pending (alarms and idle
+        eviction further ahead do not count: use `advance()` to reach them)."""
+
+        def outside():
+            self.loop.run_until(lambda: False, stop_at_housekeeping=True, wall_timeout=self.hang_timeout,
+                                what="run_until_idle()")
+
+        return _WorldStep(self, outside, None)
+
+    def evict(self, stub) -> "_WorldStep":
+        """Evict the stub's object from memory (its storage stays), once its requests are done."""
+        host = stub._host
+
+        def outside():
+            instance = host.instance
+            if instance is None:
+                return
+            self.loop.run_until(lambda: host.instance is None or not host.instance.busy,
+                                wall_timeout=self.hang_timeout, what=f"evict({host!r})")
+            if host.instance is not None:
+                host.instance.evict()
+
+        def inside():
+            outside_now(host)
+            return asyncio.sleep(0)
+
+        return _WorldStep(self, outside, inside)
+
+    def evict_all(self) -> "_WorldStep":
+        """Evict every object in memory, as an idle period or a restart of the machine would."""
+
+        def outside():
+            self.loop.run_until(lambda: not any(h.instance and h.instance.busy for h in self._hosts.values()),
+                                wall_timeout=self.hang_timeout, what="evict_all()")
+            for host in list(self._hosts.values()):
+                if host.instance is not None:
+                    host.instance.evict()
+
+        return _WorldStep(self, outside, None)
+
+    # ----- the Worker entrypoint -----
+
+    def fetch(self, input, **init) -> WorldCall:
+        """Send an HTTP request to the Worker (`worker=` class), which may route it to objects."""
+        from ._http import Request
+
+        if self.worker is None:
+            raise DojoError("This Runtime has no Worker: pass worker=YourEntrypoint to Runtime(...).")
+        request = input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
+        label = f"worker.fetch({request.method} {request.url})"
+        reply = self.loop.create_task(self._worker_fetch(request), context=self.root_context.copy())
+        return WorldCall(self, reply, label)
+
+    async def _worker_fetch(self, request):
+        from ._http import Response
+
+        entrypoint = self.worker(ExecutionContext(self), self.env)
+        response = entrypoint.fetch(request)
+        if inspect.isawaitable(response):
+            response = await response
+        if not isinstance(response, Response):
+            raise TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.")
+        return response._detached_copy()
+
+    # ----- observation -----
+
+    def metrics(self, binding: str) -> dict:
+        """Counters for one namespace: activeObjects, requests, requestsPerSecond, cpuTimeP50/P95,
+        storage reads/writes/deletes, alarms fired and retried."""
+        return self.counters.snapshot(binding)
+
+    def close(self) -> None:
+        self.loop.close()
+        self.db.close()
+
+    def __repr__(self) -> str:
+        return f"<Runtime {', '.join(self._namespaces)} at {self.now()} ms, {len(self._hosts)} objects>"
+
+
+def outside_now(host) -> None:
+    instance = host.instance
+    if instance is None:
+        return
+    if instance.busy:
+        raise DojoError(f"{host!r} is handling requests; it can be evicted once it is idle.")
+    instance.evict()
+
+
+class _WorldStep:
+    """The awaitable that `advance`, `evict` and friends return: works outside and inside the world."""
+
+    __slots__ = ("_world", "_outside", "_inside")
+
+    def __init__(self, world, outside, inside):
+        self._world = world
+        self._outside = outside
+        self._inside = inside
+
+    def __await__(self):
+        if self._world._inside():
+            if self._inside is None:
+                raise DojoError("This is for code outside the world (a test or a notebook cell), "
+                                "not for code running in a Durable Object or Worker.")
+            return (yield from self._inside().__await__())
+        return self._outside()
+
+    def __call__(self):
+        """Synchronous form, for plain scripts: `rt.advance(60)()`."""
+        return self._outside()
+
+
+def outbound_fetch(world: Runtime, request) -> WorldCall:
+    """`fetch()` from code in the world: through the caller's output gate, then to `outbound`.
+
+    The call takes `outbound_latency` virtual seconds and opens the caller's input gate while
+    it is in flight, as any non-storage I/O does on the platform.
+    """
+    from ._http import Response
+
+    world.leaving_caller()
+    label = f"fetch({request.method} {request.url})"
+    world.trace.record("fetch:out", None, detail=label)
+
+    async def go():
+        await asyncio.sleep(world.outbound_latency)
+        if world.outbound is None:
+            raise DojoError(
+                f"{label} has nowhere to go: the emulator has no network. Pass outbound=handler to "
+                "Runtime(...): a function (sync or async) that takes a Request and returns a Response."
+            )
+        response = world.outbound(request)
+        if inspect.isawaitable(response):
+            response = await response
+        if not isinstance(response, Response):
+            raise TypeError(f"outbound handler must return a Response, not {response!r}")
+        return response._detached_copy()
+
+    task = world.loop.create_task(go(), context=world.root_context.copy())
+    return WorldCall(world, task, label)
+
+
+_latest: list = []
+
+
+def latest_world() -> Runtime | None:
+    """The world whose code is running, else the most recently created one (for notebooks)."""
+    world = current_world.get()
+    if world is not None:
+        return world
+    return _latest[-1]() if _latest else None

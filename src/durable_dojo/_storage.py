@@ -1,0 +1,310 @@
+"""`ctx.storage`: the Durable Object storage API (KV methods, transactions, alarms).
+
+Every method acts when it is *called*, like a JS promise, not when it is awaited: an un-awaited
+`put` still writes, and a `get` right after it sees the value. Each method therefore does its
+work synchronously on the object's `KvStore` and returns an already-completed future. Awaiting a
+completed future does not yield to the loop, which is exactly the input gate's promise for
+storage: no other event can slip in between `await get()` and `await put()`.
+
+Writes land in the store's pending batch and are committed at the end of the turn or before
+anything leaves the object (see `Instance.confirm_writes`). Values are copied with the
+structured-clone codec: a value read back is a copy, and mutating it changes nothing stored.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+
+from . import _codec
+from ._errors import JsError
+from ._kvstore import parse_list_options
+from ._values import js_string
+
+_MISSING = object()
+
+PUT_OVERLOAD_MESSAGE = (
+    "put() may only be called with a single key-value pair and optional options as "
+    "put(key, value, options) or with multiple key-value pairs and optional options as "
+    "put(entries, options)"
+)
+
+
+def _keys_argument(method: str, keys):
+    if keys is _MISSING:
+        raise TypeError(
+            f"Failed to execute '{method}' on 'DurableObjectStorage': parameter 1 is not of type "
+            "'string or Array'."
+        )
+    if isinstance(keys, (list, tuple)):
+        return [js_string(k) for k in keys]
+    return js_string(keys)
+
+
+def alarm_time_ms(value) -> int:
+    """The ms timestamp `setAlarm` accepts: a number or a datetime, checked like workerd."""
+    if isinstance(value, datetime.datetime):
+        value = value.timestamp() * 1000
+    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            "Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'date'."
+        )
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        raise TypeError("The value cannot be converted because it is not a valid Date.")
+    if value <= 0:
+        raise TypeError("setAlarm() cannot be called with an alarm time <= 0")
+    return int(value)
+
+
+class _StorageOperations:
+    """The methods `ctx.storage` and a transaction's `txn` share."""
+
+    def __init__(self, instance):
+        self._instance = instance
+        self._host = instance.host
+        self._world = instance.world
+
+    # ----- plumbing -----
+
+    def _usable(self, op: str):
+        """The store, once this object may still touch it."""
+        instance = self._instance
+        if not instance.alive:
+            raise JsError(
+                f"Cannot {op}: this Durable Object instance was reset or evicted, so its storage "
+                "can no longer be used from here."
+            )
+        return self._host.store
+
+    def _done(self, value, options=None):
+        loop = self._world.loop
+        future = loop.create_future()
+        if options and isinstance(options, dict) and options.get("allowConcurrency"):
+            # allowConcurrency leaves the input gate open while the read is in flight.
+            loop.call_soon(future.set_result, value)
+        else:
+            future.set_result(value)
+        return future
+
+    def _wrote(self, options=None) -> None:
+        unconfirmed = bool(options and isinstance(options, dict) and options.get("allowUnconfirmed"))
+        self._instance.note_write(confirmed=not unconfirmed)
+
+    def _trace(self, op: str, keys) -> None:
+        self._world.trace.record(f"storage:{op}", self._host, detail=keys)
+
+    # ----- KV methods -----
+
+    def get(self, keys=_MISSING, options=None):
+        """A value (or None), or for a list of keys a dict of the keys that exist, in key order."""
+        store = self._usable("get()")
+        keys = _keys_argument("get", keys)
+        self._trace("get", keys)
+        metrics = self._world.counters
+        if isinstance(keys, list):
+            rows = store.get_many(keys)
+            metrics.storage_read(self._host, max(len(rows), 1))
+            value = {key: _codec.deserialize(raw) for key, raw in rows}
+        else:
+            raw = store.get(keys)
+            metrics.storage_read(self._host, 1)
+            value = None if raw is None else _codec.deserialize(raw)
+        return self._done(value, options)
+
+    def put(self, key_or_entries=_MISSING, value=_MISSING, options=None):
+        """Write one key, or every entry of a dict. Resolves at once; committed at the turn's end."""
+        store = self._usable("put()")
+        if isinstance(key_or_entries, dict):
+            if value is not _MISSING and value is not None and not isinstance(value, dict):
+                raise TypeError(PUT_OVERLOAD_MESSAGE)
+            if isinstance(value, dict):
+                options = value
+            items = [(js_string(k), _codec.serialize(v)) for k, v in key_or_entries.items()]
+            store.put_many(items)
+            self._trace("put", [k for k, _ in items])
+            self._world.counters.storage_write(self._host, len(items))
+        else:
+            if key_or_entries is _MISSING:
+                raise TypeError(
+                    "Failed to execute 'put' on 'DurableObjectStorage': parameter 1 is not of type "
+                    "'string or object'."
+                )
+            if value is _MISSING:
+                raise TypeError("put() called with undefined value.")
+            key = js_string(key_or_entries)
+            store.put(key, _codec.serialize(value))
+            self._trace("put", key)
+            self._world.counters.storage_write(self._host, 1)
+        self._wrote(options)
+        return self._done(None)
+
+    def delete(self, keys=_MISSING, options=None):
+        """True if the key existed; for a list of keys, how many existed."""
+        store = self._usable("delete()")
+        keys = _keys_argument("delete", keys)
+        if isinstance(keys, list):
+            result = store.delete_many(keys)
+            self._world.counters.storage_delete(self._host, len(keys))
+        else:
+            result = store.delete(keys)
+            self._world.counters.storage_delete(self._host, 1)
+        self._trace("delete", keys)
+        self._wrote(options)
+        return self._done(result)
+
+    def list(self, options=None):
+        """A dict of the keys in range, in UTF-8 byte order (see semantics §3.5 for the options)."""
+        store = self._usable("list()")
+        kwargs = parse_list_options(options)
+        rows = store.list(**kwargs)
+        self._trace("list", kwargs.get("prefix") or kwargs.get("start") or "")
+        self._world.counters.storage_read(self._host, max(len(rows), 1))
+        return self._done({key: _codec.deserialize(raw) for key, raw in rows}, options)
+
+    # ----- alarms -----
+
+    def getAlarm(self, options=None):
+        """The scheduled time in ms, or None (also None while the alarm handler runs)."""
+        store = self._usable("getAlarm()")
+        value = store.get_alarm()
+        if value is not None and value == self._host.running_alarm:
+            value = None
+        return self._done(value, options)
+
+    def setAlarm(self, scheduled_time=_MISSING, options=None):
+        """Replace the object's one alarm. A time in the past means "as soon as possible"."""
+        store = self._usable("setAlarm()")
+        ms = alarm_time_ms(None if scheduled_time is _MISSING else scheduled_time)
+        instance = self._instance
+        if not instance.in_constructor and not hasattr(type(instance.obj), "alarm"):
+            raise TypeError("Your Durable Object class must have an alarm() handler in order to call setAlarm()")
+        ms = max(ms, self._world.now())
+        store.set_alarm(ms)
+        self._host.alarm_dirty = True
+        self._world.trace.record("alarm:set", self._host, detail=ms)
+        self._world.counters.storage_write(self._host, 1)
+        self._wrote(options)
+        return self._done(None)
+
+    def deleteAlarm(self, options=None):
+        store = self._usable("deleteAlarm()")
+        store.set_alarm(None)
+        self._host.alarm_dirty = True
+        self._world.trace.record("alarm:delete", self._host)
+        self._wrote(options)
+        return self._done(None)
+
+
+class DurableObjectStorage(_StorageOperations):
+    """`ctx.storage`."""
+
+    def deleteAll(self, options=None):
+        """Delete every key (and, from compatibility date 2026-02-24, the alarm) atomically."""
+        store = self._usable("deleteAll()")
+        if self._host.storage_txn_depth:
+            raise JsError("Cannot call deleteAll() within a transaction")
+        deletes_alarm = self._world.compat.delete_all_deletes_alarm
+        store.delete_all(deletes_alarm)
+        if deletes_alarm:
+            self._host.alarm_dirty = True
+        self._trace("deleteAll", None)
+        self._world.counters.storage_delete(self._host, 1)
+        self._wrote(options)
+        return self._done(None)
+
+    def transaction(self, closure, options=None):
+        """Run `closure(txn)` atomically and alone: a throw rolls back every write, no reset."""
+        self._usable("transaction()")
+        instance = self._instance
+        host = self._host
+        store = host.store
+
+        async def run():
+            depth = store.savepoint()
+            host.storage_txn_depth += 1
+            txn = DurableObjectTransaction(instance, depth)
+            try:
+                result = closure(txn)
+                if hasattr(result, "__await__"):
+                    result = await result
+            except BaseException:
+                if instance.alive:
+                    store.rollback_to(depth)
+                    store.release(depth)
+                txn._finished = True
+                raise
+            finally:
+                host.storage_txn_depth -= 1
+            if instance.alive:
+                store.release(depth)  # after txn.rollback() the savepoint is empty: releasing keeps nothing
+            txn._finished = True
+            if not host.storage_txn_depth:
+                instance.note_write()
+            return result
+
+        from ._loop import current_scope
+
+        scope = current_scope.get()
+        parent = scope.section if scope is not None and scope.instance is instance else None
+        return instance.open_section_for(run, parent, critical=False)
+
+    def transactionSync(self, callback):
+        """Run a synchronous `callback` atomically; nested calls use savepoints."""
+        store = self._usable("transactionSync()")
+        if self._world.storage_backend != "sqlite":
+            raise JsError("Durable Object is not backed by SQL.")
+        depth = store.savepoint()
+        self._host.storage_txn_depth += 1
+        try:
+            result = callback()
+        except BaseException:
+            store.rollback_to(depth)
+            store.release(depth)
+            raise
+        else:
+            store.release(depth)
+        finally:
+            self._host.storage_txn_depth -= 1
+        if not self._host.storage_txn_depth:
+            self._instance.note_write()
+        return result
+
+    def sync(self):
+        """Resolves once every pending write, `allowUnconfirmed` ones included, is durable."""
+        self._usable("sync()")
+        self._instance.confirm_writes()
+        return self._done(None)
+
+
+class DurableObjectTransaction(_StorageOperations):
+    """The `txn` a `transaction()` closure receives."""
+
+    _OPS = ("get", "put", "delete", "list", "getAlarm", "setAlarm", "deleteAlarm")
+
+    def __init__(self, instance, depth: int):
+        super().__init__(instance)
+        self._depth = depth
+        self._rolled_back = False
+        self._finished = False
+
+    def _usable(self, op: str):
+        if self._rolled_back:
+            raise JsError(f"Cannot {op} on rolled back transaction")
+        if self._finished:
+            raise JsError(
+                f"Cannot call {op} on transaction that has already committed: did you move `txn` "
+                "outside of the closure?"
+            )
+        return super()._usable(op)
+
+    def rollback(self) -> None:
+        """Discard this transaction's writes; the transaction still resolves normally."""
+        if self._rolled_back:
+            return
+        if self._finished:
+            self._usable("rollback()")
+        self._host.store.rollback_to(self._depth)
+        self._rolled_back = True
+
+    def deleteAll(self, options=None):
+        raise JsError("Cannot call deleteAll() within a transaction")

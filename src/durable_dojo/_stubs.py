@@ -1,0 +1,171 @@
+"""Namespaces (`env.COUNTER`), stubs and the calls that cross them (RPC and fetch).
+
+A call through a stub is eager, like a JS promise: it is submitted to the world when it is made,
+and awaiting it only waits for the reply. That is what makes
+`await asyncio.gather(stub.a(), stub.b())` deliver two concurrent requests to the object, from a
+test on the host's event loop just as from code inside the world.
+
+`WorldCall` is the awaitable a call returns. Inside the world it waits like any future (which
+opens the caller's input gate: other events may run meanwhile). On the host (a test, a notebook
+cell, plain synchronous code through `Runtime.run`), awaiting it pumps the world until the reply
+is there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from . import _codec
+from ._ids import DurableObjectId
+from ._object import Event
+
+_MISSING = object()
+
+
+class WorldCall:
+    """A call in flight in the world; `await` it for the result (or the remote error)."""
+
+    __slots__ = ("_world", "_future", "_label", "_on_error")
+
+    def __init__(self, world, future: asyncio.Future, label: str, on_error=None):
+        self._world = world
+        self._future = future
+        self._label = label
+        self._on_error = on_error
+
+    def __await__(self):
+        future = self._future
+        if asyncio._get_running_loop() is self._world.loop:
+            yield from future.__await__() if not future.done() else ()
+        else:
+            self._world.wait_for(future, self._label)
+        return self._outcome()
+
+    def _outcome(self):
+        future = self._future
+        if future.cancelled():
+            raise asyncio.CancelledError()
+        exc = future.exception()
+        if exc is not None:
+            if self._on_error is not None:
+                self._on_error(exc)
+            raise exc
+        return future.result()
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def __repr__(self) -> str:
+        state = "done" if self._future.done() else "pending: await it"
+        return f"<{self._label} ({state})>"
+
+
+class DurableObjectStub:
+    """A client for one Durable Object. Any attribute is an RPC method; `fetch` is HTTP."""
+
+    __slots__ = ("_namespace", "_host", "id", "name", "_broken")
+
+    def __init__(self, namespace, host, id_: DurableObjectId):
+        self._namespace = namespace
+        self._host = host
+        self.id = id_
+        self.name = id_.name
+        self._broken = None
+
+    def __repr__(self) -> str:
+        return f"<DurableObjectStub {self._namespace.binding} {self._host.label}>"
+
+    def _submit(self, kind: str, name: str, args, label: str) -> WorldCall:
+        world = self._namespace.world
+        reply = world.loop.create_future()
+        if self._broken is not None:
+            reply.set_exception(self._broken)
+            return WorldCall(world, reply, label)
+        world.leaving_caller()  # the caller's output gate: its writes are confirmed first
+        event = Event(kind, name, args, reply, world.next_request_id(), label)
+        world.trace.record(f"{kind}:call", self._host, request=event.request_id, detail=label)
+        world.counters.request(self._host)
+        world.loop.call_soon(self._host.deliver, event, context=world.root_context)
+        return WorldCall(world, reply, label, self._note_error)
+
+    def _note_error(self, exc: BaseException) -> None:
+        if getattr(exc, "durableObjectReset", False):
+            self._broken = exc  # the platform breaks the stub: use a new one to retry
+
+    def fetch(self, input, **init) -> WorldCall:
+        """Send an HTTP request into the object's `fetch(request)` handler."""
+        from ._http import Request
+
+        request = input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
+        _require_absolute_url(request.url)
+        label = f"{self._namespace.binding}.fetch({request.method} {request.url})"
+        return self._submit("fetch", "fetch", (request,), label)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+
+        def rpc(*args, **kwargs):
+            if kwargs:
+                raise TypeError(
+                    f"RPC method {name}() takes positional arguments only: JavaScript RPC has no keyword arguments."
+                )
+            copied = tuple(_codec.clone(arg) for arg in args)
+            return self._submit("rpc", name, copied, f"{self._namespace.binding}.{name}()")
+
+        rpc.__name__ = name
+        return rpc
+
+
+def _require_absolute_url(url: str) -> None:
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme or not rest or rest.startswith("/"):
+        raise TypeError(f"Fetch API cannot load: {url}")
+
+
+class DurableObjectNamespace:
+    """`env.BINDING`: makes IDs and stubs for one Durable Object class."""
+
+    def __init__(self, world, binding: str, cls, unique_key: str, ids):
+        self.world = world
+        self.binding = binding
+        self.cls = cls
+        self.unique_key = unique_key
+        self._ids = ids
+        self.env = world.env
+
+    def __repr__(self) -> str:
+        return f"<DurableObjectNamespace {self.binding} ({self.cls.__name__})>"
+
+    def idFromName(self, name) -> DurableObjectId:
+        """The same name always gives the same ID in this namespace."""
+        return self._ids.from_name(name)
+
+    def newUniqueId(self, options=None) -> DurableObjectId:
+        """A fresh random ID (seeded by the world: same seed, same IDs)."""
+        return self._ids.new_unique(options)
+
+    def idFromString(self, text=_MISSING) -> DurableObjectId:
+        """Parse `id.toString()` back; IDs of other namespaces are rejected."""
+        if text is _MISSING:
+            raise TypeError(
+                "Failed to execute 'idFromString' on 'DurableObjectNamespace': parameter 1 is not of type 'string'."
+            )
+        return self._ids.from_string(text)
+
+    def get(self, id_=_MISSING, options=None) -> DurableObjectStub:
+        """A stub for the object with this ID. No I/O: the object is created on the first call."""
+        if not isinstance(id_, DurableObjectId):
+            raise TypeError(
+                "Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'."
+            )
+        return DurableObjectStub(self, self.world.host_for(self, id_), id_)
+
+    def getByName(self, name, options=None) -> DurableObjectStub:
+        """Same as `get(idFromName(name))`."""
+        return self.get(self.idFromName(name), options)
+
+    def jurisdiction(self, name: str) -> "DurableObjectNamespace":
+        """A jurisdiction-restricted namespace; like workerd, jurisdictions are not implemented."""
+        self._ids.new_unique({"jurisdiction": name})
+        return self  # pragma: no cover - the line above always raises

@@ -1,0 +1,91 @@
+"""The world's trace: what happened, when (virtual time), to which object, for which request.
+
+Notebooks draw it and kata failures quote it, so a record is small and readable:
+`TraceEvent(time=12.5, kind="storage:put", binding="COUNTER", object="alice", request=7,
+detail="count")`. The trace is a bounded ring (old events fall off) so a long run stays small.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Iterable, NamedTuple
+
+
+class TraceEvent(NamedTuple):
+    time: float  # virtual ms since the world started
+    kind: str
+    binding: str | None
+    object: str | None
+    request: int | None
+    detail: object
+
+    def line(self) -> str:
+        where = f"{self.binding} {self.object}" if self.binding else "world"
+        req = f"#{self.request}" if self.request is not None else ""
+        detail = "" if self.detail is None else f" {self.detail}"
+        return f"{self.time / 1000:>10.3f}s {req:>5} {where:<24} {self.kind}{detail}"
+
+
+class Trace:
+    """Every event of a world, in order. Filter with `select(...)`, print with `str(trace)`."""
+
+    def __init__(self, world, maxlen: int = 200_000):
+        self._world = world
+        self._events: collections.deque[TraceEvent] = collections.deque(maxlen=maxlen)
+        self.enabled = True
+
+    def record(self, kind: str, host=None, *, request=None, instance=None, detail=None) -> None:
+        if not self.enabled:
+            return
+        world = self._world
+        if host is None:
+            binding = label = None
+        else:
+            binding = host.namespace.binding
+            label = host.label
+        if instance is not None:
+            detail = f"instance {instance}" if detail is None else f"instance {instance}: {detail}"
+        self._events.append(TraceEvent(world.loop._now * 1000.0, kind, binding, label, request, detail))
+
+    def __iter__(self):
+        return iter(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __getitem__(self, index):
+        return list(self._events)[index]
+
+    def clear(self) -> None:
+        self._events.clear()
+
+    def select(self, kind: str | None = None, *, object: str | None = None, binding: str | None = None,
+               request: int | None = None) -> list[TraceEvent]:
+        """Events matching every given filter; `kind` may be a prefix ending in ':' ("storage:")."""
+        out = []
+        for event in self._events:
+            if kind is not None and not (event.kind == kind or (kind.endswith(":") and event.kind.startswith(kind))):
+                continue
+            if object is not None and event.object != object:
+                continue
+            if binding is not None and event.binding != binding:
+                continue
+            if request is not None and event.request != request:
+                continue
+            out.append(event)
+        return out
+
+    def kinds(self, events: Iterable[TraceEvent] | None = None) -> list[str]:
+        return [e.kind for e in (self._events if events is None else events)]
+
+    def format(self, events: Iterable[TraceEvent] | None = None, last: int | None = None) -> str:
+        events = list(self._events if events is None else events)
+        if last is not None:
+            events = events[-last:]
+        return "\n".join(e.line() for e in events)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def __repr__(self) -> str:
+        return f"<Trace {len(self._events)} events>"

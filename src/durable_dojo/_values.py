@@ -1,0 +1,71 @@
+"""How JavaScript turns Python values into strings at the API boundary.
+
+Pyodide passes Python values to the JS API, which applies `String(value)` to a storage key, a
+name or an ID string. Keeping these rules in one place keeps keys, names and IDs consistent
+with the platform (`idFromName(123)` is `idFromName("123")`).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+
+def js_string(key) -> str:
+    """Turn a key the way JavaScript's `String(key)` would, as workerd receives it.
+
+    `str` stays (lone surrogates become U+FFFD, as in V8's UTF-8 conversion); `int` gives
+    its digits, `bool` gives "true"/"false", `float` is formatted like JS's
+    Number-to-String (1.0 → "1", 1.5 → "1.5", 1e21 → "1e+21"), `None` gives "null".
+    Anything else raises `TypeError`.
+    """
+    if type(key) is str:
+        if key.isascii():
+            return key
+        try:
+            key.encode()
+        except UnicodeEncodeError:
+            return key.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return key
+    if isinstance(key, str):
+        return js_string(str.__str__(key))
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(int(key))
+    if isinstance(key, float):
+        return js_number_string(key)
+    raise TypeError(
+        f"Expected a string (or a number, bool or None, which JavaScript turns into a "
+        f"string), not {type(key).__name__}: {key!r:.60}"
+    )
+
+
+def js_number_string(x: float) -> str:
+    """ECMAScript Number::toString(x) for a float: the shortest round-trip digits."""
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "0"  # also -0
+    sign = "-" if x < 0 else ""
+    _, digits_t, exp = Decimal(repr(abs(x))).as_tuple()
+    digits = "".join(map(str, digits_t)).rstrip("0")
+    exp += len(digits_t) - len(digits)
+    digits = digits.lstrip("0")
+    k = len(digits)
+    n = exp + k  # x = 0.digits * 10**n
+    if k <= n <= 21:
+        s = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        s = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        s = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        es = ("+" if e >= 0 else "-") + str(abs(e))
+        s = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + es
+    return sign + s

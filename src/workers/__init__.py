@@ -1,0 +1,51 @@
+"""`workers`: the Cloudflare Python Workers SDK, as Durable Object code uses it, on the emulator.
+
+Same names and signatures as `workers-runtime-sdk`, so code written here deploys unchanged:
+
+```python
+from workers import DurableObject, Response
+
+class Counter(DurableObject):
+    async def fetch(self, request):
+        n = (await self.ctx.storage.get("n") or 0) + 1
+        await self.ctx.storage.put("n", n)
+        return Response(str(n))
+```
+"""
+
+from __future__ import annotations
+
+from durable_dojo._errors import DurableObjectAbort
+from durable_dojo._http import Blob, BlobEnding, File, FormData, FetchResponse, Headers, Request, Response
+from durable_dojo._workers_api import (
+    Context,
+    DurableObject,
+    WorkerEntrypoint,
+    env,
+    fetch,
+    python_from_rpc,
+    python_to_rpc,
+    wait_until,
+    waitUntil,
+)
+
+__all__ = [
+    "Blob",
+    "BlobEnding",
+    "Context",
+    "DurableObject",
+    "DurableObjectAbort",
+    "FetchResponse",
+    "File",
+    "FormData",
+    "Headers",
+    "Request",
+    "Response",
+    "WorkerEntrypoint",
+    "env",
+    "fetch",
+    "python_from_rpc",
+    "python_to_rpc",
+    "waitUntil",
+    "wait_until",
+]
