@@ -26,7 +26,7 @@ from durable_dojo._codec import (
 )
 from durable_dojo._errors import DataCloneError, RangeError
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def v8(hex_bytes: str) -> bytes:
@@ -89,9 +89,7 @@ V8_ORACLE = [
         "ff0f6f22022d3149022202303149042203312e3549067b03",
         id="number-like string keys",
     ),
-    pytest.param(
-        {1.5: 1, 1e21: 2}, "ff0f6f2203312e354902220531652b323149047b02", id="float keys"
-    ),
+    pytest.param({1.5: 1, 1e21: 2}, "ff0f6f2203312e354902220531652b323149047b02", id="float keys"),
     pytest.param({1, 2}, "ff0f27490249042c02", id="set"),
     pytest.param(b"\x01\x02\x03", "ff0f4203010203", id="array buffer"),
     pytest.param(
@@ -144,7 +142,7 @@ def test_a_16384_char_ascii_string_serializes_to_16390_bytes_as_on_workerd():
 
 def test_serialized_size_is_the_length_of_serialize():
     value = {"name": "ada", "tags": ["a", "€"], "n": 2**40}
-    assert serialized_size(value) == len(serialize(value)) == 39
+    assert serialized_size(value) == len(serialize(value)) == 48  # as V8 writes it
 
 
 def test_date_error_and_array_buffer_take_object_ids_like_v8():
@@ -175,9 +173,7 @@ def test_a_scalar_round_trips_with_its_type(value):
 
 
 def test_nan_inf_and_negative_zero_round_trip_as_floats():
-    nan, inf, minus_inf, minus_zero = deserialize(
-        serialize([math.nan, math.inf, -math.inf, -0.0])
-    )
+    nan, inf, minus_inf, minus_zero = deserialize(serialize([math.nan, math.inf, -math.inf, -0.0]))
     assert type(nan) is float and math.isnan(nan)
     assert inf == math.inf and type(inf) is float
     assert minus_inf == -math.inf and type(minus_inf) is float
@@ -204,7 +200,7 @@ def test_bytes_and_memoryview_read_back_as_bytes():
     assert [type(item) for item in copy] == [bytes, bytes]
 
 
-def test_a_bool_subclass_free_int_enum_is_written_as_its_int():
+def test_an_int_enum_is_written_as_its_int_value():
     import enum
 
     class Color(enum.IntEnum):
@@ -589,8 +585,8 @@ def test_data_clone_error_is_a_type_error():
         pytest.param("ff0f79", True, id="Boolean object"),
         pytest.param("ff0f5303c3a978", "éx", id="UTF-8 string"),
         pytest.param("ff0f55ffffffff0f", 2**32 - 1, id="uint32"),
-        pytest.param("ff0f3f0249 02".replace(" ", ""), 1, id="verify object count"),
-        pytest.param("ff0f000000 4902".replace(" ", ""), 1, id="padding before a tag"),
+        pytest.param("ff0f3f024902", 1, id="verify object count"),
+        pytest.param("ff0f0000004902", 1, id="padding before a tag"),
         pytest.param("ff0d4902", 1, id="format version 13"),
     ],
 )
@@ -600,14 +596,14 @@ def test_deserialize_reads_v8_records_this_codec_never_writes(data, expected):
 
 def test_deserialize_reads_a_v8_type_error_with_stack_and_cause():
     # new TypeError("bad", {cause: 5}) with a short stack, as V8 writes it
-    data = v8("ff0f72546d2203626164" + "63490a" + "73220f547970654572726f723a20626164" + "2e")
+    data = v8("ff0f72546d2203626164" + "63490a" + "73220e547970654572726f723a20626164" + "2e")
     copy = deserialize(data)
     assert type(copy) is Exception
     assert copy.args == ("TypeError: bad",)
 
 
 def test_deserialize_reads_a_map_with_number_keys_as_a_jsdict():
-    copy = deserialize(v8("ff0f3b490222016127490222016b2c013a04"))
+    copy = deserialize(v8("ff0f3b49022201612749022c0122016b3a04"))
     assert copy == {1: "a", frozenset({1}): "k"}
     assert type(copy) is JsDict
 
@@ -634,9 +630,9 @@ def test_deserialize_reads_a_map_with_number_keys_as_a_jsdict():
         pytest.param(b"\xff\x0fA\x01^\x05$\x00\x01", id="reference to unknown id"),
         pytest.param(b"\xff\x0fA\x05I\x02$\x00\x05", id="array length past the end"),
         pytest.param(b"\xff\x0fA\x01I\x02$\x00\x02", id="array length mismatch"),
-        pytest.param(b"\xff\x0fo\"\x01aI\x02{\x02", id="property count mismatch"),
+        pytest.param(b'\xff\x0fo"\x01aI\x02{\x02', id="property count mismatch"),
         pytest.param(b"\xff\x0foA\x00$\x00\x00I\x02{\x01", id="array as property key"),
-        pytest.param(b"\xff\x0fo\"\x01aI\x02", id="unterminated object"),
+        pytest.param(b'\xff\x0fo"\x01aI\x02', id="unterminated object"),
         pytest.param(b"\xff\x0f'A\x00$\x00\x00,\x01", id="list in a set"),
         pytest.param(b"\xff\x0f;o{\x00I\x02:\x02", id="object as a map key"),
         pytest.param(b"\xff\x0fr\x7f.", id="unknown error field"),
@@ -647,7 +643,7 @@ def test_deserialize_reads_a_map_with_number_keys_as_a_jsdict():
         pytest.param(b"\xff\x0fB\x02abVZ\x00\x01\x00", id="unknown view type"),
         pytest.param(b"\xff\x0fa\xff\xff\xff\xff\x0f@\x00\x00", id="huge sparse array"),
         pytest.param(b"\xff\x0fI\x02I\x02", id="trailing bytes"),
-        pytest.param(b"\xff\x0f?" * 1, id="verify count without value"),
+        pytest.param(b"\xff\x0f?", id="verify count without value"),
         pytest.param(b"\xff\x0f" + b"?\x00" * 5000, id="many verify counts"),
         pytest.param(b"\xff\x0f\\\x00", id="host object"),
     ],
@@ -676,11 +672,15 @@ def test_corrupted_and_truncated_data_only_ever_raises_value_error():
             candidates.append(bytes(corrupted))
     for _ in range(2000):
         candidates.append(b"\xff\x0f" + rng.randbytes(rng.randint(1, 24)))
+    outcomes = {"read": 0, "rejected": 0}
     for data in candidates:
         try:
             deserialize(data)
         except ValueError:
-            pass
+            outcomes["rejected"] += 1
+        else:
+            outcomes["read"] += 1
+    assert outcomes["read"] > 100 and outcomes["rejected"] > 1000
 
 
 # ---------------------------------------------------------------- the module itself

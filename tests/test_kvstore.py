@@ -663,7 +663,7 @@ def test_coerce_key_like_js_string(key, expected):
 
 @pytest.mark.parametrize("bad", [[1], {"a": 1}, b"bytes", object()])
 def test_coerce_key_rejects_other_types(bad):
-    with pytest.raises(TypeError, match="storage key must be a string"):
+    with pytest.raises(TypeError, match="Expected a string"):
         coerce_key(bad)
 
 

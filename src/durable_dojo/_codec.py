@@ -115,7 +115,7 @@ _INT32_MAX = 2**31 - 1
 _MAX_ARRAY_INDEX = 2**32 - 2
 _MAX_BIGINT_BITS = 1 << 30  # V8's BigInt::kMaxLengthBits
 _MAX_TIME_MS = 8.64e15  # the range of a JavaScript Date
-_MAX_SPARSE_LENGTH = 1 << 22  # a sparse array is read into a list of this many items at most
+_MAX_SPARSE_LENGTH = 1 << 20  # a sparse array is read into a list of this many items at most
 _CO_ITERABLE_COROUTINE = 0x100  # inspect.CO_ITERABLE_COROUTINE, without importing inspect
 
 _DOUBLE_FORMAT = struct.Struct("<d")
@@ -595,6 +595,10 @@ class _Reader:
         return chunk
 
     def _read_varint(self) -> int:
+        pos = self.pos
+        if pos < len(self.data) and self.data[pos] < 0x80:  # the common one-byte case
+            self.pos = pos + 1
+            return self.data[pos]
         result = 0
         shift = 0
         while True:
@@ -624,10 +628,14 @@ class _Reader:
 
     def _peek_tag(self) -> int | None:
         """The next tag (skipping padding), not consumed; None at the end of the data."""
-        data = self.data
-        while self.pos < len(data) and data[self.pos] == _PADDING:
-            self.pos += 1
-        return data[self.pos] if self.pos < len(data) else None
+        data, pos = self.data, self.pos
+        while pos < len(data):
+            if data[pos] != _PADDING:
+                self.pos = pos
+                return data[pos]
+            pos += 1
+        self.pos = pos
+        return None
 
     def _expect_tag(self, tag: int) -> None:
         if self._peek_tag() != tag:

@@ -106,8 +106,8 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
 
     Standard error types keep their type and message (semantics 8.4); a user-defined exception
     class does not cross the boundary and arrives as a `JsError` with "ClassName: message".
-    The remote traceback is attached as a note, since learners need it even if the platform
-    drops the stack.
+    The remote traceback is attached as the cause, since learners need it even though the
+    platform drops the stack.
     """
     cls = type(exc)
     if isinstance(exc, DurableObjectAbort):
@@ -124,8 +124,15 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
     mark_remote(copy, reset=reset, overloaded=overloaded or getattr(exc, "overloaded", False))
     tb = "".join(traceback.format_exception(exc)).rstrip()
     if tb:
-        copy.add_note("Raised inside the Durable Object:\n" + tb)
+        copy.__cause__ = RemoteTraceback(tb)
     return copy
+
+
+class RemoteTraceback(Exception):
+    """Where the error was raised inside the object (shown as the cause of the caller's error)."""
+
+    def __str__(self) -> str:
+        return "\n\n" + self.args[0]
 
 
 class DurableObjectState:
@@ -207,7 +214,7 @@ class Instance:
         try:
             result = await self.host.invoke(self, event)
             if self.alive:
-                self.confirm_writes()
+                self.output_gate()
             if not self.alive:
                 raise self.reset_error
         except (asyncio.CancelledError, DurableObjectAbort):
@@ -216,7 +223,7 @@ class Instance:
         except BaseException as exc:  # noqa: BLE001 - everything crosses to the caller
             if self.alive:
                 try:
-                    self.confirm_writes()  # exceptions wait for the output gate too (workerd PR #585)
+                    self.output_gate()  # exceptions wait for the output gate too (workerd PR #585)
                 except BaseException:
                     pass
             reset = self.reset_error is not None and exc is self.reset_error
@@ -259,25 +266,27 @@ class Instance:
         self.world.trace.record("gate:close", self.host, detail="blockConcurrencyWhile" if critical else "transaction")
 
         def finished(t: asyncio.Task) -> None:
+            # Resolve first, then open the gate: the caller's continuation runs before any
+            # held event, as a JS microtask would.
             if timeout is not None:
                 timeout.cancel()
-            self._close_section(section)
             if not self.alive:
                 if not result.done():
                     result.set_exception(self.reset_error)
-                return
-            if t.cancelled():
+            elif t.cancelled():
                 result.cancel()
             elif t.exception() is not None:
                 exc = t.exception()
                 if critical:
                     mark_remote(exc, remote=getattr(exc, "remote", False), reset=True)
                     self.reset(exc)
-                result.set_exception(exc)
-            else:
+                if not result.done():
+                    result.set_exception(exc)
+            elif not result.done():
                 result.set_result(t.result())
+            self._close_section(section)
 
-        task.add_done_callback(finished)
+        task.add_done_callback(finished, context=self.world.root_context)  # infrastructure: never gated
         return result
 
     def _bcw_timed_out(self, task: asyncio.Task) -> None:
@@ -321,8 +330,14 @@ class Instance:
             except BaseException:
                 pass  # confirm_writes already reset the object; callers see the reset error
 
+    def output_gate(self) -> None:
+        """Before a response or an outgoing call leaves: confirm the writes it must wait for
+        (all but `allowUnconfirmed` ones, which the end-of-turn flush commits later)."""
+        if self.unconfirmed:
+            self.confirm_writes()
+
     def confirm_writes(self) -> None:
-        """The output gate: commit pending writes before anything leaves the instance."""
+        """Commit every pending write now (the flush); a failure resets the instance."""
         store = self.host.store
         if self.host.storage_txn_depth or not store.has_pending():
             return
@@ -356,7 +371,7 @@ class Instance:
             limit.cancel()
             self._wait_until_done()
 
-        future.add_done_callback(settled)
+        future.add_done_callback(settled, context=self.world.root_context)
 
     def _wait_until_expired(self, future) -> None:
         future.cancel()

@@ -175,7 +175,7 @@ class Runtime:
         """The output gate of the calling object, if any: confirm its writes before a call leaves."""
         scope = current_scope.get()
         if scope is not None and scope.instance.alive:
-            scope.instance.confirm_writes()
+            scope.instance.output_gate()
 
     # ----- time -----
 
@@ -326,7 +326,22 @@ class Runtime:
         return self.counters.snapshot(binding)
 
     def close(self) -> None:
-        self.loop.close()
+        """End the world: pending tasks are cancelled (quietly), storage is closed."""
+        loop = self.loop
+        if loop.is_closed():
+            return
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending and not loop._pumping:
+            for host in self._hosts.values():  # cancelled tasks must not wait behind a gate
+                if host.instance is not None:
+                    host.instance.open_section = None
+            try:
+                loop.run_until(lambda: all(t.done() for t in pending), wall_timeout=2.0, what="close()")
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        loop.close()
         self.db.close()
 
     def __repr__(self) -> str:
