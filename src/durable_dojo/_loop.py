@@ -188,8 +188,15 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                 continue
             if scope is not None and scope.held_by_gate(handle):
                 continue  # the gate keeps it and gives it back when it opens
-            handle._run()
+            try:
+                handle._run()
+            except BaseException:
+                if _watchdog.fired() and scope is not None:
+                    scope.instance.exceeded_time_limit()
+                raise
             if _watchdog.fired():
+                if scope is not None:
+                    scope.instance.exceeded_time_limit()
                 raise _watchdog.take_timeout()
 
     def _pop_due_timers(self) -> None:
@@ -231,7 +238,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         asyncio._set_running_loop(self)
         self._pumping = True
         deadline = None if wall_timeout is None else _time.monotonic() + wall_timeout
-        _watchdog.arm(deadline, what)
+        _watchdog.arm(wall_timeout, what)
         spins = 0
         try:
             while True:

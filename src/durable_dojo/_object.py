@@ -409,6 +409,12 @@ class Instance:
         self._drop_tasks()
         host.instance_ended(self, reset=True)
 
+    def exceeded_time_limit(self) -> None:
+        """Code of this instance hung past the hang timeout: like the CPU limit, a reset."""
+        error = JsError("Durable Object exceeded its time limit (stuck code) and was reset.")
+        mark_remote(error, remote=False, reset=True)
+        self.reset(error)
+
     def evict(self) -> None:
         """Drop this idle instance from memory; storage stays."""
         if not self.alive:

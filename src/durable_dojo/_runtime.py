@@ -223,13 +223,15 @@ class Runtime:
     def run(self, main):
         """Run `main` (a coroutine, an async function or a call on a stub) to completion, from
         synchronous code: the entry point for scripts and REPLs. Returns its result."""
-        if callable(main) and not isinstance(main, WorldCall):
-            main = main()
+        if isinstance(main, _WorldStep):
+            return main()
         if isinstance(main, WorldCall):
             return self._finish(main._future, repr(main), main)
         if inspect.iscoroutine(main):
             task = self.loop.create_task(main, context=self.root_context.copy())
             return self._finish(task, f"run({getattr(main, '__qualname__', 'main')})")
+        if callable(main):
+            return self.run(main())
         if inspect.isawaitable(main):
             async def wrap():
                 return await main

@@ -3,8 +3,9 @@
 An `await` that never finishes is caught by the pump itself (deadlock or wall-clock limit), but
 a busy loop or a `time.sleep()` inside a handler never returns control to it. A daemon thread
 checks a deadline four times a second; once it passes, it raises `HangTimeout` inside the
-pumping thread (between two bytecodes), and on the main thread also sends SIGINT so that a
-blocking `time.sleep()` is interrupted too. The pump turns what arrives into a `HangTimeout`
+pumping thread. On the main thread it does so with a signal (SIGUSR2, whose handler we install
+only if nobody else did), which also interrupts a blocking `time.sleep()`; on other threads it
+injects the exception between two bytecodes. The pump turns what arrives into a `HangTimeout`
 naming what was running.
 """
 
@@ -43,16 +44,35 @@ def _watch() -> None:
                 continue
             _state.fired = True
             _state.deadline = None
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(HangTimeout))
-        if tid == threading.main_thread().ident and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            signal.pthread_kill(tid, signal.SIGINT)
+        if tid == threading.main_thread().ident and _signal_installed:
+            signal.pthread_kill(tid, signal.SIGUSR2)
+        else:
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(HangTimeout))
 
 
-def arm(deadline: float | None, what: str) -> None:
-    """Start watching the calling thread until `disarm()`; None means no limit."""
-    global _thread
-    if deadline is None:
+_signal_installed = False
+
+
+def _on_signal(signum, frame):
+    if _state.fired:
+        raise HangTimeout()
+
+
+def _install_signal_handler() -> None:
+    global _signal_installed
+    if _signal_installed or threading.current_thread() is not threading.main_thread():
         return
+    if signal.getsignal(signal.SIGUSR2) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGUSR2, _on_signal)
+        _signal_installed = True
+
+
+def arm(seconds: float | None, what: str) -> None:
+    """Start watching the calling thread for `seconds` until `disarm()`; None means no limit."""
+    global _thread
+    if seconds is None:
+        return
+    _install_signal_handler()
     if _thread is None:
         _thread = threading.Thread(target=_watch, name="durable-dojo-watchdog", daemon=True)
         _thread.start()
@@ -60,9 +80,9 @@ def arm(deadline: float | None, what: str) -> None:
         _state.fired = False
         _state.what = what
         _state.started = time.monotonic()
-        _state.timeout_seconds = deadline - _state.started
+        _state.timeout_seconds = seconds
         _state.thread_id = threading.get_ident()
-        _state.deadline = deadline
+        _state.deadline = _state.started + seconds
 
 
 def disarm() -> None:

@@ -1,0 +1,298 @@
+"""Lifecycle: constructor, eviction, reset, abort, waitUntil (semantics §2, scenarios 10, 20, 21)."""
+
+import asyncio
+import uuid
+
+import pytest
+
+from durable_dojo import DurableObjectAbort, JsError
+from workers import DurableObject
+
+
+class Tracked(DurableObject):
+    """A field set in the constructor (a random UUID, as miniflare's eviction test) and a
+    stored counter: eviction must change the first and keep the second."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.instance_id = str(uuid.uuid4())
+        self.calls = 0
+
+    async def increment(self):
+        self.calls += 1
+        n = (await self.ctx.storage.get("counter") or 0) + 1
+        await self.ctx.storage.put("counter", n)
+        return n
+
+    def identity(self):
+        return self.instance_id
+
+    def calls_in_memory(self):
+        return self.calls
+
+    async def break_it(self):
+        self.ctx.storage.put("counter", 888)  # not awaited, never flushed
+        self.ctx.abort("test broken")
+
+    async def swallow_abort(self):
+        try:
+            self.ctx.abort("cannot be swallowed")
+        except Exception:  # noqa: BLE001 - the point: Exception does not catch the abort
+            return "swallowed"
+
+    def fail(self):
+        raise ValueError("plain failure")
+
+
+def constructions(rt):
+    return len(rt.trace.select("constructor"))
+
+
+@pytest.fixture
+def world(make_runtime):
+    return make_runtime(durable_objects={"T": Tracked})
+
+
+# 1.9 / 2.1: get() creates nothing; the constructor runs once, before the first event.
+async def test_constructor_runs_once_on_the_first_event_not_when_the_stub_is_made(world):
+    stub = world.env.T.getByName("a")
+    await world.run_until_idle()
+    assert constructions(world) == 0
+    await stub.increment()
+    await stub.increment()
+    assert constructions(world) == 1
+
+
+# 2.5 / scenario 20: eviction drops memory and keeps storage; the constructor runs again.
+async def test_eviction_loses_memory_and_keeps_storage(world):
+    stub = world.env.T.getByName("a")
+    await stub.increment()
+    before = await stub.identity()
+    await world.evict(stub)
+    assert await stub.increment() == 2
+    assert await stub.identity() != before
+    assert await stub.calls_in_memory() == 1
+    assert constructions(world) == 2
+
+
+# 2.4 / 2.6 / scenario 20: idle eviction after 70-140 s of virtual time, as in production.
+async def test_idle_object_is_evicted_between_70_and_140_virtual_seconds(world):
+    stub = world.env.T.getByName("a")
+    await stub.increment()
+    first = await stub.identity()
+    await world.advance(69)
+    assert await stub.identity() == first
+    await world.advance(141)
+    assert [e.kind for e in world.trace.select("evict")] == ["evict"]
+    evicted_at = world.trace.select("evict")[0].time / 1000
+    assert 69 + 70 <= evicted_at <= 69 + 140  # the idle clock restarted at the identity() call
+    assert await stub.identity() != first
+    assert await stub.increment() == 2
+
+
+async def test_idle_eviction_timeout_is_configurable_and_can_be_turned_off(make_runtime):
+    quick = make_runtime(durable_objects={"T": Tracked}, idle_eviction=10)
+    stub = quick.env.T.getByName("a")
+    first = await stub.identity()
+    await quick.advance(10.5)
+    assert await stub.identity() != first
+
+    never = make_runtime(durable_objects={"T": Tracked}, idle_eviction=None)
+    stub = never.env.T.getByName("a")
+    first = await stub.identity()
+    await never.advance(30 * 86400)
+    assert await stub.identity() == first
+
+
+async def test_evict_all_evicts_every_object_in_memory(world):
+    stubs = [world.env.T.getByName(n) for n in "abc"]
+    before = [await s.identity() for s in stubs]
+    await world.evict_all()
+    assert [await s.identity() for s in stubs] != before
+    assert world.metrics("T")["activeObjects"] == 3
+
+
+# Scenario 10 / 2.8 / 2.9 / 2.14: abort discards unflushed writes, resets, breaks the stub.
+async def test_abort_discards_unflushed_writes_resets_and_breaks_the_stub(world):
+    stub = world.env.T.getByName("a")
+    await stub.increment()
+    await stub.increment()
+    with pytest.raises(JsError) as caught:
+        await stub.break_it()
+    error = caught.value
+    assert str(error) == "test broken"
+    assert error.durableObjectReset is True
+    assert error.remote is True
+    with pytest.raises(JsError, match="^test broken$"):
+        await stub.increment()  # the old stub is broken
+    fresh = world.env.T.getByName("a")
+    assert await fresh.increment() == 3  # not 889
+    assert constructions(world) == 2
+
+
+async def test_abort_is_a_base_exception_that_except_exception_cannot_swallow(world):
+    assert issubclass(DurableObjectAbort, BaseException) and not issubclass(DurableObjectAbort, Exception)
+    with pytest.raises(JsError, match="^cannot be swallowed$"):
+        await world.env.T.getByName("a").swallow_abort()
+
+
+# 2.15 / scenario 21: a plain exception is not a reset; the same stub keeps working.
+async def test_plain_exception_rejects_only_that_call_and_keeps_memory(world):
+    stub = world.env.T.getByName("a")
+    await stub.increment()
+    identity = await stub.identity()
+    with pytest.raises(ValueError, match="^plain failure$") as caught:
+        await stub.fail()
+    assert caught.value.remote is True and caught.value.durableObjectReset is False
+    assert await stub.identity() == identity
+    assert await stub.calls_in_memory() == 1
+
+
+class BadInit(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        raise RuntimeError("no good")
+
+    def hello(self):
+        return "hi"
+
+
+# 2.3: a constructor that throws reaches the caller as a remote error; the next call tries again.
+async def test_constructor_error_reaches_the_caller_and_the_next_call_constructs_again(make_runtime):
+    rt = make_runtime(durable_objects={"B": BadInit})
+    stub = rt.env.B.getByName("b")
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="^no good$") as caught:
+            await stub.hello()
+        assert caught.value.remote is True
+    assert len(rt.trace.select("constructor:error")) == 2
+
+
+class LoadsInConstructor(DurableObject):
+    """The platform's pattern: load state inside blockConcurrencyWhile in the constructor."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.value = None
+        ctx.blockConcurrencyWhile(self.load)
+
+    async def load(self):
+        await asyncio.sleep(0.02)
+        self.value = await self.ctx.storage.get("value") or "initial"
+
+    def read(self):
+        return self.value
+
+
+# 2.2: blockConcurrencyWhile in the constructor completes before the first event is delivered.
+async def test_block_concurrency_while_in_the_constructor_runs_before_any_event(make_runtime):
+    rt = make_runtime(durable_objects={"L": LoadsInConstructor})
+    stub = rt.env.L.getByName("l")
+    assert await asyncio.gather(stub.read(), stub.read()) == ["initial", "initial"]
+
+
+class ThrowsInInit(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.counter_before = None
+
+        async def boom():
+            raise RuntimeError("bcw boom")
+
+        ctx.blockConcurrencyWhile(boom)
+
+    def hello(self):
+        return "hi"
+
+
+# Scenario 21 / 4.9: a throw inside blockConcurrencyWhile resets the object.
+async def test_block_concurrency_while_throw_resets_and_the_next_request_constructs_again(make_runtime):
+    rt = make_runtime(durable_objects={"X": ThrowsInInit})
+    with pytest.raises(RuntimeError, match="^bcw boom$") as caught:
+        await rt.env.X.getByName("x").hello()
+    assert caught.value.durableObjectReset is True and caught.value.remote is True
+    with pytest.raises(RuntimeError, match="^bcw boom$"):
+        await rt.env.X.getByName("x").hello()
+    assert len(rt.trace.select("constructor")) == 2
+    assert len(rt.trace.select("reset")) == 2
+
+
+class Stuck(DurableObject):
+    async def wait_forever_locked(self):
+        async def forever():
+            await asyncio.sleep(31)
+
+        await self.ctx.blockConcurrencyWhile(forever)
+
+
+# 4.9: a blockConcurrencyWhile that waits 30 s resets the object with workerd's overloaded error.
+async def test_block_concurrency_while_longer_than_30_seconds_resets_as_overloaded(make_runtime):
+    rt = make_runtime(durable_objects={"S": Stuck})
+    with pytest.raises(JsError) as caught:
+        await rt.env.S.getByName("s").wait_forever_locked()
+    assert str(caught.value) == (
+        "A call to blockConcurrencyWhile() in a Durable Object waited for too long. "
+        "The call was canceled and the Durable Object was reset.")
+    assert caught.value.overloaded is True and caught.value.durableObjectReset is True
+    assert rt.trace.select("reset")[0].time == 30_000
+
+
+class Background(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.born = str(uuid.uuid4())
+
+    async def start(self, seconds: float, keep_alive: bool):
+        async def later():
+            await asyncio.sleep(seconds)
+            await self.ctx.storage.put("done", True)
+
+        if keep_alive:
+            self.ctx.waitUntil(later())
+        else:
+            asyncio.get_running_loop().create_task(later())
+        return "started"
+
+    async def done(self):
+        return await self.ctx.storage.get("done")
+
+
+# 2.7: waitUntil keeps the object alive (not evicted) until the work settles; no response waits.
+async def test_wait_until_keeps_the_object_from_eviction_until_the_work_finishes(make_runtime):
+    rt = make_runtime(durable_objects={"B": Background}, idle_eviction=10)
+    stub = rt.env.B.getByName("b")
+    assert await stub.start(60, True) == "started"
+    assert rt.now() - rt.start_ms < 1000  # the response did not wait
+    await rt.advance(61)
+    assert await stub.done() is True
+    assert not rt.trace.select("evict")
+
+
+# 2.5: work kept only in memory (a timer task) is lost when the object is evicted.
+async def test_background_task_without_wait_until_dies_with_the_evicted_instance(make_runtime):
+    rt = make_runtime(durable_objects={"B": Background}, idle_eviction=10)
+    stub = rt.env.B.getByName("b")
+    await stub.start(60, False)
+    await rt.advance(61)
+    assert [e.kind for e in rt.trace.select("evict")] == ["evict"]
+    assert await stub.done() is None
+
+
+class SlowWriter(DurableObject):
+    async def write_then_fail(self):
+        self.ctx.storage.put("k", "v")
+        raise ValueError("after the write")
+
+    async def read(self):
+        return await self.ctx.storage.get("k")
+
+
+# 2.16: an exception is sent only after the output gate opened: its writes are confirmed.
+async def test_exception_after_a_write_arrives_after_the_write_is_committed(make_runtime):
+    rt = make_runtime(durable_objects={"S": SlowWriter})
+    stub = rt.env.S.getByName("s")
+    with pytest.raises(ValueError):
+        await stub.write_then_fail()
+    kinds = [e.kind for e in rt.trace.select(object="s") if e.kind in ("commit", "rpc:error")]
+    assert kinds == ["commit", "rpc:error"]
+    assert await stub.read() == "v"

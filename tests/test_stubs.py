@@ -1,0 +1,176 @@
+"""Stubs: RPC and fetch into objects, copies across the boundary, errors (semantics §8, 9.4, 2.13)."""
+
+import asyncio
+
+import pytest
+
+from durable_dojo import DataCloneError, JsError, RangeError
+from workers import DurableObject, Request, Response
+
+
+class Shapes(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.kept = None
+
+    def sync_add(self, a, b):
+        return a + b
+
+    async def async_add(self, a, b):
+        await asyncio.sleep(0)
+        return a + b
+
+    def keep(self, value):
+        value["touched_inside"] = True  # mutates the object's copy only
+        self.kept = value
+        return value
+
+    def kept_value(self):
+        return self.kept
+
+    def give_list(self):
+        return self.kept["items"]
+
+    def raise_range(self):
+        raise RangeError("out of range")
+
+    def raise_custom(self):
+        class Overdrawn(Exception):
+            pass
+
+        raise Overdrawn("balance would go negative")
+
+    def return_function(self):
+        return lambda: 1
+
+    def _private(self):
+        return "secret"
+
+    @staticmethod
+    def static_helper():
+        return "static"
+
+    async def alarm(self, info):
+        return "alarm"
+
+    async def fetch(self, request: Request):
+        body = await request.text()
+        return Response(f"{request.method} {request.url} {body} {request.headers.get('x-test')}", status=201)
+
+
+class NoFetch(DurableObject):
+    def hello(self):
+        return "hi"
+
+
+class WrongFetch(DurableObject):
+    async def fetch(self, request):
+        return "not a response"
+
+
+@pytest.fixture
+def stub(make_runtime):
+    rt = make_runtime(durable_objects={"S": Shapes, "N": NoFetch, "W": WrongFetch})
+    return rt.env.S.getByName("s")
+
+
+# 8.1 / 9.4: every public method, sync or async, is awaitable over RPC.
+async def test_sync_and_async_methods_are_both_awaitable_over_rpc(stub):
+    assert await stub.sync_add(2, 3) == 5
+    assert await stub.async_add(2, 3) == 5
+
+
+# 8.1: arguments and results are structured-clone copies.
+async def test_rpc_arguments_and_results_are_copies(stub):
+    original = {"items": [1, 2]}
+    returned = await stub.keep(original)
+    assert original == {"items": [1, 2]}  # the object's mutation did not reach the caller's dict
+    assert returned == {"items": [1, 2], "touched_inside": True}
+    returned["items"].append(3)
+    assert await stub.give_list() == [1, 2]
+    assert returned is not original
+
+
+async def test_rpc_dict_results_allow_attribute_access_like_the_sdk(stub):
+    await stub.keep({"items": []})
+    assert (await stub.kept_value()).touched_inside is True
+
+
+async def test_unclonable_argument_and_result_raise_data_clone_error(stub):
+    with pytest.raises(TypeError, match=r"^<class 'tuple'> cannot be sent over RPC\.$"):
+        stub.keep((1, 2))
+    with pytest.raises(DataCloneError, match=r"could not be cloned\.$"):
+        await stub.return_function()
+
+
+# 8.2 / 9.4: reserved names, private, static and missing methods are not RPC methods.
+@pytest.mark.parametrize("name", ["alarm", "webSocketMessage", "dup", "constructor", "_private", "static_helper",
+                                  "nope"])
+async def test_names_that_are_not_rpc_methods_are_refused(stub, name):
+    with pytest.raises(TypeError, match=f'^The RPC receiver does not implement the method "{name}"\\.$') as caught:
+        await getattr(stub, name)()
+    assert caught.value.remote is True
+
+
+async def test_rpc_takes_positional_arguments_only(stub):
+    with pytest.raises(TypeError, match="positional arguments only"):
+        stub.sync_add(a=1, b=2)
+
+
+# 8.4 / 2.13: standard errors keep type and message and gain remote=True; others become Error.
+async def test_standard_error_keeps_its_type_and_message_and_is_marked_remote(stub):
+    with pytest.raises(RangeError, match="^out of range$") as caught:
+        await stub.raise_range()
+    error = caught.value
+    assert (error.remote, error.retryable, error.overloaded, error.durableObjectReset) == (True, False, False, False)
+    assert "raise_range" in str(error.__cause__)  # the remote traceback, for debugging
+
+
+async def test_user_defined_exception_arrives_as_a_plain_error_with_its_name(stub):
+    with pytest.raises(JsError, match="^Overdrawn: balance would go negative$"):
+        await stub.raise_custom()
+
+
+# 8.3: stub.fetch with the global fetch's signature into the object's fetch handler.
+async def test_stub_fetch_reaches_the_fetch_handler_with_method_headers_and_body(stub):
+    response = await stub.fetch("http://do/path?q=1", method="POST", headers={"X-Test": "yes"}, body="payload")
+    assert response.status == 201
+    assert await response.text() == "POST http://do/path?q=1 payload yes"
+
+
+async def test_stub_fetch_accepts_a_request_object(stub):
+    response = await stub.fetch(Request("https://example.com/", method="PUT", body="b"))
+    assert await response.text() == "PUT https://example.com/ b None"
+
+
+async def test_stub_fetch_rejects_a_relative_url(stub):
+    with pytest.raises(TypeError, match="^Invalid URL: /relative$"):
+        stub.fetch("/relative")
+
+
+async def test_object_without_fetch_handler_refuses_http(make_runtime):
+    rt = make_runtime(durable_objects={"N": NoFetch})
+    with pytest.raises(TypeError, match=r"^Handler does not export a fetch\(\) function\.$"):
+        await rt.env.N.getByName("n").fetch("http://do/")
+
+
+async def test_fetch_handler_must_return_a_response(make_runtime):
+    rt = make_runtime(durable_objects={"W": WrongFetch})
+    with pytest.raises(TypeError, match="did not resolve to 'Response'"):
+        await rt.env.W.getByName("w").fetch("http://do/")
+
+
+# 1.9: a stub is a handle; creating it is free and `get` needs a real ID.
+async def test_namespace_get_requires_an_id_object(make_runtime):
+    rt = make_runtime(durable_objects={"S": Shapes})
+    with pytest.raises(TypeError, match="parameter 1 is not of type 'DurableObjectId'"):
+        rt.env.S.get("not-an-id")
+
+
+async def test_calls_are_eager_like_js_promises(make_runtime):
+    rt = make_runtime(durable_objects={"S": Shapes})
+    stub = rt.env.S.getByName("s")
+    call = stub.keep({"items": ["sent before await"]})  # not awaited yet
+    await rt.run_until_idle()
+    assert call.done()
+    assert await stub.give_list() == ["sent before await"]
