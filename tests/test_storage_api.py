@@ -131,8 +131,6 @@ async def put_all(ctx, keys):
 # --- test helpers ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="emulator bug: run_in_durable_object always resolves to None "
-                   "(ObjectHost.invoke returns None for kind 'run')")
 async def test_run_in_durable_object_returns_the_result(make_runtime):
     stub = a_stub(make_runtime)
     await stub.put_value("n", 41)
@@ -877,8 +875,9 @@ async def test_sqlite_backed_storage_calls_inside_the_closure_see_the_transactio
     assert await ctx_storage_view_inside_a_transaction(stub) == ((10, 10), 10)
 
 
-@pytest.mark.xfail(strict=True, reason="emulator bug: on storage='kv' a ctx.storage read inside an open "
-                   "transaction() sees the transaction's uncommitted write (workerd's KV-backed mode sees 1)")
+@pytest.mark.xfail(strict=True, reason="known difference: on storage='kv' the emulator's transaction shares "
+                   "the object's write batch, so a ctx.storage read inside the closure sees the transaction's "
+                   "uncommitted write (workerd's KV-backed mode sees 1); SQLite-backed objects are exact")
 async def test_kv_backed_storage_calls_inside_the_closure_do_not_see_the_transaction(make_runtime):
     stub = a_stub(make_runtime, storage="kv")
     assert await ctx_storage_view_inside_a_transaction(stub) == ((10, 1), 10)

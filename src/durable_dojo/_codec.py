@@ -157,8 +157,29 @@ def serialize(value: object) -> bytes:
         raise
 
 
+_SMALL_SCALARS: dict[bytes, object] = {}  # bytes of small immutable values -> the value
+_SMALL_LIMIT = 24
+_SMALL_CACHE_SIZE = 4096
+
+
 def deserialize(data: bytes | bytearray | memoryview) -> object:
     """Read a value back from structured-clone bytes; raise `ValueError` if they are malformed."""
+    if type(data) is bytes and len(data) <= _SMALL_LIMIT:
+        # Counters, flags and short strings are most of what objects store: reading the same
+        # bytes again gives an equal immutable value, so a small cache skips the parser.
+        cached = _SMALL_SCALARS.get(data, _SMALL_SCALARS)
+        if cached is not _SMALL_SCALARS:
+            return cached
+        value = _deserialize(data)
+        if type(value) in _IMMUTABLE_SCALARS:
+            if len(_SMALL_SCALARS) >= _SMALL_CACHE_SIZE:
+                _SMALL_SCALARS.clear()
+            _SMALL_SCALARS[data] = value
+        return value
+    return _deserialize(data)
+
+
+def _deserialize(data) -> object:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"deserialize() needs bytes, not {type(data).__name__}")
     reader = _Reader(bytes(data))

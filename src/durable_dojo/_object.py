@@ -29,6 +29,7 @@ import traceback
 
 from . import _codec
 from ._errors import DurableObjectAbort, JsError, mark_remote
+from ._http import FetchResponse, Request, Response
 from ._ids import DurableObjectId, name_seen_inside
 from ._loop import current_scope, current_world
 from ._storage import DurableObjectStorage
@@ -163,6 +164,10 @@ class DurableObjectState:
 class Instance:
     """One in-memory incarnation of an object (from constructor to eviction or reset)."""
 
+    __slots__ = ("host", "world", "number", "alive", "obj", "open_section", "sections", "held", "queued",
+                 "in_flight", "wait_untils", "tasks", "flush_scheduled", "unconfirmed", "in_constructor",
+                 "context", "ctx", "reset_error")
+
     def __init__(self, host: "ObjectHost", number: int):
         self.host = host
         self.world = host.world
@@ -179,8 +184,8 @@ class Instance:
         self.flush_scheduled = False
         self.unconfirmed = False  # pending writes that responses must wait for
         self.in_constructor = False
-        self.context = contextvars.copy_context()
-        self.context.run(current_world.set, self.world)
+        self.reset_error: BaseException | None = None
+        self.context = host.world.root_context.copy()
         self.context.run(current_scope.set, Scope(self, None, None))
         self.ctx = DurableObjectState(self)
 
@@ -438,8 +443,6 @@ class Instance:
         for task in list(self.tasks):
             task.cancel()
 
-    reset_error: BaseException | None = None
-
 
 async def _call_async(callback):
     result = callback()
@@ -451,22 +454,33 @@ async def _call_async(callback):
 def invoke_method(instance: Instance, event: Event):
     """Call the handler an event names on the user's object; returns its (maybe awaitable) result."""
     obj = instance.obj
-    if event.kind == "run":
+    kind = event.kind
+    if kind == "rpc":
+        method = rpc_method(type(obj), event.name)
+        return method(obj, *[_codec.clone(arg) for arg in event.args])
+    if kind == "run":
         return event.args[0](obj, instance.ctx)
-    if event.kind == "rpc":
-        name = event.name
-        method = getattr(type(obj), name, None)
-        if (name in RPC_RESERVED or name.startswith("_") or method is None or not callable(method)
-                or isinstance(inspect.getattr_static(type(obj), name), (staticmethod, classmethod, property))):
-            raise TypeError(f'The RPC receiver does not implement the method "{name}".')
-        args = [_codec.clone(arg) for arg in event.args]
-        return method(obj, *args)
     handler = getattr(obj, event.name, None)
     if handler is None:
-        if event.kind == "fetch":
-            raise TypeError("Handler does not export a fetch() function.")
         raise TypeError(f"Handler does not export a {event.name}() function.")
     return handler(*event.args)
+
+
+_rpc_methods: dict = {}
+
+
+def rpc_method(cls, name: str):
+    """The function `name` names on `cls` if it may be called over RPC (public, a plain
+    method, not a reserved handler name), else the platform's TypeError."""
+    key = (cls, name)
+    method = _rpc_methods.get(key)
+    if method is None:
+        method = getattr(cls, name, None)
+        if (name in RPC_RESERVED or name.startswith("_") or method is None or not callable(method)
+                or isinstance(inspect.getattr_static(cls, name), (staticmethod, classmethod, property, type))):
+            raise TypeError(f'The RPC receiver does not implement the method "{name}".')
+        _rpc_methods[key] = method
+    return method
 
 
 class AlarmInfo:
@@ -491,12 +505,17 @@ ALARM_RETRY_JITTER = 0.25
 class ObjectHost:
     """A Durable Object as the platform keeps it: ID, storage and alarm, across instances."""
 
+    __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "instance",
+                 "instances_made", "storage_txn_depth", "alarm_dirty", "running_alarm", "alarm_timer", "idle_timer")
+
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
         self.world = namespace.world
         self.cls = namespace.cls
         self.id = DurableObjectId(id_._raw, id_.name)
         self.key = id_.toString()
+        self.binding = namespace.binding
+        self.label = id_.name if id_.name is not None else self.key[:12]  # how the trace names it
         self.store = store
         self.instance: Instance | None = None
         self.instances_made = 0
@@ -507,11 +526,12 @@ class ObjectHost:
         self.idle_timer = None
 
     def __repr__(self) -> str:
-        return f"<{self.namespace.binding} {self.label}>"
+        return f"<{self.binding} {self.label}>"
 
-    @property
-    def label(self) -> str:
-        return self.id.name if self.id.name is not None else self.key[:12]
+    def learn_name(self, name: str) -> None:
+        """The object was first reached by ID and is now reached by name: label it by name."""
+        self.id.name = name
+        self.label = name
 
     # ----- events -----
 
@@ -551,13 +571,13 @@ class ObjectHost:
         if inspect.isawaitable(result):
             result = await result
         if event.kind == "fetch":
-            from ._http import Response
-
             if not isinstance(result, Response):
                 raise TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.")
             return result._detached_copy()
         if event.kind == "rpc":
             return _copy_result(result)
+        if event.kind == "run":
+            return result  # run_in_durable_object: same process, no copy (as in vitest-pool-workers)
         return None
 
     # ----- idleness and eviction -----
@@ -641,8 +661,6 @@ class ObjectHost:
 
 def _copy_result(value):
     """An RPC result as the caller receives it: structured-clone copy, HTTP objects detached."""
-    from ._http import FetchResponse, Request
-
     if isinstance(value, (FetchResponse, Request)):
         return value._detached_copy()
     return _codec.clone(value)

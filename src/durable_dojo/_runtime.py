@@ -161,7 +161,7 @@ class Runtime:
             store = KvStore(self.db, namespace.unique_key, key[1], legacy_limits=self.storage_backend == "kv")
             host = self._hosts[key] = ObjectHost(namespace, id_, store)
         elif host.id.name is None and id_.name is not None:
-            host.id.name = id_.name
+            host.learn_name(id_.name)
         return host
 
     def hosts(self, binding: str | None = None) -> list[ObjectHost]:

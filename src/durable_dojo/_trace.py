@@ -30,31 +30,30 @@ class Trace:
     """Every event of a world, in order. Filter with `select(...)`, print with `str(trace)`."""
 
     def __init__(self, world, maxlen: int = 200_000):
-        self._world = world
-        self._events: collections.deque[TraceEvent] = collections.deque(maxlen=maxlen)
+        self._loop = world.loop
+        self._events: collections.deque[tuple] = collections.deque(maxlen=maxlen)
         self.enabled = True
 
     def record(self, kind: str, host=None, *, request=None, instance=None, detail=None) -> None:
         if not self.enabled:
             return
-        world = self._world
-        if host is None:
-            binding = label = None
-        else:
-            binding = host.namespace.binding
-            label = host.label
         if instance is not None:
             detail = f"instance {instance}" if detail is None else f"instance {instance}: {detail}"
-        self._events.append(TraceEvent(world.loop._now * 1000.0, kind, binding, label, request, detail))
+        # Plain tuples here (TraceEvents are built when read): recording is on every hot path.
+        if host is None:
+            self._events.append((self._loop._now * 1000.0, kind, None, None, request, detail))
+        else:
+            self._events.append((self._loop._now * 1000.0, kind, host.binding, host.label, request, detail))
 
     def __iter__(self):
-        return iter(self._events)
+        make = TraceEvent._make
+        return (make(raw) for raw in self._events)
 
     def __len__(self) -> int:
         return len(self._events)
 
     def __getitem__(self, index):
-        return list(self._events)[index]
+        return list(self)[index]
 
     def clear(self) -> None:
         self._events.clear()
@@ -63,7 +62,7 @@ class Trace:
                request: int | None = None) -> list[TraceEvent]:
         """Events matching every given filter; `kind` may be a prefix ending in ':' ("storage:")."""
         out = []
-        for event in self._events:
+        for event in self:
             if kind is not None and not (event.kind == kind or (kind.endswith(":") and event.kind.startswith(kind))):
                 continue
             if object is not None and event.object != object:
@@ -76,10 +75,10 @@ class Trace:
         return out
 
     def kinds(self, events: Iterable[TraceEvent] | None = None) -> list[str]:
-        return [e.kind for e in (self._events if events is None else events)]
+        return [e.kind for e in (self if events is None else events)]
 
     def format(self, events: Iterable[TraceEvent] | None = None, last: int | None = None) -> str:
-        events = list(self._events if events is None else events)
+        events = list(self if events is None else events)
         if last is not None:
             events = events[-last:]
         return "\n".join(e.line() for e in events)
