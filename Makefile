@@ -23,7 +23,7 @@ env-lab: uv
 	$(UV) sync --frozen --inexact --group test --group lab
 
 test: env-test
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
 lab: env-lab
 	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/
