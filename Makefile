@@ -25,11 +25,15 @@ env-lab: uv
 test: env-test
 	.venv/bin/python -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
+# Loopback only; --allow-root because these machines run as root.
 lab: env-lab
-	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 notebooks/
+	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: env-test
 	.venv/bin/python bench/run.py
+
+# Targets that bring their own tools (workerd from npm, Chromium) live in their own files.
+-include conformance.mk
 
 clean:
 	rm -rf .venv .pytest_cache
