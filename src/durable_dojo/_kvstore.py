@@ -37,6 +37,7 @@ savepoints too).
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from typing import Any, Mapping
 
@@ -72,32 +73,32 @@ SQLITE_MAX_KEY_PLUS_VALUE = 2_000_000
 # SQL, as module constants so sqlite3's statement cache finds them by identity-equal text.
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS kv ("
+    "CREATE TABLE IF NOT EXISTS _cf_kv ("
     " ns TEXT NOT NULL, obj TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
     " PRIMARY KEY (ns, obj, key)) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS alarms ("
+    "CREATE TABLE IF NOT EXISTS _cf_alarms ("
     " ns TEXT NOT NULL, obj TEXT NOT NULL, time INTEGER NOT NULL,"
     " PRIMARY KEY (ns, obj)) WITHOUT ROWID",
 )
 
-_SQL_GET = "SELECT value FROM kv WHERE ns=? AND obj=? AND key=?"
-_SQL_EXISTS = "SELECT 1 FROM kv WHERE ns=? AND obj=? AND key=?"
-_SQL_PUT = "INSERT OR REPLACE INTO kv (ns, obj, key, value) VALUES (?, ?, ?, ?)"
-_SQL_DELETE = "DELETE FROM kv WHERE ns=? AND obj=? AND key=?"
-_SQL_DELETE_ALL = "DELETE FROM kv WHERE ns=? AND obj=?"
-_SQL_COUNT = "SELECT count(*) FROM kv WHERE ns=? AND obj=?"
-_SQL_GET_ALARM = "SELECT time FROM alarms WHERE ns=? AND obj=?"
-_SQL_SET_ALARM = "INSERT OR REPLACE INTO alarms (ns, obj, time) VALUES (?, ?, ?)"
-_SQL_DELETE_ALARM = "DELETE FROM alarms WHERE ns=? AND obj=?"
+_SQL_GET = "SELECT value FROM _cf_kv WHERE ns=? AND obj=? AND key=?"
+_SQL_EXISTS = "SELECT 1 FROM _cf_kv WHERE ns=? AND obj=? AND key=?"
+_SQL_PUT = "INSERT OR REPLACE INTO _cf_kv (ns, obj, key, value) VALUES (?, ?, ?, ?)"
+_SQL_DELETE = "DELETE FROM _cf_kv WHERE ns=? AND obj=? AND key=?"
+_SQL_DELETE_ALL = "DELETE FROM _cf_kv WHERE ns=? AND obj=?"
+_SQL_COUNT = "SELECT count(*) FROM _cf_kv WHERE ns=? AND obj=?"
+_SQL_GET_ALARM = "SELECT time FROM _cf_alarms WHERE ns=? AND obj=?"
+_SQL_SET_ALARM = "INSERT OR REPLACE INTO _cf_alarms (ns, obj, time) VALUES (?, ?, ?)"
+_SQL_DELETE_ALARM = "DELETE FROM _cf_alarms WHERE ns=? AND obj=?"
 _SQL_OBJECT_IDS = (
-    "SELECT DISTINCT obj FROM kv WHERE ns=? UNION SELECT obj FROM alarms WHERE ns=? ORDER BY obj"
+    "SELECT DISTINCT obj FROM _cf_kv WHERE ns=? UNION SELECT obj FROM _cf_alarms WHERE ns=? ORDER BY obj"
 )
-_SQL_ALARMS = "SELECT ns, obj, time FROM alarms ORDER BY time, ns, obj"
-_SQL_ALARMS_NS = "SELECT ns, obj, time FROM alarms WHERE ns=? ORDER BY time, obj"
+_SQL_ALARMS = "SELECT ns, obj, time FROM _cf_alarms ORDER BY time, ns, obj"
+_SQL_ALARMS_NS = "SELECT ns, obj, time FROM _cf_alarms WHERE ns=? ORDER BY time, obj"
 
 # get_many / delete_many look keys up with `key IN (...)` in chunks of this many.
 _IN_CHUNK = 200
-_SQL_IN_PREFIX = "SELECT key, value FROM kv WHERE ns=? AND obj=? AND key IN ("
+_SQL_IN_PREFIX = "SELECT key, value FROM _cf_kv WHERE ns=? AND obj=? AND key IN ("
 _SQL_IN = {n: _SQL_IN_PREFIX + ",".join("?" * n) + ")" for n in (1, _IN_CHUNK)}
 
 
@@ -115,7 +116,7 @@ def _build_list_sql() -> dict[tuple[int, bool, bool], str]:
         for has_hi in (False, True):
             for rev in (False, True):
                 out[lo_kind, has_hi, rev] = (
-                    "SELECT key, value FROM kv WHERE ns=? AND obj=?"
+                    "SELECT key, value FROM _cf_kv WHERE ns=? AND obj=?"
                     + lo_sql
                     + (" AND key<?" if has_hi else "")
                     + (" ORDER BY key DESC" if rev else " ORDER BY key")
@@ -148,6 +149,8 @@ class SharedDb:
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
+        if path != ":memory:" and not path.startswith("file:"):
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.cur = self.conn.cursor()
         if path != ":memory:" and not path.startswith("file::memory:"):
@@ -610,6 +613,10 @@ class KvStore:
         On any exception the transaction is rolled back, the committed state is unchanged,
         the batch is dropped and the exception re-raised. `fail` is a fault hook: the
         transaction starts, applies part of the batch, then raises `fail`.
+
+        If the connection is already inside a transaction (an object's implicit SQL
+        transaction), the batch is applied inside it and the owner of that transaction
+        commits or rolls back both together.
         """
         if self._savepoints:
             raise DojoError("commit() called while a storage savepoint is open")
@@ -623,7 +630,9 @@ class KvStore:
         self._alarm = _UNSET
         ns, obj = self.ns, self.obj
         cur = self._cur
-        cur.execute("BEGIN")
+        outer = self._db.conn.in_transaction
+        if not outer:
+            cur.execute("BEGIN")
         try:
             if cleared:
                 cur.execute(_SQL_DELETE_ALL, (ns, obj))
@@ -649,11 +658,38 @@ class KvStore:
                     cur.execute(_SQL_DELETE_ALARM, (ns, obj))
                 else:
                     cur.execute(_SQL_SET_ALARM, (ns, obj, alarm))
-            cur.execute("COMMIT")
+            if not outer:
+                cur.execute("COMMIT")
         except BaseException:
             if self._db.conn.in_transaction:
                 cur.execute("ROLLBACK")
             raise
+
+    def move_to(self, db: "SharedDb") -> None:
+        """Move this object's committed keys and alarm into another database (its own, when
+        it starts using SQL), so that the KV and SQL APIs share one database and commit
+        together."""
+        if db is self._db:
+            return
+        key = (self.ns, self.obj)
+        rows = self._cur.execute("SELECT key, value FROM _cf_kv WHERE ns=? AND obj=?", key).fetchall()
+        alarm = self._cur.execute(_SQL_GET_ALARM, key).fetchone()
+        target = db.cur
+        target.execute("BEGIN")
+        target.executemany(_SQL_PUT, [(*key, k, v) for k, v in rows])
+        if alarm is not None:
+            target.execute(_SQL_SET_ALARM, (*key, alarm[0]))
+        target.execute("COMMIT")
+        self._cur.execute("BEGIN")
+        self._cur.execute(_SQL_DELETE_ALL, key)
+        self._cur.execute(_SQL_DELETE_ALARM, key)
+        self._cur.execute("COMMIT")
+        self._db = db
+        self._cur = db.cur
+
+    @property
+    def db(self) -> "SharedDb":
+        return self._db
 
     def discard(self) -> None:
         """Drop the pending batch and any savepoints (a crash before the flush)."""

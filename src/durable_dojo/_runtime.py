@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import datetime
 import inspect
+import os
 import random
 import weakref
 
@@ -89,7 +90,9 @@ class Runtime:
     `unique_keys={"COUNTER": "..."}` to derive the same IDs as a given workerd namespace;
     `compatibility_date` for date-gated behaviour; `outbound` (a function from Request to
     Response) for `fetch()` calls that leave the world, each taking `outbound_latency` virtual
-    seconds; `hang_timeout` wall seconds before stuck code is stopped with a clear error.
+    seconds; `hang_timeout` wall seconds before stuck code is stopped with a clear error;
+    `persist_to="DIR"` keeps every object's storage and alarm in `DIR/<unique key>/<id>.sqlite`
+    (like `wrangler dev --persist-to`), so a restarted kernel or another process sees the same data.
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class Runtime:
         outbound_latency: float = 0.01,
         hang_timeout: float | None = 10.0,
         start_time_ms: int = DEFAULT_START_MS,
+        persist_to: str | os.PathLike | None = None,
     ):
         if storage not in ("sqlite", "kv"):
             raise ValueError(f'storage must be "sqlite" or "kv", not {storage!r}')
@@ -121,7 +125,8 @@ class Runtime:
         self.trace = Trace(self)
         self.counters = Metrics(self)
         self.faults = Faults()
-        self.db = SharedDb()
+        self.db = SharedDb()  # committed storage of every object, unless persisted to files
+        self.persist_to = None if persist_to is None else os.fspath(persist_to)
         self.env = Env()
         self._rng_ids = random.Random(f"{seed}:ids")
         self._rng_eviction = random.Random(f"{seed}:eviction")
@@ -139,6 +144,8 @@ class Runtime:
         unique_keys = unique_keys or {}
         for binding, cls in (durable_objects or {}).items():
             self._add_namespace(binding, cls, unique_keys.get(binding, cls.__name__))
+        if self.persist_to is not None:
+            self._restore_alarms()
         for name in kv_namespaces or ():
             from ._workers_kv import KVNamespace  # noqa: PLC0415 - optional part of the world
 
@@ -158,11 +165,30 @@ class Runtime:
         key = (namespace.unique_key, id_.toString())
         host = self._hosts.get(key)
         if host is None:
-            store = KvStore(self.db, namespace.unique_key, key[1], legacy_limits=self.storage_backend == "kv")
+            db = self.db if self.persist_to is None else SharedDb(self._object_file(*key))
+            store = KvStore(db, namespace.unique_key, key[1], legacy_limits=self.storage_backend == "kv")
             host = self._hosts[key] = ObjectHost(namespace, id_, store)
         elif host.id.name is None and id_.name is not None:
             host.learn_name(id_.name)
         return host
+
+    def _object_file(self, unique_key: str, hex_id: str) -> str:
+        """One SQLite file per object, laid out like workerd's: <dir>/<unique key>/<id>.sqlite."""
+        return os.path.join(self.persist_to, unique_key, hex_id + ".sqlite")
+
+    def persisted_ids(self, namespace: DurableObjectNamespace) -> list[str]:
+        folder = os.path.join(self.persist_to, namespace.unique_key) if self.persist_to else None
+        if folder is None or not os.path.isdir(folder):
+            return []
+        return sorted(name[:-7] for name in os.listdir(folder) if name.endswith(".sqlite"))
+
+    def _restore_alarms(self) -> None:
+        """A world reopened on a persist directory re-arms the alarms stored there."""
+        for namespace in self._namespaces.values():
+            for hex_id in self.persisted_ids(namespace):
+                host = self.host_for(namespace, namespace._ids.from_string(hex_id))
+                if host.store.get_alarm() is not None:
+                    host.reschedule_alarm()
 
     def hosts(self, binding: str | None = None) -> list[ObjectHost]:
         return [h for h in self._hosts.values() if binding is None or h.namespace.binding == binding]
@@ -344,6 +370,9 @@ class Runtime:
             except Exception:  # noqa: BLE001 - closing is best effort
                 pass
         loop.close()
+        for host in self._hosts.values():
+            if host.store.db is not self.db:
+                host.store.db.close()
         self.db.close()
 
     def __repr__(self) -> str:

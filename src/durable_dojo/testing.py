@@ -65,8 +65,11 @@ def run_durable_object_alarm(stub) -> WorldCall:
 def list_durable_object_ids(namespace) -> list:
     """The IDs of every object of the namespace that has been created (run or stored data)."""
     world = namespace.world
-    return [h.id for h in world.hosts(namespace.binding) if h.instances_made or h.store.get_alarm() is not None
-            or h.key in set(world.db.object_ids(namespace.unique_key))]
+    stored = set(world.db.object_ids(namespace.unique_key)) | set(world.persisted_ids(namespace))
+    ids = {h.key: h.id for h in world.hosts(namespace.binding) if h.instances_made or h.key in stored}
+    for hex_id in stored - set(ids):
+        ids[hex_id] = namespace.idFromString(hex_id)
+    return [ids[k] for k in sorted(ids)]
 
 
 @pytest.fixture
