@@ -1,9 +1,15 @@
-"""Fault injection: storage writes that fail, so the output gate can be seen at work.
+"""Fault injection: what goes wrong on a real platform, on demand and reproducibly.
 
-`rt.faults.fail_next_flush()` makes the next commit of pending writes fail (of one object, or of
-any); `rt.faults.fail_flushes(probability, seed=...)` fails commits at random, reproducibly. A
-failed commit resets the object and its callers get an error: no success response ever leaves
-for a write that was not stored.
+* Failed writes: `fail_next_flush()` makes the next commit of pending writes fail (of one object,
+  or of any); `fail_flushes(probability, seed=...)` fails commits at random. A failed commit
+  resets the object and its callers get an error: no success response ever leaves for a write
+  that was not stored (the output gate).
+* Crashes: `crash(stub)` kills the object's instance now, `crash_after(stub, seconds)` at a
+  virtual time (say, in the middle of a request). Memory is gone; storage is as of the last
+  committed batch; callers in flight get a retryable "Network connection lost." error.
+* Chaos eviction: `chaos_eviction(probability, seed=...)` evicts an object at random whenever it
+  finishes an event and is idle, so code that keeps the truth in memory fails its tests every
+  time, not once a week in production.
 """
 
 from __future__ import annotations
@@ -15,11 +21,36 @@ class StorageFault(Exception):
     """The injected storage failure."""
 
 
+CRASH_MESSAGE = "Network connection lost."
+
+
 class Faults:
-    def __init__(self):
+    def __init__(self, world=None):
+        self._world = world
         self._next: list = []  # keys of objects (or None for any) whose next flush fails
         self._probability = 0.0
         self._rng = random.Random(0)
+        self._chaos = 0.0
+        self._chaos_rng = random.Random(0)
+
+    def crash(self, stub) -> None:
+        """Kill the stub's object now: memory lost, uncommitted writes lost, callers fail."""
+        instance = stub._host.instance
+        if instance is not None:
+            instance.crash(CRASH_MESSAGE)
+
+    def crash_after(self, stub, seconds: float) -> None:
+        """Kill the stub's object `seconds` of virtual time from now."""
+        loop = self._world.loop
+        loop.call_housekeeping_at(loop.time() + seconds, self.crash, stub)
+
+    def chaos_eviction(self, probability: float, seed: int = 0) -> None:
+        """Evict objects at random event boundaries with this probability (0 turns it off)."""
+        self._chaos = probability
+        self._chaos_rng = random.Random(seed)
+
+    def chaos_evicts_now(self) -> bool:
+        return bool(self._chaos) and self._chaos_rng.random() < self._chaos
 
     def fail_next_flush(self, stub=None, message: str = "injected storage failure") -> None:
         """The next commit of `stub`'s object (or of any object) fails with `message`."""
@@ -33,6 +64,7 @@ class Faults:
     def clear(self) -> None:
         self._next.clear()
         self._probability = 0.0
+        self._chaos = 0.0
 
     def before_commit(self, host) -> None:
         for i, (key, message) in enumerate(self._next):

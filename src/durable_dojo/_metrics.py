@@ -12,11 +12,12 @@ import statistics
 
 class _Counters:
     __slots__ = ("requests", "active", "ever_active", "storage_reads", "storage_writes", "storage_deletes",
-                 "alarms_fired", "alarms_retried", "cpu_ms", "first_request_ms")
+                 "alarms_fired", "alarms_retried", "cpu_ms", "first_request_ms", "rows_read", "rows_written",
+                 "active_seconds")
 
     def __init__(self):
         self.requests = 0
-        self.active: set = set()
+        self.active: dict = {}  # key -> virtual time it came into memory
         self.ever_active: set = set()
         self.storage_reads = 0
         self.storage_writes = 0
@@ -25,6 +26,9 @@ class _Counters:
         self.alarms_retried = 0
         self.cpu_ms: list[float] = []
         self.first_request_ms: float | None = None
+        self.rows_read = 0
+        self.rows_written = 0
+        self.active_seconds = 0.0  # in-memory (billable) time of finished instances
 
 
 class Metrics:
@@ -41,30 +45,44 @@ class Metrics:
         return counters
 
     def request(self, host) -> None:
-        counters = self._for(host.namespace.binding)
+        counters = self._for(host.binding)
         counters.requests += 1
         if counters.first_request_ms is None:
             counters.first_request_ms = self._world.loop._now * 1000.0
 
     def object_started(self, host) -> None:
-        counters = self._for(host.namespace.binding)
-        counters.active.add(host.key)
+        counters = self._for(host.binding)
+        counters.active[host.key] = self._world.loop._now
         counters.ever_active.add(host.key)
 
     def object_stopped(self, host) -> None:
-        self._for(host.namespace.binding).active.discard(host.key)
+        counters = self._for(host.binding)
+        started = counters.active.pop(host.key, None)
+        if started is not None:
+            counters.active_seconds += self._world.loop._now - started
 
     def storage_read(self, host, n: int) -> None:
-        self._for(host.namespace.binding).storage_reads += n
+        counters = self._for(host.binding)
+        counters.storage_reads += n
+        counters.rows_read += n
 
     def storage_write(self, host, n: int) -> None:
-        self._for(host.namespace.binding).storage_writes += n
+        counters = self._for(host.binding)
+        counters.storage_writes += n
+        counters.rows_written += n
+
+    def sql_rows(self, host, read: int, written: int) -> None:
+        counters = self._for(host.binding)
+        counters.rows_read += read
+        counters.rows_written += written
 
     def storage_delete(self, host, n: int) -> None:
-        self._for(host.namespace.binding).storage_deletes += n
+        counters = self._for(host.binding)
+        counters.storage_deletes += n
+        counters.rows_written += n
 
     def alarm_fired(self, host, retry_count: int) -> None:
-        counters = self._for(host.namespace.binding)
+        counters = self._for(host.binding)
         counters.alarms_fired += 1
         if retry_count:
             counters.alarms_retried += 1
@@ -74,9 +92,10 @@ class Metrics:
 
     def snapshot(self, binding: str) -> dict:
         counters = self._for(binding)
-        now_ms = self._world.loop._now * 1000.0
-        elapsed_s = 0.0 if counters.first_request_ms is None else (now_ms - counters.first_request_ms) / 1000.0
+        now = self._world.loop._now
+        elapsed_s = 0.0 if counters.first_request_ms is None else now - counters.first_request_ms / 1000.0
         cpu = counters.cpu_ms
+        in_memory = counters.active_seconds + sum(now - t for t in counters.active.values())
         return {
             "activeObjects": len(counters.active),
             "objectsCreated": len(counters.ever_active),
@@ -87,9 +106,41 @@ class Metrics:
             "storageReads": counters.storage_reads,
             "storageWrites": counters.storage_writes,
             "storageDeletes": counters.storage_deletes,
+            "rowsRead": counters.rows_read,
+            "rowsWritten": counters.rows_written,
             "alarmsFired": counters.alarms_fired,
             "alarmsRetried": counters.alarms_retried,
+            "durationSeconds": in_memory,
+            "observedSeconds": elapsed_s,
         }
+
+
+# Cloudflare's published Durable Objects prices, Workers Paid plan (developers.cloudflare.com
+# /durable-objects/platform/pricing/): monthly inclusions, then the price per unit above them.
+PRICES = {
+    "requests": (1_000_000, 0.15 / 1_000_000),
+    "duration_gb_s": (400_000, 12.50 / 1_000_000),
+    "rows_read": (25_000_000_000, 0.001 / 1_000_000),
+    "rows_written": (50_000_000, 1.00 / 1_000_000),
+}
+MEMORY_GB = 0.128  # billed as 128 MB per object, whatever it uses
+MONTH_SECONDS = 30 * 86400
+
+
+def monthly_cost(snapshot: dict, multiplier: float = 1.0) -> dict:
+    """Scale what the world observed to a 30-day month, times `multiplier` (say the traffic
+    you expect in production relative to the test), and price it. Returns the usage and the
+    dollars per item (storage size is left out: the emulator does not bill it)."""
+    observed = snapshot["observedSeconds"]
+    scale = (MONTH_SECONDS / observed if observed > 0 else 0.0) * multiplier
+    usage = {
+        "requests": snapshot["requests"] * scale,
+        "duration_gb_s": snapshot["durationSeconds"] * MEMORY_GB * scale,
+        "rows_read": snapshot["rowsRead"] * scale,
+        "rows_written": snapshot["rowsWritten"] * scale,
+    }
+    dollars = {item: max(0.0, amount - PRICES[item][0]) * PRICES[item][1] for item, amount in usage.items()}
+    return {"usage": usage, "dollars": dollars, "total": sum(dollars.values())}
 
 
 def _percentile(values: list[float], pct: int) -> float:

@@ -122,7 +122,8 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
         copy = JsError(f"{cls.__name__}: {exc}")
     if getattr(exc, "durableObjectReset", False):
         reset = True
-    mark_remote(copy, reset=reset, overloaded=overloaded or getattr(exc, "overloaded", False))
+    mark_remote(copy, reset=reset, overloaded=overloaded or getattr(exc, "overloaded", False),
+                retryable=getattr(exc, "retryable", False))
     tb = "".join(traceback.format_exception(exc)).rstrip()
     if tb:
         copy.__cause__ = RemoteTraceback(tb)
@@ -223,7 +224,7 @@ class Instance:
             if not self.alive:
                 raise self.reset_error
         except (asyncio.CancelledError, DurableObjectAbort):
-            event.fail(remote_copy(self.reset_error, reset=True) if self.reset_error else JsError("canceled"))
+            event.fail(remote_copy(self.reset_error, reset=_is_reset(self.reset_error)) if self.reset_error else JsError("canceled"))
             trace.record(f"{event.kind}:error", self.host, request=event.request_id, detail="reset")
         except BaseException as exc:  # noqa: BLE001 - everything crosses to the caller
             if self.alive:
@@ -391,7 +392,18 @@ class Instance:
 
     def maybe_idle(self) -> None:
         if self.alive and not self.busy:
-            self.host.became_idle()
+            if self.world.faults.chaos_evicts_now():
+                self.world.trace.record("chaos", self.host, detail="evicting at an event boundary")
+                self.evict()
+            else:
+                self.host.became_idle()
+
+    def crash(self, message: str) -> None:
+        """The machine under the object died: like a reset, but callers may retry."""
+        error = JsError(message)
+        mark_remote(error, remote=False, retryable=True)
+        self.world.trace.record("crash", self.host, detail=message)
+        self.reset(error)
 
     def reset(self, error: BaseException) -> None:
         """Drop this instance: unconfirmed writes are lost, every caller gets `error`."""
@@ -407,7 +419,7 @@ class Instance:
             host.instance = None
         host.cancel_idle_timer()
         self.world.trace.record("reset", host, instance=self.number, detail=str(error))
-        remote = remote_copy(error, reset=True)
+        remote = remote_copy(error, reset=_is_reset(error))
         for event in list(self.queued) + list(self.in_flight):
             event.fail(remote)
         self.queued.clear()
@@ -442,6 +454,11 @@ class Instance:
             loop.requeue(handle, scope)
         for task in list(self.tasks):
             task.cancel()
+
+
+def _is_reset(error: BaseException) -> bool:
+    """Errors that end an instance are resets, except a crash (a lost connection)."""
+    return getattr(error, "durableObjectReset", True)
 
 
 async def _call_async(callback):

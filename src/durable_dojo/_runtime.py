@@ -20,7 +20,7 @@ from ._faults import Faults
 from ._ids import IdFactory
 from ._kvstore import KvStore, SharedDb
 from ._loop import VirtualLoop, current_scope, current_world
-from ._metrics import Metrics
+from ._metrics import Metrics, monthly_cost
 from ._object import ObjectHost
 from ._stubs import DurableObjectNamespace, WorldCall
 from ._trace import Trace
@@ -124,7 +124,7 @@ class Runtime:
         self.loop = VirtualLoop(self)
         self.trace = Trace(self)
         self.counters = Metrics(self)
-        self.faults = Faults()
+        self.faults = Faults(self)
         self.db = SharedDb()  # committed storage of every object, unless persisted to files
         self.persist_to = None if persist_to is None else os.fspath(persist_to)
         self.env = Env()
@@ -349,9 +349,16 @@ class Runtime:
     # ----- observation -----
 
     def metrics(self, binding: str) -> dict:
-        """Counters for one namespace: activeObjects, requests, requestsPerSecond, cpuTimeP50/P95,
-        storage reads/writes/deletes, alarms fired and retried."""
+        """Counters for one namespace, named as in Cloudflare's dashboard: activeObjects,
+        requests, requestsPerSecond (virtual time), cpuTimeP50/P95 (ms of process time in
+        handlers), storage reads/writes/deletes, rowsRead/rowsWritten, alarms fired and retried,
+        durationSeconds (time in memory, which is billed)."""
         return self.counters.snapshot(binding)
+
+    def estimate_cost(self, binding: str, multiplier: float = 1.0) -> dict:
+        """What this workload would cost per month at Cloudflare's published prices, if the
+        traffic seen so far ran all month, `multiplier` times over."""
+        return monthly_cost(self.counters.snapshot(binding), multiplier)
 
     def close(self) -> None:
         """End the world: pending tasks are cancelled (quietly), storage is closed."""

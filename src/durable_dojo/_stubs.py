@@ -89,7 +89,7 @@ class DurableObjectStub:
         return WorldCall(world, reply, label, self._note_error)
 
     def _note_error(self, exc: BaseException) -> None:
-        if getattr(exc, "durableObjectReset", False):
+        if getattr(exc, "durableObjectReset", False) or getattr(exc, "retryable", False):
             self._broken = exc  # the platform breaks the stub: use a new one to retry
 
     def fetch(self, input, **init) -> WorldCall:
