@@ -8,6 +8,8 @@ run and printed as medians and ratios, because these machines are noisy:
   same SQLite read and write and commit. Targets: >= 20,000 increments/s, within 10x of the floor.
 * `objects`: 100,000 objects created by name, one put each, in a child process so that its peak
   memory is its own. Targets: under 10 s and under 1.5 GB.
+* `alarms`: a one-year alarm, and an alarm that fails all 7 attempts (2..64 s back-off), each
+  from a fresh world to done. Target: each under 50 ms of wall time (virtual time jumps).
 """
 
 from __future__ import annotations
@@ -86,6 +88,49 @@ def bench_rpc() -> dict:
     }
 
 
+class YearAlarm(DurableObject):
+    async def schedule(self, seconds):
+        from js import Date
+
+        await self.ctx.storage.setAlarm(Date.now() + seconds * 1000)
+
+    async def alarm(self, info):
+        await self.ctx.storage.put("fired", info.retryCount)
+
+
+class FailingAlarm(YearAlarm):
+    async def alarm(self, info):
+        await self.ctx.storage.put("attempts", info.retryCount + 1)
+        raise RuntimeError("always fails")
+
+
+def bench_alarms() -> dict:
+    def year():
+        world = Runtime(durable_objects={"A": YearAlarm}, idle_eviction=None)
+        stub = world.env.A.getByName("a")
+        world.run(stub.schedule(365 * 86400))
+        world.run(world.advance(365 * 86400 + 1))
+        assert len(world.trace.select("alarm:fire")) == 1
+        world.close()
+
+    def retries():
+        world = Runtime(durable_objects={"A": FailingAlarm}, idle_eviction=None)
+        world.run(world.env.A.getByName("a").schedule(1))
+        world.run(world.advance(200))
+        assert len(world.trace.select("alarm:fire")) == 7 and len(world.trace.select("alarm:gave-up")) == 1
+        world.close()
+
+    out = {}
+    for name, fn in (("one_year_alarm_ms", year), ("seven_attempt_retry_ms", retries)):
+        times = []
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+        out[name] = round(statistics.median(times), 2)
+    return out
+
+
 def objects_child() -> None:
     """Runs in a child process: create OBJECTS objects by name, one put each."""
     world = Runtime(durable_objects={"COUNTER": Counter}, hang_timeout=None, idle_eviction=None)
@@ -118,6 +163,10 @@ def main() -> None:
     print(f"  emulator          {rpc['emulator_increments_per_s']:>9,} increments/s   (target >= 20,000)")
     print(f"  bare-Python floor {rpc['floor_increments_per_s']:>9,} increments/s")
     print(f"  floor / emulator  {rpc['floor_over_emulator']:>9}x                (target <= 10x)")
+    alarms = bench_alarms()
+    print(f"Alarms, median of {ROUNDS} fresh worlds (target < 50 ms each):")
+    print(f"  one-year alarm            {alarms['one_year_alarm_ms']:>7} ms wall")
+    print(f"  7 failing attempts        {alarms['seven_attempt_retry_ms']:>7} ms wall")
     objects = bench_objects()
     print(f"{objects['objects']:,} objects by name, one put each:")
     print(f"  {objects['seconds']} s (target < 10 s), peak RSS {objects['peak_rss_mb']} MB (target < 1,536 MB)")
