@@ -701,5 +701,5 @@ def test_the_codec_imports_only_light_standard_library_modules():
         elif isinstance(node, ast.ImportFrom):
             imported.add("." * node.level + (node.module or ""))
     assert imported <= {
-        "__future__", "datetime", "math", "struct", "collections.abc", "types", "._errors",
+        "__future__", "datetime", "math", "struct", "collections.abc", "types", "._errors", "._values",
     }  # fmt: skip

@@ -45,6 +45,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from types import CoroutineType, GeneratorType
 
 from ._errors import DataCloneError, RangeError
+from ._values import js_number_string
 
 __all__ = ["JsDict", "MAX_DEPTH", "clone", "deserialize", "serialize", "serialized_size"]
 
@@ -277,36 +278,6 @@ def _varint(n: int) -> bytes:
     return bytes(out)
 
 
-def _js_number_to_string(x: float) -> str:
-    """JavaScript's `Number.prototype.toString()` for a float (shortest round-trip digits)."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "Infinity" if x > 0 else "-Infinity"
-    if x == 0:
-        return "0"
-    if x < 0:
-        return "-" + _js_number_to_string(-x)
-    mantissa, _, exponent = repr(x).partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    raw_digits = whole + fraction
-    digits = raw_digits.lstrip("0")
-    # The value is 0.<digits> times 10**point.
-    point = len(whole) + int(exponent or 0) - (len(raw_digits) - len(digits))
-    digits = digits.rstrip("0")
-    k = len(digits)
-    if k <= point <= 21:
-        return digits + "0" * (point - k)
-    if 0 < point <= 21:
-        return digits[:point] + "." + digits[point:]
-    if -6 < point <= 0:
-        return "0." + "0" * -point + digits
-    e = point - 1
-    sign = "+" if e > 0 else "-"
-    significand = digits if k == 1 else digits[0] + "." + digits[1:]
-    return f"{significand}e{sign}{abs(e)}"
-
-
 def _property_key(key: object) -> str:
     """The JavaScript property key that `Object.fromEntries` makes of a Python dict key."""
     if type(key) is str:
@@ -318,7 +289,7 @@ def _property_key(key: object) -> str:
     if isinstance(key, int):
         return int.__repr__(key)
     if isinstance(key, float):
-        return _js_number_to_string(key)
+        return js_number_string(key)
     if key is None:
         return "null"
     raise _not_cloneable(key)
@@ -725,7 +696,7 @@ class _Reader:
             return key
         if isinstance(key, int):
             return str(key)
-        return _js_number_to_string(key)
+        return js_number_string(key)
 
     def _remember(self, value: object) -> object:
         self.objects.append(value)

@@ -367,13 +367,7 @@ class KvStore:
             self._check_legacy_key(key)
         self.reads += 1
         self.rows_read += 1
-        p = self._pending
-        if p is not None and key in p:
-            return p[key]
-        if self._cleared:
-            return None
-        row = self._cur.execute(_SQL_GET, (self.ns, self.obj, key)).fetchone()
-        return None if row is None else row[0]
+        return self._lookup(key)
 
     def _lookup_many(self, keys: set[str]) -> dict[str, bytes]:
         """Visible values of `keys` that exist, without counters."""

@@ -344,14 +344,14 @@ class Instance:
 
     def confirm_writes(self) -> None:
         """Commit every pending write now (the flush); a failure resets the instance."""
-        store = self.host.store
-        if self.host.storage_txn_depth or not store.has_pending():
+        host = self.host
+        if host.storage_txn_depth or not host.has_uncommitted():
             return
         self.unconfirmed = False
-        alarm_dirty = self.host.alarm_dirty
+        alarm_dirty = host.alarm_dirty
         try:
-            self.world.faults.before_commit(self.host)
-            store.commit()
+            self.world.faults.before_commit(host)
+            host.commit_storage()
         except Exception as exc:
             error = JsError(f"Durable Object storage write failed: {exc}")
             mark_remote(error, remote=False, reset=True)
@@ -412,7 +412,7 @@ class Instance:
         self.alive = False
         self.reset_error = error
         host = self.host
-        host.store.discard()
+        host.discard_uncommitted()
         host.storage_txn_depth = 0
         host.alarm_dirty = False
         if host.instance is self:
@@ -523,7 +523,8 @@ class ObjectHost:
     """A Durable Object as the platform keeps it: ID, storage and alarm, across instances."""
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "instance",
-                 "instances_made", "storage_txn_depth", "alarm_dirty", "running_alarm", "alarm_timer", "idle_timer")
+                 "instances_made", "storage_txn_depth", "alarm_dirty", "running_alarm", "alarm_timer", "idle_timer",
+                 "sql", "sql_savepoints")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -541,6 +542,8 @@ class ObjectHost:
         self.running_alarm: int | None = None
         self.alarm_timer = None
         self.idle_timer = None
+        self.sql = None  # the SqlStorage, once the object touched ctx.storage.sql
+        self.sql_savepoints = 0
 
     def __repr__(self) -> str:
         return f"<{self.binding} {self.label}>"
@@ -577,7 +580,7 @@ class ObjectHost:
             instance.reset_error = exc
             if self.instance is instance:
                 self.instance = None
-            self.store.discard()
+            self.discard_uncommitted()
             self.world.trace.record("constructor:error", self, detail=f"{type(exc).__name__}: {exc}")
             event.fail(remote_copy(exc))
             return None
@@ -596,6 +599,85 @@ class ObjectHost:
         if event.kind == "run":
             return result  # run_in_durable_object: same process, no copy (as in vitest-pool-workers)
         return None
+
+    # ----- the object's own SQLite database (SQL API) -----
+
+    def sql_storage(self):
+        """`ctx.storage.sql`. The first use gives the object a database of its own (its file when
+        persisted), moves its KV data there, and locks user SQL out of the emulator's tables."""
+        if self.sql is None:
+            from ._kvstore import SharedDb
+            from ._sql import SqlStorage, secure
+
+            db = self.store.db
+            if db is self.world.db:
+                db = SharedDb(":memory:")
+                self.store.move_to(db)
+            secure(db.conn)
+            self.sql = SqlStorage(db.conn, before_statement=self._before_sql, counters=_SqlCounters(self))
+        return self.sql
+
+    def _before_sql(self) -> None:
+        """Every SQL statement runs in the object's implicit transaction, committed at the end of
+        the turn (or before a response leaves) together with the KV batch."""
+        self._begin_sql()
+        instance = self.instance
+        if instance is not None and instance.alive:
+            instance.note_write()
+
+    def _begin_sql(self) -> None:
+        conn = self.store.db.conn
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+
+    def sql_savepoint(self) -> int | None:
+        if self.sql is None:
+            return None
+        self._begin_sql()
+        self.sql_savepoints += 1
+        name = self.sql_savepoints
+        self.store.db.conn.execute(f"SAVEPOINT _cf_sync_savepoint_{name}")
+        return name
+
+    def sql_rollback_to(self, savepoint: int | None, *, release: bool = True) -> None:
+        if savepoint is None or not self.store.db.conn.in_transaction:
+            return
+        conn = self.store.db.conn
+        conn.execute(f"ROLLBACK TO _cf_sync_savepoint_{savepoint}")
+        if release:
+            self.sql_release(savepoint)
+
+    def sql_release(self, savepoint: int | None) -> None:
+        if savepoint is None or not self.store.db.conn.in_transaction:
+            return
+        self.store.db.conn.execute(f"RELEASE _cf_sync_savepoint_{savepoint}")
+        self.sql_savepoints = savepoint - 1
+
+    def sql_delete_all(self) -> None:
+        if self.sql is not None:
+            self._begin_sql()
+            self.sql.reset_database()
+
+    def commit_storage(self) -> None:
+        """Commit the KV batch and the SQL implicit transaction together, or neither."""
+        conn = self.store.db.conn if self.sql is not None else None
+        try:
+            self.store.commit()
+            if conn is not None and conn.in_transaction:
+                conn.execute("COMMIT")
+        except BaseException:
+            self.discard_uncommitted()
+            raise
+
+    def has_uncommitted(self) -> bool:
+        return self.store.has_pending() or (self.sql is not None and self.store.db.conn.in_transaction)
+
+    def discard_uncommitted(self) -> None:
+        """A crash or reset before the flush: the batch and the SQL transaction are both lost."""
+        self.store.discard()
+        self.sql_savepoints = 0
+        if self.sql is not None and self.store.db.conn.in_transaction:
+            self.store.db.conn.execute("ROLLBACK")
 
     # ----- idleness and eviction -----
 
@@ -673,7 +755,7 @@ class ObjectHost:
         if instance is not None and instance.alive:
             instance.note_write()
         else:
-            self.store.commit()
+            self.commit_storage()
 
 
 def _copy_result(value):
@@ -681,3 +763,18 @@ def _copy_result(value):
     if isinstance(value, (FetchResponse, Request)):
         return value._detached_copy()
     return _codec.clone(value)
+
+
+class _SqlCounters:
+    """Feeds the SQL API's row counts into the namespace's metrics."""
+
+    __slots__ = ("_host",)
+
+    def __init__(self, host: ObjectHost):
+        self._host = host
+
+    def rows_read(self, n: int) -> None:
+        self._host.world.counters.sql_rows(self._host, n, 0)
+
+    def rows_written(self, n: int) -> None:
+        self._host.world.counters.sql_rows(self._host, 0, n)

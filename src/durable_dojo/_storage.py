@@ -23,6 +23,20 @@ from ._values import js_string
 
 _MISSING = object()
 
+SQL_NOT_AVAILABLE = (
+    "This Durable Object is not backed by SQLite storage, so the SQL API is not available. "
+    "SQL can be enabled on a new Durable Object class by using the `new_sqlite_classes` instead of "
+    "`new_classes` under `[[migrations]]` in your wrangler.toml, but an already-deployed class cannot be "
+    "converted to SQLite (except by deleting the existing data)."
+)
+SYNC_KV_NOT_AVAILABLE = (
+    "The storage.kv (synchronous KV) API is only available for SQLite-backed Durable Objects, but this "
+    "object's namespace is not declared to use SQLite. You can use the older, asynchronous interface via "
+    "methods of `storage` itself (e.g. `storage.get()`). Alternatively, to enable SQLite, change "
+    "`new_classes` to `new_sqlite_classes` within the 'migrations' field in your wrangler.jsonc or "
+    "wrangler.toml file."
+)
+
 PUT_OVERLOAD_MESSAGE = (
     "put() may only be called with a single key-value pair and optional options as "
     "put(key, value, options) or with multiple key-value pairs and optional options as "
@@ -198,6 +212,21 @@ class _StorageOperations:
 class DurableObjectStorage(_StorageOperations):
     """`ctx.storage`."""
 
+    @property
+    def sql(self):
+        """The SQL API over the object's own SQLite database (SQLite-backed classes only)."""
+        self._usable("sql")
+        if self._world.storage_backend != "sqlite":
+            raise JsError(SQL_NOT_AVAILABLE)
+        return self._host.sql_storage()
+
+    @property
+    def kv(self) -> "SyncKvStorage":
+        """The synchronous KV API (SQLite-backed classes only): plain values, no awaits."""
+        if self._world.storage_backend != "sqlite":
+            raise JsError(SYNC_KV_NOT_AVAILABLE)
+        return SyncKvStorage(self)
+
     def deleteAll(self, options=None):
         """Delete every key (and, from compatibility date 2026-02-24, the alarm) atomically."""
         store = self._usable("deleteAll()")
@@ -205,6 +234,7 @@ class DurableObjectStorage(_StorageOperations):
             raise JsError("Cannot call deleteAll() within a transaction")
         deletes_alarm = self._world.compat.delete_all_deletes_alarm
         store.delete_all(deletes_alarm)
+        self._host.sql_delete_all()  # on SQLite-backed objects the whole database goes
         if deletes_alarm:
             self._host.alarm_dirty = True
         self._trace("deleteAll", None)
@@ -221,8 +251,9 @@ class DurableObjectStorage(_StorageOperations):
 
         async def run():
             depth = store.savepoint()
+            savepoint = host.sql_savepoint()  # None unless the object uses SQL
             host.storage_txn_depth += 1
-            txn = DurableObjectTransaction(instance, depth)
+            txn = DurableObjectTransaction(instance, depth, savepoint)
             try:
                 result = closure(txn)
                 if hasattr(result, "__await__"):
@@ -231,12 +262,14 @@ class DurableObjectStorage(_StorageOperations):
                 if instance.alive:
                     store.rollback_to(depth)
                     store.release(depth)
+                    host.sql_rollback_to(savepoint)
                 txn._finished = True
                 raise
             finally:
                 host.storage_txn_depth -= 1
             if instance.alive:
                 store.release(depth)  # after txn.rollback() the savepoint is empty: releasing keeps nothing
+                host.sql_release(savepoint)
             txn._finished = True
             if not host.storage_txn_depth:
                 instance.note_write()
@@ -253,18 +286,23 @@ class DurableObjectStorage(_StorageOperations):
         store = self._usable("transactionSync()")
         if self._world.storage_backend != "sqlite":
             raise JsError("Durable Object is not backed by SQL.")
+        host = self._host
+        host.sql_storage()  # a SQLite-only API: the object's own database takes part
         depth = store.savepoint()
-        self._host.storage_txn_depth += 1
+        savepoint = host.sql_savepoint()
+        host.storage_txn_depth += 1
         try:
             result = callback()
         except BaseException:
             store.rollback_to(depth)
             store.release(depth)
+            host.sql_rollback_to(savepoint)
             raise
         else:
             store.release(depth)
+            host.sql_release(savepoint)
         finally:
-            self._host.storage_txn_depth -= 1
+            host.storage_txn_depth -= 1
         if not self._host.storage_txn_depth:
             self._instance.note_write()
         return result
@@ -281,9 +319,10 @@ class DurableObjectTransaction(_StorageOperations):
 
     _OPS = ("get", "put", "delete", "list", "getAlarm", "setAlarm", "deleteAlarm")
 
-    def __init__(self, instance, depth: int):
+    def __init__(self, instance, depth: int, savepoint=None):
         super().__init__(instance)
         self._depth = depth
+        self._savepoint = savepoint
         self._rolled_back = False
         self._finished = False
 
@@ -304,7 +343,44 @@ class DurableObjectTransaction(_StorageOperations):
         if self._finished:
             self._usable("rollback()")
         self._host.store.rollback_to(self._depth)
+        self._host.sql_rollback_to(self._savepoint, release=False)
         self._rolled_back = True
 
     def deleteAll(self, options=None):
         raise JsError("Cannot call deleteAll() within a transaction")
+
+
+class SyncKvStorage:
+    """`ctx.storage.kv`: the same keys as the async KV methods, but synchronous (SQLite-backed
+    objects only). No await, so nothing can interleave with it at all."""
+
+    def __init__(self, storage: DurableObjectStorage):
+        self._storage = storage
+
+    def get(self, key):
+        store = self._storage._usable("get()")
+        raw = store.get(js_string(key))
+        self._storage._world.counters.storage_read(self._storage._host, 1)
+        return None if raw is None else _codec.deserialize(raw)
+
+    def put(self, key, value=_MISSING) -> None:
+        store = self._storage._usable("put()")
+        if value is _MISSING:
+            raise TypeError("put() called with undefined value.")
+        store.put(js_string(key), _codec.serialize(value))
+        self._storage._world.counters.storage_write(self._storage._host, 1)
+        self._storage._wrote()
+
+    def delete(self, key) -> bool:
+        store = self._storage._usable("delete()")
+        existed = store.delete(js_string(key))
+        self._storage._world.counters.storage_delete(self._storage._host, 1)
+        self._storage._wrote()
+        return existed
+
+    def list(self, options=None):
+        """An iterator of `[key, value]` pairs in key order (same options as `storage.list`)."""
+        store = self._storage._usable("list()")
+        rows = store.list(**parse_list_options(options))
+        self._storage._world.counters.storage_read(self._storage._host, max(len(rows), 1))
+        return iter([[key, _codec.deserialize(raw)] for key, raw in rows])

@@ -3,13 +3,21 @@
 They mirror `workers-runtime-sdk`: `DurableObject.__init__(ctx, env)` keeps `self.ctx` and
 `self.env`; `fetch()` leaves the world through the caller's output gate; `env` is the env of
 the world whose code is running (`from workers import env` works at import time, because the
-lookup happens when an attribute is read).
+lookup happens when an attribute is read). The type names (`Context`, `Body`, `BlobValue`,
+`FormDataValue`, `FetchKwargs`, `RequestInitCfProperties`) are annotations only, as in the SDK.
+`tests/test_sdk_parity.py` checks these names and signatures against the SDK's source.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable
+from http import HTTPMethod
+from typing import Any, Protocol, TypeAlias, TypedDict
+
 from . import _codec
 from ._errors import DojoError
+from ._http import Blob, File, FormData, Headers  # noqa: F401 - names the annotations below use
 
 
 class DurableObject:
@@ -29,7 +37,51 @@ class WorkerEntrypoint:
         self.env = env
 
 
-Context = object  # the SDK's type alias for a handler's context; only used in annotations
+class Context(Protocol):
+    """The type of a handler's `ctx` argument, as the SDK declares it (for annotations only):
+    anything with `waitUntil(awaitable)`."""
+
+    def waitUntil(self, other: Awaitable[Any]) -> None: ...
+
+
+# The SDK's body and value types. As in the SDK they are strings, for annotations only. They
+# name what the emulator accepts, which has no JavaScript objects (no js.Blob, no ReadableStream).
+Body: TypeAlias = "str | bytes | FormData | Blob"
+BlobValue: TypeAlias = "str | bytes | Blob | File"
+FormDataValue: TypeAlias = "str | Blob"
+
+
+class RequestInitCfProperties(TypedDict, total=False):
+    """The `cf=` options of a Request, as the SDK types them. The emulator keeps `cf` on the
+    request (`request.cf`) but has no cache, image service or other Cloudflare feature that
+    would act on them."""
+
+    apps: bool | None
+    cacheEverything: bool | None
+    cacheKey: str | None
+    cacheTags: list[str] | None
+    cacheTtl: int
+    cacheTtlByStatus: dict[str, int]
+    image: Any | None
+    mirage: bool | None
+    polish: str | None
+    resolveOverride: str | None
+    scrapeShield: bool | None
+    webp: bool | None
+
+
+class FetchKwargs(TypedDict, total=False):
+    """The keyword arguments of `Request(...)` and `fetch(...)`, for `**kwargs: Unpack[FetchKwargs]`.
+
+    The SDK's version also has `fetcher` (a JavaScript fetch function that service-binding stubs
+    pass internally); there is no JavaScript here, so it is left out.
+    """
+
+    headers: Headers | dict[str, str] | list[tuple[str, str]] | None
+    body: str | bytes | FormData | Blob | None
+    method: HTTPMethod | str | None
+    redirect: str | None
+    cf: RequestInitCfProperties | None
 
 
 def _world():
@@ -41,14 +93,36 @@ def _world():
     return world
 
 
-def fetch(input, **init):
-    """Send an HTTP request out of the world (see `Runtime(outbound=...)`). Returns an awaitable
-    `FetchResponse`. Inside a Durable Object this opens the input gate while it waits."""
+async def fetch(resource, **other_options):
+    """Send an HTTP request out of the world (see `Runtime(outbound=...)`) and return its
+    `FetchResponse`. Like the SDK's `fetch`, this is a coroutine function: nothing is sent until
+    it is awaited. `resource` is a URL or a `Request`; `other_options` are the `Request`
+    options (`method=`, `headers=`, `body=`, `redirect=`, `cf=`). Inside a Durable Object the
+    call opens the input gate while it waits."""
     from ._http import Request
     from ._runtime import outbound_fetch
 
-    request = input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
-    return outbound_fetch(_world(), request)
+    if isinstance(resource, Request) and not other_options:
+        request = resource._detached_copy()
+    else:
+        request = Request(resource, **other_options)
+    return await outbound_fetch(_world(), request)
+
+
+def handler(func):
+    """Decorator for module-level handlers (`on_fetch(request, env)`), as in the SDK.
+
+    On the platform it turns a JavaScript Request into `workers.Request` and wraps `env` so
+    bindings work from Python. In the emulator arguments are already Python objects, so the
+    wrapper calls `func` unchanged. The emulator runs handlers of a `WorkerEntrypoint` class
+    (`Runtime(worker=...)`), not module-level `on_fetch` functions.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
 
 
 def wait_until(awaitable) -> None:
@@ -82,9 +156,14 @@ env = _EnvProxy()
 
 
 def python_to_rpc(value):
-    """What a value becomes when it crosses RPC: a structured-clone copy."""
+    """What a value becomes when it crosses RPC: a structured-clone copy, mapped as the SDK maps
+    Python to JavaScript (dict -> object, read back as `JsDict`; tuple, bytearray and awaitables
+    refused with TypeError). See `durable_dojo._codec`."""
     return _codec.clone(value)
 
 
 def python_from_rpc(value):
+    """The SDK turns JavaScript values received over RPC into Python ones. Everything in the
+    emulator is Python already (what crossed was copied by `python_to_rpc`), so the value is
+    returned as it is."""
     return value

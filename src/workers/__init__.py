@@ -11,6 +11,9 @@ class Counter(DurableObject):
         await self.ctx.storage.put("n", n)
         return Response(str(n))
 ```
+
+`tests/test_sdk_parity.py` compares these names and signatures with the SDK's own source, and
+`tests/sdk_parity.toml` lists the SDK names left out here, each with its reason.
 """
 
 from __future__ import annotations
@@ -18,11 +21,17 @@ from __future__ import annotations
 from durable_dojo._errors import DurableObjectAbort
 from durable_dojo._http import Blob, BlobEnding, File, FormData, FetchResponse, Headers, Request, Response
 from durable_dojo._workers_api import (
+    BlobValue,
+    Body,
     Context,
     DurableObject,
+    FetchKwargs,
+    FormDataValue,
+    RequestInitCfProperties,
     WorkerEntrypoint,
     env,
     fetch,
+    handler,
     python_from_rpc,
     python_to_rpc,
     wait_until,
@@ -32,18 +41,24 @@ from durable_dojo._workers_api import (
 __all__ = [
     "Blob",
     "BlobEnding",
+    "BlobValue",
+    "Body",
     "Context",
     "DurableObject",
     "DurableObjectAbort",
+    "FetchKwargs",
     "FetchResponse",
     "File",
     "FormData",
+    "FormDataValue",
     "Headers",
     "Request",
+    "RequestInitCfProperties",
     "Response",
     "WorkerEntrypoint",
     "env",
     "fetch",
+    "handler",
     "python_from_rpc",
     "python_to_rpc",
     "waitUntil",
