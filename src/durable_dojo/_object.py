@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime
 import inspect
 import time as _time
 import traceback
 
-from . import _codec
+from . import _codec, _websockets
 from ._errors import DurableObjectAbort, JsError, mark_remote
 from ._http import FetchResponse, Request, Response
 from ._ids import DurableObjectId, name_seen_inside
@@ -156,10 +157,40 @@ class DurableObjectState:
 
     def abort(self, reason: str | None = None):
         """Reset the object now. Raises `DurableObjectAbort` so the calling code stops."""
-        message = reason if reason is not None else "Durable Object abort requested"
-        error = JsError(message)
+        error = JsError(reason if reason is not None else "Application called abort() to reset Durable Object.")
         self._instance.reset(error)
-        raise DurableObjectAbort(message)
+        raise DurableObjectAbort(reason or "Durable Object abort requested")
+
+    # ----- WebSockets: the Hibernation API -----
+
+    def acceptWebSocket(self, ws, tags=None) -> None:
+        """Accept the server end of a pair for the Hibernation API, with up to 10 tags."""
+        _websockets.accept_websocket(self._instance, ws, tags)
+
+    def getWebSockets(self, tag: str | None = None) -> list:
+        """The object's hibernatable sockets that are not closed (optionally with this tag)."""
+        return _websockets.get_websockets(self._instance, tag)
+
+    def getTags(self, ws) -> list:
+        return _websockets.get_tags(ws)
+
+    def setWebSocketAutoResponse(self, pair=None) -> None:
+        """Answer one exact text message without waking the object (no argument removes it)."""
+        _websockets.set_auto_response(self._instance, pair)
+
+    def getWebSocketAutoResponse(self):
+        return self._instance.host.auto_response
+
+    def getWebSocketAutoResponseTimestamp(self, ws):
+        """When `ws` last sent the auto-response (a datetime), or None."""
+        ms = ws._auto_response_at
+        return None if ms is None else datetime.datetime.fromtimestamp(ms / 1000)
+
+    def setHibernatableWebSocketEventTimeout(self, ms=None) -> None:
+        _websockets.set_event_timeout(self._instance, ms)
+
+    def getHibernatableWebSocketEventTimeout(self):
+        return self._instance.host.ws_event_timeout
 
 
 class Instance:
@@ -167,7 +198,7 @@ class Instance:
 
     __slots__ = ("host", "world", "number", "alive", "obj", "open_section", "sections", "held", "queued",
                  "in_flight", "wait_untils", "tasks", "flush_scheduled", "unconfirmed", "in_constructor",
-                 "context", "ctx", "reset_error")
+                 "context", "ctx", "reset_error", "standard_sockets")
 
     def __init__(self, host: "ObjectHost", number: int):
         self.host = host
@@ -186,6 +217,7 @@ class Instance:
         self.unconfirmed = False  # pending writes that responses must wait for
         self.in_constructor = False
         self.reset_error: BaseException | None = None
+        self.standard_sockets: set = set()  # standard-API sockets: they pin the instance in memory
         self.context = host.world.root_context.copy()
         self.context.run(current_scope.set, Scope(self, None, None))
         self.ctx = DurableObjectState(self)
@@ -419,6 +451,8 @@ class Instance:
             host.instance = None
         host.cancel_idle_timer()
         self.world.trace.record("reset", host, instance=self.number, detail=str(error))
+        _websockets.disconnect_all(host)
+        self._cut_standard_sockets(_websockets.RESET_MESSAGE)
         remote = remote_copy(error, reset=_is_reset(error))
         for event in list(self.queued) + list(self.in_flight):
             event.fail(remote)
@@ -443,9 +477,19 @@ class Instance:
         if host.instance is self:
             host.instance = None
         host.cancel_idle_timer()
-        self.world.trace.record("evict", host, instance=self.number)
+        hibernating = any(ws.readyState != _websockets.CLOSED for ws in host.sockets)
+        self.world.trace.record("hibernate" if hibernating else "evict", host, instance=self.number)
+        self._cut_standard_sockets("Durable Object was evicted.")
         self._drop_tasks()
         host.instance_ended(self, reset=False)
+
+    def _cut_standard_sockets(self, reason: str) -> None:
+        """Standard-API sockets live in the instance's memory: they go with it."""
+        for ws in list(self.standard_sockets):
+            ws.readyState = _websockets.CLOSED
+            peer = ws.peer
+            self.world.loop.call_soon(peer._disconnect, 1006, reason, context=self.world.root_context)
+        self.standard_sockets.clear()
 
     def _drop_tasks(self) -> None:
         held, self.held = self.held, []
@@ -454,6 +498,12 @@ class Instance:
             loop.requeue(handle, scope)
         for task in list(self.tasks):
             task.cancel()
+
+
+def _retrieve(future: asyncio.Future) -> None:
+    """Replies nobody awaits (socket events): their errors are in the trace already."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _is_reset(error: BaseException) -> bool:
@@ -477,6 +527,8 @@ def invoke_method(instance: Instance, event: Event):
         return method(obj, *[_codec.clone(arg) for arg in event.args])
     if kind == "run":
         return event.args[0](obj, instance.ctx)
+    if kind == "call":
+        return event.args[0](*event.args[1])
     handler = getattr(obj, event.name, None)
     if handler is None:
         raise TypeError(f"Handler does not export a {event.name}() function.")
@@ -524,7 +576,7 @@ class ObjectHost:
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "instance",
                  "instances_made", "storage_txn_depth", "alarm_dirty", "running_alarm", "alarm_timer", "idle_timer",
-                 "sql", "sql_savepoints")
+                 "sql", "sql_savepoints", "sockets", "auto_response", "ws_event_timeout")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -544,6 +596,9 @@ class ObjectHost:
         self.idle_timer = None
         self.sql = None  # the SqlStorage, once the object touched ctx.storage.sql
         self.sql_savepoints = 0
+        self.sockets: list = []  # hibernatable WebSockets: they belong to the object, not the instance
+        self.auto_response = None
+        self.ws_event_timeout = None
 
     def __repr__(self) -> str:
         return f"<{self.binding} {self.label}>"
@@ -586,6 +641,34 @@ class ObjectHost:
             return None
         return instance if instance.alive else None
 
+    def websocket_event(self, handler: str, args) -> asyncio.Future:
+        """Deliver a Hibernation API event (waking the object if it hibernated)."""
+        world = self.world
+        reply = world.loop.create_future()
+        reply.add_done_callback(_retrieve, context=world.root_context)
+        event = Event("ws", handler, args, reply, world.next_request_id(), f"{handler}()")
+        world.counters.request(self)
+        world.trace.record("ws:event", self, request=event.request_id, detail=handler)
+        if self.ws_event_timeout is not None:
+            loop = world.loop
+            loop.call_housekeeping_at(loop.time() + self.ws_event_timeout / 1000, self._ws_event_timed_out, event)
+        self.deliver(event)
+        return reply
+
+    def _ws_event_timed_out(self, event: Event) -> None:
+        if not event.reply.done():
+            self.world.trace.record("ws:event-timeout", self, request=event.request_id)
+            event.fail(JsError("WebSocket event handler exceeded its allowed execution time"))
+
+    def call_in_object(self, instance: Instance, fn, args, label: str) -> None:
+        """Run `fn(*args)` as an event of this instance (standard-API listeners)."""
+        if self.instance is not instance or not instance.alive:
+            return
+        world = self.world
+        reply = world.loop.create_future()
+        reply.add_done_callback(_retrieve, context=world.root_context)
+        self.deliver(Event("call", None, (fn, args), reply, world.next_request_id(), label))
+
     async def invoke(self, instance: Instance, event: Event):
         result = invoke_method(instance, event)
         if inspect.isawaitable(result):
@@ -593,6 +676,8 @@ class ObjectHost:
         if event.kind == "fetch":
             if not isinstance(result, Response):
                 raise TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.")
+            if result.web_socket is not None:
+                result.web_socket._coupled = True
             return result._detached_copy()
         if event.kind == "rpc":
             return _copy_result(result)
@@ -682,8 +767,18 @@ class ObjectHost:
     # ----- idleness and eviction -----
 
     def became_idle(self) -> None:
-        delay = self.world.idle_eviction_delay()
-        if delay is None or self.idle_timer is not None:
+        """Arm the timer that ends an idle instance: hibernation after 10 s if its only ties are
+        hibernatable sockets, eviction after 70-140 s otherwise, never with standard sockets."""
+        if self.idle_timer is not None:
+            return
+        instance = self.instance
+        if instance is not None and instance.standard_sockets:
+            return  # pinned in memory by the standard WebSocket API
+        if any(ws.readyState != _websockets.CLOSED for ws in self.sockets) and self.store.get_alarm() is None:
+            delay = self.world.hibernation_timeout
+        else:
+            delay = self.world.idle_eviction_delay()
+        if delay is None:
             return
         loop = self.world.loop
         self.idle_timer = loop.call_housekeeping_at(loop.time() + delay, self._idle_timeout)

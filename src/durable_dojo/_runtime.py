@@ -111,6 +111,7 @@ class Runtime:
         hang_timeout: float | None = 10.0,
         start_time_ms: int = DEFAULT_START_MS,
         persist_to: str | os.PathLike | None = None,
+        hibernation_timeout: float | None = 10.0,
     ):
         if storage not in ("sqlite", "kv"):
             raise ValueError(f'storage must be "sqlite" or "kv", not {storage!r}')
@@ -134,6 +135,7 @@ class Runtime:
         if idle_eviction is not None and not isinstance(idle_eviction, tuple):
             idle_eviction = (float(idle_eviction), float(idle_eviction))
         self.idle_eviction = idle_eviction
+        self.hibernation_timeout = hibernation_timeout
         self._request_ids = 0
         self._hosts: dict[tuple[str, str], ObjectHost] = {}
         self._namespaces: dict[str, DurableObjectNamespace] = {}
@@ -309,6 +311,11 @@ class Runtime:
             return asyncio.sleep(0)
 
         return _WorldStep(self, outside, inside)
+
+    def hibernate(self, stub) -> "_WorldStep":
+        """Hibernate the stub's object now: memory dropped, hibernatable WebSockets kept open
+        (what the platform does after 10 s of idleness)."""
+        return self.evict(stub)
 
     def evict_all(self) -> "_WorldStep":
         """Evict every object in memory, as an idle period or a restart of the machine would."""

@@ -162,8 +162,8 @@ def python_to_rpc(value):
     return _codec.clone(value)
 
 
-def python_from_rpc(value):
+def python_from_rpc(obj):
     """The SDK turns JavaScript values received over RPC into Python ones. Everything in the
-    emulator is Python already (what crossed was copied by `python_to_rpc`), so the value is
+    emulator is Python already (what crossed was copied by `python_to_rpc`), so `obj` is
     returned as it is."""
-    return value
+    return obj

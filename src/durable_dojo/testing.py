@@ -22,7 +22,8 @@ from ._object import Event
 from ._runtime import Runtime
 from ._stubs import WorldCall
 
-__all__ = ["list_durable_object_ids", "make_runtime", "run_durable_object_alarm", "run_in_durable_object"]
+__all__ = ["WebSocketClient", "connect", "list_durable_object_ids", "make_runtime", "run_durable_object_alarm",
+           "run_in_durable_object"]
 
 
 def run_in_durable_object(stub, fn) -> WorldCall:
@@ -85,3 +86,96 @@ def make_runtime():
     yield factory
     for world in worlds:
         world.close()
+
+
+class WebSocketClient:
+    """The client end of a WebSocket to an object, for tests and notebooks.
+
+    ```python
+    ws = await connect(stub, "http://do/chat")
+    ws.send("hello")
+    assert await ws.receive() == "echo: hello"
+    ws.close(1000, "bye")
+    ```
+    `receive()` waits (in virtual time) for the next message; `messages` keeps every message;
+    `close_info` is `(code, reason, wasClean)` once the connection is closed.
+    """
+
+    def __init__(self, world, end):
+        self._world = world
+        self._end = end
+        self._inbox: list = []
+        self._waiters: list = []
+        self._close_waiters: list = []
+        self.messages: list = []
+        self.close_info: tuple | None = None
+        end.on_receive = self._on_receive
+
+    def _on_receive(self, kind: str, payload) -> None:
+        if kind == "message":
+            self.messages.append(payload)
+            self._inbox.append(payload)
+        else:
+            self.close_info = payload
+            for waiter in self._close_waiters:
+                if not waiter.done():
+                    waiter.set_result(payload)
+            self._close_waiters.clear()
+        while self._waiters and (self._inbox or self.close_info is not None):
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                self._settle(waiter)
+
+    def _settle(self, waiter) -> None:
+        if self._inbox:
+            waiter.set_result(self._inbox.pop(0))
+        else:
+            code, reason, clean = self.close_info
+            waiter.set_exception(ConnectionError(f"WebSocket closed: {code} {reason!r} (wasClean={clean})"))
+
+    @property
+    def readyState(self) -> int:
+        return self._end.readyState
+
+    def send(self, message) -> None:
+        self._end.send(message)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        self._end.close(code, reason)
+
+    def drop(self) -> None:
+        """Cut the connection without a close frame (a browser tab killed, a network failure)."""
+        from ._websockets import DISCONNECTED_REASON
+
+        self._end.readyState = 3
+        peer = self._end.peer
+        self._world.loop.call_soon(peer._disconnect, 1006, DISCONNECTED_REASON, context=self._world.root_context)
+
+    def receive(self) -> WorldCall:
+        """The next message (str or bytes). Raises ConnectionError once the socket is closed."""
+        future = self._world.loop.create_future()
+        if self._inbox or self.close_info is not None:
+            self._settle(future)
+        else:
+            self._waiters.append(future)
+        return WorldCall(self._world, future, "WebSocketClient.receive()")
+
+    def closed(self) -> WorldCall:
+        """Wait until the connection is closed; gives `(code, reason, wasClean)`."""
+        future = self._world.loop.create_future()
+        if self.close_info is not None:
+            future.set_result(self.close_info)
+        else:
+            self._close_waiters.append(future)
+        return WorldCall(self._world, future, "WebSocketClient.closed()")
+
+
+async def connect(target, url: str = "http://do/websocket", headers: dict | None = None) -> WebSocketClient:
+    """Open a WebSocket to an object (`target` a stub) or through the Worker (`target` a Runtime)."""
+    headers = {"Upgrade": "websocket", **(headers or {})}
+    world = target if isinstance(target, Runtime) else target._namespace.world
+    response = await target.fetch(url, headers=headers)
+    if response.status != 101 or response.web_socket is None:
+        body = await response.text()
+        raise ConnectionError(f"WebSocket upgrade refused: {response.status} {body!r}")
+    return WebSocketClient(world, response.web_socket)

@@ -21,4 +21,20 @@ class Date:
         return world.now() if world is not None else int(_time.time() * 1000)
 
 
-__all__ = ["Date"]
+class WebSocketPair:
+    """`WebSocketPair.new()` gives `(client, server)`: two connected WebSocket ends."""
+
+    @staticmethod
+    def new():
+        from durable_dojo._runtime import latest_world
+        from durable_dojo._websockets import new_pair
+
+        world = latest_world()
+        if world is None:
+            raise RuntimeError("WebSocketPair needs a durable_dojo.Runtime: create one first.")
+        return new_pair(world)
+
+
+from durable_dojo._websockets import WebSocketRequestResponsePair  # noqa: E402
+
+__all__ = ["Date", "WebSocketPair", "WebSocketRequestResponsePair"]

@@ -1,0 +1,1104 @@
+// Conformance twin, JavaScript side: runs in Cloudflare's workerd.
+//
+// Every scenario in conformance/scenarios.py has a twin here. The Python side drives the
+// emulator; this side drives real Durable Objects, and both return the same JSON-able result
+// (see "Encoding" in conformance/README.md), which conformance/run.py compares exactly.
+//
+// Routes (127.0.0.1 only; run.py starts workerd with --socket-addr http=127.0.0.1:0):
+//   GET /sc/<scenario>[?step=...]  run one scenario (or one step of a multi-step one), JSON out
+//   GET /count/<name>              bench: the DO's fetch handler increments a counter
+//   GET /noop                      "ok" (readiness check; the SELF fetch in the gate scenario)
+//
+// The DO methods have the same (snake_case) names as their Python twins in scenarios.py.
+
+import { DurableObject } from "cloudflare:workers";
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ------------------------------------------------------------------ encoding (Python's view)
+//
+// A value is encoded as a Python program on the platform would see it: null and undefined are
+// None (null); booleans and strings are themselves; numbers are {num: x} ("NaN", "Infinity",
+// "-Infinity", "-0" as strings); BigInt {bigint: "..."}; ArrayBuffer {bytes: [...]}; Date
+// {date: ms}; arrays are lists; plain objects and Maps are {obj: [[key, value], ...]} in their
+// iteration order (JS property order matters); Sets {set: [...]} sorted by their JSON text.
+
+function enc(v) {
+  if (v === undefined || v === null) return null;
+  switch (typeof v) {
+    case "boolean":
+    case "string":
+      return v;
+    case "number":
+      if (Number.isNaN(v)) return { num: "NaN" };
+      if (v === Infinity) return { num: "Infinity" };
+      if (v === -Infinity) return { num: "-Infinity" };
+      if (Object.is(v, -0)) return { num: "-0" };
+      return { num: v };
+    case "bigint":
+      return { bigint: v.toString() };
+    case "function":
+      return { other: "function" };
+    case "symbol":
+      return { other: "symbol" };
+  }
+  if (v instanceof Date) return { date: v.getTime() };
+  if (v instanceof ArrayBuffer) return { bytes: [...new Uint8Array(v)] };
+  if (ArrayBuffer.isView(v)) return { bytes: [...new Uint8Array(v.buffer, v.byteOffset, v.byteLength)] };
+  if (Array.isArray(v)) return v.map(enc);
+  if (v instanceof Map) return { obj: [...v].map(([k, x]) => [typeof k === "string" ? k : enc(k), enc(x)]) };
+  if (v instanceof Set) {
+    const items = [...v].map(enc);
+    items.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : JSON.stringify(a) > JSON.stringify(b) ? 1 : 0));
+    return { set: items };
+  }
+  if (v instanceof Error) return { error: errOf(v) };
+  return { obj: Object.entries(v).map(([k, x]) => [k, enc(x)]) };
+}
+
+function errOf(e) {
+  if (e === null || typeof e !== "object") return { type: typeof e, message: String(e) };
+  return { type: e.name, message: e.message };
+}
+
+// An error as a caller across a stub sees it, with the platform's flags.
+function errFlags(e) {
+  const out = errOf(e);
+  out.remote = !!(e && e.remote);
+  out.durableObjectReset = !!(e && e.durableObjectReset);
+  return out;
+}
+
+async function cap(fn) {
+  try {
+    return { ok: enc(await fn()) };
+  } catch (e) {
+    return { err: errOf(e) };
+  }
+}
+
+function capS(fn) {
+  try {
+    return { ok: enc(fn()) };
+  } catch (e) {
+    return { err: errOf(e) };
+  }
+}
+
+const pairs = (m) => [...m].map(([k, v]) => [k, enc(v)]);
+const keysOf = (m) => [...m.keys()];
+
+function json(obj, status = 200) {
+  return new Response(JSON.stringify(obj), { status, headers: { "content-type": "application/json" } });
+}
+
+// Keys in a scrambled order; list() must return them in UTF-8 byte order.
+const ORDER_KEYS = ["b", "a", "B", "A", "aa", "a\u0000", "ab", "10", "9", "2", "é", "e", "z", "\u00ff",
+  "\u{1F600}", "\uFFFF", " ", "a/b", "a:b", "a.b", "_x", "~"];
+
+// ------------------------------------------------------------------ the Durable Objects
+
+export class TestDO extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.rand = crypto.randomUUID(); // changes whenever the constructor runs again
+    this.log = [];
+    this.field = null;
+  }
+
+  // ----- bench and helpers
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/increment") return new Response(String(await this.increment()));
+    return new Response("not found", { status: 404 });
+  }
+  async increment() {
+    const s = this.ctx.storage;
+    const n = ((await s.get("n")) ?? 0) + 1;
+    await s.put("n", n);
+    return n;
+  }
+  async who() {
+    return { id: this.ctx.id.toString(), name: this.ctx.id.name ?? null };
+  }
+  async rand_of() {
+    return this.rand;
+  }
+  async put_value(key, value) {
+    await this.ctx.storage.put(key, value);
+  }
+  async get_value(key) {
+    return enc(await this.ctx.storage.get(key));
+  }
+  async throw_error() {
+    throw new Error("handler boom");
+  }
+
+  // ----- list order and options
+  async fill(keys) {
+    await this.ctx.storage.deleteAll();
+    await this.ctx.storage.put(Object.fromEntries(keys.map((k, i) => [k, i])));
+  }
+  async list_order() {
+    const s = this.ctx.storage;
+    await this.fill(ORDER_KEYS);
+    return { keys: keysOf(await s.list()), reverse: keysOf(await s.list({ reverse: true })) };
+  }
+  async list_options() {
+    const s = this.ctx.storage;
+    await this.fill(ORDER_KEYS);
+    const L = (o) => cap(async () => keysOf(await s.list(o)));
+    return {
+      limit3: await L({ limit: 3 }),
+      reverse_limit3: await L({ reverse: true, limit: 3 }),
+      prefix_a: await L({ prefix: "a" }),
+      prefix_a_reverse_limit2: await L({ prefix: "a", reverse: true, limit: 2 }),
+      start_b_end_z: await L({ start: "b", end: "z" }),
+      start_after_a_limit4: await L({ startAfter: "a", limit: 4 }),
+      start_after_a_end_b_reverse: await L({ startAfter: "a", end: "b", reverse: true }),
+      end_before_start: await L({ start: "z", end: "a" }),
+      end_equals_start: await L({ start: "b", end: "b" }),
+      prefix_and_start: await L({ prefix: "a", start: "ab" }),
+      prefix_and_end: await L({ prefix: "a", end: "a/" }),
+      prefix_empty: await L({ prefix: "", limit: 2 }),
+      prefix_no_match: await L({ prefix: "q" }),
+      limit_float: await L({ limit: 2.7 }),
+      limit_string: await L({ limit: "2" }),
+      limit_true: await L({ limit: true }),
+      limit_big: await L({ limit: 1000 }),
+      allow_concurrency: await L({ allowConcurrency: true, limit: 2 }),
+      no_cache: await L({ noCache: true, limit: 2 }),
+      unknown_option: await L({ bogus: 1, limit: 1 }),
+      values: await cap(async () => [...(await s.list({ prefix: "a", limit: 3 }))]),
+    };
+  }
+  async list_errors() {
+    const s = this.ctx.storage;
+    await this.fill(["a", "b"]);
+    const L = (o) => cap(async () => keysOf(await s.list(o)));
+    return {
+      limit0: await L({ limit: 0 }),
+      limit_neg: await L({ limit: -1 }),
+      limit_nan_string: await L({ limit: "abc" }),
+      start_and_start_after: await L({ start: "a", startAfter: "a" }),
+      not_options: await L("prefix"),
+    };
+  }
+  async list_scenario13() {
+    const s = this.ctx.storage;
+    await this.fill(["a", "b", "c", "d"]);
+    const L = (o) => cap(async () => keysOf(await s.list(o)));
+    return {
+      start_after_a_end_d: await L({ startAfter: "a", end: "d" }),
+      reverse_limit1: await L({ reverse: true, limit: 1 }),
+      prefix_b: await L({ prefix: "b" }),
+      start_a_start_after_a: await L({ start: "a", startAfter: "a" }),
+      limit0: await L({ limit: 0 }),
+    };
+  }
+  async list_prefix_unicode() {
+    const s = this.ctx.storage;
+    await this.fill(["\uFFFF", "\uFFFFa", "\u{1F600}", "\u{1F600}a", "\uFFFE", "é", "e", "\u{10FFFF}"]);
+    const L = (o) => cap(async () => keysOf(await s.list(o)));
+    return {
+      all: await L(),
+      prefix_ffff: await L({ prefix: "\uFFFF" }),
+      prefix_emoji: await L({ prefix: "\u{1F600}" }),
+      start_ffff: await L({ start: "\uFFFF" }),
+      end_emoji: await L({ end: "\u{1F600}" }),
+      start_after_emoji_reverse: await L({ startAfter: "\u{1F600}", reverse: true }),
+    };
+  }
+
+  // ----- values
+  async roundtrip(vals) {
+    const s = this.ctx.storage;
+    const out = {};
+    for (const [k, v] of Object.entries(vals)) {
+      await s.put("v:" + k, v);
+      out[k] = enc(await s.get("v:" + k));
+    }
+    return out;
+  }
+  async values_primitives() {
+    return this.roundtrip({
+      nul: null, t: true, f: false, int: 7, neg: -5, zero: 0, int32_max: 2147483647, over_int32: 2147483648,
+      safe_max: 9007199254740991, float: 42.5, tiny: 1e-300, huge: 1e300, empty_str: "", str: "hello",
+      unicode: "h\u00e9llo \u{1F600} \uFFFF", nul_char: "a\u0000b",
+    });
+  }
+  async values_special_floats() {
+    return this.roundtrip({ neg_zero: -0, nan: NaN, inf: Infinity, neg_inf: -Infinity, in_list: [-0, NaN, Infinity] });
+  }
+  async values_bytes() {
+    const ab = (arr) => new Uint8Array(arr).buffer;
+    return this.roundtrip({
+      small: ab([1, 2, 255]), empty: ab([]), all_bytes: ab([...Array(256).keys()]), nested: { b: ab([0]) },
+      in_list: [ab([7]), ab([8, 9])],
+    });
+  }
+  async values_containers() {
+    let deep = "bottom";
+    for (let i = 0; i < 30; i++) deep = [deep];
+    return this.roundtrip({
+      list: [1, "x", null, [2]], dict: { a: 1, nested: { b: [1, 2] } }, empty_list: [], empty_dict: {},
+      key_order: { b: 1, 2: 2, a: 3, 1: 4 }, deep, mixed: [{ k: [{ j: true }] }, []],
+    });
+  }
+  async values_bigint_date_set() {
+    return this.roundtrip({
+      bigint: 12345678901234567890n, neg_bigint: -12345678901234567890n, date: new Date(1700000000000),
+      date_ms: new Date(1700000000123), set: new Set([1, "a"]), empty_set: new Set(),
+    });
+  }
+  async values_not_cloneable() {
+    const s = this.ctx.storage;
+    const t = (r) => (r.err ? { err_type: r.err.type } : r);
+    return {
+      put_a: t(await cap(() => s.put("nc", () => 1))),
+      put_b: t(await cap(() => s.put("nc", Symbol("x")))),
+      nested: t(await cap(() => s.put("nc", { f: () => 1 }))),
+      stored: enc(await s.get("nc")),
+    };
+  }
+
+  // ----- put / get / delete
+  async get_many() {
+    const s = this.ctx.storage;
+    await this.fill(["x", "y", "z"]);
+    return {
+      some_missing: pairs(await s.get(["z", "missing", "x"])),
+      empty: pairs(await s.get([])),
+      duplicates: pairs(await s.get(["y", "y"])),
+      all_missing: pairs(await s.get(["q"])),
+    };
+  }
+  async put_get_delete_returns() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    const r = {};
+    r.put = enc(await s.put("a", 1));
+    r.put_many = enc(await s.put({ b: 2, c: 3 }));
+    r.put_with_options = enc(await s.put("d", 4, { allowUnconfirmed: true, noCache: true }));
+    r.get_missing = enc(await s.get("nope"));
+    r.delete_existing = enc(await s.delete("a"));
+    r.delete_missing = enc(await s.delete("a"));
+    r.delete_many = enc(await s.delete(["b", "c", "nope"]));
+    r.delete_many_empty = enc(await s.delete([]));
+    r.delete_all = enc(await s.deleteAll());
+    r.after = keysOf(await s.list());
+    return r;
+  }
+  async put_errors() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    return {
+      put_undefined_value: await cap(() => s.put("k", undefined)),
+      put_no_args: await cap(() => s.put()),
+      put_entries_then_value: await cap(() => s.put({ a: 1 }, "x")),
+      get_no_args: await cap(() => s.get()),
+      delete_no_args: await cap(() => s.delete()),
+      stored: keysOf(await s.list()),
+    };
+  }
+  async key_coercion() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put(5, "five");
+    await s.put(1.5, "one and a half");
+    await s.put(true, "yes");
+    await s.put("", "empty key");
+    return {
+      get_str: enc(await s.get("5")),
+      get_num: enc(await s.get(5)),
+      get_float: enc(await s.get("1.5")),
+      get_bool: enc(await s.get("true")),
+      get_empty: enc(await s.get("")),
+      keys: keysOf(await s.list()),
+    };
+  }
+  async read_your_writes() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    const r = {};
+    s.put("ryw", 1);
+    r.after_put = enc(await s.get("ryw"));
+    s.delete("ryw");
+    r.after_delete = enc(await s.get("ryw"));
+    await s.put("z", 1);
+    s.deleteAll();
+    r.after_delete_all = enc(await s.get("z"));
+    s.put({ m1: 1, m2: 2 });
+    r.after_put_many = pairs(await s.list());
+    return r;
+  }
+  async sqlite_no_legacy_limits() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    const many = (n, p) => Object.fromEntries([...Array(n).keys()].map((i) => [p + i, i]));
+    return {
+      key_2049: await cap(() => s.put("k".repeat(2049), 1)),
+      get_key_2049: await cap(() => s.get("k".repeat(2049))),
+      value_200k: await cap(() => s.put("v", "x".repeat(200 * 1024))),
+      value_200k_len: (await s.get("v")).length,
+      put_129: await cap(() => s.put(many(129, "m"))),
+      get_129: await cap(async () => (await s.get(Object.keys(many(129, "m")))).size),
+      delete_129: await cap(() => s.delete(Object.keys(many(129, "m")))),
+      value_1_9mb: await cap(() => s.put("big", "x".repeat(1_900_000))),
+    };
+  }
+  async sqlite_value_over_2mb() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    return {
+      value_2_1mb: await cap(() => s.put("big", "x".repeat(2_100_000))),
+      value_3mib: await cap(() => s.put("big", "x".repeat(3 * 1024 * 1024))),
+    };
+  }
+
+  // ----- transactions
+  async txn_throw_rollback() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put({ x: 1, y: 1 });
+    this.field = "set before";
+    const r = {};
+    r.caught = await cap(() =>
+      s.transaction(async (txn) => {
+        await txn.put("x", 2);
+        await txn.delete("y");
+        await txn.put("z", 3);
+        r.inside = pairs(await txn.get(["x", "y", "z"]));
+        throw new Error("boom");
+      }));
+    r.after = pairs(await s.get(["x", "y", "z"]));
+    r.field = this.field;
+    return r;
+  }
+  async txn_explicit_rollback() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put("t", 3);
+    const r = {};
+    r.result = await cap(() =>
+      s.transaction(async (txn) => {
+        await txn.put("t", 4);
+        txn.rollback();
+        r.put_after = await cap(() => txn.put("t", 5));
+        r.get_after = await cap(() => txn.get("t"));
+        r.delete_after = await cap(() => txn.delete("t"));
+        r.rollback_again = capS(() => txn.rollback());
+        return "returned after rollback";
+      }));
+    r.t = enc(await s.get("t"));
+    return r;
+  }
+  async txn_commit() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put({ x: 1, y: 1 });
+    const r = {};
+    r.result = await cap(() =>
+      s.transaction(async (txn) => {
+        await txn.put("x", 10);
+        await txn.put("w", 0);
+        return {
+          inside: await txn.get("x"),
+          outside_view: await s.get("x"),
+          list_inside: keysOf(await txn.list()),
+        };
+      }));
+    r.after = pairs(await s.list());
+    return r;
+  }
+  async txn_nested() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put("t", 3);
+    const r = {};
+    r.outer = await cap(() =>
+      s.transaction(async (txn) => {
+        await txn.put("t", 6);
+        r.inner = await cap(() =>
+          s.transaction(async (txn2) => {
+            await txn2.put("t", 7);
+            await sleep(5);
+            return "inner committed";
+          }));
+        r.seen_in_outer = enc(await txn.get("t"));
+        txn.rollback();
+        return "outer rolled back";
+      }));
+    r.t = enc(await s.get("t"));
+    r.nested_ok = await cap(() => s.transaction(async () => s.transaction(async (t2) => {
+      await t2.put("n", 1);
+      return "nested ok";
+    })));
+    r.n = enc(await s.get("n"));
+    return r;
+  }
+  async txn_after_commit() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    let saved = null;
+    await s.transaction(async (txn) => {
+      saved = txn;
+      await txn.put("k", 1);
+    });
+    return {
+      put: await cap(() => saved.put("k", 2)),
+      get: await cap(() => saved.get("k")),
+      k: enc(await s.get("k")),
+    };
+  }
+  async txn_delete_all_inside() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put("k", 1);
+    const r = {};
+    r.result = await cap(() =>
+      s.transaction(async (txn) => {
+        r.txn_delete_all = await cap(() => txn.deleteAll());
+        r.storage_delete_all = await cap(() => s.deleteAll());
+        return "done";
+      }));
+    r.k = enc(await s.get("k"));
+    return r;
+  }
+  async txn_sync_savepoints() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put("i", 1);
+    const r = {};
+    r.outer = capS(() => s.transactionSync(() => {
+      s.put("i", 2);
+      r.inner = capS(() => s.transactionSync(() => {
+        s.put("i", 3);
+        s.put("j", 3);
+        throw new Error("inner boom");
+      }));
+      return "outer ok";
+    }));
+    r.after = pairs(await s.get(["i", "j"]));
+    r.outer_throw = capS(() => s.transactionSync(() => {
+      s.put("i", 9);
+      throw new Error("outer boom");
+    }));
+    r.after_outer_throw = enc(await s.get("i"));
+    return r;
+  }
+  async txn_sync_return_throw() {
+    const s = this.ctx.storage;
+    return {
+      number: capS(() => s.transactionSync(() => 5)),
+      none: capS(() => s.transactionSync(() => null)),
+      list: capS(() => s.transactionSync(() => [1, "a"])),
+      type_error: capS(() => s.transactionSync(() => {
+        throw new TypeError("bad type");
+      })),
+    };
+  }
+  async txn_sync_rollback_alarm() {
+    const s = this.ctx.storage;
+    await s.deleteAlarm();
+    const r = {};
+    r.result = capS(() => s.transactionSync(() => {
+      s.setAlarm(Date.now() + 60000);
+      throw new Error("bar");
+    }));
+    r.alarm = enc(await s.getAlarm());
+    return r;
+  }
+
+  // ----- input gate
+  async reset_ctr() {
+    await this.ctx.storage.delete("ctr");
+  }
+  async read_ctr() {
+    return enc(await this.ctx.storage.get("ctr"));
+  }
+  async incr(mode) {
+    const s = this.ctx.storage;
+    const v = (await s.get("ctr")) ?? 0;
+    if (mode === "timer") await sleep(10);
+    if (mode === "fetch") await (await this.env.SELF.fetch("http://self/noop")).text();
+    if (mode === "rpc") await this.env.OTHER.getByName("peer").ping();
+    await s.put("ctr", v + 1);
+    return v + 1;
+  }
+  async incr_bcw(mode) {
+    return this.ctx.blockConcurrencyWhile(() => this.incr(mode));
+  }
+  async ping() {
+    await sleep(5);
+    return "pong";
+  }
+
+  // ----- blockConcurrencyWhile
+  async reset_log() {
+    this.log = [];
+  }
+  async bcw_a(useBcw, ms) {
+    this.log.push("A:start");
+    if (useBcw) {
+      const res = await this.ctx.blockConcurrencyWhile(async () => {
+        this.log.push("A:bcw-enter");
+        await sleep(ms);
+        this.log.push("A:bcw-exit");
+        return "bcw-return-value";
+      });
+      this.log.push("A:after-bcw:" + res);
+    } else {
+      await sleep(ms);
+      this.log.push("A:after-sleep");
+    }
+    return [...this.log];
+  }
+  async bcw_b() {
+    this.log.push("B:run");
+    return [...this.log];
+  }
+  async bcw_values() {
+    const bcw = (cb) => this.ctx.blockConcurrencyWhile(cb);
+    return {
+      async_value: enc(await bcw(async () => {
+        await sleep(5);
+        return "v";
+      })),
+      sync_value: enc(await bcw(() => 42)),
+      none_value: enc(await bcw(async () => {})),
+      nested: enc(await bcw(async () => bcw(async () => "inner"))),
+      storage_inside: enc(await bcw(async () => {
+        await this.ctx.storage.put("b", 1);
+        return this.ctx.storage.get("b");
+      })),
+    };
+  }
+  async bcw_throw() {
+    await this.ctx.blockConcurrencyWhile(async () => {
+      throw new Error("bcw boom");
+    });
+    return "unreachable";
+  }
+
+  // ----- alarms
+  async alarm(info) {
+    const s = this.ctx.storage;
+    const cfg = (await s.get("alarm_cfg")) ?? { fail: 0, mode: "log" };
+    const log = (await s.get("alarm_log")) ?? [];
+    const st = info && info.scheduledTime;
+    log.push({
+      now: Date.now(),
+      retryCount: info ? info.retryCount : null,
+      isRetry: info ? info.isRetry : null,
+      scheduledTime: st instanceof Date ? st.getTime() : st ?? null,
+      getAlarm: await s.getAlarm(),
+      rand: this.rand,
+    });
+    await s.put("alarm_log", log);
+    if (cfg.mode === "delete_set_delete") {
+      await s.deleteAlarm();
+      await s.setAlarm(Date.now() + 50);
+      await s.deleteAlarm();
+    }
+    if (cfg.mode === "rearm" && log.length === 1) {
+      const next = Date.now() + 600000;
+      await s.setAlarm(next);
+      await s.put("rearmed_to", next);
+      await s.put("get_after_rearm", await s.getAlarm());
+    }
+    if (log.length <= cfg.fail) throw new Error("alarm failure #" + log.length);
+  }
+  async alarm_setup(fail, delayMs, mode) {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.deleteAlarm();
+    const when = Date.now() + delayMs;
+    await s.put("alarm_cfg", { fail, mode, when });
+    await s.setAlarm(when);
+    return { when, get_equals_set: (await s.getAlarm()) === when };
+  }
+  async alarm_report() {
+    const s = this.ctx.storage;
+    return {
+      cfg: (await s.get("alarm_cfg")) ?? null,
+      log: (await s.get("alarm_log")) ?? [],
+      get_alarm: await s.getAlarm(),
+      rearmed_to: (await s.get("rearmed_to")) ?? null,
+      get_after_rearm: (await s.get("get_after_rearm")) ?? null,
+    };
+  }
+  async alarm_get_set() {
+    const s = this.ctx.storage;
+    await s.deleteAlarm();
+    const r = {};
+    r.none = enc(await s.getAlarm());
+    const t = Date.now() + 3600e3;
+    r.set_returns = enc(await s.setAlarm(t));
+    r.get_equals = (await s.getAlarm()) === t;
+    r.get_type = typeof (await s.getAlarm());
+    const d = Math.floor(Date.now() / 1000) * 1000 + 7200e3;
+    await s.setAlarm(new Date(d));
+    r.date_equals = (await s.getAlarm()) === d;
+    await s.setAlarm(t + 0.7);
+    const g = await s.getAlarm();
+    r.float_truncated = g === t;
+    r.float_is_int = Number.isInteger(g);
+    r.delete_returns = enc(await s.deleteAlarm());
+    r.delete_again = enc(await s.deleteAlarm());
+    r.after_delete = enc(await s.getAlarm());
+    return r;
+  }
+  async alarm_set_errors() {
+    const s = this.ctx.storage;
+    const t = Date.now() + 3600e3;
+    await s.setAlarm(t);
+    const r = {
+      string: await cap(() => s.setAlarm(String(t))),
+      nan: await cap(() => s.setAlarm(NaN)),
+      infinity: await cap(() => s.setAlarm(Infinity)),
+      null: await cap(() => s.setAlarm(null)),
+      no_arg: await cap(() => s.setAlarm()),
+      bool: await cap(() => s.setAlarm(true)),
+      negative: await cap(() => s.setAlarm(-1)),
+      zero: await cap(() => s.setAlarm(0)),
+    };
+    r.still_set = (await s.getAlarm()) === t;
+    await s.deleteAlarm();
+    return r;
+  }
+  async alarm_delete_all() {
+    const s = this.ctx.storage;
+    await s.setAlarm(Date.now() + 3600e3);
+    await s.put("k", 1);
+    const r = { delete_all: enc(await s.deleteAll()) };
+    r.alarm = enc(await s.getAlarm());
+    r.keys = keysOf(await s.list());
+    return r;
+  }
+  async alarm_past_time() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put("alarm_cfg", { fail: 0, mode: "log" });
+    const past = Date.now() - 60000;
+    const r = { set: await cap(() => s.setAlarm(past)) };
+    const g = await s.getAlarm();
+    r.get_is_past_value = g === past;
+    r.get_is_null = g === null;
+    return r;
+  }
+
+  // ----- SQL
+  async sql_cursor() {
+    const sql = this.ctx.storage.sql;
+    const X = (q, ...b) => capS(() => {
+      const c = sql.exec(q, ...b);
+      const rows = c.toArray();
+      return { rows, columnNames: c.columnNames, rowsRead: c.rowsRead, rowsWritten: c.rowsWritten };
+    });
+    const ab = (arr) => new Uint8Array(arr).buffer;
+    return {
+      create: X("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)"),
+      insert: X("INSERT INTO t (name, score, data) VALUES (?, ?, ?), (?, ?, ?)", "alice", 1.5, ab([1, 2, 3]), "bob", null, null),
+      select: X("SELECT * FROM t ORDER BY id"),
+      select_where: X("SELECT name FROM t WHERE id = ?", 2),
+      expressions: X("SELECT 1 + 1 AS two, 'a' || 'b' AS ab, 1.5 * 2 AS three, NULL AS n, x'00ff' AS blob, 7 / 2 AS idiv"),
+      update: X("UPDATE t SET score = 9 WHERE name IS NOT NULL"),
+      delete: X("DELETE FROM t WHERE id = 2"),
+      after: X("SELECT id, name, score FROM t"),
+      iterate: capS(() => {
+        const out = [];
+        for (const row of sql.exec("SELECT id, name FROM t")) out.push(row);
+        return out;
+      }),
+      multi_statement: X("INSERT INTO t (name) VALUES ('c'); SELECT count(*) AS n FROM t"),
+    };
+  }
+  async sql_one() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS o (name TEXT)");
+    sql.exec("INSERT INTO o VALUES ('a'), ('b')");
+    return {
+      one_row: capS(() => sql.exec("SELECT 123 AS foo, 'abc' AS bar").one()),
+      where_one: capS(() => sql.exec("SELECT name FROM o WHERE name = ?", "a").one()),
+      no_rows: capS(() => sql.exec("SELECT name FROM o WHERE name = ?", "zz").one()),
+      multiple_rows: capS(() => sql.exec("SELECT name FROM o").one()),
+      union_all: capS(() => sql.exec("SELECT 1 UNION ALL SELECT 2").one()),
+    };
+  }
+  async sql_raw_dup_columns() {
+    const sql = this.ctx.storage.sql;
+    return {
+      raw: capS(() => [...sql.exec("SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y'").raw()]),
+      dup_to_array: capS(() => sql.exec("SELECT 1 AS a, 2 AS a").toArray()),
+      dup_raw: capS(() => [...sql.exec("SELECT 1 AS a, 2 AS a").raw()]),
+      dup_column_names: capS(() => sql.exec("SELECT 1 AS a, 2 AS a").columnNames),
+      no_alias_names: capS(() => sql.exec("SELECT 1, 'x', 1 + 2").columnNames),
+    };
+  }
+  async sql_errors() {
+    const sql = this.ctx.storage.sql;
+    await this.ctx.storage.put("kvkey", "kvval");
+    const X = (q, ...b) => capS(() => sql.exec(q, ...b).toArray());
+    return {
+      begin: X("BEGIN TRANSACTION"),
+      savepoint: X("SAVEPOINT sp1"),
+      read_cf_kv: X("SELECT * FROM _cf_KV"),
+      create_cf_table: X("CREATE TABLE _cf_mine (x)"),
+      sqlite_version: X("SELECT sqlite_version() AS v"),
+      pragma_journal: X("PRAGMA journal_mode"),
+      attach: X("ATTACH DATABASE 'x.db' AS x"),
+      too_few_bindings: X("SELECT ?, ?", 1),
+      too_many_bindings: X("SELECT ?", 1, 2),
+      syntax: X("SELEC nonsense"),
+      missing_table: X("SELECT * FROM nope"),
+      empty: X(""),
+      comment_only: X("-- nothing"),
+    };
+  }
+  async sql_bindings() {
+    const sql = this.ctx.storage.sql;
+    const B = (v) => capS(() => {
+      const row = sql.exec("SELECT ? AS v, typeof(?) AS t", v, v).one();
+      return [row.v, row.t];
+    });
+    return {
+      bool_true: B(true),
+      bool_false: B(false),
+      none: B(null),
+      int: B(42),
+      float: B(2.5),
+      str: B("hé"),
+      bytes: B(new Uint8Array([0, 1]).buffer),
+    };
+  }
+  async sql_txn_sync() {
+    const s = this.ctx.storage;
+    const sql = s.sql;
+    const tableCount = () => sql.exec("SELECT count(*) AS c FROM sqlite_master WHERE name = 't_sync'").one().c;
+    const r = {};
+    r.throw = capS(() => s.transactionSync(() => {
+      sql.exec("CREATE TABLE t_sync (v INTEGER)");
+      sql.exec("INSERT INTO t_sync VALUES (1)");
+      throw new Error("sync boom");
+    }));
+    r.table_after_throw = tableCount();
+    r.ok = capS(() => s.transactionSync(() => {
+      sql.exec("CREATE TABLE t_sync (v INTEGER)");
+      sql.exec("INSERT INTO t_sync VALUES (2)");
+      return "ok";
+    }));
+    r.table_after_ok = tableCount();
+    // scenario 7: savepoints
+    sql.exec("CREATE TABLE s7 (i INTEGER)");
+    sql.exec("INSERT INTO s7 VALUES (1)");
+    const i = () => sql.exec("SELECT i FROM s7").one().i;
+    r.outer = capS(() => s.transactionSync(() => {
+      sql.exec("UPDATE s7 SET i = 2");
+      r.inner = capS(() => s.transactionSync(() => {
+        sql.exec("UPDATE s7 SET i = 3");
+        throw new Error("inner");
+      }));
+      r.i_after_inner = i();
+      return "outer";
+    }));
+    r.i_after_outer = i();
+    return r;
+  }
+  async sql_delete_all_clears() {
+    const s = this.ctx.storage;
+    s.sql.exec("CREATE TABLE gone (x)");
+    s.sql.exec("INSERT INTO gone VALUES (1)");
+    await s.put("k", 1);
+    await s.deleteAll();
+    return {
+      select: capS(() => s.sql.exec("SELECT * FROM gone").toArray()),
+      k: enc(await s.get("k")),
+    };
+  }
+  async sql_database_size() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE big (x TEXT)");
+    const before = sql.databaseSize;
+    for (let i = 0; i < 200; i++) sql.exec("INSERT INTO big VALUES (?)", "x".repeat(1000));
+    const after = sql.databaseSize;
+    return {
+      is_int: Number.isInteger(before),
+      positive: before > 0,
+      page_multiple: before % 4096 === 0,
+      grows: after > before,
+      grows_by_at_least_200kb: after - before >= 200000,
+    };
+  }
+
+  // ----- eviction
+  async evict_info(bump) {
+    const s = this.ctx.storage;
+    if (bump) await s.put("counter", ((await s.get("counter")) ?? 0) + 1);
+    return { rand: this.rand, counter: (await s.get("counter")) ?? null };
+  }
+}
+
+export class OtherDO extends TestDO {}
+
+// A class without an alarm() handler.
+export class NoAlarmDO extends DurableObject {
+  async try_set_alarm() {
+    const s = this.ctx.storage;
+    return {
+      set: await cap(() => s.setAlarm(Date.now() + 60000)),
+      get: await cap(() => s.getAlarm()),
+      delete: await cap(() => s.deleteAlarm()),
+    };
+  }
+}
+
+// blockConcurrencyWhile in the constructor (scenario: it finishes before the first event).
+export class CtorDO extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.ready = null;
+    ctx.blockConcurrencyWhile(async () => {
+      const prev = (await ctx.storage.get("ctor_count")) ?? 0;
+      await ctx.storage.put("ctor_count", prev + 1);
+      await sleep(20);
+      this.ready = { prev };
+    });
+  }
+  async state() {
+    return { ready: this.ready, count: (await this.ctx.storage.get("ctor_count")) ?? null };
+  }
+}
+
+// ------------------------------------------------------------------ scenarios (Worker side)
+
+const lowerHex64 = (s) => /^[0-9a-f]{64}$/.test(s);
+
+async function gate(env, name, method, mode, n) {
+  const stub = env.TEST.getByName(name);
+  await stub.reset_ctr();
+  const rs = await Promise.all(Array.from({ length: n }, () => stub[method](mode)));
+  return { results: rs.sort((a, b) => a - b), final: await stub.read_ctr() };
+}
+
+async function bcwOrdering(env, name, useBcw) {
+  const stub = env.TEST.getByName(name);
+  await stub.reset_log();
+  const pA = stub.bcw_a(useBcw, 200);
+  await sleep(50);
+  const pB = stub.bcw_b();
+  const [a, b] = await Promise.all([pA, pB]);
+  return { a, b };
+}
+
+const rpc = (env, name, method, ...args) => env.TEST.getByName(name)[method](...args);
+
+const SCENARIOS = {
+  async ids_from_name(env) {
+    const id = env.TEST.idFromName("foo");
+    const s = id.toString();
+    return {
+      foo: s,
+      lower_hex_64: lowerHex64(s),
+      deterministic: env.TEST.idFromName("foo").toString() === s,
+      equals_same: id.equals(env.TEST.idFromName("foo")),
+      equals_other: id.equals(env.TEST.idFromName("bar")),
+      name: id.name ?? null,
+      empty: capS(() => env.TEST.idFromName("").toString()),
+      unicode: capS(() => env.TEST.idFromName("h\u00e9llo\u{1F600}").toString()),
+      number_is_string: env.TEST.idFromName(123).toString() === env.TEST.idFromName("123").toString(),
+      number_name: env.TEST.idFromName(123).name ?? null,
+      other_namespace: env.OTHER.idFromName("foo").toString(),
+      stub_name: env.TEST.get(id).name ?? null,
+      stub_id: env.TEST.get(id).id.toString(),
+      get_by_name_id: env.TEST.getByName("foo").id.toString(),
+    };
+  },
+  async ids_from_string_errors(env) {
+    const s = env.TEST.idFromName("foo").toString();
+    const bad = {
+      empty: "", short: "abc", non_hex_64: "z".repeat(64), hex63: s.slice(0, 63), hex65: s + "0",
+      flipped_last: s.slice(0, 63) + (s[63] === "0" ? "1" : "0"),
+      flipped_first: (s[0] === "0" ? "1" : "0") + s.slice(1),
+      other_namespace: env.OTHER.idFromName("foo").toString(),
+      all_zeros: "0".repeat(64), leading_space: " " + s.slice(1),
+    };
+    const r = {};
+    for (const [k, v] of Object.entries(bad)) r[k] = capS(() => env.TEST.idFromString(v).toString());
+    r.number = capS(() => env.TEST.idFromString(123).toString());
+    r.no_argument = capS(() => env.TEST.idFromString().toString());
+    return r;
+  },
+  async ids_from_string_valid(env) {
+    const id = env.TEST.idFromName("foo");
+    const s = id.toString();
+    const back = env.TEST.idFromString(s);
+    const upper = env.TEST.idFromString(s.toUpperCase());
+    return {
+      str: back.toString(),
+      equals: back.equals(id),
+      name: back.name ?? null,
+      upper_accepted: upper.toString(),
+      upper_equals: upper.equals(id),
+    };
+  },
+  async ids_new_unique(env) {
+    const a = env.TEST.newUniqueId();
+    const b = env.TEST.newUniqueId();
+    return {
+      lower_hex_64: lowerHex64(a.toString()) && lowerHex64(b.toString()),
+      differ: a.toString() !== b.toString(),
+      equals: a.equals(b),
+      name: a.name ?? null,
+      parses_back: env.TEST.idFromString(a.toString()).equals(a),
+      rejected_by_other_namespace: capS(() => env.OTHER.idFromString(a.toString()).toString()),
+      jurisdiction_eu: capS(() => env.TEST.newUniqueId({ jurisdiction: "eu" }).toString()),
+      jurisdiction_null: capS(() => lowerHex64(env.TEST.newUniqueId({ jurisdiction: null }).toString())),
+    };
+  },
+  async ids_name_inside(env) {
+    const byName = await env.TEST.getByName("named").who();
+    const byId = await env.TEST.get(env.TEST.idFromName("named2")).who();
+    const fromString = await env.TEST.get(env.TEST.idFromString(env.TEST.idFromName("by-string").toString())).who();
+    const uid = env.TEST.newUniqueId();
+    const unique = await env.TEST.get(uid).who();
+    return {
+      by_name: byName,
+      by_id_from_name: byId,
+      by_id_from_string: fromString,
+      unique_name: unique.name,
+      unique_id_matches: unique.id === uid.toString(),
+    };
+  },
+  async ids_long_name(env) {
+    const exact = "x".repeat(1024);
+    const long = "x".repeat(1025);
+    const wide = "\u00e9".repeat(513); // 1026 UTF-8 bytes, 513 UTF-16 units
+    const inside = async (n) => (await env.TEST.getByName(n).who()).name;
+    return {
+      exact_1024_inside: (await inside(exact)) === exact,
+      long_1025_inside: (await inside(long)) ?? null,
+      wide_1026_bytes_inside: (await inside(wide)) ?? null,
+      long_stub_name: env.TEST.getByName(long).name === long,
+      long_id_name: env.TEST.idFromName(long).name === long,
+    };
+  },
+
+  list_order: (env) => rpc(env, "list-order", "list_order"),
+  list_options: (env) => rpc(env, "list-options", "list_options"),
+  list_errors: (env) => rpc(env, "list-errors", "list_errors"),
+  list_scenario13: (env) => rpc(env, "list-13", "list_scenario13"),
+  list_prefix_unicode: (env) => rpc(env, "list-unicode", "list_prefix_unicode"),
+  values_primitives: (env) => rpc(env, "values", "values_primitives"),
+  values_special_floats: (env) => rpc(env, "values", "values_special_floats"),
+  values_bytes: (env) => rpc(env, "values", "values_bytes"),
+  values_containers: (env) => rpc(env, "values", "values_containers"),
+  values_bigint_date_set: (env) => rpc(env, "values", "values_bigint_date_set"),
+  values_not_cloneable: (env) => rpc(env, "values-nc", "values_not_cloneable"),
+  get_many: (env) => rpc(env, "get-many", "get_many"),
+  put_get_delete_returns: (env) => rpc(env, "pgd", "put_get_delete_returns"),
+  put_errors: (env) => rpc(env, "put-errors", "put_errors"),
+  key_coercion: (env) => rpc(env, "keys", "key_coercion"),
+  read_your_writes: (env) => rpc(env, "ryw", "read_your_writes"),
+  sqlite_no_legacy_limits: (env) => rpc(env, "limits", "sqlite_no_legacy_limits"),
+  sqlite_value_over_2mb: (env) => rpc(env, "limits-2mb", "sqlite_value_over_2mb"),
+
+  txn_throw_rollback: (env) => rpc(env, "txn-throw", "txn_throw_rollback"),
+  txn_explicit_rollback: (env) => rpc(env, "txn-rollback", "txn_explicit_rollback"),
+  txn_commit: (env) => rpc(env, "txn-commit", "txn_commit"),
+  txn_nested: (env) => rpc(env, "txn-nested", "txn_nested"),
+  txn_after_commit: (env) => rpc(env, "txn-after", "txn_after_commit"),
+  txn_delete_all_inside: (env) => rpc(env, "txn-da", "txn_delete_all_inside"),
+  txn_sync_savepoints: (env) => rpc(env, "txn-sync", "txn_sync_savepoints"),
+  txn_sync_return_throw: (env) => rpc(env, "txn-sync-rt", "txn_sync_return_throw"),
+  txn_sync_rollback_alarm: (env) => rpc(env, "txn-sync-alarm", "txn_sync_rollback_alarm"),
+
+  gate_storage_only: (env) => gate(env, "gate-plain", "incr", "plain", 5),
+  gate_timer_lost_update: (env) => gate(env, "gate-timer", "incr", "timer", 2),
+  gate_fetch_lost_update: (env) => gate(env, "gate-fetch", "incr", "fetch", 2),
+  gate_rpc_lost_update: (env) => gate(env, "gate-rpc", "incr", "rpc", 2),
+  gate_bcw_restores: (env) => gate(env, "gate-bcw", "incr_bcw", "timer", 2),
+
+  bcw_ordering: (env) => bcwOrdering(env, "bcw-order", true),
+  bcw_no_bcw_ordering: (env) => bcwOrdering(env, "bcw-order-2", false),
+  bcw_return_values: (env) => rpc(env, "bcw-values", "bcw_values"),
+  async bcw_throw_resets(env) {
+    const stub = env.TEST.getByName("bcw-throw");
+    await stub.put_value("survives", 1);
+    const before = await stub.rand_of();
+    let res;
+    try {
+      res = { ok: enc(await stub.bcw_throw()) };
+    } catch (e) {
+      res = { err: errFlags(e) };
+    }
+    const fresh = env.TEST.getByName("bcw-throw");
+    const after = await fresh.rand_of();
+    return {
+      result: res,
+      constructor_ran_again: before !== after,
+      stored_value_survives: await fresh.get_value("survives"),
+    };
+  },
+  async bcw_constructor(env) {
+    const stub = env.CTOR.getByName("ctor");
+    const [a, b] = await Promise.all([stub.state(), stub.state()]);
+    return { a, b };
+  },
+  async handler_throw_no_reset(env) {
+    const stub = env.TEST.getByName("handler-throw");
+    const before = await stub.rand_of();
+    let res;
+    try {
+      res = { ok: enc(await stub.throw_error()) };
+    } catch (e) {
+      res = { err: errFlags(e) };
+    }
+    return { result: res, same_instance: (await stub.rand_of()) === before };
+  },
+
+  alarm_get_set: (env) => rpc(env, "alarm-get-set", "alarm_get_set"),
+  alarm_set_errors: (env) => rpc(env, "alarm-errors", "alarm_set_errors"),
+  alarm_no_handler: (env) => env.NOALARM.getByName("no-handler").try_set_alarm(),
+  alarm_delete_all: (env) => rpc(env, "alarm-delete-all", "alarm_delete_all"),
+  alarm_past_time: (env) => rpc(env, "alarm-past", "alarm_past_time"),
+
+  sql_cursor: (env) => rpc(env, "sql-cursor", "sql_cursor"),
+  sql_one: (env) => rpc(env, "sql-one", "sql_one"),
+  sql_raw_dup_columns: (env) => rpc(env, "sql-raw", "sql_raw_dup_columns"),
+  sql_errors: (env) => rpc(env, "sql-errors", "sql_errors"),
+  sql_bindings: (env) => rpc(env, "sql-bindings", "sql_bindings"),
+  sql_txn_sync: (env) => rpc(env, "sql-txn", "sql_txn_sync"),
+  sql_delete_all_clears: (env) => rpc(env, "sql-da", "sql_delete_all_clears"),
+  sql_database_size: (env) => rpc(env, "sql-size", "sql_database_size"),
+
+  // Multi-step scenarios: run.py calls each step (?step=...) and waits in between.
+  async alarm_steps(env, url) {
+    const name = url.searchParams.get("name");
+    const stub = env.TEST.getByName(name);
+    if (url.searchParams.get("step") === "setup") {
+      return stub.alarm_setup(Number(url.searchParams.get("fail")), Number(url.searchParams.get("delay")),
+        url.searchParams.get("mode"));
+    }
+    return stub.alarm_report();
+  },
+  async eviction_steps(env, url) {
+    const stub = env.TEST.getByName("evict");
+    return stub.evict_info(url.searchParams.get("bump") === "1");
+  },
+};
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const parts = url.pathname.split("/").filter(Boolean);
+    try {
+      if (parts[0] === "noop") return new Response("ok");
+      if (parts[0] === "count") return await env.TEST.getByName(parts[1] || "bench").fetch("http://do/increment");
+      if (parts[0] === "sc" && SCENARIOS[parts[1]]) return json(await SCENARIOS[parts[1]](env, url));
+      return json({ error: "no route " + url.pathname }, 404);
+    } catch (e) {
+      return json({ uncaught: errFlags(e), stack: e && e.stack }, 500);
+    }
+  },
+};

@@ -1,0 +1,360 @@
+"""WebSockets in the world: pairs, the standard API, and the Hibernation API (semantics §7).
+
+A `WebSocketPair` is two connected `WebSocket` ends. The object keeps the *server* end and
+returns the *client* end in a 101 response; whoever holds the client end (a test client, or a
+real browser through `dojo serve`) talks to the object through it.
+
+The two ways an object can accept its end differ in the way that matters most on the platform:
+
+* `server.accept()` (the standard API): messages reach `addEventListener` callbacks of *this
+  instance*. The socket pins the instance in memory: it is never evicted or hibernated while the
+  socket is open, and it is billed all that time.
+* `ctx.acceptWebSocket(server, tags)` (the Hibernation API): messages reach the class's
+  `webSocketMessage` / `webSocketClose` / `webSocketError` handlers. The socket belongs to the
+  *object*, not the instance: after 10 s with nothing else to do the object hibernates (memory
+  dropped, constructor runs again on the next message) and the socket, its tags and its
+  attachment stay connected.
+
+Every message crosses as an event of the receiving object, through its input gate, so a handler
+never interleaves with another except at an await.
+"""
+
+from __future__ import annotations
+
+from . import _codec
+from ._errors import JsError, RangeError
+
+CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
+MAX_TAGS = 10
+MAX_TAG_LENGTH = 256
+MAX_ATTACHMENT = 16 * 1024
+MAX_AUTO_RESPONSE = 2048
+MAX_EVENT_TIMEOUT_MS = 604_800_000
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+RESET_MESSAGE = "Durable Object connection closed because the object was reset."
+DISCONNECTED_REASON = "WebSocket disconnected without sending Close frame."
+AUTO_CLOSE_REPLY_FROM = "2026-04-07"  # compat flag web_socket_auto_reply_to_close
+
+
+class MessageEvent:
+    """What a standard-API `message` listener receives."""
+
+    __slots__ = ("data", "type")
+
+    def __init__(self, data):
+        self.type = "message"
+        self.data = data
+
+
+class CloseEvent:
+    """What a standard-API `close` listener receives."""
+
+    __slots__ = ("code", "reason", "wasClean", "type")
+
+    def __init__(self, code: int, reason: str, was_clean: bool):
+        self.type = "close"
+        self.code = code
+        self.reason = reason
+        self.wasClean = was_clean
+
+
+class WebSocket:
+    """One end of a WebSocket pair, with the JS API (`send`, `close`, `accept`, `readyState`...)."""
+
+    CONNECTING, OPEN, CLOSING, CLOSED = CONNECTING, OPEN, CLOSING, CLOSED
+
+    def __init__(self, world, role: str):
+        self._world = world
+        self.role = role  # "client" or "server"
+        self.peer: WebSocket | None = None
+        self.readyState = OPEN
+        self._accepted: str | None = None  # None, "standard" or "hibernatable"
+        self._coupled = False  # used in a Response
+        self._listeners: dict[str, list] = {}
+        self._owner = None  # the Instance (standard) or ObjectHost (hibernatable) it belongs to
+        self._tags: list[str] = []
+        self._attachment: bytes | None = None
+        self._auto_response_at: int | None = None
+        self._close_sent = False
+        self._close_received = False
+        self._early: list = []  # messages that arrived before accept()
+        self.on_receive = None  # for client ends: the test client or the server bridge
+
+    def __repr__(self) -> str:
+        state = ("CONNECTING", "OPEN", "CLOSING", "CLOSED")[self.readyState]
+        return f"<WebSocket {self.role} {state}>"
+
+    # ----- the standard API -----
+
+    def accept(self) -> None:
+        """Accept the server end with the standard API (pins the object in memory)."""
+        if self._accepted:
+            raise JsError("WebSocket already accepted")
+        from ._loop import current_scope
+
+        scope = current_scope.get()
+        self._accepted = "standard"
+        if scope is not None:
+            self._owner = scope.instance
+            scope.instance.standard_sockets.add(self)
+        early, self._early = self._early, []
+        for kind, args in early:
+            self._dispatch_standard(kind, args)
+
+    def addEventListener(self, kind: str, handler) -> None:
+        self._listeners.setdefault(kind, []).append(handler)
+
+    def send(self, message) -> None:
+        """Send a str or bytes message to the other end."""
+        if self.role == "server" and not self._accepted:
+            raise TypeError("You must call accept() on this WebSocket before sending messages.")
+        if self._close_sent or self.readyState == CLOSED:
+            raise TypeError("Can't call WebSocket send() after close().")
+        if isinstance(message, (bytearray, memoryview)):
+            message = bytes(message)
+        if not isinstance(message, (str, bytes)):
+            raise TypeError("WebSocket send() takes a string or bytes.")
+        self._world.leaving_caller()  # the output gate holds socket sends too
+        self._world.trace.record("ws:send", self._owner_host(), detail=_preview(message))
+        self._world.loop.call_soon(self.peer._received, message, context=self._world.root_context)
+
+    def close(self, code: int | None = None, reason: str = "") -> None:
+        """Start (or answer) the close handshake. A second call is a no-op."""
+        if self._close_sent or self.readyState == CLOSED:
+            return
+        if code is None:
+            code = 1005  # no status received
+        elif not (code == 1000 or 3000 <= code <= 4999):
+            raise TypeError(f"Invalid WebSocket close code: {code}.")
+        self._close_sent = True
+        self.readyState = CLOSED if self._close_received else CLOSING
+        if self.readyState == CLOSED:
+            self._finished()
+        self._world.trace.record("ws:close", self._owner_host(), detail=f"{self.role} sent {code}")
+        self._world.loop.call_soon(self.peer._close_frame, code, reason, context=self._world.root_context)
+
+    # ----- attachments (Hibernation API) -----
+
+    def serializeAttachment(self, value) -> None:
+        """Keep a structured-clone copy of `value` with the socket (survives hibernation)."""
+        data = _codec.serialize(value)
+        if len(data) > MAX_ATTACHMENT:
+            raise JsError(
+                f"A WebSocket 'attachment' cannot be larger than {MAX_ATTACHMENT} bytes."
+                f"'attachment' was {len(data)} bytes."
+            )
+        self._attachment = data
+
+    def deserializeAttachment(self):
+        """A copy of the last attachment, or None."""
+        return None if self._attachment is None else _codec.deserialize(self._attachment)
+
+    # ----- delivery -----
+
+    def _owner_host(self):
+        owner = self._owner
+        return getattr(owner, "host", owner)
+
+    def _received(self, message) -> None:
+        """A message arrived at this end from its peer."""
+        if self.readyState == CLOSED or self._close_received:
+            return
+        size = len(message.encode() if isinstance(message, str) else message)
+        if size > MAX_MESSAGE_BYTES and self.role == "server":
+            self._disconnect(1009, "Message is too big.")
+            return
+        if self.on_receive is not None:
+            self.on_receive("message", message)
+        elif self._accepted == "hibernatable":
+            host = self._owner
+            pair = host.auto_response
+            if pair is not None and isinstance(message, str) and message == pair.request:
+                self._auto_response_at = self._world.now()
+                self._world.trace.record("ws:auto-response", host, detail=_preview(message))
+                self.send(pair.response)
+                return
+            host.websocket_event("webSocketMessage", (self, message))
+        elif self._accepted == "standard":
+            self._dispatch_standard("message", (MessageEvent(message),))
+        else:
+            self._early.append(("message", (MessageEvent(message),)))
+
+    def _close_frame(self, code: int, reason: str) -> None:
+        """The peer sent a close frame."""
+        if self._close_received or self.readyState == CLOSED:
+            return
+        self._close_received = True
+        if self.on_receive is not None:
+            if not self._close_sent:
+                self.close(code if code != 1005 else None, reason)  # a client answers at once
+            self.readyState = CLOSED
+            self._finished()
+            self.on_receive("close", (code, reason, True))
+            return
+        auto_reply = self._world.compat.date >= AUTO_CLOSE_REPLY_FROM
+        if auto_reply and not self._close_sent:
+            self.close(code if code != 1005 else None, reason)
+        if self._close_sent:
+            self.readyState = CLOSED
+            self._finished()
+        else:
+            self.readyState = CLOSING
+        self._deliver_close(code, reason, True, require_reply=not auto_reply)
+
+    def _deliver_close(self, code: int, reason: str, clean: bool, *, require_reply: bool) -> None:
+        if self._accepted == "hibernatable":
+            host = self._owner
+            reply = host.websocket_event("webSocketClose", (self, code, reason, clean))
+            if require_reply and reply is not None:
+                reply.add_done_callback(lambda _: self._abandon_if_unanswered(), context=self._world.root_context)
+        elif self._accepted == "standard":
+            self._dispatch_standard("close", (CloseEvent(code, reason, clean),))
+            if require_reply:
+                self._world.loop.call_soon(self._abandon_if_unanswered, context=self._world.root_context)
+
+    def _abandon_if_unanswered(self) -> None:
+        """The handler did not close back: the client is left to see an abnormal closure."""
+        if not self._close_sent and self.readyState != CLOSED:
+            self.readyState = CLOSED
+            self._finished()
+            self._world.trace.record("ws:unanswered-close", self._owner_host())
+            peer = self.peer
+            if peer.on_receive is not None and peer.readyState != CLOSED:
+                peer.readyState = CLOSED
+                peer.on_receive("close", (1006, "", False))
+
+    def _disconnect(self, code: int, reason: str) -> None:
+        """The connection is gone without a close handshake (from this end's point of view)."""
+        if self.readyState == CLOSED:
+            return
+        self.readyState = CLOSED
+        self._finished()
+        if self.on_receive is not None:
+            self.on_receive("close", (code, reason, False))
+        elif self._accepted == "hibernatable":
+            self._owner.websocket_event("webSocketClose", (self, code, reason, False))
+        elif self._accepted == "standard":
+            self._dispatch_standard("close", (CloseEvent(code, reason, False),))
+
+    def _finished(self) -> None:
+        owner = self._owner
+        if self._accepted == "standard" and owner is not None:
+            owner.standard_sockets.discard(self)
+            owner.maybe_idle()
+
+    def _dispatch_standard(self, kind: str, args) -> None:
+        instance = self._owner
+        if instance is None or not instance.alive:
+            return
+        for handler in list(self._listeners.get(kind, ())):
+            instance.host.call_in_object(instance, handler, args, f"ws {kind} listener")
+
+
+class WebSocketPairResult(tuple):
+    """What `WebSocketPair.new()` returns: unpacks as `client, server`; `.object_values()` too."""
+
+    def object_values(self):
+        return tuple(self)
+
+
+def new_pair(world) -> WebSocketPairResult:
+    client = WebSocket(world, "client")
+    server = WebSocket(world, "server")
+    client.peer, server.peer = server, client
+    return WebSocketPairResult((client, server))
+
+
+class WebSocketRequestResponsePair:
+    """An auto-response: a socket answers `request` with `response` without waking the object."""
+
+    def __init__(self, request: str, response: str):
+        self.request = request
+        self.response = response
+
+    @classmethod
+    def new(cls, request: str, response: str) -> "WebSocketRequestResponsePair":
+        return cls(request, response)
+
+    def __repr__(self) -> str:
+        return f"WebSocketRequestResponsePair({self.request!r}, {self.response!r})"
+
+
+# ----- ctx methods (called by DurableObjectState) -----
+
+
+def accept_websocket(instance, ws: WebSocket, tags=None) -> None:
+    if ws._accepted == "standard":
+        raise JsError("Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`")
+    if ws._accepted == "hibernatable" or ws.peer._coupled or ws.peer._accepted:
+        raise JsError(
+            "Cannot call `acceptWebSocket()` on this WebSocket because its pair has already been "
+            "accepted or used in a Response."
+        )
+    distinct: list[str] = []
+    for tag in tags or ():
+        if len(distinct) >= MAX_TAGS:
+            raise JsError(f"a Hibernatable WebSocket cannot have more than {MAX_TAGS} tags")
+        if len(tag) > MAX_TAG_LENGTH:
+            raise JsError(f'"{tag}" is longer than the max tag length ({MAX_TAG_LENGTH} characters).')
+        if tag not in distinct:
+            distinct.append(tag)
+    host = instance.host
+    ws._accepted = "hibernatable"
+    ws._owner = host
+    ws._tags = distinct
+    host.sockets.append(ws)
+    instance.world.trace.record("ws:accept", host, detail=",".join(distinct) or None)
+    early, ws._early = ws._early, []
+    for kind, args in early:
+        ws._received(args[0].data)
+
+
+def get_websockets(instance, tag=None) -> list[WebSocket]:
+    host = instance.host
+    return [ws for ws in host.sockets if ws.readyState != CLOSED and (tag is None or tag in ws._tags)]
+
+
+def get_tags(ws: WebSocket) -> list[str]:
+    if not ws._accepted:
+        raise JsError("you must call 'acceptWebSocket()' before attempting to access the tags of a WebSocket.")
+    if ws._accepted != "hibernatable":
+        raise JsError("only hibernatable websockets can have tags.")
+    return list(ws._tags)
+
+
+def set_auto_response(instance, pair: WebSocketRequestResponsePair | None = None) -> None:
+    if pair is not None:
+        for what, text in (("Request", pair.request), ("Response", pair.response)):
+            size = len(text.encode())
+            if size > MAX_AUTO_RESPONSE:
+                raise RangeError(
+                    f"{what} cannot be larger than {MAX_AUTO_RESPONSE} bytes. "
+                    f"A {what.lower()} of size {size} was provided."
+                )
+    instance.host.auto_response = pair
+
+
+def set_event_timeout(instance, ms=None) -> None:
+    if ms is None or ms == 0:
+        instance.host.ws_event_timeout = None
+        return
+    if ms > MAX_EVENT_TIMEOUT_MS:
+        raise JsError(f"Event timeout should not exceed {MAX_EVENT_TIMEOUT_MS} ms.")
+    instance.host.ws_event_timeout = ms
+
+
+def disconnect_all(host, reason: str = RESET_MESSAGE) -> None:
+    """The object was reset: every socket it has, hibernated ones included, is cut."""
+    for ws in list(host.sockets):
+        if ws.readyState != CLOSED:
+            ws.readyState = CLOSED
+            peer = ws.peer
+            if peer is not None:
+                peer._world.loop.call_soon(peer._disconnect, 1006, reason, context=peer._world.root_context)
+    host.sockets = [ws for ws in host.sockets if ws.readyState != CLOSED]
+
+
+def _preview(message) -> str:
+    text = message if isinstance(message, str) else f"<{len(message)} bytes>"
+    return text if len(text) <= 40 else text[:37] + "..."
+

@@ -1,0 +1,235 @@
+"""WebSockets: the standard API, the Hibernation API, hibernation itself (semantics §7, scenario 23)."""
+
+import pytest
+
+from durable_dojo import JsError, RangeError
+from durable_dojo.testing import connect
+from js import WebSocketPair, WebSocketRequestResponsePair
+from workers import DurableObject, Response
+
+
+class Room(DurableObject):
+    """A chat room on the Hibernation API: sockets, tags and attachments survive hibernation."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.in_memory_names = set()  # lost at hibernation: kata material
+
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        name = request.url.rsplit("=", 1)[-1]
+        self.ctx.acceptWebSocket(server, ["room", f"user:{name}"])
+        server.serializeAttachment({"name": name, "seen": 0})
+        self.in_memory_names.add(name)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        info = ws.deserializeAttachment()
+        info["seen"] += 1
+        ws.serializeAttachment(info)
+        if message == "who":
+            ws.send(f"{info['name']} seen={info['seen']} memory={sorted(self.in_memory_names)}")
+            return
+        for other in self.ctx.getWebSockets("room"):
+            if other is not ws:
+                other.send(f"{info['name']}: {message}")
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        self.ctx.storage.put("last_close", [code, reason, wasClean, ws.readyState])
+
+    async def last_close(self):
+        return await self.ctx.storage.get("last_close")
+
+    def count(self, tag=None):
+        return len(self.ctx.getWebSockets(tag))
+
+
+@pytest.fixture
+def room(make_runtime):
+    rt = make_runtime(durable_objects={"ROOM": Room})
+    return rt, rt.env.ROOM.getByName("lobby")
+
+
+# 7.2: messages go to webSocketMessage; broadcast through getWebSockets(tag).
+async def test_hibernation_api_broadcasts_to_the_other_sockets(room):
+    rt, stub = room
+    alice = await connect(stub, "http://do/?name=alice")
+    bob = await connect(stub, "http://do/?name=bob")
+    alice.send("hello")
+    assert await bob.receive() == "alice: hello"
+    assert alice.messages == []
+    assert await stub.count("user:bob") == 1 and await stub.count() == 2
+
+
+# 7.2 / 2.5: after 10 s idle the object hibernates; sockets, tags and attachments survive,
+# fields do not; the next message runs the constructor, then the handler.
+async def test_object_hibernates_after_10_idle_seconds_and_keeps_its_sockets(room):
+    rt, stub = room
+    alice = await connect(stub, "http://do/?name=alice")
+    alice.send("who")
+    assert await alice.receive() == "alice seen=1 memory=['alice']"
+    await rt.advance(11)
+    assert [e.kind for e in rt.trace.select("hibernate")] == ["hibernate"]
+    alice.send("who")
+    assert await alice.receive() == "alice seen=2 memory=[]"
+    assert rt.trace.kinds(rt.trace.select(object="lobby"))[-8:].count("constructor") == 1
+
+
+# 7.1: the standard API pins the object in memory.
+class EchoStandard(DurableObject):
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        server.accept()
+        server.addEventListener("message", lambda event: server.send(f"echo {event.data}"))
+        return Response(None, status=101, web_socket=client)
+
+
+async def test_standard_api_socket_keeps_the_object_in_memory(make_runtime):
+    rt = make_runtime(durable_objects={"E": EchoStandard})
+    ws = await connect(rt.env.E.getByName("e"))
+    ws.send("1")
+    assert await ws.receive() == "echo 1"
+    await rt.advance(3600)
+    assert not rt.trace.select("evict") and not rt.trace.select("hibernate")
+    ws.send("2")
+    assert await ws.receive() == "echo 2"
+    assert rt.metrics("E")["durationSeconds"] >= 3600  # billed all that time
+
+
+# 7.9: with the current compatibility date the runtime answers the close itself.
+async def test_client_close_reaches_web_socket_close_and_the_runtime_closes_back(room):
+    rt, stub = room
+    alice = await connect(stub, "http://do/?name=alice")
+    alice.close(1000, "client-bye")
+    assert await alice.closed() == (1000, "client-bye", True)
+    await rt.run_until_idle()
+    assert await stub.last_close() == [1000, "client-bye", True, 3]
+
+
+class NoCloseBack(Room):
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        self.ctx.storage.put("last_close", [code, reason, wasClean, ws.readyState])  # never ws.close()
+
+
+# 7.9: before 2026-04-07 a handler that does not close back leaves the client with 1006.
+async def test_before_2026_04_07_not_closing_back_leaves_the_client_with_1006(make_runtime):
+    rt = make_runtime(durable_objects={"ROOM": NoCloseBack}, compatibility_date="2026-01-01")
+    alice = await connect(rt.env.ROOM.getByName("lobby"), "http://do/?name=alice")
+    alice.close(1000, "bye")
+    assert await alice.closed() == (1006, "", False)
+    assert await rt.env.ROOM.getByName("lobby").last_close() == [1000, "bye", True, 2]
+
+
+async def test_a_dropped_client_is_reported_as_1006_without_a_close_frame(room):
+    rt, stub = room
+    alice = await connect(stub, "http://do/?name=alice")
+    alice.drop()
+    await rt.run_until_idle()
+    assert await stub.last_close() == [1006, "WebSocket disconnected without sending Close frame.", False, 3]
+
+
+async def test_sending_after_close_is_refused_with_workerds_message(make_runtime):
+    class Closer(DurableObject):
+        async def fetch(self, request):
+            client, server = WebSocketPair.new()
+            self.ctx.acceptWebSocket(server)
+            server.close(4001, "server-bye")
+            try:
+                server.send("late")
+            except TypeError as error:
+                self.ctx.storage.put("error", str(error))
+            return Response(None, status=101, web_socket=client)
+
+        async def error(self):
+            return await self.ctx.storage.get("error")
+
+    rt = make_runtime(durable_objects={"C": Closer})
+    ws = await connect(rt.env.C.getByName("c"))
+    assert await ws.closed() == (4001, "server-bye", True)
+    assert await rt.env.C.getByName("c").error() == "Can't call WebSocket send() after close()."
+
+
+# 7.6: auto-response answers without waking the object.
+class Pinger(Room):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        ctx.setWebSocketAutoResponse(WebSocketRequestResponsePair.new("ping", "pong"))
+
+    def stamp(self):
+        ws = self.ctx.getWebSockets()[0]
+        return [self.ctx.getWebSocketAutoResponseTimestamp(ws) is not None,
+                self.ctx.getWebSocketAutoResponse().response]
+
+
+async def test_auto_response_answers_pings_without_waking_a_hibernated_object(make_runtime):
+    rt = make_runtime(durable_objects={"P": Pinger})
+    stub = rt.env.P.getByName("p")
+    ws = await connect(stub, "http://do/?name=a")
+    await rt.advance(11)
+    constructors = len(rt.trace.select("constructor"))
+    ws.send("ping")
+    assert await ws.receive() == "pong"
+    assert len(rt.trace.select("constructor")) == constructors  # still hibernated
+    assert await stub.stamp() == [True, "pong"]
+
+
+# Scenario 23 and 7.3-7.7: the guard rails, with workerd's messages.
+class Rails(DurableObject):
+    def check(self, what):
+        client, server = WebSocketPair.new()
+        if what == "eleven_tags":
+            self.ctx.acceptWebSocket(server, [f"t{i}" for i in range(11)])
+        elif what == "long_tag":
+            self.ctx.acceptWebSocket(server, ["x" * 257])
+        elif what == "duplicate_tags":
+            self.ctx.acceptWebSocket(server, ["a", "a"])
+            return self.ctx.getTags(server)
+        elif what == "big_attachment":
+            self.ctx.acceptWebSocket(server)
+            server.serializeAttachment("x" * 20_000)
+        elif what == "fresh_attachment":
+            self.ctx.acceptWebSocket(server)
+            return server.deserializeAttachment()
+        elif what == "timeout_too_long":
+            self.ctx.setHibernatableWebSocketEventTimeout(604_800_001)
+        elif what == "accepted_twice":
+            server.accept()
+            self.ctx.acceptWebSocket(server)
+        elif what == "tags_of_standard":
+            server.accept()
+            return self.ctx.getTags(server)
+        elif what == "big_auto_response":
+            self.ctx.setWebSocketAutoResponse(WebSocketRequestResponsePair.new("p" * 2049, "q"))
+
+
+@pytest.mark.parametrize("what, error, message", [
+    ("eleven_tags", JsError, "a Hibernatable WebSocket cannot have more than 10 tags"),
+    ("long_tag", JsError, '"' + "x" * 257 + '" is longer than the max tag length (256 characters).'),
+    ("big_attachment", JsError, "A WebSocket 'attachment' cannot be larger than 16384 bytes.'attachment' was "
+                                "20006 bytes."),
+    ("timeout_too_long", JsError, "Event timeout should not exceed 604800000 ms."),
+    ("accepted_twice", JsError, "Cannot call `acceptWebSocket()` if the WebSocket was already accepted via "
+                                "`accept()`"),
+    ("tags_of_standard", JsError, "only hibernatable websockets can have tags."),
+    ("big_auto_response", RangeError, "Request cannot be larger than 2048 bytes. A request of size 2049 was "
+                                      "provided."),
+])
+async def test_hibernation_api_guard_rails(make_runtime, what, error, message):
+    rt = make_runtime(durable_objects={"R": Rails})
+    with pytest.raises(error) as caught:
+        await rt.env.R.getByName("r").check(what)
+    assert str(caught.value) == message
+
+
+async def test_duplicate_tags_are_stored_once_and_a_fresh_attachment_is_none(make_runtime):
+    rt = make_runtime(durable_objects={"R": Rails})
+    assert await rt.env.R.getByName("r").check("duplicate_tags") == ["a"]
+    assert await rt.env.R.getByName("r").check("fresh_attachment") is None
+
+
+# 7.10: a reset disconnects every socket, hibernated ones included.
+async def test_a_reset_disconnects_hibernatable_sockets(room):
+    rt, stub = room
+    alice = await connect(stub, "http://do/?name=alice")
+    rt.faults.crash(stub)
+    assert await alice.closed() == (1006, "Durable Object connection closed because the object was reset.", False)
