@@ -26,6 +26,7 @@ fails too, so the file keeps describing the code.
 from __future__ import annotations
 
 import ast
+import collections.abc
 import enum
 import hashlib
 import importlib.util
@@ -330,12 +331,16 @@ def _same_default(sdk_default, our_default) -> bool:
     )
 
 
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
 def _compare(key: str, theirs: Shape, ours: Shape | None) -> dict[str, str]:
     """Problems keyed `key` (kind, positional parameters, defaults) or `key(name=)` (one keyword)."""
     if ours is None:
         return {key: "missing"}
     if theirs.kind != ours.kind:
-        return {key: f"is a {ours.kind} here, a {theirs.kind} in the SDK"}
+        return {key: f"is {_a(ours.kind)} here, {_a(theirs.kind)} in the SDK"}
     problems: dict[str, str] = {}
     if theirs.kind == "property":
         return problems
@@ -418,7 +423,7 @@ def _our_kind(name: str) -> str:
     return type(obj).__name__
 
 
-def _sdk_class_members(sdk: Sdk, module: str, node: ast.ClassDef, seen=None):
+def _sdk_class_members(sdk: Sdk, module: str, node: ast.ClassDef):
     """{member: (defining class, module, node)} for the public members and `__init__` of a
     class, its SDK base classes included; plus (class, base) for its bases outside the SDK."""
     members: dict[str, tuple[str, str, ast.AST]] = {}
@@ -478,7 +483,7 @@ def _signature_problems(sdk: Sdk) -> dict[str, str]:
                     if ours_member is None:
                         problems.setdefault(key, f"missing (inherited from {base})")
                     elif ours_member.kind != kind:
-                        problems.setdefault(key, f"is a {ours_member.kind} here, a {kind} in {base}")
+                        problems.setdefault(key, f"is {_a(ours_member.kind)} here, {_a(kind)} in {base}")
     return problems
 
 
@@ -552,6 +557,25 @@ def test_signatures_match_the_sdk(sdk):
         assert isinstance(reason, str) and len(reason) > 20, f"give {key!r} a one-line reason"
     waved = sorted(key for key in listed if key in MUST_MATCH)
     assert not waved, f"these must match the SDK exactly and may not be listed as differences: {waved}"
+
+
+def test_shared_classes_have_no_public_members_the_sdk_lacks(sdk):
+    """A member only we have would let code pass here that fails on the platform."""
+    stdlib_bases = {"MutableMapping": collections.abc.MutableMapping}
+    extras = {}
+    for name in sorted(set(sdk.all) & set(workers.__all__)):
+        if _sdk_kind(sdk, name) not in ("class", "protocol"):
+            continue
+        module, node = sdk.find(sdk.origin[name], name)
+        members, external = _sdk_class_members(sdk, module, node)
+        theirs = set(members)
+        for _, base in external:
+            theirs |= set(PARITY["inherited"].get(base, {}).get("members", {}))
+            theirs |= {m for m in dir(stdlib_bases.get(base, object)) if not m.startswith("_")}
+        ours = {m for m in dir(getattr(workers, name)) if not m.startswith("_")}
+        if ours - theirs:
+            extras[name] = sorted(ours - theirs)
+    assert not extras, f"public members here that the SDK's classes lack: {extras}"
 
 
 def test_the_checked_signatures_were_really_compared(sdk):

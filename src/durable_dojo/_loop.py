@@ -63,9 +63,12 @@ class _Timer(asyncio.TimerHandle):
 class VirtualLoop(asyncio.AbstractEventLoop):
     """An asyncio loop whose clock is virtual and which the world pumps by hand."""
 
-    def __init__(self, world=None):
+    def __init__(self, world=None, *, real_time: bool = False):
         self._world = world
         self._now = 0.0  # virtual seconds since the world started
+        self.real_time = real_time  # `dojo serve`: the clock follows the wall clock, no jumps
+        self._t0 = _time.monotonic()
+        self.on_ready = None  # called when work is scheduled (wakes the real-time driver)
         self._ready: collections.deque = collections.deque()  # (handle, scope)
         self._timers: list = []  # heap of (when, seq, timer)
         self._seq = 0
@@ -87,6 +90,8 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         scope = current_scope.get() if context is None else context.get(current_scope)
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append((handle, scope))
+        if self.on_ready is not None:
+            self.on_ready()
         return handle
 
     def call_soon_threadsafe(self, callback, *args, context=None):
@@ -216,6 +221,28 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         while timers and timers[0][2]._cancelled:
             heapq.heappop(timers)
         return timers[0][0] if timers else None
+
+    def run_due(self, max_rounds: int = 1000) -> float | None:
+        """Real-time mode: run what is due by the wall clock; return seconds until the next timer.
+
+        Bounded by `max_rounds` batches so that one busy object cannot starve the server."""
+        host_loop = asyncio._get_running_loop()
+        asyncio._set_running_loop(self)
+        self._pumping = True
+        try:
+            for _ in range(max_rounds):
+                self._now = _time.monotonic() - self._t0
+                self._pop_due_timers()
+                if not self._ready:
+                    break
+                self._run_ready()
+        finally:
+            self._pumping = False
+            asyncio._set_running_loop(host_loop)
+        if self._ready:
+            return 0.0
+        when = self._next_timer_time()
+        return None if when is None else max(0.0, when - (_time.monotonic() - self._t0))
 
     def requeue(self, handle, scope) -> None:
         """Give back a callback that a gate held (used when the gate opens)."""

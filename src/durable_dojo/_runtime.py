@@ -112,6 +112,7 @@ class Runtime:
         start_time_ms: int = DEFAULT_START_MS,
         persist_to: str | os.PathLike | None = None,
         hibernation_timeout: float | None = 10.0,
+        real_time: bool = False,
     ):
         if storage not in ("sqlite", "kv"):
             raise ValueError(f'storage must be "sqlite" or "kv", not {storage!r}')
@@ -122,7 +123,8 @@ class Runtime:
         self.hang_timeout = hang_timeout
         self.outbound = outbound
         self.outbound_latency = outbound_latency
-        self.loop = VirtualLoop(self)
+        self.loop = VirtualLoop(self, real_time=real_time)
+        self._wakeup: asyncio.Event | None = None
         self.trace = Trace(self)
         self.counters = Metrics(self)
         self.faults = Faults(self)
@@ -231,6 +233,52 @@ class Runtime:
     def wait_for(self, future: asyncio.Future, what: str) -> None:
         """Run the world until `future` is done (called from outside the world)."""
         self.loop.run_until(future.done, wall_timeout=self.hang_timeout, what=what)
+
+    # ----- real time (`dojo serve`) -----
+
+    async def run_real_time(self) -> None:
+        """Drive the world on the wall clock from the host's event loop, until cancelled.
+
+        `dojo serve` runs this as a background task: requests and socket messages submitted by
+        the server wake it; timers (alarms, hibernation, sleeps) fire when they are due."""
+        if not self.loop.real_time:
+            raise DojoError("run_real_time() needs Runtime(real_time=True).")
+        self._wakeup = wakeup = asyncio.Event()
+        self.loop.on_ready = wakeup.set
+        try:
+            while True:
+                wakeup.clear()
+                delay = self.loop.run_due()
+                if delay == 0.0:
+                    await asyncio.sleep(0)
+                    continue
+                try:
+                    await asyncio.wait_for(wakeup.wait(), timeout=0.25 if delay is None else min(delay, 0.25))
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            self.loop.on_ready = None
+            self._wakeup = None
+
+    def bridge(self, future: asyncio.Future) -> asyncio.Future:
+        """A future of the host's loop that settles with a world future (real-time mode)."""
+        host_future = asyncio.get_running_loop().create_future()
+
+        def settle(done: asyncio.Future) -> None:
+            if host_future.done():
+                return
+            if done.cancelled():
+                host_future.cancel()
+            elif done.exception() is not None:
+                host_future.set_exception(done.exception())
+            else:
+                host_future.set_result(done.result())
+
+        if future.done():
+            settle(future)
+        else:
+            future.add_done_callback(settle, context=self.root_context)
+        return host_future
 
     def _task_created(self, task: asyncio.Task, scope) -> None:
         if scope is not None and scope.instance.alive:

@@ -35,10 +35,17 @@ class WorldCall:
 
     def __await__(self):
         future = self._future
-        if asyncio._get_running_loop() is self._world.loop:
+        world = self._world
+        if asyncio._get_running_loop() is world.loop:
             yield from future.__await__() if not future.done() else ()
+        elif world.loop.real_time:
+            if not future.done():
+                try:
+                    yield from world.bridge(future).__await__()
+                except BaseException:
+                    pass  # the outcome below raises it, with the stub's bookkeeping
         else:
-            self._world.wait_for(future, self._label)
+            world.wait_for(future, self._label)
         return self._outcome()
 
     def _outcome(self):
