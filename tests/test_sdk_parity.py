@@ -48,7 +48,8 @@ import pytest
 
 import workers
 from durable_dojo._object import RPC_RESERVED
-from durable_dojo.testing import run_in_durable_object
+from durable_dojo.testing import connect, run_in_durable_object
+from js import WebSocketPair
 
 ROOT = Path(__file__).resolve().parents[1]
 PARITY = tomllib.loads(Path(__file__).with_name("sdk_parity.toml").read_text(encoding="utf-8"))
@@ -619,11 +620,26 @@ def test_headers_is_recorded_as_the_sdk_defines_it(sdk):
 
 
 class _Probe(workers.DurableObject):
+    """Records which handler the runtime called, with what."""
+
     async def fetch(self, request):
+        if request.headers.get("upgrade") == "websocket":
+            client, server = WebSocketPair.new()
+            self.ctx.acceptWebSocket(server)
+            return workers.Response(None, status=101, web_socket=client)
         return workers.Response("fetched")
 
     async def alarm(self, alarm_info):
-        self.alarm_info = alarm_info
+        await self.ctx.storage.put("alarm", [alarm_info.retryCount, alarm_info.isRetry])
+
+    async def webSocketMessage(self, ws, message):
+        ws.send(f"got {message}")
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        await self.ctx.storage.put("close", [code, reason])
+
+    async def seen(self, key):
+        return await self.ctx.storage.get(key)
 
 
 async def test_documented_ctx_members_exist_or_are_pending(make_runtime):
@@ -661,15 +677,20 @@ async def test_documented_handlers_are_known_and_dispatched_or_pending(make_runt
     # All of them are handler names to the runtime, so none of them can be called over RPC.
     assert set(handlers) <= RPC_RESERVED
     assert set(pending) <= set(handlers) and all(entry.get("issue") for entry in pending.values())
-    dispatched = {"fetch", "alarm"}
-    assert set(handlers) - set(pending) == dispatched, "a handler left [pending.handlers]: add it here"
+    dispatched = {"fetch", "alarm", "webSocketMessage", "webSocketClose"}  # each one run below
+    assert set(handlers) - set(pending) == dispatched, "a handler left [pending.handlers]: test it here"
     rt = make_runtime(durable_objects={"PROBE": _Probe})
     stub = rt.env.PROBE.getByName("probe")
     assert await (await stub.fetch("https://do/")).text() == "fetched"
     await run_in_durable_object(stub, lambda obj, ctx: ctx.storage.setAlarm(rt.now() + 1000))
     await rt.advance(2)
-    info = await run_in_durable_object(stub, lambda obj, ctx: obj.alarm_info)
-    assert (info.retryCount, info.isRetry) == (0, False)
+    assert await stub.seen("alarm") == [0, False]  # alarm_info.retryCount, .isRetry
+    ws = await connect(stub, "https://do/ws")
+    ws.send("hi")
+    assert await ws.receive() == "got hi"
+    ws.close(1000, "bye")
+    await rt.advance(1)
+    assert await stub.seen("close") == [1000, "bye"]
 
 
 def test_helpers_we_added_behave_as_documented():

@@ -67,6 +67,7 @@ class ExecutionContext:
         self._world = world
 
     def waitUntil(self, awaitable) -> None:
+        """Let `awaitable` finish after the response (calls already run: they are eager)."""
         if inspect.iscoroutine(awaitable):
             self._world.loop.create_task(awaitable)
 
@@ -93,6 +94,8 @@ class Runtime:
     seconds; `hang_timeout` wall seconds before stuck code is stopped with a clear error;
     `persist_to="DIR"` keeps every object's storage and alarm in `DIR/<unique key>/<id>.sqlite`
     (like `wrangler dev --persist-to`), so a restarted kernel or another process sees the same data.
+    `kv_namespaces=["CACHE"]` adds Workers KV bindings, eventually consistent on the virtual clock
+    (`kv_cache_ttl`, default 60 s, is how stale another location may be).
     """
 
     def __init__(
@@ -113,6 +116,9 @@ class Runtime:
         persist_to: str | os.PathLike | None = None,
         hibernation_timeout: float | None = 10.0,
         real_time: bool = False,
+        kv_cache_ttl: float = 60.0,
+        kv_home_location: str = "IAD",
+        kv_write_limit: bool = True,
     ):
         if storage not in ("sqlite", "kv"):
             raise ValueError(f'storage must be "sqlite" or "kv", not {storage!r}')
@@ -138,6 +144,9 @@ class Runtime:
             idle_eviction = (float(idle_eviction), float(idle_eviction))
         self.idle_eviction = idle_eviction
         self.hibernation_timeout = hibernation_timeout
+        self.kv_cache_ttl = kv_cache_ttl  # how long a location keeps what it read from Workers KV
+        self.kv_home_location = kv_home_location  # where Worker code and tests read KV from
+        self.kv_write_limit = kv_write_limit  # Workers KV's 1 write per second per key
         self._request_ids = 0
         self._hosts: dict[tuple[str, str], ObjectHost] = {}
         self._namespaces: dict[str, DurableObjectNamespace] = {}
@@ -407,7 +416,11 @@ class Runtime:
         """Counters for one namespace, named as in Cloudflare's dashboard: activeObjects,
         requests, requestsPerSecond (virtual time), cpuTimeP50/P95 (ms of process time in
         handlers), storage reads/writes/deletes, rowsRead/rowsWritten, alarms fired and retried,
-        durationSeconds (time in memory, which is billed)."""
+        durationSeconds (time in memory, which is billed). For a Workers KV binding: its reads,
+        writes, deletes, lists and cache hits."""
+        binding_object = self.env._bindings.get(binding)
+        if binding_object is not None and hasattr(binding_object, "stats"):
+            return binding_object.stats()
         return self.counters.snapshot(binding)
 
     def estimate_cost(self, binding: str, multiplier: float = 1.0) -> dict:
