@@ -684,7 +684,11 @@ export class TestDO extends DurableObject {
     const r = { set: await cap(() => s.setAlarm(past)) };
     const g = await s.getAlarm();
     r.get_is_past_value = g === past;
-    r.get_is_null = g === null;
+    r.get_clamped_to_now = g !== null && Math.abs(g - Date.now()) < 1000;
+    await sleep(200);
+    const log = (await s.get("alarm_log")) ?? [];
+    r.ran_during_sleep = log.map((e) => [e.retryCount, e.scheduledTime === g, e.getAlarm]);
+    r.get_after_run = enc(await s.getAlarm());
     return r;
   }
 

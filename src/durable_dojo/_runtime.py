@@ -71,8 +71,6 @@ class ExecutionContext:
         if inspect.iscoroutine(awaitable):
             self._world.loop.create_task(awaitable)
 
-    wait_until = waitUntil
-
     def passThroughOnException(self) -> None:
         pass
 

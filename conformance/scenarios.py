@@ -1,0 +1,1373 @@
+"""Conformance twin, Python side: the same Durable Objects and scenarios as conformance/worker.js,
+written as Cloudflare Python Workers code (`from workers import DurableObject`) and run on the
+emulator.
+
+Each JS class has a Python twin with the same (snake_case) method names, and each scenario has a
+JS driver (a route in worker.js, or a step function below for the multi-step ones) and a Python
+driver here. Both return the same JSON-able result in the encoding below; run.py compares them.
+
+Encoding ("what a Python program on the platform sees"): None (JS null and undefined) is null;
+bool and str are themselves; numbers are {"num": x} (with "NaN", "Infinity", "-Infinity", "-0" as
+strings); ints beyond 2**53 are {"bigint": "..."} (JS BigInt); bytes (ArrayBuffer) {"bytes": [..]};
+datetime (Date) {"date": ms}; lists are lists; dicts (objects and Maps) {"obj": [[k, v], ...]} in
+their order; sets {"set": [...]} sorted by JSON text; errors {"type", "message"} where the type is
+the JS name (TypeError, RangeError, Error, DataCloneError; a Python `Exception` is an `Error`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import inspect
+import json
+import math
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from js import Date
+from workers import DurableObject, Response, fetch
+
+from durable_dojo import DataCloneError, JsError, RangeError, Runtime
+
+# The emulator is configured as the workerd run is (conformance/config.capnp).
+COMPATIBILITY_DATE = "2026-11-17"
+UNIQUE_KEYS = {"TEST": "oracle-test-do", "OTHER": "oracle-other-do",
+               "NOALARM": "conformance-noalarm-do", "CTOR": "conformance-ctor-do"}
+WORKERD_IDLE_EVICTION_S = 10  # workerd evicts an idle object after 10 s (production: 70-140 s)
+EVICTION_WAIT_S = 11.5        # the one real wait of the suite, on workerd only
+
+# ------------------------------------------------------------------ encoding
+
+_SAFE = 2**53
+
+
+def enc(v):
+    if v is None:
+        return None
+    if isinstance(v, bool) or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return {"num": v} if -_SAFE <= v <= _SAFE else {"bigint": str(v)}
+    if isinstance(v, float):
+        if math.isnan(v):
+            return {"num": "NaN"}
+        if math.isinf(v):
+            return {"num": "Infinity" if v > 0 else "-Infinity"}
+        if v == 0 and math.copysign(1.0, v) < 0:
+            return {"num": "-0"}
+        return {"num": v}
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return {"bytes": list(bytes(v))}
+    if isinstance(v, datetime.datetime):
+        return {"date": round(v.timestamp() * 1000)}
+    if isinstance(v, (list, tuple)):
+        return [enc(x) for x in v]
+    if isinstance(v, (set, frozenset)):
+        return {"set": sorted((enc(x) for x in v), key=lambda x: json.dumps(x, separators=(",", ":")))}
+    if isinstance(v, Mapping):
+        return {"obj": [[k if isinstance(k, str) else enc(k), enc(x)] for k, x in v.items()]}
+    if isinstance(v, BaseException):
+        return {"error": err_of(v)}
+    if hasattr(v, "__iter__") and not isinstance(v, (str, bytes)):
+        return [enc(x) for x in v]
+    return {"other": type(v).__name__}
+
+
+def err_type(e: BaseException) -> str:
+    if isinstance(e, DataCloneError):
+        return "DataCloneError"
+    if isinstance(e, RangeError):
+        return "RangeError"
+    if isinstance(e, JsError) or type(e) is Exception:
+        return "Error"
+    if type(e) is TypeError:
+        return "TypeError"
+    return "py:" + type(e).__name__
+
+
+def err_of(e: BaseException) -> dict:
+    return {"type": err_type(e), "message": str(e)}
+
+
+def err_flags(e: BaseException) -> dict:
+    out = err_of(e)
+    out["remote"] = bool(getattr(e, "remote", False))
+    out["durableObjectReset"] = bool(getattr(e, "durableObjectReset", False))
+    return out
+
+
+async def cap(fn):
+    try:
+        v = fn()
+        if inspect.isawaitable(v):
+            v = await v
+        return {"ok": enc(v)}
+    except Exception as e:  # noqa: BLE001 - the error is the result
+        return {"err": err_of(e)}
+
+
+def cap_s(fn):
+    try:
+        return {"ok": enc(fn())}
+    except Exception as e:  # noqa: BLE001
+        return {"err": err_of(e)}
+
+
+def pairs(m) -> list:
+    return [[k, enc(v)] for k, v in m.items()]
+
+
+def keys_of(m) -> list:
+    return list(m)
+
+
+ORDER_KEYS = ["b", "a", "B", "A", "aa", "a\0", "ab", "10", "9", "2", "é", "e", "z", "\u00ff",
+              "\U0001F600", "\uFFFF", " ", "a/b", "a:b", "a.b", "_x", "~"]
+
+
+def ab(values) -> bytes:
+    return bytes(values)
+
+
+# ------------------------------------------------------------------ the Durable Objects
+
+
+class TestDO(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.rand = str(uuid.uuid4())  # changes whenever the constructor runs again
+        self.log = []
+        self.field = None
+
+    # ----- bench and helpers
+    async def fetch(self, request):
+        if request.url.endswith("/increment"):
+            return Response(str(await self.increment()))
+        return Response("not found", status=404)
+
+    async def increment(self):
+        s = self.ctx.storage
+        n = (await s.get("n") or 0) + 1
+        await s.put("n", n)
+        return n
+
+    async def who(self):
+        return {"id": self.ctx.id.toString(), "name": self.ctx.id.name}
+
+    async def rand_of(self):
+        return self.rand
+
+    async def put_value(self, key, value):
+        await self.ctx.storage.put(key, value)
+
+    async def get_value(self, key):
+        return enc(await self.ctx.storage.get(key))
+
+    async def throw_error(self):
+        raise Exception("handler boom")
+
+    # ----- list order and options
+    async def fill(self, keys):
+        await self.ctx.storage.deleteAll()
+        await self.ctx.storage.put({k: i for i, k in enumerate(keys)})
+
+    async def list_order(self):
+        s = self.ctx.storage
+        await self.fill(ORDER_KEYS)
+        return {"keys": keys_of(await s.list()), "reverse": keys_of(await s.list({"reverse": True}))}
+
+    async def list_options(self):
+        s = self.ctx.storage
+        await self.fill(ORDER_KEYS)
+
+        async def L(o):
+            return await cap(lambda: _keys_after(s.list(o)))
+
+        return {
+            "limit3": await L({"limit": 3}),
+            "reverse_limit3": await L({"reverse": True, "limit": 3}),
+            "prefix_a": await L({"prefix": "a"}),
+            "prefix_a_reverse_limit2": await L({"prefix": "a", "reverse": True, "limit": 2}),
+            "start_b_end_z": await L({"start": "b", "end": "z"}),
+            "start_after_a_limit4": await L({"startAfter": "a", "limit": 4}),
+            "start_after_a_end_b_reverse": await L({"startAfter": "a", "end": "b", "reverse": True}),
+            "end_before_start": await L({"start": "z", "end": "a"}),
+            "end_equals_start": await L({"start": "b", "end": "b"}),
+            "prefix_and_start": await L({"prefix": "a", "start": "ab"}),
+            "prefix_and_end": await L({"prefix": "a", "end": "a/"}),
+            "prefix_empty": await L({"prefix": "", "limit": 2}),
+            "prefix_no_match": await L({"prefix": "q"}),
+            "limit_float": await L({"limit": 2.7}),
+            "limit_string": await L({"limit": "2"}),
+            "limit_true": await L({"limit": True}),
+            "limit_big": await L({"limit": 1000}),
+            "allow_concurrency": await L({"allowConcurrency": True, "limit": 2}),
+            "no_cache": await L({"noCache": True, "limit": 2}),
+            "unknown_option": await L({"bogus": 1, "limit": 1}),
+            "values": await cap(lambda: _items_after(s.list({"prefix": "a", "limit": 3}))),
+        }
+
+    async def list_errors(self):
+        s = self.ctx.storage
+        await self.fill(["a", "b"])
+
+        async def L(o):
+            return await cap(lambda: _keys_after(s.list(o)))
+
+        return {
+            "limit0": await L({"limit": 0}),
+            "limit_neg": await L({"limit": -1}),
+            "limit_nan_string": await L({"limit": "abc"}),
+            "start_and_start_after": await L({"start": "a", "startAfter": "a"}),
+            "not_options": await L("prefix"),
+        }
+
+    async def list_scenario13(self):
+        s = self.ctx.storage
+        await self.fill(["a", "b", "c", "d"])
+
+        async def L(o):
+            return await cap(lambda: _keys_after(s.list(o)))
+
+        return {
+            "start_after_a_end_d": await L({"startAfter": "a", "end": "d"}),
+            "reverse_limit1": await L({"reverse": True, "limit": 1}),
+            "prefix_b": await L({"prefix": "b"}),
+            "start_a_start_after_a": await L({"start": "a", "startAfter": "a"}),
+            "limit0": await L({"limit": 0}),
+        }
+
+    async def list_prefix_unicode(self):
+        s = self.ctx.storage
+        await self.fill(["\uFFFF", "\uFFFFa", "\U0001F600", "\U0001F600a", "\uFFFE", "é", "e", "\U0010FFFF"])
+
+        async def L(o=None):
+            return await cap(lambda: _keys_after(s.list(o)))
+
+        return {
+            "all": await L(),
+            "prefix_ffff": await L({"prefix": "\uFFFF"}),
+            "prefix_emoji": await L({"prefix": "\U0001F600"}),
+            "start_ffff": await L({"start": "\uFFFF"}),
+            "end_emoji": await L({"end": "\U0001F600"}),
+            "start_after_emoji_reverse": await L({"startAfter": "\U0001F600", "reverse": True}),
+        }
+
+    # ----- values
+    async def roundtrip(self, vals):
+        s = self.ctx.storage
+        out = {}
+        for k, v in vals.items():
+            await s.put("v:" + k, v)
+            out[k] = enc(await s.get("v:" + k))
+        return out
+
+    async def values_primitives(self):
+        return await self.roundtrip({
+            "nul": None, "t": True, "f": False, "int": 7, "neg": -5, "zero": 0, "int32_max": 2147483647,
+            "over_int32": 2147483648, "safe_max": 9007199254740991, "float": 42.5, "tiny": 1e-300, "huge": 1e300,
+            "empty_str": "", "str": "hello", "unicode": "h\u00e9llo \U0001F600 \uFFFF", "nul_char": "a\0b",
+        })
+
+    async def values_special_floats(self):
+        return await self.roundtrip({"neg_zero": -0.0, "nan": math.nan, "inf": math.inf, "neg_inf": -math.inf,
+                                     "in_list": [-0.0, math.nan, math.inf]})
+
+    async def values_bytes(self):
+        return await self.roundtrip({
+            "small": ab([1, 2, 255]), "empty": ab([]), "all_bytes": ab(range(256)), "nested": {"b": ab([0])},
+            "in_list": [ab([7]), ab([8, 9])],
+        })
+
+    async def values_containers(self):
+        deep = "bottom"
+        for _ in range(30):
+            deep = [deep]
+        return await self.roundtrip({
+            "list": [1, "x", None, [2]], "dict": {"a": 1, "nested": {"b": [1, 2]}}, "empty_list": [],
+            "empty_dict": {}, "key_order": {"b": 1, "2": 2, "a": 3, "1": 4}, "deep": deep,
+            "mixed": [{"k": [{"j": True}]}, []],
+        })
+
+    async def values_bigint_date_set(self):
+        utc = datetime.timezone.utc
+        return await self.roundtrip({
+            "bigint": 12345678901234567890, "neg_bigint": -12345678901234567890,
+            "date": datetime.datetime.fromtimestamp(1700000000, tz=utc),
+            "date_ms": datetime.datetime.fromtimestamp(1700000000.123, tz=utc),
+            "set": {1, "a"}, "empty_set": set(),
+        })
+
+    async def values_not_cloneable(self):
+        s = self.ctx.storage
+
+        def t(r):
+            return {"err_type": r["err"]["type"]} if "err" in r else r
+
+        return {
+            "put_a": t(await cap(lambda: s.put("nc", lambda: 1))),
+            "put_b": t(await cap(lambda: s.put("nc", object()))),
+            "nested": t(await cap(lambda: s.put("nc", {"f": lambda: 1}))),
+            "stored": enc(await s.get("nc")),
+        }
+
+    # ----- put / get / delete
+    async def get_many(self):
+        s = self.ctx.storage
+        await self.fill(["x", "y", "z"])
+        return {
+            "some_missing": pairs(await s.get(["z", "missing", "x"])),
+            "empty": pairs(await s.get([])),
+            "duplicates": pairs(await s.get(["y", "y"])),
+            "all_missing": pairs(await s.get(["q"])),
+        }
+
+    async def put_get_delete_returns(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        r = {}
+        r["put"] = enc(await s.put("a", 1))
+        r["put_many"] = enc(await s.put({"b": 2, "c": 3}))
+        r["put_with_options"] = enc(await s.put("d", 4, {"allowUnconfirmed": True, "noCache": True}))
+        r["get_missing"] = enc(await s.get("nope"))
+        r["delete_existing"] = enc(await s.delete("a"))
+        r["delete_missing"] = enc(await s.delete("a"))
+        r["delete_many"] = enc(await s.delete(["b", "c", "nope"]))
+        r["delete_many_empty"] = enc(await s.delete([]))
+        r["delete_all"] = enc(await s.deleteAll())
+        r["after"] = keys_of(await s.list())
+        return r
+
+    async def put_errors(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        return {
+            "put_undefined_value": await cap(lambda: s.put("k")),
+            "put_no_args": await cap(lambda: s.put()),
+            "put_entries_then_value": await cap(lambda: s.put({"a": 1}, "x")),
+            "get_no_args": await cap(lambda: s.get()),
+            "delete_no_args": await cap(lambda: s.delete()),
+            "stored": keys_of(await s.list()),
+        }
+
+    async def key_coercion(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put(5, "five")
+        await s.put(1.5, "one and a half")
+        await s.put(True, "yes")
+        await s.put("", "empty key")
+        return {
+            "get_str": enc(await s.get("5")),
+            "get_num": enc(await s.get(5)),
+            "get_float": enc(await s.get("1.5")),
+            "get_bool": enc(await s.get("true")),
+            "get_empty": enc(await s.get("")),
+            "keys": keys_of(await s.list()),
+        }
+
+    async def read_your_writes(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        r = {}
+        s.put("ryw", 1)
+        r["after_put"] = enc(await s.get("ryw"))
+        s.delete("ryw")
+        r["after_delete"] = enc(await s.get("ryw"))
+        await s.put("z", 1)
+        s.deleteAll()
+        r["after_delete_all"] = enc(await s.get("z"))
+        s.put({"m1": 1, "m2": 2})
+        r["after_put_many"] = pairs(await s.list())
+        return r
+
+    async def sqlite_no_legacy_limits(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+
+        def many(n, p):
+            return {f"{p}{i}": i for i in range(n)}
+
+        async def get_129():
+            return len(await s.get(list(many(129, "m"))))
+
+        return {
+            "key_2049": await cap(lambda: s.put("k" * 2049, 1)),
+            "get_key_2049": await cap(lambda: s.get("k" * 2049)),
+            "value_200k": await cap(lambda: s.put("v", "x" * (200 * 1024))),
+            "value_200k_len": len(await s.get("v")),
+            "put_129": await cap(lambda: s.put(many(129, "m"))),
+            "get_129": await cap(get_129),
+            "delete_129": await cap(lambda: s.delete(list(many(129, "m")))),
+            "value_1_9mb": await cap(lambda: s.put("big", "x" * 1_900_000)),
+        }
+
+    async def sqlite_value_over_2mb(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        return {
+            "value_2_1mb": await cap(lambda: s.put("big", "x" * 2_100_000)),
+            "value_3mib": await cap(lambda: s.put("big", "x" * (3 * 1024 * 1024))),
+        }
+
+    # ----- transactions
+    async def txn_throw_rollback(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put({"x": 1, "y": 1})
+        self.field = "set before"
+        r = {}
+
+        async def body(txn):
+            await txn.put("x", 2)
+            await txn.delete("y")
+            await txn.put("z", 3)
+            r["inside"] = pairs(await txn.get(["x", "y", "z"]))
+            raise Exception("boom")
+
+        r["caught"] = await cap(lambda: s.transaction(body))
+        r["after"] = pairs(await s.get(["x", "y", "z"]))
+        r["field"] = self.field
+        return r
+
+    async def txn_explicit_rollback(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put("t", 3)
+        r = {}
+
+        async def body(txn):
+            await txn.put("t", 4)
+            txn.rollback()
+            r["put_after"] = await cap(lambda: txn.put("t", 5))
+            r["get_after"] = await cap(lambda: txn.get("t"))
+            r["delete_after"] = await cap(lambda: txn.delete("t"))
+            r["rollback_again"] = cap_s(lambda: txn.rollback())
+            return "returned after rollback"
+
+        r["result"] = await cap(lambda: s.transaction(body))
+        r["t"] = enc(await s.get("t"))
+        return r
+
+    async def txn_commit(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put({"x": 1, "y": 1})
+        r = {}
+
+        async def body(txn):
+            await txn.put("x", 10)
+            await txn.put("w", 0)
+            return {
+                "inside": await txn.get("x"),
+                "outside_view": await s.get("x"),
+                "list_inside": keys_of(await txn.list()),
+            }
+
+        r["result"] = await cap(lambda: s.transaction(body))
+        r["after"] = pairs(await s.list())
+        return r
+
+    async def txn_nested(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put("t", 3)
+        r = {}
+
+        async def inner(txn2):
+            await txn2.put("t", 7)
+            await asyncio.sleep(0.005)
+            return "inner committed"
+
+        async def outer(txn):
+            await txn.put("t", 6)
+            r["inner"] = await cap(lambda: s.transaction(inner))
+            r["seen_in_outer"] = enc(await txn.get("t"))
+            txn.rollback()
+            return "outer rolled back"
+
+        r["outer"] = await cap(lambda: s.transaction(outer))
+        r["t"] = enc(await s.get("t"))
+
+        async def nested_inner(t2):
+            await t2.put("n", 1)
+            return "nested ok"
+
+        async def nested_outer(_txn):
+            return await s.transaction(nested_inner)
+
+        r["nested_ok"] = await cap(lambda: s.transaction(nested_outer))
+        r["n"] = enc(await s.get("n"))
+        return r
+
+    async def txn_after_commit(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        saved = []
+
+        async def body(txn):
+            saved.append(txn)
+            await txn.put("k", 1)
+
+        await s.transaction(body)
+        return {
+            "put": await cap(lambda: saved[0].put("k", 2)),
+            "get": await cap(lambda: saved[0].get("k")),
+            "k": enc(await s.get("k")),
+        }
+
+    async def txn_delete_all_inside(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put("k", 1)
+        r = {}
+
+        async def body(txn):
+            r["txn_delete_all"] = await cap(lambda: txn.deleteAll())
+            r["storage_delete_all"] = await cap(lambda: s.deleteAll())
+            return "done"
+
+        r["result"] = await cap(lambda: s.transaction(body))
+        r["k"] = enc(await s.get("k"))
+        return r
+
+    async def txn_sync_savepoints(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put("i", 1)
+        r = {}
+
+        def inner():
+            s.put("i", 3)
+            s.put("j", 3)
+            raise Exception("inner boom")
+
+        def outer():
+            s.put("i", 2)
+            r["inner"] = cap_s(lambda: s.transactionSync(inner))
+            return "outer ok"
+
+        r["outer"] = cap_s(lambda: s.transactionSync(outer))
+        r["after"] = pairs(await s.get(["i", "j"]))
+
+        def outer_throw():
+            s.put("i", 9)
+            raise Exception("outer boom")
+
+        r["outer_throw"] = cap_s(lambda: s.transactionSync(outer_throw))
+        r["after_outer_throw"] = enc(await s.get("i"))
+        return r
+
+    async def txn_sync_return_throw(self):
+        s = self.ctx.storage
+
+        def type_error():
+            raise TypeError("bad type")
+
+        return {
+            "number": cap_s(lambda: s.transactionSync(lambda: 5)),
+            "none": cap_s(lambda: s.transactionSync(lambda: None)),
+            "list": cap_s(lambda: s.transactionSync(lambda: [1, "a"])),
+            "type_error": cap_s(lambda: s.transactionSync(type_error)),
+        }
+
+    async def txn_sync_rollback_alarm(self):
+        s = self.ctx.storage
+        await s.deleteAlarm()
+        r = {}
+
+        def body():
+            s.setAlarm(Date.now() + 60000)
+            raise Exception("bar")
+
+        r["result"] = cap_s(lambda: s.transactionSync(body))
+        r["alarm"] = enc(await s.getAlarm())
+        return r
+
+    # ----- input gate
+    async def reset_ctr(self):
+        await self.ctx.storage.delete("ctr")
+
+    async def read_ctr(self):
+        return enc(await self.ctx.storage.get("ctr"))
+
+    async def incr(self, mode):
+        s = self.ctx.storage
+        v = await s.get("ctr") or 0
+        if mode == "timer":
+            await asyncio.sleep(0.01)
+        if mode == "fetch":
+            await (await fetch("http://self/noop")).text()
+        if mode == "rpc":
+            await self.env.OTHER.getByName("peer").ping()
+        await s.put("ctr", v + 1)
+        return v + 1
+
+    async def incr_bcw(self, mode):
+        return await self.ctx.blockConcurrencyWhile(lambda: self.incr(mode))
+
+    async def ping(self):
+        await asyncio.sleep(0.005)
+        return "pong"
+
+    # ----- blockConcurrencyWhile
+    async def reset_log(self):
+        self.log = []
+
+    async def bcw_a(self, use_bcw, ms):
+        self.log.append("A:start")
+        if use_bcw:
+            async def critical():
+                self.log.append("A:bcw-enter")
+                await asyncio.sleep(ms / 1000)
+                self.log.append("A:bcw-exit")
+                return "bcw-return-value"
+
+            res = await self.ctx.blockConcurrencyWhile(critical)
+            self.log.append("A:after-bcw:" + res)
+        else:
+            await asyncio.sleep(ms / 1000)
+            self.log.append("A:after-sleep")
+        return list(self.log)
+
+    async def bcw_b(self):
+        self.log.append("B:run")
+        return list(self.log)
+
+    async def bcw_values(self):
+        bcw = self.ctx.blockConcurrencyWhile
+
+        async def async_value():
+            await asyncio.sleep(0.005)
+            return "v"
+
+        async def nothing():
+            pass
+
+        async def inner():
+            return "inner"
+
+        async def outer():
+            return await bcw(inner)
+
+        async def storage_inside():
+            await self.ctx.storage.put("b", 1)
+            return await self.ctx.storage.get("b")
+
+        return {
+            "async_value": enc(await bcw(async_value)),
+            "sync_value": enc(await bcw(lambda: 42)),
+            "none_value": enc(await bcw(nothing)),
+            "nested": enc(await bcw(outer)),
+            "storage_inside": enc(await bcw(storage_inside)),
+        }
+
+    async def bcw_throw(self):
+        async def boom():
+            raise Exception("bcw boom")
+
+        await self.ctx.blockConcurrencyWhile(boom)
+        return "unreachable"
+
+    # ----- alarms
+    async def alarm(self, info):
+        s = self.ctx.storage
+        cfg = await s.get("alarm_cfg") or {"fail": 0, "mode": "log"}
+        log = await s.get("alarm_log") or []
+        st = getattr(info, "scheduledTime", None)
+        if isinstance(st, datetime.datetime):
+            st = round(st.timestamp() * 1000)
+        log.append({
+            "now": Date.now(),
+            "retryCount": info.retryCount if info is not None else None,
+            "isRetry": info.isRetry if info is not None else None,
+            "scheduledTime": st,
+            "getAlarm": await s.getAlarm(),
+            "rand": self.rand,
+        })
+        await s.put("alarm_log", log)
+        if cfg["mode"] == "delete_set_delete":
+            await s.deleteAlarm()
+            await s.setAlarm(Date.now() + 50)
+            await s.deleteAlarm()
+        if cfg["mode"] == "rearm" and len(log) == 1:
+            nxt = Date.now() + 600000
+            await s.setAlarm(nxt)
+            await s.put("rearmed_to", nxt)
+            await s.put("get_after_rearm", await s.getAlarm())
+        if len(log) <= cfg["fail"]:
+            raise Exception(f"alarm failure #{len(log)}")
+
+    async def alarm_setup(self, fail, delay_ms, mode):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.deleteAlarm()
+        when = Date.now() + delay_ms
+        await s.put("alarm_cfg", {"fail": fail, "mode": mode, "when": when})
+        await s.setAlarm(when)
+        return {"when": when, "get_equals_set": (await s.getAlarm()) == when}
+
+    async def alarm_report(self):
+        s = self.ctx.storage
+        return {
+            "cfg": await s.get("alarm_cfg"),
+            "log": await s.get("alarm_log") or [],
+            "get_alarm": await s.getAlarm(),
+            "rearmed_to": await s.get("rearmed_to"),
+            "get_after_rearm": await s.get("get_after_rearm"),
+        }
+
+    async def alarm_get_set(self):
+        s = self.ctx.storage
+        await s.deleteAlarm()
+        r = {}
+        r["none"] = enc(await s.getAlarm())
+        t = Date.now() + 3600_000
+        r["set_returns"] = enc(await s.setAlarm(t))
+        r["get_equals"] = (await s.getAlarm()) == t
+        r["get_type"] = "number" if type(await s.getAlarm()) in (int, float) else type(await s.getAlarm()).__name__
+        d = (Date.now() // 1000) * 1000 + 7200_000
+        await s.setAlarm(datetime.datetime.fromtimestamp(d / 1000, tz=datetime.timezone.utc))
+        r["date_equals"] = (await s.getAlarm()) == d
+        await s.setAlarm(t + 0.7)
+        g = await s.getAlarm()
+        r["float_truncated"] = g == t
+        r["float_is_int"] = isinstance(g, int) or (isinstance(g, float) and g.is_integer())
+        r["delete_returns"] = enc(await s.deleteAlarm())
+        r["delete_again"] = enc(await s.deleteAlarm())
+        r["after_delete"] = enc(await s.getAlarm())
+        return r
+
+    async def alarm_set_errors(self):
+        s = self.ctx.storage
+        t = Date.now() + 3600_000
+        await s.setAlarm(t)
+        r = {
+            "string": await cap(lambda: s.setAlarm(str(t))),
+            "nan": await cap(lambda: s.setAlarm(math.nan)),
+            "infinity": await cap(lambda: s.setAlarm(math.inf)),
+            "null": await cap(lambda: s.setAlarm(None)),
+            "no_arg": await cap(lambda: s.setAlarm()),
+            "bool": await cap(lambda: s.setAlarm(True)),
+            "negative": await cap(lambda: s.setAlarm(-1)),
+            "zero": await cap(lambda: s.setAlarm(0)),
+        }
+        r["still_set"] = (await s.getAlarm()) == t
+        await s.deleteAlarm()
+        return r
+
+    async def alarm_delete_all(self):
+        s = self.ctx.storage
+        await s.setAlarm(Date.now() + 3600_000)
+        await s.put("k", 1)
+        r = {"delete_all": enc(await s.deleteAll())}
+        r["alarm"] = enc(await s.getAlarm())
+        r["keys"] = keys_of(await s.list())
+        return r
+
+    async def alarm_past_time(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put("alarm_cfg", {"fail": 0, "mode": "log"})
+        past = Date.now() - 60000
+        r = {"set": await cap(lambda: s.setAlarm(past))}
+        g = await s.getAlarm()
+        r["get_is_past_value"] = g == past
+        r["get_clamped_to_now"] = g is not None and abs(g - Date.now()) < 1000
+        await asyncio.sleep(0.2)
+        log = await s.get("alarm_log") or []
+        r["ran_during_sleep"] = [[e["retryCount"], e["scheduledTime"] == g, e["getAlarm"]] for e in log]
+        r["get_after_run"] = enc(await s.getAlarm())
+        return r
+
+    # ----- SQL (ctx.storage.sql, being integrated into the emulator)
+    async def sql_cursor(self):
+        sql = self.ctx.storage.sql
+
+        def X(q, *b):
+            def run():
+                c = sql.exec(q, *b)
+                rows = c.toArray()
+                return {"rows": rows, "columnNames": c.columnNames, "rowsRead": c.rowsRead,
+                        "rowsWritten": c.rowsWritten}
+            return cap_s(run)
+
+        def iterate():
+            return [row for row in sql.exec("SELECT id, name FROM t")]
+
+        return {
+            "create": X("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)"),
+            "insert": X("INSERT INTO t (name, score, data) VALUES (?, ?, ?), (?, ?, ?)", "alice", 1.5,
+                        ab([1, 2, 3]), "bob", None, None),
+            "select": X("SELECT * FROM t ORDER BY id"),
+            "select_where": X("SELECT name FROM t WHERE id = ?", 2),
+            "expressions": X("SELECT 1 + 1 AS two, 'a' || 'b' AS ab, 1.5 * 2 AS three, NULL AS n, "
+                             "x'00ff' AS blob, 7 / 2 AS idiv"),
+            "update": X("UPDATE t SET score = 9 WHERE name IS NOT NULL"),
+            "delete": X("DELETE FROM t WHERE id = 2"),
+            "after": X("SELECT id, name, score FROM t"),
+            "iterate": cap_s(iterate),
+            "multi_statement": X("INSERT INTO t (name) VALUES ('c'); SELECT count(*) AS n FROM t"),
+        }
+
+    async def sql_one(self):
+        sql = self.ctx.storage.sql
+        sql.exec("CREATE TABLE IF NOT EXISTS o (name TEXT)")
+        sql.exec("INSERT INTO o VALUES ('a'), ('b')")
+        return {
+            "one_row": cap_s(lambda: sql.exec("SELECT 123 AS foo, 'abc' AS bar").one()),
+            "where_one": cap_s(lambda: sql.exec("SELECT name FROM o WHERE name = ?", "a").one()),
+            "no_rows": cap_s(lambda: sql.exec("SELECT name FROM o WHERE name = ?", "zz").one()),
+            "multiple_rows": cap_s(lambda: sql.exec("SELECT name FROM o").one()),
+            "union_all": cap_s(lambda: sql.exec("SELECT 1 UNION ALL SELECT 2").one()),
+        }
+
+    async def sql_raw_dup_columns(self):
+        sql = self.ctx.storage.sql
+        return {
+            "raw": cap_s(lambda: list(sql.exec("SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, 'y'").raw())),
+            "dup_to_array": cap_s(lambda: sql.exec("SELECT 1 AS a, 2 AS a").toArray()),
+            "dup_raw": cap_s(lambda: list(sql.exec("SELECT 1 AS a, 2 AS a").raw())),
+            "dup_column_names": cap_s(lambda: sql.exec("SELECT 1 AS a, 2 AS a").columnNames),
+            "no_alias_names": cap_s(lambda: sql.exec("SELECT 1, 'x', 1 + 2").columnNames),
+        }
+
+    async def sql_errors(self):
+        sql = self.ctx.storage.sql
+        await self.ctx.storage.put("kvkey", "kvval")
+
+        def X(q, *b):
+            return cap_s(lambda: sql.exec(q, *b).toArray())
+
+        return {
+            "begin": X("BEGIN TRANSACTION"),
+            "savepoint": X("SAVEPOINT sp1"),
+            "read_cf_kv": X("SELECT * FROM _cf_KV"),
+            "create_cf_table": X("CREATE TABLE _cf_mine (x)"),
+            "sqlite_version": X("SELECT sqlite_version() AS v"),
+            "pragma_journal": X("PRAGMA journal_mode"),
+            "attach": X("ATTACH DATABASE 'x.db' AS x"),
+            "too_few_bindings": X("SELECT ?, ?", 1),
+            "too_many_bindings": X("SELECT ?", 1, 2),
+            "syntax": X("SELEC nonsense"),
+            "missing_table": X("SELECT * FROM nope"),
+            "empty": X(""),
+            "comment_only": X("-- nothing"),
+        }
+
+    async def sql_bindings(self):
+        sql = self.ctx.storage.sql
+
+        def B(v):
+            def run():
+                row = sql.exec("SELECT ? AS v, typeof(?) AS t", v, v).one()
+                return [row["v"], row["t"]]
+            return cap_s(run)
+
+        return {
+            "bool_true": B(True),
+            "bool_false": B(False),
+            "none": B(None),
+            "int": B(42),
+            "float": B(2.5),
+            "str": B("hé"),
+            "bytes": B(ab([0, 1])),
+        }
+
+    async def sql_txn_sync(self):
+        s = self.ctx.storage
+        sql = s.sql
+
+        def table_count():
+            return sql.exec("SELECT count(*) AS c FROM sqlite_master WHERE name = 't_sync'").one()["c"]
+
+        r = {}
+
+        def throwing():
+            sql.exec("CREATE TABLE t_sync (v INTEGER)")
+            sql.exec("INSERT INTO t_sync VALUES (1)")
+            raise Exception("sync boom")
+
+        r["throw"] = cap_s(lambda: s.transactionSync(throwing))
+        r["table_after_throw"] = table_count()
+
+        def ok():
+            sql.exec("CREATE TABLE t_sync (v INTEGER)")
+            sql.exec("INSERT INTO t_sync VALUES (2)")
+            return "ok"
+
+        r["ok"] = cap_s(lambda: s.transactionSync(ok))
+        r["table_after_ok"] = table_count()
+        # scenario 7: savepoints
+        sql.exec("CREATE TABLE s7 (i INTEGER)")
+        sql.exec("INSERT INTO s7 VALUES (1)")
+
+        def i():
+            return sql.exec("SELECT i FROM s7").one()["i"]
+
+        def inner():
+            sql.exec("UPDATE s7 SET i = 3")
+            raise Exception("inner")
+
+        def outer():
+            sql.exec("UPDATE s7 SET i = 2")
+            r["inner"] = cap_s(lambda: s.transactionSync(inner))
+            r["i_after_inner"] = i()
+            return "outer"
+
+        r["outer"] = cap_s(lambda: s.transactionSync(outer))
+        r["i_after_outer"] = i()
+        return r
+
+    async def sql_delete_all_clears(self):
+        s = self.ctx.storage
+        s.sql.exec("CREATE TABLE gone (x)")
+        s.sql.exec("INSERT INTO gone VALUES (1)")
+        await s.put("k", 1)
+        await s.deleteAll()
+        return {
+            "select": cap_s(lambda: s.sql.exec("SELECT * FROM gone").toArray()),
+            "k": enc(await s.get("k")),
+        }
+
+    async def sql_database_size(self):
+        sql = self.ctx.storage.sql
+        sql.exec("CREATE TABLE big (x TEXT)")
+        before = sql.databaseSize
+        for _ in range(200):
+            sql.exec("INSERT INTO big VALUES (?)", "x" * 1000)
+        after = sql.databaseSize
+        return {
+            "is_int": isinstance(before, int) or (isinstance(before, float) and before.is_integer()),
+            "positive": before > 0,
+            "page_multiple": before % 4096 == 0,
+            "grows": after > before,
+            "grows_by_at_least_200kb": after - before >= 200000,
+        }
+
+    # ----- eviction
+    async def evict_info(self, bump):
+        s = self.ctx.storage
+        if bump:
+            await s.put("counter", (await s.get("counter") or 0) + 1)
+        return {"rand": self.rand, "counter": await s.get("counter")}
+
+
+class OtherDO(TestDO):
+    pass
+
+
+class NoAlarmDO(DurableObject):
+    """A class without an alarm() handler."""
+
+    async def try_set_alarm(self):
+        s = self.ctx.storage
+        return {
+            "set": await cap(lambda: s.setAlarm(Date.now() + 60000)),
+            "get": await cap(lambda: s.getAlarm()),
+            "delete": await cap(lambda: s.deleteAlarm()),
+        }
+
+
+class CtorDO(DurableObject):
+    """blockConcurrencyWhile in the constructor: it finishes before the first event."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.ready = None
+
+        async def init():
+            prev = await ctx.storage.get("ctor_count") or 0
+            await ctx.storage.put("ctor_count", prev + 1)
+            await asyncio.sleep(0.02)
+            self.ready = {"prev": prev}
+
+        ctx.blockConcurrencyWhile(init)
+
+    async def state(self):
+        return {"ready": self.ready, "count": await self.ctx.storage.get("ctor_count")}
+
+
+async def _keys_after(awaitable):
+    return list(await awaitable)
+
+
+async def _items_after(awaitable):
+    return list((await awaitable).items())
+
+
+# ------------------------------------------------------------------ the emulator world
+
+
+async def _outbound(request):
+    """`fetch()` leaving the world (the JS twin fetches its own Worker's /noop)."""
+    return Response("ok")
+
+
+def new_runtime() -> Runtime:
+    return Runtime(
+        durable_objects={"TEST": TestDO, "OTHER": OtherDO, "NOALARM": NoAlarmDO, "CTOR": CtorDO},
+        unique_keys=UNIQUE_KEYS,
+        compatibility_date=COMPATIBILITY_DATE,
+        idle_eviction=WORKERD_IDLE_EVICTION_S,
+        outbound=_outbound,
+    )
+
+
+# ------------------------------------------------------------------ Python drivers (twins of SCENARIOS in worker.js)
+#
+# A "world" driver runs inside the emulator, as the JS driver runs inside the Worker; a "host"
+# driver runs outside it (a test's view) and may move virtual time with `await rt.advance(s)`.
+
+
+def lower_hex64(s: str) -> bool:
+    return len(s) == 64 and all(c in "0123456789abcdef" for c in s)
+
+
+async def ids_from_name(env):
+    id_ = env.TEST.idFromName("foo")
+    s = id_.toString()
+    return {
+        "foo": s,
+        "lower_hex_64": lower_hex64(s),
+        "deterministic": env.TEST.idFromName("foo").toString() == s,
+        "equals_same": id_.equals(env.TEST.idFromName("foo")),
+        "equals_other": id_.equals(env.TEST.idFromName("bar")),
+        "name": id_.name,
+        "empty": cap_s(lambda: env.TEST.idFromName("").toString()),
+        "unicode": cap_s(lambda: env.TEST.idFromName("h\u00e9llo\U0001F600").toString()),
+        "number_is_string": env.TEST.idFromName(123).toString() == env.TEST.idFromName("123").toString(),
+        "number_name": env.TEST.idFromName(123).name,
+        "other_namespace": env.OTHER.idFromName("foo").toString(),
+        "stub_name": env.TEST.get(id_).name,
+        "stub_id": env.TEST.get(id_).id.toString(),
+        "get_by_name_id": env.TEST.getByName("foo").id.toString(),
+    }
+
+
+async def ids_from_string_errors(env):
+    s = env.TEST.idFromName("foo").toString()
+    bad = {
+        "empty": "", "short": "abc", "non_hex_64": "z" * 64, "hex63": s[:63], "hex65": s + "0",
+        "flipped_last": s[:63] + ("1" if s[63] == "0" else "0"),
+        "flipped_first": ("1" if s[0] == "0" else "0") + s[1:],
+        "other_namespace": env.OTHER.idFromName("foo").toString(),
+        "all_zeros": "0" * 64, "leading_space": " " + s[1:],
+    }
+    r = {k: cap_s(lambda v=v: env.TEST.idFromString(v).toString()) for k, v in bad.items()}
+    r["number"] = cap_s(lambda: env.TEST.idFromString(123).toString())
+    r["no_argument"] = cap_s(lambda: env.TEST.idFromString().toString())
+    return r
+
+
+async def ids_from_string_valid(env):
+    id_ = env.TEST.idFromName("foo")
+    s = id_.toString()
+    back = env.TEST.idFromString(s)
+    upper = env.TEST.idFromString(s.upper())
+    return {
+        "str": back.toString(),
+        "equals": back.equals(id_),
+        "name": back.name,
+        "upper_accepted": upper.toString(),
+        "upper_equals": upper.equals(id_),
+    }
+
+
+async def ids_new_unique(env):
+    a = env.TEST.newUniqueId()
+    b = env.TEST.newUniqueId()
+    return {
+        "lower_hex_64": lower_hex64(a.toString()) and lower_hex64(b.toString()),
+        "differ": a.toString() != b.toString(),
+        "equals": a.equals(b),
+        "name": a.name,
+        "parses_back": env.TEST.idFromString(a.toString()).equals(a),
+        "rejected_by_other_namespace": cap_s(lambda: env.OTHER.idFromString(a.toString()).toString()),
+        "jurisdiction_eu": cap_s(lambda: env.TEST.newUniqueId({"jurisdiction": "eu"}).toString()),
+        "jurisdiction_null": cap_s(lambda: lower_hex64(env.TEST.newUniqueId({"jurisdiction": None}).toString())),
+    }
+
+
+async def ids_name_inside(env):
+    by_name = await env.TEST.getByName("named").who()
+    by_id = await env.TEST.get(env.TEST.idFromName("named2")).who()
+    from_string = await env.TEST.get(env.TEST.idFromString(env.TEST.idFromName("by-string").toString())).who()
+    uid = env.TEST.newUniqueId()
+    unique = await env.TEST.get(uid).who()
+    return {
+        "by_name": by_name,
+        "by_id_from_name": by_id,
+        "by_id_from_string": from_string,
+        "unique_name": unique["name"],
+        "unique_id_matches": unique["id"] == uid.toString(),
+    }
+
+
+async def ids_long_name(env):
+    exact = "x" * 1024
+    long = "x" * 1025
+    wide = "\u00e9" * 513  # 1026 UTF-8 bytes
+
+    async def inside(n):
+        return (await env.TEST.getByName(n).who())["name"]
+
+    return {
+        "exact_1024_inside": (await inside(exact)) == exact,
+        "long_1025_inside": await inside(long),
+        "wide_1026_bytes_inside": await inside(wide),
+        "long_stub_name": env.TEST.getByName(long).name == long,
+        "long_id_name": env.TEST.idFromName(long).name == long,
+    }
+
+
+def rpc(name, method, *args):
+    async def driver(env):
+        return await getattr(env.TEST.getByName(name), method)(*args)
+    driver.__name__ = method
+    return driver
+
+
+def gate(name, method, mode, n):
+    async def driver(env):
+        stub = env.TEST.getByName(name)
+        await stub.reset_ctr()
+        rs = await asyncio.gather(*(getattr(stub, method)(mode) for _ in range(n)))
+        return {"results": sorted(rs), "final": await stub.read_ctr()}
+    return driver
+
+
+def bcw_ordering(name, use_bcw):
+    async def driver(env):
+        stub = env.TEST.getByName(name)
+        await stub.reset_log()
+        pa = stub.bcw_a(use_bcw, 200)
+        await asyncio.sleep(0.05)
+        pb = stub.bcw_b()
+        a, b = await asyncio.gather(pa, pb)
+        return {"a": a, "b": b}
+    return driver
+
+
+async def bcw_throw_resets(env):
+    stub = env.TEST.getByName("bcw-throw")
+    await stub.put_value("survives", 1)
+    before = await stub.rand_of()
+    try:
+        res = {"ok": enc(await stub.bcw_throw())}
+    except Exception as e:  # noqa: BLE001
+        res = {"err": err_flags(e)}
+    fresh = env.TEST.getByName("bcw-throw")
+    after = await fresh.rand_of()
+    return {
+        "result": res,
+        "constructor_ran_again": before != after,
+        "stored_value_survives": await fresh.get_value("survives"),
+    }
+
+
+async def bcw_constructor(env):
+    stub = env.CTOR.getByName("ctor")
+    a, b = await asyncio.gather(stub.state(), stub.state())
+    return {"a": a, "b": b}
+
+
+async def handler_throw_no_reset(env):
+    stub = env.TEST.getByName("handler-throw")
+    before = await stub.rand_of()
+    try:
+        res = {"ok": enc(await stub.throw_error())}
+    except Exception as e:  # noqa: BLE001
+        res = {"err": err_flags(e)}
+    return {"result": res, "same_instance": (await stub.rand_of()) == before}
+
+
+async def alarm_no_handler(env):
+    return await env.NOALARM.getByName("no-handler").try_set_alarm()
+
+
+# ----- multi-step scenarios: a summary both sides compute from raw observations
+
+ALARM_GAP_RANGES = [(2.0, 2.5), (4.0, 5.0)]  # 2 s and 4 s back-off plus 0-25% jitter
+GAP_SLACK = (0.05, 0.4)                       # real-time scheduling slack on workerd
+
+
+def summarize_alarm(setup, rep) -> dict:
+    log = list(rep["log"])
+    when = setup["when"]
+    times = [e["now"] for e in log]
+    gaps = [(b - a) / 1000.0 for a, b in zip(times, times[1:])]
+    return {
+        "get_equals_set": setup["get_equals_set"],
+        "attempts": len(log),
+        "retry_counts": [e["retryCount"] for e in log],
+        "is_retry": [e["isRetry"] for e in log],
+        "get_alarm_inside_handler": [enc(e["getAlarm"]) for e in log],
+        "scheduled_time_is_set_time": [e["scheduledTime"] == when for e in log],
+        "first_attempt_within_1s": bool(times) and 0 <= times[0] - when < 1000,
+        "same_instance": len({e["rand"] for e in log}) <= 1,
+        "gaps_in_range": [lo - GAP_SLACK[0] <= g <= hi + GAP_SLACK[1]
+                          for g, (lo, hi) in zip(gaps, ALARM_GAP_RANGES)],
+        "get_alarm_after": enc(rep["get_alarm"]),
+        "rearm_get_inside_is_new_time": rep["rearmed_to"] is not None and rep["get_after_rearm"] == rep["rearmed_to"],
+        "rearm_get_after_is_new_time": rep["rearmed_to"] is not None and rep["get_alarm"] == rep["rearmed_to"],
+    }
+
+
+def _alarm_path(step, name, **q):
+    extra = "".join(f"&{k}={v}" for k, v in q.items())
+    return f"/sc/alarm_steps?step={step}&name={name}{extra}"
+
+
+def js_alarm(name, fail, delay_ms, mode, attempts, settle_s, timeout_s=25.0):
+    """JS driver: set the alarm, poll until `attempts` ran and nothing is left (bounded), settle."""
+
+    def driver(client):
+        setup = client.get_json(_alarm_path("setup", name, fail=fail, delay=delay_ms, mode=mode))
+        deadline = time.monotonic() + timeout_s
+        rep = None
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            rep = client.get_json(_alarm_path("report", name))
+            if len(rep["log"]) >= attempts and (rep["get_alarm"] is None or mode == "rearm"):
+                break
+        time.sleep(settle_s)  # would a further (wrong) attempt come?
+        rep = client.get_json(_alarm_path("report", name))
+        return summarize_alarm(setup, rep)
+
+    return driver
+
+
+def py_alarm(name, fail, delay_ms, mode, advance_s):
+    async def driver(rt):
+        stub = rt.env.TEST.getByName(name)
+        setup = await stub.alarm_setup(fail, delay_ms, mode)
+        await rt.advance(advance_s)
+        return summarize_alarm(setup, await stub.alarm_report())
+
+    return driver
+
+
+def summarize_eviction(a, a2, b) -> dict:
+    return {
+        "same_instance_while_active": a["rand"] == a2["rand"],
+        "rand_changed_after_idle": a2["rand"] != b["rand"],
+        "counter_before": a["counter"],
+        "counter_after": b["counter"],
+    }
+
+
+def js_eviction(client):
+    a = client.get_json("/sc/eviction_steps?bump=1")
+    a2 = client.get_json("/sc/eviction_steps?bump=0")
+    time.sleep(EVICTION_WAIT_S)  # the one real idle wait (workerd evicts after 10 s)
+    b = client.get_json("/sc/eviction_steps?bump=0")
+    return summarize_eviction(a, a2, b)
+
+
+async def py_eviction(rt):
+    stub = rt.env.TEST.getByName("evict")
+    a = await stub.evict_info(True)
+    a2 = await stub.evict_info(False)
+    await rt.advance(WORKERD_IDLE_EVICTION_S + 1)
+    b = await stub.evict_info(False)
+    return summarize_eviction(a, a2, b)
+
+
+# ------------------------------------------------------------------ the scenario list
+
+
+@dataclass
+class Scenario:
+    name: str
+    py: object            # async fn(env) run in the world, or async fn(rt) run on the host (host=True)
+    host: bool = False
+    js: object = None     # fn(client) -> result; default: GET /sc/<name>
+    slow: bool = False    # run the JS side in a background thread (real waits)
+    expected_diff: str | None = None  # key of a row in DIFFERENCES.md
+
+
+def S(name, py, **kw) -> Scenario:
+    return Scenario(name, py, **kw)
+
+
+SCENARIOS: list[Scenario] = [
+    # IDs
+    S("ids_from_name", ids_from_name),
+    S("ids_from_string_errors", ids_from_string_errors),
+    S("ids_from_string_valid", ids_from_string_valid),
+    S("ids_new_unique", ids_new_unique),
+    S("ids_name_inside", ids_name_inside),
+    S("ids_long_name", ids_long_name),
+    # list
+    S("list_order", rpc("list-order", "list_order")),
+    S("list_options", rpc("list-options", "list_options")),
+    S("list_errors", rpc("list-errors", "list_errors")),
+    S("list_scenario13", rpc("list-13", "list_scenario13")),
+    S("list_prefix_unicode", rpc("list-unicode", "list_prefix_unicode")),
+    # values
+    S("values_primitives", rpc("values", "values_primitives")),
+    S("values_special_floats", rpc("values", "values_special_floats")),
+    S("values_bytes", rpc("values", "values_bytes")),
+    S("values_containers", rpc("values", "values_containers")),
+    S("values_bigint_date_set", rpc("values", "values_bigint_date_set")),
+    S("values_not_cloneable", rpc("values-nc", "values_not_cloneable")),
+    # put / get / delete
+    S("get_many", rpc("get-many", "get_many")),
+    S("put_get_delete_returns", rpc("pgd", "put_get_delete_returns")),
+    S("put_errors", rpc("put-errors", "put_errors")),
+    S("key_coercion", rpc("keys", "key_coercion")),
+    S("read_your_writes", rpc("ryw", "read_your_writes")),
+    S("sqlite_no_legacy_limits", rpc("limits", "sqlite_no_legacy_limits")),
+    S("sqlite_value_over_2mb", rpc("limits-2mb", "sqlite_value_over_2mb"), expected_diff="sqlite-value-limit"),
+    # transactions
+    S("txn_throw_rollback", rpc("txn-throw", "txn_throw_rollback")),
+    S("txn_explicit_rollback", rpc("txn-rollback", "txn_explicit_rollback")),
+    S("txn_commit", rpc("txn-commit", "txn_commit")),
+    S("txn_nested", rpc("txn-nested", "txn_nested")),
+    S("txn_after_commit", rpc("txn-after", "txn_after_commit")),
+    S("txn_delete_all_inside", rpc("txn-da", "txn_delete_all_inside")),
+    S("txn_sync_savepoints", rpc("txn-sync", "txn_sync_savepoints")),
+    S("txn_sync_return_throw", rpc("txn-sync-rt", "txn_sync_return_throw")),
+    S("txn_sync_rollback_alarm", rpc("txn-sync-alarm", "txn_sync_rollback_alarm")),
+    # input gate (scenarios 1-3)
+    S("gate_storage_only", gate("gate-plain", "incr", "plain", 5)),
+    S("gate_timer_lost_update", gate("gate-timer", "incr", "timer", 2)),
+    S("gate_fetch_lost_update", gate("gate-fetch", "incr", "fetch", 2)),
+    S("gate_rpc_lost_update", gate("gate-rpc", "incr", "rpc", 2)),
+    S("gate_bcw_restores", gate("gate-bcw", "incr_bcw", "timer", 2)),
+    # blockConcurrencyWhile
+    S("bcw_ordering", bcw_ordering("bcw-order", True)),
+    S("bcw_no_bcw_ordering", bcw_ordering("bcw-order-2", False)),
+    S("bcw_return_values", rpc("bcw-values", "bcw_values")),
+    S("bcw_throw_resets", bcw_throw_resets),
+    S("bcw_constructor", bcw_constructor),
+    S("handler_throw_no_reset", handler_throw_no_reset),
+    # alarms
+    S("alarm_get_set", rpc("alarm-get-set", "alarm_get_set")),
+    S("alarm_set_errors", rpc("alarm-errors", "alarm_set_errors")),
+    S("alarm_no_handler", alarm_no_handler),
+    S("alarm_delete_all", rpc("alarm-delete-all", "alarm_delete_all")),
+    S("alarm_past_time", rpc("alarm-past", "alarm_past_time")),
+    S("alarm_basic_run", py_alarm("alarm-basic", 0, 50, "log", 2), host=True, slow=True,
+      js=js_alarm("alarm-basic", 0, 50, "log", attempts=1, settle_s=0.5)),
+    S("alarm_retries", py_alarm("alarm-retries", 2, 100, "log", 10), host=True, slow=True,
+      js=js_alarm("alarm-retries", 2, 100, "log", attempts=3, settle_s=0.3)),
+    S("alarm_delete_set_delete", py_alarm("alarm-dsd", 0, 50, "delete_set_delete", 2), host=True, slow=True,
+      js=js_alarm("alarm-dsd", 0, 50, "delete_set_delete", attempts=1, settle_s=0.6)),
+    S("alarm_rearm_in_handler", py_alarm("alarm-rearm", 0, 50, "rearm", 2), host=True, slow=True,
+      js=js_alarm("alarm-rearm", 0, 50, "rearm", attempts=1, settle_s=0.3)),
+    # SQL (ctx.storage.sql)
+    S("sql_cursor", rpc("sql-cursor", "sql_cursor")),
+    S("sql_one", rpc("sql-one", "sql_one")),
+    S("sql_raw_dup_columns", rpc("sql-raw", "sql_raw_dup_columns")),
+    S("sql_errors", rpc("sql-errors", "sql_errors")),
+    S("sql_bindings", rpc("sql-bindings", "sql_bindings")),
+    S("sql_txn_sync", rpc("sql-txn", "sql_txn_sync")),
+    S("sql_delete_all_clears", rpc("sql-da", "sql_delete_all_clears")),
+    S("sql_database_size", rpc("sql-size", "sql_database_size")),
+    # eviction
+    S("eviction", py_eviction, host=True, slow=True, js=js_eviction),
+]
