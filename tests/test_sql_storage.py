@@ -42,7 +42,8 @@ class Store(DurableObject):
         self.ctx.storage.transactionSync(body)
 
     def tables(self):
-        return [r["name"] for r in self.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_cf\\_%' ESCAPE '\\' ORDER BY name"
+        return [r["name"] for r in self.sql.exec(query)]
 
     def nested(self):
         self.sql.exec("CREATE TABLE IF NOT EXISTS t (i)")

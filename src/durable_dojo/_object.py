@@ -383,14 +383,15 @@ class Instance:
         alarm_dirty = host.alarm_dirty
         try:
             self.world.faults.before_commit(host)
-            host.commit_storage()
+            wrote = host.commit_storage()
         except Exception as exc:
             error = JsError(f"Durable Object storage write failed: {exc}")
             mark_remote(error, remote=False, reset=True)
             self.world.trace.record("commit:failed", self.host, detail=str(exc))
             self.reset(error)
             raise error from exc
-        self.world.trace.record("commit", self.host)
+        if wrote:
+            self.world.trace.record("commit", self.host)
         if alarm_dirty:
             self.host.alarm_dirty = False
             self.host.reschedule_alarm()
@@ -576,7 +577,7 @@ class ObjectHost:
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "instance",
                  "instances_made", "storage_txn_depth", "alarm_dirty", "running_alarm", "alarm_timer", "idle_timer",
-                 "sql", "sql_savepoints", "sockets", "auto_response", "ws_event_timeout")
+                 "sql", "sql_savepoints", "sql_dirty", "sockets", "auto_response", "ws_event_timeout")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -596,6 +597,7 @@ class ObjectHost:
         self.idle_timer = None
         self.sql = None  # the SqlStorage, once the object touched ctx.storage.sql
         self.sql_savepoints = 0
+        self.sql_dirty = False  # the implicit transaction wrote rows (or changed the schema)
         self.sockets: list = []  # hibernatable WebSockets: they belong to the object, not the instance
         self.auto_response = None
         self.ws_event_timeout = None
@@ -698,7 +700,7 @@ class ObjectHost:
             if db is self.world.db:
                 db = SharedDb(":memory:")
                 self.store.move_to(db)
-            secure(db.conn)
+            secure(db.conn, trusted_by_default=True)  # only statements through SqlStorage are user SQL
             self.sql = SqlStorage(db.conn, before_statement=self._before_sql, counters=_SqlCounters(self))
         return self.sql
 
@@ -714,6 +716,7 @@ class ObjectHost:
         conn = self.store.db.conn
         if not conn.in_transaction:
             conn.execute("BEGIN")
+            self.sql_dirty = False
 
     def sql_savepoint(self) -> int | None:
         if self.sql is None:
@@ -743,16 +746,20 @@ class ObjectHost:
             self._begin_sql()
             self.sql.reset_database()
 
-    def commit_storage(self) -> None:
-        """Commit the KV batch and the SQL implicit transaction together, or neither."""
+    def commit_storage(self) -> bool:
+        """Commit the KV batch and the SQL implicit transaction together, or neither.
+        Returns whether anything was written (a read-only SQL transaction commits nothing)."""
         conn = self.store.db.conn if self.sql is not None else None
+        wrote = self.store.has_pending()
         try:
             self.store.commit()
             if conn is not None and conn.in_transaction:
+                wrote = wrote or self.sql_dirty
                 conn.execute("COMMIT")
         except BaseException:
             self.discard_uncommitted()
             raise
+        return wrote
 
     def has_uncommitted(self) -> bool:
         return self.store.has_pending() or (self.sql is not None and self.store.db.conn.in_transaction)
@@ -872,4 +879,6 @@ class _SqlCounters:
         self._host.world.counters.sql_rows(self._host, n, 0)
 
     def rows_written(self, n: int) -> None:
+        if n:
+            self._host.sql_dirty = True
         self._host.world.counters.sql_rows(self._host, 0, n)

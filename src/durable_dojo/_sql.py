@@ -1,0 +1,1194 @@
+"""`ctx.storage.sql`: the SQL API of SQLite-backed Durable Objects, over a stdlib `sqlite3` connection.
+
+Each SQL-using object has its own SQLite database: a `sqlite3.Connection` opened with
+`isolation_level=None` by the emulator. The emulator's own tables in that database are named
+with the `_cf_` prefix (`_cf_kv`, `_cf_alarms`, ...), like workerd's `_cf_KV`, and user SQL
+can neither see nor touch them.
+
+Pieces:
+
+* `secure(conn)` installs the guard rails: an authorizer modelled on workerd's
+  `SqliteDatabase::isAuthorized()` (`util/sqlite.c++`), SQLite limits, and
+  `PRAGMA foreign_keys = ON` (workerd's default). `trusted(conn)` is a re-entrant context
+  manager under which everything is allowed: the emulator runs its own statements in it
+  (or secures the connection with `trusted_by_default=True` and needs no such blocks).
+  Whatever the mode, statements that come through `SqlStorage` always run as user SQL.
+* `SqlStorage` is `ctx.storage.sql`: `exec()`, `databaseSize`, `Cursor`, `Statement`, plus
+  `reset_database()` for `deleteAll()`.
+* `SqlStorageCursor` is what `exec()` returns.
+
+Fidelity notes (facts from workerd's source, `api/sql.c++`, `util/sqlite.c++`,
+`api/tests/sql-test.js`, and from the oracle run in `shared/oracle/REPORT.md`):
+
+* **Several statements.** workerd prepares the query text; if anything but whitespace
+  follows the first statement, that statement is executed at once (stepped once, its rows
+  dropped) and the rest is prepared the same way. Only the last statement gets the bindings
+  and the cursor; an earlier statement with parameters fails with
+  `When executing multiple SQL statements in a single call, only the last statement can have
+  parameters.`. Text after the last statement that holds no statement (a comment, a lone
+  `;`) fails with `SQL code did not contain a statement.`, *after* the earlier statements ran.
+  `_plan()` reproduces this split with `sqlite3.complete_statement` (SQLite's own
+  `sqlite3_complete`, which understands quotes, comments and trigger bodies).
+* **Error text.** workerd reports `sqlite3_errmsg()`, then ` at offset N` when
+  `sqlite3_error_offset()` knows a position, then `: ` and the primary result code's name.
+  Python does not expose `sqlite3_error_offset()`. SQLite records an offset when its message
+  names a token of the statement (`near "X": syntax error`, `no such column: X`,
+  `not authorized to use function: X`, ...). `_error_offset()` finds that token in the
+  statement text: the first occurrence at a word boundary, else the first occurrence at all,
+  else no offset. This is an approximation: SQLite knows the exact token, we guess the
+  first one with that text. The offset counts UTF-8 bytes from the start of the text that
+  workerd hands to `sqlite3_prepare` (for a later statement of a multi-statement query: the
+  text after the previous statement and the whitespace that follows it).
+* **Overlapping cursors of the same query** work independently. workerd caches statements
+  per query text, and when the cached one is still in use by an unfinished cursor it
+  compiles a one-off copy; sql-test.js asserts "Running the same query twice, overlapping,
+  works just fine". Its message `SQL cursor was closed because the same statement was
+  executed again. ...` belongs to prepared statements (`sql.prepare()`, not exposed without
+  a compatibility flag), so `exec()` never raises it.
+* **rowsRead / rowsWritten.** workerd reads libsql's `LIBSQL_STMTSTATUS_ROWS_READ/_WRITTEN`
+  counters, which count b-tree rows visited and written. Python's `sqlite3` has neither
+  these nor `sqlite3_stmt_status()`, so the cursor approximates them:
+
+  - a `SELECT`/`VALUES`/`WITH` statement whose text contains `FROM` reads one row per row it
+    returns (workerd agrees for plain scans and index lookups; it counts more for
+    aggregates: `SELECT count(*)` over 3 rows is 3 there, 1 here). Statements without
+    `FROM` (`SELECT ? AS v`, `SELECT 1 AS a, 2 AS a`) and `PRAGMA`s read 0, as in the oracle;
+  - written rows are the growth of `conn.total_changes` while the statement steps (rows
+    inserted, updated or deleted, triggers included); `UPDATE`/`DELETE` also count each
+    changed row as read (the oracle's `UPDATE` of 3 rows gives 3/3; rows scanned but not
+    matched are not counted here);
+  - a `CREATE ...` that changes the schema reads 1 and writes 2 (the oracle's numbers for
+    `CREATE TABLE` and `CREATE VIRTUAL TABLE ... fts5`: SQLite inserts a placeholder row in
+    `sqlite_schema`, then updates it). `CREATE ... IF NOT EXISTS` of an existing object and
+    other DDL (`DROP`, `ALTER`) count 0 (`DROP TABLE IF EXISTS` of a missing table is 0/0 in
+    the oracle; the rest is unverified);
+  - like workerd, the cursor runs one row ahead of what it has returned, so after `exec()`
+    a scan shows rowsRead 1, and after the k-th row min(k + 1, total) (sql-test.js).
+
+  A side effect of reading one row ahead: a runtime error on row k + 1 (for example
+  `malformed JSON`) surfaces one read earlier than on workerd (at `exec()` for row 2).
+* **Bindings.** workerd binds JS numbers as REAL; here a Python `int` binds as INTEGER (so
+  `SELECT ? / 2` with 5 gives 2 here and 2.5 on workerd).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import sqlite3
+import weakref
+from typing import Any, Callable
+
+from durable_dojo._codec import JsDict
+from durable_dojo._errors import DojoError, JsError
+from durable_dojo._values import js_number_string, js_string
+
+__all__ = [
+    "SqlGuard",
+    "SqlStorage",
+    "SqlStorageCursor",
+    "SqlStorageStatement",
+    "release",
+    "secure",
+    "trusted",
+]
+
+# ---------------------------------------------------------------------------------------
+# Messages (word for word; see the report of each for its source)
+
+#: `util/sqlite.c++` `prepareSql()`; oracle: `""` and `"-- nothing"`.
+NO_STATEMENT = "SQL code did not contain a statement."
+#: `util/sqlite.c++` `Query::checkRequirements()`; oracle: too few and too many.
+WRONG_BINDING_COUNT = "Wrong number of parameter bindings for SQL query."
+#: `util/sqlite.c++` `prepareSql()` (MULTI); not in the oracle run.
+MULTI_STATEMENT_PARAMETERS = (
+    "When executing multiple SQL statements in a single call, only the last statement "
+    "can have parameters."
+)
+#: `api/sql.c++` `Cursor::one()`; oracle.
+ONE_NO_RESULTS = "Expected exactly one result from SQL query, but got no results."
+#: `api/sql.c++` `Cursor::one()`; oracle.
+ONE_MULTIPLE_RESULTS = "Expected exactly one result from SQL query, but got multiple results."
+#: `api/sql.c++` `SqlStorage::allowTransactions()`; oracle (`BEGIN TRANSACTION`, `SAVEPOINT`).
+TRANSACTION_FORBIDDEN = (
+    "To execute a transaction, please use the state.storage.transaction() or "
+    "state.storage.transactionSync() APIs instead of the SQL BEGIN TRANSACTION or SAVEPOINT "
+    "statements. The JavaScript API is safer because it will automatically roll back on "
+    "exceptions, and because it interacts correctly with Durable Objects' automatic atomic "
+    "write coalescing."
+)
+#: V8's TypeError for a BigInt binding; oracle (`5n`). Used for ints outside int64.
+BIGINT_BINDING = "Cannot convert a BigInt value to a number"
+#: SQLite's message when the text given to `sqlite3_prepare` exceeds SQLITE_LIMIT_SQL_LENGTH
+#: (`sqlite3Prepare()`); workerd adds `: SQLITE_TOOBIG`. Python's own check would say
+#: "query string is too large", so exec() checks first.
+STATEMENT_TOO_LONG = "statement too long: SQLITE_TOOBIG"
+
+# ---------------------------------------------------------------------------------------
+# Limits: production numbers where Cloudflare documents them
+# (developers.cloudflare.com/durable-objects/platform/limits/), else workerd's
+# `SqliteDatabase::setupSecurity()`.
+
+#: "Maximum string, BLOB or table row size: 2 MB", read as 2,000,000 bytes (the limits page
+#: counts in decimal units; `_kvstore.SQLITE_MAX_KEY_PLUS_VALUE` reads it the same way).
+#: workerd-local uses 2,200,000 (or 4 MiB in newer builds); production reports
+#: `string or blob too big: SQLITE_TOOBIG`.
+MAX_VALUE_BYTES = 2_000_000
+#: "Maximum SQL statement length: 100 KB" = 100,000 bytes (workerd: 100000 too).
+MAX_STATEMENT_BYTES = 100_000
+#: "Maximum columns per table: 100" (workerd: 100).
+MAX_COLUMNS = 100
+#: "Maximum bound parameters per query: 100" (workerd: 100).
+MAX_BOUND_PARAMETERS = 100
+#: "Maximum arguments per SQL function: 32". workerd-local keeps SQLite's default 127 "because
+#: there are too many valid use cases for large argument lists, especially json_object".
+MAX_FUNCTION_ARGS = 32
+#: "Maximum characters (bytes) in a LIKE or GLOB pattern: 50 bytes" (workerd: 50).
+MAX_LIKE_PATTERN_BYTES = 50
+#: Not documented; workerd: 5 terms (sql-test.js: 6 terms give
+#: `too many terms in compound SELECT`).
+MAX_COMPOUND_SELECT = 5
+#: Not documented; workerd: 100.
+MAX_EXPR_DEPTH = 100
+#: Not documented; workerd: 10.
+MAX_TRIGGER_DEPTH = 10
+#: workerd: 0. ATTACH is also refused by the authorizer, which comes first
+#: (oracle: `not authorized: SQLITE_AUTH`).
+MAX_ATTACHED = 0
+#: workerd: 25000 (SQLite no longer enforces this one).
+MAX_VDBE_OPS = 25_000
+
+_USER_LIMITS = (
+    (sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES),
+    # exec() enforces MAX_STATEMENT_BYTES on the whole query itself (as workerd's first
+    # sqlite3_prepare does); each statement then carries _USER_PREFIX in front.
+    (sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES + 16),
+    (sqlite3.SQLITE_LIMIT_COLUMN, MAX_COLUMNS),
+    (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MAX_BOUND_PARAMETERS),
+    (sqlite3.SQLITE_LIMIT_FUNCTION_ARG, MAX_FUNCTION_ARGS),
+    (sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_LIKE_PATTERN_BYTES),
+    (sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, MAX_COMPOUND_SELECT),
+    (sqlite3.SQLITE_LIMIT_EXPR_DEPTH, MAX_EXPR_DEPTH),
+    (sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH, MAX_TRIGGER_DEPTH),
+    (sqlite3.SQLITE_LIMIT_ATTACHED, MAX_ATTACHED),
+    (sqlite3.SQLITE_LIMIT_VDBE_OP, MAX_VDBE_OPS),
+    (sqlite3.SQLITE_LIMIT_WORKER_THREADS, 0),
+)
+
+#: Limits lifted back to the connection's previous values inside `trusted()`, so that the
+#: emulator's own statements (big KV rows, `key IN (?, ... 200 ...)`, long batches, UNIONs)
+#: are not held to the user's limits. The others stay as they are for everyone.
+_TRUSTED_LIFTED = (
+    sqlite3.SQLITE_LIMIT_LENGTH,
+    sqlite3.SQLITE_LIMIT_SQL_LENGTH,
+    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER,
+    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT,
+)
+
+#: The user's values of the lifted limits, put back when the last `trusted()` block ends.
+_USER_LIFTED = tuple((c, v) for c, v in _USER_LIMITS if c in _TRUSTED_LIFTED)
+
+_PAGE_SIZE_QUERY = (
+    "SELECT (SELECT * FROM pragma_page_count), (SELECT * FROM pragma_freelist_count), "
+    "(SELECT * FROM pragma_page_size)"
+)
+
+#: Put in front of every user statement. Python's sqlite3 caches prepared statements by
+#: their text, and the authorizer only runs when a statement is prepared: without the prefix
+#: a user statement with the same text as one of the emulator's trusted statements would
+#: reuse the trusted compilation and skip the authorizer. A leading comment changes nothing
+#: else (error offsets are computed from the user's text, not SQLite's).
+_USER_PREFIX = "/*user*/"
+
+# ---------------------------------------------------------------------------------------
+# The authorizer (workerd's `SqliteDatabase::isAuthorized()`)
+
+_OK = sqlite3.SQLITE_OK
+_DENY = sqlite3.SQLITE_DENY
+
+#: Functions user SQL may call: workerd's `ALLOWED_SQLITE_FUNCTIONS` (util/sqlite.c++),
+#: minus `load_extension`, which workerd lists but which fails anyway because extension
+#: loading is off; refusing it here is defence in depth. The `sqlite_rename_*` and
+#: `sqlite_drop_column` entries are what `ALTER TABLE` calls internally. The other
+#: `sqlite_*` functions (`sqlite_version`, `sqlite_source_id`, `sqlite_compileoption_*`,
+#: `sqlite_offset`) are refused: "These functions query SQLite internals and build details".
+ALLOWED_FUNCTIONS = frozenset(
+    """
+    abs changes char coalesce concat concat_ws format glob hex ifnull iif instr
+    last_insert_rowid length like likelihood likely lower ltrim max_scalar min_scalar nullif
+    octet_length printf quote random randomblob replace round rtrim sign soundex substr
+    substring total_changes trim typeof unhex unicode unlikely upper zeroblob
+    date time datetime julianday unixepoch strftime timediff current_date current_time
+    current_timestamp
+    avg count group_concat max min string_agg sum total
+    row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value last_value
+    nth_value
+    acos acosh asin asinh atan atan2 atanh ceil cos cosh degrees exp floor ln log log2 mod pi
+    pow radians sin sinh sqrt tan tanh trunc
+    json json_array json_array_length json_extract -> ->> json_insert json_object json_patch
+    json_remove json_replace json_set json_type json_valid json_quote json_group_array
+    json_group_object json_each json_tree
+    match highlight bm25 snippet
+    sqlite_rename_column sqlite_rename_table sqlite_rename_test sqlite_drop_column
+    sqlite_rename_quotefix
+    """.split()
+)
+
+# workerd's `PragmaSignature`.
+_NO_ARG, _BOOLEAN, _OBJECT_NAME, _OPTIONAL_OBJECT_NAME, _NULL_OR_NUMBER, _NULL_NUMBER_OR_NAME = (
+    range(6)
+)
+#: Pragmas user SQL may run: workerd's `ALLOWED_PRAGMAS`, plus `table_list`,
+#: `table_info` and `table_xinfo` (special-cased there). The name is compared as written,
+#: case-sensitively, as in workerd (SQLite hands the authorizer the name as typed).
+#: Everything else is refused: `journal_mode`, `page_size`, `max_page_count`,
+#: `hard_heap_limit`, `user_version`, `integrity_check`, `writable_schema`, ...
+ALLOWED_PRAGMAS = {
+    "data_version": _NO_ARG,
+    "case_sensitive_like": _BOOLEAN,
+    "foreign_keys": _BOOLEAN,
+    "defer_foreign_keys": _BOOLEAN,
+    "ignore_check_constraints": _BOOLEAN,
+    "legacy_alter_table": _BOOLEAN,
+    "recursive_triggers": _BOOLEAN,
+    "reverse_unordered_selects": _BOOLEAN,
+    "foreign_key_check": _OPTIONAL_OBJECT_NAME,
+    "foreign_key_list": _OBJECT_NAME,
+    "index_info": _OBJECT_NAME,
+    "index_list": _OBJECT_NAME,
+    "index_xinfo": _OBJECT_NAME,
+    "quick_check": _NULL_NUMBER_OR_NAME,
+    "optimize": _NULL_OR_NUMBER,
+}
+_BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
+
+_A = sqlite3
+#: Actions whose first argument names a table, view or index to check.
+_NAME_IN_ARG1 = frozenset(
+    (
+        _A.SQLITE_CREATE_TABLE,
+        _A.SQLITE_DELETE,
+        _A.SQLITE_DROP_TABLE,
+        _A.SQLITE_INSERT,
+        _A.SQLITE_CREATE_VIEW,
+        _A.SQLITE_DROP_VIEW,
+        _A.SQLITE_REINDEX,
+        _A.SQLITE_ALTER_TABLE,
+        _A.SQLITE_READ,
+        _A.SQLITE_UPDATE,
+    )
+)
+#: Actions naming an index or trigger (arg1) and its table (arg2): both are checked.
+_NAMES_IN_ARG1_AND_ARG2 = frozenset(
+    (_A.SQLITE_CREATE_INDEX, _A.SQLITE_DROP_INDEX, _A.SQLITE_CREATE_TRIGGER, _A.SQLITE_DROP_TRIGGER)
+)
+#: Always allowed. ANALYZE covers every table, also the reserved ones, because
+#: `PRAGMA optimize` issues a bare ANALYZE; sqlite_stat1 holds statistics, not data.
+_ALWAYS = frozenset((_A.SQLITE_SELECT, _A.SQLITE_ANALYZE, _A.SQLITE_RECURSIVE))
+_VTABLE_ACTIONS = frozenset((_A.SQLITE_CREATE_VTABLE, _A.SQLITE_DROP_VTABLE))
+_ALLOWED_MODULES = frozenset(("fts5", "fts5vocab"))
+_TXN_ACTIONS = frozenset((_A.SQLITE_TRANSACTION, _A.SQLITE_SAVEPOINT))
+_TEMP_ALLOWED = frozenset((_A.SQLITE_READ, _A.SQLITE_UPDATE))
+_SWAPPED_DB = frozenset((_A.SQLITE_ALTER_TABLE, _A.SQLITE_DETACH))
+
+
+def _allowed_name(name: str | None) -> bool:
+    """Whether `name` is open to user SQL: not `_cf_...` in any letter case."""
+    return name is None or name[:4].lower() != "_cf_"
+
+
+def _parse_int(text: str) -> int | None:
+    """C `strtol(text, &end, 0)` over the whole text: decimal, `0x` hex, `0` octal."""
+    t = text.strip()
+    try:
+        return int(t, 0)
+    except ValueError:
+        pass
+    body = t[1:] if t[:1] in "+-" else t
+    if len(body) > 1 and body[0] == "0" and body.isdigit():
+        try:
+            value = int(body, 8)
+        except ValueError:
+            return None
+        return -value if t[0] == "-" else value
+    return None
+
+
+def _pragma_allowed(name: str, arg: str | None) -> bool:
+    if name == "table_list":
+        return True
+    if name == "table_info" or name == "table_xinfo":
+        return arg is not None and _allowed_name(arg)
+    sig = ALLOWED_PRAGMAS.get(name)
+    if sig is None:
+        return False
+    if sig == _NO_ARG:
+        return arg is None
+    if sig == _BOOLEAN:
+        if arg is None:
+            return True
+        val = arg
+        if len(val) >= 2 and val[0] in "'\"" and val[-1] == val[0]:
+            val = val[1:-1]
+        low = val.lower()
+        return any(low.startswith(w) for w in _BOOLEAN_WORDS)
+    if sig == _OBJECT_NAME:
+        return arg is not None and _allowed_name(arg)
+    if sig == _OPTIONAL_OBJECT_NAME:
+        return _allowed_name(arg)
+    if arg is None:
+        return True
+    n = _parse_int(arg)
+    if sig == _NULL_OR_NUMBER:
+        return n is not None and -(2**31) <= n < 2**31
+    if n is not None and 0 <= n < 2**32:  # _NULL_NUMBER_OR_NAME
+        return True
+    return _allowed_name(arg)
+
+
+class SqlGuard:
+    """The guard rails of one connection: its authorizer and its trusted-mode depth.
+
+    The connection keeps it alive (through the authorizer), the guard does not keep the
+    connection: the module registry holds guards weakly, so nothing leaks when a
+    connection goes away.
+    """
+
+    __slots__ = ("depth", "base", "txn_denied", "_saved", "__weakref__")
+
+    def __init__(self) -> None:
+        self.depth = 0  # > 0 while trusted
+        self.base = 0  # the depth outside trusted() blocks: 1 if trusted_by_default
+        self.txn_denied = False  # set when user SQL tried BEGIN/COMMIT/SAVEPOINT/...
+        self._saved: tuple[tuple[int, int], ...] = ()  # limits lifted while trusted
+
+    @property
+    def is_trusted(self) -> bool:
+        return self.depth > 0
+
+    def enter(self, conn: sqlite3.Connection) -> None:
+        if self.depth == 0:
+            for category, value in self._saved:
+                conn.setlimit(category, value)
+        self.depth += 1
+
+    def exit(self, conn: sqlite3.Connection) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            for category, value in _USER_LIFTED:
+                conn.setlimit(category, value)
+
+    def user_begin(self, conn: sqlite3.Connection) -> int:
+        """Enter user mode for a user statement, even inside `trusted()`; returns the depth
+        to give back to `user_end()`. (Without this, user code run by the emulator inside a
+        trusted block, or on a `trusted_by_default` connection, would get full power.)"""
+        depth = self.depth
+        if depth:
+            self.depth = 0
+            for category, value in _USER_LIFTED:
+                conn.setlimit(category, value)
+        return depth
+
+    def user_end(self, conn: sqlite3.Connection, depth: int) -> None:
+        if depth:
+            self.depth = depth
+            for category, value in self._saved:
+                conn.setlimit(category, value)
+
+    def authorize(
+        self, action: int, arg1: str | None, arg2: str | None, db_name: str | None, _src: Any
+    ) -> int:
+        """The `sqlite3` authorizer callback: SQLITE_OK or SQLITE_DENY."""
+        if self.depth:
+            return _OK
+        if action in _SWAPPED_DB:
+            # SQLite passes the database name first for these two (workerd swaps them too).
+            db_name, arg1, arg2 = arg1, arg2, db_name
+        if db_name is not None and db_name != "main":
+            if db_name == "temp":
+                return _OK if action in _TEMP_ALLOWED and _allowed_name(arg1) else _DENY
+            return _DENY  # only 'main' (and 'temp') exist
+        if action in _NAME_IN_ARG1:
+            return _OK if _allowed_name(arg1) else _DENY
+        if action == _A.SQLITE_FUNCTION:
+            return _OK if arg2 in ALLOWED_FUNCTIONS else _DENY
+        if action in _ALWAYS:
+            return _OK
+        if action == _A.SQLITE_PRAGMA:
+            return _OK if arg1 is not None and _pragma_allowed(arg1, arg2) else _DENY
+        if action in _NAMES_IN_ARG1_AND_ARG2:
+            return _OK if _allowed_name(arg1) and _allowed_name(arg2) else _DENY
+        if action in _TXN_ACTIONS:
+            # workerd throws its own error from inside the authorizer; SQLite only sees the
+            # denial. exec() turns the flag into TRANSACTION_FORBIDDEN.
+            self.txn_denied = True
+            return _DENY
+        if action in _VTABLE_ACTIONS:
+            return _OK if arg2 is not None and arg2.lower() in _ALLOWED_MODULES else _DENY
+        # ATTACH, DETACH, temp tables/indexes/triggers/views, COPY, unknown actions.
+        return _DENY
+
+
+#: id(connection) -> its guard, held weakly (the connection's authorizer holds it).
+_GUARDS: weakref.WeakValueDictionary[int, SqlGuard] = weakref.WeakValueDictionary()
+
+
+def secure(
+    conn: sqlite3.Connection, *, foreign_keys: bool = True, trusted_by_default: bool = False
+) -> SqlGuard:
+    """Install the guard rails on `conn` and return its guard.
+
+    Sets the user limits (the connection's previous values come back inside `trusted()`),
+    the authorizer, and `PRAGMA foreign_keys = ON` like workerd (the oracle read
+    `PRAGMA foreign_keys` = 1; the pragma is ignored inside a transaction, so call this
+    right after opening). Calling it again re-applies everything.
+
+    By default every statement on `conn` is user SQL unless it runs inside `trusted(conn)`.
+    With `trusted_by_default=True` it is the other way round: statements are trusted unless
+    they come through `SqlStorage` (its `exec()` and its cursors' reads, which always run in
+    user mode). Then the emulator's own code needs no `trusted()` blocks.
+    """
+    guard = _GUARDS.get(id(conn))
+    if guard is None:
+        guard = SqlGuard()
+        _GUARDS[id(conn)] = guard
+    if guard.depth != guard.base:
+        raise DojoError("secure() called inside a trusted() block")
+    if not guard._saved:
+        guard._saved = tuple((c, conn.getlimit(c)) for c in _TRUSTED_LIFTED)
+    for category, value in _USER_LIMITS:
+        conn.setlimit(category, value)
+    conn.set_authorizer(None)
+    if foreign_keys:
+        conn.execute("PRAGMA foreign_keys = ON")
+    guard.depth = guard.base = 1 if trusted_by_default else 0
+    if guard.depth:
+        for category, value in guard._saved:
+            conn.setlimit(category, value)
+    conn.set_authorizer(guard.authorize)
+    return guard
+
+
+def _guard_of(conn: sqlite3.Connection) -> SqlGuard:
+    guard = _GUARDS.get(id(conn))
+    if guard is None:
+        raise DojoError("this sqlite3 connection was not set up with durable_dojo._sql.secure()")
+    return guard
+
+
+class trusted:  # noqa: N801 - used like a function: `with trusted(conn): ...`
+    """Context manager: the emulator's own statements, which may do anything.
+
+    Re-entrant. Inside it the authorizer allows everything and the limits in
+    `_TRUSTED_LIFTED` are back at the connection's previous values.
+    """
+
+    __slots__ = ("_conn", "_guard")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._guard = _guard_of(conn)
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._guard.enter(self._conn)
+        return self._conn
+
+    def __exit__(self, *exc: object) -> None:
+        self._guard.exit(self._conn)
+
+
+def release(conn: sqlite3.Connection) -> None:
+    """Remove the guard rails from `conn` (before closing it, or to hand it back raw)."""
+    guard = _GUARDS.pop(id(conn), None)
+    if guard is not None:
+        conn.set_authorizer(None)
+        for category, value in guard._saved:
+            conn.setlimit(category, value)
+
+
+# ---------------------------------------------------------------------------------------
+# Splitting a query into statements
+
+# Whitespace as SQLite's tokenizer sees it.
+_WS_CHARS = " \t\n\v\f\r"
+#: What sqlite3_prepare skips before a statement: whitespace, comments and empty statements.
+_LEADING = re.compile(r"(?:[ \t\n\v\f\r]+|--[^\n]*(?:\n|\Z)|/\*(?:.*?\*/|.*\Z)|;)*", re.S)
+#: What workerd skips after a statement before deciding whether more text follows.
+_TRAILING_WS = re.compile(r"[ \t\n\v\f\r]*")
+_FIRST_WORD = re.compile(r"[A-Za-z]+")
+_PLAN_CACHE_SIZE = 512
+_PLAN_CACHE_MAX_QUERY = 8192
+
+
+class _Segment:
+    """One statement of a query, ready to run."""
+
+    __slots__ = ("sql", "text", "base", "count_rows", "read_changes", "create")
+
+    def __init__(self, text: str, base: int) -> None:
+        self.text = text  # the user's statement text
+        self.sql = _USER_PREFIX + text  # what goes to sqlite3
+        self.base = base  # UTF-8 bytes between the prepare start and `text`
+        m = _FIRST_WORD.match(text)
+        word = m.group().upper() if m else ""
+        upper = text.upper()
+        self.count_rows = word in ("SELECT", "VALUES", "WITH") and "FROM" in upper
+        self.read_changes = word in ("UPDATE", "DELETE")
+        # 0: not a CREATE; 1: a CREATE that changes the schema when it succeeds;
+        # 2: CREATE ... IF NOT EXISTS, which may do nothing.
+        self.create = (2 if "EXISTS" in upper else 1) if word == "CREATE" else 0
+
+
+class _Plan:
+    __slots__ = ("earlier", "last")
+
+    def __init__(self, earlier: tuple[_Segment, ...], last: _Segment | None) -> None:
+        self.earlier = earlier  # executed at once, rows dropped
+        self.last = last  # gets the bindings and the cursor; None: trailing non-statement
+
+
+_PLANS: dict[str, _Plan] = {}
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _statement_end(sql: str, start: int) -> int:
+    """Index just past the `;` that completes the statement at `start`, or len(sql)."""
+    j = sql.find(";", start)
+    while j != -1:
+        if sqlite3.complete_statement(sql[start : j + 1]):
+            return j + 1
+        j = sql.find(";", j + 1)
+    return len(sql)
+
+
+def _plan(query: str) -> _Plan:
+    """Split `query` the way workerd's prepare loop does (see the module docstring)."""
+    plan = _PLANS.get(query)
+    if plan is not None:
+        return plan
+    sql = query if query.isascii() else js_string(query)  # lone surrogates -> U+FFFD, as V8
+    if _utf8_len(sql) > MAX_STATEMENT_BYTES:
+        raise JsError(STATEMENT_TOO_LONG)
+    n = len(sql)
+    earlier: list[_Segment] = []
+    pos = 0
+    while True:
+        start = _LEADING.match(sql, pos).end()
+        if start >= n:
+            if not earlier:
+                raise JsError(NO_STATEMENT)  # nothing runs: no need to remember it
+            last = None
+            break
+        end = _statement_end(sql, start)
+        seg = _Segment(sql[start:end], _utf8_len(sql[pos:start]))
+        tail = _TRAILING_WS.match(sql, end).end()
+        if tail >= n:
+            last = seg
+            break
+        earlier.append(seg)
+        pos = tail
+    plan = _Plan(tuple(earlier), last)
+    if len(query) <= _PLAN_CACHE_MAX_QUERY:
+        if len(_PLANS) >= _PLAN_CACHE_SIZE:
+            del _PLANS[next(iter(_PLANS))]
+        _PLANS[query] = plan
+    return plan
+
+
+# ---------------------------------------------------------------------------------------
+# Errors
+
+#: sqlite3 primary result codes (the low byte of an extended code); workerd names only
+#: these (`namedErrorCode()`).
+_CODE_NAMES = {
+    0: "SQLITE_OK",
+    1: "SQLITE_ERROR",
+    2: "SQLITE_INTERNAL",
+    3: "SQLITE_PERM",
+    4: "SQLITE_ABORT",
+    5: "SQLITE_BUSY",
+    6: "SQLITE_LOCKED",
+    7: "SQLITE_NOMEM",
+    8: "SQLITE_READONLY",
+    9: "SQLITE_INTERRUPT",
+    10: "SQLITE_IOERR",
+    11: "SQLITE_CORRUPT",
+    12: "SQLITE_NOTFOUND",
+    13: "SQLITE_FULL",
+    14: "SQLITE_CANTOPEN",
+    15: "SQLITE_PROTOCOL",
+    16: "SQLITE_EMPTY",
+    17: "SQLITE_SCHEMA",
+    18: "SQLITE_TOOBIG",
+    19: "SQLITE_CONSTRAINT",
+    20: "SQLITE_MISMATCH",
+    21: "SQLITE_MISUSE",
+    22: "SQLITE_NOLFS",
+    23: "SQLITE_AUTH",
+    24: "SQLITE_FORMAT",
+    25: "SQLITE_RANGE",
+    26: "SQLITE_NOTADB",
+    27: "SQLITE_NOTICE",
+    28: "SQLITE_WARNING",
+    100: "SQLITE_ROW",
+    101: "SQLITE_DONE",
+}
+
+#: SQLite messages that name a token of the statement, as (before, after) the token. For
+#: these SQLite records the token's offset (its `%T` format, or
+#: `sqlite3RecordErrorOffsetOfExpr()`). `no such table: X` names a table, not a token, and
+#: has no offset (oracle: `no such table: nope: SQLITE_ERROR`).
+_TOKEN_MESSAGES = (
+    ('near "', '": syntax error'),
+    ('unrecognized token: "', '"'),
+    ("not authorized to use function: ", ""),
+    ("no such function: ", ""),
+    ("wrong number of arguments to function ", "()"),
+    ("too many arguments on function ", ""),
+    ("misuse of aggregate function ", "()"),
+    ("misuse of aggregate: ", "()"),
+    ("misuse of window function ", "()"),
+    ("no such column: ", ""),
+    ("ambiguous column name: ", ""),
+    ("table ", " already exists"),
+    ("view ", " already exists"),
+)
+_DQS_HINT = " - should this be a string literal in single-quotes?"
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_" or ch == "$" or ord(ch) > 127
+
+
+def _find_token(text: str, token: str) -> int:
+    """Index of the first occurrence of `token` in `text` (at word boundaries if it can)."""
+    if not token:
+        return -1
+    wordy_start = _is_word_char(token[0])
+    wordy_end = _is_word_char(token[-1])
+    for haystack, needle in ((text, token), (text.lower(), token.lower())):
+        first = -1
+        i = haystack.find(needle)
+        while i != -1:
+            if first == -1:
+                first = i
+            j = i + len(needle)
+            if (not wordy_start or i == 0 or not _is_word_char(haystack[i - 1])) and (
+                not wordy_end or j == len(haystack) or not _is_word_char(haystack[j])
+            ):
+                return i
+            i = haystack.find(needle, i + 1)
+        if first != -1:
+            return first
+    return -1
+
+
+def _error_offset(message: str, text: str) -> int:
+    """Approximate `sqlite3_error_offset()`: where the token named in `message` is in
+    `text`, in UTF-8 bytes, or -1 (see the module docstring)."""
+    for before, after in _TOKEN_MESSAGES:
+        if message.startswith(before) and message.endswith(after):
+            token = message[len(before) : len(message) - len(after)]
+            if token.endswith(_DQS_HINT):
+                token = token[: -len(_DQS_HINT)]  # already in double quotes, as written
+            i = _find_token(text, token)
+            if i == -1 and "." in token:
+                i = _find_token(text, token.rsplit(".", 1)[1])
+            if i == -1:
+                return -1
+            return _utf8_len(text[:i])
+    return -1
+
+
+def _sqlite_error(exc: sqlite3.Error, seg: _Segment) -> Exception:
+    """A sqlite3 error as workerd reports it: `<errmsg>[ at offset N]: SQLITE_<CODE>`."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return exc
+    message = str(exc)
+    offset = _error_offset(message, seg.text)
+    if offset >= 0:
+        message = f"{message} at offset {seg.base + offset}"
+    name = _CODE_NAMES.get(code & 0xFF, f"SQLITE_UNKNOWN_ERROR_CODE({code & 0xFF})")
+    return JsError(f"{message}: {name}")
+
+
+# ---------------------------------------------------------------------------------------
+# Bindings and values
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+#: JS numbers hold integers exactly up to Number.MAX_SAFE_INTEGER; beyond it an INTEGER comes
+#: back as the nearest float (the oracle's 2**53 + 10).
+_MAX_SAFE = 2**53 - 1
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _js_date_string(value: _dt.datetime) -> str:
+    """JS `String(date)` as workerd prints it (its time zone is always UTC), e.g.
+    `Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)` (oracle). A naive
+    datetime counts as UTC; an aware one is converted to UTC. Microseconds are dropped."""
+    if value.tzinfo is not None:
+        value = value.astimezone(_dt.timezone.utc)
+    return (
+        f"{_DAYS[value.weekday()]} {_MONTHS[value.month - 1]} {value.day:02d} "
+        f"{value.year:04d} {value.hour:02d}:{value.minute:02d}:{value.second:02d} "
+        "GMT+0000 (Coordinated Universal Time)"
+    )
+
+
+def _js_to_string(value: object) -> str:
+    """JS `String(value)` for the element of an array binding."""
+    if value is None:
+        return ""  # Array.prototype.join writes null and undefined as ""
+    if isinstance(value, str):
+        return js_string(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return js_number_string(float(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return ",".join(map(str, bytes(value)))  # a Uint8Array joins its bytes
+    if isinstance(value, _dt.datetime):
+        return _js_date_string(value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(_js_to_string, value))
+    raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__}")
+
+
+def _binding(value: object) -> object:
+    """One binding, as workerd's `BindingValue` (string, number, ArrayBuffer, null) gets it."""
+    t = type(value)
+    if t is str:
+        return value if value.isascii() else js_string(value)
+    if t is int:
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return value
+        raise TypeError(BIGINT_BINDING)
+    if t is float or t is bytes or value is None:
+        return value
+    if t is bool:
+        return "true" if value else "false"  # JS String(true); oracle: `true` -> "true"
+    if isinstance(value, str):
+        return js_string(value)
+    if isinstance(value, int):
+        return _binding(int(value))
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)  # a BLOB, copied as the call is made
+    if isinstance(value, _dt.datetime):
+        return _js_date_string(value)  # oracle: a Date binds as its toString() text
+    if isinstance(value, dict):
+        return "[object Object]"  # oracle: `{a: 1}` binds as "[object Object]"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(_js_to_string, value))  # String([1, 2]) == "1,2"
+    raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__}")
+
+
+def _values(row: tuple) -> list:
+    """A result row as values: INTEGER beyond 2**53 becomes float, like a JS number."""
+    for v in row:
+        if type(v) is int and (v > _MAX_SAFE or v < -_MAX_SAFE):
+            return [
+                float(x) if type(x) is int and (x > _MAX_SAFE or x < -_MAX_SAFE) else x for x in row
+            ]
+    return list(row)
+
+
+def _dict(names: list[str], row: tuple) -> JsDict:
+    """A result row as a JsDict (a repeated name keeps the last value, as in JS)."""
+    for v in row:
+        if type(v) is int and (v > _MAX_SAFE or v < -_MAX_SAFE):
+            return JsDict(zip(names, _values(row)))
+    return JsDict(zip(names, row))
+
+
+# ---------------------------------------------------------------------------------------
+# SqlStorage and its cursor
+
+
+class SqlStorageStatement:
+    """The type of workerd's prepared statements (`sql.prepare()`).
+
+    `prepare()` needs a compatibility flag and is not part of this emulator; the class is
+    here because `sql.Statement` exists on the platform. Like in JS, it cannot be built.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("Illegal constructor")
+
+
+class SqlStorageCursor:
+    """The result of `sql.exec()`: an iterator over the rows of the last statement.
+
+    Python iteration (`for row in cursor`, `next(cursor)`) and JS-style `cursor.next()`
+    (`{"done": False, "value": row}`, then `{"done": True}`) take rows in turn, as do
+    `toArray()`, `one()` and `raw()`. Rows are `JsDict`s (a repeated column name keeps the
+    last value); `raw()` rows are lists with every value.
+    """
+
+    __slots__ = ("_sql", "_seg", "_cur", "_names", "_next", "_read", "_written", "__weakref__")
+
+    def __init__(self) -> None:
+        raise TypeError("Illegal constructor")  # made by SqlStorage.exec()
+
+    @classmethod
+    def _open(
+        cls, sql: SqlStorage, seg: _Segment, cur: sqlite3.Cursor, read: int, written: int
+    ) -> SqlStorageCursor:
+        self = object.__new__(cls)
+        self._sql = sql
+        self._seg = seg
+        self._cur = cur
+        desc = cur.description
+        self._names = [d[0] for d in desc] if desc else []
+        self._next = None
+        self._read = 0
+        self._written = 0
+        if read or written:
+            self._count(read, written)
+        self._advance()  # one row ahead, like workerd
+        return self
+
+    # -- internals
+
+    def _count(self, read: int, written: int) -> None:
+        if read:
+            self._read += read
+        if written:
+            self._written += written
+        counters = self._sql._counters
+        if counters is not None:
+            if read:
+                counters.rows_read(read)
+            if written:
+                counters.rows_written(written)
+
+    def _advance(self) -> None:
+        """Fetch the next row into `_next` (None at the end), counting rows."""
+        cur = self._cur
+        if cur is None:
+            self._next = None
+            return
+        sql = self._sql
+        conn = sql._conn
+        seg = self._seg
+        guard = sql._guard
+        depth = guard.user_begin(conn) if guard.depth else 0
+        before = conn.total_changes
+        try:
+            row = cur.fetchone()
+        except sqlite3.Error as exc:
+            self._close()
+            raise _sqlite_error(exc, seg) from None
+        finally:
+            if depth:
+                guard.user_end(conn, depth)
+        changed = conn.total_changes - before
+        if row is None:
+            self._close()
+        if seg.create:
+            changed = 0  # counted once by SqlStorage._step() (schema rows)
+        read = changed if seg.read_changes else 0
+        if row is not None and seg.count_rows:
+            read += 1
+        if read or changed:
+            self._count(read, changed)
+        self._next = row
+
+    def _close(self) -> None:
+        cur = self._cur
+        if cur is not None:
+            self._cur = None
+            cur.close()
+        self._next = None
+
+    def _take(self) -> tuple | None:
+        row = self._next
+        if row is not None:
+            self._advance()
+        return row
+
+    def _drain(self) -> list[tuple]:
+        """All remaining rows at once, for toArray() (`_next` is set only while `_cur` is)."""
+        row = self._next
+        if row is None:
+            return []
+        cur = self._cur
+        sql = self._sql
+        conn = sql._conn
+        seg = self._seg
+        guard = sql._guard
+        depth = guard.user_begin(conn) if guard.depth else 0
+        before = conn.total_changes
+        try:
+            rest = cur.fetchall()
+        except sqlite3.Error as exc:
+            self._close()
+            raise _sqlite_error(exc, seg) from None
+        finally:
+            if depth:
+                guard.user_end(conn, depth)
+        changed = 0 if seg.create else conn.total_changes - before
+        self._close()
+        read = (changed if seg.read_changes else 0) + (len(rest) if seg.count_rows else 0)
+        if read or changed:
+            self._count(read, changed)
+        rest.insert(0, row)
+        return rest
+
+    # -- the Python iterator protocol
+
+    def __iter__(self) -> SqlStorageCursor:
+        return self
+
+    def __next__(self) -> JsDict:
+        row = self._take()
+        if row is None:
+            raise StopIteration
+        return _dict(self._names, row)
+
+    # -- the JS API
+
+    def next(self) -> JsDict:
+        """JS iterator protocol: `{done: False, value: row}`, then `{done: True}`."""
+        row = self._take()
+        if row is None:
+            return JsDict(done=True)
+        return JsDict(done=False, value=_dict(self._names, row))
+
+    def toArray(self) -> list[JsDict]:  # noqa: N802 - the JS name
+        """The remaining rows."""
+        names = self._names
+        return [_dict(names, row) for row in self._drain()]
+
+    def one(self) -> JsDict:
+        """The only row; an error with none or more than one (the cursor is then used up)."""
+        row = self._take()
+        if row is None:
+            raise JsError(ONE_NO_RESULTS)
+        if self._next is not None:
+            self._close()
+            raise JsError(ONE_MULTIPLE_RESULTS)
+        return _dict(self._names, row)
+
+    def raw(self) -> _RawIterator:
+        """An iterator over the same remaining rows, each a list of values."""
+        return _RawIterator(self)
+
+    @property
+    def columnNames(self) -> list[str]:  # noqa: N802 - the JS name
+        """Column names in order, repeats included; readable after the rows are consumed."""
+        return list(self._names)
+
+    @property
+    def rowsRead(self) -> int:  # noqa: N802 - the JS name
+        """Rows read so far (approximated: see the module docstring)."""
+        return self._read
+
+    @property
+    def rowsWritten(self) -> int:  # noqa: N802 - the JS name
+        """Rows written so far (approximated: see the module docstring)."""
+        return self._written
+
+    def __repr__(self) -> str:
+        state = "done" if self._next is None else "open"
+        return f"<SqlStorageCursor {state} columnNames={self._names!r}>"
+
+
+class _RawIterator:
+    """`cursor.raw()`: rows as lists, from the same cursor."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: SqlStorageCursor) -> None:
+        self._cursor = cursor
+
+    def __iter__(self) -> _RawIterator:
+        return self
+
+    def __next__(self) -> list:
+        row = self._cursor._take()
+        if row is None:
+            raise StopIteration
+        return _values(row)
+
+    def next(self) -> JsDict:
+        """JS iterator protocol: `{done: False, value: [...]}`, then `{done: True}`."""
+        row = self._cursor._take()
+        if row is None:
+            return JsDict(done=True)
+        return JsDict(done=False, value=_values(row))
+
+
+class SqlStorage:
+    """`ctx.storage.sql` of a SQLite-backed object.
+
+    `before_statement()` runs once per `exec()` before its first statement (the emulator
+    opens its implicit transaction there). `counters`, if given, has `rows_read(n)` and
+    `rows_written(n)`, called with each increase, for every statement a query runs.
+    """
+
+    Cursor = SqlStorageCursor
+    Statement = SqlStorageStatement
+
+    __slots__ = ("_conn", "_guard", "_before", "_counters", "_open")
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        before_statement: Callable[[], object] | None = None,
+        counters: Any = None,
+    ) -> None:
+        guard = _GUARDS.get(id(conn))
+        self._conn = conn
+        self._guard = guard if guard is not None else secure(conn)
+        self._before = before_statement
+        self._counters = counters
+        self._open: weakref.WeakSet[SqlStorageCursor] = weakref.WeakSet()
+
+    # -- exec
+
+    def exec(self, query: str, *bindings: object) -> SqlStorageCursor:
+        """Run `query` now (synchronously) and return a cursor over its last statement."""
+        if type(query) is not str:
+            if not isinstance(query, str):
+                raise TypeError(f"SQL query must be a string, not {type(query).__name__}")
+            query = str.__str__(query)
+        plan = _PLANS.get(query) or _plan(query)
+        params = tuple(map(_binding, bindings)) if bindings else ()
+        if self._before is not None:
+            self._before()
+        for seg in plan.earlier:
+            cur, read, written = self._step(seg, (), False)
+            cur.close()
+            counters = self._counters
+            if counters is not None:
+                if read:
+                    counters.rows_read(read)
+                if written:
+                    counters.rows_written(written)
+        last = plan.last
+        if last is None:
+            raise JsError(NO_STATEMENT)
+        cur, read, written = self._step(last, params, True)
+        cursor = SqlStorageCursor._open(self, last, cur, read, written)
+        if cursor._cur is not None:
+            self._open.add(cursor)
+        return cursor
+
+    def _step(self, seg: _Segment, params: tuple, is_last: bool) -> tuple[sqlite3.Cursor, int, int]:
+        """Prepare `seg` and step it once (what sqlite3's execute() does).
+
+        Returns the sqlite3 cursor and the rows read and written by that first step.
+        """
+        conn = self._conn
+        guard = self._guard
+        version = self._schema_version() if seg.create == 2 else None
+        before = conn.total_changes
+        guard.txn_denied = False
+        depth = guard.user_begin(conn) if guard.depth else 0
+        try:
+            cur = conn.execute(seg.sql, params)
+        except sqlite3.ProgrammingError as exc:
+            if str(exc).startswith("Incorrect number of bindings"):
+                message = WRONG_BINDING_COUNT if is_last else MULTI_STATEMENT_PARAMETERS
+                raise JsError(message) from None
+            raise
+        except sqlite3.Error as exc:
+            if guard.txn_denied:
+                guard.txn_denied = False
+                raise JsError(TRANSACTION_FORBIDDEN) from None
+            raise _sqlite_error(exc, seg) from None
+        finally:
+            if depth:
+                guard.user_end(conn, depth)
+        if seg.create:
+            # A CREATE that changed the schema: 1 schema row read, 2 written (the oracle's
+            # numbers); one that did nothing (IF NOT EXISTS): 0 and 0.
+            if version is None or self._schema_version() != version:
+                return cur, 1, 2
+            return cur, 0, 0
+        changed = conn.total_changes - before
+        return cur, (changed if seg.read_changes else 0), changed
+
+    def _schema_version(self) -> int:
+        conn = self._conn
+        with trusted(conn):
+            return conn.execute("PRAGMA schema_version").fetchone()[0]
+
+    # -- the rest of the JS API
+
+    @property
+    def databaseSize(self) -> int:  # noqa: N802 - the JS name
+        """Bytes in use: (pages - free pages) * page size, as workerd computes it."""
+        conn = self._conn
+        with trusted(conn):
+            pages, free, size = conn.execute(_PAGE_SIZE_QUERY).fetchone()
+        return (pages - free) * size
+
+    def __repr__(self) -> str:
+        return "<SqlStorage>"
+
+    # -- for the emulator
+
+    def reset_database(self) -> None:
+        """Drop every user table, index, view and trigger (for `deleteAll()`).
+
+        Objects named `_cf_...` (the emulator's) and `sqlite_...` (SQLite's) stay. Unfinished
+        cursors are closed first (a live cursor would make DROP fail with `database table is
+        locked`); they then return no more rows. Foreign keys are deferred while the tables
+        go, so parents, children and cycles drop in any order; the user's own
+        `defer_foreign_keys` setting is put back.
+        """
+        for cursor in list(self._open):
+            cursor._close()
+        self._open.clear()
+        conn = self._conn
+        with trusted(conn):
+            rows = conn.execute(
+                "SELECT type, name, sql FROM sqlite_master "
+                "WHERE type IN ('table', 'view', 'trigger')"
+            ).fetchall()
+            user = [
+                (kind, _quote(name), (text or "").upper().startswith("CREATE VIRTUAL"))
+                for kind, name, text in rows
+                if _allowed_name(name) and not name.lower().startswith("sqlite_")
+            ]
+            # Triggers and views first, then virtual tables (they take their shadow tables
+            # along), then the other tables; indexes go with their tables.
+            drops = [f"DROP TRIGGER IF EXISTS {q}" for kind, q, _ in user if kind == "trigger"]
+            drops += [f"DROP VIEW IF EXISTS {q}" for kind, q, _ in user if kind == "view"]
+            drops += [f"DROP TABLE IF EXISTS {q}" for kind, q, vt in user if kind == "table" and vt]
+            drops += [f"DROP TABLE IF EXISTS {q}" for kind, q, vt in user if kind == "table" and not vt]
+            if not drops:
+                return
+            deferred = conn.execute("PRAGMA defer_foreign_keys").fetchone()[0]
+            conn.execute("SAVEPOINT _cf_reset_database")
+            try:
+                conn.execute("PRAGMA defer_foreign_keys = ON")
+                for statement in drops:
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA defer_foreign_keys = {int(deferred)}")
+                conn.execute("RELEASE _cf_reset_database")
+            except BaseException:
+                conn.execute("ROLLBACK TO _cf_reset_database")
+                conn.execute("RELEASE _cf_reset_database")
+                conn.execute(f"PRAGMA defer_foreign_keys = {int(deferred)}")
+                raise
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
