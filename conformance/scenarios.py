@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from js import Date
 from workers import DurableObject, Response, fetch
@@ -143,8 +144,14 @@ class TestDO(DurableObject):
 
     # ----- bench and helpers
     async def fetch(self, request):
-        if request.url.endswith("/increment"):
+        path = urlsplit(request.url).path
+        if path == "/increment":
             return Response(str(await self.increment()))
+        if path == "/bcw-throw":
+            await self.bcw_throw()
+            return Response("unreachable")
+        if path == "/not-a-response":
+            return "just a string"
         return Response("not found", status=404)
 
     async def increment(self):
@@ -809,8 +816,16 @@ class TestDO(DurableObject):
             "delete": X("DELETE FROM t WHERE id = 2"),
             "after": X("SELECT id, name, score FROM t"),
             "iterate": cap_s(iterate),
-            "multi_statement": X("INSERT INTO t (name) VALUES ('c'); SELECT count(*) AS n FROM t"),
+            "multi_statement": X("INSERT INTO t (name) VALUES ('c'); SELECT id, name FROM t ORDER BY id"),
         }
+
+    async def sql_rows_read_aggregate(self):
+        sql = self.ctx.storage.sql
+        sql.exec("CREATE TABLE IF NOT EXISTS agg (v INTEGER)")
+        sql.exec("INSERT INTO agg VALUES (1), (2)")
+        c = sql.exec("SELECT count(*) AS n FROM agg")
+        rows = c.toArray()
+        return {"rows": rows, "rowsRead": c.rowsRead}
 
     async def sql_one(self):
         sql = self.ctx.storage.sql
@@ -845,6 +860,7 @@ class TestDO(DurableObject):
             "begin": X("BEGIN TRANSACTION"),
             "savepoint": X("SAVEPOINT sp1"),
             "read_cf_kv": X("SELECT * FROM _cf_KV"),
+            "read_cf_kv_value": X("SELECT value FROM _cf_KV"),
             "create_cf_table": X("CREATE TABLE _cf_mine (x)"),
             "sqlite_version": X("SELECT sqlite_version() AS v"),
             "pragma_journal": X("PRAGMA journal_mode"),
@@ -874,6 +890,7 @@ class TestDO(DurableObject):
             "float": B(2.5),
             "str": B("hé"),
             "bytes": B(ab([0, 1])),
+            "int_division": cap_s(lambda: sql.exec("SELECT ? / 2 AS v", 7).one()["v"]),
         }
 
     async def sql_txn_sync(self):
@@ -1168,6 +1185,42 @@ async def bcw_throw_resets(env):
     }
 
 
+async def bcw_throw_resets_fetch(env):
+    stub = env.TEST.getByName("bcw-throw-fetch")
+    before = await stub.rand_of()
+    try:
+        resp = await stub.fetch("http://do/bcw-throw")
+        res = {"ok": {"status": resp.status, "body": await resp.text()}}
+    except Exception as e:  # noqa: BLE001
+        res = {"err": err_flags(e)}
+    after = await env.TEST.getByName("bcw-throw-fetch").rand_of()
+    return {"result": res, "constructor_ran_again": before != after}
+
+
+async def rpc_unknown_method(env):
+    stub = env.TEST.getByName("rpc-unknown")
+    try:
+        return {"ok": enc(await stub.no_such_method(1))}
+    except Exception as e:  # noqa: BLE001
+        return {"err": err_flags(e)}
+
+
+async def fetch_without_handler(env):
+    try:
+        resp = await env.NOALARM.getByName("no-fetch").fetch("http://do/")
+        return {"ok": {"status": resp.status}}
+    except Exception as e:  # noqa: BLE001
+        return {"err": err_flags(e)}
+
+
+async def fetch_non_response(env):
+    try:
+        resp = await env.TEST.getByName("non-response").fetch("http://do/not-a-response")
+        return {"ok": {"status": resp.status}}
+    except Exception as e:  # noqa: BLE001
+        return {"err": err_flags(e)}
+
+
 async def bcw_constructor(env):
     stub = env.CTOR.getByName("ctor")
     a, b = await asyncio.gather(stub.state(), stub.state())
@@ -1210,7 +1263,7 @@ def summarize_alarm(setup, rep) -> dict:
         "same_instance": len({e["rand"] for e in log}) <= 1,
         "gaps_in_range": [lo - GAP_SLACK[0] <= g <= hi + GAP_SLACK[1]
                           for g, (lo, hi) in zip(gaps, ALARM_GAP_RANGES)],
-        "get_alarm_after": enc(rep["get_alarm"]),
+        "get_alarm_after_is_null": rep["get_alarm"] is None,
         "rearm_get_inside_is_new_time": rep["rearmed_to"] is not None and rep["get_after_rearm"] == rep["rearmed_to"],
         "rearm_get_after_is_new_time": rep["rearmed_to"] is not None and rep["get_alarm"] == rep["rearmed_to"],
     }
@@ -1343,8 +1396,13 @@ SCENARIOS: list[Scenario] = [
     S("bcw_no_bcw_ordering", bcw_ordering("bcw-order-2", False)),
     S("bcw_return_values", rpc("bcw-values", "bcw_values")),
     S("bcw_throw_resets", bcw_throw_resets),
+    S("bcw_throw_resets_fetch", bcw_throw_resets_fetch),
     S("bcw_constructor", bcw_constructor),
+    # errors crossing a stub
     S("handler_throw_no_reset", handler_throw_no_reset),
+    S("rpc_unknown_method", rpc_unknown_method),
+    S("fetch_without_handler", fetch_without_handler),
+    S("fetch_non_response", fetch_non_response),
     # alarms
     S("alarm_get_set", rpc("alarm-get-set", "alarm_get_set")),
     S("alarm_set_errors", rpc("alarm-errors", "alarm_set_errors")),
@@ -1362,6 +1420,7 @@ SCENARIOS: list[Scenario] = [
     # SQL (ctx.storage.sql)
     S("sql_cursor", rpc("sql-cursor", "sql_cursor")),
     S("sql_one", rpc("sql-one", "sql_one")),
+    S("sql_rows_read_aggregate", rpc("sql-agg", "sql_rows_read_aggregate"), expected_diff="rows-read-scanned"),
     S("sql_raw_dup_columns", rpc("sql-raw", "sql_raw_dup_columns")),
     S("sql_errors", rpc("sql-errors", "sql_errors")),
     S("sql_bindings", rpc("sql-bindings", "sql_bindings")),

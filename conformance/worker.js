@@ -110,6 +110,11 @@ export class TestDO extends DurableObject {
   async fetch(request) {
     const url = new URL(request.url);
     if (url.pathname === "/increment") return new Response(String(await this.increment()));
+    if (url.pathname === "/bcw-throw") {
+      await this.bcw_throw();
+      return new Response("unreachable");
+    }
+    if (url.pathname === "/not-a-response") return "just a string";
     return new Response("not found", { status: 404 });
   }
   async increment() {
@@ -715,8 +720,16 @@ export class TestDO extends DurableObject {
         for (const row of sql.exec("SELECT id, name FROM t")) out.push(row);
         return out;
       }),
-      multi_statement: X("INSERT INTO t (name) VALUES ('c'); SELECT count(*) AS n FROM t"),
+      multi_statement: X("INSERT INTO t (name) VALUES ('c'); SELECT id, name FROM t ORDER BY id"),
     };
+  }
+  async sql_rows_read_aggregate() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS agg (v INTEGER)");
+    sql.exec("INSERT INTO agg VALUES (1), (2)");
+    const c = sql.exec("SELECT count(*) AS n FROM agg");
+    const rows = c.toArray();
+    return { rows, rowsRead: c.rowsRead };
   }
   async sql_one() {
     const sql = this.ctx.storage.sql;
@@ -748,6 +761,7 @@ export class TestDO extends DurableObject {
       begin: X("BEGIN TRANSACTION"),
       savepoint: X("SAVEPOINT sp1"),
       read_cf_kv: X("SELECT * FROM _cf_KV"),
+      read_cf_kv_value: X("SELECT value FROM _cf_KV"),
       create_cf_table: X("CREATE TABLE _cf_mine (x)"),
       sqlite_version: X("SELECT sqlite_version() AS v"),
       pragma_journal: X("PRAGMA journal_mode"),
@@ -774,6 +788,7 @@ export class TestDO extends DurableObject {
       float: B(2.5),
       str: B("hé"),
       bytes: B(new Uint8Array([0, 1]).buffer),
+      int_division: capS(() => sql.exec("SELECT ? / 2 AS v", 7).one().v),
     };
   }
   async sql_txn_sync() {
@@ -1044,6 +1059,43 @@ const SCENARIOS = {
       stored_value_survives: await fresh.get_value("survives"),
     };
   },
+  async bcw_throw_resets_fetch(env) {
+    const stub = env.TEST.getByName("bcw-throw-fetch");
+    const before = await stub.rand_of();
+    let res;
+    try {
+      const resp = await stub.fetch("http://do/bcw-throw");
+      res = { ok: { status: resp.status, body: await resp.text() } };
+    } catch (e) {
+      res = { err: errFlags(e) };
+    }
+    const after = await env.TEST.getByName("bcw-throw-fetch").rand_of();
+    return { result: res, constructor_ran_again: before !== after };
+  },
+  async rpc_unknown_method(env) {
+    const stub = env.TEST.getByName("rpc-unknown");
+    try {
+      return { ok: enc(await stub.no_such_method(1)) };
+    } catch (e) {
+      return { err: errFlags(e) };
+    }
+  },
+  async fetch_without_handler(env) {
+    try {
+      const resp = await env.NOALARM.getByName("no-fetch").fetch("http://do/");
+      return { ok: { status: resp.status } };
+    } catch (e) {
+      return { err: errFlags(e) };
+    }
+  },
+  async fetch_non_response(env) {
+    try {
+      const resp = await env.TEST.getByName("non-response").fetch("http://do/not-a-response");
+      return { ok: { status: resp.status } };
+    } catch (e) {
+      return { err: errFlags(e) };
+    }
+  },
   async bcw_constructor(env) {
     const stub = env.CTOR.getByName("ctor");
     const [a, b] = await Promise.all([stub.state(), stub.state()]);
@@ -1069,6 +1121,7 @@ const SCENARIOS = {
 
   sql_cursor: (env) => rpc(env, "sql-cursor", "sql_cursor"),
   sql_one: (env) => rpc(env, "sql-one", "sql_one"),
+  sql_rows_read_aggregate: (env) => rpc(env, "sql-agg", "sql_rows_read_aggregate"),
   sql_raw_dup_columns: (env) => rpc(env, "sql-raw", "sql_raw_dup_columns"),
   sql_errors: (env) => rpc(env, "sql-errors", "sql_errors"),
   sql_bindings: (env) => rpc(env, "sql-bindings", "sql_bindings"),

@@ -150,7 +150,7 @@ async def test_stub_fetch_rejects_a_relative_url(stub):
 
 async def test_object_without_fetch_handler_refuses_http(make_runtime):
     rt = make_runtime(durable_objects={"N": NoFetch})
-    with pytest.raises(TypeError, match=r"^Handler does not export a fetch\(\) function\.$"):
+    with pytest.raises(JsError, match=r"^Handler does not export a fetch\(\) function\.$"):
         await rt.env.N.getByName("n").fetch("http://do/")
 
 

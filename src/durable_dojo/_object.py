@@ -256,7 +256,10 @@ class Instance:
             if not self.alive:
                 raise self.reset_error
         except (asyncio.CancelledError, DurableObjectAbort):
-            event.fail(remote_copy(self.reset_error, reset=_is_reset(self.reset_error)) if self.reset_error else JsError("canceled"))
+            if self.reset_error is None:
+                event.fail(JsError("canceled"))
+            else:
+                event.fail(_as_seen_by(event, remote_copy(self.reset_error, reset=_is_reset(self.reset_error))))
             trace.record(f"{event.kind}:error", self.host, request=event.request_id, detail="reset")
         except BaseException as exc:  # noqa: BLE001 - everything crosses to the caller
             if self.alive:
@@ -265,7 +268,8 @@ class Instance:
                 except BaseException:
                     pass
             reset = self.reset_error is not None and exc is self.reset_error
-            event.fail(remote_copy(exc, reset=reset))
+            error = remote_copy(exc, reset=reset)
+            event.fail(_as_seen_by(event, error) if reset else error)
             trace.record(f"{event.kind}:error", self.host, request=event.request_id,
                          detail=f"{type(exc).__name__}: {exc}")
         else:
@@ -456,7 +460,7 @@ class Instance:
         self._cut_standard_sockets(_websockets.RESET_MESSAGE)
         remote = remote_copy(error, reset=_is_reset(error))
         for event in list(self.queued) + list(self.in_flight):
-            event.fail(remote)
+            event.fail(_as_seen_by(event, remote))
         self.queued.clear()
         self._drop_tasks()
         host.instance_ended(self, reset=True)
@@ -507,6 +511,16 @@ def _retrieve(future: asyncio.Future) -> None:
         future.exception()
 
 
+def _as_seen_by(event: Event, error: BaseException) -> BaseException:
+    """A reset reaches an RPC caller as an error of the runtime (`remote` false) and an HTTP
+    caller as an error of the object (`remote` true), as workerd reports them."""
+    if event.kind == "rpc" and getattr(error, "remote", False):
+        copy = remote_copy(error, reset=getattr(error, "durableObjectReset", False))
+        copy.remote = False
+        return copy
+    return error
+
+
 def _is_reset(error: BaseException) -> bool:
     """Errors that end an instance are resets, except a crash (a lost connection)."""
     return getattr(error, "durableObjectReset", True)
@@ -532,7 +546,7 @@ def invoke_method(instance: Instance, event: Event):
         return event.args[0](*event.args[1])
     handler = getattr(obj, event.name, None)
     if handler is None:
-        raise TypeError(f"Handler does not export a {event.name}() function.")
+        raise JsError(f"Handler does not export a {event.name}() function.")
     return handler(*event.args)
 
 

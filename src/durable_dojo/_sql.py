@@ -703,12 +703,21 @@ def _error_offset(message: str, text: str) -> int:
     return -1
 
 
+#: The emulator keeps KV data in `_cf_kv(ns, obj, key, value)`; workerd's table is
+#: `_cf_KV(key, value)`. Errors name workerd's table and columns.
+_CF_KV_COLUMN = re.compile(r"\b_cf_kv\.(\w+)")
+
+
+def _as_workerd_kv_column(match) -> str:
+    return "_cf_KV.value" if match.group(1) == "value" else "_cf_KV.key"
+
+
 def _sqlite_error(exc: sqlite3.Error, seg: _Segment) -> Exception:
     """A sqlite3 error as workerd reports it: `<errmsg>[ at offset N]: SQLITE_<CODE>`."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is None:
         return exc
-    message = str(exc)
+    message = _CF_KV_COLUMN.sub(_as_workerd_kv_column, str(exc))
     offset = _error_offset(message, seg.text)
     if offset >= 0:
         message = f"{message} at offset {seg.base + offset}"
@@ -770,8 +779,10 @@ def _binding(value: object) -> object:
     if t is str:
         return value if value.isascii() else js_string(value)
     if t is int:
-        if _INT64_MIN <= value <= _INT64_MAX:
-            return value
+        # Python Workers hand an int to JS as a number (a BigInt beyond 2**53), and workerd
+        # binds a number as REAL: `SELECT ? / 2` with 7 is 3.5 on the platform.
+        if -_MAX_SAFE <= value <= _MAX_SAFE:
+            return float(value)
         raise TypeError(BIGINT_BINDING)
     if t is float or t is bytes or value is None:
         return value
@@ -794,21 +805,36 @@ def _binding(value: object) -> object:
     raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__}")
 
 
-def _values(row: tuple) -> list:
-    """A result row as values: INTEGER beyond 2**53 becomes float, like a JS number."""
+def _js_number(v):
+    """A SQL number as Python Workers see it: a JS number, which Pyodide turns into an int when
+    it is a safe integer (REAL 3.0 reads as 3) and into a float otherwise (2**53 + 10 too)."""
+    t = type(v)
+    if t is int:
+        return v if -_MAX_SAFE <= v <= _MAX_SAFE else float(v)
+    if t is float and v.is_integer() and -_MAX_SAFE <= v <= _MAX_SAFE:
+        return int(v)
+    return v
+
+
+def _needs_conversion(row: tuple) -> bool:
     for v in row:
-        if type(v) is int and (v > _MAX_SAFE or v < -_MAX_SAFE):
-            return [
-                float(x) if type(x) is int and (x > _MAX_SAFE or x < -_MAX_SAFE) else x for x in row
-            ]
+        t = type(v)
+        if (t is int and not -_MAX_SAFE <= v <= _MAX_SAFE) or (t is float and v.is_integer()):
+            return True
+    return False
+
+
+def _values(row: tuple) -> list:
+    """A result row as values, numbers as JS numbers (see `_js_number`)."""
+    if _needs_conversion(row):
+        return [_js_number(x) for x in row]
     return list(row)
 
 
 def _dict(names: list[str], row: tuple) -> JsDict:
     """A result row as a JsDict (a repeated name keeps the last value, as in JS)."""
-    for v in row:
-        if type(v) is int and (v > _MAX_SAFE or v < -_MAX_SAFE):
-            return JsDict(zip(names, _values(row)))
+    if _needs_conversion(row):
+        return JsDict(zip(names, [_js_number(x) for x in row]))
     return JsDict(zip(names, row))
 
 

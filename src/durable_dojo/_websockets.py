@@ -122,10 +122,26 @@ class WebSocket:
         """Start (or answer) the close handshake. A second call is a no-op."""
         if self._close_sent or self.readyState == CLOSED:
             return
-        if code is None:
-            code = 1005  # no status received
-        elif not (code == 1000 or 3000 <= code <= 4999):
+        if code is not None and not (code == 1000 or 3000 <= code <= 4999):
             raise TypeError(f"Invalid WebSocket close code: {code}.")
+        self._send_close(1005 if code is None else code, reason)
+
+    def attach(self, callback) -> None:
+        """Give a client end its receiver (a test client, a server bridge) and hand it what
+        arrived before: the object may send from fetch(), before anyone listens."""
+        self.on_receive = callback
+        early, self._early = self._early, []
+        for kind, args in early:
+            if kind == "message":
+                callback("message", args[0].data)
+            else:
+                self._close_frame(*args)
+
+    def _send_close(self, code: int, reason: str) -> None:
+        """Send a close frame with any wire code (1001 going away, 1012...): the runtime's own
+        replies and bridges use it; user code goes through close() and its JS checks."""
+        if self._close_sent or self.readyState == CLOSED:
+            return
         self._close_sent = True
         self.readyState = CLOSED if self._close_received else CLOSING
         if self.readyState == CLOSED:
@@ -183,17 +199,20 @@ class WebSocket:
         """The peer sent a close frame."""
         if self._close_received or self.readyState == CLOSED:
             return
+        if self.role == "client" and self.on_receive is None:
+            self._early.append(("close", (code, reason)))  # nobody listens yet: attach() replays it
+            return
         self._close_received = True
         if self.on_receive is not None:
             if not self._close_sent:
-                self.close(code if code != 1005 else None, reason)  # a client answers at once
+                self._send_close(code, reason)  # a client answers at once
             self.readyState = CLOSED
             self._finished()
             self.on_receive("close", (code, reason, True))
             return
         auto_reply = self._world.compat.date >= AUTO_CLOSE_REPLY_FROM
         if auto_reply and not self._close_sent:
-            self.close(code if code != 1005 else None, reason)
+            self._send_close(code, reason)
         if self._close_sent:
             self.readyState = CLOSED
             self._finished()

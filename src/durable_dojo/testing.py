@@ -109,7 +109,7 @@ class WebSocketClient:
         self._close_waiters: list = []
         self.messages: list = []
         self.close_info: tuple | None = None
-        end.on_receive = self._on_receive
+        end.attach(self._on_receive)
 
     def _on_receive(self, kind: str, payload) -> None:
         if kind == "message":

@@ -1,0 +1,552 @@
+"""The kata runner's commands: `dojo` (watch), `list`, `check`, `hint`, `reset`, `solution`, `next`.
+
+`durable_dojo.cli` wires them into the `dojo` command with `add_kata_commands(subparsers)` (each
+sub-command sets `func`, called as `args.func(args)`, returning the exit code) and calls
+`run_default(args)` when no sub-command is given. `python -m durable_dojo._kata_cli ...` runs
+the same commands on their own.
+
+Kata names: the id (`01-counter-in-memory`), its number (`1`, `01`), a unique prefix or a unique
+part of the id (`counter`). Exit codes: 0 success (a check that passes), 1 a check that fails or
+hangs, a refused solution, a reset declined; 2 a usage or manifest error.
+
+Imports stay light: `rich` and `watchfiles` are imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import sys
+import threading
+import time
+from pathlib import Path
+
+from . import _katas as K
+
+POLL_SECONDS = 0.5
+_SYMBOL = {"passed": "✓", "failed": "✗", "error": "✗", "hung": "⧗", "skipped": "-", "not run": "·"}
+_STYLE = {"passed": "green", "failed": "red", "error": "red", "hung": "yellow", "skipped": "dim", "not run": "dim"}
+
+
+class _Stop(Exception):
+    def __init__(self, code: int):
+        self.code = code
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    # In a terminal rich wraps at the window's width; in a pipe or a log, lines stay whole.
+    console.soft_wrap = not console.is_terminal
+    return console
+
+
+class _Context:
+    """What every command needs: the console, the manifest and the progress file."""
+
+    def __init__(self):
+        self.console = _console()
+        try:
+            self.manifest = K.load_manifest()
+        except (K.ManifestError, K.ProjectNotFound) as exc:
+            self.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
+            raise _Stop(2) from None
+        self.progress = K.Progress.for_project(self.manifest.root)
+        if self.progress.warning:
+            self.console.print(f"[yellow]{_esc(self.progress.warning)}[/]")
+
+    def kata(self, name: str | None) -> K.Kata:
+        """The kata called `name`, or the current one when no name is given."""
+        if name is None:
+            current = self.progress.current(self.manifest)
+            if current is None:
+                self.console.print("[green]Every kata passes: nothing left to check.[/] `dojo list` shows them all.")
+                raise _Stop(0)
+            return current
+        try:
+            return self.manifest.find(name)
+        except K.KataNotFound as exc:
+            self.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
+            raise _Stop(2) from None
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _command(fn):
+    def run(args) -> int:
+        try:
+            return fn(args) or 0
+        except _Stop as stop:
+            return stop.code
+        except KeyboardInterrupt:
+            return 130
+
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------------
+
+
+def _progress_bar(ctx: _Context, width: int = 32):
+    from rich.text import Text
+
+    total, done = len(ctx.manifest.katas), ctx.progress.done(ctx.manifest)
+    filled = round(width * done / total) if total else 0
+    return Text.assemble("Progress ", ("█" * filled, "green"), ("░" * (width - filled), "dim"),
+                         f" {done}/{total} katas")
+
+
+def _status(ctx: _Context, kata: K.Kata) -> str:
+    last = ctx.progress.last(kata.id)
+    if ctx.progress.passed(kata.id):
+        return "passed" if last in (None, "passed") else "regressed"
+    return last or "new"
+
+
+def _render_verdict(ctx: _Context, verdict: K.Verdict) -> None:
+    from rich.text import Text
+
+    console, kata = ctx.console, verdict.kata
+    failing = [t for t in verdict.tests if t.outcome != "passed"]
+    if verdict.status == "passed":
+        summary = f"all {len(verdict.tests)} tests pass"
+    elif verdict.status == "hung":
+        summary = f"stopped after {kata.timeout:g} s"
+    elif verdict.status == "error":
+        summary = "could not run"
+    else:
+        summary = f"{len(failing)} of {len(verdict.tests)} tests failing"
+    style = _STYLE.get(verdict.status, "red")
+    head = Text.assemble((f"{_SYMBOL.get(verdict.status, '✗')} {kata.id}", f"bold {style}"), "  ",
+                         (kata.title, "bold"), "  ", (summary, style), (f"  ({verdict.seconds:.1f} s)", "dim"))
+    console.print(head)
+    first = True
+    for test in verdict.tests:
+        console.print(Text.assemble("  ", (_SYMBOL.get(test.outcome, "✗"), _STYLE.get(test.outcome, "red")),
+                                    " ", test.name))
+        if test.outcome in K.FAILING and test.message:
+            # The first failure in full (kata tests quote the trace), the others in short.
+            message = K.short_message(test.message, max_lines=15 if first else 4, max_chars=2000 if first else 400)
+            console.print(Text(_indent(message, 6)), style="red" if test.outcome != "hung" else "yellow")
+            first = False
+        if test.outcome in K.FAILING and test.where:
+            console.print(Text(_indent(f"at {test.where}", 6), style="dim"))
+    if verdict.message:
+        console.print(Text(_indent(verdict.message, 2), style=style))
+    for note in verdict.notes:
+        console.print(Text(_indent(note, 2), style="yellow"))
+    console.print(Text.assemble("  Rule: ", (kata.rule.strip(), "italic")))
+    if verdict.passed:
+        console.print(f"  The reference solution and why it works: [bold]dojo solution {kata.id}[/]"
+                      f" · then [bold]dojo next[/]")
+    else:
+        level, total = ctx.progress.hint_level(kata.id), len(kata.hints)
+        more = f"hint {level + 1} of {total}" if level < total else "all hints shown"
+        console.print(f"  Edit [bold]{_esc(kata.learner)}[/] · stuck? run [bold]dojo hint {kata.id}[/] ({more})")
+
+
+def _difficulty(kata: K.Kata) -> str:
+    return "●" * kata.difficulty if isinstance(kata.difficulty, int) else kata.difficulty
+
+
+def _indent(text: str, n: int) -> str:
+    pad = " " * n
+    return "\n".join(pad + line for line in text.splitlines())
+
+
+def _show_hints(ctx: _Context, kata: K.Kata, level: int, more: str = "") -> None:
+    from rich.text import Text
+
+    console = ctx.console
+    for i, hint in enumerate(kata.hints[:level], 1):
+        style = "bold" if i == level else "dim"
+        console.print(Text.assemble((f"Hint {i}/{len(kata.hints)} ", "bold cyan"), (hint.strip(), style)))
+    if level >= len(kata.hints):
+        console.print(f"[dim]That was the last hint. Once the kata passes, [bold]dojo solution {kata.id}[/] "
+                      "shows the reference solution and its explanation.[/]")
+    else:
+        console.print(f"[dim]More: {more or f'run [bold]dojo hint {kata.id}[/] again'}.[/]")
+
+
+def _run_check(ctx: _Context, kata: K.Kata) -> K.Verdict:
+    verdict = K.check_kata(ctx.manifest, kata)
+    ctx.progress.record(verdict)
+    ctx.progress.save()
+    return verdict
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+
+
+@_command
+def cmd_list(args) -> int:
+    """Every kata, in order, with its status and the hints used."""
+    from rich.table import Table
+
+    ctx = _Context()
+    current = ctx.progress.current(ctx.manifest)
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    for column in ("", "#", "kata", "title", "level", "status", "hints"):
+        table.add_column(column)
+    labels = {"passed": "[green]✓ passed[/]", "regressed": "[yellow]✓ passed, failing now[/]",
+              "failed": "[red]✗ failing[/]", "error": "[red]✗ error[/]", "hung": "[yellow]⧗ hung[/]",
+              "new": "[dim]· new[/]"}
+    for kata in ctx.manifest.katas:
+        status = _status(ctx, kata)
+        level = ctx.progress.hint_level(kata.id)
+        table.add_row("→" if kata is current else "", str(kata.order), _esc(kata.id), _esc(kata.title),
+                      _difficulty(kata), labels.get(status, status), f"{level}/{len(kata.hints)}" if level else "")
+    ctx.console.print(table)
+    ctx.console.print(_progress_bar(ctx))
+    if current is not None:
+        ctx.console.print(f"Current kata: [bold]{_esc(current.id)}[/] · [bold]dojo check {current.id}[/] "
+                          "or just [bold]dojo[/] to watch it")
+    return 0
+
+
+@_command
+def cmd_check(args) -> int:
+    """Run one kata's tests (default: the current kata) and show the verdict."""
+    ctx = _Context()
+    kata = ctx.kata(getattr(args, "name", None))
+    verdict = _run_check(ctx, kata)
+    _render_verdict(ctx, verdict)
+    return 0 if verdict.passed else 1
+
+
+@_command
+def cmd_hint(args) -> int:
+    """Show one more hint for a kata each time (default: the current kata)."""
+    ctx = _Context()
+    kata = ctx.kata(getattr(args, "name", None))
+    level = ctx.progress.next_hint(kata)
+    ctx.progress.save()
+    ctx.console.print(f"[bold]{_esc(kata.id)}[/] {_esc(kata.title)}")
+    _show_hints(ctx, kata, level)
+    return 0
+
+
+@_command
+def cmd_reset(args) -> int:
+    """Restore a kata's learner file to its original content (asks first)."""
+    ctx = _Context()
+    kata = ctx.kata(args.name)
+    target = ctx.manifest.root / kata.learner
+    try:
+        original, source = K.pristine_source(ctx.manifest, kata)
+    except K.PristineNotFound as exc:
+        ctx.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
+        return 2
+    if target.exists() and target.read_bytes() == original:
+        ctx.console.print(f"{_esc(kata.learner)} is already as shipped; nothing to reset.")
+        return 0
+    if not getattr(args, "yes", False):
+        ctx.console.print(f"Reset [bold]{_esc(kata.learner)}[/] to its original content? "
+                          "[red]Your changes to it will be lost.[/]")
+        try:
+            answer = input("Reset? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            ctx.console.print("Nothing changed.")
+            return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(original)
+    ctx.progress.forget_pass(kata.id)
+    ctx.progress.save()
+    ctx.console.print(f"[green]Reset[/] {_esc(kata.learner)} (from {_esc(source)}). "
+                      f"Its pass is forgotten; your hints stay. [bold]dojo check {kata.id}[/] to start again.")
+    return 0
+
+
+@_command
+def cmd_solution(args) -> int:
+    """The reference solution and its explanation, once the kata has passed."""
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+    from rich.syntax import Syntax
+
+    ctx = _Context()
+    kata = ctx.kata(args.name)
+    console = ctx.console
+    if not ctx.progress.passed(kata.id):
+        console.print(f"[dim]{_esc(kata.id)} has not passed yet; checking it now…[/]")
+        verdict = _run_check(ctx, kata)
+        if not verdict.passed:
+            _render_verdict(ctx, verdict)
+            console.print(f"[bold]The solution opens once {_esc(kata.id)} passes.[/] Hints first: "
+                          f"[bold]dojo hint {kata.id}[/].")
+            return 1
+    code = (ctx.manifest.root / kata.solution).read_text(encoding="utf-8")
+    console.print(Rule(f"{kata.id} · reference solution · {kata.solution}"))
+    console.print(Syntax(code, "python", theme="ansi_dark", background_color="default"))
+    console.print(Rule("why"))
+    console.print(Markdown(kata.explanation_text(ctx.manifest.root).strip()))
+    console.print(f"Rule: [italic]{_esc(kata.rule.strip())}[/]")
+    if kata.docs:
+        console.print("Read more: " + " · ".join(_esc(d) for d in kata.docs))
+    return 0
+
+
+@_command
+def cmd_next(args) -> int:
+    """The kata to work on next: the first one, in order, that has not passed."""
+    ctx = _Context()
+    ctx.console.print(_progress_bar(ctx))
+    kata = ctx.progress.current(ctx.manifest)
+    if kata is None:
+        ctx.console.print(f"[bold green]All {len(ctx.manifest.katas)} katas pass.[/] Well done.")
+        return 0
+    _describe(ctx, kata)
+    ctx.console.print(f"Then [bold]dojo check {kata.id}[/], or just [bold]dojo[/] to re-run it on every save.")
+    return 0
+
+
+def _describe(ctx: _Context, kata: K.Kata) -> None:
+    console = ctx.console
+    console.print(f"[bold]Kata {kata.order}: {_esc(kata.title)}[/]  [dim]({_esc(kata.id)}, difficulty "
+                  f"{_esc(_difficulty(kata))}, {kata.timeout:g} s)[/]")
+    if kata.concepts:
+        console.print(f"Concepts: {_esc(', '.join(kata.concepts))}")
+    readme = ctx.manifest.root / Path(kata.learner).parent / "README.md"
+    task = f" (the task: {_esc(str(readme.relative_to(ctx.manifest.root)))})" if readme.exists() else ""
+    console.print(f"Edit [bold]{_esc(kata.learner)}[/]{task}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Watch mode
+# ---------------------------------------------------------------------------------------------
+
+
+def _watch_mode() -> tuple[bool, str]:
+    """(use polling, why) — polling when asked (DOJO_POLL=1) or when watchfiles is missing."""
+    if os.environ.get("DOJO_POLL", "") not in ("", "0"):
+        return True, "DOJO_POLL is set"
+    try:
+        import watchfiles  # noqa: F401
+    except ImportError:
+        return True, "watchfiles is not installed"
+    return False, ""
+
+
+def _watchfiles_thread(folder: Path, events: queue.Queue, stop: threading.Event) -> None:
+    try:
+        import watchfiles
+
+        for changes in watchfiles.watch(folder, watch_filter=watchfiles.PythonFilter(), stop_event=stop,
+                                        raise_interrupt=False, debounce=400):
+            events.put(("change", {Path(p) for _, p in changes}))
+    except Exception as exc:  # no inotify, too many watches, a vanished folder…
+        if not stop.is_set():
+            events.put(("watch-failed", f"{type(exc).__name__}: {exc}"))
+
+
+def _poll_thread(folder: Path, events: queue.Queue, stop: threading.Event) -> None:
+    def snapshot():
+        seen = {}
+        for path in folder.rglob("*.py"):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            seen[path] = (st.st_mtime_ns, st.st_size)
+        return seen
+
+    before = snapshot()
+    while not stop.wait(POLL_SECONDS):
+        now = snapshot()
+        changed = {p for p in before.keys() | now.keys() if before.get(p) != now.get(p)}
+        before = now
+        if changed:
+            events.put(("change", changed))
+
+
+def _key_thread(events: queue.Queue) -> None:
+    try:
+        for line in sys.stdin:
+            events.put(("key", line.strip().lower()))
+    except (OSError, ValueError):
+        pass
+    events.put(("eof", None))
+
+
+class _Watcher:
+    """Saves of `.py` files under `katas/` arrive as ("change", paths) on `events`, from
+    watchfiles or, when asked or when it is missing or fails, from polling."""
+
+    def __init__(self, folder: Path, events: queue.Queue):
+        self.folder, self.events = folder, events
+        self.polling, why = _watch_mode()
+        if self.polling:
+            self.announcement = f"[yellow]Watching for saves by polling every {POLL_SECONDS:g} s ({_esc(why)}).[/]"
+        else:
+            self.announcement = ("[dim]Watching for saves with file-system events (watchfiles). If saving does "
+                                 "nothing (network drives, some containers), press r + Enter, or restart with "
+                                 "DOJO_POLL=1 to poll instead.[/]")
+        self._start()
+
+    @property
+    def how(self) -> str:
+        return f"polling every {POLL_SECONDS:g} s" if self.polling else "file events"
+
+    def _start(self) -> None:
+        self.stop = threading.Event()
+        target = _poll_thread if self.polling else _watchfiles_thread
+        threading.Thread(target=target, args=(self.folder, self.events, self.stop), daemon=True,
+                         name="dojo-watch").start()
+
+    def fall_back(self, error: str) -> str:
+        """File events failed: poll from now on; returns the announcement."""
+        self.stop.set()
+        self.polling = True
+        self._start()
+        return (f"[yellow]File events stopped working ({_esc(error)}); polling every {POLL_SECONDS:g} s "
+                "from now on.[/]")
+
+    def close(self) -> None:
+        self.stop.set()
+
+
+@_command
+def cmd_watch(args) -> int:
+    """Progress, then the current kata, re-run on every save. h + Enter: the next hint; r + Enter:
+    run again; l + Enter: the list; q + Enter: quit."""
+    ctx = _Context()
+    console = ctx.console
+    events: queue.Queue = queue.Queue()
+    watcher = _Watcher(ctx.manifest.root / K.LEARNER_TREE, events)
+    threading.Thread(target=_key_thread, args=(events,), daemon=True, name="dojo-keys").start()
+    kata = ctx.progress.current(ctx.manifest)
+    clear = False
+    console.print(watcher.announcement)
+    try:
+        while True:
+            if kata is None:
+                console.print(_progress_bar(ctx))
+                console.print(f"[bold green]All {len(ctx.manifest.katas)} katas pass.[/] Well done.")
+                return 0
+            if clear and console.is_terminal:
+                console.clear()
+            console.print(_progress_bar(ctx))
+            _describe(ctx, kata)
+            verdict = _run_check(ctx, kata)
+            _render_verdict(ctx, verdict)
+            if verdict.passed:
+                kata, clear = ctx.progress.current(ctx.manifest), False
+                if kata is not None:
+                    console.rule(f"next: {kata.id}")
+                continue
+            console.print(f"[dim]Watching {_esc(kata.learner)} ({watcher.how}): save it to run again · "
+                          "h + Enter: next hint · r + Enter: run again · q + Enter: quit[/]")
+            clear = True
+            if not _wait(ctx, kata, events, watcher):
+                return 0
+    except KeyboardInterrupt:
+        console.print()
+        return 0
+    finally:
+        watcher.close()
+
+
+def _wait(ctx: _Context, kata: K.Kata, events: queue.Queue, watcher: _Watcher) -> bool:
+    """Wait for a save in the kata's folder (True: run again) or a key; False: quit."""
+    target_dir = (ctx.manifest.root / kata.learner).parent.resolve()
+    while True:
+        kind, value = events.get()
+        if kind == "change":
+            if any(p.resolve().parent == target_dir for p in value):
+                _drain_changes(events)
+                return True
+        elif kind == "key":
+            if value in ("q", "quit", "exit"):
+                return False
+            if value in ("h", "hint"):
+                level = ctx.progress.next_hint(kata)
+                ctx.progress.save()
+                _show_hints(ctx, kata, level, more="h + Enter again")
+            elif value in ("r", "run", ""):
+                return True
+            elif value in ("l", "list"):
+                cmd_list(argparse.Namespace())
+            else:
+                ctx.console.print("[dim]h + Enter: next hint · r + Enter: run again · l + Enter: list · "
+                                  "q + Enter: quit[/]")
+        elif kind == "watch-failed":
+            ctx.console.print(watcher.fall_back(value))
+        # "eof": stdin is closed, so no more keys; keep watching for saves (Ctrl-C quits)
+
+
+def _drain_changes(events: queue.Queue) -> None:
+    """Editors save in bursts (a temp file, a rename): wait a moment and take them all."""
+    time.sleep(0.05)
+    kept = []
+    while True:
+        try:
+            item = events.get_nowait()
+        except queue.Empty:
+            break
+        if item[0] != "change":
+            kept.append(item)
+    for item in kept:
+        events.put(item)
+
+
+# ---------------------------------------------------------------------------------------------
+# Wiring
+# ---------------------------------------------------------------------------------------------
+
+
+def add_kata_commands(subparsers) -> None:
+    """Add the kata commands to an argparse sub-parser set; each sets `func` (call `args.func(args)`)."""
+    p = subparsers.add_parser("watch", help="watch the current kata and re-run it on every save (the default)",
+                              description=cmd_watch.__doc__)
+    p.set_defaults(func=cmd_watch)
+    p = subparsers.add_parser("list", help="all katas, their status and your progress", description=cmd_list.__doc__)
+    p.set_defaults(func=cmd_list)
+    p = subparsers.add_parser("check", help="run a kata's tests and show the verdict", description=cmd_check.__doc__)
+    p.add_argument("name", nargs="?", help="id, number or unique part of the id (default: the current kata)")
+    p.set_defaults(func=cmd_check)
+    p = subparsers.add_parser("hint", help="one more hint for a kata, each time", description=cmd_hint.__doc__)
+    p.add_argument("name", nargs="?", help="id, number or unique part of the id (default: the current kata)")
+    p.set_defaults(func=cmd_hint)
+    p = subparsers.add_parser("reset", help="restore a kata's file to its original content",
+                              description=cmd_reset.__doc__)
+    p.add_argument("name", help="id, number or unique part of the id")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=cmd_reset)
+    p = subparsers.add_parser("solution", help="the reference solution and why (once the kata passes)",
+                              description=cmd_solution.__doc__)
+    p.add_argument("name", help="id, number or unique part of the id")
+    p.set_defaults(func=cmd_solution)
+    p = subparsers.add_parser("next", help="the kata to work on next", description=cmd_next.__doc__)
+    p.set_defaults(func=cmd_next)
+
+
+def run_default(args=None) -> int:
+    """`dojo` with no sub-command: watch mode."""
+    return cmd_watch(args if args is not None else argparse.Namespace())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dojo", description="The Durable Dojo kata runner.")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    add_kata_commands(subparsers)
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    return func(args) if func is not None else run_default(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
