@@ -229,6 +229,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         host_loop = asyncio._get_running_loop()
         asyncio._set_running_loop(self)
         self._pumping = True
+        _watchdog.arm(self._world.hang_timeout if self._world else None, "a handler")
         try:
             for _ in range(max_rounds):
                 self._now = _time.monotonic() - self._t0
@@ -236,7 +237,12 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                 if not self._ready:
                     break
                 self._run_ready()
+        except KeyboardInterrupt:
+            if _watchdog.fired():
+                raise _watchdog.take_timeout() from None
+            raise
         finally:
+            _watchdog.disarm()
             self._pumping = False
             asyncio._set_running_loop(host_loop)
         if self._ready:

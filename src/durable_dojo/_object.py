@@ -26,6 +26,7 @@ import contextvars
 import datetime
 import inspect
 import time as _time
+import logging
 import traceback
 
 from . import _codec, _websockets
@@ -34,6 +35,8 @@ from ._http import FetchResponse, Request, Response
 from ._ids import DurableObjectId, name_seen_inside
 from ._loop import current_scope, current_world
 from ._storage import DurableObjectStorage
+
+log = logging.getLogger("durable_dojo")
 
 MAX_BCW_DEPTH = 64
 BCW_TIMEOUT_SECONDS = 30.0
@@ -270,6 +273,8 @@ class Instance:
             reset = self.reset_error is not None and exc is self.reset_error
             error = remote_copy(exc, reset=reset)
             event.fail(_as_seen_by(event, error) if reset else error)
+            if event.kind in ("alarm", "ws", "call"):  # nobody awaits these: say it out loud
+                log.warning("%s raised in %r (%s)", type(exc).__name__, self.host, event.label, exc_info=exc)
             trace.record(f"{event.kind}:error", self.host, request=event.request_id,
                          detail=f"{type(exc).__name__}: {exc}")
         else:

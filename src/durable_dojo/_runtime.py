@@ -11,11 +11,13 @@ import asyncio
 import contextvars
 import datetime
 import inspect
+import logging
 import os
 import random
+import time
 import weakref
 
-from ._errors import DojoError
+from ._errors import DojoError, HangTimeout
 from ._faults import Faults
 from ._ids import IdFactory
 from ._kvstore import KvStore, SharedDb
@@ -24,6 +26,8 @@ from ._metrics import Metrics, monthly_cost
 from ._object import ObjectHost
 from ._stubs import DurableObjectNamespace, WorldCall
 from ._trace import Trace
+
+log = logging.getLogger("durable_dojo")
 
 DEFAULT_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: a fixed start keeps traces reproducible
 DEFAULT_COMPATIBILITY_DATE = "2026-11-26"
@@ -110,7 +114,7 @@ class Runtime:
         outbound=None,
         outbound_latency: float = 0.01,
         hang_timeout: float | None = 10.0,
-        start_time_ms: int = DEFAULT_START_MS,
+        start_time_ms: int | None = None,
         persist_to: str | os.PathLike | None = None,
         hibernation_timeout: float | None = 10.0,
         real_time: bool = False,
@@ -123,6 +127,8 @@ class Runtime:
         self.seed = seed
         self.storage_backend = storage
         self.compat = Compatibility(compatibility_date)
+        if start_time_ms is None:  # a fixed start keeps runs reproducible; real time starts now
+            start_time_ms = int(time.time() * 1000) if real_time else DEFAULT_START_MS
         self.start_ms = start_time_ms
         self.hang_timeout = hang_timeout
         self.outbound = outbound
@@ -255,7 +261,11 @@ class Runtime:
         try:
             while True:
                 wakeup.clear()
-                delay = self.loop.run_due()
+                try:
+                    delay = self.loop.run_due()
+                except HangTimeout as error:  # the stuck object was reset; keep serving the rest
+                    log.error("%s", error)
+                    delay = 0.0
                 if delay == 0.0:
                     await asyncio.sleep(0)
                     continue
