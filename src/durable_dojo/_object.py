@@ -30,7 +30,8 @@ import logging
 import traceback
 
 from . import _codec, _websockets
-from ._errors import DurableObjectAbort, JsError, mark_remote
+from . import _watchdog
+from ._errors import DurableObjectAbort, HangTimeout, JsError, mark_remote
 from ._http import FetchResponse, Request, Response
 from ._ids import DurableObjectId, name_seen_inside
 from ._loop import current_scope, current_world
@@ -265,6 +266,12 @@ class Instance:
                 event.fail(_as_seen_by(event, remote_copy(self.reset_error, reset=_is_reset(self.reset_error))))
             trace.record(f"{event.kind}:error", self.host, request=event.request_id, detail="reset")
         except BaseException as exc:  # noqa: BLE001 - everything crosses to the caller
+            if isinstance(exc, HangTimeout):
+                exc = _watchdog.timeout_error(event.label)  # the watchdog raises the bare class
+                event.fail(remote_copy(exc))
+                event.reply.exception()  # retrieved: the pump reported it to whoever waited
+                trace.record(f"{event.kind}:error", self.host, request=event.request_id, detail="HangTimeout")
+                return
             if self.alive:
                 try:
                     self.output_gate()  # exceptions wait for the output gate too (workerd PR #585)

@@ -518,10 +518,27 @@ def outbound_fetch(world: Runtime, request) -> WorldCall:
             response = await response
         if not isinstance(response, Response):
             raise TypeError(f"outbound handler must return a Response, not {response!r}")
-        return response._detached_copy()
+        return response._detached_copy(url=request.url)
 
+    # A request that has left the object is not recalled if the object dies meanwhile: the
+    # caller waits on a copy of the outcome, so cancelling the caller does not cancel `go()`.
     task = world.loop.create_task(go(), context=world.root_context.copy())
-    return WorldCall(world, task, label)
+    outcome = world.loop.create_future()
+
+    def copy_outcome(done: asyncio.Future) -> None:
+        if outcome.done():
+            if not done.cancelled():
+                done.exception()  # retrieved: the caller is gone
+            return
+        if done.cancelled():
+            outcome.cancel()
+        elif done.exception() is not None:
+            outcome.set_exception(done.exception())
+        else:
+            outcome.set_result(done.result())
+
+    task.add_done_callback(copy_outcome, context=world.root_context)
+    return WorldCall(world, outcome, label)
 
 
 _latest: list = []

@@ -205,11 +205,13 @@ class Inspector:
     namespaces share a name, or a stub.
     """
 
-    def __init__(self, rt, binding: str | None = None, *, timeline: int | None = 30, value_width: int = 60):
+    def __init__(self, rt, binding: str | None = None, *, timeline: int | None = 30, value_width: int = 60,
+                 max_rows: int | None = 40):
         self.rt = rt
         self.binding = binding
         self.timeline_events = timeline
         self.value_width = value_width
+        self.max_rows = max_rows  # rows shown by text() and the table (rows/objects() have them all)
         self.message = ""
         self._widget = None
         self._views: list[ObjectView] = []
@@ -263,9 +265,17 @@ class Inspector:
         due = (alarm - rt.now()) / 1000
         return f"at {_seconds(alarm - rt.start_ms)} (in {due:.3f}s)" if due > 0 else f"at {_seconds(alarm - rt.start_ms)} (due)"
 
+    def _shown(self) -> list[ObjectView]:
+        return self._views if self.max_rows is None else self._views[: self.max_rows]
+
+    def _more(self) -> str:
+        hidden = len(self._views) - len(self._shown())
+        return f"… and {hidden} more object{'s' if hidden != 1 else ''} (Inspector(..., max_rows=None) shows all)" \
+            if hidden else ""
+
     def _table_rows(self) -> list[list[str]]:
         rows = []
-        for view in self._views:
+        for view in self._shown():
             storage = _storage_text(view.storage, self.value_width)
             if view.sql:
                 tables = ", ".join(f"{t}({n} rows)" for t, n in view.sql.items())
@@ -280,6 +290,8 @@ class Inspector:
         if self._views:
             lines.append(_table(["binding", "object", "state", "instance", "alarm", "sockets", "storage"],
                                 self._table_rows()))
+            if self._more():
+                lines.append(self._more())
         if self.message:
             lines.append(f"last action: {self.message}")
         return "\n".join(lines)
@@ -359,7 +371,7 @@ class Inspector:
     def html(self) -> str:
         """The objects table as HTML (no scripts)."""
         cells = []
-        for view, row in zip(self._views, self._table_rows()):
+        for view, row in zip(self._shown(), self._table_rows()):
             colour = _STATE_COLOURS.get(view.state, "#000")
             full = html.escape(", ".join(f"{k}={v!r}" for k, v in view.storage.items()) or "-")
             row_html = [html.escape(row[0]), f"<b>{html.escape(row[1])}</b>",
@@ -370,6 +382,8 @@ class Inspector:
         head = "".join(f'<th style="{_TH}">{h}</th>'
                        for h in ("binding", "object", "state", "instance", "alarm", "sockets", "storage"))
         body = "".join(cells) or f'<tr><td colspan="7" style="{_TD}"><i>no objects yet</i></td></tr>'
+        if self._more():
+            body += f'<tr><td colspan="7" style="{_TD}"><i>{html.escape(self._more())}</i></td></tr>'
         return (f'<div style="font-family:sans-serif;font-size:13px"><b>World clock</b> {html.escape(self.clock)}'
                 f'<table style="border-collapse:collapse;margin-top:4px"><tr>{head}</tr>{body}</table></div>')
 

@@ -1,0 +1,126 @@
+"""Kata 07, money that vanishes: a transfer changes two balances, together or not at all.
+
+Writes with an `await` of something else between them (a fetch, a timer) are committed
+separately: a failure or a crash in between leaves half a transfer. `ctx.storage.transaction()`
+makes a group of writes atomic, and writes with no await between them are coalesced into one
+atomic batch.
+"""
+
+import asyncio
+
+import pytest
+
+from workers import Response
+
+KATA = "07-vanishing-money"
+RISK_LATENCY = 0.01
+OPENING = {"mum": 10_000, "kid": 2_500}
+TOTAL = sum(OPENING.values())
+
+
+@pytest.fixture
+def wallet(load_kata):
+    return load_kata(KATA, "wallet.py")
+
+
+class Risk:
+    """The risk service: refuses transfers to 'casino', allows the rest."""
+
+    def __init__(self):
+        self.checked = []
+
+    async def __call__(self, request):
+        body = await request.json()
+        self.checked.append((body["from"], body["to"], body["amount"]))
+        if body["to"] == "casino":
+            return Response.from_json({"verdict": "refuse"}, status=403)
+        return Response.from_json({"verdict": "allow"})
+
+
+@pytest.fixture
+def world(wallet, make_runtime):
+    risk = Risk()
+    rt = make_runtime(durable_objects={"WALLETS": wallet.Wallet}, outbound=risk, outbound_latency=RISK_LATENCY)
+    return rt, risk
+
+
+async def open_family(rt, *extra):
+    stub = rt.env.WALLETS.getByName("family-okafor")
+    for name, cents in {**OPENING, **dict(extra)}.items():
+        await stub.open_account(name, cents)
+    return stub
+
+
+def excerpt(rt, *kinds, last=12):
+    events = [e for e in rt.trace if any(e.kind == k or (k.endswith(":") and e.kind.startswith(k)) for k in kinds)]
+    return rt.trace.format(events, last=last) or "(no such events)"
+
+
+async def test_a_transfer_moves_money(world):
+    rt, risk = world
+    family = await open_family(rt)
+    result = await family.transfer("mum", "kid", 1_000)
+    assert result == {"mum": 9_000, "kid": 3_500}, f"transfer() should answer the new balances, not {result}."
+    assert await family.balances() == {"mum": 9_000, "kid": 3_500}, "1000 cents moved from mum to kid."
+    assert risk.checked == [("mum", "kid", 1_000)], f"Every transfer is checked by the risk service: {risk.checked}"
+
+
+async def test_a_transfer_without_the_money_moves_nothing(world):
+    rt, risk = world
+    family = await open_family(rt)
+    with pytest.raises(Exception, match="insufficient funds"):
+        await family.transfer("kid", "mum", 5_000)
+    assert await family.balances() == OPENING, "A refused transfer leaves both balances alone."
+
+
+async def test_two_transfers_at_once_cannot_overdraw(world):
+    rt, risk = world
+    family = await open_family(rt)
+    rt.trace.clear()
+    results = await asyncio.gather(family.transfer("kid", "mum", 2_000), family.transfer("kid", "mum", 2_000),
+                                   return_exceptions=True)
+    balances = await family.balances()
+    done = [r for r in results if not isinstance(r, BaseException)]
+    assert len(done) == 1 and balances == {"mum": 12_000, "kid": 500}, (
+        f"The kid has 2500 cents and sent 2000 to mum twice at the same moment: exactly one transfer "
+        f"can succeed. transfer() answered {results}, and the balances are {balances}.\n"
+        "A balance read before the risk check may be stale after it: other transfers ran meanwhile.\n"
+        "Trace:\n" + excerpt(rt, "rpc:start", "storage:", "fetch:out"))
+
+
+async def test_a_refused_transfer_moves_no_money(world):
+    rt, risk = world
+    family = await open_family(rt, ("casino", 0))
+    await family.transfer("mum", "kid", 1_000)
+    rt.trace.clear()
+    with pytest.raises(Exception, match="refused"):
+        await family.transfer("kid", "casino", 2_000)
+    balances = await family.balances()
+    total = sum(balances.values()) if isinstance(balances, dict) else None
+    assert balances == {"mum": 9_000, "kid": 3_500, "casino": 0}, (
+        f"The risk service refused the kid's transfer to the casino, so no balance may change; "
+        f"the balances are now {balances} (total {total}, it was {TOTAL}): money was destroyed.\n"
+        "A write made before the exception stays written: an exception does not undo it, so a "
+        "debit followed by a refusal is money gone.\n"
+        "Trace:\n" + excerpt(rt, "rpc:start", "rpc:error", "storage:", "fetch:out", "commit"))
+
+
+async def test_a_crash_mid_transfer_neither_creates_nor_destroys_money(world):
+    rt, risk = world
+    family = await open_family(rt)
+    await family.transfer("mum", "kid", 1_000)
+    rt.trace.clear()
+    transfer = family.transfer("mum", "kid", 4_000)
+    rt.faults.crash_after(family, RISK_LATENCY / 2)  # the machine dies while the risk check is in flight
+    with pytest.raises(Exception, match="Network connection lost"):
+        await transfer
+    fresh = rt.env.WALLETS.getByName("family-okafor")  # a crash breaks the old stub; retry with a new one
+    balances = await fresh.balances()
+    before, after = {"mum": 9_000, "kid": 3_500}, {"mum": 5_000, "kid": 7_500}
+    assert balances in (before, after), (
+        f"The object crashed in the middle of a 4000-cent transfer. Afterwards the balances must be "
+        f"as before ({before}) or as after ({after}), never half of each; they are {balances} "
+        f"(total {sum(balances.values())}, it was {TOTAL}).\n"
+        "Writes separated by a fetch (or any await that is not storage) are committed separately: "
+        "here the debit was committed before the risk check went out, and the credit never came.\n"
+        "Trace:\n" + excerpt(rt, "rpc:start", "storage:", "fetch:out", "commit", "crash"))
