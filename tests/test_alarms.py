@@ -687,3 +687,27 @@ async def test_run_durable_object_alarm_wakes_an_evicted_object(make_runtime):
     assert len(await stub.log()) == 1
     assert len(rt.trace.select("constructor")) == 2
 
+
+
+# 6.2 / 6.7: an alarm re-armed for "now" from inside its own handler runs again (at the same
+# virtual millisecond as the one running, which the emulator must not mistake for "unchanged").
+class RearmsForNow(DurableObject):
+    async def start(self):
+        await self.ctx.storage.setAlarm(Date.now())
+
+    async def alarm(self, alarm_info):
+        n = (await self.ctx.storage.get("runs") or 0) + 1
+        await self.ctx.storage.put("runs", n)
+        if n < 3:
+            await self.ctx.storage.setAlarm(Date.now())
+
+    async def state(self):
+        return [await self.ctx.storage.get("runs"), await self.ctx.storage.getAlarm()]
+
+
+async def test_an_alarm_re_armed_for_now_inside_its_handler_runs_again(make_runtime):
+    rt = make_runtime(durable_objects={"R": RearmsForNow})
+    stub = rt.env.R.getByName("r")
+    await stub.start()
+    await rt.advance(1)
+    assert await stub.state() == [3, None]

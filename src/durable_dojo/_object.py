@@ -603,7 +603,7 @@ class ObjectHost:
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "instance",
                  "instances_made", "storage_txn_depth", "alarm_dirty", "running_alarm", "alarm_timer", "idle_timer",
-                 "sql", "sql_savepoints", "sql_dirty", "sockets", "auto_response", "ws_event_timeout")
+                 "sql", "sql_savepoints", "sql_dirty", "alarm_rearmed", "sockets", "auto_response", "ws_event_timeout")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -619,6 +619,7 @@ class ObjectHost:
         self.storage_txn_depth = 0
         self.alarm_dirty = False
         self.running_alarm: int | None = None
+        self.alarm_rearmed = False  # setAlarm/deleteAlarm was called while the alarm ran
         self.alarm_timer = None
         self.idle_timer = None
         self.sql = None  # the SqlStorage, once the object touched ctx.storage.sql
@@ -837,8 +838,10 @@ class ObjectHost:
         if self.alarm_timer is not None:
             self.alarm_timer.cancel()
             self.alarm_timer = None
+        if self.running_alarm is not None:
+            return  # the running handler's end decides (see _alarm_finished)
         scheduled = self.store.get_alarm()
-        if scheduled is None or scheduled == self.running_alarm:
+        if scheduled is None:
             return
         self._arm_alarm(scheduled, scheduled, 0)
 
@@ -852,6 +855,7 @@ class ObjectHost:
         if self.running_alarm is not None:
             return  # the running handler's end looks at the stored alarm again
         self.running_alarm = scheduled
+        self.alarm_rearmed = False
         world = self.world
         reply = world.loop.create_future()
         info = AlarmInfo(retry_count, scheduled)
@@ -867,7 +871,8 @@ class ObjectHost:
         if failed and not reply.cancelled():
             reply.exception()  # retrieved: the trace already has it
         stored = self.store.get_alarm()
-        if stored != scheduled:
+        if stored != scheduled or (self.alarm_rearmed and stored is not None):
+            self.alarm_rearmed = False
             self.reschedule_alarm()  # the handler set or deleted the alarm: that wins, no retry
             return
         world = self.world

@@ -16,9 +16,15 @@ What the review knows about the code:
 * Storage is anything reached through an attribute named `storage` (`self.ctx.storage`,
   `ctx.storage`), a name or a field bound to it, or the `txn` of a `transaction()` callback.
 
+* Awaits open the input gate when they are known to (`fetch`, a stub or binding call, a timer, a
+  helper method or function that does one of these); unknown awaits are treated as closed.
+* The compatibility date (for the close handshake) comes from the nearest `wrangler.toml` /
+  `wrangler.jsonc` above the file, up to the repository root; without one, a current date.
+
 Precision comes first: a rule that cannot tell stays silent. A finding can be silenced on its
 line with `# dojo: ignore[DO301]` (several codes: `# dojo: ignore[DO301,DO302]`; every code:
-`# dojo: ignore`).
+`# dojo: ignore`). `review_paths(paths)`, `review_source(source, path)`, `explain(code)` and
+`render_checklist_markdown()` are the entry points; `RULES` is the rule list.
 """
 
 from __future__ import annotations
@@ -238,8 +244,6 @@ class Parents:
                     return True
                 if isinstance(anc, ast.Match) and field_a == field_b == "cases" and child_a is not child_b:
                     return True
-                if isinstance(anc, ast.BoolOp) and child_a is not child_b:
-                    return False
                 return False
         return False
 
@@ -852,18 +856,6 @@ def rule(cls):
     return cls
 
 
-def _do_functions(module: Module, include_init: bool = False) -> Iterator[tuple[ClassInfo, ast.AST]]:
-    """Every method of every DO class (and the functions nested in them)."""
-    for cls in module.do_classes:
-        for name, method in cls.methods.items():
-            if name == "__init__" and not include_init:
-                continue
-            yield cls, method
-            for inner in ast.walk(method):
-                if inner is not method and isinstance(inner, (*FunctionNode, ast.Lambda)):
-                    yield cls, inner
-
-
 def _all_code_functions(module: Module) -> Iterator[tuple[ClassInfo | None, ast.AST]]:
     """Functions of DO classes, Worker entrypoints and `on_fetch`: the code that runs on the platform."""
     for cls in module.do_classes + module.worker_classes:
@@ -871,6 +863,28 @@ def _all_code_functions(module: Module) -> Iterator[tuple[ClassInfo | None, ast.
             yield cls, method
     if "on_fetch" in module.functions:
         yield None, module.functions["on_fetch"]
+
+
+def _platform_functions(module: Module) -> list[ast.AST]:
+    """Methods of DO classes and Worker entrypoints, `on_fetch`, and the module's functions they
+    call (by name): the code that runs on the platform, not a test or a script in the same file."""
+    out: list[ast.AST] = []
+    for cls in module.do_classes + module.worker_classes:
+        out.extend(cls.methods.values())
+    if "on_fetch" in module.functions:
+        out.append(module.functions["on_fetch"])
+    seen = {id(f) for f in out}
+    todo = list(out)
+    while todo:
+        fn = todo.pop()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in module.functions:
+                helper = module.functions[node.func.id]
+                if id(helper) not in seen:
+                    seen.add(id(helper))
+                    out.append(helper)
+                    todo.append(helper)
+    return out
 
 
 def _unconditional(parents: Parents, node: ast.AST, fn: ast.AST) -> bool:
@@ -910,10 +924,7 @@ class NewUniqueIdPerRequest(Rule):
     docs = ("/durable-objects/api/namespace/", "/durable-objects/api/id/")
 
     def check(self, module):
-        functions: list[ast.AST] = list(module.functions.values())
-        for cls in module.do_classes + module.worker_classes:
-            functions.extend(cls.methods.values())
-        for fn in functions:
+        for fn in _platform_functions(module):
             parents = Parents(fn)
             nodes = list(body_nodes(fn))
             for call in nodes:
@@ -1140,8 +1151,9 @@ class HeavyConstructor(Rule):
     explanation = (
         "The constructor (and what it runs under `blockConcurrencyWhile`) runs again every time the object "
         "comes back into memory: after idle eviction, after hibernation (for a socket message), after a reset "
-        "or a deploy. Network calls, long loops and expensive computations there delay the first event of "
-        "every wake-up and are billed each time. Load only what the next request needs (a few keys, or nothing "
+        "or a deploy. Long loops (a constant range of 10,000 iterations or more, nested loops counted "
+        "together) and expensive computations (key derivation) there delay the first event of every "
+        "wake-up and are billed each time. Load only what the next request needs (a few keys, or nothing "
         "with the SQL API), compute lazily on first use and cache the result in storage, and keep one-time "
         "migrations guarded by a stored schema version. Docs: "
         + DOCS + "/durable-objects/concepts/durable-object-lifecycle/ and "
@@ -1168,18 +1180,49 @@ class HeavyConstructor(Rule):
         for node in scope.nodes:
             if isinstance(node, ast.Call):
                 name = module.call_name(node) or ""
-                if name in ("workers.fetch", "fetch", "js.fetch") or (
-                        isinstance(node.func, ast.Attribute) and node.func.attr == "fetch"):
-                    yield node, "a network call"
-                elif name in HEAVY_CALLS:
+                if name in HEAVY_CALLS:
                     yield node, name
-                elif name == "range" and node.args:
-                    n = const_number(node.args[-1] if len(node.args) < 3 else node.args[1])
-                    if n is not None and n >= HEAVY_LOOP_ITERATIONS:
-                        yield node, f"a loop of {int(n):,} iterations"
-            elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
-                if parents.inside(node, (ast.For, ast.AsyncFor, ast.While), stop=fn):
-                    yield node, "nested loops"
+            if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                if parents.inside(node, (ast.For, ast.AsyncFor, ast.comprehension), stop=fn):
+                    continue  # counted with its outermost loop
+                iterations = _loop_iterations(node, parents, fn)
+                if iterations is not None and iterations >= HEAVY_LOOP_ITERATIONS:
+                    yield (node.iter if isinstance(node, ast.comprehension) else node), \
+                        f"loops of {iterations:,} iterations"
+
+
+def _range_size(node: ast.AST) -> int | None:
+    """The length of `range(<constants>)`, else None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range"
+            and 1 <= len(node.args) <= 3):
+        return None
+    values = [const_number(a) for a in node.args]
+    if any(v is None for v in values):
+        return None
+    start, stop, step = (0.0, values[0], 1.0) if len(values) == 1 else (values[0], values[1], values[2] if
+                                                                          len(values) == 3 else 1.0)
+    if step == 0:
+        return None
+    return max(0, int((stop - start) / step))
+
+
+def _loop_iterations(loop: ast.AST, parents: Parents, fn: ast.AST) -> int | None:
+    """How many times the innermost body of a loop nest over constant ranges runs (None: unknown)."""
+    size = _range_size(loop.iter)
+    if size is None:
+        return None
+    inner = [n for n in ast.walk(loop) if n is not loop and isinstance(n, (ast.For, ast.AsyncFor, ast.comprehension))]
+    deepest = 1
+    for node in inner:
+        sizes = [_range_size(n.iter) for n in [node] + [a for a in parents.ancestors(node)
+                                                        if isinstance(a, (ast.For, ast.AsyncFor, ast.comprehension))
+                                                        and a is not loop and any(x is a for x in inner)]]
+        if all(v is not None for v in sizes):
+            product = 1
+            for v in sizes:
+                product *= v
+            deepest = max(deepest, product)
+    return size * deepest
 
 
 @rule
@@ -1297,7 +1340,8 @@ class FieldNeverPersisted(Rule):
         "a reset or a crash drop every field, and the next request meets a fresh constructor. "
         "\"Single-threaded\" makes the field race-free, not durable. Keep the truth in storage (`put` it, or "
         "use SQL) and treat fields as a cache that is loaded from storage (for example under "
-        "`blockConcurrencyWhile` in the constructor). Docs: "
+        "`blockConcurrencyWhile` in the constructor). Not flagged: fields loaded from storage, fields named "
+        "as caches (`cache`, `memo`), and counters a method both raises and lowers (requests in flight). Docs: "
         + DOCS + "/durable-objects/reference/in-memory-state/ and "
         + DOCS + "/durable-objects/concepts/durable-object-lifecycle/"
     )
@@ -1315,7 +1359,8 @@ class FieldNeverPersisted(Rule):
                         field = self_field(target)
                         if field and stmt.value is not None and _fresh_value(stmt.value, module):
                             fresh.add(field)
-            candidates = fresh - cls.socket_fields
+            candidates = {f for f in fresh - cls.socket_fields if not CACHE_NAME.search(f)}
+            candidates -= _balanced_counters(cls)
             if not candidates:
                 continue
             persisted, loaded = _persisted_and_loaded_fields(cls)
@@ -1330,6 +1375,26 @@ class FieldNeverPersisted(Rule):
                                 first[field] = node
             for field, node in sorted(first.items(), key=lambda kv: _pos(kv[1])):
                 yield node, f"self.{field}"
+
+
+CACHE_NAME = re.compile(r"cache|memo", re.IGNORECASE)  # a field named as a cache says it may be lost
+
+
+def _balanced_counters(cls: ClassInfo) -> set[str]:
+    """Fields a method both increments and decrements (`+= 1` ... `-= 1`): in-flight bookkeeping,
+    which is right to start from zero in a new instance."""
+    out = set()
+    for method in cls.methods.values():
+        ups, downs = set(), set()
+        for node in ast.walk(method):
+            if isinstance(node, ast.AugAssign):
+                field = self_field(node.target)
+                if field and isinstance(node.op, ast.Add):
+                    ups.add(field)
+                elif field and isinstance(node.op, ast.Sub):
+                    downs.add(field)
+        out |= ups & downs
+    return out
 
 
 def _persisted_and_loaded_fields(cls: ClassInfo) -> tuple[set[str], set[str]]:

@@ -427,7 +427,10 @@ class Runtime:
         durationSeconds (time in memory, which is billed). For a Workers KV binding: its reads,
         writes, deletes, lists and cache hits."""
         binding_object = self.env._bindings.get(binding)
-        if binding_object is not None and hasattr(binding_object, "stats"):
+        if binding_object is None:
+            known = ", ".join(sorted(self.env._bindings)) or "none"
+            raise DojoError(f"no binding {binding!r} in this world (bindings: {known})")
+        if hasattr(binding_object, "stats"):
             return binding_object.stats()
         return self.counters.snapshot(binding)
 
@@ -504,7 +507,10 @@ def outbound_fetch(world: Runtime, request) -> WorldCall:
 
     world.leaving_caller()
     label = f"fetch({request.method} {request.url})"
-    world.trace.record("fetch:out", None, detail=label)
+    scope = current_scope.get()
+    caller = scope.instance.host if scope is not None else None
+    world.trace.record("fetch:out", caller, request=scope.event.request_id if scope and scope.event else None,
+                       detail=label)
 
     async def go():
         await asyncio.sleep(world.outbound_latency)

@@ -92,14 +92,6 @@ async def test_acknowledged_events_survive_a_crash(make_world):
     check_recorded_once(rt, ledger, ["evt_1", "evt_2", "evt_3"], "A crash 5 s after the events arrived")
 
 
-async def test_a_crash_right_after_the_answer_loses_nothing(make_world):
-    rt, ledger = make_world()
-    assert await deliver(rt, event(7)) == 202
-    rt.faults.crash(rt.env.BILLING.getByName("billing"))  # a deploy resets the object right now
-    await rt.advance(600)
-    check_recorded_once(rt, ledger, ["evt_7"], "A reset right after the 202")
-
-
 async def test_a_long_ledger_outage_delays_entries_but_loses_none(make_world):
     rt, ledger = make_world(up_at=300)  # five minutes of maintenance
     for n in (1, 2):

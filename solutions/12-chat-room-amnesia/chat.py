@@ -1,0 +1,45 @@
+"""A chat room: one Durable Object per room. Clients open a WebSocket to
+`/rooms/<room>?name=<user>`; every message is sent to everyone else in the room as
+"<name>: <text>", joins and leaves are announced, and "/who" lists who is online.
+
+The room accepts sockets with the Hibernation API (`ctx.acceptWebSocket`), so it can sleep
+between messages while everyone stays connected, and it is not billed while it sleeps.
+
+Nothing about the connections is kept in instance fields: the runtime knows the room's sockets
+(`ctx.getWebSockets()`), and each socket carries its user's name as its attachment
+(`serializeAttachment`), which survives hibernation.
+"""
+
+from urllib.parse import parse_qs, urlparse
+
+from js import WebSocketPair
+from workers import DurableObject, Response
+
+
+class ChatRoom(DurableObject):
+    async def fetch(self, request):
+        name = parse_qs(urlparse(request.url).query).get("name", ["anonymous"])[0]
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        server.serializeAttachment({"name": name})  # stays with the socket while the room sleeps
+        self._broadcast(f"* {name} joined", exclude=server)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        name = self._name(ws)
+        if message == "/who":
+            ws.send("online: " + ", ".join(sorted(self._name(other) for other in self.ctx.getWebSockets())))
+        else:
+            self._broadcast(f"{name}: {message}", exclude=ws)
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        self._broadcast(f"* {self._name(ws)} left", exclude=ws)
+
+    def _name(self, ws):
+        attachment = ws.deserializeAttachment()
+        return attachment["name"] if attachment else "anonymous"
+
+    def _broadcast(self, text, exclude=None):
+        for ws in self.ctx.getWebSockets():  # every socket of the room, even after hibernation
+            if ws != exclude:
+                ws.send(text)
