@@ -46,10 +46,12 @@ class Auction(DurableObject):
         bidders = auction["bidders"]
         if user not in bidders:
             bidders.append(user)
-        await self.ctx.storage.put({"best": {"user": user, "amount": amount}, "bidders": bidders})
-        if end - now < EXTENSION_MS:  # a late bid: give the others time to answer
+        late = end - now < EXTENSION_MS
+        if late:  # a late bid: give the others time to answer
             end = now + EXTENSION_MS
-            await self.ctx.storage.put("end", end)
+        # One put: the bid and the extended end are stored together or not at all.
+        await self.ctx.storage.put({"best": {"user": user, "amount": amount}, "bidders": bidders, "end": end})
+        if late:
             self._schedule("close", end)
             # The warning moves with the end, unless it was already sent (then it is not pending).
             self.sql.exec("UPDATE jobs SET due = ? WHERE name = 'ending-soon'", end - ENDING_SOON_MS)

@@ -31,7 +31,18 @@ from ._trace import Trace, TraceEvent
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """`advise` (and `Advice`, `format_advice`) load on first use: most runs never need them."""
+    if name in ("advise", "Advice", "format_advice"):
+        from . import _advice
+
+        return getattr(_advice, name)
+    raise AttributeError(f"module 'durable_dojo' has no attribute {name!r}")
+
+
 __all__ = [
+    "Advice",
     "AlarmInfo",
     "DataCloneError",
     "DeadlockError",
@@ -47,4 +58,6 @@ __all__ = [
     "StorageFault",
     "Trace",
     "TraceEvent",
+    "advise",
+    "format_advice",
 ]
