@@ -14,8 +14,7 @@ browser-env: env-test
 	  else \
 	    echo "browser-test needs Debian's chromium: run 'sudo apt-get install -y chromium' first" >&2; exit 1; \
 	  fi; }
-	@.venv/bin/python -c "import playwright" 2>/dev/null \
-	  || $(UV) pip install --python .venv/bin/python playwright
+	$(UV) sync --frozen --inexact --group test --group browser
 
 browser-test: browser-env
 	DOJO_BROWSER=1 DOJO_CHROMIUM=$(CHROMIUM) .venv/bin/python -m pytest tests/browser $(PYTEST_ARGS)

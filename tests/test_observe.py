@@ -56,8 +56,8 @@ def test_trace_prints_as_a_compact_timeline(world):
     world.run(world.env.LIMITER.getByName("alice").hit())
     lines = world.trace.format(last=3).splitlines()
     assert lines == [
-        "     0.000s       LIMITER alice            alarm:set 1767225660000",
-        "     0.000s       LIMITER alice            commit",
+        "     0.000s    #1 LIMITER alice            alarm:set 1767225660000",
+        "     0.000s    #1 LIMITER alice            commit",
         "     0.000s    #1 LIMITER alice            rpc:end",
     ]
 

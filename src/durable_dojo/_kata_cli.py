@@ -1,11 +1,11 @@
 """The kata runner's commands: `dojo` (watch), `list`, `check`, `hint`, `reset`, `solution`, `next`.
 
 `durable_dojo.cli` wires them into the `dojo` command with `add_kata_commands(subparsers)` (each
-sub-command sets `func`, called as `args.func(args)`, returning the exit code) and calls
-`run_default(args)` when no sub-command is given. `python -m durable_dojo._kata_cli ...` runs
-the same commands on their own.
+sub-command sets both `run` and `func` to its handler, called as `args.run(args)`, returning the
+exit code) and calls `run_default(args)` when no sub-command is given.
+`python -m durable_dojo._kata_cli ...` runs the same commands on their own.
 
-Kata names: the id (`01-counter-in-memory`), its number (`1`, `01`), a unique prefix or a unique
+Kata names: the id (`01-counter-forgets`), its number (`1`, `01`), a unique prefix or a unique
 part of the id (`counter`). Exit codes: 0 success (a check that passes), 1 a check that fails or
 hangs, a refused solution, a reset declined; 2 a usage or manifest error.
 
@@ -35,7 +35,11 @@ class _Stop(Exception):
 
 
 def _console():
-    from rich.console import Console
+    try:
+        from rich.console import Console
+    except ImportError:
+        print("dojo needs the `rich` package for its output: pip install rich", file=sys.stderr)
+        raise _Stop(2) from None
 
     console = Console(highlight=False)
     # In a terminal rich wraps at the window's width; in a pipe or a log, lines stay whole.
@@ -509,29 +513,26 @@ def _drain_changes(events: queue.Queue) -> None:
 
 
 def add_kata_commands(subparsers) -> None:
-    """Add the kata commands to an argparse sub-parser set; each sets `func` (call `args.func(args)`)."""
-    p = subparsers.add_parser("watch", help="watch the current kata and re-run it on every save (the default)",
-                              description=cmd_watch.__doc__)
-    p.set_defaults(func=cmd_watch)
-    p = subparsers.add_parser("list", help="all katas, their status and your progress", description=cmd_list.__doc__)
-    p.set_defaults(func=cmd_list)
-    p = subparsers.add_parser("check", help="run a kata's tests and show the verdict", description=cmd_check.__doc__)
+    """Add the kata commands to an argparse sub-parser set. Each sets `run` (and `func`, the same
+    handler) as its default: `args.run(args)` runs it and returns the exit code."""
+
+    def add(name: str, handler, help_text: str):
+        parser = subparsers.add_parser(name, help=help_text, description=handler.__doc__)
+        parser.set_defaults(run=handler, func=handler)
+        return parser
+
+    add("watch", cmd_watch, "watch the current kata and re-run it on every save (the default)")
+    add("list", cmd_list, "all katas, their status and your progress")
+    p = add("check", cmd_check, "run a kata's tests and show the verdict")
     p.add_argument("name", nargs="?", help="id, number or unique part of the id (default: the current kata)")
-    p.set_defaults(func=cmd_check)
-    p = subparsers.add_parser("hint", help="one more hint for a kata, each time", description=cmd_hint.__doc__)
+    p = add("hint", cmd_hint, "one more hint for a kata, each time")
     p.add_argument("name", nargs="?", help="id, number or unique part of the id (default: the current kata)")
-    p.set_defaults(func=cmd_hint)
-    p = subparsers.add_parser("reset", help="restore a kata's file to its original content",
-                              description=cmd_reset.__doc__)
+    p = add("reset", cmd_reset, "restore a kata's file to its original content (asks first)")
     p.add_argument("name", help="id, number or unique part of the id")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-    p.set_defaults(func=cmd_reset)
-    p = subparsers.add_parser("solution", help="the reference solution and why (once the kata passes)",
-                              description=cmd_solution.__doc__)
+    p = add("solution", cmd_solution, "the reference solution and why (once the kata passes)")
     p.add_argument("name", help="id, number or unique part of the id")
-    p.set_defaults(func=cmd_solution)
-    p = subparsers.add_parser("next", help="the kata to work on next", description=cmd_next.__doc__)
-    p.set_defaults(func=cmd_next)
+    add("next", cmd_next, "the kata to work on next")
 
 
 def run_default(args=None) -> int:
@@ -544,8 +545,8 @@ def main(argv: list[str] | None = None) -> int:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     add_kata_commands(subparsers)
     args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    return func(args) if func is not None else run_default(args)
+    run = getattr(args, "run", None)
+    return run(args) if run is not None else run_default(args)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ Pristine learner files (for `dojo reset`)
 The honesty check (`audit()`, run by `tests/test_kata_honesty.py`)
     For every kata: its solution passes all its tests; the shipped learner file fails exactly
     the tests listed in `failing_tests`; and a gutted learner file (every function and method
-    body replaced by `pass`) still fails them, so a learner cannot pass by deleting code.
+    body replaced by `return None`) still fails them, so a learner cannot pass by deleting code.
 """
 
 from __future__ import annotations

@@ -280,7 +280,7 @@ class Instance:
             reset = self.reset_error is not None and exc is self.reset_error
             error = remote_copy(exc, reset=reset)
             event.fail(_as_seen_by(event, error) if reset else error)
-            if event.kind in ("alarm", "ws", "call"):  # nobody awaits these: say it out loud
+            if event.kind in ("alarm", "ws", "call") and world.log_errors:  # nobody awaits these: say it
                 log.warning("%s raised in %r (%s)", type(exc).__name__, self.host, event.label, exc_info=exc)
             trace.record(f"{event.kind}:error", self.host, request=event.request_id,
                          detail=f"{type(exc).__name__}: {exc}")
@@ -341,6 +341,10 @@ class Instance:
             self._close_section(section)
 
         task.add_done_callback(finished, context=self.world.root_context)  # infrastructure: never gated
+        if critical:
+            # The platform's pattern does not await it in the constructor; a throw reaches the
+            # callers as the reset error, so nobody needs to be told again.
+            result.add_done_callback(_retrieve, context=self.world.root_context)
         return result
 
     def _bcw_timed_out(self, task: asyncio.Task) -> None:

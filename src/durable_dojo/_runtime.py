@@ -121,6 +121,7 @@ class Runtime:
         kv_cache_ttl: float = 60.0,
         kv_home_location: str = "IAD",
         kv_write_limit: bool = True,
+        log_errors: bool = True,
     ):
         if storage not in ("sqlite", "kv"):
             raise ValueError(f'storage must be "sqlite" or "kv", not {storage!r}')
@@ -148,6 +149,7 @@ class Runtime:
             idle_eviction = (float(idle_eviction), float(idle_eviction))
         self.idle_eviction = idle_eviction
         self.hibernation_timeout = hibernation_timeout
+        self.log_errors = log_errors  # log errors of handlers nobody awaits (alarms, socket events)
         self.kv_cache_ttl = kv_cache_ttl  # how long a location keeps what it read from Workers KV
         self.kv_home_location = kv_home_location  # where Worker code and tests read KV from
         self.kv_write_limit = kv_write_limit  # Workers KV's 1 write per second per key

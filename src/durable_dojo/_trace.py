@@ -10,6 +10,8 @@ from __future__ import annotations
 import collections
 from typing import Iterable, NamedTuple
 
+from ._loop import current_scope
+
 
 class TraceEvent(NamedTuple):
     time: float  # virtual ms since the world started
@@ -37,6 +39,10 @@ class Trace:
     def record(self, kind: str, host=None, *, request=None, instance=None, detail=None) -> None:
         if not self.enabled:
             return
+        if request is None and host is not None:
+            scope = current_scope.get()  # attribute the event to the request that caused it
+            if scope is not None and scope.event is not None:
+                request = scope.event.request_id
         if instance is not None:
             detail = f"instance {instance}" if detail is None else f"instance {instance}: {detail}"
         # Plain tuples here (TraceEvents are built when read): recording is on every hot path.

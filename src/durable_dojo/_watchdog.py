@@ -37,7 +37,7 @@ _thread: threading.Thread | None = None
 
 def _watch() -> None:
     while True:
-        time.sleep(_POLL_SECONDS)
+        time.sleep(min(_POLL_SECONDS, max(_state.timeout_seconds / 5, 0.02)))
         with _lock:
             deadline, tid = _state.deadline, _state.thread_id
             if deadline is None or tid is None or time.monotonic() < deadline:

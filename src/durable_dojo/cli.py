@@ -107,16 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text, description=help_text)
         add_arguments(command)
         command.set_defaults(run=run)
+    from ._kata_cli import add_kata_commands
+    from ._review_cli import add_review_command
+
+    add_kata_commands(sub)  # watch, list, check, hint, reset, solution, next
+    add_review_command(sub)  # review
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    run = getattr(args, "run", None)
-    if run is None:
-        parser.print_help()
-        return 2
+    run = getattr(args, "run", None) or getattr(args, "func", None)
+    if run is None:  # plain `dojo`: progress, and watch the current kata
+        from ._kata_cli import run_default
+
+        return int(run_default(args) or 0)
     return int(run(args) or 0)
 
 

@@ -504,13 +504,13 @@ class Timeline:
     While an object's input gate is closed its lane is marked from `┏ gate closed` to
     `┗ gate open` with `┃` (an orange bar in the notebook view); "(bcw)" means a
     `blockConcurrencyWhile` closed it, "(transaction)" a storage transaction. Events that
-    belong to no object (an outgoing `fetch`) go to the "world" lane. Filters: `object`,
+    belong to no object (a `fetch` made by the Worker) go to the "world" lane. Filters: `object`,
     `binding`, `kinds` (prefixes such as "storage:"), `start` (a trace index, e.g.
     `len(rt.trace)` taken earlier), `last` (the last N events).
 
-    With `lanes="request"`, events that carry a request id (calls, starts, ends, errors, alarms)
-    go to that request's lane; the trace does not tag storage and gate events with a request,
-    so those stay in their object's lane.
+    With `lanes="request"`, events that carry a request id (calls, starts, ends, errors, alarms,
+    outgoing fetches) go to that request's lane; the trace does not tag storage and gate events
+    with a request, so those stay in their object's lane.
     """
 
     def __init__(self, rt, *, object: str | None = None, binding: str | None = None, kinds=None,
@@ -603,7 +603,7 @@ class Timeline:
         if kind.endswith(":start"):
             return f"{req}{kind}".strip()  # the label repeats the call
         if kind == "fetch:out" and detail is not None:
-            return str(detail)
+            return f"{req}{detail}"
         if kind in ("alarm:set",) and isinstance(detail, (int, float)):
             return f"alarm:set at {_seconds(detail - self.rt.start_ms)}"
         if detail is None or detail == "":

@@ -1,0 +1,400 @@
+# %% [markdown]
+# # 1. Lifecycle: what lives in memory, and for how long
+#
+# A Durable Object is two things. The **object** is an ID with its storage and its alarm; it
+# lasts forever. An **instance** is one incarnation of it in memory: the constructor runs, events
+# arrive, and one day the instance ends. The platform ends instances whenever it likes (an idle
+# object is evicted, a deploy restarts everything, a failed write resets it), and the next event
+# simply makes a new one.
+#
+# This chapter runs each way an instance can end and looks at what survives. The rule it proves:
+# **memory is a cache; storage is the truth.**
+
+# %%
+import asyncio
+
+from durable_dojo import Runtime
+from durable_dojo.testing import connect
+from durable_dojo.widgets import Inspector, Timeline
+from js import Date, WebSocketPair
+from workers import DurableObject, Response, fetch
+
+
+def seconds(rt):
+    """Virtual seconds since the world started."""
+    return (rt.now() - rt.start_ms) / 1000
+
+
+# %% [markdown]
+# ## The constructor runs on the first event, once per instance
+#
+# `Visitor` counts visits twice: in a field (memory) and in storage. Its constructor notes the
+# virtual time it ran at.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Visitor(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.visits_in_memory = 0
+        self.born_at = Date.now()
+        print(f"  constructor ran at t={(self.born_at - 1767225600000) / 1000:g}s")
+
+    async def visit(self):
+        self.visits_in_memory += 1
+        stored = (await self.ctx.storage.get("visits") or 0) + 1
+        await self.ctx.storage.put("visits", stored)
+        return f"memory says {self.visits_in_memory}, storage says {stored}"
+
+
+rt = Runtime(durable_objects={"VISITOR": Visitor})
+stub = rt.env.VISITOR.getByName("ada")
+print("stub made; constructors so far:", len(rt.trace.select("constructor")))
+for _ in range(3):
+    print(await stub.visit())
+print("constructors after three visits:", len(rt.trace.select("constructor")))
+
+# %% [markdown]
+# `getByName` made a stub and nothing else: no object exists until an event reaches it. Then the
+# constructor ran once, and the three visits shared that instance.
+#
+# ## Eviction: memory gone, storage kept
+#
+# Evict the object (as the platform does to idle objects) and visit again:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+await rt.evict(stub)
+print(Inspector(rt, timeline=None).text())
+print(await stub.visit())
+
+# %% [markdown]
+# The field started from zero in a new instance; the stored count went on. A counter "safe
+# because the object is single-threaded" but kept in a field is **lost at the next eviction**:
+# single-threaded is not durable.
+#
+# ## Idle eviction happens by itself
+#
+# On the platform an object with nothing to do is evicted after **70-140 s** without events
+# (10 s if it only holds hibernatable WebSockets, below). Nobody calls `evict`: it just happens
+# while your users are away. Virtual time makes it visible:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+await rt.advance(60)
+print(f"t={seconds(rt):g}s:", await stub.visit())        # 60 s idle: same instance
+await rt.advance(150)
+print(rt.trace.format(rt.trace.select("evict"), last=1))
+print(f"t={seconds(rt):g}s:", await stub.visit())        # after a long pause: a new instance
+
+# %% [markdown]
+# `Runtime(idle_eviction=...)` sets the window (`idle_eviction=None` turns it off, which no
+# production object gets to do).
+#
+# ## Hibernation: memory gone, sockets kept
+#
+# An object whose only ties are WebSockets accepted with the **Hibernation API**
+# (`ctx.acceptWebSocket`) is *hibernated* after 10 idle seconds: the instance is dropped, the
+# connections stay open, and the next message runs the constructor again before
+# `webSocketMessage`. Chapter 6 covers sockets; here is just the lifecycle part.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Lobby(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.heard = []                               # memory: lost at hibernation
+
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)              # the Hibernation API
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        self.heard.append(message)
+        ws.send(f"heard so far: {self.heard}")
+
+
+lobby_world = Runtime(durable_objects={"LOBBY": Lobby})
+lobby = lobby_world.env.LOBBY.getByName("lobby")
+ws = await connect(lobby, "http://do/lobby")
+ws.send("hello")
+print(await ws.receive())
+await lobby_world.advance(11)
+print(Inspector(lobby_world, timeline=None).text())
+ws.send("still there?")
+print(await ws.receive())
+
+# %% [markdown]
+# ## Loading state: `blockConcurrencyWhile` in the constructor
+#
+# A constructor cannot `await`. A common piece of advice follows from that: "load your state
+# lazily in `fetch`". It works while loading only touches storage, but the moment loading awaits
+# anything else (an API, another object), a second request walks in while the first is still
+# loading. Here the configuration comes from an API that takes 50 ms, and two requests arrive
+# together:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+async def config_api(request):
+    await asyncio.sleep(0.05)                         # the API takes 50 ms (virtual)
+    return Response.from_json({"greeting": "hello"})
+
+
+class LazyConfig(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.loading = False
+        self.config = None
+
+    async def greet(self, who):
+        if not self.loading:                          # load once, lazily, on the first request
+            self.loading = True
+            response = await fetch("https://config.example.com/")   # the input gate opens here
+            self.config = await response.json()
+        return f"{self.config['greeting']}, {who}"
+
+
+lazy_world = Runtime(durable_objects={"CONFIG": LazyConfig}, outbound=config_api)
+lazy = lazy_world.env.CONFIG.getByName("c")
+results = await asyncio.gather(lazy.greet("ada"), lazy.greet("bob"), return_exceptions=True)
+for result in results:
+    print(repr(result))
+
+# %% [markdown]
+# The second request ran while the first waited for the API, saw `loading` already set, and read
+# a config that was not there yet. The platform's pattern is to load **in the constructor,
+# inside `ctx.blockConcurrencyWhile`**: no event reaches the object until the callback is done.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class EagerConfig(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.config = None
+        ctx.blockConcurrencyWhile(self.load)          # holds every event until load() is done
+
+    async def load(self):
+        response = await fetch("https://config.example.com/")
+        self.config = await response.json()
+
+    async def greet(self, who):
+        return f"{self.config['greeting']}, {who}"
+
+
+eager_world = Runtime(durable_objects={"CONFIG": EagerConfig}, outbound=config_api)
+eager = eager_world.env.CONFIG.getByName("c")
+print(await asyncio.gather(eager.greet("ada"), eager.greet("bob")))
+print("API calls:", len(eager_world.trace.select("fetch:out")))
+print(Timeline(eager_world, kinds=("rpc:", "constructor", "gate:", "fetch:")).text())
+
+# %% [markdown]
+# Both requests waited behind the closed gate (the `┃` bar), and the API was called once.
+#
+# ## Resets: when the platform throws the instance away
+#
+# Some failures **reset** the object: the instance is dropped at once, writes not yet flushed
+# are discarded, and every request in flight fails with an error marked `durableObjectReset`.
+# A throw inside `blockConcurrencyWhile` is one of them: the platform cannot know what state the
+# half-initialised instance is in. A plain exception from a method is *not* a reset: only that
+# call fails.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import logging
+
+logging.getLogger("durable_dojo").setLevel(logging.CRITICAL)   # the failures below are on purpose
+
+
+async def broken_api(request):
+    return Response("down for maintenance", status=503)
+
+
+class StrictConfig(EagerConfig):
+    async def load(self):
+        response = await fetch("https://config.example.com/")
+        if response.status != 200:
+            raise RuntimeError(f"config API answered {response.status}")
+        self.config = await response.json()
+
+    def fail(self):
+        raise ValueError("a plain failure in a method")
+
+
+strict_world = Runtime(durable_objects={"CONFIG": StrictConfig}, outbound=broken_api)
+strict = strict_world.env.CONFIG.getByName("c")
+for call in (lambda: strict.greet("ada"), lambda: strict_world.env.CONFIG.getByName("c").greet("bob")):
+    try:
+        await call()
+    except Exception as error:
+        print(f"{type(error).__name__}: {error}  (remote={error.remote}, durableObjectReset={error.durableObjectReset})")
+print("constructors:", len(strict_world.trace.select("constructor")), " resets:", len(strict_world.trace.select("reset")))
+
+strict_world.outbound = config_api                   # the API is back
+fresh = strict_world.env.CONFIG.getByName("c")       # a reset breaks the old stub: use a new one
+print(await fresh.greet("ada"))
+try:
+    await fresh.fail()
+except ValueError as error:
+    print(f"ValueError: {error}  (durableObjectReset={error.durableObjectReset})")
+print(await fresh.greet("bob"), "- same instance, constructors:", len(strict_world.trace.select("constructor")))
+
+# %% [markdown]
+# (The emulator logs errors that no caller receives, such as this constructor's, to stderr the
+# way `wrangler dev` prints them; the cell above turned that log down because the failures are
+# the point. `logging.getLogger("durable_dojo").setLevel(logging.WARNING)` turns it back on.)
+#
+# Every request re-ran the constructor until the API came back: a throw in
+# `blockConcurrencyWhile` means "this instance is unusable", and the next request tries again
+# with a fresh one. The plain `ValueError` left the instance (and its loaded config) alone.
+#
+# ## `ctx.abort()`: reset on purpose
+#
+# `ctx.abort(reason)` resets the object from inside: use it when the instance knows its memory
+# is wrong. Writes not yet flushed are discarded, the caller gets `reason` as the error, the stub
+# it used is broken, and in Python the abort is a `BaseException`, so an `except Exception`
+# cannot swallow it.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Account(DurableObject):
+    async def deposit(self, amount):
+        balance = (await self.ctx.storage.get("balance") or 0) + amount
+        await self.ctx.storage.put("balance", balance)
+        return balance
+
+    async def corrupt(self):
+        self.ctx.storage.put("balance", 888)           # not awaited: still pending
+        try:
+            self.ctx.abort("balance looked wrong")
+        except Exception:                             # does not catch it
+            return "swallowed"
+
+
+bank = Runtime(durable_objects={"ACCOUNT": Account})
+account = bank.env.ACCOUNT.getByName("acct")
+print(await account.deposit(10), await account.deposit(5))
+try:
+    await account.corrupt()
+except Exception as error:
+    print(f"caller sees: {error!s}  (durableObjectReset={error.durableObjectReset})")
+try:
+    await account.deposit(1)
+except Exception as error:
+    print(f"the old stub is broken: {error!s}")
+print("a new stub:", await bank.env.ACCOUNT.getByName("acct").deposit(1), "(888 was never stored)")
+
+# %% [markdown]
+# ## What survives what
+#
+# One experiment per way an instance can end. Each world sets a field, stores a value, sets an
+# alarm an hour ahead, then runs a request that makes one more write *without awaiting it* and,
+# right after it, ends in the way named on the left. Then a fresh stub looks at what is left.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Probe(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.field = None
+
+    async def setup(self):
+        self.field = "set"
+        await self.ctx.storage.put("stored", "set")
+        await self.ctx.storage.setAlarm(Date.now() + 3_600_000)
+
+    async def alarm(self, info):
+        pass
+
+    async def last_request(self, how):
+        if how == "blockConcurrencyWhile throw":
+            async def fail():
+                raise RuntimeError("init failed")
+            await self.ctx.blockConcurrencyWhile(fail)
+        self.ctx.storage.put("last_write", "set")     # not awaited
+        if how == "exception":
+            raise ValueError("plain failure")
+        if how == "abort":
+            self.ctx.abort("aborted")
+
+    async def report(self):
+        return [self.field, await self.ctx.storage.get("stored"), await self.ctx.storage.getAlarm(),
+                await self.ctx.storage.get("last_write")]
+
+
+async def ending(how):
+    world = Runtime(durable_objects={"PROBE": Probe})
+    stub = world.env.PROBE.getByName("p")
+    await stub.setup()
+    try:
+        await stub.last_request(how)
+    except Exception:
+        pass
+    if how == "rt.evict":
+        await world.evict(stub)
+    if how == "idle 150 s":
+        await world.advance(150)
+    report = await world.env.PROBE.getByName("p").report()
+    new_instance = len(world.trace.select("constructor")) > 1
+    world.close()
+    cells = ["kept" if value is not None else "lost" for value in report] + ["yes" if new_instance else "no"]
+    if how == "blockConcurrencyWhile throw":
+        cells[3] = "n/a"                              # this request throws before writing
+    return cells
+
+
+print(f"{'how the instance ended':<28} {'field':<6} {'stored':<7} {'alarm':<6} {'last write':<11} new instance")
+for how in ["rt.evict", "idle 150 s", "exception", "blockConcurrencyWhile throw", "abort"]:
+    field, stored, alarm, last, new = await ending(how)
+    print(f"{how:<28} {field:<6} {stored:<7} {alarm:<6} {last:<11} {new}")
+
+# %% [markdown]
+# Read it row by row:
+#
+# * **Eviction** (on demand or after idling) drops the field; everything stored stays, including
+#   the last write: it was flushed before the instance went idle.
+# * **A plain exception** keeps the instance and its field, and the write made before the throw
+#   was confirmed before the error reached the caller (the output gate, chapter 3).
+# * **A reset** (`blockConcurrencyWhile` throw, `abort`) drops the field, and `abort` also drops
+#   the write that was not yet flushed. What was committed before stays.
+#
+# Storage and the alarm always survive. Keep the truth there; use fields only as a cache that
+# you can rebuild, ideally in the constructor under `blockConcurrencyWhile`.
+
+# %% [markdown]
+# ## Try it
+#
+# The inspector below shows the `Visitor` world from the top of this chapter. Press **Evict**,
+# then run `await stub.visit()` in a new cell; or advance the clock by 150 s and watch the state
+# change to *evicted* on its own.
+
+# %%
+Inspector(rt)
+
+# %% [markdown]
+# ## Katas
+#
+# * [01-counter-forgets](../katas/01-counter-forgets/README.md): a counter kept in a field
+#   forgets everything at eviction.
+# * [03-unloaded-quota](../katas/03-unloaded-quota/README.md): state loaded lazily, read by a
+#   request that arrives before the load is done; load it under `blockConcurrencyWhile` in the
+#   constructor.
+#
+# ## Self-check
+#
+# 1. A constructor starts a background task with `asyncio.create_task(...)` that writes to
+#    storage every minute. What happens to it at eviction?
+# 2. Your object caches a user profile in `self.profile`. Which of eviction, hibernation, a plain
+#    exception and `abort()` make it disappear?
+# 3. Why does a throw inside `blockConcurrencyWhile` reset the object when a throw inside a method
+#    does not?
+#
+# <details><summary>Answers</summary>
+#
+# 1. It dies with the instance: eviction drops memory, timers and tasks included. Scheduled work
+#    belongs in an alarm (chapter 5).
+# 2. Eviction, hibernation and `abort()`. A plain exception keeps the instance.
+# 3. `blockConcurrencyWhile` guards initialisation: if it failed, the instance's memory is in an
+#    unknown state, so the platform throws the instance away. A method's exception only fails its
+#    own request.
+# </details>

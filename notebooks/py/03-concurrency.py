@@ -1,0 +1,298 @@
+# %% [markdown]
+# # 3. Concurrency: gates, races and `blockConcurrencyWhile`
+#
+# A Durable Object runs one piece of code at a time: it is single-threaded. But "one at a time"
+# is not "one *request* at a time". A request that awaits something can be paused while another
+# request runs. Two mechanisms decide when that can happen and what the outside world sees:
+#
+# * the **input gate** decides when other events may come in: not while the object waits for
+#   its own storage, but yes while it waits for anything else (`fetch`, a timer, another object);
+# * the **output gate** decides when results may go out: no response and no outgoing call leaves
+#   before the writes made before it are stored.
+#
+# This chapter shows both at work, the classic race they do not prevent, and what
+# `blockConcurrencyWhile` costs when you use it to prevent it.
+
+# %%
+import asyncio
+
+from durable_dojo import Runtime
+from durable_dojo.widgets import Inspector, Timeline
+from workers import DurableObject, Response, fetch
+
+
+async def api(request):
+    """The outside world: an API that answers "ok"."""
+    return Response("ok")
+
+
+# %% [markdown]
+# ## Single-threaded: code without an `await` is never interleaved
+#
+# Twenty requests arrive together. Each one marks itself active, works, and unmarks itself; if
+# two ever overlapped, `overlaps` would count it.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Worker(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.active = 0
+        self.overlaps = 0
+
+    async def work(self):
+        self.active += 1
+        if self.active > 1:
+            self.overlaps += 1
+        total = sum(range(10_000))                  # busy, but no await
+        self.active -= 1
+        return total
+
+    def seen(self):
+        return self.overlaps
+
+
+rt = Runtime(durable_objects={"W": Worker})
+w = rt.env.W.getByName("w")
+await asyncio.gather(*(w.work() for _ in range(20)))
+print("overlapping requests:", await w.seen())
+
+# %% [markdown]
+# ## The input gate: storage awaits keep others out
+#
+# The classic read-modify-write: read a count, add one, write it back. With ten concurrent
+# requests, a naive async server loses updates (every request reads before any writes). In a
+# Durable Object it does not, although each request awaits storage twice: **while an object
+# waits for its own storage, the input gate is closed** and no other event is delivered.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Counter(DurableObject):
+    async def bump(self, between="nothing"):
+        count = await self.ctx.storage.get("count") or 0
+        if between == "fetch":
+            await fetch("https://api.example.com/")  # leaves the object: the gate opens
+        elif between == "sleep":
+            await asyncio.sleep(0.01)                # a timer: the gate opens
+        elif between == "rpc":
+            await self.env.OTHER.getByName("x").ping()   # another object: the gate opens
+        elif between == "storage":
+            await self.ctx.storage.get("something else")  # storage: the gate stays closed
+        await self.ctx.storage.put("count", count + 1)
+        return count + 1
+
+    async def value(self):
+        return await self.ctx.storage.get("count")
+
+
+class Other(DurableObject):
+    async def ping(self):
+        return "pong"
+
+
+def counter_world():
+    world = Runtime(durable_objects={"COUNTER": Counter, "OTHER": Other}, outbound=api, outbound_latency=0.005)
+    return world, world.env.COUNTER.getByName("c")
+
+
+world, counter = counter_world()
+print("results:", sorted(await asyncio.gather(*(counter.bump() for _ in range(10)))))
+print("stored: ", await counter.value())
+
+# %% [markdown]
+# The timeline of three such requests shows each one running from start to end without another
+# request in between:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+world, counter = counter_world()
+await asyncio.gather(*(counter.bump() for _ in range(3)))
+print(Timeline(world, kinds=("rpc:start", "rpc:end", "storage:", "commit")).text())
+
+# %% [markdown]
+# ## The race across an outgoing `fetch`
+#
+# Now the same request calls an API between its read and its write, a very common shape ("check
+# with the payment provider, then record the payment"). Two requests arrive together:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+world, counter = counter_world()
+print("results:", await asyncio.gather(counter.bump("fetch"), counter.bump("fetch")))
+race = Timeline(world, lanes="request")               # drawn below
+print(Timeline(world, kinds=("rpc:start", "rpc:end", "storage:", "fetch:")).text())
+print("stored: ", await counter.value())
+
+# %% [markdown]
+# An update is lost. Request 1 read `count`, then went out to the API, and **the input gate
+# opened**: request 2 came in, read the same `count`, and went out too. Both wrote `1`.
+#
+# The same view with one lane per request (the storage events stay in the object's lane: the
+# trace does not record which request made them):
+
+# %%
+race
+
+# %% [markdown]
+# What opens the gate? Everything that is not this object's own storage. One experiment per kind
+# of await between the read and the write:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(f"{'await between read and write':<30} {'results':<9} {'stored':<7} lost update?")
+for between in ["nothing", "storage", "sleep", "fetch", "rpc"]:
+    world, counter = counter_world()
+    results = await asyncio.gather(counter.bump(between), counter.bump(between))
+    stored = await counter.value()
+    print(f"{between:<30} {str(results):<9} {stored:<7} {'YES' if stored < 2 else 'no'}")
+
+# %% [markdown]
+# ## Two fixes, and what each costs
+#
+# **Fix 1: no outside await inside the read-modify-write.** Call the API first, then read and
+# write with nothing but storage in between. Requests still overlap during their API calls (good
+# for throughput) but the critical part is atomic again.
+#
+# **Fix 2: `ctx.blockConcurrencyWhile(fn)`.** It closes the input gate for the whole of `fn`,
+# outside awaits included: nothing else runs in the object until `fn` is done.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class FixedCounter(Counter):
+    async def bump_api_first(self):
+        await fetch("https://api.example.com/")    # outside the read-modify-write
+        count = await self.ctx.storage.get("count") or 0
+        await self.ctx.storage.put("count", count + 1)
+        return count + 1
+
+    async def bump_locked(self):
+        return await self.ctx.blockConcurrencyWhile(lambda: self.bump("fetch"))
+
+
+for method in ["bump_api_first", "bump_locked"]:
+    world = Runtime(durable_objects={"COUNTER": FixedCounter}, outbound=api, outbound_latency=0.005)
+    counter = world.env.COUNTER.getByName("c")
+    results = await asyncio.gather(*(getattr(counter, method)() for _ in range(3)))
+    locked = Timeline(world, kinds=("rpc:start", "rpc:end", "storage:", "fetch:", "gate:"))
+    print(f"{method:<15} results {sorted(results)}  stored {await counter.value()}")
+print(locked.text())
+
+# %% [markdown]
+# Both are correct. The timeline of `bump_locked` shows the price: the gate (the `┃` bar) stays
+# closed across every API call, so the requests run strictly one after another. If each request
+# waits 5 ms for the API, the object can serve at most 200 of them per second, however many
+# arrive. The seed's advice to "wrap the critical section of every request in
+# `blockConcurrencyWhile`" turns every object into that queue. Measured in virtual time with 100
+# requests arriving together:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for method in ["bump_api_first", "bump_locked"]:
+    world = Runtime(durable_objects={"COUNTER": FixedCounter}, outbound=api, outbound_latency=0.005)
+    counter = world.env.COUNTER.getByName("c")
+    start = world.now()
+    results = await asyncio.gather(*(getattr(counter, method)() for _ in range(100)))
+    elapsed = (world.now() - start) / 1000
+    print(f"{method:<15} 100 requests in {elapsed:.3f} s of virtual time: {100 / elapsed:>8,.0f} requests/s, "
+          f"stored {await counter.value()}")
+
+# %% [markdown]
+# So when *is* `blockConcurrencyWhile` right?
+#
+# | situation | use |
+# | --- | --- |
+# | loading state or migrating a schema in the constructor | `blockConcurrencyWhile` (chapter 1): once per instance, before any event |
+# | read-modify-write with only storage in between | nothing: the input gate already makes it atomic |
+# | an outside call whose answer decides the write | call first, then read-modify-write; or re-check after the call |
+# | a rare operation that truly must hold everything across an outside await | `blockConcurrencyWhile`, knowing it stops every other request meanwhile (and resets the object after 30 s) |
+
+# %% [markdown]
+# ## The output gate: no one hears about a write before it is stored
+#
+# Storage calls take effect at once (chapter 2), and commits happen in the background. The
+# output gate makes that safe: a response, or a call leaving the object, waits until the writes
+# made before it are committed. In the trace, `commit` always comes before `rpc:end`, even for a
+# write that was never awaited:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Orders(DurableObject):
+    async def place(self, order_id):
+        self.ctx.storage.put(order_id, "placed")   # not awaited
+        return f"{order_id} confirmed"
+
+    async def place_fast(self, order_id):
+        self.ctx.storage.put(order_id, "placed", {"allowUnconfirmed": True})
+        return f"{order_id} confirmed"
+
+    async def place_and_notify(self, order_id):
+        self.ctx.storage.put(order_id, "placed")
+        await fetch(f"https://mail.example.com/notify/{order_id}")   # leaves only after the commit
+        return f"{order_id} confirmed"
+
+    async def status(self, order_id):
+        return await self.ctx.storage.get(order_id)
+
+
+shop = Runtime(durable_objects={"ORDERS": Orders}, outbound=api)
+orders = shop.env.ORDERS.getByName("shop")
+print(await orders.place("order-1"))
+print(await orders.place_and_notify("order-2"))
+print(Timeline(shop, kinds=("storage:put", "commit", "rpc:end", "fetch:")).text())
+
+# %% [markdown]
+# When the write fails (injected here), the caller gets an error instead of the confirmation,
+# and the object is reset: no customer is told "confirmed" about an order that was not stored.
+# `allowUnconfirmed: True` opts out of that wait; then the confirmation can leave before the
+# write fails.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for method, order_id in [("place", "order-3"), ("place_fast", "order-4")]:
+    stub = shop.env.ORDERS.getByName("shop")
+    shop.faults.fail_next_flush(stub)
+    try:
+        print(f"{method:<11} caller hears: {await getattr(stub, method)(order_id)!r}")
+    except Exception as error:
+        print(f"{method:<11} caller hears: error {error}")
+    await shop.run_until_idle()
+    print(f"{'':<11} stored: {await shop.env.ORDERS.getByName('shop').status(order_id)}")
+
+# %% [markdown]
+# ## Try it
+#
+# The timeline widget draws the same lanes with colours: requests blue, storage green, commits
+# dark green, outside calls yellow, and an orange bar while the input gate is closed.
+
+# %%
+world = Runtime(durable_objects={"COUNTER": FixedCounter}, outbound=api, outbound_latency=0.005)
+counter = world.env.COUNTER.getByName("c")
+await asyncio.gather(counter.bump_locked(), counter.bump("fetch"), counter.bump())
+Timeline(world)
+
+# %% [markdown]
+# ## Katas
+#
+# * [04-frozen-relay](../katas/04-frozen-relay/README.md): a retry loop that blocks the one
+#   thread (`time.sleep`) and freezes every request to the object.
+# * [05-oversold-stock](../katas/05-oversold-stock/README.md): a read-modify-write around an
+#   outgoing `fetch` sells the same item twice.
+# * [06-one-invoice-at-a-time](../katas/06-one-invoice-at-a-time/README.md):
+#   `blockConcurrencyWhile` around every request caps throughput.
+#
+# ## Self-check
+#
+# 1. A handler reads a value, awaits `self.env.CACHE.get(...)` (Workers KV), and writes the value
+#    back plus one. Can two concurrent requests lose an update?
+# 2. A handler does `self.ctx.storage.put("k", v)` without `await` and returns. Can the caller
+#    receive the response while the write is lost?
+# 3. Your object calls a 50 ms API inside `blockConcurrencyWhile` on every request. What is its
+#    maximum throughput?
+#
+# <details><summary>Answers</summary>
+#
+# 1. Yes: awaiting Workers KV is not awaiting the object's own storage, so the gate opens.
+# 2. No: the output gate holds the response until the write is committed; if the commit fails the
+#    caller gets an error. Only `allowUnconfirmed: True` gives up that guarantee.
+# 3. About 20 requests per second: the gate stays closed for 50 ms per request.
+# </details>

@@ -1,0 +1,297 @@
+# %% [markdown]
+# # 4. IDs and topology: which object, and how many
+#
+# Every design with Durable Objects starts with two questions: **one object per what?** (per
+# user, per room, per document, one for everything?) and **how do requests find it?** (by name,
+# by an ID handed out earlier). This chapter covers the three kinds of ID, the shapes that follow
+# from them, the limits that push you to shard, and what crosses a stub: calls, copies, errors.
+
+# %%
+import asyncio
+import random
+
+from durable_dojo import Runtime
+from durable_dojo.widgets import Inspector
+from workers import DurableObject, Response, WorkerEntrypoint
+
+
+class Counter(DurableObject):
+    async def increment(self):
+        n = (await self.ctx.storage.get("n") or 0) + 1
+        await self.ctx.storage.put("n", n)
+        return n
+
+    async def read(self):
+        return await self.ctx.storage.get("n") or 0
+
+
+class Room(Counter):
+    pass
+
+
+rt = Runtime(durable_objects={"COUNTER": Counter, "ROOM": Room})
+
+
+def short(id_):
+    return id_.toString()[:16] + "…"
+
+
+# %% [markdown]
+# ## Named IDs: `idFromName`
+#
+# `idFromName(name)` derives the ID from the name (an HMAC with the namespace's key), so the same
+# name always gives the same 64-hex-digit ID in that namespace: any Worker anywhere can find
+# "the object for alice" without a lookup table. `getByName(name)` is `get(idFromName(name))`.
+# The same name in another namespace is another object.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+a1, a2 = rt.env.COUNTER.idFromName("alice"), rt.env.COUNTER.idFromName("alice")
+print("same name, same ID:      ", a1.equals(a2), short(a1), len(a1.toString()), "hex digits")
+print("another name:            ", short(rt.env.COUNTER.idFromName("bob")))
+print("same name, other class:  ", short(rt.env.ROOM.idFromName("alice")))
+print("id.name:                 ", repr(a1.name))
+await rt.env.COUNTER.get(a1).increment()
+print("getByName reaches it too:", await rt.env.COUNTER.getByName("alice").read())
+
+# %% [markdown]
+# ## Unique IDs: `newUniqueId`
+#
+# `newUniqueId()` makes a random ID that never existed before: a brand-new object. It is for
+# things that are *created* (a document, a game, a support ticket), whose ID you then store or
+# hand out. Called on every request, it is a classic mistake: every request creates, and
+# abandons, a new empty object.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Edge(WorkerEntrypoint):
+    async def fetch(self, request):
+        stub = self.env.COUNTER.get(self.env.COUNTER.newUniqueId())   # the mistake
+        return Response(f"visits: {await stub.increment()}")
+
+
+site = Runtime(durable_objects={"COUNTER": Counter}, worker=Edge)
+for _ in range(3):
+    print(await (await site.fetch("https://app.example.com/")).text())
+print("objects created:", site.metrics("COUNTER")["objectsCreated"])
+
+# %% [markdown]
+# ## Hex IDs: `idFromString`
+#
+# `id.toString()` gives the 64 hex digits; `idFromString` turns them back into an ID. That is how
+# a unique ID travels: in a URL, a cookie, a database row. The string is checked: it must be 64
+# hex digits *and* carry this namespace's signature, so an ID from another class, or made up, is
+# refused. The name is not part of the ID: `idFromString` gives it back without one.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+doc_id = rt.env.COUNTER.newUniqueId()
+url = f"https://docs.example.com/d/{doc_id.toString()}"
+await rt.env.COUNTER.get(doc_id).increment()
+
+parsed = rt.env.COUNTER.idFromString(url.rsplit("/", 1)[1])
+print("round trip:", parsed.equals(doc_id), "- count:", await rt.env.COUNTER.get(parsed).read())
+print("a named ID back from its string has no name:",
+      repr(rt.env.COUNTER.idFromString(rt.env.COUNTER.idFromName("alice").toString()).name))
+for text in ["not-hex", rt.env.ROOM.idFromName("alice").toString()]:
+    try:
+        rt.env.COUNTER.idFromString(text)
+    except TypeError as error:
+        print(f"idFromString({text[:10]}…): TypeError: {error}")
+
+# %% [markdown]
+# ## One object per what?
+#
+# | shape | ID | good for | watch out |
+# | --- | --- | --- | --- |
+# | per user | `getByName(f"user:{user_id}")` | profile, cart, per-user limits | a very active user is one object's worth of throughput |
+# | per room / per resource | `getByName(f"room:{room}")`, or a stored unique ID | chat rooms, documents, games, auctions | everything in the room goes through one object: keep rooms a human size |
+# | singleton | `getByName("global")` | small global coordination, a leader | every request in the world goes through one object |
+# | sharded | `getByName(f"counter:{random.randrange(N)}")` | high-volume counting, spreading load | reads must visit all N shards |
+# | per key, as a cache | one object per cache key | almost never | Workers KV does this cheaper (chapter 7) |
+#
+# An object handles about 1,000 simple requests per second (fewer when each one writes). Past
+# that, requests queue and finally fail with `overloaded` errors. That soft limit is why a
+# singleton is a design decision, not a default. Below, 2,000 hits arrive over one virtual second,
+# sent to a singleton and to 8 shards; the trace counts what each object had to serve.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def per_object_rate(world, seconds):
+    served = {}
+    for event in world.trace.select("rpc:start"):
+        served[event.object] = served.get(event.object, 0) + 1
+    return {name: count / seconds for name, count in served.items()}
+
+
+for design, shards in [("singleton", 1), ("8 shards", 8)]:
+    world = Runtime(durable_objects={"COUNTER": Counter}, seed=1)
+    pick = random.Random(7)
+    for _ in range(2000):
+        world.env.COUNTER.getByName(f"hits:{pick.randrange(shards)}").increment()   # sent, not awaited
+        await world.advance(0.0005)
+    await world.run_until_idle()
+    rates = per_object_rate(world, 1.0)
+    total = sum([await world.env.COUNTER.getByName(f"hits:{i}").read() for i in range(shards)])
+    print(f"{design:<10} objects={len(rates)}  busiest object serves {max(rates.values()):,.0f} req/s  "
+          f"total counted {total}")
+
+# %% [markdown]
+# The singleton serves 2,000 requests per second: twice the soft limit. Eight shards serve about
+# 250 each, and the total is the sum of the shards (a read now costs eight calls, which is the
+# trade). Chapter 7 builds a complete sharded counter.
+#
+# ## Stubs and RPC
+#
+# A stub turns method calls into messages. The rules, as the platform applies them:
+#
+# * every public method is callable, sync or async, and always returns something to `await`;
+# * names starting with `_`, static methods and the handler names (`fetch` is HTTP; `alarm`,
+#   `webSocketMessage`... are for the runtime) are not;
+# * arguments are positional only (JavaScript has no keyword arguments) and travel as
+#   **structured-clone copies**, both ways: the object never shares a Python object with you.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Profile(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.kept = None
+
+    def keep(self, value):
+        value["seen_by_object"] = True              # changes the object's copy only
+        self.kept = value
+        return value
+
+    def _secret(self):
+        return "private"
+
+    async def fetch(self, request):
+        return Response(f"{request.method} {request.url}")
+
+
+world = Runtime(durable_objects={"PROFILE": Profile})
+profile = world.env.PROFILE.getByName("ada")
+mine = {"name": "Ada"}
+theirs = await profile.keep(mine)
+print("my dict after the call:  ", mine)
+print("what came back:          ", theirs)
+for attempt in [lambda: profile._secret(), lambda: profile.alarm(), lambda: profile.keep(value={"a": 1}),
+                lambda: profile.keep((1, 2))]:
+    try:
+        await attempt()
+    except TypeError as error:
+        print(f"TypeError: {error}")
+response = await profile.fetch("http://profile/ada", method="PUT")
+print("fetch is HTTP:           ", await response.text())
+
+# %% [markdown]
+# ## Errors across the stub
+#
+# An exception thrown in the object reaches the caller **as a copy**, marked `remote=True`.
+# Standard exception types keep their type and message; your own exception classes do not cross
+# (the platform only knows JavaScript's error types) and arrive as a plain error named after them.
+# Three more flags tell you what to do next:
+#
+# | flag | meaning | what to do |
+# | --- | --- | --- |
+# | `durableObjectReset` | the object was reset (chapter 1) | the stub is broken: retry with a **new stub** if the call is safe to repeat |
+# | `retryable` | the connection was lost (the machine died) | retry with a new stub, with back-off, if the call is idempotent |
+# | `overloaded` | the object has too much to do | do **not** retry: that makes it worse; shed load or shard |
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Overdrawn(Exception):
+    pass
+
+
+class Wallet(DurableObject):
+    async def pay(self, amount):
+        balance = await self.ctx.storage.get("balance") or 100
+        if amount > balance:
+            raise Overdrawn(f"balance {balance} < {amount}")
+        if amount < 0:
+            raise ValueError("amount must be positive")
+        await self.ctx.storage.put("balance", balance - amount)
+        return balance - amount
+
+    async def slow_pay(self, amount):
+        await asyncio.sleep(1)                      # the machine dies meanwhile
+        return await self.pay(amount)
+
+
+bank = Runtime(durable_objects={"WALLET": Wallet})
+wallet = bank.env.WALLET.getByName("ada")
+for amount in [500, -1]:
+    try:
+        await wallet.pay(amount)
+    except Exception as error:
+        print(f"{type(error).__name__}: {error}  remote={error.remote} retryable={error.retryable}")
+
+call = wallet.slow_pay(10)
+bank.faults.crash_after(wallet, 0.5)
+try:
+    await call
+except Exception as error:
+    print(f"{type(error).__name__}: {error}  retryable={error.retryable}")
+try:
+    await wallet.pay(10)
+except Exception as error:
+    print("the same stub again:", error)
+
+
+async def call_with_retry(namespace, name, method, *args, attempts=3):
+    """Retry idempotent calls on retryable errors, with a new stub each time."""
+    for attempt in range(attempts):
+        stub = namespace.getByName(name)
+        try:
+            return await getattr(stub, method)(*args)
+        except Exception as error:
+            if not getattr(error, "retryable", False) or getattr(error, "overloaded", False):
+                raise
+            await asyncio.sleep(0.1 * 2**attempt)    # back off (virtual time here)
+    raise RuntimeError("gave up")
+
+
+print("with a new stub:", await call_with_retry(bank.env.WALLET, "ada", "pay", 10))
+
+# %% [markdown]
+# Retrying `pay` blindly is only safe because the crash happened before it wrote anything. A
+# call that may have taken effect needs an idempotency key (chapter 5 and 7 show the pattern).
+
+# %% [markdown]
+# ## Try it
+#
+# Every object made in this chapter's first world, named and unique; unique ones are labelled
+# by the first 12 hex digits of their ID.
+
+# %%
+Inspector(rt)
+
+# %% [markdown]
+# ## Katas
+#
+# * [02-cart-never-found](../katas/02-cart-never-found/README.md): `newUniqueId()` on every
+#   request finds a new, empty object each time.
+# * [14-global-rate-limiter](../katas/14-global-rate-limiter/README.md): one global object for
+#   traffic that should be per user.
+# * [16-hot-counter](../katas/16-hot-counter/README.md): one object for every page view; shard it.
+#
+# ## Self-check
+#
+# 1. A chat app stores each room's messages in the object `getByName(room_name)`. A user shares
+#    the link `…/room/secret-plans`. Can someone who guesses the name read the room? What changes
+#    with `newUniqueId()` and `idFromString`?
+# 2. You count page views for a site with 5,000 views per second. One object? How many?
+# 3. A call fails with `durableObjectReset=True`. Why does retrying on the same stub fail again?
+#
+# <details><summary>Answers</summary>
+#
+# 1. Named IDs are derivable: anyone who can call your Worker with that name reaches the object,
+#    so your Worker must check access. A unique ID is unguessable (but still check access: an ID
+#    is not a password).
+# 2. Not one (about 1,000 req/s per object). Shard: at least 5-10 shards, more for headroom;
+#    or count approximately in Workers KV / Analytics if exactness is not needed.
+# 3. The platform breaks a stub after such an error; every later call on it fails at once. Make a
+#    new stub with `getByName`/`get`.
+# </details>

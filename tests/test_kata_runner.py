@@ -1,0 +1,473 @@
+"""The `dojo` kata runner, driven on the fixture kata set in tests/runner_fixtures/project.
+
+Each test copies that project (plus the real tests/katas/conftest.py, so the real `load_kata`
+loader is used) to a temporary folder and runs the runner there: `check`, `hint`, `reset`,
+`solution`, `list`, `next`, watch mode, the hang verdict, manifest validation and the honesty
+check's own machinery (the real katas' honesty is tests/test_kata_honesty.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from durable_dojo import _katas
+from durable_dojo._kata_cli import main
+
+HERE = Path(__file__).parent
+FIXTURE = HERE / "runner_fixtures" / "project"
+LOADER = HERE / "katas" / "conftest.py"
+COUNTER = "katas/01-counter/counter.py"
+SLEEPER = "katas/02-sleeper/sleeper.py"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root)
+    shutil.copy(LOADER, root / "tests" / "katas" / "conftest.py")
+    for name in ("DOJO_PROJECT", "DOJO_STATE_DIR", "DOJO_POLL", "DOJO_KATA_ROOT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(root)
+    return root
+
+
+def dojo(capsys, *argv) -> tuple[int, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def solve(root: Path, kata: str = "01-counter", name: str = "counter.py") -> None:
+    shutil.copy(root / "solutions" / kata / name, root / "katas" / kata / name)
+
+
+def state(root: Path) -> dict:
+    return json.loads((root / ".dojo" / "progress.json").read_text())["katas"]
+
+
+# --- check -----------------------------------------------------------------------------------
+
+
+def test_check_shows_each_test_with_the_kata_tests_own_words(project, capsys):
+    code, out = dojo(capsys, "check", "01-counter")
+    assert code == 1
+    assert "✗ 01-counter" in out and "1 of 2 tests failing" in out
+    assert "✓ test_first_increment_returns_one" in out
+    assert "✗ test_count_survives_eviction" in out
+    assert "the count was lost when the object was evicted: got 1, expected 2" in out
+    assert "assert 1 == 2" not in out, "pytest's assertion rewriting is trimmed away"
+    assert "Rule: In-memory state is lost on eviction" in out
+    assert "dojo hint 01-counter" in out
+    assert state(project)["01-counter"]["last"] == "failed"
+
+
+def test_check_passes_records_progress_and_moves_on(project, capsys):
+    solve(project)
+    code, out = dojo(capsys, "check", "1")
+    assert code == 0
+    assert "✓ 01-counter" in out and "all 2 tests pass" in out
+    assert "dojo solution 01-counter" in out
+    assert state(project)["01-counter"]["passed"] is True
+    code, out = dojo(capsys, "list")
+    assert code == 0 and "✓ passed" in out and "1/2 katas" in out
+    code, out = dojo(capsys, "next")
+    assert "Kata 2: A nap that blocks the object" in out and SLEEPER in out
+
+
+def test_a_learners_error_points_at_their_line(project, capsys):
+    path = project / COUNTER
+    path.write_text(path.read_text().replace("self.count += 1", "self.count += None"))
+    code, out = dojo(capsys, "check", "counter")
+    assert code == 1
+    assert "TypeError: unsupported operand" in out
+    assert f"at {COUNTER}:11 in increment: self.count += None" in out
+
+
+@pytest.mark.parametrize("name", ["01-counter", "1", "01", "01-c", "count"])
+def test_a_kata_is_named_by_id_number_prefix_or_part(project, capsys, name):
+    manifest = _katas.load_manifest(project)
+    assert manifest.find(name).id == "01-counter"
+
+
+def test_unknown_and_ambiguous_names_are_explained(project, capsys):
+    code, out = dojo(capsys, "check", "nope")
+    assert code == 2 and "No kata named 'nope'" in out
+    code, out = dojo(capsys, "hint", "0")
+    assert code == 2 and "matches several katas: 01-counter, 02-sleeper" in out
+    code, out = dojo(capsys, "check", "counterr")
+    assert code == 2 and "Did you mean 01-counter" in out
+
+
+# --- hangs -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stuck", ["sleep", "busy loop"])
+def test_code_that_never_returns_ends_in_a_hang_verdict_within_the_timeout(project, capsys, stuck):
+    if stuck == "busy loop":
+        path = project / SLEEPER
+        path.write_text(path.read_text().replace("time.sleep(3600)", "while True:\n            pass"))
+    started = time.monotonic()
+    code, out = dojo(capsys, "check", "02")
+    elapsed = time.monotonic() - started
+    assert code == 1
+    assert elapsed < 2 + 0.5, f"the verdict took {elapsed:.1f} s; the kata's timeout is 2 s"
+    assert "⧗ 02-sleeper" in out
+    assert "Kata 02-sleeper did not finish within its timeout of 2 s" in out
+    assert "Likely cause: an infinite loop or a blocking call (time.sleep) in a handler, " \
+           "or an await that never completes." in out
+    line = "time.sleep(3600)" if stuck == "sleep" else "while True:"
+    assert f"Stuck in test_nap_returns, at {SLEEPER}:" in out and line in out
+    assert "· test_the_object_answers_a_ping" in out, "the test the hang kept from running is listed"
+    assert state(project)["02-sleeper"]["last"] == "hung"
+    # the runner keeps going: the next check runs normally
+    code, out = dojo(capsys, "check", "01")
+    assert code == 1 and "✗ test_count_survives_eviction" in out
+
+
+def test_an_await_that_never_completes_fails_at_once_with_the_emulators_message(project, capsys):
+    path = project / SLEEPER
+    path.write_text("import asyncio\nfrom workers import DurableObject\n\n\nclass Sleeper(DurableObject):\n"
+                    "    async def nap(self):\n        await asyncio.get_running_loop().create_future()\n")
+    code, out = dojo(capsys, "check", "02")
+    assert code == 1 and "✗ 02-sleeper" in out
+    assert "DeadlockError: SLEEPER" in out and "can never finish" in out
+    assert "Likely cause: an infinite loop or a blocking call" in out
+
+
+# --- hints -----------------------------------------------------------------------------------
+
+
+def test_hints_advance_one_level_per_call_and_persist(project, capsys):
+    hints = _katas.load_manifest(project).find("01").hints
+    for level in (1, 2, 3, 3):
+        code, out = dojo(capsys, "hint", "01")
+        assert code == 0
+        for i, hint in enumerate(hints, 1):
+            assert (hint in out) == (i <= level), f"level {level}: hint {i}"
+        assert state(project)["01-counter"]["hints"] == level
+    assert "That was the last hint" in out
+    code, out = dojo(capsys, "check", "01")
+    assert "(all hints shown)" in out
+    code, out = dojo(capsys, "hint")  # no name: the current kata
+    assert hints[2] in out
+
+
+# --- reset -----------------------------------------------------------------------------------
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main",
+                    *args], cwd=root, check=True, capture_output=True)
+
+
+def run_cli(root: Path, *argv: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOJO_")} | (env or {})
+    return subprocess.run([sys.executable, "-m", "durable_dojo._kata_cli", *argv], cwd=root, input=stdin,
+                          capture_output=True, text=True, timeout=60, env=env)
+
+
+def test_reset_asks_first_then_restores_the_original_from_git(project):
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "katas")
+    original = (project / COUNTER).read_text()
+    solve(project)
+    assert run_cli(project, "check", "01").returncode == 0
+
+    declined = run_cli(project, "reset", "01", stdin="n\n")
+    assert declined.returncode == 1
+    assert "Your changes to it will be lost" in declined.stdout and "Nothing changed" in declined.stdout
+    assert (project / COUNTER).read_text() != original
+
+    accepted = run_cli(project, "reset", "01", stdin="y\n")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert (project / COUNTER).read_text() == original
+    assert "from git" in accepted.stdout
+    assert "passed" not in state(project)["01-counter"]
+
+    assert "already as shipped" in run_cli(project, "reset", "01", "--yes").stdout
+    (project / COUNTER).write_text("# gone\n")
+    assert run_cli(project, "reset", "counter", "--yes").returncode == 0
+    assert (project / COUNTER).read_text() == original
+
+
+def test_reset_with_no_input_changes_nothing(project):
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "katas")
+    (project / COUNTER).write_text("# my work\n")
+    result = run_cli(project, "reset", "01")  # stdin closed: no answer is no
+    assert result.returncode == 1
+    assert (project / COUNTER).read_text() == "# my work\n"
+
+
+def test_reset_prefers_the_copy_shipped_in_the_package(project, capsys, monkeypatch, tmp_path):
+    shipped = tmp_path / "_katas_data"
+    shutil.copytree(project / "katas", shipped)
+    (shipped / "01-counter" / "counter.py").write_text("# as shipped\n")
+    monkeypatch.setattr(_katas, "_packaged_katas_dir", lambda: shipped)
+    code, out = dojo(capsys, "reset", "01", "--yes")
+    assert code == 0 and "shipped in the durable-dojo package" in out
+    assert (project / COUNTER).read_text() == "# as shipped\n"
+    # a package built from another kata set is not used
+    (shipped / "katas.toml").write_text("# another manifest\n")
+    code, out = dojo(capsys, "reset", "01", "--yes")
+    assert code == 2 and "is not available" in out
+
+
+def test_reset_without_package_copy_or_git_says_so(project, capsys):
+    code, out = dojo(capsys, "reset", "01", "--yes")
+    assert code == 2
+    assert f"The original of {COUNTER} is not available" in out
+
+
+# --- solution --------------------------------------------------------------------------------
+
+
+def test_solution_is_refused_until_the_kata_passes(project, capsys):
+    code, out = dojo(capsys, "solution", "01")
+    assert code == 1
+    assert "The solution opens once 01-counter passes" in out
+    assert 'storage.put("count", count)' not in out
+    solve(project)
+    code, out = dojo(capsys, "solution", "01")  # checks first, then shows it
+    assert code == 0
+    assert 'storage.put("count", count)' in out
+    assert "The instance is dropped on eviction; the storage is not." in out
+    assert state(project)["01-counter"]["passed"] is True
+
+
+# --- watch -----------------------------------------------------------------------------------
+
+
+class Watch:
+    """`dojo` (watch mode) in a child process, its output read line by line."""
+
+    def __init__(self, root: Path, env: dict):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOJO_")} | env
+        self.proc = subprocess.Popen([sys.executable, "-m", "durable_dojo._kata_cli"], cwd=root, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, bufsize=1)
+        self.lines: queue.Queue = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def expect(self, text: str, timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.seen.append(line)
+            if text in line:
+                return
+        raise AssertionError(f"{text!r} did not appear; output so far:\n{''.join(self.seen)}")
+
+    def send(self, line: str) -> None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def close(self) -> int:
+        try:
+            return self.proc.wait(timeout=15)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+
+
+def test_watch_announces_polling_reruns_on_save_gives_hints_and_moves_on(project):
+    watch = Watch(project, {"DOJO_POLL": "1"})
+    try:
+        watch.expect("Watching for saves by polling every 0.5 s (DOJO_POLL is set)")
+        watch.expect("Progress ░")
+        watch.expect("✗ test_count_survives_eviction")
+        watch.expect("save it to run again")
+        watch.send("h")
+        watch.expect("Hint 1/3")
+        watch.expect("More: h + Enter again")
+        solve(project)
+        watch.expect("✓ 01-counter")
+        watch.expect("next: 02-sleeper")
+        watch.expect("Progress ████████████████░")
+        watch.expect("⧗ 02-sleeper")  # a hang does not stop the runner
+        watch.expect("save it to run again")
+        watch.send("q")
+        assert watch.close() == 0
+    finally:
+        watch.proc.kill()
+    assert state(project)["01-counter"]["hints"] == 1
+
+
+def test_watch_with_file_events_runs_to_the_end(project):
+    pytest.importorskip("watchfiles")
+    solve(project, "02-sleeper", "sleeper.py")
+    watch = Watch(project, {})
+    try:
+        watch.expect("with file-system events (watchfiles)")
+        watch.expect("✗ test_count_survives_eviction")
+        watch.expect("save it to run again")
+        solve(project)
+        watch.expect("✓ 01-counter")
+        watch.expect("✓ 02-sleeper")
+        watch.expect("All 2 katas pass")
+        assert watch.close() == 0
+    finally:
+        watch.proc.kill()
+
+
+# --- the manifest ----------------------------------------------------------------------------
+
+
+def edit_manifest(root: Path, old: str, new: str) -> None:
+    path = root / "katas" / "katas.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(("old", "new", "problem"), [
+    ('learner = "katas/01-counter/counter.py"', 'learner = "katas/01-counter/missing.py"',
+     "kata '01-counter': field 'learner': file katas/01-counter/missing.py does not exist"),
+    ('id = "02-sleeper"', 'id = "01-counter"', "kata '01-counter': field 'id': duplicate id"),
+    ("order = 2", "order = 1", "kata '02-sleeper': field 'order': 1 is also the order of '01-counter'"),
+    ('failing_tests = ["test_nap_returns"]', 'failing_tests = ["test_nap_return"]',
+     "kata '02-sleeper': field 'failing_tests': no test named 'test_nap_return' in tests/katas/test_sleeper.py"),
+    ('rule = "Never block', 'rules = "Never block', "kata '02-sleeper': field 'rule': missing"),
+    ('rule = "Never block', 'rules = "Never block', "kata '02-sleeper': unknown field 'rules'"),
+    ('    "Replace `time.sleep(3600)` with `await asyncio.sleep(3600)`.",\n', "",
+     "kata '02-sleeper': field 'hints': must have exactly 3 entries, has 2"),
+    ("timeout = 2", 'timeout = "2"', "kata '02-sleeper': field 'timeout': must be a positive number"),
+    ('solution = "solutions/02-sleeper/sleeper.py"', 'solution = "solutions/sleeper.py"',
+     "kata '02-sleeper': field 'solution': must be solutions/02-sleeper/<file>"),
+    ("version = 1", 'version = "one"', "[meta] field 'version': must be an integer"),
+])
+def test_a_bad_manifest_is_refused_naming_the_kata_and_the_field(project, capsys, old, new, problem):
+    edit_manifest(project, old, new)
+    with pytest.raises(_katas.ManifestError) as caught:
+        _katas.load_manifest(project)
+    assert any(problem in p for p in caught.value.problems), caught.value.problems
+    code, out = dojo(capsys, "list")
+    assert code == 2 and problem in out
+
+
+def test_the_manifest_loads_in_order_with_the_default_timeout(project):
+    edit_manifest(project, "order = 1", "order = 7")
+    manifest = _katas.load_manifest(project)
+    assert [k.id for k in manifest.katas] == ["02-sleeper", "01-counter"]
+    assert manifest.find("01-counter").timeout == 10.0 and manifest.find("02").timeout == 2.0
+    assert manifest.find("01-counter").tests == ("tests/katas/test_counter.py",)
+
+
+def test_outside_a_project_dojo_says_where_it_looked(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("DOJO_PROJECT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(_katas, "__file__", str(tmp_path / "a" / "b" / "c.py"))
+    code, out = dojo(capsys, "list")
+    assert code == 2 and "No katas/katas.toml in" in out
+
+
+# --- the honesty check's machinery -----------------------------------------------------------
+
+
+def test_the_honesty_check_passes_the_fixture_and_catches_defects(project):
+    report = _katas.audit(_katas.load_manifest(project))
+    assert report == {k: {"solution": [], "learner": [], "gutted": []} for k in ("01-counter", "02-sleeper")}
+
+    # defects: a test that passes on an empty class, a learner failing a test not listed, a broken solution
+    (project / "tests/katas/test_counter.py").write_text(
+        (project / "tests/katas/test_counter.py").read_text()
+        + "\n\ndef test_has_a_counter(load_kata):\n"
+          "    assert hasattr(load_kata('01-counter', 'counter.py'), 'Counter')\n")
+    edit_manifest(project, 'failing_tests = ["test_count_survives_eviction"]',
+                  'failing_tests = ["test_count_survives_eviction", "test_has_a_counter"]')
+    sleeper = project / "solutions/02-sleeper/sleeper.py"
+    sleeper.write_text(sleeper.read_text().replace('"rested"', '"tired"'))
+    (project / SLEEPER).write_text("class Sleeper:\n    pass\n")
+    report = _katas.audit(_katas.load_manifest(project))
+    counter, sleeper_report = report["01-counter"], report["02-sleeper"]
+    assert any("test_has_a_counter passed when every function body" in p for p in counter["gutted"]), counter
+    assert any("test_has_a_counter should fail against the shipped" in p for p in counter["learner"]), counter
+    assert any("test_nap_returns failed against solutions/02-sleeper/sleeper.py" in p
+               for p in sleeper_report["solution"]), sleeper_report
+
+
+def test_the_gutting_keeps_signatures_and_deletes_bodies():
+    source = (
+        "import asyncio\n"
+        "class A(Base):\n"
+        "    LIMIT = 3\n"
+        "    def __init__(self, ctx, env):\n"
+        "        '''Doc.'''\n"
+        "        super().__init__(ctx, env)\n"
+        "        self.n = 0\n"
+        "    @property\n"
+        "    def size(self) -> int:\n"
+        "        return self.n\n"
+        "    async def fetch(self, request, *args, key=None, **kw):\n"
+        "        await asyncio.sleep(1)\n"
+        "        return request\n"
+        "    class Inner:\n"
+        "        def go(self):\n"
+        "            return 1\n"
+        "def helper(x):\n"
+        "    yield x\n"
+    )
+    gutted = _katas.gut_source(source)
+    namespace: dict = {"Base": object}
+    exec(compile(gutted, "<gutted>", "exec"), namespace)
+    a = namespace["A"].__new__(namespace["A"])
+    assert namespace["A"].LIMIT == 3
+    assert namespace["A"].__init__.__doc__ == "Doc."
+    assert a.size is None and a.Inner().go() is None
+    assert "def fetch(self, request, *args, key=None, **kw):" in gutted
+    assert "super()" not in gutted and "asyncio.sleep" not in gutted
+    assert list(namespace["helper"](1)) == []
+    assert "def helper(x):" in gutted
+
+
+def test_short_messages_keep_the_tests_words():
+    assert _katas.short_message("AssertionError: the count was lost\nassert 1 == 2\n +  where 1 = f()") \
+        == "the count was lost"
+    assert _katas.short_message("AssertionError: assert 1 == 2") == "assert 1 == 2"
+    assert _katas.short_message("durable_dojo._errors.DeadlockError: x can never finish") \
+        == "DeadlockError: x can never finish"
+    assert _katas.short_message("\n".join(f"line {i}" for i in range(20))).endswith("…")
+
+
+def test_the_runner_modules_import_light():
+    code = ("import sys, durable_dojo._kata_cli, durable_dojo._katas\n"
+            "heavy = {'pytest', 'rich', 'watchfiles'} & set(sys.modules)\n"
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_commands_plug_into_a_parser_that_dispatches_on_run():
+    import argparse
+
+    from durable_dojo import _kata_cli
+
+    parser = argparse.ArgumentParser(prog="dojo")
+    _kata_cli.add_kata_commands(parser.add_subparsers(dest="command"))
+    assert parser.parse_args(["check", "3"]).run is _kata_cli.cmd_check
+    args = parser.parse_args(["reset", "quota", "--yes"])
+    assert (args.run, args.name, args.yes) == (_kata_cli.cmd_reset, "quota", True)
+    assert parser.parse_args(["hint"]).name is None
+    assert getattr(parser.parse_args([]), "run", None) is None  # then the caller runs run_default(args)
