@@ -114,7 +114,7 @@ def bench_alarms() -> dict:
         world.close()
 
     def retries():
-        world = Runtime(durable_objects={"A": FailingAlarm}, idle_eviction=None)
+        world = Runtime(durable_objects={"A": FailingAlarm}, idle_eviction=None, log_errors=False)
         world.run(world.env.A.getByName("a").schedule(1))
         world.run(world.advance(200))
         assert len(world.trace.select("alarm:fire")) == 7 and len(world.trace.select("alarm:gave-up")) == 1

@@ -16,6 +16,8 @@ platform. The emulator passes a request or a response to the other side of a stu
 
 from __future__ import annotations
 
+import functools
+
 import os
 from collections.abc import MutableMapping
 from enum import StrEnum
@@ -712,9 +714,11 @@ class _BodyMixin:
 # Request
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_url(url: str, message: str) -> str:
     """Check that `url` is absolute and normalise it a little as the WHATWG URL parser does
-    (lower-case scheme and host, no default port, "/" as the path of an http(s) URL)."""
+    (lower-case scheme and host, no default port, "/" as the path of an http(s) URL).
+    Cached: the same few URLs come back on every request of a workload."""
     from urllib.parse import urlsplit, urlunsplit
 
     try:
