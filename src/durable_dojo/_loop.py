@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import contextvars
 import heapq
 import logging
@@ -226,25 +227,13 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         """Real-time mode: run what is due by the wall clock; return seconds until the next timer.
 
         Bounded by `max_rounds` batches so that one busy object cannot starve the server."""
-        host_loop = asyncio._get_running_loop()
-        asyncio._set_running_loop(self)
-        self._pumping = True
-        _watchdog.arm(self._world.hang_timeout if self._world else None, "a handler")
-        try:
+        with self._pumping_for(self._world.hang_timeout if self._world else None, "a handler"):
             for _ in range(max_rounds):
                 self._now = _time.monotonic() - self._t0
                 self._pop_due_timers()
                 if not self._ready:
                     break
                 self._run_ready()
-        except KeyboardInterrupt:
-            if _watchdog.fired():
-                raise _watchdog.take_timeout() from None
-            raise
-        finally:
-            _watchdog.disarm()
-            self._pumping = False
-            asyncio._set_running_loop(host_loop)
         if self._ready:
             return 0.0
         when = self._next_timer_time()
@@ -267,13 +256,9 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                 f"Cannot wait for {what} from inside the world: code running in a Durable Object "
                 "or a Worker must await its calls instead."
             )
-        host_loop = asyncio._get_running_loop()
-        asyncio._set_running_loop(self)
-        self._pumping = True
         deadline = None if wall_timeout is None else _time.monotonic() + wall_timeout
-        _watchdog.arm(wall_timeout, what)
         spins = 0
-        try:
+        with self._pumping_for(wall_timeout, what):
             while True:
                 if done():
                     return True
@@ -297,6 +282,16 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                 if when > self._now:
                     self._now = when
                 self._pop_due_timers()
+
+    @contextlib.contextmanager
+    def _pumping_for(self, wall_timeout: float | None, what: str):
+        """While pumping: this loop is the thread's running loop, and the watchdog watches."""
+        host_loop = asyncio._get_running_loop()
+        asyncio._set_running_loop(self)
+        self._pumping = True
+        _watchdog.arm(wall_timeout, what)
+        try:
+            yield
         except KeyboardInterrupt:
             if _watchdog.fired():
                 raise _watchdog.take_timeout() from None
