@@ -4,7 +4,7 @@ An object runs on one thread. Code that blocks it (a busy loop, `time.sleep()`) 
 other request to the object, and even its own timers, until it returns. Waiting is done with
 an `await` (`asyncio.sleep`, an alarm), which gives the thread back.
 
-The emulator stops code that blocks for more than `hang_timeout` seconds of real time (0.5 s
+The emulator stops code that blocks for more than `hang_timeout` seconds of real time (0.25 s
 here) with `HangTimeout`; these tests turn that into an explanation.
 """
 
@@ -49,7 +49,7 @@ def world(relay, make_runtime):
         box = []
         endpoint = Endpoint(box, statuses)
         rt = make_runtime(durable_objects={"RELAY": relay.WebhookRelay}, outbound=endpoint,
-                          outbound_latency=0.01, hang_timeout=0.5)
+                          outbound_latency=0.01, hang_timeout=0.25)
         box.append(rt)
         return rt, endpoint, rt.env.RELAY.getByName(RELAY_NAME)
     return build
@@ -69,7 +69,7 @@ async def cut_short(rt, call, what):
         pass
     pytest.fail(
         f"{what} never got an answer: deliver() blocked the object's only thread for more than "
-        "0.5 s of real time, and the emulator's watchdog stopped it (HangTimeout).\n"
+        "0.25 s of real time, and the emulator's watchdog stopped it (HangTimeout).\n"
         "A Durable Object runs one piece of code at a time. While time.sleep() or a busy loop "
         "runs, nothing else can: not stats(), not other deliveries, not even this request's own "
         "timers. Every caller of the object waits, and on Cloudflare the blocked time also counts "
