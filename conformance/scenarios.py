@@ -678,6 +678,16 @@ class TestDO(DurableObject):
         await self.ctx.blockConcurrencyWhile(boom)
         return "unreachable"
 
+    async def bcw_throw_after_write(self):
+        self.ctx.storage.put("before-bcw", 1)  # not awaited: is it committed before the reset?
+
+        async def boom():
+            self.ctx.storage.put("inside-bcw", 1)
+            raise Exception("bcw boom")
+
+        await self.ctx.blockConcurrencyWhile(boom)
+        return "unreachable"
+
     # ----- alarms
     async def alarm(self, info):
         s = self.ctx.storage
@@ -1185,6 +1195,20 @@ async def bcw_throw_resets(env):
     }
 
 
+async def bcw_write_then_throw(env):
+    stub = env.TEST.getByName("bcw-write-throw")
+    try:
+        res = {"ok": enc(await stub.bcw_throw_after_write())}
+    except Exception as e:  # noqa: BLE001
+        res = {"err": err_flags(e)}
+    fresh = env.TEST.getByName("bcw-write-throw")
+    return {
+        "result": res,
+        "before_bcw": await fresh.get_value("before-bcw"),
+        "inside_bcw": await fresh.get_value("inside-bcw"),
+    }
+
+
 async def bcw_throw_resets_fetch(env):
     stub = env.TEST.getByName("bcw-throw-fetch")
     before = await stub.rand_of()
@@ -1397,6 +1421,7 @@ SCENARIOS: list[Scenario] = [
     S("bcw_return_values", rpc("bcw-values", "bcw_values")),
     S("bcw_throw_resets", bcw_throw_resets),
     S("bcw_throw_resets_fetch", bcw_throw_resets_fetch),
+    S("bcw_write_then_throw", bcw_write_then_throw),
     S("bcw_constructor", bcw_constructor),
     # errors crossing a stub
     S("handler_throw_no_reset", handler_throw_no_reset),

@@ -586,6 +586,15 @@ export class TestDO extends DurableObject {
     return "unreachable";
   }
 
+  async bcw_throw_after_write() {
+    this.ctx.storage.put("before-bcw", 1);  // not awaited: is it committed before the reset?
+    await this.ctx.blockConcurrencyWhile(async () => {
+      this.ctx.storage.put("inside-bcw", 1);
+      throw new Error("bcw boom");
+    });
+    return "unreachable";
+  }
+
   // ----- alarms
   async alarm(info) {
     const s = this.ctx.storage;
@@ -1057,6 +1066,21 @@ const SCENARIOS = {
       result: res,
       constructor_ran_again: before !== after,
       stored_value_survives: await fresh.get_value("survives"),
+    };
+  },
+  async bcw_write_then_throw(env) {
+    const stub = env.TEST.getByName("bcw-write-throw");
+    let res;
+    try {
+      res = { ok: enc(await stub.bcw_throw_after_write()) };
+    } catch (e) {
+      res = { err: errFlags(e) };
+    }
+    const fresh = env.TEST.getByName("bcw-write-throw");
+    return {
+      result: res,
+      before_bcw: await fresh.get_value("before-bcw"),
+      inside_bcw: await fresh.get_value("inside-bcw"),
     };
   },
   async bcw_throw_resets_fetch(env) {

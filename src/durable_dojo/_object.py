@@ -313,7 +313,8 @@ class Instance:
         loop = self.world.loop
         result = loop.create_future()
         event = current_scope.get().event if current_scope.get() is not None else None
-        task = loop.create_task(_call_async(callback), context=self.scoped_context(section, event))
+        task = loop.create_task(self._guarded(callback) if critical else _call_async(callback),
+                                context=self.scoped_context(section, event))
         timeout = None
         if critical:
             timeout = loop.call_housekeeping_at(loop.time() + BCW_TIMEOUT_SECONDS, self._bcw_timed_out, task)
@@ -346,6 +347,20 @@ class Instance:
             # callers as the reset error, so nobody needs to be told again.
             result.add_done_callback(_retrieve, context=self.world.root_context)
         return result
+
+    async def _guarded(self, callback):
+        """Run a blockConcurrencyWhile callback; a throw resets the object at once, in the same
+        turn, so writes the callback made are discarded before any flush (as on workerd, where
+        the rejection is a microtask and the commit comes after the turn)."""
+        try:
+            return await _call_async(callback)
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            if self.alive:
+                mark_remote(exc, remote=getattr(exc, "remote", False), reset=True)
+                self.reset(exc)
+            raise
 
     def _bcw_timed_out(self, task: asyncio.Task) -> None:
         if task.done() or not self.alive:
