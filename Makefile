@@ -35,6 +35,7 @@ bench: env-test
 # Targets that bring their own tools (workerd from npm, Chromium) live in their own files.
 -include conformance.mk
 -include browser.mk
+-include site.mk
 
 clean:
 	rm -rf .venv .pytest_cache

@@ -1,0 +1,132 @@
+"""The built site in a real browser. Needs Debian's Chromium, the `playwright` package and a
+built site: `make site-test` builds the site, installs both if missing and sets DOJO_BROWSER=1.
+Without that variable these tests are skipped, so `make test` never needs a browser (the same
+pattern as tests/browser/conftest.py).
+
+Fixtures (session-wide, synchronous Playwright):
+- `site_url`: site-build/ served by a threaded HTTP server on 127.0.0.1 (a free port);
+- `browser`: Chromium from /usr/bin/chromium (or $DOJO_CHROMIUM), launched with the flags of
+  shared/reference/toolchain.md §4; Playwright downloads nothing;
+- `watched_page`: a page whose every request must stay on 127.0.0.1 (anything else is recorded
+  and aborted), and that records failed requests, HTTP errors, console errors and page errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ENABLED = os.environ.get("DOJO_BROWSER") == "1"
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "site-build"
+ARTIFACTS = ROOT / ".artifacts" / "site"
+CHROMIUM = os.environ.get("DOJO_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--window-size=1280,900"]
+WAIT_MS = 10_000  # every wait is bounded
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def pytest_collection_modifyitems(config, items):
+    if ENABLED:
+        return
+    skip = pytest.mark.skip(reason="browser test: run it with `make site-test` (sets DOJO_BROWSER=1)")
+    for item in items:
+        if str(item.fspath).startswith(HERE + os.sep):
+            item.add_marker(skip)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url():
+    if not (SITE / "index.html").is_file():
+        pytest.fail(f"{SITE} has no index.html: build the site first (make site, or make site-test)")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(SITE)))
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@dataclass
+class Watch:
+    """What a page did that it should not have."""
+
+    origin: str
+    failed: list[str] = field(default_factory=list)  # requests that failed, HTTP errors
+    console: list[str] = field(default_factory=list)  # console errors, uncaught page errors
+    elsewhere: list[str] = field(default_factory=list)  # requests to anything but the site
+
+    def problems(self) -> list[str]:
+        return ([f"request failed: {x}" for x in self.failed] + [f"console: {x}" for x in self.console]
+                + [f"request to another host: {x}" for x in self.elsewhere])
+
+    def clear(self) -> None:
+        self.failed.clear()
+        self.console.clear()
+        self.elsewhere.clear()
+
+
+@pytest.fixture
+def watched_page(browser, site_url):
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(WAIT_MS)
+    context.set_default_navigation_timeout(2 * WAIT_MS)
+    origin = urlsplit(site_url).netloc
+    watch = Watch(origin)
+
+    def route(route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).netloc == origin:
+            route.continue_()
+        else:
+            watch.elsewhere.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("requestfailed", lambda request: watch.failed.append(f"{request.url} ({request.failure})"))
+    page.on("response", lambda response: response.status >= 400
+            and watch.failed.append(f"{response.url} (HTTP {response.status})"))
+    page.on("console", lambda message: message.type == "error"
+            and watch.console.append(f"{message.text} ({message.location.get('url', '')})"))
+    page.on("pageerror", lambda error: watch.console.append(f"uncaught: {error}"))
+    page.watch = watch
+    try:
+        yield page
+    finally:
+        context.close()

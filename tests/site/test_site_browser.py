@@ -1,0 +1,193 @@
+"""The built site (site-build/) in Debian's Chromium, served on 127.0.0.1.
+
+- every page loads with no failed request, no HTTP error, no console error, and no request
+  to anything but the site itself (the site must work offline);
+- the navigation and the search work;
+- a notebook page shows its stored outputs and a widget rendered by the vendored renderer;
+- a kata page keeps its hints and its solution folded, and opens a hint on a click.
+
+Screenshots of the landing page and a notebook page go to .artifacts/site/ (ignored by git).
+Run with `make site-test`; skipped without DOJO_BROWSER=1 (conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+SITE = Path(__file__).resolve().parents[2] / "site-build"
+WAIT_MS = 10_000  # as conftest.py: every wait is bounded
+NOTEBOOK = "notebooks/00-welcome/"  # its stored outputs include a WorldView widget
+KATA = "katas/05-oversold-stock/"
+
+
+def site_pages() -> list[str]:
+    """Every page of the build, as a path under the site's root."""
+    pages = []
+    for file in sorted(SITE.rglob("index.html")):
+        rel = file.relative_to(SITE).parent.as_posix()
+        pages.append("" if rel == "." else rel + "/")
+    if (SITE / "404.html").is_file():
+        pages.append("404.html")  # what the server answers for a missing page
+    return pages
+
+
+def expect():
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect
+
+
+def test_the_build_has_every_kind_of_page():
+    pages = site_pages()
+    assert "" in pages and NOTEBOOK in pages and KATA in pages
+    assert "review-checklist/" in pages and "api/durable_dojo/" in pages and "katas/" in pages
+    assert len([p for p in pages if p.startswith("notebooks/")]) >= 8
+
+
+@pytest.mark.parametrize("path", site_pages() or ["(site not built)"])
+def test_every_page_loads_cleanly(watched_page, site_url, path):
+    page = watched_page
+    response = page.goto(site_url + path, wait_until="load")
+    assert response is not None and response.status == 200, path
+    page.wait_for_load_state("networkidle", timeout=WAIT_MS)
+    expect()(page.locator("article h1").first).to_be_visible()
+    if path.startswith("notebooks/"):
+        # the widget renderer runs after load: wait for it, so that its errors are seen too
+        expect()(page.locator(".jupyter-widgets").first).to_be_visible()
+    assert not page.watch.problems(), f"{path}: " + "; ".join(page.watch.problems())
+
+
+def test_navigation_reaches_the_chapters_and_the_katas(watched_page, site_url):
+    page = watched_page
+    page.goto(site_url)
+    # the landing page's cards lead to the workbook and the katas
+    page.get_by_role("link", name="The workbook").click()
+    page.wait_for_url(re.compile(r"/notebooks/00-welcome/$"))
+    expect()(page.locator("article h1").first).to_contain_text("Welcome to Durable Dojo")
+
+    # the sidebar nav: another chapter
+    page.locator("nav.md-nav--primary a.md-nav__link", has_text="Concurrency").first.click()
+    page.wait_for_url(re.compile(r"/notebooks/03-concurrency/$"))
+    expect()(page.locator("article h1").first).to_contain_text("Concurrency")
+
+    # the footer's "next" link
+    page.locator("a.md-footer__link--next").click()
+    page.wait_for_url(re.compile(r"/notebooks/04-ids-and-topology/$"))
+
+    # a link inside a rendered notebook goes to the kata's page, not to a README.md
+    page.locator(".jupyter-wrapper a", has_text="02-cart-never-found").first.click()
+    page.wait_for_url(re.compile(r"/katas/02-cart-never-found/$"))
+    expect()(page.locator("article h1").first).to_contain_text("02")
+
+    # the kata index lists every kata
+    page.locator("nav.md-nav--primary a.md-nav__link", has_text=re.compile(r"^\s*Katas\s*$")).first.click()
+    page.wait_for_url(re.compile(r"/katas/$"))
+    assert page.locator("article table a[href$='/']").count() >= 17
+    assert not page.watch.problems(), page.watch.problems()
+
+
+def test_search_finds_a_notebook_section_and_goes_there(watched_page, site_url):
+    page = watched_page
+    page.goto(site_url)
+    search = page.locator("input.md-search__input")
+    expect()(search).to_be_visible()
+    search.click()
+    search.fill("blockConcurrencyWhile")
+    results = page.locator(".md-search-result__item")
+    expect()(results.first).to_be_visible()
+    assert results.count() >= 3
+    expect()(page.locator(".md-search-result__meta")).to_contain_text(re.compile(r"\d+ matching"))
+    target = page.locator(".md-search-result__link", has_text="Lifecycle").first
+    expect()(target).to_be_visible()
+    target.click()
+    page.wait_for_url(re.compile(r"/notebooks/01-lifecycle/"))
+    expect()(page.locator("article")).to_contain_text("blockConcurrencyWhile")
+    assert not page.watch.problems(), page.watch.problems()
+
+
+def test_a_notebook_page_shows_its_outputs_and_a_rendered_widget(watched_page, site_url, artifacts):
+    page = watched_page
+    page.goto(site_url + NOTEBOOK)
+    # stored outputs, as committed: the constructor's print and the counts
+    outputs = page.locator(".jp-OutputArea-output")
+    expect()(outputs.first).to_be_visible()
+    expect()(page.locator(".jupyter-wrapper")).to_contain_text("after eviction: 6")
+    expect()(page.locator(".jupyter-wrapper")).to_contain_text("alice over HTTP: 200 count is 5")
+    # the WorldView widget, drawn by the vendored embed-amd.js from the stored widget state
+    widget = page.locator(".jupyter-widgets.widget-container, .jupyter-widgets .widget-box").first
+    expect()(widget).to_be_visible()
+    expect()(page.locator(".jupyter-widgets").first).to_contain_text("COUNTER")
+    buttons = page.locator(".jupyter-widgets button")
+    assert buttons.count() >= 1, "the widget's buttons were not drawn"
+    # the table of contents follows the headings as written (code in a title included)
+    page.goto(site_url + "notebooks/01-lifecycle/")
+    toc_link = page.locator(".md-nav--secondary a[href='#loading-state-blockconcurrencywhile-in-the-constructor']")
+    expect()(toc_link.first).to_be_attached()
+
+    page.goto(site_url + NOTEBOOK)
+    widget = page.locator(".jupyter-widgets.widget-container, .jupyter-widgets .widget-box").first
+    expect()(widget).to_be_visible()
+    # scroll down (not up: material shows "back to top" then) to just above the widget's cell
+    page.evaluate("(y) => window.scrollTo(0, y)", widget.evaluate(
+        "el => el.closest('.jp-Cell').getBoundingClientRect().top + window.scrollY - 90"))
+    page.wait_for_timeout(600)  # let the header's title transition finish before the picture
+    page.screenshot(path=str(artifacts / "notebook-00-welcome-widget.png"))
+    page.screenshot(path=str(artifacts / "notebook-00-welcome.png"), full_page=True)
+    assert not page.watch.problems(), page.watch.problems()
+
+
+def test_a_kata_page_keeps_hints_and_solution_folded_until_clicked(watched_page, site_url):
+    page = watched_page
+    page.goto(site_url + KATA)
+    hints = page.locator("article details.tip")
+    assert hints.count() == 3
+    for index in range(3):
+        assert hints.nth(index).get_attribute("open") is None, f"hint {index + 1} is open"
+    solution = page.locator("article details.success")
+    explanation = page.locator("article details.note")
+    assert solution.count() == 1 and explanation.count() == 1
+    assert solution.get_attribute("open") is None and explanation.get_attribute("open") is None
+    first_hint_text = hints.nth(0).locator("p").first
+    expect()(first_hint_text).to_be_hidden()
+
+    hints.nth(0).locator("summary").click()
+    expect()(hints.nth(0)).to_have_attribute("open", "")
+    expect()(first_hint_text).to_be_visible()
+    expect()(hints.nth(1).locator("p").first).to_be_hidden()  # one hint at a time
+
+    solution.locator("summary").click()
+    expect()(solution.locator("code").first).to_be_visible()
+    expect()(solution).to_contain_text("class ")
+    assert not page.watch.problems(), page.watch.problems()
+
+
+def test_the_checklist_links_each_rule_to_its_chapter_and_kata(watched_page, site_url):
+    page = watched_page
+    page.goto(site_url + "review-checklist/")
+    rows = page.locator("article table tbody tr")
+    assert rows.count() >= 20
+    for index in range(rows.count()):
+        learn = rows.nth(index).locator("td").last
+        assert learn.locator("a[href*='notebooks/']").count() >= 1
+        assert learn.locator("a[href*='katas/']").count() >= 1
+    page.locator("article table a", has_text="kata 05").first.click()
+    page.wait_for_url(re.compile(r"/katas/05-oversold-stock/$"))
+    assert not page.watch.problems(), page.watch.problems()
+
+
+def test_landing_page_screenshot(watched_page, site_url, artifacts):
+    page = watched_page
+    page.goto(site_url)
+    expect()(page.locator("article h1")).to_have_text(re.compile("Durable Dojo"))
+    for name in ("The workbook", "The katas", "The review checklist", "The API reference"):
+        expect()(page.get_by_role("link", name=name).first).to_be_visible()
+    # one screen: what it is and how to start, above the fold
+    start = page.locator("article pre").first
+    box = start.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 900, "the start commands are below the first screen"
+    page.screenshot(path=str(artifacts / "landing.png"), full_page=True)
+    assert Path(artifacts / "landing.png").stat().st_size > 10_000
+    assert not page.watch.problems(), page.watch.problems()
