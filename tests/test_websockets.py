@@ -233,3 +233,11 @@ async def test_a_reset_disconnects_hibernatable_sockets(room):
     alice = await connect(stub, "http://do/?name=alice")
     rt.faults.crash(stub)
     assert await alice.closed() == (1006, "Durable Object connection closed because the object was reset.", False)
+
+
+# Pricing: an idle object that can hibernate is not billed for duration, even before it does.
+async def test_an_idle_hibernatable_room_bills_no_duration(room):
+    rt, stub = room
+    await connect(stub, "http://do/?name=alice")
+    await rt.advance(3600)
+    assert rt.metrics("ROOM")["durationSeconds"] == 0.0

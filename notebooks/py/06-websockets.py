@@ -134,7 +134,8 @@ print("ada:", await ada.receive())
 print(f"billed time in memory: {chat.metrics('ROOM')['durationSeconds']:,.0f} s")
 
 # %% [markdown]
-# Ten seconds of billing instead of an hour, and nothing the room needs was lost. The rule that
+# No duration billed instead of an hour (an idle object that can hibernate is not billed, even
+# before it hibernates), and nothing the room needs was lost. The rule that
 # follows: **keep per-connection state in attachments (or storage), and find sockets with
 # `getWebSockets(tag)`, never in a field.**
 #

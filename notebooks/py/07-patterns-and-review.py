@@ -307,8 +307,8 @@ for line in advise(m):
 # CPU time is measured, not simulated, so it changes from run to run (which is why this cell is
 # not a proof cell). `rt.estimate_cost(binding, multiplier)` scales what the world observed to a
 # month at Cloudflare's published prices; read it for *which item dominates*, not for the cents
-# (the emulator bills every second an object spends in memory, and idle objects stay in memory
-# for 70-140 s after their last request).
+# (like Cloudflare, the emulator bills every second an object spends in memory unless it could
+# hibernate, and an idle object stays in memory for 70-140 s after its last request).
 
 # %%
 print(f"cpuTimeP50 {m['cpuTimeP50']:.3f} ms, cpuTimeP95 {m['cpuTimeP95']:.3f} ms")

@@ -20,7 +20,7 @@ class _Counters:
 
     def __init__(self):
         self.requests = 0
-        self.active: dict = {}  # key -> virtual time it came into memory
+        self.active: dict = {}  # key -> virtual time its billed stretch began (None: idle, hibernatable)
         self.ever_active: set = set()
         self.storage_reads = 0
         self.storage_writes = 0
@@ -64,6 +64,19 @@ class Metrics:
         if started is not None:
             counters.active_seconds += self._world.loop._now - started
 
+    def billing_paused(self, host) -> None:
+        """Idle and eligible for hibernation: Cloudflare bills no duration from here."""
+        counters = self._for(host.binding)
+        started = counters.active.get(host.key)
+        if started is not None:
+            counters.active_seconds += self._world.loop._now - started
+            counters.active[host.key] = None
+
+    def billing_resumed(self, host) -> None:
+        counters = self._for(host.binding)
+        if host.key in counters.active and counters.active[host.key] is None:
+            counters.active[host.key] = self._world.loop._now
+
     def storage_read(self, host, n: int) -> None:
         counters = self._for(host.binding)
         counters.storage_reads += n
@@ -98,7 +111,7 @@ class Metrics:
         now = self._world.loop._now
         elapsed_s = 0.0 if counters.first_request_ms is None else now - counters.first_request_ms / 1000.0
         cpu = counters.cpu_ms
-        in_memory = counters.active_seconds + sum(now - t for t in counters.active.values())
+        in_memory = counters.active_seconds + sum(now - t for t in counters.active.values() if t is not None)
         return {
             "activeObjects": len(counters.active),
             "objectsCreated": len(counters.ever_active),

@@ -246,6 +246,7 @@ class Instance:
     def start(self, event: Event) -> None:
         self.in_flight.add(event)
         self.host.cancel_idle_timer()
+        self.world.counters.billing_resumed(self.host)
         self.world.loop.create_task(self._run_event(event), context=self.scoped_context(None, event))
 
     async def _run_event(self, event: Event):
@@ -829,6 +830,7 @@ class ObjectHost:
             return  # pinned in memory by the standard WebSocket API
         if any(ws.readyState != _websockets.CLOSED for ws in self.sockets) and self.store.get_alarm() is None:
             delay = self.world.hibernation_timeout
+            self.world.counters.billing_paused(self)  # hibernatable: no duration billed from now
         else:
             delay = self.world.idle_eviction_delay()
         if delay is None:
