@@ -875,9 +875,6 @@ async def test_sqlite_backed_storage_calls_inside_the_closure_see_the_transactio
     assert await ctx_storage_view_inside_a_transaction(stub) == ((10, 10), 10)
 
 
-@pytest.mark.xfail(strict=True, reason="known difference: on storage='kv' the emulator's transaction shares "
-                   "the object's write batch, so a ctx.storage read inside the closure sees the transaction's "
-                   "uncommitted write (workerd's KV-backed mode sees 1); SQLite-backed objects are exact")
 async def test_kv_backed_storage_calls_inside_the_closure_do_not_see_the_transaction(make_runtime):
     stub = a_stub(make_runtime, storage="kv")
     assert await ctx_storage_view_inside_a_transaction(stub) == ((10, 1), 10)
@@ -1137,3 +1134,44 @@ async def test_transaction_sync_is_not_available_on_kv_backed_objects(make_runti
     err = await inside(stub, lambda obj, ctx: error_of(lambda: called(ctx.storage.transactionSync, lambda: 1)))
     assert type(err) is JsError
     assert str(err) == "Durable Object is not backed by SQL."
+
+
+# 3.15 on KV-backed objects: the transaction keeps its own writes until it commits.
+class LegacyTxn(DurableObject):
+    async def run(self, how):
+        await self.ctx.storage.put({"a": 1, "b": 1, "c": 1})
+
+        async def closure(txn):
+            await txn.put("a", 2)
+            await txn.delete("b")
+            await txn.put("d", 4)
+            seen = [await txn.get("a"), await txn.get("b"), list(await txn.list({"limit": 3})),
+                    [list(item) for item in (await txn.list({"reverse": True, "limit": 2})).items()],
+                    await txn.get(["a", "b", "d"]), await self.ctx.storage.get("a")]
+            if how == "throw":
+                raise ValueError("txn failure")
+            if how == "rollback":
+                txn.rollback()
+            return seen
+
+        try:
+            seen = await self.ctx.storage.transaction(closure)
+        except ValueError as error:
+            seen = str(error)
+        after = await self.ctx.storage.list()
+        return [seen, dict(after)]
+
+
+@pytest.mark.parametrize("how, after", [
+    ("commit", {"a": 2, "c": 1, "d": 4}),
+    ("throw", {"a": 1, "b": 1, "c": 1}),
+    ("rollback", {"a": 1, "b": 1, "c": 1}),
+])
+async def test_kv_backed_transaction_layers_its_writes_until_commit(make_runtime, how, after):
+    rt = make_runtime(durable_objects={"T": LegacyTxn}, storage="kv")
+    seen, stored = await rt.env.T.getByName("t").run(how)
+    assert stored == after
+    if how == "throw":
+        assert seen == "txn failure"
+    else:
+        assert seen == [2, None, ["a", "c", "d"], [["d", 4], ["c", 1]], {"a": 2, "d": 4}, 1]

@@ -413,7 +413,7 @@ class Instance:
     def confirm_writes(self) -> None:
         """Commit every pending write now (the flush); a failure resets the instance."""
         host = self.host
-        if host.storage_txn_depth or not host.has_uncommitted():
+        if (host.storage_txn_depth and self.world.storage_backend == "sqlite") or not host.has_uncommitted():
             return
         self.unconfirmed = False
         alarm_dirty = host.alarm_dirty

@@ -254,6 +254,9 @@ class DurableObjectStorage(_StorageOperations):
         host = self._host
         store = host.store
 
+        if self._world.storage_backend != "sqlite":
+            return self._legacy_transaction(closure)
+
         async def run():
             depth = store.savepoint()
             savepoint = host.sql_savepoint()  # None unless the object uses SQL
@@ -277,6 +280,34 @@ class DurableObjectStorage(_StorageOperations):
                 host.sql_release(savepoint)
             txn._finished = True
             if not host.storage_txn_depth:
+                instance.note_write()
+            return result
+
+        from ._loop import current_scope
+
+        scope = current_scope.get()
+        parent = scope.section if scope is not None and scope.instance is instance else None
+        return instance.open_section_for(run, parent, critical=False)
+
+    def _legacy_transaction(self, closure):
+        """A KV-backed object's transaction, as workerd's ActorCache runs it: the closure's
+        writes stay in the transaction's own layer (`ctx.storage` does not see them) until it
+        commits; a throw or `txn.rollback()` drops the layer."""
+        instance = self._instance
+        host = self._host
+
+        async def run():
+            layer = _TransactionLayer(host.store)
+            txn = DurableObjectTransaction(instance, None, None, layer)
+            host.storage_txn_depth += 1  # for deleteAll's check; flushes go on meanwhile
+            try:
+                result = closure(txn)
+                if hasattr(result, "__await__"):
+                    result = await result
+            finally:
+                host.storage_txn_depth -= 1
+                txn._finished = True
+            if instance.alive and not txn._rolled_back and layer.apply():
                 instance.note_write()
             return result
 
@@ -324,10 +355,11 @@ class DurableObjectTransaction(_StorageOperations):
 
     _OPS = ("get", "put", "delete", "list", "getAlarm", "setAlarm", "deleteAlarm")
 
-    def __init__(self, instance, depth: int, savepoint=None):
+    def __init__(self, instance, depth: int | None, savepoint=None, layer=None):
         super().__init__(instance)
         self._depth = depth
         self._savepoint = savepoint
+        self._layer = layer  # KV-backed objects: the transaction's own writes
         self._rolled_back = False
         self._finished = False
 
@@ -339,7 +371,8 @@ class DurableObjectTransaction(_StorageOperations):
                 f"Cannot call {op} on transaction that has already committed: did you move `txn` "
                 "outside of the closure?"
             )
-        return super()._usable(op)
+        store = super()._usable(op)
+        return store if self._layer is None else self._layer
 
     def rollback(self) -> None:
         """Discard this transaction's writes; the transaction still resolves normally."""
@@ -347,8 +380,11 @@ class DurableObjectTransaction(_StorageOperations):
             return
         if self._finished:
             self._usable("rollback()")
-        self._host.store.rollback_to(self._depth)
-        self._host.sql_rollback_to(self._savepoint, release=False)
+        if self._layer is not None:
+            self._layer.clear()
+        else:
+            self._host.store.rollback_to(self._depth)
+            self._host.sql_rollback_to(self._savepoint, release=False)
         self._rolled_back = True
 
     def deleteAll(self, options=None):
@@ -389,3 +425,99 @@ class SyncKvStorage:
         rows = store.list(**parse_list_options(options))
         self._storage._world.counters.storage_read(self._storage._host, max(len(rows), 1))
         return iter([[key, _codec.deserialize(raw)] for key, raw in rows])
+
+
+_NO_ALARM_CHANGE = object()
+
+
+class _TransactionLayer:
+    """The writes of a KV-backed object's transaction, over the object's store: reads through
+    `txn` see them first; nothing reaches the store before `apply()`. It answers the store
+    methods `_StorageOperations` calls, with the store's own checks and limits."""
+
+    def __init__(self, store):
+        self._store = store
+        self._writes: dict[str, bytes | None] = {}
+        self._alarm = _NO_ALARM_CHANGE
+
+    def clear(self) -> None:
+        self._writes.clear()
+        self._alarm = _NO_ALARM_CHANGE
+
+    def get(self, key: str):
+        if key in self._writes:
+            return self._writes[key]
+        return self._store.get(key)
+
+    def get_many(self, keys: list[str]):
+        found = dict(self._store.get_many(keys))  # the store checks the 128-key limit
+        for key in keys:
+            if key in self._writes:
+                value = self._writes[key]
+                if value is None:
+                    found.pop(key, None)
+                else:
+                    found[key] = value
+        return sorted(found.items())
+
+    def put(self, key: str, value: bytes) -> None:
+        self._store._check_put(key, value)
+        self._writes[key] = value
+
+    def put_many(self, items) -> None:
+        for key, value in items:
+            self._store._check_put(key, value)
+        self._writes.update(items)
+
+    def delete(self, key: str) -> bool:
+        existed = self.get(key) is not None
+        self._writes[key] = None
+        return existed
+
+    def delete_many(self, keys: list[str]) -> int:
+        unique = list(dict.fromkeys(keys))
+        existed = sum(1 for key in unique if self.get(key) is not None)
+        for key in unique:
+            self._writes[key] = None
+        return existed
+
+    def list(self, *, reverse: bool = False, limit: int | None = None, **bounds):
+        # Everything in range from the store, then this layer's writes in the same range
+        # (a key is in range when the store's own range filter keeps it).
+        rows = dict(self._store.list(**bounds))
+        for key, value in self._writes.items():
+            if value is None:
+                rows.pop(key, None)
+            elif _in_range(key, **bounds):
+                rows[key] = value
+        ordered = sorted(rows.items(), reverse=reverse)
+        return ordered if limit is None else ordered[:limit]
+
+    def get_alarm(self):
+        return self._store.get_alarm() if self._alarm is _NO_ALARM_CHANGE else self._alarm
+
+    def set_alarm(self, ms) -> None:
+        self._alarm = ms
+
+    def apply(self) -> bool:
+        """Commit into the object's pending batch; returns whether anything was written."""
+        puts = [(k, v) for k, v in self._writes.items() if v is not None]
+        deletes = [k for k, v in self._writes.items() if v is None]
+        if puts:
+            self._store.put_many(puts)
+        if deletes:
+            self._store.delete_many(deletes)
+        if self._alarm is not _NO_ALARM_CHANGE:
+            self._store.set_alarm(self._alarm)
+        return bool(puts or deletes or self._alarm is not _NO_ALARM_CHANGE)
+
+
+def _in_range(key: str, *, start=None, start_after=None, end=None, prefix=None) -> bool:
+    """Whether `list()` with these options would include `key` (semantics 3.5)."""
+    if start is not None and key < start:
+        return False
+    if start_after is not None and key <= start_after:
+        return False
+    if end is not None and key >= end:
+        return False
+    return prefix is None or key.startswith(prefix)
