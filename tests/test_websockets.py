@@ -241,3 +241,11 @@ async def test_an_idle_hibernatable_room_bills_no_duration(room):
     await connect(stub, "http://do/?name=alice")
     await rt.advance(3600)
     assert rt.metrics("ROOM")["durationSeconds"] == 0.0
+
+
+# 7.8: a received message may be up to 32 MiB; a bigger one ends the connection (1009).
+async def test_a_message_over_32_mib_closes_the_connection_with_1009(room):
+    rt, stub = room
+    alice = await connect(stub, "http://do/?name=alice")
+    alice.send("x" * (32 * 1024 * 1024 + 1))
+    assert await alice.closed() == (1009, "Message is too big.", False)

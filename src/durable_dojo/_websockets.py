@@ -177,7 +177,9 @@ class WebSocket:
             return
         size = len(message.encode() if isinstance(message, str) else message)
         if size > MAX_MESSAGE_BYTES and self.role == "server":
+            # The runtime refuses it and drops the connection: both ends see 1009.
             self._disconnect(1009, "Message is too big.")
+            self.peer._disconnect(1009, "Message is too big.")
             return
         if self.on_receive is not None:
             self.on_receive("message", message)
