@@ -578,8 +578,8 @@ def invoke_method(instance: Instance, event: Event):
         return event.args[0](*event.args[1])
     handler = getattr(obj, event.name, None)
     if handler is None:
-        if kind == "ws":
-            return None  # a class without webSocketClose/webSocketError just gets no event
+        if kind == "ws" and event.name in ("webSocketClose", "webSocketError"):
+            return None  # a class without these handlers just gets no such event
         raise JsError(f"Handler does not export a {event.name}() function.")
     return handler(*event.args)
 
