@@ -24,7 +24,7 @@ from ._errors import (
 )
 from ._faults import StorageFault
 from ._ids import DurableObjectId
-from ._object import AlarmInfo
+from ._alarms import AlarmInfo
 from ._runtime import Runtime
 from ._stubs import DurableObjectNamespace, DurableObjectStub
 from ._trace import Trace, TraceEvent

@@ -32,6 +32,7 @@ import traceback
 from . import _codec, _websockets
 from . import _watchdog
 from ._errors import DurableObjectAbort, HangTimeout, JsError, mark_remote
+from ._alarms import AlarmClock
 from ._http import FetchResponse, Request, Response
 from ._ids import DurableObjectId, name_seen_inside
 from ._loop import current_scope, current_world
@@ -430,7 +431,7 @@ class Instance:
             self.world.trace.record("commit", self.host)
         if alarm_dirty:
             self.host.alarm_dirty = False
-            self.host.reschedule_alarm()
+            self.host.alarms.reschedule()
 
     # ----- lifetime -----
 
@@ -601,31 +602,12 @@ def rpc_method(cls, name: str):
     return method
 
 
-class AlarmInfo:
-    """What `alarm(alarm_info)` receives: which attempt this is and when it was due."""
-
-    __slots__ = ("retryCount", "isRetry", "scheduledTime")
-
-    def __init__(self, retry_count: int, scheduled_time: int):
-        self.retryCount = retry_count
-        self.isRetry = retry_count > 0
-        self.scheduledTime = scheduled_time
-
-    def __repr__(self) -> str:
-        return f"AlarmInfo(retryCount={self.retryCount}, isRetry={self.isRetry}, scheduledTime={self.scheduledTime})"
-
-
-ALARM_MAX_RETRIES = 6  # 7 attempts in all
-ALARM_RETRY_START_SECONDS = 2
-ALARM_RETRY_JITTER = 0.25
-
-
 class ObjectHost:
     """A Durable Object as the platform keeps it: ID, storage and alarm, across instances."""
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "instance",
-                 "instances_made", "storage_txn_depth", "alarm_dirty", "running_alarm", "alarm_timer", "idle_timer",
-                 "sql", "sql_savepoints", "sql_dirty", "alarm_rearmed", "sockets", "auto_response", "ws_event_timeout")
+                 "instances_made", "storage_txn_depth", "alarm_dirty", "alarms", "idle_timer",
+                 "sql", "sql_savepoints", "sql_dirty", "sockets", "auto_response", "ws_event_timeout")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -640,9 +622,7 @@ class ObjectHost:
         self.instances_made = 0
         self.storage_txn_depth = 0
         self.alarm_dirty = False
-        self.running_alarm: int | None = None
-        self.alarm_rearmed = False  # setAlarm/deleteAlarm was called while the alarm ran
-        self.alarm_timer = None
+        self.alarms = AlarmClock(self)  # the object's one alarm, its timer and its retries
         self.idle_timer = None
         self.sql = None  # the SqlStorage, once the object touched ctx.storage.sql
         self.sql_savepoints = 0
@@ -853,66 +833,6 @@ class ObjectHost:
 
     def instance_ended(self, instance: Instance, *, reset: bool) -> None:
         self.world.counters.object_stopped(self)
-
-    # ----- alarms -----
-
-    def reschedule_alarm(self) -> None:
-        """Arm the alarm timer from the committed alarm time (after a commit changed it)."""
-        if self.alarm_timer is not None:
-            self.alarm_timer.cancel()
-            self.alarm_timer = None
-        if self.running_alarm is not None:
-            return  # the running handler's end decides (see _alarm_finished)
-        scheduled = self.store.get_alarm()
-        if scheduled is None:
-            return
-        self._arm_alarm(scheduled, scheduled, 0)
-
-    def _arm_alarm(self, at_ms: float, scheduled: int, retry_count: int) -> None:
-        loop = self.world.loop
-        when = max(self.world.loop_time_of(at_ms), loop.time())
-        self.alarm_timer = loop.call_housekeeping_at(when, self._alarm_due, scheduled, retry_count)
-
-    def _alarm_due(self, scheduled: int, retry_count: int) -> None:
-        self.alarm_timer = None
-        if self.running_alarm is not None:
-            return  # the running handler's end looks at the stored alarm again
-        self.running_alarm = scheduled
-        self.alarm_rearmed = False
-        world = self.world
-        reply = world.loop.create_future()
-        info = AlarmInfo(retry_count, scheduled)
-        event = Event("alarm", "alarm", (info,), reply, world.next_request_id(), f"alarm(retryCount={retry_count})")
-        world.trace.record("alarm:fire", self, request=event.request_id, detail=retry_count)
-        world.counters.alarm_fired(self, retry_count)
-        reply.add_done_callback(lambda fut: self._alarm_finished(scheduled, retry_count, fut))
-        self.deliver(event)
-
-    def _alarm_finished(self, scheduled: int, retry_count: int, reply: asyncio.Future) -> None:
-        self.running_alarm = None
-        failed = reply.cancelled() or reply.exception() is not None
-        if failed and not reply.cancelled():
-            reply.exception()  # retrieved: the trace already has it
-        stored = self.store.get_alarm()
-        if stored != scheduled or (self.alarm_rearmed and stored is not None):
-            self.alarm_rearmed = False
-            self.reschedule_alarm()  # the handler set or deleted the alarm: that wins, no retry
-            return
-        world = self.world
-        if failed and retry_count < ALARM_MAX_RETRIES:
-            delay = (ALARM_RETRY_START_SECONDS << retry_count) * (1 + world.alarm_jitter() * ALARM_RETRY_JITTER)
-            world.trace.record("alarm:retry", self, detail=f"retryCount={retry_count + 1} in {delay:.3f}s")
-            self._arm_alarm(world.now() + delay * 1000, scheduled, retry_count + 1)
-            return
-        if failed:
-            world.trace.record("alarm:gave-up", self, detail=f"after {retry_count + 1} attempts")
-        self.store.set_alarm(None)
-        instance = self.instance
-        if instance is not None and instance.alive:
-            instance.note_write()
-        else:
-            self.commit_storage()
-
 
 def _copy_result(value):
     """An RPC result as the caller receives it: structured-clone copy, HTTP objects detached."""

@@ -207,7 +207,7 @@ class Runtime:
             for hex_id in self.persisted_ids(namespace):
                 host = self.host_for(namespace, namespace._ids.from_string(hex_id))
                 if host.store.get_alarm() is not None:
-                    host.reschedule_alarm()
+                    host.alarms.reschedule()
 
     def hosts(self, binding: str | None = None) -> list[ObjectHost]:
         return [h for h in self._hosts.values() if binding is None or h.namespace.binding == binding]

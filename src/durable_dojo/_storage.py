@@ -181,8 +181,7 @@ class _StorageOperations:
         """The scheduled time in ms, or None (also None while the alarm handler runs)."""
         store = self._usable("getAlarm()")
         value = store.get_alarm()
-        host = self._host
-        if value is not None and value == host.running_alarm and not host.alarm_rearmed:
+        if self._host.alarms.hides(value):
             value = None  # the alarm that is running is no longer "set"
         return self._done(value, options)
 
@@ -196,8 +195,7 @@ class _StorageOperations:
         ms = max(ms, self._world.now())
         store.set_alarm(ms)
         self._host.alarm_dirty = True
-        if self._host.running_alarm is not None:
-            self._host.alarm_rearmed = True
+        self._host.alarms.set_during_run(ms)
         self._world.trace.record("alarm:set", self._host, detail=ms)
         self._world.counters.storage_write(self._host, 1)
         self._wrote(options)
@@ -207,8 +205,7 @@ class _StorageOperations:
         store = self._usable("deleteAlarm()")
         store.set_alarm(None)
         self._host.alarm_dirty = True
-        if self._host.running_alarm is not None:
-            self._host.alarm_rearmed = False  # deleted: nothing set any more
+        self._host.alarms.set_during_run(None)
         self._world.trace.record("alarm:delete", self._host)
         self._wrote(options)
         return self._done(None)

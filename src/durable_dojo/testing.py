@@ -45,13 +45,14 @@ def run_durable_object_alarm(stub) -> WorldCall:
 
     def start():
         scheduled = host.store.get_alarm()
-        if scheduled is None or host.running_alarm is not None:
+        alarms = host.alarms
+        if scheduled is None or alarms.running is not None:
             result.set_result(False)
             return
-        if host.alarm_timer is not None:
-            host.alarm_timer.cancel()
-            host.alarm_timer = None
-        host._alarm_due(scheduled, 0)
+        if alarms.timer is not None:
+            alarms.timer.cancel()
+            alarms.timer = None
+        alarms.fire(scheduled, 0)
         done = host.instance.in_flight if host.instance is not None else ()
         pending = [e.reply for e in done if e.kind == "alarm"]
         if not pending:
