@@ -90,3 +90,10 @@ def test_cost_estimate_scales_the_observed_month_at_published_prices(world):
     assert cost["dollars"]["requests"] == pytest.approx(max(0, cost["usage"]["requests"] - 1e6) * 0.15 / 1e6)
     assert cost["total"] == pytest.approx(sum(cost["dollars"].values()))
     assert cost["usage"]["duration_gb_s"] > 0
+
+
+def test_trace_events_carry_the_objects_full_id(world):
+    stub = world.env.LIMITER.getByName("alice")
+    world.run(stub.hit())
+    ids = {e.object_id for e in world.trace.select(object="alice")}
+    assert ids == {stub.id.toString()}

@@ -17,9 +17,10 @@ class TraceEvent(NamedTuple):
     time: float  # virtual ms since the world started
     kind: str
     binding: str | None
-    object: str | None
+    object: str | None  # the object's name, or the start of its hex ID
     request: int | None
     detail: object
+    object_id: str | None = None  # the object's full 64-hex-digit ID
 
     def line(self) -> str:
         where = f"{self.binding} {self.object}" if self.binding else "world"
@@ -47,9 +48,10 @@ class Trace:
             detail = f"instance {instance}" if detail is None else f"instance {instance}: {detail}"
         # Plain tuples here (TraceEvents are built when read): recording is on every hot path.
         if host is None:
-            self._events.append((self._loop._now * 1000.0, kind, None, None, request, detail))
+            self._events.append((self._loop._now * 1000.0, kind, None, None, request, detail, None))
         else:
-            self._events.append((self._loop._now * 1000.0, kind, host.binding, host.label, request, detail))
+            self._events.append((self._loop._now * 1000.0, kind, host.binding, host.label, request, detail,
+                                 host.key))
 
     def __iter__(self):
         make = TraceEvent._make
