@@ -282,21 +282,10 @@ class Runtime:
     def bridge(self, future: asyncio.Future) -> asyncio.Future:
         """A future of the host's loop that settles with a world future (real-time mode)."""
         host_future = asyncio.get_running_loop().create_future()
-
-        def settle(done: asyncio.Future) -> None:
-            if host_future.done():
-                return
-            if done.cancelled():
-                host_future.cancel()
-            elif done.exception() is not None:
-                host_future.set_exception(done.exception())
-            else:
-                host_future.set_result(done.result())
-
         if future.done():
-            settle(future)
+            _copy_outcome(future, host_future)
         else:
-            future.add_done_callback(settle, context=self.root_context)
+            future.add_done_callback(lambda done: _copy_outcome(done, host_future), context=self.root_context)
         return host_future
 
     def _task_created(self, task: asyncio.Task, scope) -> None:
@@ -532,21 +521,23 @@ def outbound_fetch(world: Runtime, request) -> WorldCall:
     # caller waits on a copy of the outcome, so cancelling the caller does not cancel `go()`.
     task = world.loop.create_task(go(), context=world.root_context.copy())
     outcome = world.loop.create_future()
-
-    def copy_outcome(done: asyncio.Future) -> None:
-        if outcome.done():
-            if not done.cancelled():
-                done.exception()  # retrieved: the caller is gone
-            return
-        if done.cancelled():
-            outcome.cancel()
-        elif done.exception() is not None:
-            outcome.set_exception(done.exception())
-        else:
-            outcome.set_result(done.result())
-
-    task.add_done_callback(copy_outcome, context=world.root_context)
+    task.add_done_callback(lambda done: _copy_outcome(done, outcome), context=world.root_context)
     return WorldCall(world, outcome, label)
+
+
+def _copy_outcome(done: asyncio.Future, target: asyncio.Future) -> None:
+    """Settle `target` as `done` settled; if `target` was already settled (its waiter is gone),
+    mark `done`'s error as retrieved."""
+    if target.done():
+        if not done.cancelled():
+            done.exception()
+        return
+    if done.cancelled():
+        target.cancel()
+    elif done.exception() is not None:
+        target.set_exception(done.exception())
+    else:
+        target.set_result(done.result())
 
 
 _latest: list = []

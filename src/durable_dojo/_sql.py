@@ -907,21 +907,8 @@ class SqlStorageCursor:
         if cur is None:
             self._next = None
             return
-        sql = self._sql
-        conn = sql._conn
         seg = self._seg
-        guard = sql._guard
-        depth = guard.user_begin(conn) if guard.depth else 0
-        before = conn.total_changes
-        try:
-            row = cur.fetchone()
-        except sqlite3.Error as exc:
-            self._close()
-            raise _sqlite_error(exc, seg) from None
-        finally:
-            if depth:
-                guard.user_end(conn, depth)
-        changed = conn.total_changes - before
+        row, changed = self._fetch(cur.fetchone)
         if row is None:
             self._close()
         if seg.create:
@@ -932,6 +919,24 @@ class SqlStorageCursor:
         if read or changed:
             self._count(read, changed)
         self._next = row
+
+    def _fetch(self, fetch):
+        """Run `fetch` (the cursor's fetchone or fetchall) as user SQL; returns its result and
+        how many rows SQLite changed meanwhile. An error closes the cursor."""
+        sql = self._sql
+        conn = sql._conn
+        guard = sql._guard
+        depth = guard.user_begin(conn) if guard.depth else 0
+        before = conn.total_changes
+        try:
+            result = fetch()
+        except sqlite3.Error as exc:
+            self._close()
+            raise _sqlite_error(exc, self._seg) from None
+        finally:
+            if depth:
+                guard.user_end(conn, depth)
+        return result, conn.total_changes - before
 
     def _close(self) -> None:
         cur = self._cur
@@ -951,22 +956,10 @@ class SqlStorageCursor:
         row = self._next
         if row is None:
             return []
-        cur = self._cur
-        sql = self._sql
-        conn = sql._conn
         seg = self._seg
-        guard = sql._guard
-        depth = guard.user_begin(conn) if guard.depth else 0
-        before = conn.total_changes
-        try:
-            rest = cur.fetchall()
-        except sqlite3.Error as exc:
-            self._close()
-            raise _sqlite_error(exc, seg) from None
-        finally:
-            if depth:
-                guard.user_end(conn, depth)
-        changed = 0 if seg.create else conn.total_changes - before
+        rest, changed = self._fetch(self._cur.fetchall)
+        if seg.create:
+            changed = 0
         self._close()
         read = (changed if seg.read_changes else 0) + (len(rest) if seg.count_rows else 0)
         if read or changed:
