@@ -37,6 +37,7 @@ def site_pages() -> list[str]:
 def expect():
     from playwright.sync_api import expect as playwright_expect
 
+    playwright_expect.set_options(timeout=WAIT_MS)  # not Playwright's 5 s: CI machines are slower
     return playwright_expect
 
 
@@ -95,11 +96,16 @@ def test_search_finds_a_notebook_section_and_goes_there(watched_page, site_url):
     search = page.locator("input.md-search__input")
     expect()(search).to_be_visible()
     search.click()
-    search.fill("blockConcurrencyWhile")
+    # Material reads the query on keyup (or when its index becomes ready), never on `input`:
+    # wait until the index is loaded, then type key by key as a reader does. A bare `fill`
+    # passes only when the index happens to finish loading after it (a race seen on CI).
+    meta = page.locator(".md-search-result__meta")
+    expect()(meta).to_have_text("Type to start searching", timeout=30_000)
+    search.press_sequentially("blockConcurrencyWhile")
     results = page.locator(".md-search-result__item")
     expect()(results.first).to_be_visible()
     assert results.count() >= 3
-    expect()(page.locator(".md-search-result__meta")).to_contain_text(re.compile(r"\d+ matching"))
+    expect()(meta).to_contain_text(re.compile(r"\d+ matching"))
     target = page.locator(".md-search-result__link", has_text="Lifecycle").first
     expect()(target).to_be_visible()
     target.click()
