@@ -3,15 +3,14 @@ forced to hibernate in between, and both pages still receive.
 
 Needs Debian's Chromium and the `playwright` package: run it with `make browser-test`, which
 installs both if missing and sets DOJO_BROWSER=1; without that variable this test is skipped
-(tests/browser/conftest.py), so `make test` never needs a browser. Chromium is launched from
-/usr/bin/chromium (or $DOJO_CHROMIUM) with the flags of shared/reference/toolchain.md §4;
-Playwright downloads nothing. Screenshots go to tests/browser/artifacts/ (ignored by git).
+(tests/conftest.py), so `make test` never needs a browser. Chromium is launched with that file's
+`chromium_launch` options; Playwright downloads nothing. Screenshots go to
+tests/browser/artifacts/ (ignored by git).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 import uuid
 from pathlib import Path
@@ -21,9 +20,6 @@ from durable_dojo._serve import ServeProcess
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = ROOT / "examples" / "chat"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM = os.environ.get("DOJO_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--window-size=1280,900"]
 WAIT_MS = 10_000
 
 
@@ -39,14 +35,14 @@ def hibernate(server) -> dict:
         return json.loads(response.read())
 
 
-async def test_two_pages_chat_and_keep_receiving_after_hibernation():
+async def test_two_pages_chat_and_keep_receiving_after_hibernation(chromium_launch):
     from playwright.async_api import async_playwright, expect
 
     out = artifacts()
     room = "browser-" + uuid.uuid4().hex[:8]
     with ServeProcess(CHAT, log_path=out / "serve.log") as server:
         async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            browser = await playwright.chromium.launch(**chromium_launch)
             try:
                 problems: list[str] = []
                 elsewhere: list[str] = []

@@ -1,12 +1,11 @@
 """The built site in a real browser. Needs Debian's Chromium, the `playwright` package and a
 built site: `make site-test` builds the site, installs both if missing and sets DOJO_BROWSER=1.
-Without that variable these tests are skipped, so `make test` never needs a browser (the same
-pattern as tests/browser/conftest.py).
+Without that variable these tests are skipped, so `make test` never needs a browser (the gate is
+in tests/conftest.py, shared with tests/browser).
 
 Fixtures (session-wide, synchronous Playwright):
 - `site_url`: site-build/ served by a threaded HTTP server on 127.0.0.1 (a free port);
-- `browser`: Chromium from /usr/bin/chromium (or $DOJO_CHROMIUM), launched with the flags of
-  shared/reference/toolchain.md §4; Playwright downloads nothing;
+- `browser`: Chromium launched with tests/conftest.py's `chromium_launch` options;
 - `watched_page`: a page whose every request must stay on 127.0.0.1 (anything else is recorded
   and aborted), and that records failed requests, HTTP errors, console errors and page errors.
 """
@@ -14,7 +13,6 @@ Fixtures (session-wide, synchronous Playwright):
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -23,25 +21,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-ENABLED = os.environ.get("DOJO_BROWSER") == "1"
-HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "site-build"
 ARTIFACTS = ROOT / ".artifacts" / "site"
-CHROMIUM = os.environ.get("DOJO_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--window-size=1280,900"]
 WAIT_MS = 10_000  # every wait is bounded
 VIEWPORT = {"width": 1280, "height": 900}
-
-
-def pytest_collection_modifyitems(config, items):
-    if ENABLED:
-        return
-    skip = pytest.mark.skip(reason="browser test: run it with `make site-test` (sets DOJO_BROWSER=1)")
-    for item in items:
-        if str(item.fspath).startswith(HERE + os.sep):
-            item.add_marker(skip)
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -65,11 +49,11 @@ def site_url():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(chromium_launch):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = playwright.chromium.launch(**chromium_launch)
         try:
             yield browser
         finally:
