@@ -310,10 +310,8 @@ async def test_delete_all_removes_committed_keys_for_later_requests(make_runtime
     assert await stub.read("a") is None
 
 
-async def test_scenario_12_delete_all_deletes_the_alarm_on_current_dates(make_runtime):
-    rt = world(make_runtime)  # default compatibility date, after 2026-02-24
-    stub = rt.env.STORE.getByName("s")
-    at = rt.now() + 60_000
+def put_set_alarm_then_delete_all(at):
+    """Scenario 12's body: a key and an alarm, then deleteAll(); returns (getAlarm(), get("k"))."""
 
     async def body(obj, ctx):
         await ctx.storage.put("k", 1)
@@ -321,7 +319,14 @@ async def test_scenario_12_delete_all_deletes_the_alarm_on_current_dates(make_ru
         await ctx.storage.deleteAll()
         return await ctx.storage.getAlarm(), await ctx.storage.get("k")
 
-    assert await inside(stub, body) == (None, None)
+    return body
+
+
+async def test_scenario_12_delete_all_deletes_the_alarm_on_current_dates(make_runtime):
+    rt = world(make_runtime)  # default compatibility date, after 2026-02-24
+    stub = rt.env.STORE.getByName("s")
+    at = rt.now() + 60_000
+    assert await inside(stub, put_set_alarm_then_delete_all(at)) == (None, None)
     assert await inside(stub, lambda obj, ctx: ctx.storage.getAlarm()) is None
     await rt.advance(120)
     assert await stub.read("alarm-ran") is None
@@ -332,14 +337,7 @@ async def test_scenario_12_delete_all_keeps_the_alarm_before_2026_02_24(make_run
     rt = world(make_runtime, compatibility_date="2026-01-01")
     stub = rt.env.STORE.getByName("s")
     at = rt.now() + 60_000
-
-    async def body(obj, ctx):
-        await ctx.storage.put("k", 1)
-        await ctx.storage.setAlarm(at)
-        await ctx.storage.deleteAll()
-        return await ctx.storage.getAlarm(), await ctx.storage.get("k")
-
-    assert await inside(stub, body) == (at, None)
+    assert await inside(stub, put_set_alarm_then_delete_all(at)) == (at, None)
     assert await inside(stub, lambda obj, ctx: ctx.storage.getAlarm()) == at
     await rt.advance(120)
     assert await stub.read("alarm-ran") is True
