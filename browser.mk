@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: browser-test browser-env
 
-browser-env: env-test
+browser-env: uv
 	@test -x $(CHROMIUM) || { \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \

@@ -13,7 +13,7 @@
 #
 # Offline-safe, as ../shared/reference/toolchain.md §3 recommends: no Google Fonts, the widget
 # JavaScript served by the site, no privacy/social plugins, no mkdocstrings inventories.
-CHROMIUM ?= /usr/bin/chromium
+# CHROMIUM and browser-env (Chromium and Playwright installed if missing) come from browser.mk
 SITE_DIR := site-build
 SITE_PORT ?= 8000
 SITE_JUPYTER_CONFIG := $(CURDIR)/site/jupyter_config
