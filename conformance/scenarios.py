@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import inspect
 import json
 import math
@@ -99,14 +100,15 @@ def err_flags(e: BaseException) -> dict:
     return out
 
 
-async def cap(fn):
+async def cap(fn, err=err_of):
+    """{"ok": fn()'s value, encoded} or {"err": err(the exception)}: errors are results."""
     try:
         v = fn()
         if inspect.isawaitable(v):
             v = await v
         return {"ok": enc(v)}
     except Exception as e:  # noqa: BLE001 - the error is the result
-        return {"err": err_of(e)}
+        return {"err": err(e)}
 
 
 def cap_s(fn):
@@ -114,6 +116,11 @@ def cap_s(fn):
         return {"ok": enc(fn())}
     except Exception as e:  # noqa: BLE001
         return {"err": err_of(e)}
+
+
+async def listed(storage, options=None):
+    """The keys storage.list(options) gives, or the error it raises, as cap records them."""
+    return await cap(lambda: _keys_after(storage.list(options)))
 
 
 def pairs(m) -> list:
@@ -188,9 +195,7 @@ class TestDO(DurableObject):
     async def list_options(self):
         s = self.ctx.storage
         await self.fill(ORDER_KEYS)
-
-        async def L(o):
-            return await cap(lambda: _keys_after(s.list(o)))
+        L = functools.partial(listed, s)
 
         return {
             "limit3": await L({"limit": 3}),
@@ -219,9 +224,7 @@ class TestDO(DurableObject):
     async def list_errors(self):
         s = self.ctx.storage
         await self.fill(["a", "b"])
-
-        async def L(o):
-            return await cap(lambda: _keys_after(s.list(o)))
+        L = functools.partial(listed, s)
 
         return {
             "limit0": await L({"limit": 0}),
@@ -234,9 +237,7 @@ class TestDO(DurableObject):
     async def list_scenario13(self):
         s = self.ctx.storage
         await self.fill(["a", "b", "c", "d"])
-
-        async def L(o):
-            return await cap(lambda: _keys_after(s.list(o)))
+        L = functools.partial(listed, s)
 
         return {
             "start_after_a_end_d": await L({"startAfter": "a", "end": "d"}),
@@ -249,9 +250,7 @@ class TestDO(DurableObject):
     async def list_prefix_unicode(self):
         s = self.ctx.storage
         await self.fill(["\uFFFF", "\uFFFFa", "\U0001F600", "\U0001F600a", "\uFFFE", "é", "e", "\U0010FFFF"])
-
-        async def L(o=None):
-            return await cap(lambda: _keys_after(s.list(o)))
+        L = functools.partial(listed, s)
 
         return {
             "all": await L(),
@@ -1153,7 +1152,6 @@ async def ids_long_name(env):
 def rpc(name, method, *args):
     async def driver(env):
         return await getattr(env.TEST.getByName(name), method)(*args)
-    driver.__name__ = method
     return driver
 
 
@@ -1182,10 +1180,7 @@ async def bcw_throw_resets(env):
     stub = env.TEST.getByName("bcw-throw")
     await stub.put_value("survives", 1)
     before = await stub.rand_of()
-    try:
-        res = {"ok": enc(await stub.bcw_throw())}
-    except Exception as e:  # noqa: BLE001
-        res = {"err": err_flags(e)}
+    res = await cap(stub.bcw_throw, err_flags)
     fresh = env.TEST.getByName("bcw-throw")
     after = await fresh.rand_of()
     return {
@@ -1197,10 +1192,7 @@ async def bcw_throw_resets(env):
 
 async def bcw_write_then_throw(env):
     stub = env.TEST.getByName("bcw-write-throw")
-    try:
-        res = {"ok": enc(await stub.bcw_throw_after_write())}
-    except Exception as e:  # noqa: BLE001
-        res = {"err": err_flags(e)}
+    res = await cap(stub.bcw_throw_after_write, err_flags)
     fresh = env.TEST.getByName("bcw-write-throw")
     return {
         "result": res,
@@ -1222,27 +1214,18 @@ async def bcw_throw_resets_fetch(env):
 
 
 async def rpc_unknown_method(env):
-    stub = env.TEST.getByName("rpc-unknown")
-    try:
-        return {"ok": enc(await stub.no_such_method(1))}
-    except Exception as e:  # noqa: BLE001
-        return {"err": err_flags(e)}
+    return await cap(lambda: env.TEST.getByName("rpc-unknown").no_such_method(1), err_flags)
 
 
-async def fetch_without_handler(env):
-    try:
-        resp = await env.NOALARM.getByName("no-fetch").fetch("http://do/")
-        return {"ok": {"status": resp.status}}
-    except Exception as e:  # noqa: BLE001
-        return {"err": err_flags(e)}
-
-
-async def fetch_non_response(env):
-    try:
-        resp = await env.TEST.getByName("non-response").fetch("http://do/not-a-response")
-        return {"ok": {"status": resp.status}}
-    except Exception as e:  # noqa: BLE001
-        return {"err": err_flags(e)}
+def fetch_status(binding, name, url):
+    """A driver that fetches url from the object and records the status, or the error with its flags."""
+    async def driver(env):
+        try:
+            resp = await getattr(env, binding).getByName(name).fetch(url)
+            return {"ok": {"status": resp.status}}
+        except Exception as e:  # noqa: BLE001 - the error is the result
+            return {"err": err_flags(e)}
+    return driver
 
 
 async def bcw_constructor(env):
@@ -1254,10 +1237,7 @@ async def bcw_constructor(env):
 async def handler_throw_no_reset(env):
     stub = env.TEST.getByName("handler-throw")
     before = await stub.rand_of()
-    try:
-        res = {"ok": enc(await stub.throw_error())}
-    except Exception as e:  # noqa: BLE001
-        res = {"err": err_flags(e)}
+    res = await cap(stub.throw_error, err_flags)
     return {"result": res, "same_instance": (await stub.rand_of()) == before}
 
 
@@ -1370,6 +1350,18 @@ def S(name, py, **kw) -> Scenario:
     return Scenario(name, py, **kw)
 
 
+def R(name, obj, method, **kw) -> Scenario:
+    """A scenario that is one method of TestDO on the object `obj`: the method is the twin on each
+    side; worker.js routes /rpc/<obj>/<method> to it, so the pair is listed here only."""
+    return Scenario(name, rpc(obj, method), js=lambda client: client.get_json(f"/rpc/{obj}/{method}"), **kw)
+
+
+def alarm_scenario(name, obj, fail, delay_ms, mode, *, advance_s, attempts, settle_s) -> Scenario:
+    """An alarm run, stated once: the emulator advances its clock, workerd is polled in real time."""
+    return Scenario(name, py_alarm(obj, fail, delay_ms, mode, advance_s), host=True, slow=True,
+                    js=js_alarm(obj, fail, delay_ms, mode, attempts=attempts, settle_s=settle_s))
+
+
 SCENARIOS: list[Scenario] = [
     # IDs
     S("ids_from_name", ids_from_name),
@@ -1379,36 +1371,36 @@ SCENARIOS: list[Scenario] = [
     S("ids_name_inside", ids_name_inside),
     S("ids_long_name", ids_long_name),
     # list
-    S("list_order", rpc("list-order", "list_order")),
-    S("list_options", rpc("list-options", "list_options")),
-    S("list_errors", rpc("list-errors", "list_errors")),
-    S("list_scenario13", rpc("list-13", "list_scenario13")),
-    S("list_prefix_unicode", rpc("list-unicode", "list_prefix_unicode")),
+    R("list_order", "list-order", "list_order"),
+    R("list_options", "list-options", "list_options"),
+    R("list_errors", "list-errors", "list_errors"),
+    R("list_scenario13", "list-13", "list_scenario13"),
+    R("list_prefix_unicode", "list-unicode", "list_prefix_unicode"),
     # values
-    S("values_primitives", rpc("values", "values_primitives")),
-    S("values_special_floats", rpc("values", "values_special_floats")),
-    S("values_bytes", rpc("values", "values_bytes")),
-    S("values_containers", rpc("values", "values_containers")),
-    S("values_bigint_date_set", rpc("values", "values_bigint_date_set")),
-    S("values_not_cloneable", rpc("values-nc", "values_not_cloneable")),
+    R("values_primitives", "values", "values_primitives"),
+    R("values_special_floats", "values", "values_special_floats"),
+    R("values_bytes", "values", "values_bytes"),
+    R("values_containers", "values", "values_containers"),
+    R("values_bigint_date_set", "values", "values_bigint_date_set"),
+    R("values_not_cloneable", "values-nc", "values_not_cloneable"),
     # put / get / delete
-    S("get_many", rpc("get-many", "get_many")),
-    S("put_get_delete_returns", rpc("pgd", "put_get_delete_returns")),
-    S("put_errors", rpc("put-errors", "put_errors")),
-    S("key_coercion", rpc("keys", "key_coercion")),
-    S("read_your_writes", rpc("ryw", "read_your_writes")),
-    S("sqlite_no_legacy_limits", rpc("limits", "sqlite_no_legacy_limits")),
-    S("sqlite_value_over_2mb", rpc("limits-2mb", "sqlite_value_over_2mb"), expected_diff="sqlite-value-limit"),
+    R("get_many", "get-many", "get_many"),
+    R("put_get_delete_returns", "pgd", "put_get_delete_returns"),
+    R("put_errors", "put-errors", "put_errors"),
+    R("key_coercion", "keys", "key_coercion"),
+    R("read_your_writes", "ryw", "read_your_writes"),
+    R("sqlite_no_legacy_limits", "limits", "sqlite_no_legacy_limits"),
+    R("sqlite_value_over_2mb", "limits-2mb", "sqlite_value_over_2mb", expected_diff="sqlite-value-limit"),
     # transactions
-    S("txn_throw_rollback", rpc("txn-throw", "txn_throw_rollback")),
-    S("txn_explicit_rollback", rpc("txn-rollback", "txn_explicit_rollback")),
-    S("txn_commit", rpc("txn-commit", "txn_commit")),
-    S("txn_nested", rpc("txn-nested", "txn_nested")),
-    S("txn_after_commit", rpc("txn-after", "txn_after_commit")),
-    S("txn_delete_all_inside", rpc("txn-da", "txn_delete_all_inside")),
-    S("txn_sync_savepoints", rpc("txn-sync", "txn_sync_savepoints")),
-    S("txn_sync_return_throw", rpc("txn-sync-rt", "txn_sync_return_throw")),
-    S("txn_sync_rollback_alarm", rpc("txn-sync-alarm", "txn_sync_rollback_alarm")),
+    R("txn_throw_rollback", "txn-throw", "txn_throw_rollback"),
+    R("txn_explicit_rollback", "txn-rollback", "txn_explicit_rollback"),
+    R("txn_commit", "txn-commit", "txn_commit"),
+    R("txn_nested", "txn-nested", "txn_nested"),
+    R("txn_after_commit", "txn-after", "txn_after_commit"),
+    R("txn_delete_all_inside", "txn-da", "txn_delete_all_inside"),
+    R("txn_sync_savepoints", "txn-sync", "txn_sync_savepoints"),
+    R("txn_sync_return_throw", "txn-sync-rt", "txn_sync_return_throw"),
+    R("txn_sync_rollback_alarm", "txn-sync-alarm", "txn_sync_rollback_alarm"),
     # input gate (scenarios 1-3)
     S("gate_storage_only", gate("gate-plain", "incr", "plain", 5)),
     S("gate_timer_lost_update", gate("gate-timer", "incr", "timer", 2)),
@@ -1418,7 +1410,7 @@ SCENARIOS: list[Scenario] = [
     # blockConcurrencyWhile
     S("bcw_ordering", bcw_ordering("bcw-order", True)),
     S("bcw_no_bcw_ordering", bcw_ordering("bcw-order-2", False)),
-    S("bcw_return_values", rpc("bcw-values", "bcw_values")),
+    R("bcw_return_values", "bcw-values", "bcw_values"),
     S("bcw_throw_resets", bcw_throw_resets),
     S("bcw_throw_resets_fetch", bcw_throw_resets_fetch),
     S("bcw_write_then_throw", bcw_write_then_throw),
@@ -1426,32 +1418,29 @@ SCENARIOS: list[Scenario] = [
     # errors crossing a stub
     S("handler_throw_no_reset", handler_throw_no_reset),
     S("rpc_unknown_method", rpc_unknown_method),
-    S("fetch_without_handler", fetch_without_handler),
-    S("fetch_non_response", fetch_non_response),
+    S("fetch_without_handler", fetch_status("NOALARM", "no-fetch", "http://do/")),
+    S("fetch_non_response", fetch_status("TEST", "non-response", "http://do/not-a-response")),
     # alarms
-    S("alarm_get_set", rpc("alarm-get-set", "alarm_get_set")),
-    S("alarm_set_errors", rpc("alarm-errors", "alarm_set_errors")),
+    R("alarm_get_set", "alarm-get-set", "alarm_get_set"),
+    R("alarm_set_errors", "alarm-errors", "alarm_set_errors"),
     S("alarm_no_handler", alarm_no_handler),
-    S("alarm_delete_all", rpc("alarm-delete-all", "alarm_delete_all")),
-    S("alarm_past_time", rpc("alarm-past", "alarm_past_time")),
-    S("alarm_basic_run", py_alarm("alarm-basic", 0, 50, "log", 2), host=True, slow=True,
-      js=js_alarm("alarm-basic", 0, 50, "log", attempts=1, settle_s=0.5)),
-    S("alarm_retries", py_alarm("alarm-retries", 2, 100, "log", 10), host=True, slow=True,
-      js=js_alarm("alarm-retries", 2, 100, "log", attempts=3, settle_s=0.3)),
-    S("alarm_delete_set_delete", py_alarm("alarm-dsd", 0, 50, "delete_set_delete", 2), host=True, slow=True,
-      js=js_alarm("alarm-dsd", 0, 50, "delete_set_delete", attempts=1, settle_s=0.6)),
-    S("alarm_rearm_in_handler", py_alarm("alarm-rearm", 0, 50, "rearm", 2), host=True, slow=True,
-      js=js_alarm("alarm-rearm", 0, 50, "rearm", attempts=1, settle_s=0.3)),
+    R("alarm_delete_all", "alarm-delete-all", "alarm_delete_all"),
+    R("alarm_past_time", "alarm-past", "alarm_past_time"),
+    alarm_scenario("alarm_basic_run", "alarm-basic", 0, 50, "log", advance_s=2, attempts=1, settle_s=0.5),
+    alarm_scenario("alarm_retries", "alarm-retries", 2, 100, "log", advance_s=10, attempts=3, settle_s=0.3),
+    alarm_scenario("alarm_delete_set_delete", "alarm-dsd", 0, 50, "delete_set_delete",
+                   advance_s=2, attempts=1, settle_s=0.6),
+    alarm_scenario("alarm_rearm_in_handler", "alarm-rearm", 0, 50, "rearm", advance_s=2, attempts=1, settle_s=0.3),
     # SQL (ctx.storage.sql)
-    S("sql_cursor", rpc("sql-cursor", "sql_cursor")),
-    S("sql_one", rpc("sql-one", "sql_one")),
-    S("sql_rows_read_aggregate", rpc("sql-agg", "sql_rows_read_aggregate"), expected_diff="rows-read-scanned"),
-    S("sql_raw_dup_columns", rpc("sql-raw", "sql_raw_dup_columns")),
-    S("sql_errors", rpc("sql-errors", "sql_errors")),
-    S("sql_bindings", rpc("sql-bindings", "sql_bindings")),
-    S("sql_txn_sync", rpc("sql-txn", "sql_txn_sync")),
-    S("sql_delete_all_clears", rpc("sql-da", "sql_delete_all_clears")),
-    S("sql_database_size", rpc("sql-size", "sql_database_size")),
+    R("sql_cursor", "sql-cursor", "sql_cursor"),
+    R("sql_one", "sql-one", "sql_one"),
+    R("sql_rows_read_aggregate", "sql-agg", "sql_rows_read_aggregate", expected_diff="rows-read-scanned"),
+    R("sql_raw_dup_columns", "sql-raw", "sql_raw_dup_columns"),
+    R("sql_errors", "sql-errors", "sql_errors"),
+    R("sql_bindings", "sql-bindings", "sql_bindings"),
+    R("sql_txn_sync", "sql-txn", "sql_txn_sync"),
+    R("sql_delete_all_clears", "sql-da", "sql_delete_all_clears"),
+    R("sql_database_size", "sql-size", "sql_database_size"),
     # eviction
     S("eviction", py_eviction, host=True, slow=True, js=js_eviction),
 ]

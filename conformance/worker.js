@@ -3,9 +3,12 @@
 // Every scenario in conformance/scenarios.py has a twin here. The Python side drives the
 // emulator; this side drives real Durable Objects, and both return the same JSON-able result
 // (see "Encoding" in conformance/README.md), which conformance/run.py compares exactly.
+// A scenario that is one TestDO method (scenarios.py's `R` rows) is called through /rpc/: the
+// method is its twin. The others are drivers in SCENARIOS below.
 //
 // Routes (127.0.0.1 only; run.py starts workerd with --socket-addr http=127.0.0.1:0):
 //   GET /sc/<scenario>[?step=...]  run one scenario (or one step of a multi-step one), JSON out
+//   GET /rpc/<object>/<method>     call TestDO's <method> on the object named <object>, JSON out
 //   GET /count/<name>              bench: the DO's fetch handler increments a counter
 //   GET /noop                      "ok" (readiness check; the SELF fetch in the gate scenario)
 //
@@ -69,13 +72,17 @@ function errFlags(e) {
   return out;
 }
 
-async function cap(fn) {
+// {ok: fn()'s value, encoded} or {err: errFn(the exception)}: errors are results.
+async function cap(fn, errFn = errOf) {
   try {
     return { ok: enc(await fn()) };
   } catch (e) {
-    return { err: errOf(e) };
+    return { err: errFn(e) };
   }
 }
+
+// The keys storage.list(options) gives, or the error it throws, as cap records them.
+const listed = (storage, options) => cap(async () => keysOf(await storage.list(options)));
 
 function capS(fn) {
   try {
@@ -152,7 +159,7 @@ export class TestDO extends DurableObject {
   async list_options() {
     const s = this.ctx.storage;
     await this.fill(ORDER_KEYS);
-    const L = (o) => cap(async () => keysOf(await s.list(o)));
+    const L = (o) => listed(s, o);
     return {
       limit3: await L({ limit: 3 }),
       reverse_limit3: await L({ reverse: true, limit: 3 }),
@@ -180,7 +187,7 @@ export class TestDO extends DurableObject {
   async list_errors() {
     const s = this.ctx.storage;
     await this.fill(["a", "b"]);
-    const L = (o) => cap(async () => keysOf(await s.list(o)));
+    const L = (o) => listed(s, o);
     return {
       limit0: await L({ limit: 0 }),
       limit_neg: await L({ limit: -1 }),
@@ -192,7 +199,7 @@ export class TestDO extends DurableObject {
   async list_scenario13() {
     const s = this.ctx.storage;
     await this.fill(["a", "b", "c", "d"]);
-    const L = (o) => cap(async () => keysOf(await s.list(o)));
+    const L = (o) => listed(s, o);
     return {
       start_after_a_end_d: await L({ startAfter: "a", end: "d" }),
       reverse_limit1: await L({ reverse: true, limit: 1 }),
@@ -204,7 +211,7 @@ export class TestDO extends DurableObject {
   async list_prefix_unicode() {
     const s = this.ctx.storage;
     await this.fill(["\uFFFF", "\uFFFFa", "\u{1F600}", "\u{1F600}a", "\uFFFE", "é", "e", "\u{10FFFF}"]);
-    const L = (o) => cap(async () => keysOf(await s.list(o)));
+    const L = (o) => listed(s, o);
     return {
       all: await L(),
       prefix_ffff: await L({ prefix: "\uFFFF" }),
@@ -921,6 +928,16 @@ async function bcwOrdering(env, name, useBcw) {
 
 const rpc = (env, name, method, ...args) => env.TEST.getByName(name)[method](...args);
 
+// Fetch url from the object and record the status, or the error with its flags.
+async function fetchStatus(env, binding, name, url) {
+  try {
+    const resp = await env[binding].getByName(name).fetch(url);
+    return { ok: { status: resp.status } };
+  } catch (e) {
+    return { err: errFlags(e) };
+  }
+}
+
 const SCENARIOS = {
   async ids_from_name(env) {
     const id = env.TEST.idFromName("foo");
@@ -1012,35 +1029,6 @@ const SCENARIOS = {
     };
   },
 
-  list_order: (env) => rpc(env, "list-order", "list_order"),
-  list_options: (env) => rpc(env, "list-options", "list_options"),
-  list_errors: (env) => rpc(env, "list-errors", "list_errors"),
-  list_scenario13: (env) => rpc(env, "list-13", "list_scenario13"),
-  list_prefix_unicode: (env) => rpc(env, "list-unicode", "list_prefix_unicode"),
-  values_primitives: (env) => rpc(env, "values", "values_primitives"),
-  values_special_floats: (env) => rpc(env, "values", "values_special_floats"),
-  values_bytes: (env) => rpc(env, "values", "values_bytes"),
-  values_containers: (env) => rpc(env, "values", "values_containers"),
-  values_bigint_date_set: (env) => rpc(env, "values", "values_bigint_date_set"),
-  values_not_cloneable: (env) => rpc(env, "values-nc", "values_not_cloneable"),
-  get_many: (env) => rpc(env, "get-many", "get_many"),
-  put_get_delete_returns: (env) => rpc(env, "pgd", "put_get_delete_returns"),
-  put_errors: (env) => rpc(env, "put-errors", "put_errors"),
-  key_coercion: (env) => rpc(env, "keys", "key_coercion"),
-  read_your_writes: (env) => rpc(env, "ryw", "read_your_writes"),
-  sqlite_no_legacy_limits: (env) => rpc(env, "limits", "sqlite_no_legacy_limits"),
-  sqlite_value_over_2mb: (env) => rpc(env, "limits-2mb", "sqlite_value_over_2mb"),
-
-  txn_throw_rollback: (env) => rpc(env, "txn-throw", "txn_throw_rollback"),
-  txn_explicit_rollback: (env) => rpc(env, "txn-rollback", "txn_explicit_rollback"),
-  txn_commit: (env) => rpc(env, "txn-commit", "txn_commit"),
-  txn_nested: (env) => rpc(env, "txn-nested", "txn_nested"),
-  txn_after_commit: (env) => rpc(env, "txn-after", "txn_after_commit"),
-  txn_delete_all_inside: (env) => rpc(env, "txn-da", "txn_delete_all_inside"),
-  txn_sync_savepoints: (env) => rpc(env, "txn-sync", "txn_sync_savepoints"),
-  txn_sync_return_throw: (env) => rpc(env, "txn-sync-rt", "txn_sync_return_throw"),
-  txn_sync_rollback_alarm: (env) => rpc(env, "txn-sync-alarm", "txn_sync_rollback_alarm"),
-
   gate_storage_only: (env) => gate(env, "gate-plain", "incr", "plain", 5),
   gate_timer_lost_update: (env) => gate(env, "gate-timer", "incr", "timer", 2),
   gate_fetch_lost_update: (env) => gate(env, "gate-fetch", "incr", "fetch", 2),
@@ -1049,17 +1037,11 @@ const SCENARIOS = {
 
   bcw_ordering: (env) => bcwOrdering(env, "bcw-order", true),
   bcw_no_bcw_ordering: (env) => bcwOrdering(env, "bcw-order-2", false),
-  bcw_return_values: (env) => rpc(env, "bcw-values", "bcw_values"),
   async bcw_throw_resets(env) {
     const stub = env.TEST.getByName("bcw-throw");
     await stub.put_value("survives", 1);
     const before = await stub.rand_of();
-    let res;
-    try {
-      res = { ok: enc(await stub.bcw_throw()) };
-    } catch (e) {
-      res = { err: errFlags(e) };
-    }
+    const res = await cap(() => stub.bcw_throw(), errFlags);
     const fresh = env.TEST.getByName("bcw-throw");
     const after = await fresh.rand_of();
     return {
@@ -1070,12 +1052,7 @@ const SCENARIOS = {
   },
   async bcw_write_then_throw(env) {
     const stub = env.TEST.getByName("bcw-write-throw");
-    let res;
-    try {
-      res = { ok: enc(await stub.bcw_throw_after_write()) };
-    } catch (e) {
-      res = { err: errFlags(e) };
-    }
+    const res = await cap(() => stub.bcw_throw_after_write(), errFlags);
     const fresh = env.TEST.getByName("bcw-write-throw");
     return {
       result: res,
@@ -1096,30 +1073,9 @@ const SCENARIOS = {
     const after = await env.TEST.getByName("bcw-throw-fetch").rand_of();
     return { result: res, constructor_ran_again: before !== after };
   },
-  async rpc_unknown_method(env) {
-    const stub = env.TEST.getByName("rpc-unknown");
-    try {
-      return { ok: enc(await stub.no_such_method(1)) };
-    } catch (e) {
-      return { err: errFlags(e) };
-    }
-  },
-  async fetch_without_handler(env) {
-    try {
-      const resp = await env.NOALARM.getByName("no-fetch").fetch("http://do/");
-      return { ok: { status: resp.status } };
-    } catch (e) {
-      return { err: errFlags(e) };
-    }
-  },
-  async fetch_non_response(env) {
-    try {
-      const resp = await env.TEST.getByName("non-response").fetch("http://do/not-a-response");
-      return { ok: { status: resp.status } };
-    } catch (e) {
-      return { err: errFlags(e) };
-    }
-  },
+  rpc_unknown_method: (env) => cap(() => env.TEST.getByName("rpc-unknown").no_such_method(1), errFlags),
+  fetch_without_handler: (env) => fetchStatus(env, "NOALARM", "no-fetch", "http://do/"),
+  fetch_non_response: (env) => fetchStatus(env, "TEST", "non-response", "http://do/not-a-response"),
   async bcw_constructor(env) {
     const stub = env.CTOR.getByName("ctor");
     const [a, b] = await Promise.all([stub.state(), stub.state()]);
@@ -1128,30 +1084,11 @@ const SCENARIOS = {
   async handler_throw_no_reset(env) {
     const stub = env.TEST.getByName("handler-throw");
     const before = await stub.rand_of();
-    let res;
-    try {
-      res = { ok: enc(await stub.throw_error()) };
-    } catch (e) {
-      res = { err: errFlags(e) };
-    }
+    const res = await cap(() => stub.throw_error(), errFlags);
     return { result: res, same_instance: (await stub.rand_of()) === before };
   },
 
-  alarm_get_set: (env) => rpc(env, "alarm-get-set", "alarm_get_set"),
-  alarm_set_errors: (env) => rpc(env, "alarm-errors", "alarm_set_errors"),
   alarm_no_handler: (env) => env.NOALARM.getByName("no-handler").try_set_alarm(),
-  alarm_delete_all: (env) => rpc(env, "alarm-delete-all", "alarm_delete_all"),
-  alarm_past_time: (env) => rpc(env, "alarm-past", "alarm_past_time"),
-
-  sql_cursor: (env) => rpc(env, "sql-cursor", "sql_cursor"),
-  sql_one: (env) => rpc(env, "sql-one", "sql_one"),
-  sql_rows_read_aggregate: (env) => rpc(env, "sql-agg", "sql_rows_read_aggregate"),
-  sql_raw_dup_columns: (env) => rpc(env, "sql-raw", "sql_raw_dup_columns"),
-  sql_errors: (env) => rpc(env, "sql-errors", "sql_errors"),
-  sql_bindings: (env) => rpc(env, "sql-bindings", "sql_bindings"),
-  sql_txn_sync: (env) => rpc(env, "sql-txn", "sql_txn_sync"),
-  sql_delete_all_clears: (env) => rpc(env, "sql-da", "sql_delete_all_clears"),
-  sql_database_size: (env) => rpc(env, "sql-size", "sql_database_size"),
 
   // Multi-step scenarios: run.py calls each step (?step=...) and waits in between.
   async alarm_steps(env, url) {
@@ -1177,6 +1114,7 @@ export default {
       if (parts[0] === "noop") return new Response("ok");
       if (parts[0] === "count") return await env.TEST.getByName(parts[1] || "bench").fetch("http://do/increment");
       if (parts[0] === "sc" && SCENARIOS[parts[1]]) return json(await SCENARIOS[parts[1]](env, url));
+      if (parts[0] === "rpc" && parts.length === 3) return json(await rpc(env, parts[1], parts[2]));
       return json({ error: "no route " + url.pathname }, 404);
     } catch (e) {
       return json({ uncaught: errFlags(e), stack: e && e.stack }, 500);
