@@ -42,9 +42,7 @@ TARGET_RATIO = 10.0
 
 def bench_workerd(binary: str) -> tuple[list[float], int, str]:
     rates = []
-    server = Workerd(binary)
-    try:
-        server.start()
+    with Workerd(binary) as server:
         client = Client(server.port)
         client.get_text("/count/bench")  # creates the object; warms the connection
         last = 1
@@ -59,8 +57,6 @@ def bench_workerd(binary: str) -> tuple[list[float], int, str]:
                 last = n
             rates.append(done / (time.perf_counter() - started))
         client.close()
-    finally:
-        server.stop()
     return rates, last, f"{workerd_version(binary)} (npm workerd@{WORKERD_VERSION})"
 
 

@@ -110,14 +110,17 @@ class Workerd:
                     if not chunk:
                         raise RuntimeError(f"workerd exited before listening (rc={self.proc.poll()}); see {LOG_PATH}")
                     buf += chunk
-        except BaseException:
+            self.port = int(json.loads(buf.split(b"\n")[0])["port"])
+            readiness = Client(self.port)
+            try:
+                readiness.get_text("/noop")
+            finally:
+                readiness.close()
+        except BaseException:  # whatever failed, no workerd is left running
             self.stop()
             raise
         finally:
             os.close(rfd)
-        event = json.loads(buf.split(b"\n")[0])
-        self.port = int(event["port"])
-        Client(self.port).get_text("/noop")
         self.startup_s = time.monotonic() - started
         return self
 

@@ -114,9 +114,7 @@ def main() -> int:
     binary = ensure_workerd()
     js: dict[str, object] = {}
     py: dict[str, object] = {}
-    server = Workerd(binary)
-    try:
-        server.start()
+    with Workerd(binary) as server:
         print(f"{workerd_version(binary)} on 127.0.0.1:{server.port} (localDisk, started in "
               f"{server.startup_s * 1000:.0f} ms); {len(chosen)} scenarios", flush=True)
         slow_threads = []
@@ -134,8 +132,6 @@ def main() -> int:
             t.join(max(0.0, deadline - time.monotonic()))
             if t.is_alive():
                 js[sc.name] = {"driver_exception": f"no result within {SLOW_JOIN_TIMEOUT_S:.0f} s"}
-    finally:
-        server.stop()
 
     agree, differ, expected = [], [], []
     for sc in chosen:
