@@ -115,22 +115,19 @@ def page_url_of(site: Path, file: Path) -> str:
 def check(site: Path) -> tuple[list[str], int, int]:
     problems: list[str] = []
     parsed: dict[Path, Page] = {}
-    html_files = sorted(site.rglob("*.html"))
-    for file in html_files:
-        page = Page()
-        page.feed(file.read_text(encoding="utf-8", errors="replace"))
-        parsed[file] = page
 
-    def ids_of(file: Path) -> set[str]:
+    def parsed_page(file: Path) -> Page:
+        """Each page is read and parsed once, whether it is checked or a link's target."""
         if file not in parsed:
             page = Page()
             page.feed(file.read_text(encoding="utf-8", errors="replace"))
             parsed[file] = page
-        return parsed[file].ids
+        return parsed[file]
 
     checked = 0
+    html_files = sorted(site.rglob("*.html"))
     for file in html_files:
-        page = parsed[file]
+        page = parsed_page(file)
         where = file.relative_to(site).as_posix()
         page_url = page_url_of(site, file)
         for tag, attr, url, loaded in page.refs:
@@ -148,7 +145,7 @@ def check(site: Path) -> tuple[list[str], int, int]:
             if target is None:
                 problems.append(f"{where}: <{tag} {attr}=\"{url}\"> points at nothing in the build")
                 continue
-            if fragment and target.suffix == ".html" and unquote(fragment) not in ids_of(target):
+            if fragment and target.suffix == ".html" and unquote(fragment) not in parsed_page(target).ids:
                 problems.append(f"{where}: <{tag} {attr}=\"{url}\">: no id '{unquote(fragment)}' on "
                                 f"{target.relative_to(site).as_posix()}")
         for css in page.styles:

@@ -67,14 +67,15 @@ def _notebook(stem: str) -> dict:
     return json.loads((REPO / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
 
 
-def _markdown_cells(stem: str) -> list[str]:
+def markdown_cells(stem: str) -> list[str]:
+    """The text of each markdown cell of the notebook, in order (the notebook is read once)."""
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
             for c in _notebook(stem)["cells"] if c["cell_type"] == "markdown"]
 
 
 def chapter_title(stem: str) -> str:
     """The chapter's first heading ("1. Lifecycle: what lives in memory, and for how long")."""
-    for text in _markdown_cells(stem):
+    for text in markdown_cells(stem):
         for line in text.splitlines():
             if line.startswith("# "):
                 return line[2:].strip()
@@ -92,7 +93,7 @@ def kata_chapters() -> dict[str, list[str]]:
     `../katas/<id>/README.md`. kata id -> notebook stems, in chapter order."""
     found: dict[str, list[str]] = {}
     for path in notebook_paths():
-        for text in _markdown_cells(path.stem):
+        for text in markdown_cells(path.stem):
             for kata_id in _KATA_LINK.findall(text):
                 stems = found.setdefault(kata_id, [])
                 if path.stem not in stems:

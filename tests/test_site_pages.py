@@ -14,7 +14,6 @@ opening a browser (the browser test is tests/site, `make site-test`).
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import sys
 import tomllib
@@ -259,11 +258,8 @@ def test_the_config_stays_offline_safe():
 
 def test_every_link_in_a_notebook_reaches_a_page_of_the_site():
     for path in pages.notebook_paths():
-        cells = json.loads(path.read_text())["cells"]
-        for cell in cells:
-            if cell["cell_type"] != "markdown":
-                continue
-            for href in re.findall(r"\]\(([^)\s]+)\)", "".join(cell["source"])):
+        for text in pages.markdown_cells(path.stem):
+            for href in re.findall(r"\]\(([^)\s]+)\)", text):
                 if re.match(r"^(https?:|mailto:|#)", href):
                     continue
                 target = pages.resolve_notebook_link(href, pages.notebook_uri(path))
