@@ -8,7 +8,6 @@ with the platform (`idFromName(123)` is `idFromName("123")`).
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 
 
 def js_string(key) -> str:
@@ -51,6 +50,8 @@ def js_number_string(x: float) -> str:
         return "Infinity" if x > 0 else "-Infinity"
     if x == 0:
         return "0"  # also -0
+    from decimal import Decimal  # only here: loading it costs every `import durable_dojo` a few ms
+
     sign = "-" if x < 0 else ""
     _, digits_t, exp = Decimal(repr(abs(x))).as_tuple()
     digits = "".join(map(str, digits_t)).rstrip("0")

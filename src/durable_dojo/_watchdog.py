@@ -11,7 +11,6 @@ naming what was running.
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import threading
 import time
@@ -47,6 +46,8 @@ def _watch() -> None:
         if tid == threading.main_thread().ident and _signal_installed:
             signal.pthread_kill(tid, signal.SIGUSR2)
         else:
+            import ctypes  # only here: loading it costs every `import durable_dojo` a few ms
+
             ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(HangTimeout))
 
 
