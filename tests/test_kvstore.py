@@ -608,25 +608,6 @@ def test_file_backed_db_reopen_sees_committed_data_only(tmp_path):
     db2.close()
 
 
-# --- counters -----------------------------------------------------------------------------
-
-
-def test_counters(kv):
-    kv.put("a", b"1")
-    kv.put_many([("b", b"2"), ("c", b"3")])
-    kv.commit()
-    kv.get("a")
-    kv.get_many(["a", "b", "b", "zz"])
-    kv.list(limit=2)
-    kv.delete("a")
-    kv.delete("missing")
-    kv.delete_many(["b", "nope"])
-    kv.delete_all()
-    assert (kv.reads, kv.writes, kv.deletes) == (3, 2, 4)
-    assert kv.rows_read == 1 + 3 + 2
-    assert kv.rows_written == 3 + 1 + 1 + 1  # 3 puts, 2 deletes that hit, 1 row wiped
-
-
 # --- coerce_key and parse_list_options ----------------------------------------------------------
 
 

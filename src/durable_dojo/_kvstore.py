@@ -82,11 +82,9 @@ _SCHEMA = (
 )
 
 _SQL_GET = "SELECT value FROM _cf_kv WHERE ns=? AND obj=? AND key=?"
-_SQL_EXISTS = "SELECT 1 FROM _cf_kv WHERE ns=? AND obj=? AND key=?"
 _SQL_PUT = "INSERT OR REPLACE INTO _cf_kv (ns, obj, key, value) VALUES (?, ?, ?, ?)"
 _SQL_DELETE = "DELETE FROM _cf_kv WHERE ns=? AND obj=? AND key=?"
 _SQL_DELETE_ALL = "DELETE FROM _cf_kv WHERE ns=? AND obj=?"
-_SQL_COUNT = "SELECT count(*) FROM _cf_kv WHERE ns=? AND obj=?"
 _SQL_GET_ALARM = "SELECT time FROM _cf_alarms WHERE ns=? AND obj=?"
 _SQL_SET_ALARM = "INSERT OR REPLACE INTO _cf_alarms (ns, obj, time) VALUES (?, ?, ?)"
 _SQL_DELETE_ALARM = "DELETE FROM _cf_alarms WHERE ns=? AND obj=?"
@@ -273,12 +271,8 @@ class KvStore:
     keys, 131072-byte values, 128 keys per `get_many`); otherwise the SQLite-backed limit
     applies (`SQLITE_MAX_KEY_PLUS_VALUE`).
 
-    Counters (cumulative, counted when the call is made, whether or not the batch is
-    later committed): `reads` / `writes` / `deletes` count calls (`get`, `get_many`,
-    `list` / `put`, `put_many` / `delete`, `delete_many`, `delete_all`); `rows_read`
-    counts keys looked up by get/get_many plus rows returned by list; `rows_written`
-    counts keys put, keys that existed and were deleted, and rows removed by delete_all.
-    Alarm calls are not counted.
+    It keeps no counters: `DurableObjectStorage` reports reads, writes and deletes to the
+    world's metrics.
     """
 
     __slots__ = (
@@ -291,11 +285,6 @@ class KvStore:
         "_cleared",
         "_alarm",
         "_savepoints",
-        "rows_read",
-        "rows_written",
-        "reads",
-        "writes",
-        "deletes",
     )
 
     def __init__(self, db: SharedDb, ns: str, obj: str, *, legacy_limits: bool = False) -> None:
@@ -308,11 +297,6 @@ class KvStore:
         self._cleared = False
         self._alarm: Any = _UNSET
         self._savepoints: list[tuple[Any, bool, Any]] | None = None
-        self.rows_read = 0
-        self.rows_written = 0
-        self.reads = 0
-        self.writes = 0
-        self.deletes = 0
 
     def __repr__(self) -> str:
         return f"KvStore({self.ns!r}, {self.obj!r}, pending={self.has_pending()})"
@@ -352,7 +336,7 @@ class KvStore:
     # -- reads ------------------------------------------------------------------------
 
     def _lookup(self, key: str) -> bytes | None:
-        """The visible value of `key`, without counters."""
+        """The visible value of `key`."""
         p = self._pending
         if p is not None and key in p:
             return p[key]
@@ -365,12 +349,10 @@ class KvStore:
         """The value of `key` (pending writes first), or None."""
         if self.legacy_limits:
             self._check_legacy_key(key)
-        self.reads += 1
-        self.rows_read += 1
         return self._lookup(key)
 
     def _lookup_many(self, keys: set[str]) -> dict[str, bytes]:
-        """Visible values of `keys` that exist, without counters."""
+        """Visible values of `keys` that exist."""
         found: dict[str, bytes] = {}
         p = self._pending
         rest = []
@@ -398,10 +380,7 @@ class KvStore:
                 )
             for k in keys:
                 self._check_legacy_key(k)
-        wanted = set(keys)
-        self.reads += 1
-        self.rows_read += len(wanted)
-        return sorted(self._lookup_many(wanted).items())
+        return sorted(self._lookup_many(set(keys)).items())
 
     def list(
         self,
@@ -422,7 +401,6 @@ class KvStore:
             raise TypeError("list() cannot be called with both start and startAfter values.")
         if limit is not None and limit <= 0:
             raise TypeError("List limit must be positive.")
-        self.reads += 1
         # The range as [lo, hi) with lo inclusive (lo_kind 1) or exclusive (lo_kind 2).
         lo_kind, lo = (1, start) if start is not None else (0, None)
         if start_after is not None:
@@ -474,7 +452,6 @@ class KvStore:
             rows = sorted(merged.items(), reverse=bool(reverse))
             if limit is not None:
                 del rows[limit:]
-        self.rows_read += len(rows)
         return rows
 
     # -- writes -----------------------------------------------------------------------
@@ -484,8 +461,6 @@ class KvStore:
         if type(value) is not bytes:
             value = bytes(value)
         self._check_put(key, value)
-        self.writes += 1
-        self.rows_written += 1
         p = self._pending
         if p is None:
             self._pending = {key: value}
@@ -500,8 +475,6 @@ class KvStore:
                 v = bytes(v)
             self._check_put(k, v)
             checked.append((k, v))
-        self.writes += 1
-        self.rows_written += len(checked)
         if self._pending is None:
             self._pending = {}
         self._pending.update(checked)
@@ -510,10 +483,8 @@ class KvStore:
         """Delete `key`; True if it existed."""
         if self.legacy_limits:
             self._check_legacy_key(key)
-        self.deletes += 1
         existed = self._lookup(key) is not None
         if existed:
-            self.rows_written += 1
             self._tombstone(key)
         return existed
 
@@ -533,11 +504,9 @@ class KvStore:
         if self.legacy_limits:
             for k in keys:
                 self._check_legacy_key(k)
-        self.deletes += 1
         existing = self._lookup_many(set(keys))
         for k in existing:
             self._tombstone(k)
-        self.rows_written += len(existing)
         return len(existing)
 
     def delete_all(self, delete_alarm: bool = False) -> None:
@@ -546,41 +515,10 @@ class KvStore:
         `delete_alarm=True` also deletes the alarm (compatibility date ≥ 2026-02-24,
         flag `delete_all_deletes_alarm`); otherwise the alarm is kept.
         """
-        self.deletes += 1
-        self.rows_written += self._visible_count()
         self._pending = None
         self._cleared = True
         if delete_alarm:
             self._alarm = None
-
-    def _visible_count(self) -> int:
-        """How many keys are visible now (for the rows_written of delete_all)."""
-        if self._cleared:
-            committed = 0
-        else:
-            committed = self._cur.execute(_SQL_COUNT, (self.ns, self.obj)).fetchone()[0]
-        p = self._pending
-        if not p:
-            return committed
-        if self._cleared:
-            return sum(v is not None for v in p.values())
-        existing = self._committed_subset(p)
-        n = committed
-        for k, v in p.items():
-            if v is None:
-                n -= k in existing
-            else:
-                n += k not in existing
-        return n
-
-    def _committed_subset(self, keys: Mapping[str, Any]) -> set[str]:
-        ks = list(keys)
-        head = (self.ns, self.obj)
-        out: set[str] = set()
-        for i in range(0, len(ks), _IN_CHUNK):
-            chunk = ks[i : i + _IN_CHUNK]
-            out.update(r[0] for r in self._cur.execute(_sql_in(len(chunk)), head + tuple(chunk)))
-        return out
 
     # -- alarms -----------------------------------------------------------------------
 
