@@ -857,6 +857,12 @@ class Request(_BodyMixin):
         return f"Request(method={self._method.value!r}, url={self._url!r})"
 
 
+def as_request(input, init: dict) -> Request:
+    """The Request that `fetch(input, **init)` sends: a fresh copy of a Request given alone,
+    otherwise `Request(input, **init)`."""
+    return input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
+
+
 def _copy_cf(cf):
     if cf is None:
         return None

@@ -19,6 +19,7 @@ import weakref
 
 from ._errors import DojoError, HangTimeout
 from ._faults import Faults
+from ._http import Response, as_request
 from ._ids import IdFactory
 from ._kvstore import KvStore, SharedDb
 from ._loop import VirtualLoop, current_scope, current_world
@@ -389,18 +390,14 @@ class Runtime:
 
     def fetch(self, input, **init) -> WorldCall:
         """Send an HTTP request to the Worker (`worker=` class), which may route it to objects."""
-        from ._http import Request
-
         if self.worker is None:
             raise DojoError("This Runtime has no Worker: pass worker=YourEntrypoint to Runtime(...).")
-        request = input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
+        request = as_request(input, init)
         label = f"worker.fetch({request.method} {request.url})"
         reply = self.loop.create_task(self._worker_fetch(request), context=self.root_context.copy())
         return WorldCall(self, reply, label)
 
     async def _worker_fetch(self, request):
-        from ._http import Response
-
         entrypoint = self.worker(ExecutionContext(self), self.env)
         response = entrypoint.fetch(request)
         if inspect.isawaitable(response):
@@ -494,8 +491,6 @@ def outbound_fetch(world: Runtime, request) -> WorldCall:
     The call takes `outbound_latency` virtual seconds and opens the caller's input gate while
     it is in flight, as any non-storage I/O does on the platform.
     """
-    from ._http import Response
-
     world.leaving_caller()
     label = f"fetch({request.method} {request.url})"
     scope = current_scope.get()

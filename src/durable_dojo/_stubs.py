@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 
 from . import _codec
+from ._http import as_request
 from ._ids import DurableObjectId
 from ._object import Event
 
@@ -101,9 +102,7 @@ class DurableObjectStub:
 
     def fetch(self, input, **init) -> WorldCall:
         """Send an HTTP request into the object's `fetch(request)` handler."""
-        from ._http import Request
-
-        request = input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
+        request = as_request(input, init)
         _require_absolute_url(request.url)
         label = f"{self._namespace.binding}.fetch({request.method} {request.url})"
         return self._submit("fetch", "fetch", (request,), label)

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeAlias, TypedDict
 from . import _codec
 from ._errors import DojoError
 from ._http import Blob, File, FormData, Headers  # noqa: F401 - names the annotations below use
+from ._http import as_request
 
 
 class DurableObject:
@@ -99,14 +100,9 @@ async def fetch(resource, **other_options):
     it is awaited. `resource` is a URL or a `Request`; `other_options` are the `Request`
     options (`method=`, `headers=`, `body=`, `redirect=`, `cf=`). Inside a Durable Object the
     call opens the input gate while it waits."""
-    from ._http import Request
     from ._runtime import outbound_fetch
 
-    if isinstance(resource, Request) and not other_options:
-        request = resource._detached_copy()
-    else:
-        request = Request(resource, **other_options)
-    return await outbound_fetch(_world(), request)
+    return await outbound_fetch(_world(), as_request(resource, other_options))
 
 
 def handler(func):
