@@ -756,6 +756,24 @@ class ObjectHost:
         self.store.db.conn.execute(f"SAVEPOINT _cf_sync_savepoint_{name}")
         return name
 
+    def txn_savepoint(self) -> tuple[int, int | None]:
+        """Open a savepoint of the KV batch and, if the object uses SQL, of its database."""
+        return self.store.savepoint(), self.sql_savepoint()
+
+    def txn_rollback(self, savepoint: tuple[int, int | None], *, release: bool = True) -> None:
+        """Undo the writes made since `txn_savepoint`; with `release`, also close the savepoint."""
+        depth, sql = savepoint
+        self.store.rollback_to(depth)
+        if release:
+            self.store.release(depth)
+        self.sql_rollback_to(sql, release=release)
+
+    def txn_release(self, savepoint: tuple[int, int | None]) -> None:
+        """Close a `txn_savepoint`, keeping its writes (an enclosing savepoint can still undo them)."""
+        depth, sql = savepoint
+        self.store.release(depth)
+        self.sql_release(sql)
+
     def sql_rollback_to(self, savepoint: int | None, *, release: bool = True) -> None:
         if savepoint is None or not self.store.db.conn.in_transaction:
             return

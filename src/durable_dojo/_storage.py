@@ -249,32 +249,27 @@ class DurableObjectStorage(_StorageOperations):
         self._usable("transaction()")
         instance = self._instance
         host = self._host
-        store = host.store
 
         if self._world.storage_backend != "sqlite":
             return self._legacy_transaction(closure)
 
         async def run():
-            depth = store.savepoint()
-            savepoint = host.sql_savepoint()  # None unless the object uses SQL
+            savepoint = host.txn_savepoint()
             host.storage_txn_depth += 1
-            txn = DurableObjectTransaction(instance, depth, savepoint)
+            txn = DurableObjectTransaction(instance, savepoint)
             try:
                 result = closure(txn)
                 if hasattr(result, "__await__"):
                     result = await result
             except BaseException:
                 if instance.alive:
-                    store.rollback_to(depth)
-                    store.release(depth)
-                    host.sql_rollback_to(savepoint)
+                    host.txn_rollback(savepoint)
                 txn._finished = True
                 raise
             finally:
                 host.storage_txn_depth -= 1
             if instance.alive:
-                store.release(depth)  # after txn.rollback() the savepoint is empty: releasing keeps nothing
-                host.sql_release(savepoint)
+                host.txn_release(savepoint)  # after txn.rollback() the savepoint is empty: releasing keeps nothing
             txn._finished = True
             if not host.storage_txn_depth:
                 instance.note_write()
@@ -295,7 +290,7 @@ class DurableObjectStorage(_StorageOperations):
 
         async def run():
             layer = _TransactionLayer(host.store)
-            txn = DurableObjectTransaction(instance, None, None, layer)
+            txn = DurableObjectTransaction(instance, None, layer)
             host.storage_txn_depth += 1  # for deleteAll's check; flushes go on meanwhile
             try:
                 result = closure(txn)
@@ -316,24 +311,20 @@ class DurableObjectStorage(_StorageOperations):
 
     def transactionSync(self, callback):
         """Run a synchronous `callback` atomically; nested calls use savepoints."""
-        store = self._usable("transactionSync()")
+        self._usable("transactionSync()")
         if self._world.storage_backend != "sqlite":
             raise JsError("Durable Object is not backed by SQL.")
         host = self._host
         host.sql_storage()  # a SQLite-only API: the object's own database takes part
-        depth = store.savepoint()
-        savepoint = host.sql_savepoint()
+        savepoint = host.txn_savepoint()
         host.storage_txn_depth += 1
         try:
             result = callback()
         except BaseException:
-            store.rollback_to(depth)
-            store.release(depth)
-            host.sql_rollback_to(savepoint)
+            host.txn_rollback(savepoint)
             raise
         else:
-            store.release(depth)
-            host.sql_release(savepoint)
+            host.txn_release(savepoint)
         finally:
             host.storage_txn_depth -= 1
         if not self._host.storage_txn_depth:
@@ -352,10 +343,9 @@ class DurableObjectTransaction(_StorageOperations):
 
     _OPS = ("get", "put", "delete", "list", "getAlarm", "setAlarm", "deleteAlarm")
 
-    def __init__(self, instance, depth: int | None, savepoint=None, layer=None):
+    def __init__(self, instance, savepoint=None, layer=None):
         super().__init__(instance)
-        self._depth = depth
-        self._savepoint = savepoint
+        self._savepoint = savepoint  # SQLite-backed objects: from ObjectHost.txn_savepoint
         self._layer = layer  # KV-backed objects: the transaction's own writes
         self._rolled_back = False
         self._finished = False
@@ -380,8 +370,7 @@ class DurableObjectTransaction(_StorageOperations):
         if self._layer is not None:
             self._layer.clear()
         else:
-            self._host.store.rollback_to(self._depth)
-            self._host.sql_rollback_to(self._savepoint, release=False)
+            self._host.txn_rollback(self._savepoint, release=False)
         self._rolled_back = True
 
     def deleteAll(self, options=None):
