@@ -33,6 +33,7 @@ log = logging.getLogger("durable_dojo")
 DEFAULT_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: a fixed start keeps traces reproducible
 DEFAULT_COMPATIBILITY_DATE = "2026-11-26"
 DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24"
+AUTO_REPLY_TO_CLOSE_FROM = "2026-04-07"  # compat flag web_socket_auto_reply_to_close
 PROD_IDLE_EVICTION = (70.0, 140.0)
 
 
@@ -63,6 +64,7 @@ class Compatibility:
         datetime.date.fromisoformat(date)  # validates the format
         self.date = date
         self.delete_all_deletes_alarm = date >= DELETE_ALL_DELETES_ALARM_FROM
+        self.web_socket_auto_reply_to_close = date >= AUTO_REPLY_TO_CLOSE_FROM
 
 
 class ExecutionContext:

@@ -33,7 +33,16 @@ MAX_EVENT_TIMEOUT_MS = 604_800_000
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 RESET_MESSAGE = "Durable Object connection closed because the object was reset."
 DISCONNECTED_REASON = "WebSocket disconnected without sending Close frame."
-AUTO_CLOSE_REPLY_FROM = "2026-04-07"  # compat flag web_socket_auto_reply_to_close
+
+
+def __getattr__(name: str):
+    # AUTO_CLOSE_REPLY_FROM is the old name of _runtime.AUTO_REPLY_TO_CLOSE_FROM. Looked up
+    # lazily: _runtime imports this module (through _object) before it defines the constant.
+    if name == "AUTO_CLOSE_REPLY_FROM":
+        from ._runtime import AUTO_REPLY_TO_CLOSE_FROM
+
+        return AUTO_REPLY_TO_CLOSE_FROM
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class MessageEvent:
@@ -212,7 +221,7 @@ class WebSocket:
             self._finished()
             self.on_receive("close", (code, reason, True))
             return
-        auto_reply = self._world.compat.date >= AUTO_CLOSE_REPLY_FROM
+        auto_reply = self._world.compat.web_socket_auto_reply_to_close
         if auto_reply and not self._close_sent:
             self._send_close(code, reason)
         if self._close_sent:
