@@ -297,24 +297,28 @@ class Instance:
     # ----- the input gate: blockConcurrencyWhile -----
 
     def block_concurrency_while(self, callback):
-        scope = current_scope.get()
-        parent = scope.section if scope is not None and scope.instance is self else None
-        if parent is not None and parent.depth >= MAX_BCW_DEPTH:
-            raise JsError("blockConcurrencyWhile() calls are nested too deeply.")
-        return self.open_section_for(callback, parent, critical=True)
+        return self.open_section_for(callback, critical=True)
 
-    def open_section_for(self, callback, parent: Section | None, *, critical: bool):
+    def open_section_for(self, callback, *, critical: bool):
         """Start `callback` in a new section that holds back all other events of the object.
+        The section nests inside the caller's, if the caller runs in a section of this instance.
 
         With `critical`, a throw resets the object and a 30 s wait resets it as overloaded
         (blockConcurrencyWhile). Without it (transaction), a throw only propagates.
         """
+        scope = current_scope.get()
+        event = parent = None
+        if scope is not None:
+            event = scope.event
+            if scope.instance is self:
+                parent = scope.section
+        if critical and parent is not None and parent.depth >= MAX_BCW_DEPTH:
+            raise JsError("blockConcurrencyWhile() calls are nested too deeply.")
         section = Section(parent)
         self.sections.append(section)
         self.open_section = section
         loop = self.world.loop
         result = loop.create_future()
-        event = current_scope.get().event if current_scope.get() is not None else None
         task = loop.create_task(self._guarded(callback) if critical else _call_async(callback),
                                 context=self.scoped_context(section, event))
         timeout = None

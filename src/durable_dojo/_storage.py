@@ -275,11 +275,7 @@ class DurableObjectStorage(_StorageOperations):
                 instance.note_write()
             return result
 
-        from ._loop import current_scope
-
-        scope = current_scope.get()
-        parent = scope.section if scope is not None and scope.instance is instance else None
-        return instance.open_section_for(run, parent, critical=False)
+        return instance.open_section_for(run, critical=False)
 
     def _legacy_transaction(self, closure):
         """A KV-backed object's transaction, as workerd's ActorCache runs it: the closure's
@@ -303,11 +299,7 @@ class DurableObjectStorage(_StorageOperations):
                 instance.note_write()
             return result
 
-        from ._loop import current_scope
-
-        scope = current_scope.get()
-        parent = scope.section if scope is not None and scope.instance is instance else None
-        return instance.open_section_for(run, parent, critical=False)
+        return instance.open_section_for(run, critical=False)
 
     def transactionSync(self, callback):
         """Run a synchronous `callback` atomically; nested calls use savepoints."""
