@@ -316,6 +316,9 @@ class ClassInfo:
         self.protected_kind: dict[int, str] = {}
         self.txn_params: dict[int, str] = {}
         self._find_protected()
+        self.calls: dict[str, set[str]] = {name: set() for name in self.methods}  # method: self-methods it names
+        for name, _node, owner in self.self_method_refs():
+            self.calls[owner.name].add(name)
         self.init_only = self._init_only_methods()
         self.alarm_only = self._only_reached_from("alarm")
         self.socket_fields = self._socket_fields()
@@ -368,49 +371,31 @@ class ClassInfo:
                 if attr == "transaction" and params:
                     self.txn_params[id(fn)] = params[0]
 
+    def reach(self, starts: Iterable[str]) -> set[str]:
+        """The methods among `starts`, and every method they call through `self`, directly or not."""
+        seen: set[str] = set()
+        todo = list(starts)
+        while todo:
+            name = todo.pop()
+            if name not in seen and name in self.methods:
+                seen.add(name)
+                todo.extend(self.calls[name])
+        return seen
+
     def _init_only_methods(self) -> set[str]:
         """Private methods reached from the constructor and from no handler (loaders, migrations)."""
         if self.init is None:
             return set()
-        refs: dict[str, set[str]] = {name: set() for name in self.methods}
-        for name, _node, owner in self.self_method_refs():
-            refs[owner.name].add(name)
-
-        def reach(starts: set[str]) -> set[str]:
-            seen: set[str] = set()
-            todo = list(starts)
-            while todo:
-                name = todo.pop()
-                if name in seen or name not in self.methods:
-                    continue
-                seen.add(name)
-                todo.extend(refs[name])
-            return seen
-
-        from_handlers = reach({n for n in self.methods if not n.startswith("_")})
-        from_init = reach(refs["__init__"])
+        from_handlers = self.reach(n for n in self.methods if not n.startswith("_"))
+        from_init = self.reach(self.calls["__init__"])
         return {n for n in from_init - from_handlers if n.startswith("_") and not n.startswith("__")}
 
     def _only_reached_from(self, root: str) -> set[str]:
         """`root` and the private methods only it reaches (an alarm handler and its helpers)."""
         if root not in self.methods:
             return set()
-        refs: dict[str, set[str]] = {name: set() for name in self.methods}
-        for name, _node, owner in self.self_method_refs():
-            refs[owner.name].add(name)
-
-        def reach(starts) -> set[str]:
-            seen: set[str] = set()
-            todo = list(starts)
-            while todo:
-                name = todo.pop()
-                if name not in seen and name in self.methods:
-                    seen.add(name)
-                    todo.extend(refs[name])
-            return seen
-
-        others = reach({n for n in self.methods if not n.startswith("_") and n != root})
-        return {root} | {n for n in reach({root}) - others if n.startswith("_")}
+        others = self.reach(n for n in self.methods if not n.startswith("_") and n != root)
+        return {root} | {n for n in self.reach({root}) - others if n.startswith("_")}
 
     def _socket_fields(self) -> set[str]:
         """Fields that hold WebSockets (a socket is added to them, as an element, key or value)."""
@@ -1955,18 +1940,7 @@ def _background_methods(cls: ClassInfo) -> set[str]:
     for _method, coro in _background_calls(cls):
         if isinstance(coro, ast.Call) and is_self_attr(coro.func) and coro.func.attr in cls.methods:
             roots.add(coro.func.attr)
-    calls: dict[str, set[str]] = {name: set() for name in cls.methods}
-    for ref, _node, owner in cls.self_method_refs():
-        calls[owner.name].add(ref)
-    seen: set[str] = set()
-    todo = list(roots)
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        todo.extend(calls.get(name, ()))
-    return seen
+    return cls.reach(roots)
 
 
 def _in_background_def(cls: ClassInfo, method: ast.AST, node: ast.AST) -> bool:
