@@ -261,10 +261,8 @@ class WebSocket:
         self._finished()
         if self.on_receive is not None:
             self.on_receive("close", (code, reason, False))
-        elif self._accepted == "hibernatable":
-            self._owner.websocket_event("webSocketClose", (self, code, reason, False))
-        elif self._accepted == "standard":
-            self._dispatch_standard("close", (CloseEvent(code, reason, False),))
+        else:
+            self._deliver_close(code, reason, False, require_reply=False)
 
     def _finished(self) -> None:
         owner = self._owner
