@@ -26,7 +26,7 @@ The consistency model (semantics 10.1, scenario 25), deterministic on the virtua
   an edge cache of what it last read or wrote, with the time it got it.
 * Code runs *somewhere*. A Durable Object sits at a fixed location derived from its ID and the
   world seed (`location_of(stub)`). Worker code, tests and notebooks run at the world's home
-  location (`HOME_LOCATION`, or `Runtime.kv_home_location` if set). `env.CACHE.at("SFO")` is a
+  location (`Runtime.kv_home_location`, `HOME_LOCATION` unless set). `env.CACHE.at("SFO")` is a
   view of the namespace pinned to another location, for tests and notebooks.
 * A write (put or delete) goes to the central store and refreshes the writer's own cache, so the
   writer sees it at once.
@@ -71,7 +71,6 @@ __all__ = ["KVNamespace", "KVReadableStream", "LOCATIONS", "HOME_LOCATION", "KV_
 KV_LATENCY = 0.005  # virtual seconds every KV operation takes (a round trip to the edge)
 LOCATIONS = ("IAD", "SFO", "LHR", "FRA", "NRT", "SIN", "SYD", "GRU")  # Cloudflare colo codes
 HOME_LOCATION = "IAD"  # where Worker code, tests and notebooks run unless told otherwise
-DEFAULT_CACHE_TTL = 60.0  # seconds a location keeps what it read ([docs:/kv/api/read-key-value-pairs/])
 
 # Limits ([docs:/kv/platform/limits/], [workerd:api/kv.c++], miniflare `workers/kv/constants.ts`).
 MAX_KEY_BYTES = 512
@@ -223,7 +222,7 @@ class KVNamespace:
         scope = current_scope.get()
         if scope is not None:
             return object_location(self._world, scope.instance.host.key)
-        return _canonical_location(getattr(self._world, "kv_home_location", HOME_LOCATION))
+        return _canonical_location(self._world.kv_home_location)
 
     # ----- the API -----
 
@@ -231,19 +230,11 @@ class KVNamespace:
         """The value of `key` (None if missing). `options`: a type ("text", "json",
         "arrayBuffer", "stream") or `{"type": ..., "cacheTtl": seconds}`. A list of keys gives
         a dict of values (bulk read, "text" or "json" only)."""
-        if isinstance(key, (tuple, bytearray)):  # the SDK refuses these before calling KV
-            raise TypeError(f"{type(key)} cannot be sent over RPC.")
-        if isinstance(key, list):
-            return self._get_bulk(key, options, kwargs, with_metadata=False)
-        return self._get(key, options, kwargs, with_metadata=False)
+        return self._get_any(key, options, kwargs, with_metadata=False)
 
     def getWithMetadata(self, key, options=None, **kwargs) -> WorldCall:
         """`{"value", "metadata", "cacheStatus"}` for `key`; options as for `get`."""
-        if isinstance(key, (tuple, bytearray)):  # the SDK refuses these before calling KV
-            raise TypeError(f"{type(key)} cannot be sent over RPC.")
-        if isinstance(key, list):
-            return self._get_bulk(key, options, kwargs, with_metadata=True)
-        return self._get(key, options, kwargs, with_metadata=True)
+        return self._get_any(key, options, kwargs, with_metadata=True)
 
     def put(self, key, value, options=None, **kwargs) -> WorldCall:
         """Store `value` (str, bytes, memoryview or a stream) under `key`. Options:
@@ -298,7 +289,7 @@ class KVNamespace:
             now = world.loop.time()
             last = store.last_write.get(key)
             if (last is not None and now - last < WRITE_INTERVAL
-                    and getattr(world, "kv_write_limit", True)):
+                    and world.kv_write_limit):
                 store.counts["rateLimited"] += 1
                 self._trace("kv:put", host, request, f"{self.name} {key!r} @{loc}: 429 (1 write/s per key)")
                 raise JsError(RATE_LIMITED_MESSAGE)
@@ -404,7 +395,7 @@ class KVNamespace:
         world = self._world
         now_ms = world.now()
         now = world.loop.time()
-        ttl = float(getattr(world, "kv_cache_ttl", DEFAULT_CACHE_TTL))
+        ttl = float(world.kv_cache_ttl)
 
         def text(entry):
             if entry is None or entry.expired(now_ms):
@@ -420,6 +411,13 @@ class KVNamespace:
         return out
 
     # ----- internals -----
+
+    def _get_any(self, key, options, kwargs, *, with_metadata: bool) -> WorldCall:
+        if isinstance(key, (tuple, bytearray)):  # the SDK refuses these before calling KV
+            raise TypeError(f"{type(key)} cannot be sent over RPC.")
+        if isinstance(key, list):
+            return self._get_bulk(key, options, kwargs, with_metadata=with_metadata)
+        return self._get(key, options, kwargs, with_metadata=with_metadata)
 
     def _get(self, key, options, kwargs, *, with_metadata: bool) -> WorldCall:
         method = "getWithMetadata" if with_metadata else "get"
@@ -496,7 +494,7 @@ class KVNamespace:
 
     def _cache_ttl(self, cache_ttl, method: str) -> float:
         if cache_ttl is None:
-            return float(getattr(self._world, "kv_cache_ttl", DEFAULT_CACHE_TTL))
+            return float(self._world.kv_cache_ttl)
         ttl = _to_int(cache_ttl)
         if ttl < MIN_CACHE_TTL:
             raise JsError(f"KV {method} failed: 400 Invalid cache_ttl of {ttl}. "
