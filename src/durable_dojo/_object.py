@@ -385,10 +385,7 @@ class Instance:
 
     def _release_gate(self) -> None:
         """Give held callbacks back to the loop and start the events that queued up."""
-        held, self.held = self.held, []
-        loop = self.world.loop
-        for handle, scope in held:
-            loop.requeue(handle, scope)
+        self._requeue_held()
         while self.queued and self.open_section is None and self.alive:
             self.start(self.queued.pop(0))
 
@@ -441,8 +438,6 @@ class Instance:
 
     def wait_until(self, awaitable) -> None:
         loop = self.world.loop
-        if inspect.iscoroutine(awaitable):
-            awaitable = loop.create_task(awaitable)
         future = asyncio.ensure_future(awaitable, loop=loop)
         self.wait_untils += 1
         limit = loop.call_housekeeping_at(loop.time() + WAIT_UNTIL_LIMIT_SECONDS, self._wait_until_expired, future)
@@ -500,7 +495,7 @@ class Instance:
             event.fail(_as_seen_by(event, remote))
         self.queued.clear()
         self._drop_tasks()
-        host.instance_ended(self, reset=True)
+        self.world.counters.object_stopped(host)
 
     def exceeded_time_limit(self) -> None:
         """Code of this instance hung past the hang timeout: like the CPU limit, a reset."""
@@ -523,7 +518,7 @@ class Instance:
         self.world.trace.record("hibernate" if hibernating else "evict", host, instance=self.number)
         self._cut_standard_sockets("Durable Object was evicted.")
         self._drop_tasks()
-        host.instance_ended(self, reset=False)
+        self.world.counters.object_stopped(host)
 
     def _cut_standard_sockets(self, reason: str) -> None:
         """Standard-API sockets live in the instance's memory: they go with it."""
@@ -533,11 +528,15 @@ class Instance:
             self.world.loop.call_soon(peer._disconnect, 1006, reason, context=self.world.root_context)
         self.standard_sockets.clear()
 
-    def _drop_tasks(self) -> None:
+    def _requeue_held(self) -> None:
+        """Give the callbacks the input gate held back to the loop."""
         held, self.held = self.held, []
         loop = self.world.loop
         for handle, scope in held:
             loop.requeue(handle, scope)
+
+    def _drop_tasks(self) -> None:
+        self._requeue_held()
         for task in list(self.tasks):
             task.cancel()
 
@@ -853,8 +852,6 @@ class ObjectHost:
         if instance is not None and not instance.busy:
             instance.evict()
 
-    def instance_ended(self, instance: Instance, *, reset: bool) -> None:
-        self.world.counters.object_stopped(self)
 
 def _copy_result(value):
     """An RPC result as the caller receives it: structured-clone copy, HTTP objects detached."""
