@@ -47,10 +47,15 @@ current_scope: contextvars.ContextVar = contextvars.ContextVar("durable_dojo_sco
 current_world: contextvars.ContextVar = contextvars.ContextVar("durable_dojo_world", default=None)
 
 
+def _scope_of(context: contextvars.Context | None):
+    """The scope of a callback that will run in `context` (None: the current context)."""
+    return current_scope.get() if context is None else context.get(current_scope)
+
+
 class _Timer(asyncio.TimerHandle):
     """A timer on the virtual clock that knows whether it is user work or housekeeping."""
 
-    __slots__ = ("scope", "housekeeping", "_counted")
+    __slots__ = ("scope", "_counted")
 
     def cancel(self) -> None:
         if not self._cancelled:
@@ -78,7 +83,6 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self._pumping = False
         self._exception_handler = None
         self._debug = False
-        self.unhandled: list[dict] = []  # exceptions nobody retrieved, for the trace
 
     # ----- the clock -----
 
@@ -88,7 +92,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
     # ----- scheduling (the asyncio API used by tasks, futures, sleep, timeouts) -----
 
     def call_soon(self, callback, *args, context=None):
-        scope = current_scope.get() if context is None else context.get(current_scope)
+        scope = _scope_of(context)
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append((handle, scope))
         if self.on_ready is not None:
@@ -109,10 +113,9 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         return self._schedule(when, callback, args, contextvars.Context(), housekeeping=True)
 
     def _schedule(self, when, callback, args, context, housekeeping):
-        scope = current_scope.get() if context is None else context.get(current_scope)
+        scope = _scope_of(context)
         timer = _Timer(when, callback, args, self, context)
         timer.scope = scope
-        timer.housekeeping = housekeeping
         timer._counted = not housekeeping
         if not housekeeping:
             self._work_timers += 1
@@ -129,7 +132,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
     def create_task(self, coro, *, name=None, context=None):
         task = asyncio.Task(coro, loop=self, name=name, context=context)
         if self._world is not None:
-            scope = current_scope.get() if context is None else context.get(current_scope)
+            scope = _scope_of(context)
             self._world._task_created(task, scope)
         return task
 
@@ -173,7 +176,6 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         return self._exception_handler
 
     def default_exception_handler(self, context):
-        self.unhandled.append(context)
         exc = context.get("exception")
         log.error("%s", context.get("message", "unhandled error in the world"), exc_info=exc)
 
