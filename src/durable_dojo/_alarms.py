@@ -91,9 +91,7 @@ class AlarmClock:
     def _finished(self, scheduled: int, retry_count: int, reply: asyncio.Future) -> None:
         self.running = None
         host = self.host
-        failed = reply.cancelled() or reply.exception() is not None
-        if failed and not reply.cancelled():
-            reply.exception()  # retrieved: the trace already has it
+        failed = reply.cancelled() or reply.exception() is not None  # retrieved: the trace has it
         stored = host.store.get_alarm()
         if stored != scheduled or (self.rearmed and stored is not None):
             self.rearmed = False
