@@ -138,7 +138,6 @@ class Runtime:
         self.outbound = outbound
         self.outbound_latency = outbound_latency
         self.loop = VirtualLoop(self, real_time=real_time)
-        self._wakeup: asyncio.Event | None = None
         self.trace = Trace(self)
         self.counters = Metrics(self)
         self.faults = Faults(self)
@@ -261,7 +260,7 @@ class Runtime:
         the server wake it; timers (alarms, hibernation, sleeps) fire when they are due."""
         if not self.loop.real_time:
             raise DojoError("run_real_time() needs Runtime(real_time=True).")
-        self._wakeup = wakeup = asyncio.Event()
+        wakeup = asyncio.Event()
         self.loop.on_ready = wakeup.set
         try:
             while True:
@@ -280,7 +279,6 @@ class Runtime:
                     pass
         finally:
             self.loop.on_ready = None
-            self._wakeup = None
 
     def bridge(self, future: asyncio.Future) -> asyncio.Future:
         """A future of the host's loop that settles with a world future (real-time mode)."""

@@ -35,11 +35,8 @@ class Trace:
     def __init__(self, world, maxlen: int = 200_000):
         self._loop = world.loop
         self._events: collections.deque[tuple] = collections.deque(maxlen=maxlen)
-        self.enabled = True
 
     def record(self, kind: str, host=None, *, request=None, instance=None, detail=None) -> None:
-        if not self.enabled:
-            return
         if request is None and host is not None:
             scope = current_scope.get()  # attribute the event to the request that caused it
             if scope is not None and scope.event is not None:

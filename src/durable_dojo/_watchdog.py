@@ -26,7 +26,6 @@ class _State:
     thread_id: int | None = None
     fired: bool = False
     timeout_seconds: float = 0.0
-    started: float = 0.0
 
 
 _state = _State()
@@ -80,10 +79,9 @@ def arm(seconds: float | None, what: str) -> None:
     with _lock:
         _state.fired = False
         _state.what = what
-        _state.started = time.monotonic()
         _state.timeout_seconds = seconds
         _state.thread_id = threading.get_ident()
-        _state.deadline = _state.started + seconds
+        _state.deadline = time.monotonic() + seconds
 
 
 def disarm() -> None:
