@@ -495,8 +495,7 @@ def outbound_fetch(world: Runtime, request) -> WorldCall:
     label = f"fetch({request.method} {request.url})"
     scope = current_scope.get()
     caller = scope.instance.host if scope is not None else None
-    world.trace.record("fetch:out", caller, request=scope.event.request_id if scope and scope.event else None,
-                       detail=label)
+    world.trace.record("fetch:out", caller, detail=label)  # the trace finds the caller's request itself
 
     async def go():
         await asyncio.sleep(world.outbound_latency)
