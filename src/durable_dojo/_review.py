@@ -321,7 +321,9 @@ class ClassInfo:
             self.calls[owner.name].add(name)
         self.init_only = self._init_only_methods()
         self.alarm_only = self._only_reached_from("alarm")
-        self.socket_fields = self._socket_fields()
+        self.socket_adds: dict[str, ast.AST] = {}  # field: the first node that adds a socket to it
+        self._find_socket_adds()
+        self.socket_fields = set(self.socket_adds)
         self._opens_gate_memo: dict[str, bool | None] = {}
 
     # ----- structure -----
@@ -397,9 +399,8 @@ class ClassInfo:
         others = self.reach(n for n in self.methods if not n.startswith("_") and n != root)
         return {root} | {n for n in self.reach({root}) - others if n.startswith("_")}
 
-    def _socket_fields(self) -> set[str]:
+    def _find_socket_adds(self) -> None:
         """Fields that hold WebSockets (a socket is added to them, as an element, key or value)."""
-        fields: set[str] = set()
         for method in self.methods.values():
             for fn in [method] + [n for n in ast.walk(method) if isinstance(n, (*FunctionNode, ast.Lambda))
                                   and n is not method]:
@@ -409,8 +410,7 @@ class ClassInfo:
                 for node in body_nodes(fn):
                     field = socket_collection_add(node, sockets)
                     if field:
-                        fields.add(field)
-        return fields
+                        self.socket_adds.setdefault(field, node)
 
     # ----- the input gate -----
 
@@ -1229,11 +1229,8 @@ class NoSocketCleanup(Rule):
     def check(self, module):
         for cls in module.do_classes:
             for field in sorted(cls.socket_fields):
-                if _field_is_cleaned(cls, field):
-                    continue
-                add = _first_socket_add(cls, field)
-                if add is not None:
-                    yield add, f"self.{field}"
+                if not _field_is_cleaned(cls, field):
+                    yield cls.socket_adds[field], f"self.{field}"
 
 
 def _field_is_cleaned(cls: ClassInfo, field: str) -> bool:
@@ -1249,17 +1246,6 @@ def _field_is_cleaned(cls: ClassInfo, field: str) -> bool:
                 if any(self_field(t) == field for t in targets):
                     return True
     return False
-
-
-def _first_socket_add(cls: ClassInfo, field: str) -> ast.AST | None:
-    for method in cls.methods.values():
-        for fn in [method] + [n for n in ast.walk(method) if isinstance(n, (*FunctionNode, ast.Lambda))
-                              and n is not method]:
-            sockets = socket_names(fn, cls, method)
-            for node in body_nodes(fn):
-                if sockets and socket_collection_add(node, sockets) == field:
-                    return node
-    return None
 
 
 # ----- DO3xx state -----
@@ -2145,9 +2131,7 @@ class SocketsInMemory(Rule):
     def check(self, module):
         for cls in module.do_classes:
             for field in sorted(cls.socket_fields):
-                add = _first_socket_add(cls, field)
-                if add is not None:
-                    yield add, f"self.{field}"
+                yield cls.socket_adds[field], f"self.{field}"
 
 
 @rule
