@@ -362,10 +362,6 @@ class SqlGuard:
         self.txn_denied = False  # set when user SQL tried BEGIN/COMMIT/SAVEPOINT/...
         self._saved: tuple[tuple[int, int], ...] = ()  # limits lifted while trusted
 
-    @property
-    def is_trusted(self) -> bool:
-        return self.depth > 0
-
     def enter(self, conn: sqlite3.Connection) -> None:
         if self.depth == 0:
             for category, value in self._saved:
@@ -565,10 +561,8 @@ def _statement_end(sql: str, start: int) -> int:
 
 
 def _plan(query: str) -> _Plan:
-    """Split `query` the way workerd's prepare loop does (see the module docstring)."""
-    plan = _PLANS.get(query)
-    if plan is not None:
-        return plan
+    """Split `query` the way workerd's prepare loop does (see the module docstring).
+    The caller has looked in the cache (`_PLANS`) already."""
     sql = query if query.isascii() else js_string(query)  # lone surrogates -> U+FFFD, as V8
     if _utf8_len(sql) > MAX_STATEMENT_BYTES:
         raise JsError(STATEMENT_TOO_LONG)
@@ -894,30 +888,24 @@ class SqlStorageCursor:
             self._read += read
         if written:
             self._written += written
-        counters = self._sql._counters
-        if counters is not None:
-            if read:
-                counters.rows_read(read)
-            if written:
-                counters.rows_written(written)
+        self._sql._report(read, written)
 
-    def _advance(self) -> None:
-        """Fetch the next row into `_next` (None at the end), counting rows."""
-        cur = self._cur
-        if cur is None:
-            self._next = None
-            return
+    def _tally(self, rows: int, changed: int) -> None:
+        """Count a fetch that returned `rows` rows while SQLite changed `changed` rows."""
         seg = self._seg
-        row, changed = self._fetch(cur.fetchone)
-        if row is None:
-            self._close()
         if seg.create:
             changed = 0  # counted once by SqlStorage._step() (schema rows)
-        read = changed if seg.read_changes else 0
-        if row is not None and seg.count_rows:
-            read += 1
+        read = (changed if seg.read_changes else 0) + (rows if seg.count_rows else 0)
         if read or changed:
             self._count(read, changed)
+
+    def _advance(self) -> None:
+        """Fetch the next row into `_next` (None at the end), counting rows. Called only while
+        the sqlite3 cursor is open (`_next` is set only while `_cur` is)."""
+        row, changed = self._fetch(self._cur.fetchone)
+        if row is None:
+            self._close()
+        self._tally(0 if row is None else 1, changed)
         self._next = row
 
     def _fetch(self, fetch):
@@ -956,14 +944,9 @@ class SqlStorageCursor:
         row = self._next
         if row is None:
             return []
-        seg = self._seg
         rest, changed = self._fetch(self._cur.fetchall)
-        if seg.create:
-            changed = 0
         self._close()
-        read = (changed if seg.read_changes else 0) + (len(rest) if seg.count_rows else 0)
-        if read or changed:
-            self._count(read, changed)
+        self._tally(len(rest), changed)
         rest.insert(0, row)
         return rest
 
@@ -1093,12 +1076,7 @@ class SqlStorage:
         for seg in plan.earlier:
             cur, read, written = self._step(seg, (), False)
             cur.close()
-            counters = self._counters
-            if counters is not None:
-                if read:
-                    counters.rows_read(read)
-                if written:
-                    counters.rows_written(written)
+            self._report(read, written)
         last = plan.last
         if last is None:
             raise JsError(NO_STATEMENT)
@@ -1107,6 +1085,15 @@ class SqlStorage:
         if cursor._cur is not None:
             self._open.add(cursor)
         return cursor
+
+    def _report(self, read: int, written: int) -> None:
+        """Feed rows read and written into the namespace's metrics (if it keeps any)."""
+        counters = self._counters
+        if counters is not None:
+            if read:
+                counters.rows_read(read)
+            if written:
+                counters.rows_written(written)
 
     def _step(self, seg: _Segment, params: tuple, is_last: bool) -> tuple[sqlite3.Cursor, int, int]:
         """Prepare `seg` and step it once (what sqlite3's execute() does).
