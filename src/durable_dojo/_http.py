@@ -895,13 +895,19 @@ class FetchResponse(_BodyMixin):
         redirected: bool = False,
         web_socket=None,
     ):
-        self._headers = Headers(headers)
+        headers = Headers(headers)
         data, content_type = body_to_bytes(body)
-        if content_type is not None and not self._headers.has("content-type"):
-            self._headers.set("content-type", content_type)
+        if content_type is not None and not headers.has("content-type"):
+            headers.set("content-type", content_type)
+        self._fill(url, data, int(status), status_text, headers, redirected, web_socket)
+
+    def _fill(self, url: str, data: bytes | None, status: int, status_text: str | None, headers: Headers,
+              redirected: bool, web_socket) -> None:
+        """Set the fields from a body and headers already prepared (`headers` is kept, not copied)."""
+        self._headers = headers
         self._body = data
         self._body_used = False
-        self._status = int(status)
+        self._status = status
         self._status_text = status_text or None
         self._url = url
         self._redirected = redirected
@@ -1062,6 +1068,4 @@ class Response(FetchResponse):
         if content_type is not None and not headers.has("content-type"):
             headers.set("content-type", content_type)
 
-        super().__init__(
-            "", body=data, status=status, status_text=status_text, headers=headers, web_socket=web_socket
-        )
+        self._fill("", data, status, status_text, headers, False, web_socket)
