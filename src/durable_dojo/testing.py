@@ -50,8 +50,7 @@ def run_durable_object_alarm(stub) -> WorldCall:
             result.set_result(False)
             return
         if alarms.timer is not None:
-            alarms.timer.cancel()
-            alarms.timer = None
+            alarms.timer.cancel()  # fire() clears it
         alarms.fire(scheduled, 0)
         done = host.instance.in_flight if host.instance is not None else ()
         pending = [e.reply for e in done if e.kind == "alarm"]
