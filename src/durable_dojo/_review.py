@@ -283,6 +283,18 @@ class Parents:
 # ======================================================================================
 
 
+def _resolve_callback(cls: "ClassInfo", local_defs: dict[str, ast.AST], node: ast.AST) -> ast.AST | None:
+    """The function a callback argument stands for: a lambda, a function defined in the method (by
+    its name in `local_defs`), or `self.method`; None when it is something else."""
+    if isinstance(node, ast.Lambda):
+        return node
+    if isinstance(node, ast.Name) and node.id in local_defs:
+        return local_defs[node.id]
+    if is_self_attr(node) and node.attr in cls.methods:
+        return cls.methods[node.attr]
+    return None
+
+
 class ClassInfo:
     """A Durable Object class (or a Worker entrypoint) and what the rules need to know of it."""
 
@@ -314,6 +326,7 @@ class ClassInfo:
                             self.kv_fields.add(field)
         self.protected_fns: set[int] = set()  # ids of callbacks of blockConcurrencyWhile / transaction
         self.protected_kind: dict[int, str] = {}
+        self.protected_callback: dict[int, ast.AST] = {}  # id of a blockConcurrencyWhile/transaction call: its callback
         self.txn_params: dict[int, str] = {}
         self._find_protected()
         self.calls: dict[str, set[str]] = {name: set() for name in self.methods}  # method: self-methods it names
@@ -356,16 +369,10 @@ class ClassInfo:
                     continue
                 if attr != "blockConcurrencyWhile" and not _is_storage_object(call.func.value, self):
                     continue
-                target = call.args[0]
-                fn = None
-                if isinstance(target, ast.Lambda):
-                    fn = target
-                elif isinstance(target, ast.Name) and target.id in local_defs:
-                    fn = local_defs[target.id]
-                elif is_self_attr(target) and target.attr in self.methods:
-                    fn = self.methods[target.attr]
+                fn = _resolve_callback(self, local_defs, call.args[0])
                 if fn is None:
                     continue
+                self.protected_callback[id(call)] = fn
                 self.protected_fns.add(id(fn))
                 self.protected_kind[id(fn)] = "bcw" if attr == "blockConcurrencyWhile" else "transaction"
                 args = fn.args.args
@@ -1841,21 +1848,14 @@ def _per_request_bcw(module: Module) -> Iterator[tuple[ast.Call, bool]]:
             if method.name == "alarm":
                 continue
             parents = Parents(method)
-            local_defs = {n.name: n for n in ast.walk(method) if isinstance(n, FunctionNode) and n is not method}
             for call in body_nodes(method):
                 if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                         and call.func.attr == "blockConcurrencyWhile" and call.args):
                     continue
                 if not _unconditional(parents, call, method):
                     continue
-                target = call.args[0]
-                if isinstance(target, ast.Lambda):
-                    callback = target
-                elif isinstance(target, ast.Name) and target.id in local_defs:
-                    callback = local_defs[target.id]
-                elif is_self_attr(target) and target.attr in cls.methods:
-                    callback = cls.methods[target.attr]
-                else:
+                callback = cls.protected_callback.get(id(call))
+                if callback is None:
                     continue
                 scope = FunctionScope(module, cls, callback)
                 if isinstance(callback, ast.Lambda):
@@ -2236,9 +2236,7 @@ class NoCloseReciprocation(Rule):
                         continue
                     socket = call.func.value
                     listener = call.args[1]
-                    fn = listener if isinstance(listener, ast.Lambda) else local_defs.get(getattr(listener, "id", ""))
-                    if fn is None and is_self_attr(listener) and listener.attr in cls.methods:
-                        fn = cls.methods[listener.attr]
+                    fn = _resolve_callback(cls, local_defs, listener)
                     if fn is None:
                         continue
                     closes = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
