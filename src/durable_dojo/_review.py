@@ -821,7 +821,6 @@ class Rule:
     title = ""  # the checklist item, a few words
     message = ""
     explanation = ""
-    docs: tuple[str, ...] = ()
 
     def check(self, module: Module) -> Iterable[tuple[ast.AST, str | None]]:
         raise NotImplementedError
@@ -913,7 +912,6 @@ class NewUniqueIdPerRequest(Rule):
         "(semantics 1.4, 1.13). Docs: " + DOCS + "/durable-objects/api/namespace/ and "
         + DOCS + "/durable-objects/api/id/"
     )
-    docs = ("/durable-objects/api/namespace/", "/durable-objects/api/id/")
 
     def check(self, module):
         for fn in _platform_functions(module):
@@ -1003,7 +1001,6 @@ class DurableObjectAsKeyValueStore(Rule):
         "atomically. Docs: " + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/ and "
         + DOCS + "/kv/"
     )
-    docs = ("/durable-objects/best-practices/rules-of-durable-objects/", "/kv/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -1040,8 +1037,6 @@ class GlobalSingletonOnHotPath(Rule):
         "Docs: " + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/ and "
         + DOCS + "/durable-objects/examples/build-a-rate-limiter/"
     )
-    docs = ("/durable-objects/best-practices/rules-of-durable-objects/",
-            "/durable-objects/examples/build-a-rate-limiter/")
 
     def check(self, module):
         for fn in module.worker_fetches():
@@ -1086,7 +1081,6 @@ class StorageInConstructor(Rule):
         "Docs: " + DOCS + "/durable-objects/api/state/ (blockConcurrencyWhile) and "
         + DOCS + "/durable-objects/concepts/durable-object-lifecycle/"
     )
-    docs = ("/durable-objects/api/state/", "/durable-objects/concepts/durable-object-lifecycle/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -1112,7 +1106,6 @@ class AsyncWorkInConstructor(Rule):
         "it is done and resets the object if it throws. Docs: " + DOCS + "/durable-objects/api/state/ "
         "(blockConcurrencyWhile) and " + DOCS + "/durable-objects/concepts/durable-object-lifecycle/"
     )
-    docs = ("/durable-objects/api/state/", "/durable-objects/concepts/durable-object-lifecycle/")
     STARTERS = {"asyncio.create_task", "asyncio.ensure_future", "asyncio.run", "asyncio.run_coroutine_threadsafe"}
 
     def check(self, module):
@@ -1151,7 +1144,6 @@ class HeavyConstructor(Rule):
         + DOCS + "/durable-objects/concepts/durable-object-lifecycle/ and "
         + DOCS + "/durable-objects/reference/in-memory-state/"
     )
-    docs = ("/durable-objects/concepts/durable-object-lifecycle/", "/durable-objects/reference/in-memory-state/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -1231,7 +1223,6 @@ class NoSocketCleanup(Rule):
         "Better, with the Hibernation API the runtime tracks the sockets for you: `ctx.getWebSockets()` only "
         "returns connected ones. Docs: " + DOCS + "/durable-objects/best-practices/websockets/"
     )
-    docs = ("/durable-objects/best-practices/websockets/",)
 
     def check(self, module):
         for cls in module.do_classes:
@@ -1323,7 +1314,6 @@ class FieldNeverPersisted(Rule):
         + DOCS + "/durable-objects/reference/in-memory-state/ and "
         + DOCS + "/durable-objects/concepts/durable-object-lifecycle/"
     )
-    docs = ("/durable-objects/reference/in-memory-state/", "/durable-objects/concepts/durable-object-lifecycle/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -1478,7 +1468,6 @@ class MultiKeyUpdateWithoutTransaction(Rule):
         + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/ (write coalescing) and "
         + DOCS + "/durable-objects/api/storage-api/ (transaction)"
     )
-    docs = ("/durable-objects/best-practices/rules-of-durable-objects/", "/durable-objects/api/storage-api/")
 
     def check(self, module):
         for cls, scope in _handler_scopes(module, skip=("transaction",)):
@@ -1534,7 +1523,6 @@ class ReadModifyWriteAcrossAwait(Rule):
         + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/ (avoid race conditions with "
         "non-storage I/O)"
     )
-    docs = ("/durable-objects/best-practices/rules-of-durable-objects/",)
 
     def check(self, module):
         for cls, scope in _handler_scopes(module):
@@ -1629,7 +1617,6 @@ class StoredValueMutatedNotWritten(Rule):
         "rule: values are stored and read as structured-clone copies (semantics 3.9). Docs: "
         + DOCS + "/durable-objects/api/storage-api/ and " + DOCS + "/durable-objects/api/legacy-kv-storage-api/"
     )
-    docs = ("/durable-objects/api/storage-api/", "/durable-objects/api/legacy-kv-storage-api/")
 
     def check(self, module):
         for cls, scope in _handler_scopes(module, skip=()):
@@ -1694,7 +1681,6 @@ class ClearingStorageKeyByKey(Rule):
         + DOCS + "/durable-objects/api/storage-api/ (deleteAll) and "
         + DOCS + "/durable-objects/best-practices/access-durable-objects-storage/"
     )
-    docs = ("/durable-objects/api/storage-api/", "/durable-objects/best-practices/access-durable-objects-storage/")
 
     def check(self, module):
         for cls, scope in _handler_scopes(module, skip=()):
@@ -1744,7 +1730,6 @@ class SqlTransactionStatements(Rule):
         "statements with no await between them are atomic already. Docs: "
         + DOCS + "/durable-objects/api/sqlite-storage-api/ and " + DOCS + "/durable-objects/api/storage-api/"
     )
-    docs = ("/durable-objects/api/sqlite-storage-api/", "/durable-objects/api/storage-api/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -1776,7 +1761,6 @@ class BlockingSleep(Rule):
         + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/ and "
         + DOCS + "/durable-objects/platform/limits/"
     )
-    docs = ("/durable-objects/best-practices/rules-of-durable-objects/", "/durable-objects/platform/limits/")
 
     def check(self, module):
         for _cls, fn in _all_code_functions(module):
@@ -1799,7 +1783,6 @@ class BusyLoop(Rule):
         "request, an alarm. Docs: " + DOCS + "/durable-objects/platform/limits/ and "
         + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/"
     )
-    docs = ("/durable-objects/platform/limits/", "/durable-objects/best-practices/rules-of-durable-objects/")
 
     def check(self, module):
         for _cls, fn in _all_code_functions(module):
@@ -1832,7 +1815,6 @@ class BlockConcurrencyPerRequest(Rule):
         + DOCS + "/durable-objects/api/state/ (blockConcurrencyWhile) and "
         + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/"
     )
-    docs = ("/durable-objects/api/state/", "/durable-objects/best-practices/rules-of-durable-objects/")
 
     def check(self, module):
         for call, opens in _per_request_bcw(module):
@@ -1882,7 +1864,6 @@ class TimerInsteadOfAlarm(Rule):
         "is not flagged: the caller learns of any failure.) Docs: " + DOCS + "/durable-objects/api/alarms/ and "
         + DOCS + "/durable-objects/concepts/durable-object-lifecycle/"
     )
-    docs = ("/durable-objects/api/alarms/", "/durable-objects/concepts/durable-object-lifecycle/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -1953,7 +1934,6 @@ class OneAlarmPerJob(Rule):
         "current alarm (`getAlarm()`), and in `alarm()` run everything that is due and set the alarm again "
         "for the next one. Docs: " + DOCS + "/durable-objects/api/alarms/"
     )
-    docs = ("/durable-objects/api/alarms/",)
 
     def check(self, module):
         for cls in module.do_classes:
@@ -2067,7 +2047,6 @@ class BlockConcurrencyAcrossIo(Rule):
         + DOCS + "/durable-objects/api/state/ (blockConcurrencyWhile) and "
         + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/"
     )
-    docs = ("/durable-objects/api/state/", "/durable-objects/best-practices/rules-of-durable-objects/")
 
     def check(self, module):
         for call, opens in _per_request_bcw(module):
@@ -2095,7 +2074,6 @@ class StandardWebSocketApi(Rule):
         "Docs: " + DOCS + "/durable-objects/best-practices/websockets/ and "
         + DOCS + "/durable-objects/examples/websocket-hibernation-server/"
     )
-    docs = ("/durable-objects/best-practices/websockets/", "/durable-objects/examples/websocket-hibernation-server/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -2126,7 +2104,6 @@ class SocketsInMemory(Rule):
         + DOCS + "/durable-objects/best-practices/websockets/ and "
         + DOCS + "/durable-objects/concepts/durable-object-lifecycle/"
     )
-    docs = ("/durable-objects/best-practices/websockets/", "/durable-objects/concepts/durable-object-lifecycle/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -2153,7 +2130,6 @@ class BroadcastToClosedSockets(Rule):
         + DOCS + "/durable-objects/best-practices/websockets/ and "
         + DOCS + "/durable-objects/examples/websocket-hibernation-server/"
     )
-    docs = ("/durable-objects/best-practices/websockets/", "/durable-objects/examples/websocket-hibernation-server/")
 
     def check(self, module):
         for cls in module.do_classes:
@@ -2216,7 +2192,6 @@ class NoCloseReciprocation(Rule):
         + DOCS + "/durable-objects/best-practices/websockets/ and "
         + DOCS + "/durable-objects/api/base/ (webSocketClose)"
     )
-    docs = ("/durable-objects/best-practices/websockets/", "/durable-objects/api/base/")
 
     def check(self, module):
         if module.auto_close_reply:
