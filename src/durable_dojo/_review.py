@@ -455,6 +455,7 @@ class Module:
             self.tree = ast.parse(source, filename=path)
         except SyntaxError as exc:
             raise ReviewError(f"{path}:{exc.lineno}: cannot parse: {exc.msg}") from exc
+        self._parents: dict[int, Parents] = {}
         self.imports: dict[str, str] = {}
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Import):
@@ -493,6 +494,13 @@ class Module:
             base = self.resolve(node.value)
             return None if base is None else f"{base}.{node.attr}"
         return None
+
+    def parents(self, fn: ast.AST) -> Parents:
+        """The parent links of `fn`'s nodes, built once per function of the file."""
+        found = self._parents.get(id(fn))
+        if found is None:
+            found = self._parents[id(fn)] = Parents(fn)
+        return found
 
     def call_name(self, call: ast.AST) -> str | None:
         return self.resolve(call.func) if isinstance(call, ast.Call) else None
@@ -705,7 +713,7 @@ class FunctionScope:
                 elif self._is_stub_expr(node.value):
                     self.stub_names.add(name)
         self.nodes = nodes
-        self.parents = Parents(fn)
+        self.parents = module.parents(fn)
         self.awaits = [n for n in nodes if isinstance(n, ast.Await)]
         self.ops = [op for op in (self.storage_op(n) for n in nodes if isinstance(n, ast.Call)) if op is not None]
 
@@ -915,7 +923,7 @@ class NewUniqueIdPerRequest(Rule):
 
     def check(self, module):
         for fn in _platform_functions(module):
-            parents = Parents(fn)
+            parents = module.parents(fn)
             nodes = list(body_nodes(fn))
             for call in nodes:
                 if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
@@ -1040,7 +1048,7 @@ class GlobalSingletonOnHotPath(Rule):
 
     def check(self, module):
         for fn in module.worker_fetches():
-            parents = Parents(fn)
+            parents = module.parents(fn)
             for call in body_nodes(fn):
                 if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                         and call.func.attr in ("getByName", "idFromName") and call.args):
@@ -1113,7 +1121,7 @@ class AsyncWorkInConstructor(Rule):
             if cls.init is None:
                 continue
             async_methods = {n for n, m in cls.methods.items() if isinstance(m, ast.AsyncFunctionDef)}
-            parents = Parents(cls.init)
+            parents = module.parents(cls.init)
             for node in _init_code(cls):
                 if not isinstance(node, ast.Call):
                     continue
@@ -1439,7 +1447,7 @@ def _handler_scopes(module: Module, *, skip: tuple[str, ...] = ("bcw", "transact
 
 
 def _ref_in_protected(cls: ClassInfo, node: ast.AST, owner: ast.AST) -> bool:
-    parents = Parents(owner)
+    parents = cls.module.parents(owner)
     parent = parents.of(node)
     if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and node in parent.args \
             and parent.func.attr in ("blockConcurrencyWhile", "transaction", "transactionSync"):
@@ -1829,7 +1837,7 @@ def _per_request_bcw(module: Module) -> Iterator[tuple[ast.Call, bool]]:
         for method in cls.handler_methods:
             if method.name == "alarm":
                 continue
-            parents = Parents(method)
+            parents = module.parents(method)
             for call in body_nodes(method):
                 if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
                         and call.func.attr == "blockConcurrencyWhile" and call.args):
@@ -1914,7 +1922,7 @@ def _in_background_def(cls: ClassInfo, method: ast.AST, node: ast.AST) -> bool:
     """`node` sits in a function nested in `method` that `method` starts in the background."""
     started = {coro.func.id for owner, coro in _background_calls(cls)
                if owner is method and isinstance(coro, ast.Call) and isinstance(coro.func, ast.Name)}
-    parents = Parents(method)
+    parents = cls.module.parents(method)
     return any(isinstance(a, FunctionNode) and a.name in started for a in parents.ancestors(node))
 
 
@@ -2135,7 +2143,7 @@ class BroadcastToClosedSockets(Rule):
         for cls in module.do_classes:
             runtime_list_risky = _closes_sockets_itself(cls) or not module.auto_close_reply
             for method in cls.methods.values():
-                parents = Parents(method)
+                parents = module.parents(method)
                 for loop in ast.walk(method):
                     if not isinstance(loop, (ast.For, ast.AsyncFor)):
                         continue
