@@ -76,7 +76,6 @@ SQL_WRITE = re.compile(r"^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPD
                        r"[\"`\[]?(\w+)", re.IGNORECASE)
 SQL_READ = re.compile(r"^\s*SELECT\b.*?\bFROM\s+[\"`\[]?(\w+)", re.IGNORECASE | re.DOTALL)
 AUTO_CLOSE_REPLY_FROM = "2026-04-07"  # compatibility date from which the runtime answers close frames
-WRANGLER_FILES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
 IGNORE_COMMENT = re.compile(r"#\s*dojo:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
 
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -543,9 +542,11 @@ def find_compatibility(path: str) -> tuple[str | None, list[str] | None]:
     stops at the repository root: a folder with `.git` or `pyproject.toml`)."""
     if not path or path.startswith("<"):
         return None, None
+    from ._wrangler import CONFIG_NAMES
+
     folder = os.path.dirname(os.path.abspath(path))
     while True:
-        for name in WRANGLER_FILES:
+        for name in CONFIG_NAMES:
             candidate = os.path.join(folder, name)
             if os.path.isfile(candidate):
                 data = _read_wrangler(candidate)
@@ -562,16 +563,11 @@ def find_compatibility(path: str) -> tuple[str | None, list[str] | None]:
 
 
 def _read_wrangler(path: str) -> dict | None:
+    from ._wrangler import parse_config
+
     try:
         with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-        if path.endswith(".toml"):
-            import tomllib
-
-            return tomllib.loads(text)
-        from ._wrangler import parse_jsonc
-
-        return parse_jsonc(text, path)
+            return parse_config(handle.read(), path)
     except Exception:  # noqa: BLE001 - a config we cannot read tells us nothing
         return None
 

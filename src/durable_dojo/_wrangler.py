@@ -159,6 +159,16 @@ def parse_jsonc(text: str, where: str = "wrangler.jsonc") -> dict:
 # ----- reading -----
 
 
+def parse_config(text: str, where: str) -> dict:
+    """The contents of the configuration file `where` names: TOML for `.toml`, else JSONC."""
+    if where.endswith(".toml"):
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{where}: {error}") from None
+    return parse_jsonc(text, where)
+
+
 def read_config(path: str | os.PathLike) -> WorkerConfig:
     """Parse a `wrangler.toml`, `wrangler.jsonc` or `wrangler.json` into a WorkerConfig."""
     path = os.path.abspath(path)
@@ -166,15 +176,8 @@ def read_config(path: str | os.PathLike) -> WorkerConfig:
         raise ConfigError(f"No such configuration file: {path}")
     with open(path, "rb") as f:
         raw = f.read()
-    where = os.path.basename(path)
-    if path.endswith(".toml"):
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{where}: {error}") from None
-    else:
-        data = parse_jsonc(raw.decode("utf-8-sig"), where)
-    return config_from_dict(data, path)
+    text = raw.decode("utf-8" if path.endswith(".toml") else "utf-8-sig")
+    return config_from_dict(parse_config(text, os.path.basename(path)), path)
 
 
 def _list_of(data, key: str, where: str) -> list:
