@@ -23,8 +23,8 @@ What the review knows about the code:
 
 Precision comes first: a rule that cannot tell stays silent. A finding can be silenced on its
 line with `# dojo: ignore[DO301]` (several codes: `# dojo: ignore[DO301,DO302]`; every code:
-`# dojo: ignore`). `review_paths(paths)`, `review_source(source, path)`, `explain(code)` and
-`render_checklist_markdown()` are the entry points; `RULES` is the rule list.
+`# dojo: ignore`). `review_paths(paths)`, `review_files(files)`, `review_source(source, path)`,
+`explain(code)` and `render_checklist_markdown()` are the entry points; `RULES` is the rule list.
 """
 
 from __future__ import annotations
@@ -2289,8 +2289,13 @@ def python_files(paths: Iterable[str | os.PathLike]) -> list[str]:
 
 def review_paths(paths: Iterable[str | os.PathLike], select: Iterable[str] | None = None) -> list[Finding]:
     """Findings for every Python file under `paths`."""
+    return review_files(python_files(paths), select)
+
+
+def review_files(files: Iterable[str], select: Iterable[str] | None = None) -> list[Finding]:
+    """Findings for each of `files` (as `python_files` lists them), file by file."""
     out: list[Finding] = []
-    for path in python_files(paths):
+    for path in files:
         with open(path, encoding="utf-8") as handle:
             source = handle.read()
         out.extend(review_source(source, path, select))

@@ -16,8 +16,6 @@ import json
 import os
 import sys
 
-from . import _review
-
 USAGE_ERROR = 2
 
 
@@ -59,6 +57,8 @@ def _usage(message: str) -> int:
 
 
 def run_review(args: argparse.Namespace) -> int:
+    from . import _review
+
     if args.explain:
         try:
             text = _review.explain(args.explain)
@@ -75,10 +75,8 @@ def run_review(args: argparse.Namespace) -> int:
         try:
             paths = _review.python_files(args.paths)
             files = len(paths)
-            findings = _review.review_paths(paths)
-        except _review.ReviewError as error:
-            return _usage(str(error))
-        except (OSError, UnicodeDecodeError) as error:
+            findings = _review.review_files(paths)
+        except (_review.ReviewError, OSError, UnicodeDecodeError) as error:
             return _usage(str(error))
     advice: list = []
     if args.run:
