@@ -201,7 +201,7 @@ def advise(rt, multiplier: float = 1.0, bindings: list[str] | None = None) -> li
         cost = rt.estimate_cost(binding, multiplier)
         objects = _object_stats(rt, binding)
         found = [
-            _use_kv(binding, metrics, objects),
+            _use_kv(binding, metrics),
             _shard(binding, metrics, objects),
             _bcw(binding, objects),
             _alarm_retries(rt, binding, metrics),
@@ -215,7 +215,7 @@ def advise(rt, multiplier: float = 1.0, bindings: list[str] | None = None) -> li
     return out
 
 
-def _use_kv(binding, metrics, objects) -> Advice | None:
+def _use_kv(binding, metrics) -> Advice | None:
     created = metrics["objectsCreated"]
     requests = metrics["requests"]
     if created < KV_MIN_OBJECTS or not requests:
