@@ -191,7 +191,29 @@ class ObjectView(NamedTuple):
         return f"{self.binding} {self.name}"
 
 
-class Inspector:
+class _View:
+    """What the Inspector and the Timeline show the same way: their text for `print()` and IPython,
+    their widget in a notebook (their HTML where ipywidgets is missing)."""
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.text())
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"text/plain": self.text()}
+        try:
+            widget = self.widget
+        except ImportError:
+            data["text/html"] = self.html()
+            return data
+        data["application/vnd.jupyter.widget-view+json"] = {
+            "version_major": 2, "version_minor": 0, "model_id": widget.model_id}
+        return data
+
+
+class Inspector(_View):
     """An inspector of a world: its objects (state, storage, alarm, sockets), its clock, the
     recent trace, and buttons to evict, hibernate, fire an alarm and advance the clock.
 
@@ -222,22 +244,7 @@ class Inspector:
     def objects(self) -> list[ObjectView]:
         """Every object of the world (or of `binding`) that a stub has reached, in creation order."""
         lifecycle = _last_lifecycle(self.rt)
-        views = []
-        for host in self.rt.hosts(self.binding):
-            sockets = sum(1 for ws in host.sockets if ws.readyState != 3)
-            if host.instance is not None and host.instance.alive:
-                sockets += len(host.instance.standard_sockets)
-            views.append(ObjectView(
-                binding=host.binding,
-                name=host.label,
-                state=object_state(host, lifecycle.get((host.binding, host.label))),
-                instance=host.instances_made,
-                storage=_storage_of(host),
-                alarm=host.store.get_alarm(),
-                sockets=sockets,
-                sql=_sql_tables_of(host),
-            ))
-        return views
+        return [_view(host, lifecycle) for host in self.rt.hosts(self.binding)]
 
     @property
     def rows(self) -> list[ObjectView]:
@@ -247,9 +254,9 @@ class Inspector:
     def row(self, name) -> ObjectView:
         """The current view of one object (by name, "BINDING name" or stub)."""
         host = self._host(name)
-        for view in self.objects():
-            if view.binding == host.binding and view.name == host.label:
-                return view
+        for shown in self.rt.hosts(self.binding):
+            if shown.binding == host.binding and shown.label == host.label:
+                return _view(shown, _last_lifecycle(self.rt))
         raise KeyError(name)  # pragma: no cover - _host found it
 
     @property
@@ -362,12 +369,6 @@ class Inspector:
     def __repr__(self) -> str:
         return f"<Inspector: {len(self._views)} objects, clock {_seconds(self.rt.now() - self.rt.start_ms)}>"
 
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_pretty_(self, p, cycle) -> None:
-        p.text(self.text())
-
     def html(self) -> str:
         """The objects table as HTML (no scripts)."""
         cells = []
@@ -398,16 +399,22 @@ class Inspector:
     def _update_widget(self) -> None:
         self._widget.update()
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        data = {"text/plain": self.text()}
-        try:
-            box = self.widget
-        except ImportError:
-            data["text/html"] = self.html()
-            return data
-        data["application/vnd.jupyter.widget-view+json"] = {
-            "version_major": 2, "version_minor": 0, "model_id": box.model_id}
-        return data
+
+def _view(host, lifecycle: dict) -> ObjectView:
+    """One object's row: `lifecycle` is `_last_lifecycle(rt)`."""
+    sockets = sum(1 for ws in host.sockets if ws.readyState != 3)
+    if host.instance is not None and host.instance.alive:
+        sockets += len(host.instance.standard_sockets)
+    return ObjectView(
+        binding=host.binding,
+        name=host.label,
+        state=object_state(host, lifecycle.get((host.binding, host.label))),
+        instance=host.instances_made,
+        storage=_storage_of(host),
+        alarm=host.store.get_alarm(),
+        sockets=sockets,
+        sql=_sql_tables_of(host),
+    )
 
 
 _TD = "border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top"
@@ -492,7 +499,7 @@ class TimelineRow(NamedTuple):
     gated: tuple  # lanes whose object's input gate is closed (blockConcurrencyWhile/transaction) here
 
 
-class Timeline:
+class Timeline(_View):
     """The trace as lanes: one column per object (or per request), one row per event, in order.
 
     ```python
@@ -563,9 +570,10 @@ class Timeline:
             if self.lane_mode == "request" and event.request is not None:
                 name = request_names.get(event.request)
                 if name is None:
-                    what = event.detail if kind.endswith(":call") or kind == "alarm:fire" else kind
                     if kind == "alarm:fire":
                         what = f"{event.binding}.alarm()"
+                    else:
+                        what = event.detail if kind.endswith(":call") else kind
                     name = request_names[event.request] = _clip(f"#{event.request} {what}", self.width)
                 lane = name
             else:
@@ -661,12 +669,6 @@ class Timeline:
     def __repr__(self) -> str:
         return f"<Timeline: {len(self.rows)} events in {len(self.lanes)} lanes>"
 
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_pretty_(self, p, cycle) -> None:
-        p.text(self.text())
-
     @property
     def widget(self):
         """The ipywidgets view (an HTML widget, built on first use)."""
@@ -675,14 +677,3 @@ class Timeline:
 
             self._widget = w.HTML(value=self.html())
         return self._widget
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        data = {"text/plain": self.text()}
-        try:
-            view = self.widget
-        except ImportError:
-            data["text/html"] = self.html()
-            return data
-        data["application/vnd.jupyter.widget-view+json"] = {
-            "version_major": 2, "version_minor": 0, "model_id": view.model_id}
-        return data
