@@ -37,6 +37,8 @@ import tokenize
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator
 
+from ._runtime import AUTO_REPLY_TO_CLOSE_FROM  # the date from which the runtime answers close frames
+
 DOCS = "https://developers.cloudflare.com"
 
 CATEGORIES = {
@@ -75,7 +77,6 @@ REMOVING_METHODS = frozenset({"discard", "remove", "pop", "popitem", "clear", "p
 SQL_WRITE = re.compile(r"^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+"
                        r"[\"`\[]?(\w+)", re.IGNORECASE)
 SQL_READ = re.compile(r"^\s*SELECT\b.*?\bFROM\s+[\"`\[]?(\w+)", re.IGNORECASE | re.DOTALL)
-AUTO_CLOSE_REPLY_FROM = "2026-04-07"  # compatibility date from which the runtime answers close frames
 IGNORE_COMMENT = re.compile(r"#\s*dojo:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
 
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -447,7 +448,7 @@ class Module:
         self.compatibility_flags = set(compatibility_flags or ())
         # the runtime answers a client's close frame itself (semantics 7.9): a current date, or none known
         self.auto_close_reply = (
-            compatibility_date is None or compatibility_date >= AUTO_CLOSE_REPLY_FROM
+            compatibility_date is None or compatibility_date >= AUTO_REPLY_TO_CLOSE_FROM
             or "web_socket_auto_reply_to_close" in self.compatibility_flags
         ) and "web_socket_manual_reply_to_close" not in self.compatibility_flags
         try:

@@ -35,16 +35,6 @@ RESET_MESSAGE = "Durable Object connection closed because the object was reset."
 DISCONNECTED_REASON = "WebSocket disconnected without sending Close frame."
 
 
-def __getattr__(name: str):
-    # AUTO_CLOSE_REPLY_FROM is the old name of _runtime.AUTO_REPLY_TO_CLOSE_FROM. Looked up
-    # lazily: _runtime imports this module (through _object) before it defines the constant.
-    if name == "AUTO_CLOSE_REPLY_FROM":
-        from ._runtime import AUTO_REPLY_TO_CLOSE_FROM
-
-        return AUTO_REPLY_TO_CLOSE_FROM
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 class MessageEvent:
     """What a standard-API `message` listener receives."""
 
