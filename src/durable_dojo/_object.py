@@ -35,7 +35,7 @@ from ._errors import DurableObjectAbort, HangTimeout, JsError, mark_remote
 from ._alarms import AlarmClock
 from ._http import FetchResponse, Request, Response
 from ._ids import DurableObjectId, name_seen_inside
-from ._loop import current_scope, current_world
+from ._loop import current_scope
 from ._storage import DurableObjectStorage
 
 log = logging.getLogger("durable_dojo")
@@ -523,9 +523,7 @@ class Instance:
     def _cut_standard_sockets(self, reason: str) -> None:
         """Standard-API sockets live in the instance's memory: they go with it."""
         for ws in list(self.standard_sockets):
-            ws.readyState = _websockets.CLOSED
-            peer = ws.peer
-            self.world.loop.call_soon(peer._disconnect, 1006, reason, context=self.world.root_context)
+            ws._cut(reason)
         self.standard_sockets.clear()
 
     def _requeue_held(self) -> None:

@@ -40,7 +40,7 @@ import time
 import traceback
 from urllib.parse import parse_qs
 
-from ._websockets import CLOSED, DISCONNECTED_REASON
+from ._websockets import CLOSED
 
 DEV_PREFIX = "/__dojo/"
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade",
@@ -374,9 +374,7 @@ class DojoApp:
 
     def _drop_end(self, end) -> None:
         """A WebSocket nobody will ever connect to: the object sees it disconnect."""
-        rt = self.rt
-        end.readyState = CLOSED
-        rt.loop.call_soon(end.peer._disconnect, 1006, DISCONNECTED_REASON, context=rt.root_context)
+        end._cut()
 
 
 class Bridge:
@@ -447,7 +445,7 @@ class Bridge:
 
     def _browser_closed(self, message) -> None:
         """The browser closed (or vanished): tell the object, as the platform would."""
-        end, rt = self.end, self.rt
+        end = self.end
         if end.readyState == CLOSED:
             return  # the object closed first and our end already answered
         code = message.get("code", 1005)
@@ -455,8 +453,7 @@ class Bridge:
         # uvicorn's sans-I/O adapter reports a lost TCP connection as 1005 without a "reason"
         # key, and a received close frame always with one; 1006 never comes in a frame.
         if code == 1006 or (code == 1005 and "reason" not in message):
-            end.readyState = CLOSED
-            rt.loop.call_soon(end.peer._disconnect, 1006, DISCONNECTED_REASON, context=rt.root_context)
+            end._cut()
         elif code == 1005:
             end.close()
         elif code == 1000 or 3000 <= code <= 4999:

@@ -243,6 +243,14 @@ class WebSocket:
                 peer.readyState = CLOSED
                 peer.on_receive("close", (1006, "", False))
 
+    def _cut(self, reason: str = DISCONNECTED_REASON) -> None:
+        """This end goes away without a close frame (a dropped client, a reset, an eviction): it is
+        closed now, and its peer sees 1006 with `reason` on the loop's next turn."""
+        self.readyState = CLOSED
+        peer = self.peer
+        if peer is not None:
+            peer._world.loop.call_soon(peer._disconnect, 1006, reason, context=peer._world.root_context)
+
     def _disconnect(self, code: int, reason: str) -> None:
         """The connection is gone without a close handshake (from this end's point of view)."""
         if self.readyState == CLOSED:
@@ -365,10 +373,7 @@ def disconnect_all(host, reason: str = RESET_MESSAGE) -> None:
     """The object was reset: every socket it has, hibernated ones included, is cut."""
     for ws in list(host.sockets):
         if ws.readyState != CLOSED:
-            ws.readyState = CLOSED
-            peer = ws.peer
-            if peer is not None:
-                peer._world.loop.call_soon(peer._disconnect, 1006, reason, context=peer._world.root_context)
+            ws._cut(reason)
     host.sockets = [ws for ws in host.sockets if ws.readyState != CLOSED]
 
 

@@ -145,11 +145,7 @@ class WebSocketClient:
 
     def drop(self) -> None:
         """Cut the connection without a close frame (a browser tab killed, a network failure)."""
-        from ._websockets import DISCONNECTED_REASON
-
-        self._end.readyState = 3
-        peer = self._end.peer
-        self._world.loop.call_soon(peer._disconnect, 1006, DISCONNECTED_REASON, context=self._world.root_context)
+        self._end._cut()
 
     def receive(self) -> WorldCall:
         """The next message (str or bytes). Raises ConnectionError once the socket is closed."""
