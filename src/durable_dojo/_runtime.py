@@ -207,9 +207,7 @@ class Runtime:
         """A world reopened on a persist directory re-arms the alarms stored there."""
         for namespace in self._namespaces.values():
             for hex_id in self.persisted_ids(namespace):
-                host = self.host_for(namespace, namespace._ids.from_string(hex_id))
-                if host.store.get_alarm() is not None:
-                    host.alarms.reschedule()
+                self.host_for(namespace, namespace._ids.from_string(hex_id)).alarms.reschedule()  # no-op without one
 
     def hosts(self, binding: str | None = None) -> list[ObjectHost]:
         return [h for h in self._hosts.values() if binding is None or h.namespace.binding == binding]
