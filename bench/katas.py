@@ -3,7 +3,7 @@
 Run with `make bench` (or `.venv/bin/python bench/katas.py [NAME]`). Medians, because these
 machines are noisy:
 
-* `check`: `python -m durable_dojo._kata_cli check NAME` from a cold process (a new
+* `check`: `python -m durable_dojo._kata.cli check NAME` from a cold process (a new
   interpreter: imports, the manifest, a child pytest on the kata's tests against the learner
   file, the verdict), median of 5, for NAME (default: the first kata). Target: under 1.5 s.
   Then one cold check of every kata, to show the slowest; for any at or over the target, how
@@ -44,7 +44,7 @@ def verdict(seconds: float, target: float) -> str:
 
 def main(argv: list[str]) -> None:
     sys.path.insert(0, str(REPO / "src"))
-    from durable_dojo._katas import check_kata, load_manifest
+    from durable_dojo._kata.runner import check_kata, load_manifest
 
     manifest = load_manifest(REPO)
     if not manifest.katas:
@@ -53,7 +53,7 @@ def main(argv: list[str]) -> None:
     kata = manifest.find(argv[0]) if argv else manifest.katas[0]
     with tempfile.TemporaryDirectory() as state:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOJO_")} | {"DOJO_STATE_DIR": state}
-        check = [sys.executable, "-m", "durable_dojo._kata_cli", "check"]
+        check = [sys.executable, "-m", "durable_dojo._kata.cli", "check"]
         timed(check + [kata.id], env)  # warm the file cache and pytest's rewritten-test cache
         runs = [timed(check + [kata.id], env)[0] for _ in range(CHECKS)]
         median = statistics.median(runs)

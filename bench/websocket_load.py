@@ -27,7 +27,7 @@ from pathlib import Path
 
 from websockets.asyncio.client import connect
 
-from durable_dojo._serve import ServeProcess
+from durable_dojo._serve.server import ServeProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAT = ROOT / "examples" / "chat"

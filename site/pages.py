@@ -33,7 +33,7 @@ SITE = REPO / "site"
 if str(REPO / "src") not in sys.path:  # durable_dojo from the checkout, also without an install
     sys.path.insert(0, str(REPO / "src"))
 
-from durable_dojo._katas import Kata, Manifest, load_manifest  # noqa: E402
+from durable_dojo._kata.runner import Kata, Manifest, load_manifest  # noqa: E402
 
 KATAS_SECTION = "Katas"  # the nav section of mkdocs.yml that the kata pages are added to
 CHECKLIST_PAGE = "review-checklist.md"
@@ -299,7 +299,7 @@ def _learn_links(code: str, style: str) -> str:
 def checklist_page() -> str:
     """`render_checklist_markdown()`, with a "learn it" column in each category's table and a
     "Learn it" line under each rule, linking the chapter and the kata that teach it."""
-    from durable_dojo._review import render_checklist_markdown
+    from durable_dojo._review.rules import render_checklist_markdown
 
     out = []
     row = re.compile(r"^\| \[(DO\d+)\]\(#do\d+\) \|")

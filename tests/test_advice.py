@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from durable_dojo import Runtime
-from durable_dojo import _advice
-from durable_dojo._advice import ADVICE_CODES, Advice, advise, format_advice
+from durable_dojo._review import advice as _advice
+from durable_dojo._review.advice import ADVICE_CODES, Advice, advise, format_advice
 from js import Date
 from workers import DurableObject, Response
 

@@ -1,4 +1,4 @@
-"""The structured-clone codec (`durable_dojo._codec`): V8's wire format and the SDK's mapping.
+"""The structured-clone codec (`durable_dojo._core.codec`): V8's wire format and the SDK's mapping.
 
 The expected bytes below were produced by V8 itself (Node 20's `v8.Serializer`, which writes the
 same format version 15 as workerd), so they pin the codec to the platform's sizes.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from durable_dojo import _codec
-from durable_dojo._codec import (
+from durable_dojo._core import codec as _codec
+from durable_dojo._core.codec import (
     MAX_DEPTH,
     JsDict,
     clone,
@@ -24,7 +24,7 @@ from durable_dojo._codec import (
     serialize,
     serialized_size,
 )
-from durable_dojo._errors import DataCloneError, RangeError
+from durable_dojo._core.errors import DataCloneError, RangeError
 
 UTC = datetime.UTC
 
@@ -701,5 +701,5 @@ def test_the_codec_imports_only_light_standard_library_modules():
         elif isinstance(node, ast.ImportFrom):
             imported.add("." * node.level + (node.module or ""))
     assert imported <= {
-        "__future__", "datetime", "math", "struct", "collections.abc", "types", "._errors", "._values",
+        "__future__", "datetime", "math", "struct", "collections.abc", "types", ".errors", ".values",
     }  # fmt: skip

@@ -5,8 +5,8 @@ from http import HTTPMethod
 
 import pytest
 
-from durable_dojo._errors import RangeError
-from durable_dojo._http import (
+from durable_dojo._core.errors import RangeError
+from durable_dojo._core.http import (
     Blob,
     FetchResponse,
     File,

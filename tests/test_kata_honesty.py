@@ -8,7 +8,7 @@
 
 All katas run in three child pytest processes, one per tree (solutions/, katas/, a temporary
 gutted copy of katas/), side by side; the per-test outcomes are then checked kata by kata. The
-same check for authors: `.venv/bin/python -m durable_dojo._katas --audit [KATA ...]`.
+same check for authors: `.venv/bin/python -m durable_dojo._kata.runner --audit [KATA ...]`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from durable_dojo import _katas
+from durable_dojo._kata import runner as _katas
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from durable_dojo import _katas
-from durable_dojo._kata_cli import main
+from durable_dojo._kata import runner as _katas
+from durable_dojo._kata.cli import main
 
 HERE = Path(__file__).parent
 FIXTURE = HERE / "runner_fixtures" / "project"
@@ -172,7 +172,7 @@ def git(root: Path, *args: str) -> None:
 
 def run_cli(root: Path, *argv: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOJO_")} | (env or {})
-    return subprocess.run([sys.executable, "-m", "durable_dojo._kata_cli", *argv], cwd=root, input=stdin,
+    return subprocess.run([sys.executable, "-m", "durable_dojo._kata.cli", *argv], cwd=root, input=stdin,
                           capture_output=True, text=True, timeout=60, env=env)
 
 
@@ -255,7 +255,7 @@ class Watch:
 
     def __init__(self, root: Path, env: dict):
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOJO_")} | env
-        self.proc = subprocess.Popen([sys.executable, "-m", "durable_dojo._kata_cli"], cwd=root, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "durable_dojo._kata.cli"], cwd=root, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, bufsize=1)
         self.lines: queue.Queue = queue.Queue()
@@ -447,13 +447,13 @@ def test_short_messages_keep_the_tests_words():
     assert _katas.short_message("AssertionError: the count was lost\nassert 1 == 2\n +  where 1 = f()") \
         == "the count was lost"
     assert _katas.short_message("AssertionError: assert 1 == 2") == "assert 1 == 2"
-    assert _katas.short_message("durable_dojo._errors.DeadlockError: x can never finish") \
+    assert _katas.short_message("durable_dojo._core.errors.DeadlockError: x can never finish") \
         == "DeadlockError: x can never finish"
     assert _katas.short_message("\n".join(f"line {i}" for i in range(20))).endswith("…")
 
 
 def test_the_runner_modules_import_light():
-    code = ("import sys, durable_dojo._kata_cli, durable_dojo._katas\n"
+    code = ("import sys, durable_dojo._kata.cli, durable_dojo._kata.runner\n"
             "heavy = {'pytest', 'rich', 'watchfiles'} & set(sys.modules)\n"
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
@@ -462,7 +462,7 @@ def test_the_runner_modules_import_light():
 def test_the_commands_plug_into_a_parser_that_dispatches_on_run():
     import argparse
 
-    from durable_dojo import _kata_cli
+    from durable_dojo._kata import cli as _kata_cli
 
     parser = argparse.ArgumentParser(prog="dojo")
     _kata_cli.add_kata_commands(parser.add_subparsers(dest="command"))

@@ -1,4 +1,4 @@
-"""The synchronous storage engine (`durable_dojo._kvstore`): behaviours and exact messages."""
+"""The synchronous storage engine (`durable_dojo._core.kvstore`): behaviours and exact messages."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from durable_dojo._errors import DojoError, JsError, RangeError
-from durable_dojo._kvstore import (
+from durable_dojo._core.errors import DojoError, JsError, RangeError
+from durable_dojo._core.kvstore import (
     SQLITE_MAX_KEY_PLUS_VALUE,
     KvStore,
     SharedDb,

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from durable_dojo import _review
-from durable_dojo._review import RULES, RULES_BY_CODE, explain, render_checklist_markdown, review_source
-from durable_dojo._review_cli import add_review_command, main as review_main
+from durable_dojo._review import rules as _review
+from durable_dojo._review.rules import RULES, RULES_BY_CODE, explain, render_checklist_markdown, review_source
+from durable_dojo._review.cli import add_review_command, main as review_main
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECT = re.compile(r"\bexpect:\s*([A-Z0-9, ]+)")
@@ -1252,7 +1252,7 @@ def test_checklist_page_mentions_every_rule_and_every_category():
 
 def test_site_page_is_up_to_date_with_the_rules():
     """`site/review-checklist.md` is generated: regenerate with
-    `python -c "from durable_dojo._review import write_checklist; write_checklist()"`."""
+    `python -c "from durable_dojo._review.rules import write_checklist; write_checklist()"`."""
     page = REPO / "site" / "review-checklist.md"
     assert page.read_text() == render_checklist_markdown()
 
@@ -1329,7 +1329,7 @@ def test_learner_files_show_the_katas_anti_pattern(kata):
 
 
 def test_expectations_name_real_codes_and_advice():
-    from durable_dojo._advice import ADVICE_CODES
+    from durable_dojo._review.advice import ADVICE_CODES
 
     for kata_id, entry in EXPECTATIONS.get("kata", {}).items():
         for code in entry.get("codes", []):

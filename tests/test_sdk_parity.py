@@ -47,7 +47,7 @@ from pathlib import Path
 import pytest
 
 import workers
-from durable_dojo._object import RPC_RESERVED
+from durable_dojo._core.durable_object import RPC_RESERVED
 from durable_dojo.testing import connect, run_in_durable_object
 from js import WebSocketPair
 

@@ -21,8 +21,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from durable_dojo._serve import ServeProcess, _is_loopback
-from durable_dojo._wrangler import ConfigError, find_entrypoint, read_config, strip_jsonc
+from durable_dojo._serve.server import ServeProcess, _is_loopback
+from durable_dojo._core.wrangler import ConfigError, find_entrypoint, read_config, strip_jsonc
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAT = ROOT / "examples" / "chat"

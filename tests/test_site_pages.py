@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from durable_dojo._review import RULES
+from durable_dojo._review.rules import RULES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -174,7 +174,7 @@ def test_checklist_page_lists_every_rule_with_links_to_its_chapter_and_kata():
 
 
 def test_checklist_page_is_the_rendered_checklist_plus_links():
-    from durable_dojo._review import render_checklist_markdown
+    from durable_dojo._review.rules import render_checklist_markdown
 
     page = GENERATED[pages.CHECKLIST_PAGE]
     for line in render_checklist_markdown().splitlines():

@@ -1,4 +1,4 @@
-"""`ctx.storage.sql` (durable_dojo._sql) on a raw in-memory sqlite3 connection.
+"""`ctx.storage.sql` (durable_dojo._core.sql) on a raw in-memory sqlite3 connection.
 
 Messages are matched word for word. Their sources: workerd's `api/sql.c++`,
 `util/sqlite.c++`, `api/tests/sql-test.js`, and the oracle run of real workerd
@@ -12,9 +12,9 @@ import sqlite3
 
 import pytest
 
-from durable_dojo._codec import JsDict
-from durable_dojo._errors import DojoError, JsError
-from durable_dojo._sql import (
+from durable_dojo._core.codec import JsDict
+from durable_dojo._core.errors import DojoError, JsError
+from durable_dojo._core.sql import (
     MAX_STATEMENT_BYTES,
     SqlStorage,
     SqlStorageCursor,

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 
 from durable_dojo import JsError
-from durable_dojo._workers_kv import HOME_LOCATION, KV_LATENCY, LOCATIONS, KVReadableStream
+from durable_dojo._core.workers_kv import HOME_LOCATION, KV_LATENCY, LOCATIONS, KVReadableStream
 from workers import DurableObject, Response, WorkerEntrypoint
 
 

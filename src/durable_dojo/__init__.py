@@ -13,7 +13,7 @@ await rt.evict(stub)            # memory dropped, storage kept
 The public names are the ones below; everything in modules starting with `_` is private.
 """
 
-from ._errors import (
+from ._core.errors import (
     DataCloneError,
     DeadlockError,
     DojoError,
@@ -22,12 +22,12 @@ from ._errors import (
     JsError,
     RangeError,
 )
-from ._faults import StorageFault
-from ._ids import DurableObjectId
-from ._alarms import AlarmInfo
-from ._runtime import Runtime
-from ._stubs import DurableObjectNamespace, DurableObjectStub
-from ._trace import Trace, TraceEvent
+from ._core.faults import StorageFault
+from ._core.ids import DurableObjectId
+from ._core.alarms import AlarmInfo
+from ._core.runtime import Runtime
+from ._core.stubs import DurableObjectNamespace, DurableObjectStub
+from ._core.trace import Trace, TraceEvent
 
 __version__ = "0.1.0"
 
@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     """`advise` (and `Advice`, `format_advice`) load on first use: most runs never need them."""
     if name in ("advise", "Advice", "format_advice"):
-        from . import _advice
+        from ._review import advice as _advice
 
         return getattr(_advice, name)
     raise AttributeError(f"module 'durable_dojo' has no attribute {name!r}")

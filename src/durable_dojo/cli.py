@@ -35,8 +35,8 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the Worker and its Durable Objects with real HTTP and WebSockets, like `wrangler dev`."""
-    from ._serve import serve
-    from ._wrangler import ConfigError, find_config, load_worker, read_config
+    from ._serve.server import serve
+    from ._core.wrangler import ConfigError, find_config, load_worker, read_config
 
     try:
         path = os.path.abspath(args.config) if args.config else find_config(os.getcwd())
@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=help_text, description=help_text)
         add_arguments(command)
         command.set_defaults(run=run)
-    from ._kata_cli import add_kata_commands
-    from ._review_cli import add_review_command
+    from ._kata.cli import add_kata_commands
+    from ._review.cli import add_review_command
 
     add_kata_commands(sub)  # watch, list, check, hint, reset, solution, next
     add_review_command(sub)  # review
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run = getattr(args, "run", None) or getattr(args, "func", None)
     if run is None:  # plain `dojo`: progress, and watch the current kata
-        from ._kata_cli import run_default
+        from ._kata.cli import run_default
 
         return int(run_default(args) or 0)
     return int(run(args) or 0)

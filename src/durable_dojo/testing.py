@@ -11,16 +11,15 @@ async def test_counter(make_runtime):
 ```
 
 `make_runtime` (a fixture, registered automatically when durable-dojo is installed) gives each
-test its own world and closes it afterwards.
+test its own world and closes it afterwards. It lives in `durable_dojo.pytest_plugin`, so importing
+this module never imports pytest.
 """
 
 from __future__ import annotations
 
-import pytest
-
-from ._object import Event
-from ._runtime import Runtime
-from ._stubs import WorldCall
+from ._core.events import Event
+from ._core.runtime import Runtime
+from ._core.stubs import WorldCall
 
 __all__ = ["WebSocketClient", "connect", "list_durable_object_ids", "make_runtime", "run_durable_object_alarm",
            "run_in_durable_object"]
@@ -71,21 +70,6 @@ def list_durable_object_ids(namespace) -> list:
     for hex_id in stored - set(ids):
         ids[hex_id] = namespace.idFromString(hex_id)
     return [ids[k] for k in sorted(ids)]
-
-
-@pytest.fixture
-def make_runtime():
-    """A factory for worlds: `rt = make_runtime(durable_objects={...})`; closed after the test."""
-    worlds: list[Runtime] = []
-
-    def factory(*args, **kwargs) -> Runtime:
-        world = Runtime(*args, **kwargs)
-        worlds.append(world)
-        return world
-
-    yield factory
-    for world in worlds:
-        world.close()
 
 
 class WebSocketClient:
@@ -175,3 +159,12 @@ async def connect(target, url: str = "http://do/websocket", headers: dict | None
         body = await response.text()
         raise ConnectionError(f"WebSocket upgrade refused: {response.status} {body!r}")
     return WebSocketClient(world, response.web_socket)
+
+
+def __getattr__(name: str):
+    """`make_runtime` is the pytest fixture; it loads pytest only when asked for."""
+    if name == "make_runtime":
+        from .pytest_plugin import make_runtime
+
+        return make_runtime
+    raise AttributeError(f"module 'durable_dojo.testing' has no attribute {name!r}")

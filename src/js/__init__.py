@@ -15,7 +15,7 @@ class Date:
     @staticmethod
     def now() -> int:
         """Milliseconds since the epoch on the world's clock (real time outside any world)."""
-        from durable_dojo._runtime import latest_world
+        from durable_dojo._core.runtime import latest_world
 
         world = latest_world()
         return world.now() if world is not None else int(_time.time() * 1000)
@@ -26,8 +26,8 @@ class WebSocketPair:
 
     @staticmethod
     def new():
-        from durable_dojo._runtime import latest_world
-        from durable_dojo._websockets import new_pair
+        from durable_dojo._core.runtime import latest_world
+        from durable_dojo._core.websockets import new_pair
 
         world = latest_world()
         if world is None:
@@ -35,6 +35,6 @@ class WebSocketPair:
         return new_pair(world)
 
 
-from durable_dojo._websockets import WebSocketRequestResponsePair  # noqa: E402
+from durable_dojo._core.websockets import WebSocketRequestResponsePair  # noqa: E402
 
 __all__ = ["Date", "WebSocketPair", "WebSocketRequestResponsePair"]

@@ -18,9 +18,9 @@ class Counter(DurableObject):
 
 from __future__ import annotations
 
-from durable_dojo._errors import DurableObjectAbort
-from durable_dojo._http import Blob, BlobEnding, File, FormData, FetchResponse, Headers, Request, Response
-from durable_dojo._workers_api import (
+from durable_dojo._core.errors import DurableObjectAbort
+from durable_dojo._core.http import Blob, BlobEnding, File, FormData, FetchResponse, Headers, Request, Response
+from durable_dojo._core.workers_api import (
     BlobValue,
     Body,
     Context,

@@ -15,7 +15,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from durable_dojo._serve import ServeProcess
+from durable_dojo._serve.server import ServeProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = ROOT / "examples" / "chat"

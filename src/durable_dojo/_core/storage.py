@@ -16,10 +16,10 @@ from __future__ import annotations
 import datetime
 import math
 
-from . import _codec
-from ._errors import JsError
-from ._kvstore import parse_list_options
-from ._values import js_string
+from . import codec as _codec
+from .errors import JsError
+from .kvstore import parse_list_options
+from .values import js_string
 
 _MISSING = object()
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 
-from . import _codec
-from ._http import as_request
-from ._ids import DurableObjectId
-from ._object import Event
+from . import codec as _codec
+from .http import as_request
+from .ids import DurableObjectId
+from .events import Event
 
 _MISSING = object()
 

@@ -21,8 +21,8 @@ never interleaves with another except at an await.
 
 from __future__ import annotations
 
-from . import _codec
-from ._errors import JsError, RangeError
+from . import codec as _codec
+from .errors import JsError, RangeError
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 MAX_TAGS = 10
@@ -89,7 +89,7 @@ class WebSocket:
         """Accept the server end with the standard API (pins the object in memory)."""
         if self._accepted:
             raise JsError("WebSocket already accepted")
-        from ._loop import current_scope
+        from .loop import current_scope
 
         scope = current_scope.get()
         self._accepted = "standard"

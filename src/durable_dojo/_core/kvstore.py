@@ -41,8 +41,8 @@ import os
 import sqlite3
 from typing import Any, Mapping
 
-from durable_dojo._errors import DojoError, JsError, RangeError
-from durable_dojo._values import js_string
+from .errors import DojoError, JsError, RangeError
+from .values import js_string
 
 __all__ = [
     "KvStore",

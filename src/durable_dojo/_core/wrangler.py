@@ -38,7 +38,7 @@ import os
 import sys
 import tomllib
 
-from ._errors import DojoError
+from .errors import DojoError
 
 CONFIG_NAMES = ("wrangler.toml", "wrangler.jsonc", "wrangler.json")
 
@@ -297,7 +297,7 @@ def load_module(path: str, name: str | None = None):
 
 def find_entrypoint(module) -> type:
     """The module's `WorkerEntrypoint` subclass named `Default`, or its only one."""
-    from ._workers_api import WorkerEntrypoint
+    from .workers_api import WorkerEntrypoint
 
     found = [value for value in vars(module).values()
              if isinstance(value, type) and issubclass(value, WorkerEntrypoint) and value is not WorkerEntrypoint]
@@ -316,7 +316,7 @@ def find_entrypoint(module) -> type:
 
 def load_worker(config: WorkerConfig) -> LoadedWorker:
     """Import `main` and resolve the entrypoint and the Durable Object classes."""
-    from ._workers_api import DurableObject
+    from .workers_api import DurableObject
 
     if not os.path.isfile(config.main):
         raise ConfigError(f"main = {os.path.relpath(config.main, config.folder)} does not exist "

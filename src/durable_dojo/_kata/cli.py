@@ -3,7 +3,7 @@
 `durable_dojo.cli` wires them into the `dojo` command with `add_kata_commands(subparsers)` (each
 sub-command sets both `run` and `func` to its handler, called as `args.run(args)`, returning the
 exit code) and calls `run_default(args)` when no sub-command is given.
-`python -m durable_dojo._kata_cli ...` runs the same commands on their own.
+`python -m durable_dojo._kata.cli ...` runs the same commands on their own.
 
 Kata names: the id (`01-counter-forgets`), its number (`1`, `01`), a unique prefix or a unique
 part of the id (`counter`). Exit codes: 0 success (a check that passes), 1 a check that fails or
@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import _katas as K
+from . import runner as K
 
 POLL_SECONDS = 0.5
 _SYMBOL = {"passed": "✓", "failed": "✗", "error": "✗", "hung": "⧗", "skipped": "-", "not run": "·"}

@@ -45,7 +45,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m durable_dojo._review_cli ...`: the review command without the rest of `dojo`."""
+    """`python -m durable_dojo._review.cli ...`: the review command without the rest of `dojo`."""
     parser = argparse.ArgumentParser(prog="dojo review", description="Review Durable Object code.")
     _arguments(parser)
     return run_review(parser.parse_args(argv))
@@ -57,7 +57,7 @@ def _usage(message: str) -> int:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    from . import _review
+    from . import rules as _review
 
     if args.explain:
         try:
@@ -84,7 +84,7 @@ def run_review(args: argparse.Namespace) -> int:
             rt = load_scenario(args.run)
         except ScenarioError as error:
             return _usage(str(error))
-        from ._advice import advise
+        from .advice import advise
 
         advice = advise(rt, multiplier=getattr(args, "multiplier", 1.0))
     if args.format == "json":
@@ -105,7 +105,7 @@ def run_review(args: argparse.Namespace) -> int:
             else:
                 print(f"no findings in {files} file{'s' if files != 1 else ''}")
         if args.run:
-            from ._advice import format_advice
+            from .advice import format_advice
 
             print(format_advice(advice), end="")
     return 1 if findings or advice else 0
@@ -132,7 +132,7 @@ def load_scenario(spec: str):
     result = function()
     if inspect.isawaitable(result):
         result = asyncio.run(_await(result))
-    from ._runtime import Runtime
+    from .._core.runtime import Runtime
 
     if not isinstance(result, Runtime):
         raise ScenarioError(f"{spec} returned {type(result).__name__}, not the Runtime of its workload")

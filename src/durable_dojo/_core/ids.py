@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from ._errors import JsError
-from ._values import js_string
+from .errors import JsError
+from .values import js_string
 
 _BASE_LENGTH = 16
 _MAX_NAME_BYTES_FOR_CTX = 1024

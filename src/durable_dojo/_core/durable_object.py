@@ -29,14 +29,16 @@ import time as _time
 import logging
 import traceback
 
-from . import _codec, _websockets
-from . import _watchdog
-from ._errors import DurableObjectAbort, HangTimeout, JsError, mark_remote
-from ._alarms import AlarmClock
-from ._http import FetchResponse, Request, Response
-from ._ids import DurableObjectId, name_seen_inside
-from ._loop import current_scope
-from ._storage import DurableObjectStorage
+from . import codec as _codec
+from . import websockets as _websockets
+from . import watchdog as _watchdog
+from .errors import DurableObjectAbort, HangTimeout, JsError, mark_remote
+from .alarms import AlarmClock
+from .events import Event
+from .http import FetchResponse, Request, Response
+from .ids import DurableObjectId, name_seen_inside
+from .loop import current_scope
+from .storage import DurableObjectStorage
 
 log = logging.getLogger("durable_dojo")
 
@@ -84,28 +86,6 @@ class Scope:
             section = section.parent
         instance.held.append((handle, self))
         return True
-
-
-class Event:
-    """A request into an object: what to run there and where the reply goes."""
-
-    __slots__ = ("kind", "name", "args", "reply", "request_id", "label")
-
-    def __init__(self, kind: str, name: str | None, args, reply: asyncio.Future, request_id: int, label: str):
-        self.kind = kind  # "fetch" | "rpc" | "alarm"
-        self.name = name
-        self.args = args
-        self.reply = reply
-        self.request_id = request_id
-        self.label = label
-
-    def succeed(self, value) -> None:
-        if not self.reply.done():
-            self.reply.set_result(value)
-
-    def fail(self, exc: BaseException) -> None:
-        if not self.reply.done():
-            self.reply.set_exception(exc)
 
 
 def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = False) -> BaseException:
@@ -723,8 +703,8 @@ class ObjectHost:
         """`ctx.storage.sql`. The first use gives the object a database of its own (its file when
         persisted), moves its KV data there, and locks user SQL out of the emulator's tables."""
         if self.sql is None:
-            from ._kvstore import SharedDb
-            from ._sql import SqlStorage, secure
+            from .kvstore import SharedDb
+            from .sql import SqlStorage, secure
 
             db = self.store.db
             if db is self.world.db:

@@ -44,8 +44,8 @@ import struct
 from collections.abc import Awaitable, Callable, Iterator
 from types import CoroutineType, GeneratorType
 
-from ._errors import DataCloneError, RangeError
-from ._values import js_number_string
+from .errors import DataCloneError, RangeError
+from .values import js_number_string
 
 __all__ = ["JsDict", "MAX_DEPTH", "clone", "deserialize", "serialize", "serialized_size"]
 

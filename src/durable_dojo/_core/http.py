@@ -7,7 +7,7 @@ Python with the same names, signatures and behaviour, so that code written again
 deploys to Cloudflare unchanged. Where the Python SDK leaves the behaviour to JavaScript, we
 follow workerd (the Workers runtime) and the Fetch standard, and keep workerd's error messages
 word for word: JavaScript's `TypeError` is Python's `TypeError`, `RangeError` is
-`durable_dojo._errors.RangeError`.
+`durable_dojo._core.errors.RangeError`.
 
 Bodies are held as `bytes`; there are no streams. A body can still be read only once, as on the
 platform. The emulator passes a request or a response to the other side of a stub with
@@ -23,8 +23,8 @@ from collections.abc import MutableMapping
 from enum import StrEnum
 from http import HTTPMethod, HTTPStatus
 
-from ._errors import RangeError
-from ._values import js_string
+from .errors import RangeError
+from .values import js_string
 
 __all__ = [
     "Blob",

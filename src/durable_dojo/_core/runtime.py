@@ -17,16 +17,16 @@ import random
 import time
 import weakref
 
-from ._errors import DojoError, HangTimeout
-from ._faults import Faults
-from ._http import Response, as_request
-from ._ids import IdFactory
-from ._kvstore import KvStore, SharedDb
-from ._loop import VirtualLoop, current_scope, current_world
-from ._metrics import Metrics, monthly_cost
-from ._object import ObjectHost
-from ._stubs import DurableObjectNamespace, WorldCall
-from ._trace import Trace
+from .errors import DojoError, HangTimeout
+from .faults import Faults
+from .http import Response, as_request
+from .ids import IdFactory
+from .kvstore import KvStore, SharedDb
+from .loop import VirtualLoop, current_scope, current_world
+from .metrics import Metrics, monthly_cost
+from .durable_object import ObjectHost
+from .stubs import DurableObjectNamespace, WorldCall
+from .trace import Trace
 
 log = logging.getLogger("durable_dojo")
 
@@ -168,7 +168,7 @@ class Runtime:
         if self.persist_to is not None:
             self._restore_alarms()
         for name in kv_namespaces or ():
-            from ._workers_kv import KVNamespace  # noqa: PLC0415 - optional part of the world
+            from .workers_kv import KVNamespace  # noqa: PLC0415 - optional part of the world
 
             self.env._bind(name, KVNamespace(self, name))
 

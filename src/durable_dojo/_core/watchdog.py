@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 
-from ._errors import HangTimeout
+from .errors import HangTimeout
 
 _POLL_SECONDS = 0.25
 

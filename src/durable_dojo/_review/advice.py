@@ -184,7 +184,7 @@ def _object_stats(rt, binding: str) -> dict[str, _ObjectStats]:
 
 
 def _namespaces(rt) -> list[str]:
-    from ._stubs import DurableObjectNamespace
+    from .._core.stubs import DurableObjectNamespace
 
     return [name for name, value in rt.env._bindings.items() if isinstance(value, DurableObjectNamespace)]
 

@@ -5,7 +5,7 @@ check, the docs site and CI read it through `load_manifest()`. Everything here i
 (no pytest at module level) because `dojo` starts cold for every command.
 
 Running a kata's tests
-    `run_pytest()` starts `python -m pytest <tests> -p durable_dojo._katas` with
+    `run_pytest()` starts `python -m pytest <tests> -p durable_dojo._kata.runner` with
     `DOJO_KATA_ROOT` pointing at the tree under test (`katas/`, `solutions/`, or a gutted copy).
     This module is also that pytest plugin: the hooks at the bottom write one JSON line per
     event (collected, test started, phase report) to the file in `DOJO_REPORT`, flushed at once,
@@ -492,7 +492,7 @@ class RunResult:
 
 def _pytest_command(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "pytest", *args, "-q", "--tb=short", "-p", "no:cacheprovider",
-            "-p", "no:nbval", "-p", "durable_dojo._katas"]
+            "-p", "no:nbval", "-p", "durable_dojo._kata.runner"]
 
 
 def run_pytest(root: Path, args: list[str], kata_root: Path, *, timeout: float | None = None,
@@ -952,14 +952,14 @@ def _build_gutted_tree(manifest: Manifest, katas: list[Kata], dest: Path) -> dic
 
 
 # ---------------------------------------------------------------------------------------------
-# `python -m durable_dojo._katas`: tools for kata authors
+# `python -m durable_dojo._kata.runner`: tools for kata authors
 # ---------------------------------------------------------------------------------------------
 
 
 def _main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m durable_dojo._katas",
+    parser = argparse.ArgumentParser(prog="python -m durable_dojo._kata.runner",
                                      description="Kata authoring tools: validate the manifest, run the honesty check.")
     parser.add_argument("--check", action="store_true", help="validate katas/katas.toml")
     parser.add_argument("--audit", nargs="*", metavar="KATA",
@@ -992,7 +992,7 @@ def _main(argv: list[str] | None = None) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# The pytest plugin (`-p durable_dojo._katas`), active only when DOJO_REPORT is set
+# The pytest plugin (`-p durable_dojo._kata.runner`), active only when DOJO_REPORT is set
 # ---------------------------------------------------------------------------------------------
 
 

@@ -60,11 +60,11 @@ import hashlib
 import json
 import math
 
-from ._codec import JsDict, _property_entries
-from ._errors import JsError
-from ._loop import current_scope
-from ._stubs import WorldCall
-from ._values import js_number_string, js_string
+from .codec import JsDict, _property_entries
+from .errors import JsError
+from .loop import current_scope
+from .stubs import WorldCall
+from .values import js_number_string, js_string
 
 __all__ = ["KVNamespace", "KVReadableStream", "LOCATIONS", "HOME_LOCATION", "KV_LATENCY", "object_location"]
 

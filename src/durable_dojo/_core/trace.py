@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 from typing import Iterable, NamedTuple
 
-from ._loop import current_scope
+from .loop import current_scope
 
 
 class TraceEvent(NamedTuple):

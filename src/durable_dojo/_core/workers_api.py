@@ -15,10 +15,10 @@ from collections.abc import Awaitable
 from http import HTTPMethod
 from typing import Any, Protocol, TypeAlias, TypedDict
 
-from . import _codec
-from ._errors import DojoError
-from ._http import Blob, File, FormData, Headers  # noqa: F401 - names the annotations below use
-from ._http import as_request
+from . import codec as _codec
+from .errors import DojoError
+from .http import Blob, File, FormData, Headers  # noqa: F401 - names the annotations below use
+from .http import as_request
 
 
 class DurableObject:
@@ -86,7 +86,7 @@ class FetchKwargs(TypedDict, total=False):
 
 
 def _world():
-    from ._runtime import latest_world
+    from .runtime import latest_world
 
     world = latest_world()
     if world is None:
@@ -100,7 +100,7 @@ async def fetch(resource, **other_options):
     it is awaited. `resource` is a URL or a `Request`; `other_options` are the `Request`
     options (`method=`, `headers=`, `body=`, `redirect=`, `cf=`). Inside a Durable Object the
     call opens the input gate while it waits."""
-    from ._runtime import outbound_fetch
+    from .runtime import outbound_fetch
 
     return await outbound_fetch(_world(), as_request(resource, other_options))
 
@@ -123,7 +123,7 @@ def handler(func):
 
 def wait_until(awaitable) -> None:
     """Keep the current Durable Object alive until `awaitable` settles."""
-    from ._loop import current_scope
+    from .loop import current_scope
 
     scope = current_scope.get()
     if scope is None:
@@ -154,7 +154,7 @@ env = _EnvProxy()
 def python_to_rpc(value):
     """What a value becomes when it crosses RPC: a structured-clone copy, mapped as the SDK maps
     Python to JavaScript (dict -> object, read back as `JsDict`; tuple, bytearray and awaitables
-    refused with TypeError). See `durable_dojo._codec`."""
+    refused with TypeError). See `durable_dojo._core.codec`."""
     return _codec.clone(value)
 
 

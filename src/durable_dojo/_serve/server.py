@@ -40,7 +40,7 @@ import time
 import traceback
 from urllib.parse import parse_qs
 
-from ._websockets import CLOSED
+from .._core.websockets import CLOSED
 
 DEV_PREFIX = "/__dojo/"
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade",
@@ -99,8 +99,8 @@ def _with_console_errors(cls: type) -> type:
 
 def build_runtime(worker, *, persist_to=None, seed: int | None = None):
     """A real-time Runtime for a loaded Worker (`_wrangler.load_worker`)."""
-    from ._runtime import Runtime
-    from ._wrangler import ConfigError
+    from .._core.runtime import Runtime
+    from .._core.wrangler import ConfigError
 
     config = worker.config
     options = {}

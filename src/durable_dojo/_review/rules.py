@@ -37,7 +37,7 @@ import tokenize
 from dataclasses import asdict, dataclass
 from typing import Iterable, Iterator
 
-from ._runtime import AUTO_REPLY_TO_CLOSE_FROM  # the date from which the runtime answers close frames
+from .._core.runtime import AUTO_REPLY_TO_CLOSE_FROM  # the date from which the runtime answers close frames
 
 DOCS = "https://developers.cloudflare.com"
 
@@ -543,7 +543,7 @@ def find_compatibility(path: str) -> tuple[str | None, list[str] | None]:
     stops at the repository root: a folder with `.git` or `pyproject.toml`)."""
     if not path or path.startswith("<"):
         return None, None
-    from ._wrangler import CONFIG_NAMES
+    from .._core.wrangler import CONFIG_NAMES
 
     folder = os.path.dirname(os.path.abspath(path))
     while True:
@@ -564,7 +564,7 @@ def find_compatibility(path: str) -> tuple[str | None, list[str] | None]:
 
 
 def _read_wrangler(path: str) -> dict | None:
-    from ._wrangler import parse_config
+    from .._core.wrangler import parse_config
 
     try:
         with open(path, encoding="utf-8") as handle:

@@ -79,9 +79,9 @@ import sqlite3
 import weakref
 from typing import Any, Callable
 
-from durable_dojo._codec import JsDict
-from durable_dojo._errors import DojoError, JsError
-from durable_dojo._values import js_number_string, js_string
+from .codec import JsDict
+from .errors import DojoError, JsError
+from .values import js_number_string, js_string
 
 __all__ = [
     "SqlGuard",
@@ -468,7 +468,7 @@ def secure(
 def _guard_of(conn: sqlite3.Connection) -> SqlGuard:
     guard = _GUARDS.get(id(conn))
     if guard is None:
-        raise DojoError("this sqlite3 connection was not set up with durable_dojo._sql.secure()")
+        raise DojoError("this sqlite3 connection was not set up with durable_dojo._core.sql.secure()")
     return guard
 
 

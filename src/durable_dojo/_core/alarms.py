@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 
+from .events import Event
+
 ALARM_MAX_RETRIES = 6  # 7 attempts in all
 ALARM_RETRY_START_SECONDS = 2
 ALARM_RETRY_JITTER = 0.25
@@ -71,7 +73,6 @@ class AlarmClock:
 
     def fire(self, scheduled: int, retry_count: int) -> None:
         """Deliver the alarm event now (the timer calls this; so does run_durable_object_alarm)."""
-        from ._object import Event
 
         self.timer = None
         if self.running is not None:

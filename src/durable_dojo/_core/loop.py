@@ -36,8 +36,8 @@ import heapq
 import logging
 import time as _time
 
-from ._errors import DeadlockError, DojoError
-from . import _watchdog
+from .errors import DeadlockError, DojoError
+from . import watchdog as _watchdog
 
 log = logging.getLogger("durable_dojo")
 

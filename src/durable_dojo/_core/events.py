@@ -1,0 +1,31 @@
+"""An event: one request into an object (fetch, RPC, alarm, WebSocket message, a test's run).
+
+Every way into an object builds one of these and hands it to the object's host, so the input
+gate, counting and tracing treat them all alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+
+class Event:
+    """A request into an object: what to run there and where the reply goes."""
+
+    __slots__ = ("kind", "name", "args", "reply", "request_id", "label")
+
+    def __init__(self, kind: str, name: str | None, args, reply: asyncio.Future, request_id: int, label: str):
+        self.kind = kind  # "fetch" | "rpc" | "alarm"
+        self.name = name
+        self.args = args
+        self.reply = reply
+        self.request_id = request_id
+        self.label = label
+
+    def succeed(self, value) -> None:
+        if not self.reply.done():
+            self.reply.set_result(value)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.reply.done():
+            self.reply.set_exception(exc)

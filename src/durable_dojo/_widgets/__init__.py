@@ -1,0 +1,1 @@
+"""The notebook widgets (a tool); `durable_dojo.widgets` is their public facade."""

@@ -1,0 +1,100 @@
+"""The layering rules of ARCHITECTURE.md, read from the source's imports.
+
+The emulator core (`durable_dojo._core`) must run wherever Python's standard library does (the
+reader's browser included), so it imports nothing else; the tools depend on the core one way;
+and no module of `src/` takes part in an import cycle, lazy imports included.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+CORE = "durable_dojo._core"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in SRC.rglob("*.py")}
+
+
+MODULES = _modules()
+
+
+def imports_of(name: str, path: Path | None = None) -> set[str]:
+    """Every module `name` imports, at module level or inside a function, as absolute names."""
+    path = path or MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module
+            found.add(module)
+            for alias in node.names:  # `from . import codec` imports a module, not a name
+                if f"{module}.{alias.name}" in MODULES:
+                    found.add(f"{module}.{alias.name}")
+    return found
+
+
+def test_the_core_imports_only_the_standard_library_and_itself():
+    offenders = {}
+    for name in MODULES:
+        if name != CORE and not name.startswith(CORE + "."):
+            continue
+        bad = {m for m in imports_of(name)
+               if m.split(".")[0] not in sys.stdlib_module_names and not (m == CORE or m.startswith(CORE + "."))}
+        if bad:
+            offenders[name] = sorted(bad)
+    assert offenders == {}
+
+
+def test_no_module_in_src_is_part_of_an_import_cycle():
+    graph = {name: {m for m in imports_of(name) if m in MODULES and m != name} for name in MODULES}
+    # A package's __init__ is imported with each of its modules; that edge is not a cycle of ours.
+    cycles = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert cycles == []
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("import json\nfrom . import codec\n", {"json", "durable_dojo._core", "durable_dojo._core.codec"}),
+    ("def f():\n    import ipywidgets\n", {"ipywidgets"}),
+    ("from ..testing import connect\n", {"durable_dojo.testing"}),
+])
+def test_the_import_reader_sees_relative_lazy_and_module_imports(tmp_path, source, expected):
+    path = tmp_path / "m.py"
+    path.write_text(source)
+    assert imports_of("durable_dojo._core.m", path) == expected
