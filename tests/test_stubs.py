@@ -174,3 +174,37 @@ async def test_calls_are_eager_like_js_promises(make_runtime):
     await rt.run_until_idle()
     assert call.done()
     assert await stub.give_list() == ["sent before await"]
+
+
+class Sender(DurableObject):
+    """Writes, then reaches another object through the test helper, from inside the world."""
+
+    async def write_then_run(self):
+        self.ctx.storage.put("note", "written")
+        from durable_dojo.testing import run_in_durable_object
+
+        await run_in_durable_object(self.env.TARGET.getByName("t"), lambda obj, ctx: RAN.append("ran"))
+
+
+RAN: list = []  # what ran in the target (an RPC argument would be a copy)
+
+
+async def test_run_in_durable_object_is_a_request_behind_the_callers_output_gate(make_runtime):
+    """run_in_durable_object enters the object like any call: it counts as a request, and a
+    caller's unconfirmed write must be durable before it leaves (a failed write stops it)."""
+    rt = make_runtime(durable_objects={"SENDER": Sender, "TARGET": Shapes})
+    from durable_dojo.testing import run_in_durable_object
+
+    target = rt.env.TARGET.getByName("t")
+    before = rt.metrics("TARGET")["requests"]
+    assert await run_in_durable_object(target, lambda obj, ctx: "inside") == "inside"
+    assert rt.metrics("TARGET")["requests"] == before + 1
+
+    RAN.clear()
+    sender = rt.env.SENDER.getByName("s")
+    rt.faults.fail_next_flush(sender)
+    with pytest.raises(JsError, match="storage write failed"):
+        await sender.write_then_run()
+    await rt.run_until_idle()
+    assert RAN == []  # the write was not stored, so nothing left the sender
+    assert await run_in_durable_object(sender, lambda obj, ctx: ctx.storage.get("note")) is None

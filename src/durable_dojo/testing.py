@@ -17,7 +17,6 @@ this module never imports pytest.
 
 from __future__ import annotations
 
-from ._core.events import Event
 from ._core.runtime import Runtime
 from ._core.stubs import WorldCall
 
@@ -28,12 +27,9 @@ __all__ = ["WebSocketClient", "connect", "list_durable_object_ids", "make_runtim
 def run_in_durable_object(stub, fn) -> WorldCall:
     """Run `fn(instance, ctx)` inside the stub's object, as one more event (the constructor runs
     first if needed, the input gate applies). Returns an awaitable of `fn`'s (awaited) result."""
-    world = stub._namespace.world
-    reply = world.loop.create_future()
-    event = Event("run", None, (fn,), reply, world.next_request_id(), f"run_in_durable_object({stub._host.label})")
-    world.trace.record("run:call", stub._host, request=event.request_id)
-    world.loop.call_soon(stub._host.deliver, event, context=world.root_context)
-    return WorldCall(world, reply, event.label)
+    host = stub._host
+    event = host.submit("run", None, (fn,), f"run_in_durable_object({host.label})", trace_kind="run:call", detail=None)
+    return WorldCall(host.world, event.reply, event.label)
 
 
 def run_durable_object_alarm(stub) -> WorldCall:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 
-from .events import Event
 
 ALARM_MAX_RETRIES = 6  # 7 attempts in all
 ALARM_RETRY_START_SECONDS = 2
@@ -81,13 +80,11 @@ class AlarmClock:
         self.rearmed = False
         host = self.host
         world = host.world
-        reply = world.loop.create_future()
         info = AlarmInfo(retry_count, scheduled)
-        event = Event("alarm", "alarm", (info,), reply, world.next_request_id(), f"alarm(retryCount={retry_count})")
-        world.trace.record("alarm:fire", host, request=event.request_id, detail=retry_count)
+        event = host.submit("alarm", "alarm", (info,), f"alarm(retryCount={retry_count})", trace_kind="alarm:fire",
+                            detail=retry_count, now=True)
         world.counters.alarm_fired(host, retry_count)
-        reply.add_done_callback(lambda fut: self._finished(scheduled, retry_count, fut))
-        host.deliver(event)
+        event.reply.add_done_callback(lambda fut: self._finished(scheduled, retry_count, fut))
 
     def _finished(self, scheduled: int, retry_count: int, reply: asyncio.Future) -> None:
         self.running = None

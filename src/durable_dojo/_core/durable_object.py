@@ -49,6 +49,7 @@ BCW_TIMEOUT_MESSAGE = (
     "A call to blockConcurrencyWhile() in a Durable Object waited for too long. "
     "The call was canceled and the Durable Object was reset."
 )
+_LABEL = object()  # submit(): the trace's detail is the event's label
 RPC_RESERVED = frozenset({"fetch", "dup", "constructor", "alarm", "webSocketMessage", "webSocketClose",
                           "webSocketError"})
 
@@ -653,19 +654,38 @@ class ObjectHost:
             return None
         return instance if instance.alive else None
 
+    def submit(self, kind: str, name: str | None, args, label: str, *, trace_kind: str | None = None,
+               detail=_LABEL, count: bool = True, awaited: bool = True, now: bool = False) -> Event:
+        """The one way an event enters this object (RPC, fetch, alarm, WebSocket event, a test's
+        run, a socket listener): the caller's output gate first, then a request id, the trace's
+        record and the request count, then delivery. With `now`, deliver in this turn (the world
+        itself is the caller: a timer, a socket); else on the loop's next turn, which keeps a call
+        made from outside the world (a test) eager without running user code inside the call.
+        Without `awaited`, nobody waits for the reply: its error is only traced (and logged)."""
+        world = self.world
+        world.leaving_caller()  # the caller's output gate: its writes are confirmed first
+        reply = world.loop.create_future()
+        if not awaited:
+            reply.add_done_callback(_retrieve, context=world.root_context)
+        event = Event(kind, name, args, reply, world.next_request_id(), label)
+        if trace_kind is not None:
+            world.trace.record(trace_kind, self, request=event.request_id, detail=label if detail is _LABEL else detail)
+        if count:
+            world.counters.request(self)
+        if now:
+            self.deliver(event)
+        else:
+            world.loop.call_soon(self.deliver, event, context=world.root_context)
+        return event
+
     def websocket_event(self, handler: str, args) -> asyncio.Future:
         """Deliver a Hibernation API event (waking the object if it hibernated)."""
-        world = self.world
-        reply = world.loop.create_future()
-        reply.add_done_callback(_retrieve, context=world.root_context)
-        event = Event("ws", handler, args, reply, world.next_request_id(), f"{handler}()")
-        world.counters.request(self)
-        world.trace.record("ws:event", self, request=event.request_id, detail=handler)
+        event = self.submit("ws", handler, args, f"{handler}()", trace_kind="ws:event", detail=handler,
+                            awaited=False, now=True)
         if self.ws_event_timeout is not None:
-            loop = world.loop
+            loop = self.world.loop
             loop.call_housekeeping_at(loop.time() + self.ws_event_timeout / 1000, self._ws_event_timed_out, event)
-        self.deliver(event)
-        return reply
+        return event.reply
 
     def _ws_event_timed_out(self, event: Event) -> None:
         if not event.reply.done():
@@ -673,13 +693,11 @@ class ObjectHost:
             event.fail(JsError("WebSocket event handler exceeded its allowed execution time"))
 
     def call_in_object(self, instance: Instance, fn, args, label: str) -> None:
-        """Run `fn(*args)` as an event of this instance (standard-API listeners)."""
+        """Run `fn(*args)` as an event of this instance (standard-API listeners). Not counted
+        again: the socket message that triggers it is the request."""
         if self.instance is not instance or not instance.alive:
             return
-        world = self.world
-        reply = world.loop.create_future()
-        reply.add_done_callback(_retrieve, context=world.root_context)
-        self.deliver(Event("call", None, (fn, args), reply, world.next_request_id(), label))
+        self.submit("call", None, (fn, args), label, count=False, awaited=False, now=True)
 
     async def invoke(self, instance: Instance, event: Event):
         result = invoke_method(instance, event)

@@ -18,7 +18,6 @@ import asyncio
 from . import codec as _codec
 from .http import as_request
 from .ids import DurableObjectId
-from .events import Event
 
 _MISSING = object()
 
@@ -85,16 +84,12 @@ class DurableObjectStub:
 
     def _submit(self, kind: str, name: str, args, label: str) -> WorldCall:
         world = self._namespace.world
-        reply = world.loop.create_future()
         if self._broken is not None:
+            reply = world.loop.create_future()
             reply.set_exception(self._broken)
             return WorldCall(world, reply, label)
-        world.leaving_caller()  # the caller's output gate: its writes are confirmed first
-        event = Event(kind, name, args, reply, world.next_request_id(), label)
-        world.trace.record(f"{kind}:call", self._host, request=event.request_id, detail=label)
-        world.counters.request(self._host)
-        world.loop.call_soon(self._host.deliver, event, context=world.root_context)
-        return WorldCall(world, reply, label, self._note_error)
+        event = self._host.submit(kind, name, args, label, trace_kind=f"{kind}:call")
+        return WorldCall(world, event.reply, label, self._note_error)
 
     def _note_error(self, exc: BaseException) -> None:
         if getattr(exc, "durableObjectReset", False) or getattr(exc, "retryable", False):
