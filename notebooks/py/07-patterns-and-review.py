@@ -285,7 +285,7 @@ print(f"requests per object {m['requests'] / m['objectsCreated']:>8.1f}")
 
 
 def advise(m):
-    """The seed's metric-driven review, as rules of thumb."""
+    """The reviewer's metric-driven checklist, as rules of thumb."""
     advice = []
     per_object = m["requests"] / max(m["objectsCreated"], 1)
     if m["objectsCreated"] >= 500 and per_object < 10:
