@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from durable_dojo._review import rules as _review
-from durable_dojo._review.rules import RULES, RULES_BY_CODE, explain, render_checklist_markdown, review_source
+from durable_dojo._review.review import review_paths, review_source
+from durable_dojo._review.rules import CATEGORIES, RULES, RULES_BY_CODE, explain, render_checklist_markdown
 from durable_dojo._review.cli import add_review_command, main as review_main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -898,10 +898,10 @@ def test_close_reciprocation_depends_on_the_compatibility_date(tmp_path):
     (project / "wrangler.toml").write_text('compatibility_date = "2026-01-01"\n')
     path = project / "src" / "rooms" / "room.py"
     path.write_text(bad)
-    assert "DO504" in {f.code for f in _review.review_paths([path])}
+    assert "DO504" in {f.code for f in review_paths([path])}
     (project / "wrangler.toml").unlink()
     (project / "wrangler.jsonc").write_text('{\n  // current\n  "compatibility_date": "2026-11-01"\n}\n')
-    assert "DO504" not in {f.code for f in _review.review_paths([path])}
+    assert "DO504" not in {f.code for f in review_paths([path])}
 
 
 def test_rules_are_grouped_by_category_and_fully_described():
@@ -1246,7 +1246,7 @@ def test_checklist_page_mentions_every_rule_and_every_category():
     for r in RULES:
         assert f"### {r.code}" in page
         assert r.explanation in page
-    for title in _review.CATEGORIES.values():
+    for title in CATEGORIES.values():
         assert f"## {title}" in page
 
 
@@ -1300,7 +1300,7 @@ needs_katas = pytest.mark.skipif(not KATAS, reason="katas/katas.toml is not ther
 def test_solution_files_have_no_findings(kata):
     files = _paths(kata, "solution", "solutions")
     assert files, f"kata {_kata_id(kata)}: the manifest names no solution file"
-    findings = _review.review_paths([f for f in files if f.suffix == ".py"])
+    findings = review_paths([f for f in files if f.suffix == ".py"])
     known = EXPECTATIONS.get("kata", {}).get(_kata_id(kata), {}).get("solution_findings", [])
     for entry in known:
         assert entry.get("reason"), f"kata {_kata_id(kata)}: a listed solution finding needs its reason"
@@ -1320,7 +1320,7 @@ def test_learner_files_show_the_katas_anti_pattern(kata):
         "codes its learner file must produce, or static = false with the reason and the dynamic advice")
     files = [f for f in _paths(kata, "learner", "katas") if f.suffix == ".py"]
     assert files, f"kata {kata_id}: the manifest names no learner file"
-    codes = {f.code for f in _review.review_paths(files)}
+    codes = {f.code for f in review_paths(files)}
     if entry.get("static", True):
         assert set(entry["codes"]) <= codes, f"kata {kata_id}: expected {entry['codes']}, review found {sorted(codes)}"
         assert codes, f"kata {kata_id}: the learner file produces no finding"

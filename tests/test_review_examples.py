@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from durable_dojo import Runtime
-from durable_dojo._review.rules import review_paths
+from durable_dojo._review.review import review_paths
 from durable_dojo._review.cli import main as review_main
 from durable_dojo.testing import connect
 from workers import Response

@@ -57,13 +57,14 @@ def _usage(message: str) -> int:
 
 
 def run_review(args: argparse.Namespace) -> int:
-    from . import rules as _review
+    from . import review as _review
+    from .rules import RULES, explain
 
     if args.explain:
         try:
-            text = _review.explain(args.explain)
+            text = explain(args.explain)
         except KeyError:
-            codes = ", ".join(r.code for r in _review.RULES)
+            codes = ", ".join(r.code for r in RULES)
             return _usage(f"unknown rule {args.explain!r}; the rules are {codes}")
         print(text, end="")
         return 0
