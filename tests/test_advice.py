@@ -232,7 +232,18 @@ def test_advice_codes_and_thresholds_are_named():
 
 # ----- the kata the static review cannot see: the dynamic advice catches it -----
 
-KATA_09 = Path(__file__).resolve().parents[1] / "katas" / "09-double-charge" / "billing.py"
+def _shipped_kata_09() -> Path:
+    """Kata 09 as shipped (git HEAD), not the learner's working copy, which may be solved."""
+    from durable_dojo._kata.pristine import PristineNotFound, shipped_katas_dir
+
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        return shipped_katas_dir(repo) / "09-double-charge" / "billing.py"
+    except PristineNotFound:
+        return repo / "katas" / "09-double-charge" / "billing.py"
+
+
+KATA_09 = _shipped_kata_09()
 
 
 @pytest.mark.skipif(not KATA_09.exists(), reason="kata 09 is not there")

@@ -1261,7 +1261,19 @@ def test_site_page_is_up_to_date_with_the_rules():
 # The kata cross-check: solutions are clean, every learner file shows its anti-pattern
 # ----------------------------------------------------------------------------------------
 
-MANIFEST = Path(os.environ.get("DOJO_REVIEW_MANIFEST", REPO / "katas" / "katas.toml"))
+def _shipped_katas() -> Path:
+    """The katas as shipped (git HEAD), not the learner's working copy: solving katas must not
+    turn `make test` red. Without git or a packaged copy, the working copy is all there is."""
+    from durable_dojo._kata.pristine import PristineNotFound, shipped_katas_dir
+
+    try:
+        return shipped_katas_dir(REPO)
+    except PristineNotFound:
+        return REPO / "katas"
+
+
+SHIPPED_KATAS = _shipped_katas()
+MANIFEST = Path(os.environ.get("DOJO_REVIEW_MANIFEST", SHIPPED_KATAS / "katas.toml"))
 EXPECTATIONS = tomllib.loads((REPO / "tests" / "review_expectations.toml").read_text())
 
 
@@ -1287,7 +1299,7 @@ def _paths(kata: dict, key: str, root: str) -> list[Path]:
         path = Path(v)
         if not path.is_absolute() and not (REPO / path).exists():
             path = Path(root) / _kata_id(kata) / path
-        out.append(REPO / path)
+        out.append(SHIPPED_KATAS.joinpath(*path.parts[1:]) if path.parts[0] == "katas" else REPO / path)
     return out
 
 

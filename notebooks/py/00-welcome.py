@@ -206,7 +206,7 @@ print(Timeline(rt, object="alice", last=9).text())
 #
 # Katas live in `katas/` (one folder per kata, with a README). Run them with the `dojo` command
 # in a terminal (`dojo` watches your edits and re-runs the tests; `dojo hint NAME` gives the next
-# hint), or as plain tests: `.venv/bin/python -m pytest tests/katas`. The first one is
+# hint; `dojo check --all` checks every kata against your files). The first one is
 # [01-counter-forgets](../katas/01-counter-forgets/README.md): a counter kept in a field. The
 # choice between a Durable Object and KV is
 # [15-do-as-kv](../katas/15-do-as-kv/README.md).

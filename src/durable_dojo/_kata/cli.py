@@ -1,4 +1,4 @@
-"""The kata runner's commands: `dojo` (watch), `list`, `check`, `hint`, `reset`, `solution`, `next`.
+"""The kata runner's commands: `dojo` (watch), `list`, `check` (`--all`), `hint`, `reset`, `solution`, `next`.
 
 `durable_dojo.cli` wires them into the `dojo` command with `add_kata_commands(subparsers)` (each
 sub-command sets both `run` and `func` to its handler, called as `args.run(args)`, returning the
@@ -117,19 +117,22 @@ def _status(ctx: _Context, kata: K.Kata) -> str:
     return last or "new"
 
 
+def _summary(verdict: K.Verdict) -> str:
+    if verdict.status == "passed":
+        return f"all {len(verdict.tests)} tests pass"
+    if verdict.status == "hung":
+        return f"stopped after {verdict.kata.timeout:g} s"
+    if verdict.status == "error":
+        return "could not run"
+    failing = [t for t in verdict.tests if t.outcome != "passed"]
+    return f"{len(failing)} of {len(verdict.tests)} tests failing"
+
+
 def _render_verdict(ctx: _Context, verdict: K.Verdict) -> None:
     from rich.text import Text
 
     console, kata = ctx.console, verdict.kata
-    failing = [t for t in verdict.tests if t.outcome != "passed"]
-    if verdict.status == "passed":
-        summary = f"all {len(verdict.tests)} tests pass"
-    elif verdict.status == "hung":
-        summary = f"stopped after {kata.timeout:g} s"
-    elif verdict.status == "error":
-        summary = "could not run"
-    else:
-        summary = f"{len(failing)} of {len(verdict.tests)} tests failing"
+    summary = _summary(verdict)
     style = _STYLE.get(verdict.status, "red")
     head = Text.assemble((f"{_SYMBOL.get(verdict.status, '✗')} {kata.id}", f"bold {style}"), "  ",
                          (kata.title, "bold"), "  ", (summary, style), (f"  ({verdict.seconds:.1f} s)", "dim"))
@@ -222,12 +225,36 @@ def cmd_list(args) -> int:
 
 @_command
 def cmd_check(args) -> int:
-    """Run one kata's tests (default: the current kata) and show the verdict."""
+    """Run one kata's tests (default: the current kata) and show the verdict; with --all, every
+    kata's, one line each."""
     ctx = _Context()
+    if getattr(args, "all", False):
+        if getattr(args, "name", None):
+            ctx.console.print("[bold red]error:[/] give a kata's name or --all, not both")
+            return 2
+        return _check_all(ctx)
     kata = ctx.kata(getattr(args, "name", None))
     verdict = _run_check(ctx, kata)
     _render_verdict(ctx, verdict)
     return 0 if verdict.passed else 1
+
+
+def _check_all(ctx: _Context) -> int:
+    """Every kata against the learner's files, in order: one line per kata, then the progress."""
+    from rich.text import Text
+
+    failing = []
+    for kata in ctx.manifest.katas:
+        verdict = _run_check(ctx, kata)
+        style = _STYLE.get(verdict.status, "red")
+        ctx.console.print(Text.assemble((f"{_SYMBOL.get(verdict.status, '✗')} {kata.id}", f"bold {style}"), "  ",
+                                        kata.title, "  ", (_summary(verdict), style)))
+        if not verdict.passed:
+            failing.append(kata)
+    ctx.console.print(_progress_bar(ctx))
+    if failing:
+        ctx.console.print(f"[bold]dojo check {failing[0].id}[/] shows what fails in the first one.")
+    return 1 if failing else 0
 
 
 @_command
@@ -523,8 +550,9 @@ def add_kata_commands(subparsers) -> None:
 
     add("watch", cmd_watch, "watch the current kata and re-run it on every save (the default)")
     add("list", cmd_list, "all katas, their status and your progress")
-    p = add("check", cmd_check, "run a kata's tests and show the verdict")
+    p = add("check", cmd_check, "run a kata's tests and show the verdict (--all: every kata)")
     p.add_argument("name", nargs="?", help="id, number or unique part of the id (default: the current kata)")
+    p.add_argument("--all", action="store_true", help="check every kata against your files, one line each")
     p = add("hint", cmd_hint, "one more hint for a kata, each time")
     p.add_argument("name", nargs="?", help="id, number or unique part of the id (default: the current kata)")
     p = add("reset", cmd_reset, "restore a kata's file to its original content (asks first)")

@@ -50,12 +50,16 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .pristine import PristineNotFound, shipped_file, shipped_katas_dir  # noqa: F401
+
 MANIFEST_PATH = Path("katas") / "katas.toml"
 LEARNER_TREE = "katas"
 SOLUTION_TREE = "solutions"
 STATE_FILE = "progress.json"
 HINT_LEVELS = 3
 DEFAULT_TIMEOUT = 10.0
+# How long a child pytest may take to start and collect before its tests' timeout begins.
+STARTUP_ALLOWANCE = 60.0
 
 LIKELY_HANG_CAUSE = (
     "an infinite loop or a blocking call (time.sleep) in a handler, or an await that never completes"
@@ -127,14 +131,23 @@ def _name_matches(entry: str, name: str) -> bool:
 
 @dataclass
 class Manifest:
-    root: Path
+    root: Path  # the project: tests/, solutions/, and the learner's own files under katas/
     version: int
     default_timeout: float
     katas: list[Kata]
+    katas_dir: Path | None = None  # where katas.toml was read, with the kata files it ships
+
+    def __post_init__(self):
+        if self.katas_dir is None:
+            self.katas_dir = self.root / LEARNER_TREE
 
     @property
     def path(self) -> Path:
-        return self.root / MANIFEST_PATH
+        return self.katas_dir / MANIFEST_PATH.name
+
+    def shipped(self, kata: Kata) -> Path:
+        """The kata's learner file next to this manifest (as shipped, for a shipped manifest)."""
+        return self.katas_dir / kata.id / kata.filename
 
     def find(self, name: str | int) -> Kata:
         """A kata by its id, its number (`3`, `03`), a unique prefix or a unique part of its id."""
@@ -193,8 +206,12 @@ def find_project_root(start: Path | str | None = None) -> Path:
     )
 
 
-def load_manifest(root: Path | str | None = None, *, check_tests: bool = True) -> Manifest:
+def load_manifest(root: Path | str | None = None, *, check_tests: bool = True,
+                  katas_dir: Path | str | None = None) -> Manifest:
     """Read and validate `katas/katas.toml`. Raises `ManifestError` listing every problem.
+
+    `katas_dir`: read the manifest and check the learner files in this folder instead of
+    `<root>/katas` (`load_shipped_manifest` passes the shipped copy).
 
     Validation: the `[meta]` table, every field of every `[[kata]]` (type, presence, no unknown
     keys), unique ids and orders, the learner, solution and test files exist and follow the
@@ -202,7 +219,8 @@ def load_manifest(root: Path | str | None = None, *, check_tests: bool = True) -
     `check_tests`) every name in `failing_tests` is a test defined in the kata's test files.
     """
     root = Path(root).resolve() if root is not None else find_project_root()
-    path = root / MANIFEST_PATH
+    katas_dir = Path(katas_dir).resolve() if katas_dir is not None else root / LEARNER_TREE
+    path = katas_dir / MANIFEST_PATH.name
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -246,13 +264,22 @@ def load_manifest(root: Path | str | None = None, *, check_tests: bool = True) -
             if kata.order in seen_orders:
                 kata_problems.append(f"field 'order': {kata.order} is also the order of '{seen_orders[kata.order]}'")
             seen_orders.setdefault(kata.order, kata.id)
-            _check_files(root, kata, kata_problems, check_tests)
+            _check_files(root, katas_dir, kata, kata_problems, check_tests)
             katas.append(kata)
         problems.extend(f"{label}: {p}" for p in kata_problems)
     if problems:
         raise ManifestError(path, problems)
     katas.sort(key=lambda k: k.order)
-    return Manifest(root=root, version=version, default_timeout=float(default_timeout), katas=katas)
+    return Manifest(root=root, version=version, default_timeout=float(default_timeout), katas=katas,
+                    katas_dir=katas_dir)
+
+
+def load_shipped_manifest(root: Path | str | None = None, *, check_tests: bool = True) -> Manifest:
+    """The manifest as shipped (git `HEAD` or the installed package), with the shipped learner
+    files next to it: what the honesty check and the review expectations read, so that what a
+    learner does in `katas/` never changes them. Raises `PristineNotFound` without a shipped copy."""
+    root = Path(root).resolve() if root is not None else find_project_root()
+    return load_manifest(root, check_tests=check_tests, katas_dir=shipped_katas_dir(root))
 
 
 def _is_number(value) -> bool:
@@ -318,18 +345,22 @@ def _parse_entry(entry, default_timeout, problems: list[str]) -> Kata | None:
     return Kata(**values) if values["id"] else None
 
 
-def _check_files(root: Path, kata: Kata, problems: list[str], check_tests: bool) -> None:
+def _check_files(root: Path, katas_dir: Path, kata: Kata, problems: list[str], check_tests: bool) -> None:
+    def where(rel: str) -> Path:  # files under katas/ are read next to the manifest
+        parts = Path(rel).parts
+        return katas_dir.joinpath(*parts[1:]) if parts[:1] == (LEARNER_TREE,) else root / rel
+
     for key, tree in (("learner", LEARNER_TREE), ("solution", SOLUTION_TREE)):
         rel = getattr(kata, key)
         if not rel:
             continue
-        if not (root / rel).is_file():
+        if not where(rel).is_file():
             problems.append(f"field '{key}': file {rel} does not exist")
         parts = Path(rel).parts
         if len(parts) != 3 or parts[0] != tree or parts[1] != kata.id:
             problems.append(f"field '{key}': must be {tree}/{kata.id}/<file> (the kata tests load "
                             f"<root>/{kata.id}/<file>), not {rel}")
-    if kata.explanation_file and not (root / kata.explanation_file).is_file():
+    if kata.explanation_file and not where(kata.explanation_file).is_file():
         problems.append(f"field 'explanation': file {kata.explanation_file} does not exist")
     if kata.learner and kata.solution and Path(kata.learner).name != Path(kata.solution).name:
         problems.append(f"fields 'learner' and 'solution': the file names differ "
@@ -511,11 +542,13 @@ def run_pytest(root: Path, args: list[str], kata_root: Path, *, timeout: float |
     env = dict(os.environ, DOJO_KATA_ROOT=str(kata_root), DOJO_REPORT=str(report), DOJO_TRACE=str(trace))
     env.pop("PYTEST_ADDOPTS", None)
     if timeout is not None:
-        # The child gives up a little before the deadline, so its stack dump arrives in time.
-        env["DOJO_DEADLINE"] = repr(time.time() + max(timeout - 0.3, timeout * 0.9))
+        # The timeout counts the tests' own time: the child arms it once its tests are collected,
+        # so a slow start of pytest on a busy machine never uses it up.
+        env["DOJO_TIMEOUT"] = repr(timeout)
     if test_timeouts:
         env["DOJO_TEST_TIMEOUTS"] = json.dumps({str(Path(k).resolve()): v for k, v in test_timeouts.items()})
-    limit = timeout if timeout is not None else backstop
+    # The parent's limit is only a backstop for a child that cannot end itself.
+    limit = timeout + STARTUP_ALLOWANCE if timeout is not None else backstop
     popen_extra = {"start_new_session": True} if os.name == "posix" else {
         "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
     proc = subprocess.Popen(_pytest_command(args), cwd=root, env=env, stdin=subprocess.DEVNULL,
@@ -751,43 +784,9 @@ def short_message(message: str, *, max_lines: int = 6, max_chars: int = 600) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-class PristineNotFound(Exception):
-    """Neither the installed package nor git has the original learner file."""
-
-
-def _packaged_katas_dir():
-    """`durable_dojo/_katas_data` in an installed wheel (hatch force-include of `katas/`)."""
-    from importlib.resources import files
-
-    data = files("durable_dojo") / "_katas_data"
-    return data if data.is_dir() else None
-
-
 def pristine_source(manifest: Manifest, kata: Kata) -> tuple[bytes, str]:
     """The learner file as shipped, and where it came from (for the message)."""
-    rel = Path(kata.learner).relative_to(LEARNER_TREE)
-    packaged = _packaged_katas_dir()
-    if packaged is not None:
-        shipped_manifest = packaged / "katas.toml"
-        candidate = packaged.joinpath(*rel.parts)
-        if (shipped_manifest.is_file() and candidate.is_file()
-                and shipped_manifest.read_bytes() == manifest.path.read_bytes()):
-            return candidate.read_bytes(), "the copy shipped in the durable-dojo package"
-    try:
-        out = subprocess.run(["git", "show", f"HEAD:./{Path(kata.learner).as_posix()}"], cwd=manifest.root,
-                             capture_output=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        out = None
-        git_error = str(exc)
-    else:
-        git_error = out.stderr.decode("utf-8", "replace").strip()
-    if out is not None and out.returncode == 0:
-        return out.stdout, "git (the last commit, HEAD)"
-    raise PristineNotFound(
-        f"The original of {kata.learner} is not available: the installed durable-dojo package does not "
-        f"ship this kata set, and git could not provide it ({git_error or 'no git'}). "
-        "Reinstall the package or restore the file from your copy of the project."
-    )
+    return shipped_file(manifest.root, kata.learner)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -883,7 +882,10 @@ def _kata_tests(manifest: Manifest, kata: Kata, tests: dict[str, TestResult]) ->
 
 def audit(manifest: Manifest, katas: list[Kata] | None = None) -> dict[str, dict[str, list[str]]]:
     """The honesty check: for each kata, the problems found under "solution", "learner" and
-    "gutted" (empty lists when the kata is honest). Three child pytest runs, in parallel."""
+    "gutted" (empty lists when the kata is honest). Three child pytest runs, in parallel.
+
+    The learner files checked are the ones next to the manifest (`manifest.katas_dir`): give it
+    `load_shipped_manifest()` to check the katas as shipped, whatever is in `katas/` now."""
     from concurrent.futures import ThreadPoolExecutor
 
     katas = manifest.katas if katas is None else katas
@@ -891,7 +893,7 @@ def audit(manifest: Manifest, katas: list[Kata] | None = None) -> dict[str, dict
     with tempfile.TemporaryDirectory(prefix="dojo-gutted-") as gutted_dir:
         gutted = Path(gutted_dir)
         gut_problems = _build_gutted_tree(manifest, katas, gutted)
-        trees = [("solution", root / SOLUTION_TREE), ("learner", root / LEARNER_TREE), ("gutted", gutted)]
+        trees = [("solution", root / SOLUTION_TREE), ("learner", manifest.katas_dir), ("gutted", gutted)]
         with ThreadPoolExecutor(max_workers=3) as pool:
             futures = {name: pool.submit(run_tree, manifest, katas, path, name) for name, path in trees}
             runs = {name: future.result() for name, future in futures.items()}
@@ -941,7 +943,7 @@ def _run_problems(run: TreeRun) -> str:
 def _build_gutted_tree(manifest: Manifest, katas: list[Kata], dest: Path) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for kata in katas:
-        source_dir = manifest.root / LEARNER_TREE / kata.id
+        source_dir = manifest.katas_dir / kata.id
         shutil.copytree(source_dir, dest / kata.id, ignore=shutil.ignore_patterns("__pycache__"))
         target = dest / kata.id / kata.filename
         try:
@@ -1001,8 +1003,9 @@ class _Reporter:
         self.out = open(report, "a", encoding="utf-8")
         self.trace = open(trace, "w", encoding="utf-8") if trace else sys.stderr
         self.kata_root = Path(kata_root).resolve() if kata_root else None
-        deadline = os.environ.get("DOJO_DEADLINE")
-        self.deadline = float(deadline) if deadline else None
+        timeout = os.environ.get("DOJO_TIMEOUT")
+        self.timeout = float(timeout) if timeout else None
+        self.deadline: float | None = None  # set once the tests are collected
         timeouts = os.environ.get("DOJO_TEST_TIMEOUTS")
         self.test_timeouts: dict[str, float] = json.loads(timeouts) if timeouts else {}
         self.rootpath: Path | None = None
@@ -1010,6 +1013,19 @@ class _Reporter:
     def emit(self, **event) -> None:
         self.out.write(json.dumps(event) + "\n")
         self.out.flush()
+
+    def arm_startup(self) -> None:
+        """Until the tests are collected, only a generous guard (collection does not run the
+        learner's code: the tests load it)."""
+        import faulthandler
+
+        if self.timeout is not None:
+            faulthandler.dump_traceback_later(STARTUP_ALLOWANCE + self.timeout, exit=True, file=self.trace)
+
+    def start_clock(self) -> None:
+        if self.timeout is not None:
+            self.deadline = time.time() + self.timeout
+            self.arm_deadline()
 
     def arm_deadline(self) -> None:
         import faulthandler
@@ -1087,7 +1103,7 @@ def pytest_configure(config) -> None:
     _reporter = _Reporter(report, os.environ.get("DOJO_TRACE"), os.environ.get("DOJO_KATA_ROOT"))
     _reporter.rootpath = Path(config.rootpath)
     _reporter.emit(event="session", rootpath=str(config.rootpath))
-    _reporter.arm_deadline()
+    _reporter.arm_startup()
 
 
 def pytest_collectreport(report) -> None:
@@ -1098,6 +1114,7 @@ def pytest_collectreport(report) -> None:
 def pytest_collection_finish(session) -> None:
     if _reporter is not None:
         _reporter.emit(event="collected", nodeids=[item.nodeid for item in session.items])
+        _reporter.start_clock()
 
 
 def pytest_runtest_logstart(nodeid, location) -> None:
