@@ -1,10 +1,11 @@
 """How `make test` checks the workbook (pytest with nbval).
 
 * nbval gets `notebooks/sanitize.cfg` unless `--nbval-sanitize-with` names another file.
-* The time budget is measured on every run and reported at the end: no cell may take more
+* The time budget is measured on every run and reported at the end: no cell should take more
   than 2 s and all notebooks together (kernel starts included) not more than 60 s. A run over
-  budget fails, naming the slow cells. `DOJO_NOTEBOOK_BUDGET=off` reports without failing
-  (for a profiler or a machine under unusual load).
+  budget names the slow cells but does not fail: on a busy machine (CI) wall time says more
+  about the machine than about the notebooks. `DOJO_NOTEBOOK_BUDGET=strict` makes it fail, for
+  a quiet machine where a slow cell is news.
 """
 
 from __future__ import annotations
@@ -71,5 +72,5 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
-    if _over_budget() and os.environ.get("DOJO_NOTEBOOK_BUDGET", "").lower() != "off" and exitstatus == 0:
+    if _over_budget() and os.environ.get("DOJO_NOTEBOOK_BUDGET", "").lower() == "strict" and exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

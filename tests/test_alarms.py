@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import math
-import time
 import uuid
 
 import pytest
@@ -636,15 +635,13 @@ async def test_an_alarm_runs_while_other_requests_are_served(make_runtime):
     assert await stub.read("finished-at") == at + 10_000
 
 
-async def test_a_one_year_alarm_runs_without_real_waiting(make_runtime):
+async def test_a_one_year_alarm_fires_on_the_virtual_clock(make_runtime):
+    """No real waiting: the clock jumps. How long that takes in wall time is in bench/core.py."""
     rt = world(make_runtime)
     stub = rt.env.ALARMED.getByName("a")
     at = rt.now() + 365 * DAY * 1000
     await stub.set_alarm(at)
-    started = time.perf_counter()
     await rt.advance(366 * DAY)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0
     (attempt,) = await stub.log()
     assert attempt["at"] == at
     assert await stub.get_alarm() is None

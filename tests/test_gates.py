@@ -286,32 +286,41 @@ async def test_an_outgoing_call_leaves_only_after_the_callers_writes_are_confirm
     assert kinds[:3] == [("c", "rpc:call"), ("c", "commit"), ("target", "rpc:call")]
 
 
-class SqlLike(DurableObject):
-    """4.1/4.7: code with no await in it is never interleaved."""
+class Ledger(DurableObject):
+    """4.1/4.7: the input gate keeps an event's code between its awaits to itself: no other event
+    of the object runs there while it awaits only storage, or anything inside blockConcurrencyWhile."""
 
     def __init__(self, ctx, env):
         super().__init__(ctx, env)
-        self.active = 0
-        self.overlaps = 0
+        self.running = None  # which call is between its first and last line
+        self.interleaved = []
 
-    async def critical(self):
-        self.active += 1
-        if self.active > 1:
-            self.overlaps += 1
-        total = sum(range(1000))
-        self.active -= 1
-        await asyncio.sleep(0)
-        return total
+    async def critical(self, n, between):
+        async def body():
+            self.running = n
+            await self.ctx.storage.put(f"k{n}", n)
+            if between == "sleep":
+                await asyncio.sleep(0.001)
+            await self.ctx.storage.get(f"k{n}")
+            await self.ctx.storage.list({"limit": 2})
+            if self.running != n:
+                self.interleaved.append(n)
+            self.running = None
 
-    def overlaps_seen(self):
-        return self.overlaps
+        if between == "sleep":
+            return await self.ctx.blockConcurrencyWhile(body)
+        return await body()
+
+    def interleavings(self):
+        return self.interleaved
 
 
-async def test_synchronous_code_of_one_object_is_never_interleaved(make_runtime):
-    rt = make_runtime(durable_objects={"S": SqlLike})
-    stub = rt.env.S.getByName("s")
-    await asyncio.gather(*(stub.critical() for _ in range(20)))
-    assert await stub.overlaps_seen() == 0
+@pytest.mark.parametrize("between", ["storage only", "sleep"])
+async def test_no_other_event_runs_while_one_is_behind_the_input_gate(make_runtime, between):
+    rt = make_runtime(durable_objects={"L": Ledger})
+    stub = rt.env.L.getByName("l")
+    await asyncio.gather(*(stub.critical(n, between) for n in range(20)))
+    assert await stub.interleavings() == []
 
 
 class AllowConcurrency(DurableObject):

@@ -43,9 +43,7 @@ class Sleeper(DurableObject):
 # Principle 2: asyncio.sleep inside an object is virtual: an hour passes at once.
 async def test_an_hour_long_sleep_in_an_object_completes_at_once_on_the_virtual_clock(make_runtime):
     rt = make_runtime(durable_objects={"SLEEPER": Sleeper})
-    started = time.perf_counter()
-    assert await rt.env.SLEEPER.getByName("s").nap(3600) == 3_600_000
-    assert time.perf_counter() - started < 0.5
+    assert await rt.env.SLEEPER.getByName("s").nap(3600) == 3_600_000  # wall time: bench/core.py
     assert rt.now() - rt.start_ms == 3_600_000
 
 
@@ -121,10 +119,8 @@ async def test_awaiting_something_that_never_happens_is_reported_as_a_deadlock(m
 @pytest.mark.parametrize("method", ["spin", "block", "endless"])
 async def test_code_that_never_yields_is_stopped_with_a_clear_timeout(make_runtime, method):
     rt = make_runtime(durable_objects={"SLEEPER": Sleeper}, hang_timeout=0.5)
-    started = time.monotonic()
     with pytest.raises(HangTimeout, match=rf"SLEEPER\.{method}\(\) did not finish within 0\.5 s of real time"):
         await getattr(rt.env.SLEEPER.getByName("s"), method)()
-    assert time.monotonic() - started < 3
 
 
 class Router(WorkerEntrypoint):
