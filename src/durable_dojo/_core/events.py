@@ -12,7 +12,7 @@ import asyncio
 class Event:
     """A request into an object: what to run there and where the reply goes."""
 
-    __slots__ = ("kind", "name", "args", "reply", "request_id", "label")
+    __slots__ = ("kind", "name", "args", "reply", "request_id", "label", "cpu_seconds")
 
     def __init__(self, kind: str, name: str | None, args, reply: asyncio.Future, request_id: int, label: str):
         self.kind = kind  # "fetch" | "rpc" | "alarm"
@@ -21,6 +21,7 @@ class Event:
         self.reply = reply
         self.request_id = request_id
         self.label = label
+        self.cpu_seconds = 0.0  # CPU time its callbacks used so far (the CPU limit is per event)
 
     def succeed(self, value) -> None:
         if not self.reply.done():

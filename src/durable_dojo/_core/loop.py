@@ -83,6 +83,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self._pumping = False
         self._exception_handler = None
         self._debug = False
+        self.cpu_limit: float | None = None  # CPU seconds each event may use (the platform's limit)
 
     # ----- the clock -----
 
@@ -197,7 +198,10 @@ class VirtualLoop(asyncio.AbstractEventLoop):
             if scope is not None and scope.held_by_gate(handle):
                 continue  # the gate keeps it and gives it back when it opens
             try:
-                handle._run()
+                if self.cpu_limit is not None and scope is not None and scope.event is not None:
+                    _watchdog.run_metered(handle, scope.event, scope.instance, self.cpu_limit)
+                else:
+                    handle._run()
             except BaseException:
                 if _watchdog.fired() and scope is not None:
                     scope.instance.exceeded_time_limit()

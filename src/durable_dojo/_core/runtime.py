@@ -27,6 +27,7 @@ from .metrics import Metrics, monthly_cost
 from .durable_object import ObjectHost
 from .stubs import DurableObjectNamespace, WorldCall
 from .trace import Trace
+from .watchdog import DEFAULT_CPU_LIMIT_MS, check_cpu_limit
 
 log = logging.getLogger("durable_dojo")
 
@@ -97,6 +98,8 @@ class Runtime:
     `compatibility_date` for date-gated behaviour; `outbound` (a function from Request to
     Response) for `fetch()` calls that leave the world, each taking `outbound_latency` virtual
     seconds; `hang_timeout` wall seconds before stuck code is stopped with a clear error;
+    `cpu_limit_ms` the CPU time each event may use (the platform's 30,000 ms by default, up to
+    300,000 like `limits.cpu_ms`; None turns it off): past it the object is reset;
     `persist_to="DIR"` keeps every object's storage and alarm in `DIR/<unique key>/<id>.sqlite`
     (like `wrangler dev --persist-to`), so a restarted kernel or another process sees the same data.
     `kv_namespaces=["CACHE"]` adds Workers KV bindings, eventually consistent on the virtual clock
@@ -117,6 +120,7 @@ class Runtime:
         outbound=None,
         outbound_latency: float = 0.01,
         hang_timeout: float | None = 10.0,
+        cpu_limit_ms: float | None = DEFAULT_CPU_LIMIT_MS,
         start_time_ms: int | None = None,
         persist_to: str | os.PathLike | None = None,
         hibernation_timeout: float | None = 10.0,
@@ -138,6 +142,8 @@ class Runtime:
         self.outbound = outbound
         self.outbound_latency = outbound_latency
         self.loop = VirtualLoop(self, real_time=real_time)
+        self.cpu_limit_ms = cpu_limit_ms
+        self.loop.cpu_limit = check_cpu_limit(cpu_limit_ms)
         self.trace = Trace(self)
         self.counters = Metrics(self)
         self.faults = Faults(self)

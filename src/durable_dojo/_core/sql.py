@@ -82,6 +82,7 @@ from typing import Any, Callable
 from .codec import JsDict
 from .errors import DojoError, JsError
 from .values import js_number_string, js_string
+from . import watchdog as _watchdog
 
 __all__ = [
     "SqlGuard",
@@ -706,11 +707,16 @@ def _as_workerd_kv_column(match) -> str:
     return "_cf_KV.value" if match.group(1) == "value" else "_cf_KV.key"
 
 
-def _sqlite_error(exc: sqlite3.Error, seg: _Segment) -> Exception:
+def _sqlite_error(exc: sqlite3.Error, seg: _Segment, conn: sqlite3.Connection) -> BaseException:
     """A sqlite3 error as workerd reports it: `<errmsg>[ at offset N]: SQLITE_<CODE>`."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is None:
         return exc
+    if code & 0xFF == 9:  # SQLITE_INTERRUPT: our progress handler stopped it (a limit, or shutdown)
+        with trusted(conn):  # the CPU limit resets the object, which rolls its transaction back
+            stop = _watchdog.interruption()
+        if stop is not None:
+            return stop
     message = _CF_KV_COLUMN.sub(_as_workerd_kv_column, str(exc))
     offset = _error_offset(message, seg.text)
     if offset >= 0:
@@ -917,10 +923,11 @@ class SqlStorageCursor:
         depth = guard.user_begin(conn) if guard.depth else 0
         before = conn.total_changes
         try:
-            result = fetch()
+            with _watchdog.IN_SQLITE:
+                result = fetch()
         except sqlite3.Error as exc:
             self._close()
-            raise _sqlite_error(exc, self._seg) from None
+            raise _sqlite_error(exc, self._seg, conn) from None
         finally:
             if depth:
                 guard.user_end(conn, depth)
@@ -1060,6 +1067,8 @@ class SqlStorage:
         self._before = before_statement
         self._counters = counters
         self._open: weakref.WeakSet[SqlStorageCursor] = weakref.WeakSet()
+        # The CPU limit and the hang timeout reach inside SQLite's C code through this.
+        conn.set_progress_handler(_watchdog.sqlite_progress, _watchdog.SQLITE_PROGRESS_STEPS)
 
     # -- exec
 
@@ -1107,7 +1116,8 @@ class SqlStorage:
         guard.txn_denied = False
         depth = guard.user_begin(conn) if guard.depth else 0
         try:
-            cur = conn.execute(seg.sql, params)
+            with _watchdog.IN_SQLITE:
+                cur = conn.execute(seg.sql, params)
         except sqlite3.ProgrammingError as exc:
             if str(exc).startswith("Incorrect number of bindings"):
                 message = WRONG_BINDING_COUNT if is_last else MULTI_STATEMENT_PARAMETERS
@@ -1117,7 +1127,7 @@ class SqlStorage:
             if guard.txn_denied:
                 guard.txn_denied = False
                 raise JsError(TRANSACTION_FORBIDDEN) from None
-            raise _sqlite_error(exc, seg) from None
+            raise _sqlite_error(exc, seg, conn) from None
         finally:
             if depth:
                 guard.user_end(conn, depth)

@@ -1,12 +1,22 @@
-"""Hang protection: learner code that never yields must end with a clear message.
+"""Hang protection and the CPU limit: code that never yields must still end, with a clear message.
 
 An `await` that never finishes is caught by the pump itself (deadlock or wall-clock limit), but
-a busy loop or a `time.sleep()` inside a handler never returns control to it. A daemon thread
-checks a deadline four times a second; once it passes, it raises `HangTimeout` inside the
-pumping thread. On the main thread it does so with a signal (SIGUSR2, whose handler we install
-only if nobody else did), which also interrupts a blocking `time.sleep()`; on other threads it
-injects the exception between two bytecodes. The pump turns what arrives into a `HangTimeout`
-naming what was running.
+a busy loop, a `time.sleep()` or a runaway SQL query inside a handler never returns control to
+it. A daemon thread watches two deadlines:
+
+* the *hang timeout* (wall clock, for learners): once it passes, `HangTimeout` is raised inside
+  the pumping thread;
+* the *CPU limit* (the platform's, 30 s per event by default): each callback of an event runs
+  with the CPU time its event has left (`run_metered`); once the pumping thread's CPU clock passes
+  it, the object is reset with the platform's error and `CpuLimitExceeded` is raised inside the
+  running code, as the Python Workers runtime does on SIGXCPU.
+
+On the main thread the exception arrives by a signal (SIGUSR2, whose handler we install only if
+nobody else did), which also interrupts a blocking `time.sleep()`; on other threads it is
+injected between two bytecodes. SQLite's C code sees neither: `sqlite_progress` is installed as
+the progress handler of the SQL API's connection and stops a statement once a deadline passed
+(or the server is shutting down); `interruption()` then says what to raise instead of SQLite's
+"interrupted".
 """
 
 from __future__ import annotations
@@ -15,9 +25,24 @@ import signal
 import threading
 import time
 
-from .errors import HangTimeout
+from .errors import HangTimeout, JsError, mark_remote
 
 _POLL_SECONDS = 0.25
+
+#: What the caller of an object that used up its CPU budget sees (production's wording).
+CPU_LIMIT_MESSAGE = "Durable Object exceeded its CPU time limit and was reset."
+#: What the code that was running sees (workerd's Python runtime, `introspection.py`).
+PYTHON_CPU_LIMIT_MESSAGE = "Python Worker exceeded CPU time limit"
+#: The platform's default and maximum of `limits.cpu_ms`.
+DEFAULT_CPU_LIMIT_MS = 30_000
+MAX_CPU_LIMIT_MS = 300_000
+#: SQLite calls the progress handler every this many virtual machine instructions.
+SQLITE_PROGRESS_STEPS = 10_000
+
+
+class CpuLimitExceeded(BaseException):
+    """Raised in code whose event used up its CPU budget. A BaseException, as on the platform,
+    so `except Exception` cannot swallow it; the object has been reset already."""
 
 
 class _State:
@@ -26,34 +51,77 @@ class _State:
     thread_id: int | None = None
     fired: bool = False
     timeout_seconds: float = 0.0
+    # The CPU limit: the callback being metered, and the CPU clock value where its budget ends.
+    cpu_run: int = 0
+    cpu_thread: int | None = None
+    cpu_deadline: float | None = None
+    cpu_poll: float = _POLL_SECONDS
+    cpu_fired: int = 0  # the run found over budget (0: none)
+    cpu_reset = None  # resets the metered object; called once, when the limit is enforced
+    stopping: bool = False  # the process is shutting down: stop SQL statements
+    in_sqlite: int = 0  # > 0 while a SQL API statement runs (its callbacks are Python code too)
 
 
 _state = _State()
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
+_cpu_clocks: dict[int, int] = {}
+
+
+def _thread_cpu_seconds(tid: int) -> float | None:
+    clock = _cpu_clocks.get(tid)
+    if clock is None:
+        try:
+            clock = _cpu_clocks[tid] = time.pthread_getcpuclockid(tid)
+        except (AttributeError, OSError):
+            return None
+    try:
+        return time.clock_gettime(clock)
+    except OSError:
+        return None
+
+
+def _interrupt(tid: int, exc_class) -> None:
+    if tid == threading.main_thread().ident and _signal_installed:
+        signal.pthread_kill(tid, signal.SIGUSR2)
+    else:
+        import ctypes  # only here: loading it costs every `import durable_dojo` a few ms
+
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(exc_class))
 
 
 def _watch() -> None:
     while True:
-        time.sleep(min(_POLL_SECONDS, max(_state.timeout_seconds / 5, 0.02)))
+        hang_poll = max(_state.timeout_seconds / 5, 0.02) if _state.deadline is not None else _POLL_SECONDS
+        time.sleep(min(_POLL_SECONDS, hang_poll, _state.cpu_poll))
+        target = None
         with _lock:
             deadline, tid = _state.deadline, _state.thread_id
-            if deadline is None or tid is None or time.monotonic() < deadline:
-                continue
-            _state.fired = True
-            _state.deadline = None
-        if tid == threading.main_thread().ident and _signal_installed:
-            signal.pthread_kill(tid, signal.SIGUSR2)
-        else:
-            import ctypes  # only here: loading it costs every `import durable_dojo` a few ms
-
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(HangTimeout))
+            if deadline is not None and tid is not None and time.monotonic() >= deadline:
+                _state.fired = True
+                _state.deadline = None
+                target = (tid, HangTimeout)
+            cpu_tid, run = _state.cpu_thread, _state.cpu_run
+            if target is None and cpu_tid is not None:
+                if _state.cpu_fired == run:
+                    target = (cpu_tid, CpuLimitExceeded)  # still running after the first signal: again
+                elif _state.cpu_deadline is not None:
+                    spent = _thread_cpu_seconds(cpu_tid)
+                    if spent is not None and spent > _state.cpu_deadline:
+                        _state.cpu_fired = run
+                        target = (cpu_tid, CpuLimitExceeded)
+        if target is not None:
+            _interrupt(*target)
 
 
 _signal_installed = False
 
 
 def _on_signal(signum, frame):
+    if _state.in_sqlite:
+        return  # inside SQLite (an authorizer or progress callback): the progress handler stops it
+    if _state.cpu_fired and _state.cpu_fired == _state.cpu_run and _state.cpu_thread is not None:
+        raise _cpu_exceeded()
     if _state.fired:
         raise HangTimeout()
 
@@ -67,15 +135,23 @@ def _install_signal_handler() -> None:
         _signal_installed = True
 
 
+def _start_thread() -> None:
+    global _thread
+    if _thread is None:
+        try:
+            thread = threading.Thread(target=_watch, name="durable-dojo-watchdog", daemon=True)
+            thread.start()
+        except RuntimeError:  # no threads (Pyodide): the checks between callbacks remain
+            return
+        _thread = thread
+
+
 def arm(seconds: float | None, what: str) -> None:
     """Start watching the calling thread for `seconds` until `disarm()`; None means no limit."""
-    global _thread
     if seconds is None:
         return
     _install_signal_handler()
-    if _thread is None:
-        _thread = threading.Thread(target=_watch, name="durable-dojo-watchdog", daemon=True)
-        _thread.start()
+    _start_thread()
     with _lock:
         _state.fired = False
         _state.what = what
@@ -108,3 +184,108 @@ def take_timeout() -> HangTimeout:
     """The error to raise once the watchdog fired; clears the flag."""
     _state.fired = False
     return timeout_error()
+
+
+# ----- the CPU limit -----
+
+
+def cpu_limit_error() -> JsError:
+    """The error callers of an object that exceeded its CPU limit get (the object was reset)."""
+    error = JsError(CPU_LIMIT_MESSAGE)
+    return mark_remote(error, remote=False, reset=True)
+
+
+def _cpu_exceeded() -> CpuLimitExceeded:
+    """Enforce the limit on the metered callback: reset its object (once), and return what to
+    raise in its code."""
+    reset, _state.cpu_reset = _state.cpu_reset, None
+    if reset is not None:
+        reset()
+    return CpuLimitExceeded(PYTHON_CPU_LIMIT_MESSAGE)
+
+
+def run_metered(handle, event, instance, limit_seconds: float) -> None:
+    """Run `handle` (a callback of `event` in `instance`) within the CPU time its event has left.
+
+    Each event (request, RPC call, alarm, WebSocket message) has its own budget, counted over
+    every callback it runs; time spent awaiting does not count. Past the budget the instance is
+    reset with the platform's error and the callback gets `CpuLimitExceeded`."""
+    state = _state
+    spent = event.cpu_seconds
+    started = time.thread_time()
+    run = state.cpu_run + 1
+    state.cpu_run = run
+    state.cpu_deadline = started + max(limit_seconds - spent, 0.0)
+    state.cpu_reset = lambda: instance.reset(cpu_limit_error())
+    if state.cpu_thread is None:
+        state.cpu_thread = threading.get_ident()
+        state.cpu_poll = min(_POLL_SECONDS, max(limit_seconds / 5, 0.005))
+        _install_signal_handler()
+        _start_thread()
+    try:
+        handle._run()
+    finally:
+        state.cpu_deadline = None
+        state.cpu_run = run + 1  # a signal still on its way finds another run and does nothing
+        event.cpu_seconds = spent + (time.thread_time() - started)
+        over = state.cpu_fired == run or event.cpu_seconds > limit_seconds
+        state.cpu_fired = 0
+        reset, state.cpu_reset = state.cpu_reset, None
+    if over and reset is not None and instance.alive:
+        reset()  # the budget ran out where no signal could land (no watchdog thread)
+
+
+def stop_sql() -> None:
+    """The process is shutting down: stop any SQL statement that is running, at once."""
+    _state.stopping = True
+
+
+class in_sqlite:
+    """Around a call into SQLite for user SQL: an exception raised in one of its callbacks would
+    be swallowed by SQLite, so the watchdog leaves the stopping to `sqlite_progress`."""
+
+    __slots__ = ()
+
+    def __enter__(self):
+        _state.in_sqlite += 1
+
+    def __exit__(self, *exc):
+        _state.in_sqlite -= 1
+
+
+IN_SQLITE = in_sqlite()
+
+
+def sqlite_progress() -> int:
+    """SQLite's progress handler: non-zero stops the statement (SQLITE_INTERRUPT)."""
+    state = _state
+    if state.fired or state.stopping:
+        return 1
+    if state.cpu_fired and state.cpu_fired == state.cpu_run:
+        return 1
+    deadline = state.cpu_deadline
+    if deadline is not None and time.thread_time() > deadline:
+        state.cpu_fired = state.cpu_run
+        return 1
+    return 0
+
+
+def interruption() -> BaseException | None:
+    """What to raise for a SQL statement the progress handler stopped (None: it was not us)."""
+    state = _state
+    if state.cpu_fired and state.cpu_fired == state.cpu_run:
+        return _cpu_exceeded()
+    if state.fired:
+        return HangTimeout()
+    if state.stopping:
+        return KeyboardInterrupt()
+    return None
+
+
+def check_cpu_limit(ms) -> float | None:
+    """`cpu_limit_ms` (or Wrangler's `limits.cpu_ms`) validated, in seconds (None: no limit)."""
+    if ms is None:
+        return None
+    if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not 0 < ms <= MAX_CPU_LIMIT_MS:
+        raise ValueError(f"the CPU limit must be a number of milliseconds from 1 to {MAX_CPU_LIMIT_MS:,}, not {ms!r}")
+    return ms / 1000.0

@@ -65,6 +65,7 @@ class WorkerConfig:
     kv_namespaces: list[str]
     vars: dict
     notes: list[str]  # things the reader had to decide (shown by `dojo serve` at start)
+    cpu_ms: int | None = None  # [limits] cpu_ms: CPU time per event (None: the platform's 30,000)
 
     @property
     def folder(self) -> str:
@@ -236,6 +237,11 @@ def config_from_dict(data: dict, path: str) -> WorkerConfig:
     if not isinstance(variables, dict):
         raise ConfigError(f"{where}: vars must be a table of names and values.")
     flags = data.get("compatibility_flags", []) or []
+    limits = data.get("limits", {}) or {}
+    cpu_ms = limits.get("cpu_ms") if isinstance(limits, dict) else None
+    if cpu_ms is not None and (isinstance(cpu_ms, bool) or not isinstance(cpu_ms, int) or not 0 < cpu_ms <= 300_000):
+        raise ConfigError(f"{where}: limits.cpu_ms must be a whole number of milliseconds from 1 to 300000, "
+                          f"not {cpu_ms!r}.")
     return WorkerConfig(
         path=path,
         name=str(data.get("name") or os.path.basename(folder) or "worker"),
@@ -246,6 +252,7 @@ def config_from_dict(data: dict, path: str) -> WorkerConfig:
         kv_namespaces=kv_namespaces,
         vars=dict(variables),
         notes=notes,
+        cpu_ms=cpu_ms,
     )
 
 

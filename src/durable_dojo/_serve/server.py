@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from urllib.parse import parse_qs
@@ -106,6 +107,8 @@ def build_runtime(worker, *, persist_to=None, seed: int | None = None):
     options = {}
     if config.compatibility_date:
         options["compatibility_date"] = str(config.compatibility_date)
+    if config.cpu_ms is not None:
+        options["cpu_limit_ms"] = config.cpu_ms  # [limits] cpu_ms, as on the platform
     try:
         rt = Runtime(
             durable_objects={binding: _with_console_errors(cls) for binding, cls in worker.durable_objects.items()},
@@ -502,10 +505,11 @@ def serve(worker, *, host: str = "127.0.0.1", port: int = 8787, persist_to=None,
         loop="asyncio",
         http="h11",
         log_level=log_level,
-        timeout_graceful_shutdown=3,
+        timeout_graceful_shutdown=1,
         server_header=False,
     )
-    server = uvicorn.Server(config)
+    server = _stopping_server_class(uvicorn.Server)(config)
+    server.dojo_app = app
     try:
         asyncio.run(server.serve(sockets=[sock]))
     except KeyboardInterrupt:
@@ -513,6 +517,46 @@ def serve(worker, *, host: str = "127.0.0.1", port: int = 8787, persist_to=None,
     finally:
         sock.close()
     return 0
+
+
+#: After SIGINT or SIGTERM the process is gone within this many seconds, whatever objects do.
+STOP_DEADLINE_SECONDS = 1.5
+
+
+def _stopping_server_class(base):
+    """uvicorn's server, whose SIGINT/SIGTERM also stops the code running in the world.
+
+    uvicorn's own handler only sets a flag that its loop reads between requests; an object in a
+    busy loop or a long SQL query never lets it run. So the handler also stops SQL statements
+    (the progress handler sees it), interrupts Python code of the world if it is running, and
+    arms a last resort that ends the process if the graceful stop has not finished in time
+    (committed storage is safe: every commit is a SQLite transaction)."""
+
+    class StoppingServer(base):
+        dojo_app = None
+        _deadline_armed = False
+
+        def handle_exit(self, sig, frame):
+            super().handle_exit(sig, frame)
+            from .._core import watchdog
+
+            watchdog.stop_sql()
+            if not self._deadline_armed:
+                self._deadline_armed = True
+                timer = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now)
+                timer.daemon = True
+                timer.start()
+            rt = getattr(self.dojo_app, "rt", None)
+            if rt is not None and rt.loop.is_running():  # the signal landed in the world's code
+                raise KeyboardInterrupt
+
+    return StoppingServer
+
+
+def _exit_now() -> None:
+    print("[dojo] stopped (an object was still running)", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(1)
 
 
 # ----- a server in a child process (tests, benchmarks, notebooks) -----

@@ -1,0 +1,228 @@
+"""The platform's CPU limit and the wall-clock guard: code that never yields still ends.
+
+A busy loop or a runaway SQL query used to hold the world (and `dojo serve`) forever: SQLite's C
+code never returned to the watchdog. Budgets here are small so that the tests are quick; they
+check what happened (the error, the reset, the lost writes), never how long it took.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from durable_dojo import Runtime
+from durable_dojo._core.errors import HangTimeout
+from durable_dojo._core.watchdog import CPU_LIMIT_MESSAGE, CpuLimitExceeded
+from durable_dojo._core.wrangler import ConfigError, read_config
+from workers import DurableObject
+
+RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
+
+
+def burn(seconds: float) -> None:
+    """Use `seconds` of this thread's CPU time."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+class Busy(DurableObject):
+    constructed = 0
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        type(self).constructed += 1
+        self.incarnation = type(self).constructed
+
+    async def spin(self):
+        self.ctx.storage.put("lost", "written before the loop")
+        while True:
+            pass
+
+    async def runaway(self):
+        self.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t(x)")
+        self.ctx.storage.sql.exec("INSERT INTO t VALUES (1)")
+        return self.ctx.storage.sql.exec(RUNAWAY).one()
+
+    async def swallow(self):
+        self.ctx.storage.put("lost", "written before the query")
+        try:
+            self.ctx.storage.sql.exec(RUNAWAY).one()
+        except BaseException as exc:  # noqa: BLE001 - what a careless learner writes
+            self.caught = exc
+        while True:  # and carries on
+            pass
+
+    async def work(self, seconds):
+        burn(seconds)
+        await self.ctx.storage.put("done", seconds)
+        return self.incarnation
+
+    async def state(self):
+        rows = self.ctx.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 't'").toArray()
+        return {"lost": await self.ctx.storage.get("lost"), "table": len(rows), "incarnation": self.incarnation}
+
+
+def world(**options) -> Runtime:
+    options.setdefault("hang_timeout", 60.0)  # only a safety net here: the CPU limit must act first
+    return Runtime(durable_objects={"BUSY": Busy}, **options)
+
+
+@pytest.mark.parametrize("method", ["spin", "runaway", "swallow"])
+def test_code_past_the_cpu_limit_resets_the_object_with_the_platforms_error(method):
+    rt = world(cpu_limit_ms=100)
+    stub = rt.env.BUSY.getByName("a")
+    before = rt.run(stub.state())["incarnation"]
+    with pytest.raises(Exception) as caught:
+        rt.run(getattr(stub, method)())
+    assert str(caught.value) == CPU_LIMIT_MESSAGE
+    assert caught.value.durableObjectReset is True
+    after = rt.run(rt.env.BUSY.getByName("a").state())
+    assert after["lost"] is None and after["table"] == 0  # the unconfirmed writes are gone
+    assert after["incarnation"] > before  # a new instance: the constructor ran again
+    other = rt.env.BUSY.getByName("b")
+    assert rt.run(other.work(0)) > before  # the rest of the world goes on
+    rt.close()
+
+
+def test_the_code_that_ran_out_of_cpu_sees_the_python_workers_exception():
+    rt = world(cpu_limit_ms=100)
+    stub = rt.env.BUSY.getByName("a")
+
+    async def probe(obj, ctx):
+        try:
+            obj.ctx.storage.sql.exec(RUNAWAY).one()
+        except BaseException as exc:  # noqa: BLE001
+            return exc
+
+    from durable_dojo.testing import run_in_durable_object
+
+    with pytest.raises(Exception, match="exceeded its CPU time limit"):
+        rt.run(run_in_durable_object(stub, probe))
+    assert issubclass(CpuLimitExceeded, BaseException) and not issubclass(CpuLimitExceeded, Exception)
+
+
+def test_each_event_has_its_own_cpu_budget():
+    rt = world(cpu_limit_ms=400)
+    stub = rt.env.BUSY.getByName("a")
+    # Three events of 150 ms each: 450 ms in all, more than one budget, yet none is over its own.
+    incarnations = {rt.run(stub.work(0.15)) for _ in range(3)}
+    assert len(incarnations) == 1  # one instance served them all: no reset
+
+
+def test_without_a_cpu_limit_nothing_is_metered():
+    rt = world(cpu_limit_ms=None)
+    assert rt.run(rt.env.BUSY.getByName("a").work(0.05)) >= 1
+
+
+def test_the_cpu_limit_is_validated():
+    for bad in (0, -1, 300_001, "30000", True):
+        with pytest.raises(ValueError, match="CPU limit"):
+            Runtime(durable_objects={"BUSY": Busy}, cpu_limit_ms=bad)
+    assert Runtime(durable_objects={"BUSY": Busy}).cpu_limit_ms == 30_000  # the platform's default
+
+
+def test_the_hang_timeout_stops_a_runaway_sql_query():
+    rt = world(cpu_limit_ms=None, hang_timeout=1.0)
+    with pytest.raises(HangTimeout, match="did not finish within 1 s"):
+        rt.run(rt.env.BUSY.getByName("a").runaway())
+    assert rt.run(rt.env.BUSY.getByName("a").state())["table"] == 0  # reset: the table was not committed
+    rt.close()
+
+
+def test_wrangler_limits_cpu_ms_is_read_and_checked(tmp_path):
+    (tmp_path / "worker.py").write_text("")
+    config = tmp_path / "wrangler.toml"
+    config.write_text('name = "w"\nmain = "worker.py"\n[limits]\ncpu_ms = 250\n')
+    assert read_config(str(config)).cpu_ms == 250
+    config.write_text('name = "w"\nmain = "worker.py"\n')
+    assert read_config(str(config)).cpu_ms is None
+    config.write_text('name = "w"\nmain = "worker.py"\n[limits]\ncpu_ms = 900000\n')
+    with pytest.raises(ConfigError, match="limits.cpu_ms"):
+        read_config(str(config))
+
+
+# ----- dojo serve: the CPU limit from the Wrangler config, and stopping whatever runs -----
+
+SERVE_WORKER = '''
+from workers import DurableObject, Response, WorkerEntrypoint
+
+RUNAWAY = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c"
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        path = request.url.split("/", 3)[-1]
+        if path == "runaway":
+            return Response(str(await self.env.THINGS.getByName("a").runaway()))
+        if path == "spin":
+            return Response(str(await self.env.THINGS.getByName("b").spin()))
+        return Response("fine")
+
+
+class Thing(DurableObject):
+    def runaway(self):
+        return self.ctx.storage.sql.exec(RUNAWAY).one()
+
+    def spin(self):
+        while True:
+            pass
+'''
+
+
+def serve_app(folder, cpu_ms: int):
+    from durable_dojo._serve.server import ServeProcess
+
+    (folder / "worker.py").write_text(SERVE_WORKER)
+    (folder / "wrangler.toml").write_text(
+        'name = "busy"\nmain = "worker.py"\ncompatibility_date = "2026-11-01"\n'
+        f"[limits]\ncpu_ms = {cpu_ms}\n"
+        '[[durable_objects.bindings]]\nname = "THINGS"\nclass_name = "Thing"\n'
+        '[[migrations]]\ntag = "v1"\nnew_sqlite_classes = ["Thing"]\n'
+    )
+    return ServeProcess(folder, log_path=folder / "console.log")
+
+
+def get(server, path: str, timeout: float = 30.0):
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        conn.close()
+
+
+def test_serve_applies_limits_cpu_ms_and_keeps_serving(tmp_path):
+    with serve_app(tmp_path, cpu_ms=100) as server:
+        for path in ("/runaway", "/spin"):
+            status, body = get(server, path)
+            assert status == 500 and CPU_LIMIT_MESSAGE in body, (path, body)
+            assert get(server, "/") == (200, "fine")
+
+
+@pytest.mark.parametrize("path", ["/runaway", "/spin"])
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_serve_stops_on_a_signal_whatever_its_objects_are_doing(tmp_path, sig, path):
+    import signal
+    import socket
+    import subprocess
+
+    server = serve_app(tmp_path, cpu_ms=300_000).start()  # no limit will stop the object
+    try:
+        conn = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        conn.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(0.5)  # let the object start its endless work
+        assert server.process.poll() is None
+        server.process.send_signal(getattr(signal, sig))
+        try:
+            server.process.wait(8)  # the hang guard of dojo serve (10 s) has not fired
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"dojo serve ignored {sig} while an object ran {path}")
+        conn.close()
+        assert "did not finish within" not in server.log()
+    finally:
+        server.stop()
