@@ -106,6 +106,6 @@ class AlarmClock:
         host.store.set_alarm(None)
         instance = host.instance
         if instance is not None and instance.alive:
-            instance.note_write()
+            instance.output_gate.note_write()
         else:
-            host.commit_storage()
+            host.storage.commit()

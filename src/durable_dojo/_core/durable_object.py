@@ -5,18 +5,10 @@ outlives evictions and resets. `Instance` is one incarnation in memory: the cons
 for it, its fields live on the user's object, and it ends with eviction (memory dropped, storage
 kept) or reset (memory dropped *and* unconfirmed writes discarded, callers failed).
 
-Events (a fetch, an RPC call, an alarm) reach an instance through `ObjectHost.deliver`. The
-input gate is modelled in two parts:
-
-* Storage calls never yield (`await storage.get(...)` resolves without giving the loop a turn),
-  so nothing can interleave with them: the classic read-modify-write is atomic for free.
-* `blockConcurrencyWhile` and `transaction` open a *section*. While a section is open, the loop
-  holds back every callback of this instance that does not belong to the section (new events,
-  timers, replies to other requests' outgoing calls) and gives them back when it closes.
-
-The output gate: before a response or an outgoing call leaves the instance, its pending writes
-are committed (`confirm_writes`). If the commit fails, the instance is reset and the caller gets
-an error instead of the success it would have seen.
+Every event (a fetch, an RPC call, an alarm, a socket message, a test's run) enters through
+`ObjectHost.submit`, which applies the caller's output gate, counts and traces it, and hands it
+to the current instance (constructing one first if needed). The instance's input and output
+gates are in gates.py; its storage and transactions in storage.py.
 """
 
 from __future__ import annotations
@@ -37,8 +29,9 @@ from .alarms import AlarmClock
 from .events import Event
 from .http import FetchResponse, Request, Response
 from .ids import DurableObjectId, name_seen_inside
+from .gates import InputGate, OutputGate, Scope, leave_caller
 from .loop import current_scope
-from .storage import DurableObjectStorage
+from .storage import DurableObjectStorage, ObjectStore
 
 log = logging.getLogger("durable_dojo")
 
@@ -52,41 +45,6 @@ BCW_TIMEOUT_MESSAGE = (
 _LABEL = object()  # submit(): the trace's detail is the event's label
 RPC_RESERVED = frozenset({"fetch", "dup", "constructor", "alarm", "webSocketMessage", "webSocketClose",
                           "webSocketError"})
-
-
-class Section:
-    """An open `blockConcurrencyWhile` (or `transaction`) section; sections nest."""
-
-    __slots__ = ("parent", "depth")
-
-    def __init__(self, parent: "Section | None"):
-        self.parent = parent
-        self.depth = 1 if parent is None else parent.depth + 1
-
-
-class Scope:
-    """Whose code a callback runs: an instance, inside which section, for which event."""
-
-    __slots__ = ("instance", "section", "event")
-
-    def __init__(self, instance: "Instance", section: Section | None, event):
-        self.instance = instance
-        self.section = section
-        self.event = event
-
-    def held_by_gate(self, handle) -> bool:
-        """True if the input gate keeps this callback back (it then owns it until it opens)."""
-        instance = self.instance
-        open_section = instance.open_section
-        if open_section is None or not instance.alive:
-            return False
-        section = self.section
-        while section is not None:
-            if section is open_section:
-                return False
-            section = section.parent
-        instance.held.append((handle, self))
-        return True
 
 
 def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = False) -> BaseException:
@@ -182,9 +140,8 @@ class DurableObjectState:
 class Instance:
     """One in-memory incarnation of an object (from constructor to eviction or reset)."""
 
-    __slots__ = ("host", "world", "number", "alive", "obj", "open_section", "sections", "held", "queued",
-                 "in_flight", "wait_untils", "tasks", "flush_scheduled", "unconfirmed", "in_constructor",
-                 "context", "ctx", "reset_error", "standard_sockets")
+    __slots__ = ("host", "world", "number", "alive", "obj", "input_gate", "output_gate", "in_flight",
+                 "wait_untils", "tasks", "in_constructor", "context", "ctx", "reset_error", "standard_sockets")
 
     def __init__(self, host: "ObjectHost", number: int):
         self.host = host
@@ -192,15 +149,11 @@ class Instance:
         self.number = number  # how many instances this object has had, 1-based
         self.alive = True
         self.obj = None
-        self.open_section: Section | None = None
-        self.sections: list[Section] = []
-        self.held: list = []  # (handle, scope) kept back by the gate
-        self.queued: list[Event] = []  # events waiting for the gate
+        self.input_gate = InputGate(self)
+        self.output_gate = OutputGate(self)
         self.in_flight: set[Event] = set()
         self.wait_untils = 0
         self.tasks: set[asyncio.Task] = set()
-        self.flush_scheduled = False
-        self.unconfirmed = False  # pending writes that responses must wait for
         self.in_constructor = False
         self.reset_error: BaseException | None = None
         self.standard_sockets: set = set()  # standard-API sockets: they pin the instance in memory
@@ -210,7 +163,7 @@ class Instance:
 
     # ----- running code in this instance -----
 
-    def scoped_context(self, section: Section | None, event) -> contextvars.Context:
+    def scoped_context(self, section, event) -> contextvars.Context:
         ctx = self.context.copy()
         ctx.run(current_scope.set, Scope(self, section, event))
         return ctx
@@ -239,7 +192,7 @@ class Instance:
         try:
             result = await self.host.invoke(self, event)
             if self.alive:
-                self.output_gate()
+                self.output_gate.wait()
             if not self.alive:
                 raise self.reset_error
         except (asyncio.CancelledError, DurableObjectAbort):
@@ -257,7 +210,7 @@ class Instance:
                 return
             if self.alive:
                 try:
-                    self.output_gate()  # exceptions wait for the output gate too (workerd PR #585)
+                    self.output_gate.wait()  # exceptions wait for the output gate too (workerd PR #585)
                 except BaseException:
                     pass
             reset = self.reset_error is not None and exc is self.reset_error
@@ -275,7 +228,7 @@ class Instance:
             self.in_flight.discard(event)
             self.maybe_idle()
 
-    # ----- the input gate: blockConcurrencyWhile -----
+    # ----- blockConcurrencyWhile and transactions: sections of the input gate -----
 
     def block_concurrency_while(self, callback):
         return self.open_section_for(callback, critical=True)
@@ -295,9 +248,7 @@ class Instance:
                 parent = scope.section
         if critical and parent is not None and parent.depth >= MAX_BCW_DEPTH:
             raise JsError("blockConcurrencyWhile() calls are nested too deeply.")
-        section = Section(parent)
-        self.sections.append(section)
-        self.open_section = section
+        section = self.input_gate.close(parent, "blockConcurrencyWhile" if critical else "transaction")
         loop = self.world.loop
         result = loop.create_future()
         task = loop.create_task(self._guarded(callback) if critical else _call_async(callback),
@@ -305,7 +256,6 @@ class Instance:
         timeout = None
         if critical:
             timeout = loop.call_housekeeping_at(loop.time() + BCW_TIMEOUT_SECONDS, self._bcw_timed_out, task)
-        self.world.trace.record("gate:close", self.host, detail="blockConcurrencyWhile" if critical else "transaction")
 
         def finished(t: asyncio.Task) -> None:
             # Resolve first, then open the gate: the caller's continuation runs before any
@@ -326,7 +276,7 @@ class Instance:
                     result.set_exception(exc)
             elif not result.done():
                 result.set_result(t.result())
-            self._close_section(section)
+            self.input_gate.reopen(section)
 
         task.add_done_callback(finished, context=self.world.root_context)  # infrastructure: never gated
         if critical:
@@ -356,65 +306,6 @@ class Instance:
         mark_remote(error, remote=False, overloaded=True, reset=True)
         self.reset(error)
 
-    def _close_section(self, section: Section) -> None:
-        if section in self.sections:
-            self.sections.remove(section)
-        self.open_section = self.sections[-1] if self.sections else None
-        self.world.trace.record("gate:open", self.host)
-        if self.open_section is None:
-            self._release_gate()
-
-    def _release_gate(self) -> None:
-        """Give held callbacks back to the loop and start the events that queued up."""
-        self._requeue_held()
-        while self.queued and self.open_section is None and self.alive:
-            self.start(self.queued.pop(0))
-
-    # ----- writes and the output gate -----
-
-    def note_write(self, confirmed: bool = True) -> None:
-        if confirmed:
-            self.unconfirmed = True
-        if not self.flush_scheduled:
-            self.flush_scheduled = True
-            self.world.loop.call_soon(self._flush_soon, context=self.world.root_context)
-
-    def _flush_soon(self) -> None:
-        self.flush_scheduled = False
-        if self.alive:
-            try:
-                self.confirm_writes()
-            except BaseException:
-                pass  # confirm_writes already reset the object; callers see the reset error
-
-    def output_gate(self) -> None:
-        """Before a response or an outgoing call leaves: confirm the writes it must wait for
-        (all but `allowUnconfirmed` ones, which the end-of-turn flush commits later)."""
-        if self.unconfirmed:
-            self.confirm_writes()
-
-    def confirm_writes(self) -> None:
-        """Commit every pending write now (the flush); a failure resets the instance."""
-        host = self.host
-        if (host.storage_txn_depth and self.world.storage_backend == "sqlite") or not host.has_uncommitted():
-            return
-        self.unconfirmed = False
-        alarm_dirty = host.alarm_dirty
-        try:
-            self.world.faults.before_commit(host)
-            wrote = host.commit_storage()
-        except Exception as exc:
-            error = JsError(f"Durable Object storage write failed: {exc}")
-            mark_remote(error, remote=False, reset=True)
-            self.world.trace.record("commit:failed", self.host, detail=str(exc))
-            self.reset(error)
-            raise error from exc
-        if wrote:
-            self.world.trace.record("commit", self.host)
-        if alarm_dirty:
-            self.host.alarm_dirty = False
-            self.host.alarms.reschedule()
-
     # ----- lifetime -----
 
     def wait_until(self, awaitable) -> None:
@@ -438,11 +329,11 @@ class Instance:
 
     @property
     def busy(self) -> bool:
-        return bool(self.in_flight or self.queued or self.wait_untils or self.sections)
+        return bool(self.in_flight or self.input_gate.queued or self.wait_untils or self.input_gate.closed)
 
     def maybe_idle(self) -> None:
         if self.alive and not self.busy:
-            if self.world.faults.chaos_evicts_now():
+            if self.world.faults._plan.chaos_evicts_now():
                 self.world.trace.record("chaos", self.host, detail="evicting at an event boundary")
                 self.evict()
             else:
@@ -462,9 +353,7 @@ class Instance:
         self.alive = False
         self.reset_error = error
         host = self.host
-        host.discard_uncommitted()
-        host.storage_txn_depth = 0
-        host.alarm_dirty = False
+        host.storage.discard()
         if host.instance is self:
             host.instance = None
         host.cancel_idle_timer()
@@ -472,9 +361,10 @@ class Instance:
         _websockets.disconnect_all(host)
         self._cut_standard_sockets(_websockets.RESET_MESSAGE)
         remote = remote_copy(error, reset=_is_reset(error))
-        for event in list(self.queued) + list(self.in_flight):
+        queued = self.input_gate.queued
+        for event in list(queued) + list(self.in_flight):
             event.fail(_as_seen_by(event, remote))
-        self.queued.clear()
+        queued.clear()
         self._drop_tasks()
         self.world.counters.object_stopped(host)
 
@@ -488,7 +378,7 @@ class Instance:
         """Drop this idle instance from memory; storage stays."""
         if not self.alive:
             return
-        self.confirm_writes()
+        self.output_gate.confirm()
         self.alive = False
         self.reset_error = JsError("Durable Object was evicted")
         host = self.host
@@ -507,15 +397,8 @@ class Instance:
             ws._cut(reason)
         self.standard_sockets.clear()
 
-    def _requeue_held(self) -> None:
-        """Give the callbacks the input gate held back to the loop."""
-        held, self.held = self.held, []
-        loop = self.world.loop
-        for handle, scope in held:
-            loop.requeue(handle, scope)
-
     def _drop_tasks(self) -> None:
-        self._requeue_held()
+        self.input_gate.release_held()
         for task in list(self.tasks):
             task.cancel()
 
@@ -587,9 +470,8 @@ def rpc_method(cls, name: str):
 class ObjectHost:
     """A Durable Object as the platform keeps it: ID, storage and alarm, across instances."""
 
-    __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "instance",
-                 "instances_made", "storage_txn_depth", "alarm_dirty", "alarms", "idle_timer",
-                 "sql", "sql_savepoints", "sql_dirty", "sockets", "auto_response", "ws_event_timeout")
+    __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "storage", "instance",
+                 "instances_made", "alarms", "idle_timer", "sockets", "auto_response", "ws_event_timeout")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -599,16 +481,12 @@ class ObjectHost:
         self.key = id_.toString()
         self.binding = namespace.binding
         self.label = id_.name if id_.name is not None else self.key[:12]  # how the trace names it
-        self.store = store
+        self.store = store  # the KvStore: committed keys, the pending batch, the alarm
+        self.storage = ObjectStore(self, store)  # that, the SQL database and their transactions
         self.instance: Instance | None = None
         self.instances_made = 0
-        self.storage_txn_depth = 0
-        self.alarm_dirty = False
         self.alarms = AlarmClock(self)  # the object's one alarm, its timer and its retries
         self.idle_timer = None
-        self.sql = None  # the SqlStorage, once the object touched ctx.storage.sql
-        self.sql_savepoints = 0
-        self.sql_dirty = False  # the implicit transaction wrote rows (or changed the schema)
         self.sockets: list = []  # hibernatable WebSockets: they belong to the object, not the instance
         self.auto_response = None
         self.ws_event_timeout = None
@@ -630,11 +508,10 @@ class ObjectHost:
             instance = self._new_instance(event)
             if instance is None:
                 return
-        if instance.open_section is not None:
-            instance.queued.append(event)
+        if instance.input_gate.admit(event):
+            instance.start(event)
+        else:
             self.cancel_idle_timer()
-            return
-        instance.start(event)
 
     def _new_instance(self, event: Event) -> Instance | None:
         self.instances_made += 1
@@ -648,7 +525,7 @@ class ObjectHost:
             instance.reset_error = exc
             if self.instance is instance:
                 self.instance = None
-            self.discard_uncommitted()
+            self.storage.discard()
             self.world.trace.record("constructor:error", self, detail=f"{type(exc).__name__}: {exc}")
             event.fail(remote_copy(exc))
             return None
@@ -663,7 +540,7 @@ class ObjectHost:
         made from outside the world (a test) eager without running user code inside the call.
         Without `awaited`, nobody waits for the reply: its error is only traced (and logged)."""
         world = self.world
-        world.leaving_caller()  # the caller's output gate: its writes are confirmed first
+        leave_caller()  # the caller's output gate: its writes are confirmed first
         reply = world.loop.create_future()
         if not awaited:
             reply.add_done_callback(_retrieve, context=world.root_context)
@@ -715,108 +592,6 @@ class ObjectHost:
             return result  # run_in_durable_object: same process, no copy (as in vitest-pool-workers)
         return None
 
-    # ----- the object's own SQLite database (SQL API) -----
-
-    def sql_storage(self):
-        """`ctx.storage.sql`. The first use gives the object a database of its own (its file when
-        persisted), moves its KV data there, and locks user SQL out of the emulator's tables."""
-        if self.sql is None:
-            from .kvstore import SharedDb
-            from .sql import SqlStorage, secure
-
-            db = self.store.db
-            if db is self.world.db:
-                db = SharedDb(":memory:")
-                self.store.move_to(db)
-            secure(db.conn, trusted_by_default=True)  # only statements through SqlStorage are user SQL
-            self.sql = SqlStorage(db.conn, before_statement=self._before_sql, counters=_SqlCounters(self))
-        return self.sql
-
-    def _before_sql(self) -> None:
-        """Every SQL statement runs in the object's implicit transaction, committed at the end of
-        the turn (or before a response leaves) together with the KV batch."""
-        self._begin_sql()
-        instance = self.instance
-        if instance is not None and instance.alive:
-            instance.note_write()
-
-    def _begin_sql(self) -> None:
-        conn = self.store.db.conn
-        if not conn.in_transaction:
-            conn.execute("BEGIN")
-            self.sql_dirty = False
-
-    def sql_savepoint(self) -> int | None:
-        if self.sql is None:
-            return None
-        self._begin_sql()
-        self.sql_savepoints += 1
-        name = self.sql_savepoints
-        self.store.db.conn.execute(f"SAVEPOINT _cf_sync_savepoint_{name}")
-        return name
-
-    def txn_savepoint(self) -> tuple[int, int | None]:
-        """Open a savepoint of the KV batch and, if the object uses SQL, of its database."""
-        return self.store.savepoint(), self.sql_savepoint()
-
-    def txn_rollback(self, savepoint: tuple[int, int | None], *, release: bool = True) -> None:
-        """Undo the writes made since `txn_savepoint`; with `release`, also close the savepoint."""
-        depth, sql = savepoint
-        self.store.rollback_to(depth)
-        if release:
-            self.store.release(depth)
-        self.sql_rollback_to(sql, release=release)
-
-    def txn_release(self, savepoint: tuple[int, int | None]) -> None:
-        """Close a `txn_savepoint`, keeping its writes (an enclosing savepoint can still undo them)."""
-        depth, sql = savepoint
-        self.store.release(depth)
-        self.sql_release(sql)
-
-    def sql_rollback_to(self, savepoint: int | None, *, release: bool = True) -> None:
-        if savepoint is None or not self.store.db.conn.in_transaction:
-            return
-        conn = self.store.db.conn
-        conn.execute(f"ROLLBACK TO _cf_sync_savepoint_{savepoint}")
-        if release:
-            self.sql_release(savepoint)
-
-    def sql_release(self, savepoint: int | None) -> None:
-        if savepoint is None or not self.store.db.conn.in_transaction:
-            return
-        self.store.db.conn.execute(f"RELEASE _cf_sync_savepoint_{savepoint}")
-        self.sql_savepoints = savepoint - 1
-
-    def sql_delete_all(self) -> None:
-        if self.sql is not None:
-            self._begin_sql()
-            self.sql.reset_database()
-
-    def commit_storage(self) -> bool:
-        """Commit the KV batch and the SQL implicit transaction together, or neither.
-        Returns whether anything was written (a read-only SQL transaction commits nothing)."""
-        conn = self.store.db.conn if self.sql is not None else None
-        wrote = self.store.has_pending()
-        try:
-            self.store.commit()
-            if conn is not None and conn.in_transaction:
-                wrote = wrote or self.sql_dirty
-                conn.execute("COMMIT")
-        except BaseException:
-            self.discard_uncommitted()
-            raise
-        return wrote
-
-    def has_uncommitted(self) -> bool:
-        return self.store.has_pending() or (self.sql is not None and self.store.db.conn.in_transaction)
-
-    def discard_uncommitted(self) -> None:
-        """A crash or reset before the flush: the batch and the SQL transaction are both lost."""
-        self.store.discard()
-        self.sql_savepoints = 0
-        if self.sql is not None and self.store.db.conn.in_transaction:
-            self.store.db.conn.execute("ROLLBACK")
-
     # ----- idleness and eviction -----
 
     def became_idle(self) -> None:
@@ -854,20 +629,3 @@ def _copy_result(value):
     if isinstance(value, (FetchResponse, Request)):
         return value._detached_copy()
     return _codec.clone(value)
-
-
-class _SqlCounters:
-    """Feeds the SQL API's row counts into the namespace's metrics."""
-
-    __slots__ = ("_host",)
-
-    def __init__(self, host: ObjectHost):
-        self._host = host
-
-    def rows_read(self, n: int) -> None:
-        self._host.world.counters.sql_rows(self._host, n, 0)
-
-    def rows_written(self, n: int) -> None:
-        if n:
-            self._host.sql_dirty = True
-        self._host.world.counters.sql_rows(self._host, 0, n)

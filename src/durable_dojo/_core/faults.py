@@ -25,13 +25,12 @@ CRASH_MESSAGE = "Network connection lost."
 
 
 class Faults:
+    """`rt.faults`: the learner's controls. What they decide is kept in a `FaultPlan`, which the
+    core consults before each commit and at each event boundary."""
+
     def __init__(self, world=None):
         self._world = world
-        self._next: list = []  # keys of objects (or None for any) whose next flush fails
-        self._probability = 0.0
-        self._rng = random.Random(0)
-        self._chaos = 0.0
-        self._chaos_rng = random.Random(0)
+        self._plan = FaultPlan()
 
     def crash(self, stub) -> None:
         """Kill the stub's object now: memory lost, uncommitted writes lost, callers fail."""
@@ -46,30 +45,46 @@ class Faults:
 
     def chaos_eviction(self, probability: float, seed: int = 0) -> None:
         """Evict objects at random event boundaries with this probability (0 turns it off)."""
-        self._chaos = probability
-        self._chaos_rng = random.Random(seed)
-
-    def chaos_evicts_now(self) -> bool:
-        return bool(self._chaos) and self._chaos_rng.random() < self._chaos
+        self._plan.chaos = probability
+        self._plan.chaos_rng = random.Random(seed)
 
     def fail_next_flush(self, stub=None, message: str = "injected storage failure") -> None:
         """The next commit of `stub`'s object (or of any object) fails with `message`."""
-        self._next.append((None if stub is None else stub._host.key, message))
+        self._plan.next_failures.append((None if stub is None else stub._host.key, message))
 
     def fail_flushes(self, probability: float, seed: int = 0) -> None:
         """From now on every commit fails with this probability (0 turns it off)."""
-        self._probability = probability
-        self._rng = random.Random(seed)
+        self._plan.probability = probability
+        self._plan.rng = random.Random(seed)
 
     def clear(self) -> None:
-        self._next.clear()
-        self._probability = 0.0
-        self._chaos = 0.0
+        """No more injected failures or chaos."""
+        plan = self._plan
+        plan.next_failures.clear()
+        plan.probability = 0.0
+        plan.chaos = 0.0
+
+
+class FaultPlan:
+    """The faults a world is set to inject, as the core asks about them."""
+
+    __slots__ = ("next_failures", "probability", "rng", "chaos", "chaos_rng")
+
+    def __init__(self):
+        self.next_failures: list = []  # keys of objects (or None for any) whose next commit fails
+        self.probability = 0.0
+        self.rng = random.Random(0)
+        self.chaos = 0.0
+        self.chaos_rng = random.Random(0)
 
     def before_commit(self, host) -> None:
-        for i, (key, message) in enumerate(self._next):
+        """Raise the injected failure if this commit of `host` is to fail."""
+        for i, (key, message) in enumerate(self.next_failures):
             if key is None or key == host.key:
-                del self._next[i]
+                del self.next_failures[i]
                 raise StorageFault(message)
-        if self._probability and self._rng.random() < self._probability:
+        if self.probability and self.rng.random() < self.probability:
             raise StorageFault("injected storage failure (random)")
+
+    def chaos_evicts_now(self) -> bool:
+        return bool(self.chaos) and self.chaos_rng.random() < self.chaos

@@ -19,6 +19,7 @@ import weakref
 
 from .errors import DojoError, HangTimeout
 from .faults import Faults
+from .gates import leave_caller
 from .http import Response, as_request
 from .ids import IdFactory
 from .kvstore import KvStore, SharedDb
@@ -221,12 +222,6 @@ class Runtime:
     def next_request_id(self) -> int:
         self._request_ids += 1
         return self._request_ids
-
-    def leaving_caller(self) -> None:
-        """The output gate of the calling object, if any: confirm its writes before a call leaves."""
-        scope = current_scope.get()
-        if scope is not None and scope.instance.alive:
-            scope.instance.output_gate()
 
     # ----- time -----
 
@@ -442,7 +437,7 @@ class Runtime:
         if pending and not loop._pumping:
             for host in self._hosts.values():  # cancelled tasks must not wait behind a gate
                 if host.instance is not None:
-                    host.instance.open_section = None
+                    host.instance.input_gate.sections.clear()
             try:
                 loop.run_until(lambda: all(t.done() for t in pending), wall_timeout=2.0, what="close()")
             except Exception:  # noqa: BLE001 - closing is best effort
@@ -495,7 +490,7 @@ def outbound_fetch(world: Runtime, request) -> WorldCall:
     The call takes `outbound_latency` virtual seconds and opens the caller's input gate while
     it is in flight, as any non-storage I/O does on the platform.
     """
-    world.leaving_caller()
+    leave_caller()
     label = f"fetch({request.method} {request.url})"
     scope = current_scope.get()
     caller = scope.instance.host if scope is not None else None

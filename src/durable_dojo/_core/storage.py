@@ -7,7 +7,7 @@ completed future does not yield to the loop, which is exactly the input gate's p
 storage: no other event can slip in between `await get()` and `await put()`.
 
 Writes land in the store's pending batch and are committed at the end of the turn or before
-anything leaves the object (see `Instance.confirm_writes`). Values are copied with the
+anything leaves the object (see gates.py, `OutputGate`). Values are copied with the
 structured-clone codec: a value read back is a copy, and mutating it changes nothing stored.
 """
 
@@ -70,6 +70,152 @@ def alarm_time_ms(value) -> int:
     return int(value)
 
 
+class ObjectStore:
+    """One object's storage as the platform keeps it, across its instances: the KV batch of its
+    `KvStore`, its own SQLite database once it uses the SQL API, and its alarm, with the implicit
+    transaction that commits them together (or not at all) and the explicit ones nested in it.
+
+    Transactions are the storage layer's business: `ctx.storage.transaction()` and
+    `transactionSync()` open them here; the output gate (gates.py) asks `commit()` at the turn's
+    end; a reset asks `discard()`.
+    """
+
+    __slots__ = ("_host", "kv", "sql", "txn_depth", "alarm_changed", "_sql_savepoints", "_sql_wrote")
+
+    def __init__(self, host, kv):
+        self._host = host
+        self.kv = kv  # the object's KvStore: its committed keys, pending batch and alarm
+        self.sql = None  # the SqlStorage, once the object touched ctx.storage.sql
+        self.txn_depth = 0  # explicit transactions open (deleteAll() is refused inside one)
+        self.alarm_changed = False  # setAlarm/deleteAlarm since the last commit
+        self._sql_savepoints = 0
+        self._sql_wrote = False  # the implicit transaction wrote rows (or changed the schema)
+
+    # ----- the SQL API's database -----
+
+    def sql_storage(self):
+        """`ctx.storage.sql`. The first use gives the object a database of its own (its file when
+        persisted), moves its KV data there, and locks user SQL out of the emulator's tables."""
+        if self.sql is None:
+            from .kvstore import SharedDb
+            from .sql import SqlStorage, secure
+
+            db = self.kv.db
+            if db is self._host.world.db:
+                db = SharedDb(":memory:")
+                self.kv.move_to(db)
+            secure(db.conn, trusted_by_default=True)  # only statements through SqlStorage are user SQL
+            self.sql = SqlStorage(db.conn, before_statement=self._before_sql, counters=_SqlCounters(self))
+        return self.sql
+
+    def _before_sql(self) -> None:
+        """Every SQL statement runs in the object's implicit transaction, committed at the end of
+        the turn (or before a response leaves) together with the KV batch."""
+        self._begin_sql()
+        instance = self._host.instance
+        if instance is not None and instance.alive:
+            instance.output_gate.note_write()
+
+    def _begin_sql(self) -> None:
+        conn = self.kv.db.conn
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+            self._sql_wrote = False
+
+    def _in_sql_transaction(self) -> bool:
+        return self.sql is not None and self.kv.db.conn.in_transaction
+
+    def delete_all_sql(self) -> None:
+        """deleteAll() on a SQLite-backed object: the whole database goes."""
+        if self.sql is not None:
+            self._begin_sql()
+            self.sql.reset_database()
+
+    # ----- explicit transactions (savepoints of the implicit one) -----
+
+    def begin(self, instance) -> tuple:
+        """Open a transaction of `instance`: a savepoint of the KV batch and, if the object uses
+        SQL, of its database. Returns what `rollback` and `end` take."""
+        sql = None
+        if self.sql is not None:
+            self._begin_sql()
+            self._sql_savepoints += 1
+            sql = self._sql_savepoints
+            self.kv.db.conn.execute(f"SAVEPOINT _cf_sync_savepoint_{sql}")
+        self.txn_depth += 1
+        return instance, self.kv.savepoint(), sql
+
+    def rollback(self, savepoint: tuple) -> None:
+        """Undo the writes made since `begin` (the transaction stays open: `txn.rollback()`)."""
+        _, depth, sql = savepoint
+        self.kv.rollback_to(depth)
+        if sql is not None and self._in_sql_transaction():
+            self.kv.db.conn.execute(f"ROLLBACK TO _cf_sync_savepoint_{sql}")
+
+    def end(self, savepoint: tuple, *, keep: bool) -> None:
+        """Close a transaction, keeping its writes (an enclosing one can still undo them) or not."""
+        instance, depth, sql = savepoint
+        self.txn_depth = max(0, self.txn_depth - 1)
+        if not instance.alive:
+            return  # its reset discarded the whole batch already
+        if not keep:
+            self.rollback(savepoint)
+        self.kv.release(depth)
+        if sql is not None and self._in_sql_transaction():
+            self.kv.db.conn.execute(f"RELEASE _cf_sync_savepoint_{sql}")
+            self._sql_savepoints = sql - 1
+
+    # ----- the implicit transaction -----
+
+    def has_uncommitted(self) -> bool:
+        return self.kv.has_pending() or self._in_sql_transaction()
+
+    def commit(self) -> tuple[bool, bool]:
+        """Commit the KV batch and the SQL implicit transaction together, or neither (a failure
+        discards both and raises). Returns whether anything was written (a read-only SQL
+        transaction commits nothing) and whether the alarm changed."""
+        conn = self.kv.db.conn if self.sql is not None else None
+        wrote = self.kv.has_pending()
+        try:
+            self.kv.commit()
+            if conn is not None and conn.in_transaction:
+                wrote = wrote or self._sql_wrote
+                conn.execute("COMMIT")
+        except BaseException:
+            self.discard()
+            raise
+        alarm_changed, self.alarm_changed = self.alarm_changed, False
+        return wrote, alarm_changed
+
+    def discard(self) -> None:
+        """A crash or reset before the commit: the batch and the SQL transaction are both lost."""
+        self.kv.discard()
+        self._sql_savepoints = 0
+        self.txn_depth = 0
+        self.alarm_changed = False
+        if self._in_sql_transaction():
+            self.kv.db.conn.execute("ROLLBACK")
+
+
+class _SqlCounters:
+    """Feeds the SQL API's row counts into the namespace's metrics."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: ObjectStore):
+        self._store = store
+
+    def rows_read(self, n: int) -> None:
+        host = self._store._host
+        host.world.counters.sql_rows(host, n, 0)
+
+    def rows_written(self, n: int) -> None:
+        if n:
+            self._store._sql_wrote = True
+        host = self._store._host
+        host.world.counters.sql_rows(host, 0, n)
+
+
 class _StorageOperations:
     """The methods `ctx.storage` and a transaction's `txn` share."""
 
@@ -102,7 +248,7 @@ class _StorageOperations:
 
     def _wrote(self, options=None) -> None:
         unconfirmed = bool(options and isinstance(options, dict) and options.get("allowUnconfirmed"))
-        self._instance.note_write(confirmed=not unconfirmed)
+        self._instance.output_gate.note_write(confirmed=not unconfirmed)
 
     def _trace(self, op: str, keys) -> None:
         self._world.trace.record(f"storage:{op}", self._host, detail=keys)
@@ -194,7 +340,7 @@ class _StorageOperations:
             raise TypeError("Your Durable Object class must have an alarm() handler in order to call setAlarm()")
         ms = max(ms, self._world.now())
         store.set_alarm(ms)
-        self._host.alarm_dirty = True
+        self._host.storage.alarm_changed = True
         self._host.alarms.set_during_run(ms)
         self._world.trace.record("alarm:set", self._host, detail=ms)
         self._world.counters.storage_write(self._host, 1)
@@ -204,7 +350,7 @@ class _StorageOperations:
     def deleteAlarm(self, options=None):
         store = self._usable("deleteAlarm()")
         store.set_alarm(None)
-        self._host.alarm_dirty = True
+        self._host.storage.alarm_changed = True
         self._host.alarms.set_during_run(None)
         self._world.trace.record("alarm:delete", self._host)
         self._wrote(options)
@@ -220,7 +366,7 @@ class DurableObjectStorage(_StorageOperations):
         self._usable("sql")
         if self._world.storage_backend != "sqlite":
             raise JsError(SQL_NOT_AVAILABLE)
-        return self._host.sql_storage()
+        return self._host.storage.sql_storage()
 
     @property
     def kv(self) -> "SyncKvStorage":
@@ -232,13 +378,13 @@ class DurableObjectStorage(_StorageOperations):
     def deleteAll(self, options=None):
         """Delete every key (and, from compatibility date 2026-02-24, the alarm) atomically."""
         store = self._usable("deleteAll()")
-        if self._host.storage_txn_depth:
+        if self._host.storage.txn_depth:
             raise JsError("Cannot call deleteAll() within a transaction")
         deletes_alarm = self._world.compat.delete_all_deletes_alarm
         store.delete_all(deletes_alarm)
-        self._host.sql_delete_all()  # on SQLite-backed objects the whole database goes
+        self._host.storage.delete_all_sql()  # on SQLite-backed objects the whole database goes
         if deletes_alarm:
-            self._host.alarm_dirty = True
+            self._host.storage.alarm_changed = True
         self._trace("deleteAll", None)
         self._world.counters.storage_delete(self._host, 1)
         self._wrote(options)
@@ -254,25 +400,22 @@ class DurableObjectStorage(_StorageOperations):
             return self._legacy_transaction(closure)
 
         async def run():
-            savepoint = host.txn_savepoint()
-            host.storage_txn_depth += 1
+            storage = host.storage
+            savepoint = storage.begin(instance)
             txn = DurableObjectTransaction(instance, savepoint)
             try:
                 result = closure(txn)
                 if hasattr(result, "__await__"):
                     result = await result
             except BaseException:
-                if instance.alive:
-                    host.txn_rollback(savepoint)
-                txn._finished = True
+                storage.end(savepoint, keep=False)
                 raise
+            else:
+                storage.end(savepoint, keep=True)  # after txn.rollback() the savepoint is empty
             finally:
-                host.storage_txn_depth -= 1
-            if instance.alive:
-                host.txn_release(savepoint)  # after txn.rollback() the savepoint is empty: releasing keeps nothing
-            txn._finished = True
-            if not host.storage_txn_depth:
-                instance.note_write()
+                txn._finished = True
+            if not storage.txn_depth:
+                instance.output_gate.note_write()
             return result
 
         return instance.open_section_for(run, critical=False)
@@ -287,16 +430,16 @@ class DurableObjectStorage(_StorageOperations):
         async def run():
             layer = _TransactionLayer(host.store)
             txn = DurableObjectTransaction(instance, None, layer)
-            host.storage_txn_depth += 1  # for deleteAll's check; flushes go on meanwhile
+            host.storage.txn_depth += 1  # for deleteAll's check; flushes go on meanwhile
             try:
                 result = closure(txn)
                 if hasattr(result, "__await__"):
                     result = await result
             finally:
-                host.storage_txn_depth -= 1
+                host.storage.txn_depth -= 1
                 txn._finished = True
             if instance.alive and not txn._rolled_back and layer.apply():
-                instance.note_write()
+                instance.output_gate.note_write()
             return result
 
         return instance.open_section_for(run, critical=False)
@@ -306,27 +449,23 @@ class DurableObjectStorage(_StorageOperations):
         self._usable("transactionSync()")
         if self._world.storage_backend != "sqlite":
             raise JsError("Durable Object is not backed by SQL.")
-        host = self._host
-        host.sql_storage()  # a SQLite-only API: the object's own database takes part
-        savepoint = host.txn_savepoint()
-        host.storage_txn_depth += 1
+        storage = self._host.storage
+        storage.sql_storage()  # a SQLite-only API: the object's own database takes part
+        savepoint = storage.begin(self._instance)
         try:
             result = callback()
         except BaseException:
-            host.txn_rollback(savepoint)
+            storage.end(savepoint, keep=False)
             raise
-        else:
-            host.txn_release(savepoint)
-        finally:
-            host.storage_txn_depth -= 1
-        if not self._host.storage_txn_depth:
-            self._instance.note_write()
+        storage.end(savepoint, keep=True)
+        if not storage.txn_depth:
+            self._instance.output_gate.note_write()
         return result
 
     def sync(self):
         """Resolves once every pending write, `allowUnconfirmed` ones included, is durable."""
         self._usable("sync()")
-        self._instance.confirm_writes()
+        self._instance.output_gate.confirm()
         return self._done(None)
 
 
@@ -337,7 +476,7 @@ class DurableObjectTransaction(_StorageOperations):
 
     def __init__(self, instance, savepoint=None, layer=None):
         super().__init__(instance)
-        self._savepoint = savepoint  # SQLite-backed objects: from ObjectHost.txn_savepoint
+        self._savepoint = savepoint  # SQLite-backed objects: from ObjectStore.begin
         self._layer = layer  # KV-backed objects: the transaction's own writes
         self._rolled_back = False
         self._finished = False
@@ -362,7 +501,7 @@ class DurableObjectTransaction(_StorageOperations):
         if self._layer is not None:
             self._layer.clear()
         else:
-            self._host.txn_rollback(self._savepoint, release=False)
+            self._host.storage.rollback(self._savepoint)
         self._rolled_back = True
 
     def deleteAll(self, options=None):

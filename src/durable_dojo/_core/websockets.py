@@ -22,6 +22,7 @@ never interleaves with another except at an await.
 from __future__ import annotations
 
 from . import codec as _codec
+from . import gates as _gates
 from .errors import JsError, RangeError
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
@@ -113,7 +114,7 @@ class WebSocket:
             message = bytes(message)
         if not isinstance(message, (str, bytes)):
             raise TypeError("WebSocket send() takes a string or bytes.")
-        self._world.leaving_caller()  # the output gate holds socket sends too
+        _gates.leave_caller()  # the output gate holds socket sends too
         self._world.trace.record("ws:send", self._owner_host(), detail=_preview(message))
         self._world.loop.call_soon(self.peer._received, message, context=self._world.root_context)
 

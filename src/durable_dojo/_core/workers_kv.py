@@ -61,6 +61,7 @@ import json
 import math
 
 from .codec import JsDict, _property_entries
+from . import gates as _gates
 from .errors import JsError
 from .loop import current_scope
 from .stubs import WorldCall
@@ -545,7 +546,7 @@ class KVNamespace:
         loc = self.current_location()
         host, request = self._caller()
         if leaving:
-            world.leaving_caller()  # KV writes wait for the caller's output gate (workerd)
+            _gates.leave_caller()  # KV writes wait for the caller's output gate (workerd)
         future = world.loop.create_future()
 
         def complete():
