@@ -226,6 +226,16 @@ def test_events_of_no_object_go_to_the_world_lane(make_runtime):
     assert [(r.lane, r.kind) for r in Timeline(rt).rows] == [("world", "fetch:out")]
 
 
+def test_an_isolate_restart_shows_in_the_world_lane_as_a_lifecycle_event(rt):
+    stub = rt.env.COUNTER.getByName("a")
+    rt.run(stub.increment())
+    rt.faults.restart_isolate(stub)
+    (row,) = [r for r in Timeline(rt).rows if r.kind == "isolate:restart"]
+    assert (row.lane, row.category) == ("world", "lifecycle")
+    assert f"isolate {rt.isolates.of(stub)} (start 1): restart_isolate()" in row.label
+    assert [r.kind for r in Timeline(rt, object="a").rows][-1] == "evict"
+
+
 def test_two_racing_requests_interleave_in_the_timeline(rt):
     stub = rt.env.COUNTER.getByName("r")
 

@@ -173,7 +173,8 @@ class Instance:
         host = self.host
         self.in_constructor = True
         try:
-            self.obj = self.context.run(host.cls, self.ctx, host.namespace.env)
+            cls = self.world.isolates.object_class(host)  # the class as the object's isolate ran it
+            self.obj = self.context.run(cls, self.ctx, host.namespace.env)
         finally:
             self.in_constructor = False
         self.world.trace.record("constructor", host, instance=self.number)
@@ -336,6 +337,7 @@ class Instance:
             if self.world.faults._plan.chaos_evicts_now():
                 self.world.trace.record("chaos", self.host, detail="evicting at an event boundary")
                 self.evict()
+                self.world.isolates.restart_if_idle(self.host, "chaos")
             else:
                 self.host.became_idle()
 

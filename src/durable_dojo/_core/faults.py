@@ -8,8 +8,10 @@
   virtual time (say, in the middle of a request). Memory is gone; storage is as of the last
   committed batch; callers in flight get a retryable "Network connection lost." error.
 * Chaos eviction: `chaos_eviction(probability, seed=...)` evicts an object at random whenever it
-  finishes an event and is idle, so code that keeps the truth in memory fails its tests every
-  time, not once a week in production.
+  finishes an event and is idle, recycling its isolate too when no object there is busy, so code
+  that keeps the truth in memory (fields or module globals) fails its tests every time, not once
+  a week in production.
+* Isolates: `restart_isolate(stub)` recycles the isolate hosting the stub's object now.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ class Faults:
         """Kill the stub's object `seconds` of virtual time from now."""
         loop = self._world.loop
         loop.call_housekeeping_at(loop.time() + seconds, self.crash, stub)
+
+    def restart_isolate(self, stub) -> None:
+        """Recycle the isolate hosting the stub's object (as a memory limit or a machine restart
+        would): its module state is gone, its idle objects are evicted, busy ones crash."""
+        world = self._world
+        world.isolates.restart(world.isolates.of(stub), "restart_isolate()")
 
     def chaos_eviction(self, probability: float, seed: int = 0) -> None:
         """Evict objects at random event boundaries with this probability (0 turns it off)."""

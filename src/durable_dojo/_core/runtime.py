@@ -18,10 +18,12 @@ import time
 import weakref
 
 from .errors import DojoError, HangTimeout
+from . import clocks
 from .faults import Faults
 from .gates import leave_caller
 from .http import Response, as_request
 from .ids import IdFactory
+from .isolates import DEFAULT_ISOLATES, Isolates
 from .kvstore import KvStore, SharedDb
 from .loop import VirtualLoop, current_scope, current_world
 from .metrics import Metrics, monthly_cost
@@ -29,6 +31,7 @@ from .durable_object import ObjectHost
 from .stubs import DurableObjectNamespace, WorldCall
 from .trace import Trace
 from .watchdog import DEFAULT_CPU_LIMIT_MS, check_cpu_limit
+from .websockets import disconnect_all
 
 log = logging.getLogger("durable_dojo")
 
@@ -130,9 +133,11 @@ class Runtime:
         kv_home_location: str = "IAD",
         kv_write_limit: bool = True,
         log_errors: bool = True,
+        isolates: int = DEFAULT_ISOLATES,
     ):
         if storage not in ("sqlite", "kv"):
             raise ValueError(f'storage must be "sqlite" or "kv", not {storage!r}')
+        clocks.install()  # time.time() inside the world reads its clock
         self.seed = seed
         self.storage_backend = storage
         self.compat = Compatibility(compatibility_date)
@@ -148,6 +153,7 @@ class Runtime:
         self.trace = Trace(self)
         self.counters = Metrics(self)
         self.faults = Faults(self)
+        self.isolates = Isolates(self, isolates, seed)
         self.db = SharedDb()  # committed storage of every object, unless persisted to files
         self.persist_to = None if persist_to is None else os.fspath(persist_to)
         self.env = Env()
@@ -382,6 +388,21 @@ class Runtime:
             for host in list(self._hosts.values()):
                 if host.instance is not None:
                     host.instance.evict()
+            self.isolates.restart_all("evict_all()")
+
+        return _WorldStep(self, outside, None)
+
+    def deploy(self) -> "_WorldStep":
+        """A new version of the code goes live: once the objects' requests are done, every
+        isolate restarts (module state gone, module files read again), every object leaves
+        memory and every WebSocket is disconnected, hibernated ones included."""
+
+        def outside():
+            self.loop.run_until(lambda: not any(h.instance and h.instance.busy for h in self._hosts.values()),
+                                wall_timeout=self.hang_timeout, what="deploy()")
+            self.isolates.restart_all("deploy()")
+            for host in list(self._hosts.values()):
+                disconnect_all(host)
 
         return _WorldStep(self, outside, None)
 
@@ -397,7 +418,7 @@ class Runtime:
         return WorldCall(self, reply, label)
 
     async def _worker_fetch(self, request):
-        entrypoint = self.worker(ExecutionContext(self), self.env)
+        entrypoint = self.isolates.worker_class(self.worker)(ExecutionContext(self), self.env)
         response = entrypoint.fetch(request)
         if inspect.isawaitable(response):
             response = await response

@@ -48,6 +48,7 @@ _CATEGORIES = (
     ("reset", "lifecycle"),
     ("crash", "lifecycle"),
     ("chaos", "lifecycle"),
+    ("isolate:", "lifecycle"),
     ("fetch:out", "network"),
     ("ws:", "socket"),
 )

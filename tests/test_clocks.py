@@ -1,0 +1,131 @@
+"""Python's clocks inside a world read the world's clock, in UTC; outside they stay real."""
+
+import datetime as host_datetime
+import pickle
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from workers import DurableObject, Response, WorkerEntrypoint
+
+WORLD_START = 1_767_225_600  # 2026-01-01T00:00:00Z, where a world's clock starts
+
+
+class Clocks(DurableObject):
+    def read(self):
+        return {
+            "time": time.time(),
+            "time_ns": time.time_ns(),
+            "now": datetime.now().isoformat(),
+            "utcnow": datetime.utcnow().isoformat(),
+            "aware": datetime.now(timezone.utc).isoformat(),
+            "today": date.today().isoformat(),
+        }
+
+    def in_utc(self):
+        """What naive times mean in here: UTC, whatever the host's zone."""
+        return {
+            "now": datetime.now().isoformat(),
+            "naive_timestamp": datetime(2026, 1, 1).timestamp(),
+            "fromtimestamp": datetime.fromtimestamp(0).isoformat(),
+            "localtime_hour": time.localtime().tm_hour,
+            "strftime": time.strftime("%Y-%m-%d %H:%M"),
+            "ctime": time.ctime(),
+            "mktime": time.mktime(time.localtime()),
+            "astimezone": datetime(2026, 1, 1).astimezone().isoformat(),
+        }
+
+    async def datetime_round_trip(self):
+        """A datetime read back from storage is still a `datetime` here; pickling works."""
+        await self.ctx.storage.put("at", datetime.now() + timedelta(hours=1))
+        value = await self.ctx.storage.get("at")
+        return [isinstance(value, datetime), isinstance(datetime.now(), host_datetime.datetime),
+                pickle.loads(pickle.dumps(datetime.now())) == datetime.now()]
+
+
+class HourlyReport(DurableObject):
+    """The docs' example, with Python's clock: an alarm one hour from now."""
+
+    async def schedule(self):
+        await self.ctx.storage.setAlarm(time.time() * 1000 + 3600 * 1000)
+
+    async def alarm(self, alarm_info=None):
+        await self.ctx.storage.put("fired_at", time.time())
+
+    async def fired_at(self):
+        return await self.ctx.storage.get("fired_at")
+
+
+class Clock(WorkerEntrypoint):
+    async def fetch(self, request):
+        return Response(str(time.time()))
+
+
+@pytest.fixture
+def rt(make_runtime):
+    return make_runtime(durable_objects={"CLOCKS": Clocks, "REPORT": HourlyReport}, worker=Clock)
+
+
+async def test_time_and_datetime_inside_an_object_read_the_worlds_clock(rt):
+    stub = rt.env.CLOCKS.getByName("a")
+    first = await stub.read()
+    assert first == {
+        "time": WORLD_START, "time_ns": WORLD_START * 10**9, "now": "2026-01-01T00:00:00",
+        "utcnow": "2026-01-01T00:00:00", "aware": "2026-01-01T00:00:00+00:00", "today": "2026-01-01",
+    }
+    await rt.advance(36 * 3600 + 0.25)
+    later = await stub.read()
+    assert later["time"] == WORLD_START + 36 * 3600 + 0.25 == rt.now() / 1000
+    assert later["now"] == "2026-01-02T12:00:00.250000"
+    assert later["today"] == "2026-01-02"
+
+
+async def test_the_workers_code_reads_the_worlds_clock_too(rt):
+    response = await rt.fetch("http://example.com/")
+    assert float(await response.text()) == WORLD_START
+
+
+async def test_an_alarm_set_an_hour_from_time_time_fires_after_advance_3600(rt):
+    stub = rt.env.REPORT.getByName("r")
+    await stub.schedule()
+    await rt.advance(3599)
+    assert await stub.fired_at() is None
+    await rt.advance(1)
+    assert await stub.fired_at() == WORLD_START + 3600
+
+
+async def test_the_test_runners_own_clock_stays_real(rt):
+    await rt.env.CLOCKS.getByName("a").read()
+    real = time.clock_gettime(time.CLOCK_REALTIME)
+    assert abs(time.time() - real) < 60
+    assert abs(datetime.now(timezone.utc).timestamp() - real) < 60
+    assert abs(time.time() - WORLD_START) > 86400  # not the world's clock, which starts on 2026-01-01
+
+
+@pytest.fixture
+def new_york(monkeypatch):
+    """The host's zone is New York for the test (naive local time would be 5 hours behind UTC)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def test_naive_datetimes_are_utc_inside_the_world_whatever_the_hosts_zone(rt, new_york):
+    assert time.localtime(WORLD_START).tm_hour == 19  # the host really is in New York now
+    assert await rt.env.CLOCKS.getByName("a").in_utc() == {
+        "now": "2026-01-01T00:00:00",
+        "naive_timestamp": WORLD_START,
+        "fromtimestamp": "1970-01-01T00:00:00",
+        "localtime_hour": 0,
+        "strftime": "2026-01-01 00:00",
+        "ctime": "Thu Jan  1 00:00:00 2026",
+        "mktime": WORLD_START,
+        "astimezone": "2026-01-01T00:00:00+00:00",
+    }
+
+
+async def test_world_datetimes_are_datetimes_and_survive_storage_and_pickle(rt):
+    assert await rt.env.CLOCKS.getByName("a").datetime_round_trip() == [True, True, True]
