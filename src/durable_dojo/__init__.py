@@ -22,6 +22,7 @@ from ._core.errors import (
     JsError,
     RangeError,
 )
+from ._core.explore import explore
 from ._core.faults import StorageFault
 from ._core.ids import DurableObjectId
 from ._core.alarms import AlarmInfo
@@ -59,5 +60,6 @@ __all__ = [
     "Trace",
     "TraceEvent",
     "advise",
+    "explore",
     "format_advice",
 ]

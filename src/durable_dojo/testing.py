@@ -17,11 +17,16 @@ this module never imports pytest.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import os
+
+from ._core.explore import explore
 from ._core.runtime import Runtime
 from ._core.stubs import WorldCall
 
-__all__ = ["WebSocketClient", "connect", "list_durable_object_ids", "make_runtime", "run_durable_object_alarm",
-           "run_in_durable_object"]
+__all__ = ["WebSocketClient", "connect", "every_schedule", "list_durable_object_ids", "make_runtime",
+           "run_durable_object_alarm", "run_in_durable_object"]
 
 
 def run_in_durable_object(stub, fn) -> WorldCall:
@@ -155,6 +160,58 @@ async def connect(target, url: str = "http://do/websocket", headers: dict | None
         body = await response.text()
         raise ConnectionError(f"WebSocket upgrade refused: {response.status} {body!r}")
     return WebSocketClient(world, response.web_socket)
+
+
+def every_schedule(*, max_schedules: int = 1000, strategy: str = "exhaustive", seed: int = 0, **world):
+    """Run an async test once per schedule of its world (see `durable_dojo.explore`).
+
+    ```python
+    @every_schedule(durable_objects={"COUNTER": Counter}, max_schedules=200)
+    async def test_no_lost_update(rt):
+        counter = rt.env.COUNTER.getByName("a")
+        await asyncio.gather(counter.bump(), counter.bump())
+        assert await counter.value() == 2
+    ```
+
+    The test's first parameter is a fresh `Runtime(**world)` in each schedule (other parameters
+    are fixtures as usual). A failing schedule fails the test with its id and the command that
+    replays it; with `DOJO_SCHEDULE=<id>` in the environment the test runs only that schedule
+    and raises its error as it is.
+    """
+
+    def decorate(test):
+        signature = inspect.signature(test)
+        params = list(signature.parameters.values())
+        if not params:
+            raise TypeError(f"{test.__name__} must take the world as its first parameter")
+
+        @functools.wraps(test)
+        async def run(*args, **fixtures):
+            async def scenario(rt):
+                await test(rt, *args, **fixtures)
+
+            def make_world():
+                return Runtime(**world)
+
+            replay = os.environ.get("DOJO_SCHEDULE")
+            if replay:
+                await explore(scenario, make_runtime=make_world, replay=replay)
+                return
+            found = await explore(scenario, make_runtime=make_world, max_schedules=max_schedules,
+                                  strategy=strategy, seed=seed)
+            if found.failures:
+                failure = found.failures[0]
+                where = os.environ.get("PYTEST_CURRENT_TEST", test.__qualname__).rsplit(" (", 1)[0]
+                raise AssertionError(
+                    f"fails in schedule {failure.schedule} ({found.schedules_run} schedules tried): "
+                    f"{type(failure.exception).__name__}: {failure.exception}\n"
+                    f"replay it: DOJO_SCHEDULE={failure.schedule} python -m pytest '{where}'"
+                ) from failure.exception
+
+        run.__signature__ = signature.replace(parameters=params[1:])
+        return run
+
+    return decorate
 
 
 def __getattr__(name: str):

@@ -75,6 +75,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self.real_time = real_time  # `dojo serve`: the clock follows the wall clock, no jumps
         self._t0 = _time.monotonic()
         self.on_ready = None  # called when work is scheduled (wakes the real-time driver)
+        self.chooser = None  # a schedule explorer (explore.Chooser) that picks what runs next
         self._ready: collections.deque = collections.deque()  # (handle, scope)
         self._timers: list = []  # heap of (when, seq, timer)
         self._seq = 0
@@ -190,6 +191,9 @@ class VirtualLoop(asyncio.AbstractEventLoop):
 
     def _run_ready(self) -> None:
         """Run the callbacks that are ready now (not the ones they schedule), honouring gates."""
+        if self.chooser is not None:
+            self.chooser.run_ready(self)  # exploring schedules: one step of the strand it picks
+            return
         ready = self._ready
         for _ in range(len(ready)):
             handle, scope = ready.popleft()
@@ -197,19 +201,24 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                 continue
             if scope is not None and scope.held_by_gate(handle):
                 continue  # the gate keeps it and gives it back when it opens
-            try:
-                if self.cpu_limit is not None and scope is not None and scope.event is not None:
-                    _watchdog.run_metered(handle, scope.event, scope.instance, self.cpu_limit)
-                else:
-                    handle._run()
-            except BaseException:
-                if _watchdog.fired() and scope is not None:
-                    scope.instance.exceeded_time_limit()
-                raise
-            if _watchdog.fired():
-                if scope is not None:
-                    scope.instance.exceeded_time_limit()
-                raise _watchdog.take_timeout()
+            self.run_handle(handle, scope)
+
+    def run_handle(self, handle, scope) -> None:
+        """Run one callback (metered against its event's CPU budget); a callback stopped by the
+        watchdog takes its object down with it."""
+        try:
+            if self.cpu_limit is not None and scope is not None and scope.event is not None:
+                _watchdog.run_metered(handle, scope.event, scope.instance, self.cpu_limit)
+            else:
+                handle._run()
+        except BaseException:
+            if _watchdog.fired() and scope is not None:
+                scope.instance.exceeded_time_limit()
+            raise
+        if _watchdog.fired():
+            if scope is not None:
+                scope.instance.exceeded_time_limit()
+            raise _watchdog.take_timeout()
 
     def _pop_due_timers(self) -> None:
         timers = self._timers

@@ -20,6 +20,7 @@ import weakref
 from .errors import DojoError, HangTimeout
 from . import clocks
 from .faults import Faults
+from .explore import replaying
 from .gates import leave_caller
 from .http import Response, as_request
 from .ids import IdFactory
@@ -106,6 +107,7 @@ class Runtime:
     300,000 like `limits.cpu_ms`; None turns it off): past it the object is reset;
     `persist_to="DIR"` keeps every object's storage and alarm in `DIR/<unique key>/<id>.sqlite`
     (like `wrangler dev --persist-to`), so a restarted kernel or another process sees the same data.
+    `schedule="s1a"` runs the world in one schedule that `durable_dojo.explore` reported.
     `kv_namespaces=["CACHE"]` adds Workers KV bindings, eventually consistent on the virtual clock
     (`kv_cache_ttl`, default 60 s, is how stale another location may be).
     """
@@ -134,6 +136,7 @@ class Runtime:
         kv_write_limit: bool = True,
         log_errors: bool = True,
         isolates: int = DEFAULT_ISOLATES,
+        schedule: str | None = None,
     ):
         if storage not in ("sqlite", "kv"):
             raise ValueError(f'storage must be "sqlite" or "kv", not {storage!r}')
@@ -184,6 +187,8 @@ class Runtime:
             from .workers_kv import KVNamespace  # noqa: PLC0415 - optional part of the world
 
             self.env._bind(name, KVNamespace(self, name))
+        if schedule is not None:  # replay one schedule that explore() reported, by its id
+            replaying(self, schedule)
 
     def _add_namespace(self, binding: str, cls, unique_key: str) -> None:
         if not isinstance(cls, type):

@@ -1,0 +1,393 @@
+"""The schedule explorer: it finds the known races, proves their fixes within the bound, never
+chooses inside a shut input gate, keeps E-order, and replays a failure by id in a new process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from durable_dojo import DojoError, Runtime, explore
+from durable_dojo._core import explore as _explore
+from durable_dojo.testing import every_schedule
+from js import Date
+from workers import DurableObject, Response, fetch
+
+# ----- the scenarios (also imported by the replay subprocess) -----
+
+
+class Wallet(DurableObject):
+    """`deposit` checks for fraud first and then updates atomically (safe on its own);
+    `add_interest` reads, awaits a rate service, then writes what it read (the race)."""
+
+    async def deposit(self, amount):
+        await fetch("https://fraud-check.example/")
+        balance = await self.ctx.storage.get("balance") or 0
+        await self.ctx.storage.put("balance", balance + amount)
+
+    async def add_interest(self):
+        balance = await self.ctx.storage.get("balance") or 0
+        await fetch("https://rates.example/")
+        await self.ctx.storage.put("balance", balance + 1)
+
+    async def balance(self):
+        return await self.ctx.storage.get("balance") or 0
+
+
+class SafeWallet(Wallet):
+    async def add_interest(self):
+        await fetch("https://rates.example/")  # ask first, then read-modify-write with no await between
+        balance = await self.ctx.storage.get("balance") or 0
+        await self.ctx.storage.put("balance", balance + 1)
+
+
+def wallet_world(cls=Wallet, **options):
+    return lambda: Runtime(durable_objects={"WALLET": cls}, outbound=lambda request: Response("ok"), **options)
+
+
+async def interest_and_deposit(rt):
+    wallet = rt.env.WALLET.getByName("alice")
+    await asyncio.gather(wallet.add_interest(), wallet.deposit(100))
+    assert await wallet.balance() == 101, "an update was lost"
+
+
+class Stock(DurableObject):
+    """Check-then-act across a call to another object: two buyers both see one item left."""
+
+    async def buy(self, who):
+        left = await self.ctx.storage.get("left")
+        if left is None:
+            left = 1
+        if left < 1:
+            return "sold out"
+        await self.env.LEDGER.getByName("main").record(who)  # the gate opens here
+        await self.ctx.storage.put("left", left - 1)
+        return "sold"
+
+    async def left(self):
+        return await self.ctx.storage.get("left")
+
+
+class SafeStock(Stock):
+    async def buy(self, who):
+        left = await self.ctx.storage.get("left")
+        if left is None:
+            left = 1
+        if left < 1:
+            return "sold out"
+        await self.ctx.storage.put("left", left - 1)  # act before the gate opens
+        await self.env.LEDGER.getByName("main").record(who)
+        return "sold"
+
+
+class Ledger(DurableObject):
+    async def record(self, who):
+        entries = await self.ctx.storage.get("entries") or []
+        await self.ctx.storage.put("entries", entries + [who])
+
+
+def stock_world(cls=Stock):
+    return lambda: Runtime(durable_objects={"STOCK": cls, "LEDGER": Ledger})
+
+
+async def two_buyers(rt):
+    stock = rt.env.STOCK.getByName("lamp")
+    results = await asyncio.gather(stock.buy("ann"), stock.buy("bob"))
+    assert sorted(results) == ["sold", "sold out"], f"one lamp, two buyers: {results}"
+
+
+class Reminder(DurableObject):
+    """An alarm and a request both read-modify-write a counter across a fetch."""
+
+    async def arm(self):
+        await self.ctx.storage.setAlarm(Date.now() + 10)
+
+    async def alarm(self, info=None):
+        sent = await self.ctx.storage.get("sent") or 0
+        await fetch("https://mail.example/")
+        await self.ctx.storage.put("sent", sent + 1)
+
+    async def send(self):
+        sent = await self.ctx.storage.get("sent") or 0
+        await fetch("https://mail.example/")
+        await self.ctx.storage.put("sent", sent + 1)
+
+    async def sent(self):
+        return await self.ctx.storage.get("sent") or 0
+
+
+class SafeReminder(Reminder):
+    async def alarm(self, info=None):
+        await fetch("https://mail.example/")
+        sent = await self.ctx.storage.get("sent") or 0
+        await self.ctx.storage.put("sent", sent + 1)
+
+    async def send(self):
+        await fetch("https://mail.example/")
+        sent = await self.ctx.storage.get("sent") or 0
+        await self.ctx.storage.put("sent", sent + 1)
+
+
+def reminder_world(cls=Reminder):
+    return lambda: Runtime(durable_objects={"REMINDER": cls}, outbound=lambda request: Response("ok"))
+
+
+async def alarm_and_request(rt):
+    reminder = rt.env.REMINDER.getByName("r")
+    await reminder.arm()  # the alarm is due in 10 ms
+    await reminder.send()  # its fetch comes back when the alarm fires
+    await rt.advance(1)
+    assert await reminder.sent() == 2, "a sent mail was not counted"
+
+
+class Locked(Wallet):
+    """The fix with blockConcurrencyWhile: the whole read-modify-write holds the gate shut."""
+
+    async def add_interest(self):
+        async def body():
+            balance = await self.ctx.storage.get("balance") or 0
+            await fetch("https://rates.example/")
+            await self.ctx.storage.put("balance", balance + 1)
+
+        await self.ctx.blockConcurrencyWhile(body)
+
+
+# ----- finding the races -----
+
+
+async def test_finds_the_lost_update_across_fetch_that_the_loops_own_order_hides():
+    world = wallet_world()
+    rt = world()
+    await interest_and_deposit(rt)  # the loop's own order is lucky
+    rt.close()
+    found = await explore(interest_and_deposit, make_runtime=world)
+    assert found.complete
+    assert [f.schedule for f in found.failures] == ["s0a"]
+    failure = found.failures[0]
+    assert isinstance(failure.exception, AssertionError)
+    assert any(event.kind == "storage:put" for event in failure.trace)
+    with pytest.raises(AssertionError, match="an update was lost"):
+        await explore(interest_and_deposit, make_runtime=world, replay="s0a")
+
+
+async def test_the_fixed_wallet_is_safe_in_every_schedule():
+    found = await explore(interest_and_deposit, make_runtime=wallet_world(SafeWallet))
+    assert found.complete and found.failures == []
+    assert found.schedules_run >= 2  # there were choices to make, and all were tried
+
+
+async def test_finds_check_then_act_across_a_call_to_another_object():
+    found = await explore(two_buyers, make_runtime=stock_world())
+    assert found.failures, "two buyers of one lamp both succeeded in no schedule?"
+    assert "one lamp, two buyers" in str(found.failures[0].exception)
+    fixed = await explore(two_buyers, make_runtime=stock_world(SafeStock))
+    assert fixed.complete and fixed.failures == []
+    assert fixed.schedules_run >= 2
+
+
+async def test_finds_an_alarm_racing_a_request():
+    found = await explore(alarm_and_request, make_runtime=reminder_world())
+    assert found.failures and "not counted" in str(found.failures[0].exception)
+    fixed = await explore(alarm_and_request, make_runtime=reminder_world(SafeReminder))
+    assert fixed.complete and fixed.failures == []
+    assert fixed.schedules_run >= 2
+
+
+async def test_block_concurrency_while_makes_the_race_impossible_in_every_schedule():
+    found = await explore(interest_and_deposit, make_runtime=wallet_world(Locked))
+    assert found.complete and found.failures == []
+
+
+# ----- where it chooses -----
+
+
+class _GateWatcher(_explore._Default):
+    """A policy that goes through every choice point and checks no candidate is held by a gate."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.points = 0
+        self.inside_shut_gate = []
+
+    def choose(self, position, names, chooser):
+        self.points += 1
+        for name, scope in chooser.candidates.items():
+            sections = scope.instance.input_gate.sections
+            if sections and not sections[-1].contains(scope.section):
+                self.inside_shut_gate.append(name)
+        return self.rng.randrange(len(names))
+
+
+async def test_never_chooses_an_event_that_a_shut_input_gate_holds():
+    import random
+
+    watcher = _GateWatcher(random.Random(1))
+    for _ in range(30):
+        rt = wallet_world(Locked)()
+        _explore.Chooser(watcher).attach(rt)
+        wallet = rt.env.WALLET.getByName("alice")
+        # deposit is in its fetch when add_interest shuts the gate around its own fetch
+        await asyncio.gather(wallet.deposit(100), wallet.add_interest(), wallet.deposit(5))
+        rt.close()
+    assert watcher.points > 0
+    assert watcher.inside_shut_gate == []
+
+
+class Log(DurableObject):
+    async def note(self, n):
+        entries = await self.ctx.storage.get("log") or []
+        await self.ctx.storage.put("log", entries + [n])  # the start of the call: before any await
+        await fetch("https://example.com/")
+
+    async def log(self):
+        return await self.ctx.storage.get("log")
+
+
+async def test_calls_from_one_caller_start_in_the_order_they_were_made():
+    async def three_calls(rt):
+        log = rt.env.LOG.getByName("x")
+        await asyncio.gather(log.note(1), log.note(2), log.note(3))
+        assert await log.log() == [1, 2, 3]
+
+    found = await explore(three_calls, make_runtime=lambda: Runtime(
+        durable_objects={"LOG": Log}, outbound=lambda r: Response("ok")), reduction=False)
+    assert found.complete and found.failures == []
+    assert found.schedules_run == 6  # the three continuations after the fetch are still chosen
+
+
+async def test_objects_that_never_talk_are_not_interleaved_twice():
+    async def three_wallets(rt):
+        wallets = [rt.env.WALLET.getByName(name) for name in ("a", "b", "c")]
+        await asyncio.gather(*(w.add_interest() for w in wallets))
+        for w in wallets:
+            assert await w.balance() == 1
+
+    reduced = await explore(three_wallets, make_runtime=wallet_world())
+    full = await explore(three_wallets, make_runtime=wallet_world(), reduction=False)
+    assert reduced.complete and full.complete
+    assert reduced.failures == full.failures == []
+    assert reduced.schedules_run == 1 < full.schedules_run
+
+
+@pytest.mark.parametrize("scenario, world", [
+    (interest_and_deposit, wallet_world()),
+    (two_buyers, stock_world()),
+    (alarm_and_request, reminder_world()),
+])
+async def test_the_reduction_finds_what_the_full_search_finds(scenario, world):
+    reduced = await explore(scenario, make_runtime=world)
+    full = await explore(scenario, make_runtime=world, reduction=False)
+    assert reduced.complete and full.complete
+    assert reduced.schedules_run <= full.schedules_run
+    assert [f.schedule for f in reduced.failures] == [f.schedule for f in full.failures]
+
+
+# ----- randomised strategies, shrinking, ids -----
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct"])
+async def test_random_strategies_find_the_race_and_shrink_it(strategy):
+    found = await explore(interest_and_deposit, make_runtime=wallet_world(), strategy=strategy,
+                          max_schedules=40, seed=3)
+    assert not found.complete and found.schedules_run == 40
+    assert [f.schedule for f in found.failures] == ["s0a"]  # shrunk to the one pick that matters
+    again = await explore(interest_and_deposit, make_runtime=wallet_world(), strategy=strategy,
+                          max_schedules=40, seed=3)
+    assert [f.schedule for f in again.failures] == ["s0a"]
+
+
+async def test_a_runtime_built_with_a_schedule_follows_it():
+    rt = Runtime(durable_objects={"WALLET": Wallet}, outbound=lambda r: Response("ok"), schedule="s0a")
+    with pytest.raises(AssertionError, match="lost"):
+        await interest_and_deposit(rt)
+    rt.close()
+
+
+async def test_a_schedule_that_does_not_fit_says_so():
+    with pytest.raises(DojoError, match="does not fit"):
+        await explore(interest_and_deposit, make_runtime=wallet_world(), replay="s0c")
+    with pytest.raises(DojoError, match="does not fit"):
+        await explore(interest_and_deposit, make_runtime=wallet_world(), replay="s7a")
+    with pytest.raises(DojoError, match="not a schedule id"):
+        await explore(interest_and_deposit, make_runtime=wallet_world(), replay="zz")
+
+
+def test_schedule_ids_round_trip():
+    picks = [(0, 1), (3, 26), (12, 27)]
+    assert _explore.schedule_id(picks) == "s0a3z12aa"
+    assert _explore.parse_schedule("s0a3z12aa") == picks
+    assert _explore.parse_schedule("s") == []
+
+
+# ----- a failure replays in a new process -----
+
+_REPLAY = textwrap.dedent("""
+    import asyncio, json, sys
+    sys.path.insert(0, {tests!r})
+    import test_explore as t
+    scenario, world = getattr(t, {scenario!r}), getattr(t, {world!r})()
+    try:
+        asyncio.run(t.explore(scenario, make_runtime=world, replay={schedule!r}))
+    except Exception as exc:
+        print(json.dumps([type(exc).__name__, str(exc).splitlines()[0]]))
+    else:
+        print(json.dumps(None))
+""")
+
+
+@pytest.mark.parametrize("scenario, world", [
+    ("interest_and_deposit", "wallet_world"),
+    ("two_buyers", "stock_world"),
+    ("alarm_and_request", "reminder_world"),
+])
+async def test_every_failure_replays_by_id_in_a_new_process(scenario, world):
+    found = await explore(globals()[scenario], make_runtime=globals()[world]())
+    assert found.failures
+    for failure in found.failures:
+        code = _REPLAY.format(tests=os.path.dirname(__file__), scenario=scenario, world=world,
+                              schedule=failure.schedule)
+        env = {**os.environ, "PYTHONHASHSEED": "random"}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == [
+            type(failure.exception).__name__, str(failure.exception).splitlines()[0]]
+
+
+# ----- the pytest integration -----
+
+
+async def test_every_schedule_reports_the_failing_id_and_the_command_to_replay_it():
+    @every_schedule(durable_objects={"WALLET": Wallet}, outbound=lambda r: Response("ok"))
+    async def check(rt):
+        await interest_and_deposit(rt)
+
+    with pytest.raises(AssertionError) as caught:
+        await check()
+    message = str(caught.value)
+    assert "schedule s0a" in message
+    assert "DOJO_SCHEDULE=s0a python -m pytest" in message
+
+    @every_schedule(durable_objects={"WALLET": SafeWallet}, outbound=lambda r: Response("ok"))
+    async def check_fixed(rt):
+        await interest_and_deposit(rt)
+
+    await check_fixed()
+
+
+async def test_every_schedule_replays_one_schedule_from_the_environment(monkeypatch):
+    ran = []
+
+    @every_schedule(durable_objects={"WALLET": Wallet}, outbound=lambda r: Response("ok"))
+    async def check(rt):
+        ran.append(1)
+        await interest_and_deposit(rt)
+
+    monkeypatch.setenv("DOJO_SCHEDULE", "s0a")
+    with pytest.raises(AssertionError, match="an update was lost"):
+        await check()
+    assert ran == [1]
