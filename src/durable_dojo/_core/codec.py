@@ -5,35 +5,41 @@ copied with V8's structured clone (`ValueSerializer`, format version 15). This c
 same bytes V8 does, so the serialized size of a value here is the size workerd measures, and a
 size limit that the platform enforces trips at the same value in the emulator.
 
-Python values are first mapped to JavaScript the way the Python Workers SDK does it
-(`python_to_rpc` / `python_from_rpc` in `workers/rpc.py`):
+Python values are first mapped to JavaScript the way the Python Workers SDK and Pyodide do it
+(`python_to_rpc` in `workers/rpc.py`, Pyodide's python2js), and read back the way Pyodide's
+js2python and the SDK's `python_from_rpc` hand them to a Python Worker:
 
     Python                   JavaScript            read back as
     None                     null                  None
     bool                     true / false          bool
-    int (32-bit)             number (int32)        int
+    int (|n| < 2**53 - 1)    number                int
     int (larger)             BigInt                int
-    float                    number (double)       float (nan, inf and -0.0 survive)
+    float                    number (double)       int if a safe integer (3.0 -> 3, -0.0 -> 0),
+                                                   else float (1.5, nan, inf, 2.0**53)
     str                      string                str
-    bytes, memoryview        ArrayBuffer           bytes
+    bytes, memoryview        ArrayBuffer           memoryview
     list                     Array                 list
     dict                     Object                JsDict, keys always str
     set, frozenset           Set                   set
-    datetime.datetime        Date                  naive local datetime, ms precision
+    datetime.datetime        Date                  naive datetime in UTC, ms precision
     Exception                Error                 Exception("Error: <message>")
 
 Dict keys become property keys as `Object.fromEntries` makes them: `1` -> "1", `True` -> "true",
 `None` -> "null", `1.5` -> "1.5". Keys that are array indices ("0", "1", ...) come first, in
-ascending order, as in every JavaScript object. Lists, dicts and sets keep their identity:
-shared references and cycles survive a round trip.
+ascending order, as in every JavaScript object.
+
+`serialize` first copies the value as the SDK does (`sdk_copy`): dicts and lists are rebuilt
+without a memo, so a list reached twice is stored twice and a cycle fails with `RecursionError`.
+`v8_serialize` writes a value as the JavaScript value it stands for, shared references and
+cycles kept (what JavaScript code could store); `deserialize` reads both.
 
 Limits of the copy, as on the platform: a `Date` holds whole milliseconds, so microseconds
-below 1 ms are lost; a naive datetime is taken as local time (as `datetime.timestamp()` does);
-V8 also stores an Error's stack trace, which the emulator has no equivalent of, so an Error is
-a little smaller here than on the platform.
+below 1 ms are lost; a naive datetime is UTC (the isolate's zone), whatever this machine's zone
+is; V8 also stores an Error's stack trace, which the emulator has no equivalent of, so an Error
+is a little smaller here than on the platform.
 
-Reading never runs code: it builds only plain data (None, bool, int, float, str, bytes, list,
-JsDict, set, datetime, Exception). Malformed input raises `ValueError`.
+Reading never runs code: it builds only plain data (None, bool, int, float, str, memoryview,
+list, JsDict, set, datetime, Exception). Malformed input raises `ValueError`.
 """
 
 from __future__ import annotations
@@ -45,9 +51,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from types import CoroutineType, GeneratorType
 
 from .errors import DataCloneError, RangeError
-from .values import js_number_string
+from .values import datetime_from_ms, datetime_timestamp, js_number_string
 
-__all__ = ["JsDict", "MAX_DEPTH", "clone", "deserialize", "serialize", "serialized_size"]
+__all__ = ["JsDict", "MAX_DEPTH", "clone", "deserialize", "sdk_copy", "serialize", "serialized_size", "v8_serialize"]
 
 FORMAT_VERSION = 15
 _OLDEST_READABLE_VERSION = 13
@@ -115,6 +121,7 @@ _INT32_MIN = -(2**31)
 _INT32_MAX = 2**31 - 1
 _MAX_ARRAY_INDEX = 2**32 - 2
 _MAX_BIGINT_BITS = 1 << 30  # V8's BigInt::kMaxLengthBits
+_MAX_SAFE_INTEGER = 2**53 - 1  # Number.MAX_SAFE_INTEGER
 _MAX_TIME_MS = 8.64e15  # the range of a JavaScript Date
 _MAX_SPARSE_LENGTH = 1 << 20  # a sparse array is read into a list of this many items at most
 _CO_ITERABLE_COROUTINE = 0x100  # inspect.CO_ITERABLE_COROUTINE, without importing inspect
@@ -122,6 +129,7 @@ _CO_ITERABLE_COROUTINE = 0x100  # inspect.CO_ITERABLE_COROUTINE, without importi
 _DOUBLE_FORMAT = struct.Struct("<d")
 _SMALL_VARINTS = [bytes((n,)) for n in range(0x80)]
 _IMMUTABLE_SCALARS = frozenset((type(None), bool, int, float, str, bytes))
+_UNCHANGED_SCALARS = frozenset((type(None), bool, int, str))  # a round trip gives the same value
 
 
 class JsDict(dict):
@@ -146,7 +154,16 @@ class JsDict(dict):
 
 
 def serialize(value: object) -> bytes:
-    """Serialize `value` to V8 structured-clone bytes (format version 15)."""
+    """Serialize a Python Worker's value: the SDK's copy (`sdk_copy`), which is what reaches
+    JavaScript, written as V8 structured-clone bytes (`v8_serialize`)."""
+    if isinstance(value, (dict, list)):
+        value = sdk_copy(value)
+    return v8_serialize(value)
+
+
+def v8_serialize(value: object) -> bytes:
+    """Write `value`, taken as the JavaScript value it stands for, as V8 structured-clone
+    bytes (format version 15). Shared references and cycles are kept, as V8 keeps them."""
     try:
         return _serialize(value)
     except TypeError:
@@ -196,9 +213,29 @@ def clone(value: object) -> object:
     Immutable scalars (None, bool, int, float, str, bytes) are returned as they are, since
     their round trip gives an equal value of the same type.
     """
-    if type(value) in _IMMUTABLE_SCALARS:
+    kind = type(value)
+    if kind in _UNCHANGED_SCALARS:
         return value
+    if kind is float:
+        return js_number_to_python(value)
+    if kind is bytes:
+        return memoryview(value)
     return deserialize(serialize(value))
+
+
+def sdk_copy(value: object) -> object:
+    """The copy the SDK's `python_to_rpc` makes before JavaScript sees a value.
+
+    `_replace_none_with_jsnull` in `workers/rpc.py` rebuilds every dict and list recursively,
+    with no memo: a list reached twice becomes two lists (shared references split), and a
+    cycle recurses until Python raises `RecursionError`, as it does on the platform. Sets and
+    other values are kept as they are (the SDK does not descend into them).
+    """
+    if isinstance(value, dict):
+        return {key: sdk_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [sdk_copy(item) for item in value]
+    return value
 
 
 def serialized_size(value: object) -> int:
@@ -323,6 +360,13 @@ def _property_entries(mapping: dict) -> list[tuple[str, object]]:
     return ordered
 
 
+def js_number_to_python(x: float) -> int | float:
+    """Pyodide's rule for a JS Number reaching Python (`Number.isSafeInteger(x)` gives `int`)."""
+    if x.is_integer() and -_MAX_SAFE_INTEGER <= x <= _MAX_SAFE_INTEGER:
+        return int(x)
+    return x
+
+
 def _time_clip(ms: float) -> float:
     """JavaScript's TimeClip: whole milliseconds toward zero, NaN outside a Date's range."""
     if not math.isfinite(ms) or abs(ms) > _MAX_TIME_MS:
@@ -331,9 +375,10 @@ def _time_clip(ms: float) -> float:
 
 
 def _datetime_from_ms(ms: float) -> _dt.datetime:
-    """What the SDK makes of a Date: `datetime.fromtimestamp(ms / 1000)`, naive local time."""
+    """What the SDK makes of a Date: `datetime.fromtimestamp(ms / 1000)` in the isolate, whose
+    time zone is UTC: a naive datetime in UTC, whatever this machine's zone is."""
     try:
-        return _dt.datetime.fromtimestamp(ms / 1000)
+        return datetime_from_ms(ms)
     except (ValueError, OverflowError, OSError):
         raise _malformed(f"a Date of {ms!r} ms has no datetime.datetime equivalent") from None
 
@@ -419,6 +464,11 @@ class _Writer:
             out.append(_INT32)
             out += _varint((n << 1) ^ (n >> 31))  # zigzag
             return
+        if -_MAX_SAFE_INTEGER < n < _MAX_SAFE_INTEGER:
+            # Pyodide makes a JS Number of it (python2js.c), which V8 writes as a double.
+            out.append(_DOUBLE)
+            out += _DOUBLE_FORMAT.pack(float(n))
+            return
         magnitude = -n if n < 0 else int(n)
         if magnitude.bit_length() > _MAX_BIGINT_BITS:
             raise RangeError("Maximum BigInt size exceeded")
@@ -501,7 +551,7 @@ class _Writer:
         self.out += data
 
     def _write_date(self, value: _dt.datetime) -> None:
-        ms = _time_clip(value.timestamp() * 1000)
+        ms = _time_clip(datetime_timestamp(value) * 1000)
         self._new_object_id()
         self.out.append(_DATE)
         self.out += _DOUBLE_FORMAT.pack(ms)
@@ -618,6 +668,11 @@ class _Reader:
     def _read_double(self) -> float:
         return _DOUBLE_FORMAT.unpack(self._read_bytes(8))[0]
 
+    def _read_number(self) -> int | float:
+        """A JavaScript Number as Pyodide hands it to Python: a safe integer (3.0, -0.0,
+        2**40) becomes an `int`, anything else (1.5, NaN, Infinity, 2**60) a `float`."""
+        return js_number_to_python(self._read_double())
+
     def _peek_tag(self) -> int | None:
         """The next tag (skipping padding), not consumed; None at the end of the data."""
         data, pos = self.data, self.pos
@@ -714,14 +769,16 @@ class _Reader:
     def _read_date(self) -> _dt.datetime:
         return self._remember(_datetime_from_ms(self._read_double()))
 
-    def _read_array_buffer(self) -> bytes:
-        data = self._read_bytes(self._read_length())
+    def _read_array_buffer(self) -> memoryview:
+        data = memoryview(self._read_bytes(self._read_length()))
         self.buffer_ids.add(len(self.objects))
         self._remember(data)
         return self._read_view_if_any(data)
 
-    def _read_view_if_any(self, buffer: bytes) -> bytes:
-        """A typed array or DataView over `buffer` follows it directly; read it as its bytes."""
+    def _read_view_if_any(self, buffer: memoryview) -> memoryview:
+        """A typed array or DataView over `buffer` follows it directly; read it as its bytes.
+
+        Pyodide hands an ArrayBuffer or a typed array to Python as a `memoryview`."""
         if self._peek_tag() != _ARRAY_BUFFER_VIEW:
             return buffer
         self.pos += 1
@@ -860,7 +917,7 @@ _VALUE_READERS: dict[int, Callable[[_Reader], object]] = {
     _FALSE: _Reader._read_false,
     _INT32: _Reader._read_int32,
     _UINT32: _Reader._read_uint32,
-    _DOUBLE: _Reader._read_double,
+    _DOUBLE: _Reader._read_number,
     _BIGINT: _Reader._read_bigint,
     _ONE_BYTE_STRING: _Reader._read_one_byte_string,
     _TWO_BYTE_STRING: _Reader._read_two_byte_string,
@@ -876,7 +933,7 @@ _VALUE_READERS: dict[int, Callable[[_Reader], object]] = {
     _ERROR: _Reader._read_error,
     _TRUE_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_true),
     _FALSE_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_false),
-    _NUMBER_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_double),
+    _NUMBER_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_number),
     _BIGINT_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_bigint),
     _STRING_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_string),
 }

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import datetime
 import inspect
 import time as _time
 import logging
@@ -32,6 +31,7 @@ from .ids import DurableObjectId, name_seen_inside
 from .gates import InputGate, OutputGate, Scope, leave_caller
 from .loop import current_scope
 from .storage import DurableObjectStorage, ObjectStore
+from .values import datetime_from_ms
 
 log = logging.getLogger("durable_dojo")
 
@@ -128,7 +128,7 @@ class DurableObjectState:
     def getWebSocketAutoResponseTimestamp(self, ws):
         """When `ws` last sent the auto-response (a datetime), or None."""
         ms = ws._auto_response_at
-        return None if ms is None else datetime.datetime.fromtimestamp(ms / 1000)
+        return None if ms is None else datetime_from_ms(ms)
 
     def setHibernatableWebSocketEventTimeout(self, ms=None) -> None:
         _websockets.set_event_timeout(self._instance, ms)

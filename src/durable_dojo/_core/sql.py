@@ -807,8 +807,11 @@ def _binding(value: object) -> object:
 
 def _js_number(v):
     """A SQL number as Python Workers see it: a JS number, which Pyodide turns into an int when
-    it is a safe integer (REAL 3.0 reads as 3) and into a float otherwise (2**53 + 10 too)."""
+    it is a safe integer (REAL 3.0 reads as 3) and into a float otherwise (2**53 + 10 too).
+    A BLOB is an ArrayBuffer in JavaScript, which Pyodide hands to Python as a memoryview."""
     t = type(v)
+    if t is bytes:
+        return memoryview(v)
     if t is int:
         return v if -_MAX_SAFE <= v <= _MAX_SAFE else float(v)
     if t is float and v.is_integer() and -_MAX_SAFE <= v <= _MAX_SAFE:
@@ -819,7 +822,7 @@ def _js_number(v):
 def _needs_conversion(row: tuple) -> bool:
     for v in row:
         t = type(v)
-        if (t is int and not -_MAX_SAFE <= v <= _MAX_SAFE) or (t is float and v.is_integer()):
+        if (t is int and not -_MAX_SAFE <= v <= _MAX_SAFE) or (t is float and v.is_integer()) or t is bytes:
             return True
     return False
 

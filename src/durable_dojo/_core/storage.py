@@ -19,7 +19,7 @@ import math
 from . import codec as _codec
 from .errors import JsError
 from .kvstore import parse_list_options
-from .values import js_string
+from .values import datetime_timestamp, js_string
 
 _MISSING = object()
 
@@ -58,7 +58,7 @@ def _keys_argument(method: str, keys):
 def alarm_time_ms(value) -> int:
     """The ms timestamp `setAlarm` accepts: a number or a datetime, checked like workerd."""
     if isinstance(value, datetime.datetime):
-        value = value.timestamp() * 1000
+        value = datetime_timestamp(value) * 1000  # naive is UTC, as in the isolate
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(
             "Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'date'."

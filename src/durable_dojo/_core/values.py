@@ -7,6 +7,7 @@ with the platform (`idFromName(123)` is `idFromName("123")`).
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 
 
@@ -70,3 +71,21 @@ def js_number_string(x: float) -> str:
         es = ("+" if e >= 0 else "-") + str(abs(e))
         s = digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + es
     return sign + s
+
+
+# A Python Worker's isolate runs in UTC: the SDK's `datetime.timestamp()` and
+# `datetime.fromtimestamp()` see UTC there, whatever zone the machine running the emulator has.
+
+
+def datetime_timestamp(value: _dt.datetime) -> float:
+    """Seconds since the epoch, as `value.timestamp()` gives inside the isolate: a naive
+    datetime is UTC."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.UTC)
+    return value.timestamp()
+
+
+def datetime_from_ms(ms: float) -> _dt.datetime:
+    """A JS `Date` as the SDK hands it to Python (`datetime.fromtimestamp(ms / 1000)` in the
+    isolate): a naive datetime in UTC."""
+    return _dt.datetime.fromtimestamp(ms / 1000, _dt.UTC).replace(tzinfo=None)

@@ -730,7 +730,7 @@ def _json_stringify(value) -> str:
         if isinstance(v, str):
             return json.dumps(js_string(v), ensure_ascii=False)
         if isinstance(v, _dt.datetime):
-            moment = v if v.tzinfo is not None else v.astimezone()
+            moment = v if v.tzinfo is not None else v.replace(tzinfo=_dt.timezone.utc)  # the isolate's zone
             utc = moment.astimezone(_dt.timezone.utc)
             return f'"{utc.strftime("%Y-%m-%dT%H:%M:%S")}.{utc.microsecond // 1000:03d}Z"'
         if isinstance(v, (tuple, bytearray)):
