@@ -65,7 +65,7 @@ class Client:
                 self.received.append(event["text"])
                 self.changed.set()
 
-    async def wait_for(self, count: int) -> None:
+    async def _wait_for(self, count: int) -> None:
         while len(self.received) < count:
             self.changed.clear()
             await self.changed.wait()

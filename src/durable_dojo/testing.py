@@ -15,29 +15,27 @@ test its own world and closes it afterwards. It lives in `durable_dojo.pytest_pl
 this module never imports pytest.
 """
 
-from __future__ import annotations
-
 import functools
 import inspect
 import os
 
-from ._core.explore import explore
-from ._core.runtime import Runtime
-from ._core.stubs import WorldCall
+from ._core.explore import explore as _explore
+from ._core.runtime import Runtime as _Runtime
+from ._core.stubs import WorldCall as _WorldCall
 
 __all__ = ["WebSocketClient", "connect", "every_schedule", "list_durable_object_ids", "make_runtime",
            "run_durable_object_alarm", "run_in_durable_object"]
 
 
-def run_in_durable_object(stub, fn) -> WorldCall:
+def run_in_durable_object(stub, fn) -> _WorldCall:
     """Run `fn(instance, ctx)` inside the stub's object, as one more event (the constructor runs
     first if needed, the input gate applies). Returns an awaitable of `fn`'s (awaited) result."""
     host = stub._host
     event = host.submit("run", None, (fn,), f"run_in_durable_object({host.label})", trace_kind="run:call", detail=None)
-    return WorldCall(host.world, event.reply, event.label)
+    return _WorldCall(host.world, event.reply, event.label)
 
 
-def run_durable_object_alarm(stub) -> WorldCall:
+def run_durable_object_alarm(stub) -> _WorldCall:
     """Run the object's alarm now if one is set. The awaitable gives True if an alarm ran."""
     world = stub._namespace.world
     host = stub._host
@@ -59,15 +57,15 @@ def run_durable_object_alarm(stub) -> WorldCall:
             return
         pending[0].add_done_callback(lambda _: result.done() or result.set_result(True))
 
-    world.loop.call_soon(start, context=world.root_context)
-    return WorldCall(world, result, f"run_durable_object_alarm({host.label})")
+    world.loop.call_soon(start, context=world._root_context)
+    return _WorldCall(world, result, f"run_durable_object_alarm({host.label})")
 
 
 def list_durable_object_ids(namespace) -> list:
     """The IDs of every object of the namespace that has been created (run or stored data)."""
     world = namespace.world
-    stored = set(world.db.object_ids(namespace.unique_key)) | set(world.persisted_ids(namespace))
-    ids = {h.key: h.id for h in world.hosts(namespace.binding) if h.instances_made or h.key in stored}
+    stored = set(world._db.object_ids(namespace.unique_key)) | set(world._persisted_ids(namespace))
+    ids = {h.key: h.id for h in world._hosts_in(namespace.binding) if h.instances_made or h.key in stored}
     for hex_id in stored - set(ids):
         ids[hex_id] = namespace.idFromString(hex_id)
     return [ids[k] for k in sorted(ids)]
@@ -132,29 +130,29 @@ class WebSocketClient:
         """Cut the connection without a close frame (a browser tab killed, a network failure)."""
         self._end._cut()
 
-    def receive(self) -> WorldCall:
+    def receive(self) -> _WorldCall:
         """The next message (str or bytes). Raises ConnectionError once the socket is closed."""
         future = self._world.loop.create_future()
         if self._inbox or self.close_info is not None:
             self._settle(future)
         else:
             self._waiters.append(future)
-        return WorldCall(self._world, future, "WebSocketClient.receive()")
+        return _WorldCall(self._world, future, "WebSocketClient.receive()")
 
-    def closed(self) -> WorldCall:
+    def closed(self) -> _WorldCall:
         """Wait until the connection is closed; gives `(code, reason, wasClean)`."""
         future = self._world.loop.create_future()
         if self.close_info is not None:
             future.set_result(self.close_info)
         else:
             self._close_waiters.append(future)
-        return WorldCall(self._world, future, "WebSocketClient.closed()")
+        return _WorldCall(self._world, future, "WebSocketClient.closed()")
 
 
 async def connect(target, url: str = "http://do/websocket", headers: dict | None = None) -> WebSocketClient:
     """Open a WebSocket to an object (`target` a stub) or through the Worker (`target` a Runtime)."""
     headers = {"Upgrade": "websocket", **(headers or {})}
-    world = target if isinstance(target, Runtime) else target._namespace.world
+    world = target if isinstance(target, _Runtime) else target._namespace.world
     response = await target.fetch(url, headers=headers)
     if response.status != 101 or response.web_socket is None:
         body = await response.text()
@@ -191,14 +189,14 @@ def every_schedule(*, max_schedules: int = 1000, strategy: str = "exhaustive", s
                 await test(rt, *args, **fixtures)
 
             def make_world():
-                return Runtime(**world)
+                return _Runtime(**world)
 
             replay = os.environ.get("DOJO_SCHEDULE")
             if replay:
-                await explore(scenario, make_runtime=make_world, replay=replay)
+                await _explore(scenario, make_runtime=make_world, replay=replay)
                 return
-            found = await explore(scenario, make_runtime=make_world, max_schedules=max_schedules,
-                                  strategy=strategy, seed=seed)
+            found = await _explore(scenario, make_runtime=make_world, max_schedules=max_schedules,
+                                   strategy=strategy, seed=seed)
             if found.failures:
                 failure = found.failures[0]
                 where = os.environ.get("PYTEST_CURRENT_TEST", test.__qualname__).rsplit(" (", 1)[0]

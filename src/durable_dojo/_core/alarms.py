@@ -67,7 +67,7 @@ class AlarmClock:
     def _arm(self, at_ms: float, scheduled: int, retry_count: int) -> None:
         world = self.host.world
         loop = world.loop
-        when = max(world.loop_time_of(at_ms), loop.time())
+        when = max(world._loop_time_of(at_ms), loop.time())
         self.timer = loop.call_housekeeping_at(when, self.fire, scheduled, retry_count)
 
     def fire(self, scheduled: int, retry_count: int) -> None:
@@ -83,7 +83,7 @@ class AlarmClock:
         info = AlarmInfo(retry_count, scheduled)
         event = host.submit("alarm", "alarm", (info,), f"alarm(retryCount={retry_count})", trace_kind="alarm:fire",
                             detail=retry_count, now=True)
-        world.counters.alarm_fired(host, retry_count)
+        world._counters.alarm_fired(host, retry_count)
         event.reply.add_done_callback(lambda fut: self._finished(scheduled, retry_count, fut))
 
     def _finished(self, scheduled: int, retry_count: int, reply: asyncio.Future) -> None:
@@ -97,7 +97,7 @@ class AlarmClock:
             return
         world = host.world
         if failed and retry_count < ALARM_MAX_RETRIES:
-            delay = (ALARM_RETRY_START_SECONDS << retry_count) * (1 + world.alarm_jitter() * ALARM_RETRY_JITTER)
+            delay = (ALARM_RETRY_START_SECONDS << retry_count) * (1 + world._alarm_jitter() * ALARM_RETRY_JITTER)
             world.trace.record("alarm:retry", host, detail=f"retryCount={retry_count + 1} in {delay:.3f}s")
             self._arm(world.now() + delay * 1000, scheduled, retry_count + 1)
             return

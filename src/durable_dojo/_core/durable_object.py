@@ -157,7 +157,7 @@ class Instance:
         self.in_constructor = False
         self.reset_error: BaseException | None = None
         self.standard_sockets: set = set()  # standard-API sockets: they pin the instance in memory
-        self.context = host.world.root_context.copy()
+        self.context = host.world._root_context.copy()
         self.context.run(current_scope.set, Scope(self, None, None))
         self.ctx = DurableObjectState(self)
 
@@ -182,7 +182,7 @@ class Instance:
     def start(self, event: Event) -> None:
         self.in_flight.add(event)
         self.host.cancel_idle_timer()
-        self.world.counters.billing_resumed(self.host)
+        self.world._counters.billing_resumed(self.host)
         self.world.loop.create_task(self._run_event(event), context=self.scoped_context(None, event))
 
     async def _run_event(self, event: Event):
@@ -225,7 +225,7 @@ class Instance:
             event.succeed(result)
             trace.record(f"{event.kind}:end", self.host, request=event.request_id)
         finally:
-            world.counters.handler_cpu(self.host.namespace.binding, _time.process_time() - cpu_start)
+            world._counters.handler_cpu(self.host.namespace.binding, _time.process_time() - cpu_start)
             self.in_flight.discard(event)
             self.maybe_idle()
 
@@ -279,11 +279,11 @@ class Instance:
                 result.set_result(t.result())
             self.input_gate.reopen(section)
 
-        task.add_done_callback(finished, context=self.world.root_context)  # infrastructure: never gated
+        task.add_done_callback(finished, context=self.world._root_context)  # infrastructure: never gated
         if critical:
             # The platform's pattern does not await it in the constructor; a throw reaches the
             # callers as the reset error, so nobody needs to be told again.
-            result.add_done_callback(_retrieve, context=self.world.root_context)
+            result.add_done_callback(_retrieve, context=self.world._root_context)
         return result
 
     async def _guarded(self, callback):
@@ -319,7 +319,7 @@ class Instance:
             limit.cancel()
             self._wait_until_done()
 
-        future.add_done_callback(settled, context=self.world.root_context)
+        future.add_done_callback(settled, context=self.world._root_context)
 
     def _wait_until_expired(self, future) -> None:
         future.cancel()
@@ -368,7 +368,7 @@ class Instance:
             event.fail(_as_seen_by(event, remote))
         queued.clear()
         self._drop_tasks()
-        self.world.counters.object_stopped(host)
+        self.world._counters.object_stopped(host)
 
     def exceeded_time_limit(self) -> None:
         """Code of this instance hung past the hang timeout: like the CPU limit, a reset."""
@@ -391,7 +391,7 @@ class Instance:
         self.world.trace.record("hibernate" if hibernating else "evict", host, instance=self.number)
         self._cut_standard_sockets("Durable Object was evicted.")
         self._drop_tasks()
-        self.world.counters.object_stopped(host)
+        self.world._counters.object_stopped(host)
 
     def _cut_standard_sockets(self, reason: str) -> None:
         """Standard-API sockets live in the instance's memory: they go with it."""
@@ -519,7 +519,7 @@ class ObjectHost:
         self.instances_made += 1
         instance = Instance(self, self.instances_made)
         self.instance = instance
-        self.world.counters.object_started(self)
+        self.world._counters.object_started(self)
         try:
             instance.construct()
         except BaseException as exc:  # noqa: BLE001 - the caller gets it, marked remote
@@ -545,16 +545,16 @@ class ObjectHost:
         leave_caller()  # the caller's output gate: its writes are confirmed first
         reply = world.loop.create_future()
         if not awaited:
-            reply.add_done_callback(_retrieve, context=world.root_context)
-        event = Event(kind, name, args, reply, world.next_request_id(), label)
+            reply.add_done_callback(_retrieve, context=world._root_context)
+        event = Event(kind, name, args, reply, world._next_request_id(), label)
         if trace_kind is not None:
             world.trace.record(trace_kind, self, request=event.request_id, detail=label if detail is _LABEL else detail)
         if count:
-            world.counters.request(self)
+            world._counters.request(self)
         if now:
             self.deliver(event)
         else:
-            world.loop.call_soon(self.deliver, event, context=world.root_context)
+            world.loop.call_soon(self.deliver, event, context=world._root_context)
         return event
 
     def websocket_event(self, handler: str, args) -> asyncio.Future:
@@ -606,9 +606,9 @@ class ObjectHost:
             return  # pinned in memory by the standard WebSocket API
         if any(ws.readyState != _websockets.CLOSED for ws in self.sockets) and self.store.get_alarm() is None:
             delay = self.world.hibernation_timeout
-            self.world.counters.billing_paused(self)  # hibernatable: no duration billed from now
+            self.world._counters.billing_paused(self)  # hibernatable: no duration billed from now
         else:
-            delay = self.world.idle_eviction_delay()
+            delay = self.world._idle_eviction_delay()
         if delay is None:
             return
         loop = self.world.loop

@@ -154,7 +154,7 @@ class Chooser:
         """Take over the scheduling of `world` (a fresh one: nothing has run in it yet)."""
         self.world = world
         world.loop.chooser = self
-        issue_id = world.next_request_id
+        issue_id = world._next_request_id
         chooser = self
 
         def next_request_id() -> int:
@@ -166,7 +166,7 @@ class Chooser:
             chooser.sent_after[rid] = dict(chooser.outside if scope is None else chooser.clocks.get(sender, {}))
             return rid
 
-        wait = world.wait_for
+        wait = world._wait_for
 
         def wait_for(future, what):
             # The test goes on once the call it awaits has finished: after that call's steps.
@@ -175,8 +175,8 @@ class Chooser:
             if finisher is not None:
                 _join(chooser.outside, chooser.clocks.get(finisher, {}))
 
-        world.next_request_id = next_request_id
-        world.wait_for = wait_for
+        world._next_request_id = next_request_id
+        world._wait_for = wait_for
         return self
 
     def detach(self) -> None:

@@ -130,7 +130,7 @@ class OutputGate:
         if not self._flush_scheduled:
             self._flush_scheduled = True
             world = self._instance.world
-            world.loop.call_soon(self._flush, context=world.root_context)
+            world.loop.call_soon(self._flush, context=world._root_context)
 
     def _flush(self) -> None:
         self._flush_scheduled = False

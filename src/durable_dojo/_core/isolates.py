@@ -177,7 +177,7 @@ class Isolates:
         return self.isolate(0).copy_of(cls)
 
     def hosts_in(self, index: int) -> list:
-        return [h for h in self._world.hosts() if self._placement.get(h.key) == index]
+        return [h for h in self._world._hosts_in() if self._placement.get(h.key) == index]
 
     def restart_if_idle(self, host, reason: str) -> bool:
         """Recycle the object's isolate if none of its objects is handling anything."""

@@ -303,7 +303,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                     if horizon is not None:
                         self._now = max(self._now, horizon)
                         return False
-                    raise DeadlockError(self._world.describe_stuck(what) if self._world else what)
+                    raise DeadlockError(self._world._describe_stuck(what) if self._world else what)
                 if horizon is not None and when > horizon:
                     self._now = max(self._now, horizon)
                     return False

@@ -154,10 +154,10 @@ class Runtime:
         self.cpu_limit_ms = cpu_limit_ms
         self.loop.cpu_limit = check_cpu_limit(cpu_limit_ms)
         self.trace = Trace(self)
-        self.counters = Metrics(self)
+        self._counters = Metrics(self)
         self.faults = Faults(self)
         self.isolates = Isolates(self, isolates, seed)
-        self.db = SharedDb()  # committed storage of every object, unless persisted to files
+        self._db = SharedDb()  # committed storage of every object, unless persisted to files
         self.persist_to = None if persist_to is None else os.fspath(persist_to)
         self.env = Env()
         self._rng_ids = random.Random(f"{seed}:ids")
@@ -174,8 +174,8 @@ class Runtime:
         self._request_ids = 0
         self._hosts: dict[tuple[str, str], ObjectHost] = {}
         self._namespaces: dict[str, DurableObjectNamespace] = {}
-        self.root_context = contextvars.Context()
-        self.root_context.run(current_world.set, self)
+        self._root_context = contextvars.Context()
+        self._root_context.run(current_world.set, self)
         self.worker = worker
         _latest[:] = [weakref.ref(self)]
         unique_keys = unique_keys or {}
@@ -200,11 +200,11 @@ class Runtime:
 
     # ----- objects -----
 
-    def host_for(self, namespace: DurableObjectNamespace, id_) -> ObjectHost:
+    def _host_for(self, namespace: DurableObjectNamespace, id_) -> ObjectHost:
         key = (namespace.unique_key, id_.toString())
         host = self._hosts.get(key)
         if host is None:
-            db = self.db if self.persist_to is None else SharedDb(self._object_file(*key))
+            db = self._db if self.persist_to is None else SharedDb(self._object_file(*key))
             store = KvStore(db, namespace.unique_key, key[1], legacy_limits=self.storage_backend == "kv")
             host = self._hosts[key] = ObjectHost(namespace, id_, store)
         elif host.id.name is None and id_.name is not None:
@@ -215,7 +215,7 @@ class Runtime:
         """One SQLite file per object, laid out like workerd's: <dir>/<unique key>/<id>.sqlite."""
         return os.path.join(self.persist_to, unique_key, hex_id + ".sqlite")
 
-    def persisted_ids(self, namespace: DurableObjectNamespace) -> list[str]:
+    def _persisted_ids(self, namespace: DurableObjectNamespace) -> list[str]:
         folder = os.path.join(self.persist_to, namespace.unique_key) if self.persist_to else None
         if folder is None or not os.path.isdir(folder):
             return []
@@ -224,13 +224,13 @@ class Runtime:
     def _restore_alarms(self) -> None:
         """A world reopened on a persist directory re-arms the alarms stored there."""
         for namespace in self._namespaces.values():
-            for hex_id in self.persisted_ids(namespace):
-                self.host_for(namespace, namespace._ids.from_string(hex_id)).alarms.reschedule()  # no-op without one
+            for hex_id in self._persisted_ids(namespace):
+                self._host_for(namespace, namespace._ids.from_string(hex_id)).alarms.reschedule()  # no-op without one
 
-    def hosts(self, binding: str | None = None) -> list[ObjectHost]:
+    def _hosts_in(self, binding: str | None = None) -> list[ObjectHost]:
         return [h for h in self._hosts.values() if binding is None or h.namespace.binding == binding]
 
-    def next_request_id(self) -> int:
+    def _next_request_id(self) -> int:
         self._request_ids += 1
         return self._request_ids
 
@@ -240,16 +240,16 @@ class Runtime:
         """Virtual time in ms since the epoch (what `Date.now()` returns inside the world)."""
         return self.start_ms + int(self.loop._now * 1000.0 + 1e-6)
 
-    def loop_time_of(self, epoch_ms: float) -> float:
+    def _loop_time_of(self, epoch_ms: float) -> float:
         return (epoch_ms - self.start_ms) / 1000.0
 
-    def idle_eviction_delay(self) -> float | None:
+    def _idle_eviction_delay(self) -> float | None:
         if self.idle_eviction is None:
             return None
         low, high = self.idle_eviction
         return low if low == high else self._rng_eviction.uniform(low, high)
 
-    def alarm_jitter(self) -> float:
+    def _alarm_jitter(self) -> float:
         return self._rng_jitter.random()
 
     # ----- pumping the world from the outside -----
@@ -257,7 +257,7 @@ class Runtime:
     def _inside(self) -> bool:
         return asyncio._get_running_loop() is self.loop
 
-    def wait_for(self, future: asyncio.Future, what: str) -> None:
+    def _wait_for(self, future: asyncio.Future, what: str) -> None:
         """Run the world until `future` is done (called from outside the world)."""
         self.loop.run_until(future.done, wall_timeout=self.hang_timeout, what=what)
 
@@ -290,13 +290,13 @@ class Runtime:
         finally:
             self.loop.on_ready = None
 
-    def bridge(self, future: asyncio.Future) -> asyncio.Future:
+    def _bridge(self, future: asyncio.Future) -> asyncio.Future:
         """A future of the host's loop that settles with a world future (real-time mode)."""
         host_future = asyncio.get_running_loop().create_future()
         if future.done():
             _copy_outcome(future, host_future)
         else:
-            future.add_done_callback(lambda done: _copy_outcome(done, host_future), context=self.root_context)
+            future.add_done_callback(lambda done: _copy_outcome(done, host_future), context=self._root_context)
         return host_future
 
     def _task_created(self, task: asyncio.Task, scope) -> None:
@@ -305,7 +305,7 @@ class Runtime:
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
-    def describe_stuck(self, what: str) -> str:
+    def _describe_stuck(self, what: str) -> str:
         lines = [f"{what} can never finish: everything in the world is waiting and nothing is scheduled "
                  "that could wake it (a future nobody resolves, or an event that never comes)."]
         for task in asyncio.all_tasks(self.loop):
@@ -323,7 +323,7 @@ class Runtime:
         if isinstance(main, WorldCall):
             return self._finish(main._future, repr(main), main)
         if inspect.iscoroutine(main):
-            task = self.loop.create_task(main, context=self.root_context.copy())
+            task = self.loop.create_task(main, context=self._root_context.copy())
             return self._finish(task, f"run({getattr(main, '__qualname__', 'main')})")
         if callable(main):
             return self.run(main())
@@ -334,7 +334,7 @@ class Runtime:
         raise TypeError(f"run() takes a coroutine, an async function or a stub call, not {main!r}")
 
     def _finish(self, future, what, call=None):
-        self.wait_for(future, what)
+        self._wait_for(future, what)
         if call is not None:
             return call._outcome()
         return future.result()
@@ -419,7 +419,7 @@ class Runtime:
             raise DojoError("This Runtime has no Worker: pass worker=YourEntrypoint to Runtime(...).")
         request = as_request(input, init)
         label = f"worker.fetch({request.method} {request.url})"
-        reply = self.loop.create_task(self._worker_fetch(request), context=self.root_context.copy())
+        reply = self.loop.create_task(self._worker_fetch(request), context=self._root_context.copy())
         return WorldCall(self, reply, label)
 
     async def _worker_fetch(self, request):
@@ -445,12 +445,12 @@ class Runtime:
             raise DojoError(f"no binding {binding!r} in this world (bindings: {known})")
         if hasattr(binding_object, "stats"):
             return binding_object.stats()
-        return self.counters.snapshot(binding)
+        return self._counters.snapshot(binding)
 
     def estimate_cost(self, binding: str, multiplier: float = 1.0) -> dict:
         """What this workload would cost per month at Cloudflare's published prices, if the
         traffic seen so far ran all month, `multiplier` times over."""
-        return monthly_cost(self.counters.snapshot(binding), multiplier)
+        return monthly_cost(self._counters.snapshot(binding), multiplier)
 
     def close(self) -> None:
         """End the world: pending tasks are cancelled (quietly), storage is closed."""
@@ -470,9 +470,9 @@ class Runtime:
                 pass
         loop.close()
         for host in self._hosts.values():
-            if host.store.db is not self.db:
+            if host.store.db is not self._db:
                 host.store.db.close()
-        self.db.close()
+        self._db.close()
 
     def __repr__(self) -> str:
         return f"<Runtime {', '.join(self._namespaces)} at {self.now()} ms, {len(self._hosts)} objects>"
@@ -538,9 +538,9 @@ def outbound_fetch(world: Runtime, request) -> WorldCall:
 
     # A request that has left the object is not recalled if the object dies meanwhile: the
     # caller waits on a copy of the outcome, so cancelling the caller does not cancel `go()`.
-    task = world.loop.create_task(go(), context=world.root_context.copy())
+    task = world.loop.create_task(go(), context=world._root_context.copy())
     outcome = world.loop.create_future()
-    task.add_done_callback(lambda done: _copy_outcome(done, outcome), context=world.root_context)
+    task.add_done_callback(lambda done: _copy_outcome(done, outcome), context=world._root_context)
     return WorldCall(world, outcome, label)
 
 

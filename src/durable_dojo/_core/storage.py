@@ -101,7 +101,7 @@ class ObjectStore:
             from .sql import SqlStorage, secure
 
             db = self.kv.db
-            if db is self._host.world.db:
+            if db is self._host.world._db:
                 db = SharedDb(":memory:")
                 self.kv.move_to(db)
             secure(db.conn, trusted_by_default=True)  # only statements through SqlStorage are user SQL
@@ -207,13 +207,13 @@ class _SqlCounters:
 
     def rows_read(self, n: int) -> None:
         host = self._store._host
-        host.world.counters.sql_rows(host, n, 0)
+        host.world._counters.sql_rows(host, n, 0)
 
     def rows_written(self, n: int) -> None:
         if n:
             self._store._sql_wrote = True
         host = self._store._host
-        host.world.counters.sql_rows(host, 0, n)
+        host.world._counters.sql_rows(host, 0, n)
 
 
 class _StorageOperations:
@@ -260,7 +260,7 @@ class _StorageOperations:
         store = self._usable("get()")
         keys = _keys_argument("get", keys)
         self._trace("get", keys)
-        metrics = self._world.counters
+        metrics = self._world._counters
         if isinstance(keys, list):
             rows = store.get_many(keys)
             metrics.storage_read(self._host, max(len(rows), 1))
@@ -282,7 +282,7 @@ class _StorageOperations:
             items = [(js_string(k), _codec.serialize(v)) for k, v in key_or_entries.items()]
             store.put_many(items)
             self._trace("put", [k for k, _ in items])
-            self._world.counters.storage_write(self._host, len(items))
+            self._world._counters.storage_write(self._host, len(items))
         else:
             if key_or_entries is _MISSING:
                 raise TypeError(
@@ -294,7 +294,7 @@ class _StorageOperations:
             key = js_string(key_or_entries)
             store.put(key, _codec.serialize(value))
             self._trace("put", key)
-            self._world.counters.storage_write(self._host, 1)
+            self._world._counters.storage_write(self._host, 1)
         self._wrote(options)
         return self._done(None)
 
@@ -304,10 +304,10 @@ class _StorageOperations:
         keys = _keys_argument("delete", keys)
         if isinstance(keys, list):
             result = store.delete_many(keys)
-            self._world.counters.storage_delete(self._host, len(keys))
+            self._world._counters.storage_delete(self._host, len(keys))
         else:
             result = store.delete(keys)
-            self._world.counters.storage_delete(self._host, 1)
+            self._world._counters.storage_delete(self._host, 1)
         self._trace("delete", keys)
         self._wrote(options)
         return self._done(result)
@@ -318,7 +318,7 @@ class _StorageOperations:
         kwargs = parse_list_options(options)
         rows = store.list(**kwargs)
         self._trace("list", kwargs.get("prefix") or kwargs.get("start") or "")
-        self._world.counters.storage_read(self._host, max(len(rows), 1))
+        self._world._counters.storage_read(self._host, max(len(rows), 1))
         return self._done({key: _codec.deserialize(raw) for key, raw in rows}, options)
 
     # ----- alarms -----
@@ -343,7 +343,7 @@ class _StorageOperations:
         self._host.storage.alarm_changed = True
         self._host.alarms.set_during_run(ms)
         self._world.trace.record("alarm:set", self._host, detail=ms)
-        self._world.counters.storage_write(self._host, 1)
+        self._world._counters.storage_write(self._host, 1)
         self._wrote(options)
         return self._done(None)
 
@@ -386,7 +386,7 @@ class DurableObjectStorage(_StorageOperations):
         if deletes_alarm:
             self._host.storage.alarm_changed = True
         self._trace("deleteAll", None)
-        self._world.counters.storage_delete(self._host, 1)
+        self._world._counters.storage_delete(self._host, 1)
         self._wrote(options)
         return self._done(None)
 
@@ -518,7 +518,7 @@ class SyncKvStorage:
     def get(self, key):
         store = self._storage._usable("get()")
         raw = store.get(js_string(key))
-        self._storage._world.counters.storage_read(self._storage._host, 1)
+        self._storage._world._counters.storage_read(self._storage._host, 1)
         return None if raw is None else _codec.deserialize(raw)
 
     def put(self, key, value=_MISSING) -> None:
@@ -526,13 +526,13 @@ class SyncKvStorage:
         if value is _MISSING:
             raise TypeError("put() called with undefined value.")
         store.put(js_string(key), _codec.serialize(value))
-        self._storage._world.counters.storage_write(self._storage._host, 1)
+        self._storage._world._counters.storage_write(self._storage._host, 1)
         self._storage._wrote()
 
     def delete(self, key) -> bool:
         store = self._storage._usable("delete()")
         existed = store.delete(js_string(key))
-        self._storage._world.counters.storage_delete(self._storage._host, 1)
+        self._storage._world._counters.storage_delete(self._storage._host, 1)
         self._storage._wrote()
         return existed
 
@@ -540,7 +540,7 @@ class SyncKvStorage:
         """An iterator of `[key, value]` pairs in key order (same options as `storage.list`)."""
         store = self._storage._usable("list()")
         rows = store.list(**parse_list_options(options))
-        self._storage._world.counters.storage_read(self._storage._host, max(len(rows), 1))
+        self._storage._world._counters.storage_read(self._storage._host, max(len(rows), 1))
         return iter([[key, _codec.deserialize(raw)] for key, raw in rows])
 
 

@@ -41,11 +41,11 @@ class WorldCall:
         elif world.loop.real_time:
             if not future.done():
                 try:
-                    yield from world.bridge(future).__await__()
+                    yield from world._bridge(future).__await__()
                 except BaseException:
                     pass  # the outcome below raises it, with the stub's bookkeeping
         else:
-            world.wait_for(future, self._label)
+            world._wait_for(future, self._label)
         return self._outcome()
 
     def _outcome(self):
@@ -160,7 +160,7 @@ class DurableObjectNamespace:
             raise TypeError(
                 "Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'."
             )
-        return DurableObjectStub(self, self.world.host_for(self, id_), id_)
+        return DurableObjectStub(self, self.world._host_for(self, id_), id_)
 
     def getByName(self, name, options=None) -> DurableObjectStub:
         """Same as `get(idFromName(name))`."""

@@ -116,7 +116,7 @@ class WebSocket:
             raise TypeError("WebSocket send() takes a string or bytes.")
         _gates.leave_caller()  # the output gate holds socket sends too
         self._world.trace.record("ws:send", self._owner_host(), detail=_preview(message))
-        self._world.loop.call_soon(self.peer._received, message, context=self._world.root_context)
+        self._world.loop.call_soon(self.peer._received, message, context=self._world._root_context)
 
     def close(self, code: int | None = None, reason: str = "") -> None:
         """Start (or answer) the close handshake. A second call is a no-op."""
@@ -147,7 +147,7 @@ class WebSocket:
         if self.readyState == CLOSED:
             self._finished()
         self._world.trace.record("ws:close", self._owner_host(), detail=f"{self.role} sent {code}")
-        self._world.loop.call_soon(self.peer._close_frame, code, reason, context=self._world.root_context)
+        self._world.loop.call_soon(self.peer._close_frame, code, reason, context=self._world._root_context)
 
     # ----- attachments (Hibernation API) -----
 
@@ -227,11 +227,11 @@ class WebSocket:
             host = self._owner
             reply = host.websocket_event("webSocketClose", (self, code, reason, clean))
             if require_reply and reply is not None:
-                reply.add_done_callback(lambda _: self._abandon_if_unanswered(), context=self._world.root_context)
+                reply.add_done_callback(lambda _: self._abandon_if_unanswered(), context=self._world._root_context)
         elif self._accepted == "standard":
             self._dispatch_standard("close", (CloseEvent(code, reason, clean),))
             if require_reply:
-                self._world.loop.call_soon(self._abandon_if_unanswered, context=self._world.root_context)
+                self._world.loop.call_soon(self._abandon_if_unanswered, context=self._world._root_context)
 
     def _abandon_if_unanswered(self) -> None:
         """The handler did not close back: the client is left to see an abnormal closure."""
@@ -250,7 +250,7 @@ class WebSocket:
         self.readyState = CLOSED
         peer = self.peer
         if peer is not None:
-            peer._world.loop.call_soon(peer._disconnect, 1006, reason, context=peer._world.root_context)
+            peer._world.loop.call_soon(peer._disconnect, 1006, reason, context=peer._world._root_context)
 
     def _disconnect(self, code: int, reason: str) -> None:
         """The connection is gone without a close handshake (from this end's point of view)."""

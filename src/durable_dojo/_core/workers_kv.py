@@ -559,7 +559,7 @@ class KVNamespace:
             else:
                 future.set_result(result)
 
-        world.loop.call_later(KV_LATENCY, complete, context=world.root_context)
+        world.loop.call_later(KV_LATENCY, complete, context=world._root_context)
         return WorldCall(world, future, label)
 
     def _failed(self, exc: BaseException, label: str) -> WorldCall:

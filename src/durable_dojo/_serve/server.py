@@ -316,7 +316,7 @@ class DojoApp:
 
         def evict_idle():
             result = {"hibernated": [], "evicted": [], "busy": [], "pinned": []}
-            for host in rt.hosts():
+            for host in rt._hosts_in():
                 instance = host.instance
                 if instance is None or not instance.alive:
                     continue
@@ -332,8 +332,8 @@ class DojoApp:
                 result["hibernated" if sockets else "evicted"].append(label)
             done.set_result(result)
 
-        rt.loop.call_soon(evict_idle, context=rt.root_context)
-        return await rt.bridge(done)
+        rt.loop.call_soon(evict_idle, context=rt._root_context)
+        return await rt._bridge(done)
 
     # ----- WebSockets -----
 

@@ -245,7 +245,7 @@ class Inspector(_View):
     def objects(self) -> list[ObjectView]:
         """Every object of the world (or of `binding`) that a stub has reached, in creation order."""
         lifecycle = _last_lifecycle(self.rt)
-        return [_view(host, lifecycle) for host in self.rt.hosts(self.binding)]
+        return [_view(host, lifecycle) for host in self.rt._hosts_in(self.binding)]
 
     @property
     def rows(self) -> list[ObjectView]:
@@ -255,7 +255,7 @@ class Inspector(_View):
     def row(self, name) -> ObjectView:
         """The current view of one object (by name, "BINDING name" or stub)."""
         host = self._host(name)
-        for shown in self.rt.hosts(self.binding):
+        for shown in self.rt._hosts_in(self.binding):
             if shown.binding == host.binding and shown.label == host.label:
                 return _view(shown, _last_lifecycle(self.rt))
         raise KeyError(name)  # pragma: no cover - _host found it
@@ -316,7 +316,7 @@ class Inspector(_View):
     def _host(self, name):
         if hasattr(name, "_host"):
             return name._host
-        hosts = self.rt.hosts(self.binding)
+        hosts = self.rt._hosts_in(self.binding)
         text = str(name)
         matches = [h for h in hosts if h.label == text or f"{h.binding} {h.label}" == text or h.key == text]
         if not matches:
