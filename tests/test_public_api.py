@@ -34,7 +34,7 @@ RUNTIME_ATTRIBUTES = {  # what a world is made of, and the options it was made w
     "kv_home_location", "kv_write_limit", "log_errors", "outbound", "outbound_latency", "persist_to", "seed",
     "storage_backend", "worker",
 }
-FAULT_CONTROLS = {"chaos_eviction", "clear", "crash", "crash_after", "fail_flushes", "fail_next_flush"}
+FAULT_CONTROLS = {"chaos_eviction", "clear", "crash", "crash_after", "fail_flushes", "fail_next_flush", "restart_isolate"}
 
 
 def test_durable_dojo_exports_exactly_its_public_names():
