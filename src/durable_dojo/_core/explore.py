@@ -227,7 +227,10 @@ class Chooser:
         """Run every ready callback that belongs to no object, in order (and what they schedule)."""
         ready = loop._ready
         for _ in range(_STEP_LIMIT):
-            if not any(scope is None for _, scope in ready):
+            for _, scope in ready:
+                if scope is None:
+                    break
+            else:
                 return
             pending = list(ready)
             ready.clear()
@@ -293,7 +296,7 @@ class Chooser:
         waiting = {id(handle) for handle, _ in loop._ready}
         ran = 0
         while ran < _STEP_LIMIT:
-            entry = self._take(loop, name, first=ran == 0)
+            entry = self._take(loop, scope.instance, scope.event, first=ran == 0)
             if entry is None:
                 break
             loop.run_handle(*entry)
@@ -311,17 +314,17 @@ class Chooser:
         touched.add(name[0])
         return frozenset(touched), snapshot
 
-    def _take(self, loop, name, *, first: bool):
+    def _take(self, loop, instance, event, *, first: bool):
         """Remove and return the strand's next callback (after the first, only task continuations)."""
         ready = loop._ready
         for position, (handle, scope) in enumerate(ready):
-            if handle._cancelled or scope is None or strand_of(scope) != name:
+            if scope is None or handle._cancelled or scope.event is not event or scope.instance is not instance:
                 continue
             if not first and not _is_task_step(handle):
                 return None  # a completion of its own (a timer, an allowConcurrency read): a new step
             del ready[position]
             if scope.held_by_gate(handle):
-                return self._take(loop, name, first=first)
+                return self._take(loop, instance, event, first=first)
             return handle, scope
         return None
 
