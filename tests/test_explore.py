@@ -391,3 +391,65 @@ async def test_every_schedule_replays_one_schedule_from_the_environment(monkeypa
     with pytest.raises(AssertionError, match="an update was lost"):
         await check()
     assert ran == [1]
+
+
+# ----- play the scheduler -----
+
+
+def _wallet_game():
+    from durable_dojo.widgets import SchedulerPlayground
+
+    def requests(rt):
+        wallet = rt.env.WALLET.getByName("alice")
+        return [wallet.add_interest(), wallet.deposit(100)]
+
+    def check(results, play):
+        balance = play.storage("alice").get("balance")
+        return None if balance == 101 else f"the balance is {balance}, not 101: an update was lost"
+
+    return SchedulerPlayground(make_runtime=wallet_world(), requests=requests, check=check)
+
+
+def test_the_learner_breaks_the_invariant_by_picking_the_other_continuation():
+    play = _wallet_game()
+    ready = play.ready
+    assert [event.label for event in ready] == ["#1 WALLET.add_interest()", "#2 WALLET.deposit()"]
+    assert all(event.step == "resumes after its await" for event in ready)
+    play.choose(1)  # the deposit comes back first
+    assert play.done and play.ready == []
+    assert play.problem == "the balance is 1, not 101: an update was lost"
+    assert play.schedule == "s0a"
+    text = play.text()
+    assert "Broken: the balance is 1" in text and "storage:put" in text and "alice: {'balance': 1}" in text
+    play.restart().auto()  # the world's own order is the lucky one
+    assert play.problem is None and play.storage("alice") == {"balance": 101}
+    assert "The invariant held" in str(play)
+
+
+async def test_a_schedule_played_by_hand_replays_with_explore():
+    play = _wallet_game()
+    play.choose(1)
+    with pytest.raises(AssertionError, match="lost"):
+        await explore(interest_and_deposit, make_runtime=wallet_world(), replay=play.schedule)
+
+
+def test_the_playground_refuses_a_choice_that_is_not_there():
+    play = _wallet_game()
+    with pytest.raises(ValueError, match="from 0 to 1"):
+        play.choose(2)
+    play.auto()
+    with pytest.raises(ValueError, match="every request has finished"):
+        play.choose(0)
+
+
+def test_the_playground_widget_has_one_button_per_ready_event():
+    pytest.importorskip("ipywidgets")
+    play = _wallet_game()
+    box = play.widget
+    buttons = box.children[1].children
+    assert [b.description for b in buttons] == ["#1 WALLET.add_interest(): resumes after its await",
+                                               "#2 WALLET.deposit(): resumes after its await"]
+    buttons[1].click()
+    assert play.done and play.problem is not None
+    assert box.children[1].children == ()
+    assert "Broken" in box.children[0].value
