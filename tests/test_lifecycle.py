@@ -1,4 +1,5 @@
-"""Lifecycle: constructor, eviction, reset, abort, waitUntil (semantics §2, scenarios 10, 20, 21)."""
+"""Lifecycle: constructor, hibernation, eviction, pending I/O, reset, abort, waitUntil (semantics §2,
+scenarios 10, 20, 21; the documented lifecycle of docs/lifecycle.md)."""
 
 import asyncio
 import uuid
@@ -75,29 +76,23 @@ async def test_eviction_loses_memory_and_keeps_storage(world):
     assert constructions(world) == 2
 
 
-# 2.4 / 2.6 / scenario 20: idle eviction after 70-140 s of virtual time, as in production.
-async def test_idle_object_is_evicted_between_70_and_140_virtual_seconds(world):
+# Lifecycle facts 1-2 (docs/lifecycle.md): an idle object that meets the hibernation criteria
+# hibernates after 10 s, with no WebSocket at all; its memory goes, its storage stays.
+async def test_an_idle_hibernatable_object_hibernates_after_10_seconds_without_websockets(world):
     stub = world.env.T.getByName("a")
     await stub.increment()
     first = await stub.identity()
-    await world.advance(69)
+    await world.advance(9.9)
     assert await stub.identity() == first
-    await world.advance(141)
-    assert [e.kind for e in world.trace.select("evict")] == ["evict"]
-    evicted_at = world.trace.select("evict")[0].time / 1000
-    assert 69 + 70 <= evicted_at <= 69 + 140  # the idle clock restarted at the identity() call
+    await world.advance(10.1)
+    assert [(e.kind, e.time) for e in world.trace.select("hibernate")] == [("hibernate", 9_900 + 10_000)]
+    assert not world.trace.select("evict")
     assert await stub.identity() != first
     assert await stub.increment() == 2
 
 
-async def test_idle_eviction_timeout_is_configurable_and_can_be_turned_off(make_runtime):
-    quick = make_runtime(durable_objects={"T": Tracked}, idle_eviction=10)
-    stub = quick.env.T.getByName("a")
-    first = await stub.identity()
-    await quick.advance(10.5)
-    assert await stub.identity() != first
-
-    never = make_runtime(durable_objects={"T": Tracked}, idle_eviction=None)
+async def test_hibernation_and_idle_eviction_can_be_turned_off(make_runtime):
+    never = make_runtime(durable_objects={"T": Tracked}, hibernation_timeout=None, idle_eviction=None)
     stub = never.env.T.getByName("a")
     first = await stub.identity()
     await never.advance(30 * 86400)
@@ -258,25 +253,94 @@ class Background(DurableObject):
         return await self.ctx.storage.get("done")
 
 
-# 2.7: waitUntil keeps the object alive (not evicted) until the work settles; no response waits.
-async def test_wait_until_keeps_the_object_from_eviction_until_the_work_finishes(make_runtime):
-    rt = make_runtime(durable_objects={"B": Background}, idle_eviction=10)
-    stub = rt.env.B.getByName("b")
-    assert await stub.start(60, True) == "started"
-    assert rt.now() - rt.start_ms < 1000  # the response did not wait
-    await rt.advance(61)
+class Pending(DurableObject):
+    """Work the object starts and does not await: a timer, waitUntil, a call to another object."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.born = str(uuid.uuid4())
+
+    async def start(self, how: str, seconds: float):
+        async def later():
+            if how == "call to another object":
+                await self.env.SLOW.getByName("slow").nap(seconds)
+            else:
+                await asyncio.sleep(seconds)
+            await self.ctx.storage.put("done", True)
+
+        if how == "waitUntil":
+            self.ctx.waitUntil(later())
+        else:
+            asyncio.get_running_loop().create_task(later())
+        return "started"
+
+    async def done(self):
+        return await self.ctx.storage.get("done")
+
+    def identity(self):
+        return self.born
+
+
+class Slow(DurableObject):
+    async def nap(self, seconds):
+        await asyncio.sleep(seconds)
+
+
+PENDING_IO = ["timer", "waitUntil", "call to another object"]
+
+
+def pending_world(make_runtime, date):
+    return make_runtime(durable_objects={"P": Pending, "SLOW": Slow}, compatibility_date=date)
+
+
+# Lifecycle fact 4: from 2026-10-01 pending I/O keeps the object in memory until it ends; no
+# response waits for it. Then the object is idle and hibernatable: it hibernates 10 s later.
+@pytest.mark.parametrize("how", PENDING_IO)
+async def test_from_2026_10_01_pending_io_keeps_the_object_alive_until_it_ends(make_runtime, how):
+    rt = pending_world(make_runtime, "2026-10-01")
+    stub = rt.env.P.getByName("p")
+    assert await stub.start(how, 600) == "started"
+    assert rt.now() == rt.start_ms  # the response did not wait
+    await rt.advance(599)
+    assert not rt.trace.select("evict", object="p") and not rt.trace.select("hibernate", object="p")
+    await rt.advance(20)
+    assert [(e.kind, e.time) for e in rt.trace.select("hibernate", object="p")] == [("hibernate", 610_000)]
     assert await stub.done() is True
-    assert not rt.trace.select("evict")
 
 
-# 2.5: work kept only in memory (a timer task) is lost when the object is evicted.
-async def test_background_task_without_wait_until_dies_with_the_evicted_instance(make_runtime):
-    rt = make_runtime(durable_objects={"B": Background}, idle_eviction=10)
-    stub = rt.env.B.getByName("b")
-    await stub.start(60, False)
-    await rt.advance(61)
-    assert [e.kind for e in rt.trace.select("evict")] == ["evict"]
+# Lifecycle facts 2-3: before 2026-10-01 the same pending work makes the object not hibernatable,
+# and nothing keeps it: it is evicted after 70-140 s of idleness, and the work dies with it.
+@pytest.mark.parametrize("how", PENDING_IO)
+async def test_before_2026_10_01_pending_io_does_not_keep_the_object_and_is_lost(make_runtime, how):
+    rt = pending_world(make_runtime, "2026-09-30")
+    stub = rt.env.P.getByName("p")
+    await stub.start(how, 600)
+    await rt.advance(69)
+    assert not rt.trace.select("evict", object="p")
+    await rt.advance(600)
+    (evicted,) = rt.trace.select("evict", object="p")
+    assert 70_000 <= evicted.time <= 140_000
+    assert not rt.trace.select("hibernate", object="p")  # never hibernatable while the work pended
     assert await stub.done() is None
+
+
+# 2.7: waitUntil work is cut at 15 minutes; the object is then idle and hibernates.
+async def test_wait_until_keeps_the_object_for_15_minutes_at_most(make_runtime):
+    rt = pending_world(make_runtime, "2026-10-01")
+    stub = rt.env.P.getByName("p")
+    await stub.start("waitUntil", 3600)
+    await rt.advance(3600)
+    assert await stub.done() is None
+    assert [e.time for e in rt.trace.select("hibernate", object="p")] == [15 * 60_000 + 10_000]
+
+
+async def test_the_idle_eviction_delay_is_configurable(make_runtime):
+    rt = make_runtime(durable_objects={"P": Pending, "SLOW": Slow}, compatibility_date="2026-09-30",
+                      idle_eviction=30)
+    stub = rt.env.P.getByName("p")
+    await stub.start("timer", 600)
+    await rt.advance(31)
+    assert [e.time for e in rt.trace.select("evict", object="p")] == [30_000]
 
 
 class SlowWriter(DurableObject):
@@ -321,3 +385,27 @@ async def test_block_concurrency_while_throw_discards_the_callbacks_unflushed_wr
     with pytest.raises(RuntimeError, match="^bcw boom$"):
         await rt.env.W.getByName("w").write_then_throw()
     assert await rt.env.W.getByName("w").read() == [1, None]
+
+
+# Lifecycle fact 5 (the pricing page): an idle object eligible for hibernation is not billed for
+# duration, even before it hibernates; one kept in memory by pending work is billed.
+async def test_an_idle_hibernatable_object_is_not_billed_for_duration(world):
+    stub = world.env.T.getByName("a")
+    await stub.increment()
+    await world.advance(5)
+    assert world.metrics("T")["durationSeconds"] == 0  # not yet hibernated, already not billed
+    await world.advance(3600)
+    assert world.metrics("T")["durationSeconds"] == 0
+    assert world.estimate_cost("T")["dollars"]["duration_gb_s"] == 0
+
+
+@pytest.mark.parametrize("date", ["2026-09-30", "2026-10-01"])
+async def test_an_object_with_pending_work_is_billed_while_it_stays_in_memory(make_runtime, date):
+    rt = pending_world(make_runtime, date)
+    await rt.env.P.getByName("p").start("timer", 600)
+    await rt.advance(3600)
+    left = rt.trace.select("evict", object="p") + rt.trace.select("hibernate", object="p")
+    if date == "2026-10-01":
+        assert rt.metrics("P")["durationSeconds"] == 600  # kept alive until the timer, then hibernatable
+    else:
+        assert rt.metrics("P")["durationSeconds"] == left[0].time / 1000  # until its eviction at 70-140 s

@@ -66,6 +66,7 @@ class Busy(DurableObject):
 
 def world(**options) -> Runtime:
     options.setdefault("hang_timeout", 60.0)  # only a safety net here: the CPU limit must act first
+    options.setdefault("isolates", 1)  # Busy.constructed counts constructions of every object: one module
     return Runtime(durable_objects={"BUSY": Busy}, **options)
 
 

@@ -87,8 +87,9 @@ print("after eviction:", await alice.increment())
 # ## Virtual time
 #
 # `rt.advance(seconds)` moves the world's clock; whatever falls due meanwhile runs (alarms,
-# timers, idle eviction). A year takes no real time. Idle objects are evicted after 70-140 s
-# without events, as in production:
+# timers, objects leaving memory). A year takes no real time. As in production, an idle object
+# leaves memory by itself: it *hibernates* 10 s after its last event when nothing is pending in
+# it (no timer, no call in flight), and is evicted after 70-140 s otherwise (chapter 1):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -98,7 +99,7 @@ started = time.perf_counter()
 await rt.advance(365 * 24 * 3600)
 print(f"virtual time now: {(rt.now() - rt.start_ms) / 86400_000:.0f} days later")
 print(f"it took {time.perf_counter() - started:.3f} s of wall time")
-print(rt.trace.format(rt.trace.select("evict")))
+print(rt.trace.format(rt.trace.select("hibernate")))
 
 # %% [markdown]
 # ## When to use a Durable Object, and when not

@@ -4,8 +4,8 @@
 # A Durable Object is two things. The **object** is an ID with its storage and its alarm; it
 # lasts forever. An **instance** is one incarnation of it in memory: the constructor runs, events
 # arrive, and one day the instance ends. The platform ends instances whenever it likes (an idle
-# object is evicted, a deploy restarts everything, a failed write resets it), and the next event
-# simply makes a new one.
+# object hibernates or is evicted, a deploy restarts everything, a failed write resets it), and
+# the next event simply makes a new one.
 #
 # This chapter runs each way an instance can end and looks at what survives. The rule it proves:
 # **memory is a cache; storage is the truth.**
@@ -73,30 +73,76 @@ print(await stub.visit())
 # because the object is single-threaded" but kept in a field is **lost at the next eviction**:
 # single-threaded is not durable.
 #
-# ## Idle eviction happens by itself
+# ## Idle objects leave memory by themselves
 #
-# On the platform an object with nothing to do is evicted after **70-140 s** without events
-# (10 s if it only holds hibernatable WebSockets, below). Nobody calls `evict`: it just happens
-# while your users are away. Virtual time makes it visible:
+# Nobody calls `evict` in production: an idle object leaves memory on its own while your users
+# are away. How soon depends on whether it **may hibernate**, which it may when nothing is
+# pending in it: no timer (an `asyncio.sleep` in a background task), no call to another object
+# or `fetch` in flight, no WebSocket of the standard API. Such an object is **hibernated after
+# 10 s** of inactivity, whether it has WebSockets or not (Cloudflare's "Lifecycle of a Durable
+# Object"). `Visitor` is one:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-await rt.advance(60)
-print(f"t={seconds(rt):g}s:", await stub.visit())        # 60 s idle: same instance
-await rt.advance(150)
-print(rt.trace.format(rt.trace.select("evict"), last=1))
-print(f"t={seconds(rt):g}s:", await stub.visit())        # after a long pause: a new instance
+await rt.advance(9)
+print(f"t={seconds(rt):g}s:", await stub.visit())        # 9 s idle: same instance
+await rt.advance(11)
+print(rt.trace.format(rt.trace.select("hibernate"), last=1))
+print(f"t={seconds(rt):g}s:", await stub.visit())        # 11 s idle: it hibernated, a new instance
+print(f"duration billed so far: {rt.metrics('VISITOR')['durationSeconds']:g} s")
 
 # %% [markdown]
-# `Runtime(idle_eviction=...)` sets the window (`idle_eviction=None` turns it off, which no
-# production object gets to do).
+# No duration was billed: an idle object that may hibernate costs nothing, even in the seconds
+# before it hibernates (the pricing page).
 #
-# ## Hibernation: memory gone, sockets kept
+# ## When an object cannot hibernate
 #
-# An object whose only ties are WebSockets accepted with the **Hibernation API**
-# (`ctx.acceptWebSocket`) is *hibernated* after 10 idle seconds: the instance is dropped, the
-# connections stay open, and the next message runs the constructor again before
-# `webSocketMessage`. Chapter 6 covers sockets; here is just the lifecycle part.
+# Work the object started and did not await, such as a background task sleeping on a timer,
+# keeps it from hibernating. What happens next depends on the Worker's **compatibility date**
+# (`compatibility_date` in `wrangler.toml`, `Runtime(compatibility_date=...)` here):
+#
+# * from **2026-10-01**, pending work (timers, calls to other objects, `ctx.waitUntil`) keeps the
+#   object in memory until it is done; then it is idle like any other and hibernates 10 s later;
+# * before that date nothing kept it: the idle object was **evicted after 70-140 s**, and the
+#   unfinished work died with it.
+#
+# Either way it is billed for every second it stays in memory.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Poller(DurableObject):
+    async def start(self, seconds):
+        async def later():
+            await asyncio.sleep(seconds)
+            await self.ctx.storage.put("finished_at", (Date.now() - 1767225600000) / 1000)
+
+        asyncio.get_running_loop().create_task(later())   # not awaited: pending work
+
+    async def finished_at(self):
+        return await self.ctx.storage.get("finished_at")
+
+
+for date in ["2026-09-30", "2026-10-01"]:
+    world = Runtime(durable_objects={"POLLER": Poller}, compatibility_date=date)
+    poller = world.env.POLLER.getByName("p")
+    await poller.start(600)                           # ten minutes of work, not awaited
+    await world.advance(3600)
+    left = [f"{e.kind} at {e.time / 1000:g}s" for e in world.trace if e.kind in ("evict", "hibernate")]
+    print(f"{date}: work finished at {await poller.finished_at()}, left memory: {left}, "
+          f"billed {world.metrics('POLLER')['durationSeconds']:g} s")
+    world.close()
+
+# %% [markdown]
+# `Runtime(hibernation_timeout=10, idle_eviction=(70, 140))` are the two delays (`None` turns
+# either off, which no production object gets to do).
+#
+# ## Hibernation with WebSockets: memory gone, sockets kept
+#
+# WebSockets accepted with the **Hibernation API** (`ctx.acceptWebSocket`) belong to the object,
+# not to the instance: they do not keep it from hibernating. After 10 idle seconds the instance
+# is dropped, the connections stay open, and the next message runs the constructor again before
+# `webSocketMessage`. (A socket of the standard API would pin the object in memory instead.)
+# Chapter 6 covers sockets; here is just the lifecycle part.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -351,8 +397,8 @@ for how in ["rt.evict", "idle 150 s", "exception", "blockConcurrencyWhile throw"
 # %% [markdown]
 # Read it row by row:
 #
-# * **Eviction** (on demand or after idling) drops the field; everything stored stays, including
-#   the last write: it was flushed before the instance went idle.
+# * **Eviction or hibernation** (on demand or after idling) drops the field; everything stored
+#   stays, including the last write: it was flushed before the instance went idle.
 # * **A plain exception** keeps the instance and its field, and the write made before the throw
 #   was confirmed before the error reached the caller (the output gate, chapter 3).
 # * **A reset** (`blockConcurrencyWhile` throw, `abort`) drops the field, and `abort` also drops
@@ -365,8 +411,8 @@ for how in ["rt.evict", "idle 150 s", "exception", "blockConcurrencyWhile throw"
 # ## Try it
 #
 # The inspector below shows the `Visitor` world from the top of this chapter. Press **Evict**,
-# then run `await stub.visit()` in a new cell; or advance the clock by 150 s and watch the state
-# change to *evicted* on its own.
+# then run `await stub.visit()` in a new cell; or visit, advance the clock by 11 s and watch the
+# state change to *hibernated* on its own.
 
 # %%
 Inspector(rt)
@@ -391,8 +437,9 @@ Inspector(rt)
 #
 # <details><summary>Answers</summary>
 #
-# 1. It dies with the instance: eviction drops memory, timers and tasks included. Scheduled work
-#    belongs in an alarm (chapter 5).
+# 1. It dies with the instance: eviction drops memory, timers and tasks included. From
+#    compatibility date 2026-10-01 its pending timer keeps the object in memory (and billed),
+#    but a deploy or a restart still ends it. Scheduled work belongs in an alarm (chapter 5).
 # 2. Eviction, hibernation and `abort()`. A plain exception keeps the instance.
 # 3. `blockConcurrencyWhile` guards initialisation: if it failed, the instance's memory is in an
 #    unknown state, so the platform throws the instance away. A method's exception only fails its

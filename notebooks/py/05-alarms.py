@@ -89,9 +89,12 @@ print("alarm runs:", len(world.trace.select("alarm:start")))
 # %% [markdown]
 # ## Why not a timer?
 #
-# A reminder implemented with `asyncio.sleep` lives in the instance. Nobody touches the object
-# for an hour, so it is evicted after 70-140 s, and the sleeping task is dropped with it. The
-# alarm version is stored, so it survives:
+# A reminder implemented with `asyncio.sleep` lives in the instance. From compatibility date
+# 2026-10-01 that pending timer keeps the idle object in memory until it fires (before that date
+# the object was evicted after 70-140 s, timer and all), so on a quiet hour it arrives, after an
+# hour of billed duration. But no deploy waits for it: ship a fix 20 minutes later and the
+# reminder is gone. The alarm version is stored, survives the deploy, and lets the object
+# hibernate meanwhile (no duration billed):
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -113,13 +116,17 @@ class SleepyReminder(DurableObject):
         return await self.ctx.storage.get("reminded_at")
 
 
-for method in ["remind_in", "remind_with_alarm"]:
+for method, deploy in [("remind_in", False), ("remind_in", True), ("remind_with_alarm", True)]:
     world = Runtime(durable_objects={"R": SleepyReminder})
     stub = world.env.R.getByName("r")
     await getattr(stub, method)(3600)
+    if deploy:
+        await world.advance(20 * 60)
+        await world.deploy()                          # a new version goes live
     await world.advance(2 * 3600)
-    evictions = [t(e.time + START) for e in world.trace.select("evict")]
-    print(f"{method:<18} reminded at: {await stub.reminded_at()}   (evicted at {evictions})")
+    billed = world.metrics("R")["durationSeconds"]
+    print(f"{method:<18} {'with a deploy' if deploy else 'quiet hour':<14} reminded at: "
+          f"{str(await stub.reminded_at()):<20} billed {billed:>5g} s")
 
 # %% [markdown]
 # ## Retries with back-off

@@ -8,8 +8,9 @@
 # * the **standard API** (`server.accept()`, `addEventListener`): the socket belongs to the
 #   instance. The object can never hibernate while it is open, and you pay for every second.
 # * the **Hibernation API** (`ctx.acceptWebSocket(server, tags)`, handler methods
-#   `webSocketMessage` / `webSocketClose`): the socket belongs to the *object*. After 10 idle
-#   seconds the instance is dropped, the connections stay open, and the next message wakes it.
+#   `webSocketMessage` / `webSocketClose`): the socket belongs to the *object* and does not keep
+#   it in memory. Like any idle object with nothing pending, it hibernates after 10 idle
+#   seconds: the instance is dropped, the connections stay open, and the next message wakes it.
 #
 # Clients here are `durable_dojo.testing.connect(...)`: a WebSocket client end with `send`,
 # `await receive()`, `close()` and `drop()`. At the end a real browser connects through
@@ -27,7 +28,7 @@ HOUR = 3600
 # %% [markdown]
 # ## The standard API pins the object in memory
 #
-# The seed's chat room keeps its sockets in a set on the instance, with the standard API. It
+# A common chat-room example keeps its sockets in a set on the instance, with the standard API. It
 # works, until you look at what it costs: three clients idle for an hour keep the object in
 # memory for the whole hour, and the platform bills that time.
 
@@ -36,7 +37,7 @@ HOUR = 3600
 class PinnedRoom(DurableObject):
     def __init__(self, ctx, env):
         super().__init__(ctx, env)
-        self.sockets = set()                          # the seed's approach
+        self.sockets = set()                          # the common approach
 
     async def fetch(self, request):
         client, server = WebSocketPair.new()

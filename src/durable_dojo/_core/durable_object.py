@@ -18,11 +18,11 @@ import contextvars
 import inspect
 import time as _time
 import logging
-import weakref
+import traceback
 
 from . import codec as _codec
+from . import lifecycle as _lifecycle
 from . import websockets as _websockets
-from . import tracebacks as _tracebacks
 from . import watchdog as _watchdog
 from .errors import DurableObjectAbort, HangTimeout, JsError, mark_remote
 from .alarms import AlarmClock
@@ -53,8 +53,8 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
 
     Standard error types keep their type and message (semantics 8.4); a user-defined exception
     class does not cross the boundary and arrives as a `JsError` with "ClassName: message".
-    The original error is attached as the cause, its traceback pruned to the learner's frames,
-    since learners need to see where it was raised even though the platform drops the stack.
+    The remote traceback is attached as the cause, since learners need it even though the
+    platform drops the stack.
     """
     cls = type(exc)
     if isinstance(exc, DurableObjectAbort):
@@ -70,9 +70,17 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
         reset = True
     mark_remote(copy, reset=reset, overloaded=overloaded or getattr(exc, "overloaded", False),
                 retryable=getattr(exc, "retryable", False))
-    if copy is not exc:
-        copy.__cause__ = _tracebacks.prune(exc)
+    tb = "".join(traceback.format_exception(exc)).rstrip()
+    if tb:
+        copy.__cause__ = RemoteTraceback(tb)
     return copy
+
+
+class RemoteTraceback(Exception):
+    """Where the error was raised inside the object (shown as the cause of the caller's error)."""
+
+    def __str__(self) -> str:
+        return "\n\n" + self.args[0]
 
 
 class DurableObjectState:
@@ -174,8 +182,7 @@ class Instance:
 
     def start(self, event: Event) -> None:
         self.in_flight.add(event)
-        self.host.cancel_idle_timer()
-        self.world._counters.billing_resumed(self.host)
+        _lifecycle.became_active(self.host)
         self.world.loop.create_task(self._run_event(event), context=self.scoped_context(None, event))
 
     async def _run_event(self, event: Event):
@@ -325,14 +332,26 @@ class Instance:
     def busy(self) -> bool:
         return bool(self.in_flight or self.input_gate.queued or self.wait_untils or self.input_gate.closed)
 
+    @property
+    def handling(self) -> bool:
+        """Handling a request or event (running, queued at the gate, or inside a section)."""
+        return bool(self.in_flight or self.input_gate.queued or self.input_gate.closed)
+
     def maybe_idle(self) -> None:
-        if self.alive and not self.busy:
-            if self.world.faults._plan.chaos_evicts_now():
-                self.world.trace.record("chaos", self.host, detail="evicting at an event boundary")
-                self.evict()
-                self.world.isolates.restart_if_idle(self.host, "chaos")
-            else:
-                self.host.became_idle()
+        if not self.alive or self.handling:
+            return
+        if not self.busy and self.world.faults._plan.chaos_evicts_now():
+            self.world.trace.record("chaos", self.host, detail="evicting at an event boundary")
+            self.evict()
+            self.world.isolates.restart_if_idle(self.host, "chaos")
+        else:
+            _lifecycle.became_idle(self.host)
+
+    def task_finished(self, task: asyncio.Task) -> None:
+        """A task of this instance ended: if the object is idle, its pending I/O may have too."""
+        self.tasks.discard(task)
+        if self.alive and not self.handling and self.host.idle_state is not None:
+            _lifecycle.became_idle(self.host)
 
     def crash(self, message: str) -> None:
         """The machine under the object died: like a reset, but callers may retry."""
@@ -369,8 +388,9 @@ class Instance:
         mark_remote(error, remote=False, reset=True)
         self.reset(error)
 
-    def evict(self) -> None:
-        """Drop this idle instance from memory; storage stays."""
+    def evict(self, hibernate: bool = False) -> None:
+        """Drop this idle instance from memory; storage stays. `hibernate`: the platform did it
+        because the object was idle and hibernatable (traced as a hibernation)."""
         if not self.alive:
             return
         self.output_gate.confirm()
@@ -380,7 +400,8 @@ class Instance:
         if host.instance is self:
             host.instance = None
         host.cancel_idle_timer()
-        hibernating = any(ws.readyState != _websockets.CLOSED for ws in host.sockets)
+        host.idle_state = None
+        hibernating = hibernate or any(ws.readyState != _websockets.CLOSED for ws in host.sockets)
         self.world.trace.record("hibernate" if hibernating else "evict", host, instance=self.number)
         self._cut_standard_sockets("Durable Object was evicted.")
         self._drop_tasks()
@@ -432,7 +453,7 @@ def invoke_method(instance: Instance, event: Event):
     kind = event.kind
     if kind == "rpc":
         method = rpc_method(type(obj), event.name)
-        return method(obj, *event.args)  # the stub copied them when the call was made; only this event holds them
+        return method(obj, *[_codec.clone(arg) for arg in event.args])
     if kind == "run":
         return event.args[0](obj, instance.ctx)
     if kind == "call":
@@ -445,22 +466,20 @@ def invoke_method(instance: Instance, event: Event):
     return handler(*event.args)
 
 
-_rpc_methods: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionary()  # per class, gone with it
+_rpc_methods: dict = {}
 
 
 def rpc_method(cls, name: str):
     """The function `name` names on `cls` if it may be called over RPC (public, a plain
     method, not a reserved handler name), else the platform's TypeError."""
-    methods = _rpc_methods.get(cls)
-    if methods is None:
-        methods = _rpc_methods[cls] = {}
-    method = methods.get(name)
+    key = (cls, name)
+    method = _rpc_methods.get(key)
     if method is None:
         method = getattr(cls, name, None)
         if (name in RPC_RESERVED or name.startswith("_") or method is None or not callable(method)
                 or isinstance(inspect.getattr_static(cls, name), (staticmethod, classmethod, property, type))):
             raise TypeError(f'The RPC receiver does not implement the method "{name}".')
-        methods[name] = method
+        _rpc_methods[key] = method
     return method
 
 
@@ -468,7 +487,8 @@ class ObjectHost:
     """A Durable Object as the platform keeps it: ID, storage and alarm, across instances."""
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "storage", "instance",
-                 "instances_made", "alarms", "idle_timer", "sockets", "auto_response", "ws_event_timeout")
+                 "instances_made", "alarms", "idle_timer", "idle_state", "sockets", "auto_response",
+                 "ws_event_timeout")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -484,6 +504,7 @@ class ObjectHost:
         self.instances_made = 0
         self.alarms = AlarmClock(self)  # the object's one alarm, its timer and its retries
         self.idle_timer = None
+        self.idle_state = None  # why an idle instance is still in memory (lifecycle.py), None if active
         self.sockets: list = []  # hibernatable WebSockets: they belong to the object, not the instance
         self.auto_response = None
         self.ws_event_timeout = None
@@ -508,7 +529,7 @@ class ObjectHost:
         if instance.input_gate.admit(event):
             instance.start(event)
         else:
-            self.cancel_idle_timer()
+            _lifecycle.became_active(self)
 
     def _new_instance(self, event: Event) -> Instance | None:
         self.instances_made += 1
@@ -591,34 +612,10 @@ class ObjectHost:
 
     # ----- idleness and eviction -----
 
-    def became_idle(self) -> None:
-        """Arm the timer that ends an idle instance: hibernation after 10 s if its only ties are
-        hibernatable sockets, eviction after 70-140 s otherwise, never with standard sockets."""
-        if self.idle_timer is not None:
-            return
-        instance = self.instance
-        if instance is not None and instance.standard_sockets:
-            return  # pinned in memory by the standard WebSocket API
-        if any(ws.readyState != _websockets.CLOSED for ws in self.sockets) and self.store.get_alarm() is None:
-            delay = self.world.hibernation_timeout
-            self.world._counters.billing_paused(self)  # hibernatable: no duration billed from now
-        else:
-            delay = self.world._idle_eviction_delay()
-        if delay is None:
-            return
-        loop = self.world.loop
-        self.idle_timer = loop.call_housekeeping_at(loop.time() + delay, self._idle_timeout)
-
     def cancel_idle_timer(self) -> None:
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
-
-    def _idle_timeout(self) -> None:
-        self.idle_timer = None
-        instance = self.instance
-        if instance is not None and not instance.busy:
-            instance.evict()
 
 
 def _copy_result(value):

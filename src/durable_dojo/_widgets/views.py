@@ -124,9 +124,9 @@ def object_state(host, last_lifecycle: str | None = None) -> str:
     """"in memory", "hibernated", "evicted", "reset" or "not started" for an object host.
 
     An object is *hibernated* when it is out of memory while hibernatable WebSockets are still
-    connected, *evicted* when it is out of memory without them, and *reset* when its last
-    instance ended by a reset or a crash (`last_lifecycle`, the last lifecycle kind in the
-    trace, tells those apart)."""
+    connected or when the platform hibernated it (idle and hibernatable for 10 s), *evicted*
+    when it is out of memory otherwise, and *reset* when its last instance ended by a reset or a
+    crash (`last_lifecycle`, the last lifecycle kind in the trace, tells those apart)."""
     instance = host.instance
     if instance is not None and instance.alive:
         return "in memory"
@@ -136,6 +136,8 @@ def object_state(host, last_lifecycle: str | None = None) -> str:
         return "not started"
     if last_lifecycle in ("reset", "crash"):
         return "reset"
+    if last_lifecycle == "hibernate":
+        return "hibernated"
     return "evicted"
 
 
