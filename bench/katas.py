@@ -44,7 +44,8 @@ def verdict(seconds: float, target: float) -> str:
 
 def main(argv: list[str]) -> None:
     sys.path.insert(0, str(REPO / "src"))
-    from durable_dojo._kata.runner import check_kata, load_manifest
+    from durable_dojo._kata.manifest import load_manifest
+    from durable_dojo._kata.run import check_kata
 
     manifest = load_manifest(REPO)
     if not manifest.katas:

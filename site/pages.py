@@ -33,7 +33,7 @@ SITE = REPO / "site"
 if str(REPO / "src") not in sys.path:  # durable_dojo from the checkout, also without an install
     sys.path.insert(0, str(REPO / "src"))
 
-from durable_dojo._kata.runner import Kata, Manifest, load_manifest  # noqa: E402
+from durable_dojo._kata.manifest import Kata, Manifest, load_manifest  # noqa: E402
 
 KATAS_SECTION = "Katas"  # the nav section of mkdocs.yml that the kata pages are added to
 CHECKLIST_PAGE = "review-checklist.md"

@@ -12,7 +12,7 @@ still gets a green `make test`. Their own files are what `dojo check --all` chec
 
 All katas run in three child pytest processes, one per tree (solutions/, the shipped katas/, a
 temporary gutted copy of it), side by side; the per-test outcomes are then checked kata by kata.
-The same check for authors, on the working copy: `.venv/bin/python -m durable_dojo._kata.runner --audit`.
+The same check for authors, on the working copy: `.venv/bin/python -m durable_dojo._kata audit`.
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from pathlib import Path
 
 import pytest
 
-from durable_dojo._kata import runner as _katas
+from durable_dojo._kata.audit import audit as run_audit
+from durable_dojo._kata.manifest import ManifestError, load_shipped_manifest
+from durable_dojo._kata.pristine import PristineNotFound
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _kata_ids() -> list[str]:
     try:
-        return [k.id for k in _katas.load_shipped_manifest(REPO).katas]
-    except (_katas.ManifestError, _katas.PristineNotFound):
+        return [k.id for k in load_shipped_manifest(REPO).katas]
+    except (ManifestError, PristineNotFound):
         return []  # test_the_manifest_is_valid says why
 
 
@@ -37,13 +39,13 @@ KATA_IDS = _kata_ids()
 
 
 def test_the_manifest_is_valid():
-    manifest = _katas.load_shipped_manifest(REPO)  # raises ManifestError listing every problem
+    manifest = load_shipped_manifest(REPO)  # raises ManifestError listing every problem
     assert manifest.version == 1 and manifest.default_timeout > 0
 
 
 @pytest.fixture(scope="module")
 def audit():
-    return _katas.audit(_katas.load_shipped_manifest(REPO))
+    return run_audit(load_shipped_manifest(REPO))
 
 
 def _problems(audit: dict, kata_id: str, tree: str) -> str:

@@ -25,7 +25,7 @@ DURABLE_DOJO = {
 LAZY_IN_DURABLE_DOJO = {"Advice", "advise", "format_advice"}  # loaded on first use
 TESTING = {"WebSocketClient", "connect", "every_schedule", "list_durable_object_ids", "make_runtime", "run_durable_object_alarm",
            "run_in_durable_object"}
-WIDGETS = {"Inspector", "ObjectView", "Timeline", "TimelineRow", "object_state"}
+WIDGETS = {"Inspector", "ObjectView", "ReadyEvent", "SchedulerPlayground", "Timeline", "TimelineRow", "object_state"}
 RUNTIME_VERBS = {"advance", "close", "deploy", "estimate_cost", "evict", "evict_all", "fetch", "hibernate", "metrics", "now",
                  "run", "run_real_time", "run_until_idle"}
 RUNTIME_ATTRIBUTES = {  # what a world is made of, and the options it was made with

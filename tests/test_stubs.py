@@ -1,6 +1,7 @@
 """Stubs: RPC and fetch into objects, copies across the boundary, errors (semantics §8, 9.4, 2.13)."""
 
 import asyncio
+import traceback
 
 import pytest
 
@@ -91,6 +92,15 @@ async def test_rpc_arguments_and_results_are_copies(stub):
     assert returned is not original
 
 
+async def test_an_rpc_argument_is_copied_when_the_call_is_made(stub):
+    """One copy, made by the stub as the call leaves: a later change by the caller, before the
+    object has run, does not reach it (the event alone holds the copy, so the object needs none)."""
+    value = {"items": [1]}
+    call = stub.keep(value)
+    value["items"].append(2)
+    assert (await call)["items"] == [1]
+
+
 async def test_rpc_dict_results_allow_attribute_access_like_the_sdk(stub):
     await stub.keep({"items": []})
     assert (await stub.kept_value()).touched_inside is True
@@ -123,7 +133,8 @@ async def test_standard_error_keeps_its_type_and_message_and_is_marked_remote(st
         await stub.raise_range()
     error = caught.value
     assert (error.remote, error.retryable, error.overloaded, error.durableObjectReset) == (True, False, False, False)
-    assert "raise_range" in str(error.__cause__)  # the remote traceback, for debugging
+    # the error as raised in the object, with its frames, for debugging
+    assert [frame.name for frame in traceback.extract_tb(error.__cause__.__traceback__)] == ["raise_range"]
 
 
 async def test_user_defined_exception_arrives_as_a_plain_error_with_its_name(stub):
@@ -208,3 +219,22 @@ async def test_run_in_durable_object_is_a_request_behind_the_callers_output_gate
     await rt.run_until_idle()
     assert RAN == []  # the write was not stored, so nothing left the sender
     assert await run_in_durable_object(sender, lambda obj, ctx: ctx.storage.get("note")) is None
+
+
+async def test_the_rpc_method_lookup_keeps_no_class_alive(make_runtime):
+    """The cache of RPC methods is per class and goes with the class: a long session that
+    defines classes cell after cell does not grow without bound."""
+    import gc
+    import weakref
+
+    from durable_dojo._core.durable_object import rpc_method
+
+    class Throwaway(DurableObject):
+        def hello(self):
+            return "hi"
+
+    assert rpc_method(Throwaway, "hello") is Throwaway.hello
+    gone = weakref.ref(Throwaway)
+    del Throwaway
+    gc.collect()
+    assert gone() is None

@@ -16,8 +16,8 @@
 # %%
 import asyncio
 
-from durable_dojo import Runtime
-from durable_dojo.widgets import Inspector, Timeline
+from durable_dojo import Runtime, explore
+from durable_dojo.widgets import Inspector, SchedulerPlayground, Timeline
 from workers import DurableObject, Response, fetch
 
 
@@ -181,8 +181,8 @@ print(locked.text())
 # Both are correct. The timeline of `bump_locked` shows the price: the gate (the `┃` bar) stays
 # closed across every API call, so the requests run strictly one after another. If each request
 # waits 5 ms for the API, the object can serve at most 200 of them per second, however many
-# arrive. The seed's advice to "wrap the critical section of every request in
-# `blockConcurrencyWhile`" turns every object into that queue. Measured in virtual time with 100
+# arrive. A common piece of advice, "wrap the critical section of every request in
+# `blockConcurrencyWhile`", turns every object into that queue. Measured in virtual time with 100
 # requests arriving together:
 
 # %%
@@ -205,6 +205,106 @@ for method in ["bump_api_first", "bump_locked"]:
 # | read-modify-write with only storage in between | nothing: the input gate already makes it atomic |
 # | an outside call whose answer decides the write | call first, then read-modify-write; or re-check after the call |
 # | a rare operation that truly must hold everything across an outside await | `blockConcurrencyWhile`, knowing it stops every other request meanwhile (and resets the object after 30 s) |
+
+# %% [markdown]
+# ## Every interleaving: a race that one run does not show
+#
+# The lost update above shows up in the order the requests happened to run. Many races show up
+# only in *some* orders, and a test that runs one order passes. A wallet: `deposit` checks with a
+# fraud service first and then updates with nothing but storage in between (atomic, fix 1);
+# `add_interest` reads the balance, asks a rates service, and writes what it read plus the
+# interest. Both requests wait for a service at the same time; which answer comes back first
+# decides everything.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class Wallet(DurableObject):
+    async def deposit(self, amount):
+        await fetch("https://fraud-check.example.com/")       # ask first...
+        balance = await self.ctx.storage.get("balance") or 0  # ...then read and write: atomic
+        await self.ctx.storage.put("balance", balance + amount)
+
+    async def add_interest(self):
+        balance = await self.ctx.storage.get("balance") or 0
+        await fetch("https://rates.example.com/")             # the gate opens in the middle
+        await self.ctx.storage.put("balance", balance + 1)
+
+    async def balance(self):
+        return await self.ctx.storage.get("balance") or 0
+
+
+def wallet_world():
+    return Runtime(durable_objects={"WALLET": Wallet}, outbound=api)
+
+
+async def interest_and_deposit(world):
+    wallet = world.env.WALLET.getByName("alice")
+    await asyncio.gather(wallet.add_interest(), wallet.deposit(100))
+    assert await wallet.balance() == 101, "an update was lost"
+
+
+await interest_and_deposit(wallet_world())
+print("one run: the balance is right")
+
+# %% [markdown]
+# `explore` runs a scenario once for every order in which the platform could interleave its
+# events: at each point where more than one event of the world could run next (two requests
+# resuming after their `fetch`, an alarm and a request, two timers due at once, messages from two
+# clients), it tries each. It never splits what the input gate keeps together, and calls from one
+# caller start in the order they were made, as on the platform. Each run gets a fresh world from
+# `make_runtime`.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+found = await explore(interest_and_deposit, make_runtime=wallet_world)
+print(found)
+
+# %% [markdown]
+# A failing schedule has a short id. `s0a` reads "at choice point 0, run the second ready event
+# (`a`) instead of the first". The id replays that exact order, in this kernel or in any other
+# process: `explore(..., replay="s0a")` raises the failure again, and `Runtime(schedule="s0a")`
+# builds a world that follows it, so the timeline shows what happened:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+schedule = found.failures[0].schedule
+world = Runtime(durable_objects={"WALLET": Wallet}, outbound=api, schedule=schedule)
+try:
+    await interest_and_deposit(world)
+except AssertionError as error:
+    print(f"schedule {schedule}: {error}")
+print(Timeline(world, kinds=("rpc:start", "rpc:end", "storage:", "fetch:")).text())
+
+# %% [markdown]
+# The deposit's fraud check came back first: it read 0, stored 100. Then `add_interest` stored
+# the 0 it had read before its own `fetch`, plus one. The fix is the one above: ask the rates
+# service first, then read and write with no outside await between. `complete=True` says that
+# every schedule was run, so the fix is not lucky in one order, it is right in all of them:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+class SafeWallet(Wallet):
+    async def add_interest(self):
+        await fetch("https://rates.example.com/")             # ask first
+        balance = await self.ctx.storage.get("balance") or 0
+        await self.ctx.storage.put("balance", balance + 1)
+
+
+fixed = await explore(interest_and_deposit,
+                      make_runtime=lambda: Runtime(durable_objects={"WALLET": SafeWallet}, outbound=api))
+print(f"schedules run: {fixed.schedules_run}, complete: {fixed.complete}, failures: {fixed.failures}")
+
+# %% [markdown]
+# Two notes for your own tests:
+#
+# * Requests to objects that never talk to each other cannot interfere, so `explore` does not
+#   try their orders against each other: three requests to three different objects take one
+#   schedule, not hundreds. When the schedules of one object are too many for the bound
+#   (`max_schedules=1000`), `strategy="pct"` (with a `seed`) samples them in a way that finds
+#   shallow races with a good probability, and any failure is first shrunk to its shortest id.
+# * In pytest, `@every_schedule(durable_objects={...})` from `durable_dojo.testing` runs a test
+#   (whose first parameter is the world) under every schedule, and a failure prints its id with
+#   the command that replays it: `DOJO_SCHEDULE=s0a python -m pytest 'tests/test_wallet.py::test_x'`.
 
 # %% [markdown]
 # ## The output gate: no one hears about a write before it is stored
@@ -271,6 +371,28 @@ await asyncio.gather(counter.bump_locked(), counter.bump("fetch"), counter.bump(
 Timeline(world)
 
 # %% [markdown]
+# ### Be the scheduler
+#
+# Now you decide the order. The playground below stops the world each time more than one event
+# could run next and shows them as buttons; storage and the timeline grow as you go. Find the
+# order that loses the deposit, then swap `wallet_world` for the `SafeWallet` world and try to
+# break it again. (Without buttons: `play.ready`, `play.choose(1)`, `print(play)`.)
+
+# %%
+def wallet_requests(world):
+    wallet = world.env.WALLET.getByName("alice")
+    return [wallet.add_interest(), wallet.deposit(100)]
+
+
+def balance_is_right(results, play):
+    balance = play.storage("alice").get("balance")
+    return None if balance == 101 else f"the balance is {balance}, not 101: an update was lost"
+
+
+play = SchedulerPlayground(make_runtime=wallet_world, requests=wallet_requests, check=balance_is_right)
+play
+
+# %% [markdown]
 # ## Katas
 #
 # * [04-frozen-relay](../katas/04-frozen-relay/README.md): a retry loop that blocks the one
@@ -288,6 +410,7 @@ Timeline(world)
 #    receive the response while the write is lost?
 # 3. Your object calls a 50 ms API inside `blockConcurrencyWhile` on every request. What is its
 #    maximum throughput?
+# 4. `explore` reports `schedule s1b fails` for your scenario. How do you watch that run?
 #
 # <details><summary>Answers</summary>
 #
@@ -295,4 +418,6 @@ Timeline(world)
 # 2. No: the output gate holds the response until the write is committed; if the commit fails the
 #    caller gets an error. Only `allowUnconfirmed: True` gives up that guarantee.
 # 3. About 20 requests per second: the gate stays closed for 50 ms per request.
+# 4. Build the world with `Runtime(..., schedule="s1b")`, run the scenario in it, and draw its
+#    `Timeline`; or `await explore(scenario, make_runtime=..., replay="s1b")` to get the error again.
 # </details>

@@ -32,6 +32,14 @@ from ._core.trace import Trace, TraceEvent
 
 __version__ = "0.1.0"
 
+# The public classes say they live here, where learners import them from: an error reads
+# `durable_dojo.DeadlockError`, not the private module that defines it.
+for _public in (AlarmInfo, DataCloneError, DeadlockError, DojoError, DurableObjectAbort, DurableObjectId,
+                DurableObjectNamespace, DurableObjectStub, HangTimeout, JsError, RangeError, Runtime,
+                StorageFault, Trace, TraceEvent):
+    _public.__module__ = __name__
+del _public
+
 
 def __getattr__(name: str):
     """`advise` (and `Advice`, `format_advice`) load on first use: most runs never need them."""

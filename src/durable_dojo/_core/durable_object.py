@@ -18,11 +18,12 @@ import contextvars
 import inspect
 import time as _time
 import logging
-import traceback
+import weakref
 
 from . import codec as _codec
 from . import lifecycle as _lifecycle
 from . import websockets as _websockets
+from . import tracebacks as _tracebacks
 from . import watchdog as _watchdog
 from .errors import DurableObjectAbort, HangTimeout, JsError, mark_remote
 from .alarms import AlarmClock
@@ -53,8 +54,8 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
 
     Standard error types keep their type and message (semantics 8.4); a user-defined exception
     class does not cross the boundary and arrives as a `JsError` with "ClassName: message".
-    The remote traceback is attached as the cause, since learners need it even though the
-    platform drops the stack.
+    The original error is attached as the cause, its traceback pruned to the learner's frames,
+    since learners need to see where it was raised even though the platform drops the stack.
     """
     cls = type(exc)
     if isinstance(exc, DurableObjectAbort):
@@ -70,17 +71,9 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
         reset = True
     mark_remote(copy, reset=reset, overloaded=overloaded or getattr(exc, "overloaded", False),
                 retryable=getattr(exc, "retryable", False))
-    tb = "".join(traceback.format_exception(exc)).rstrip()
-    if tb:
-        copy.__cause__ = RemoteTraceback(tb)
+    if copy is not exc:
+        copy.__cause__ = _tracebacks.prune(exc)
     return copy
-
-
-class RemoteTraceback(Exception):
-    """Where the error was raised inside the object (shown as the cause of the caller's error)."""
-
-    def __str__(self) -> str:
-        return "\n\n" + self.args[0]
 
 
 class DurableObjectState:
@@ -453,7 +446,7 @@ def invoke_method(instance: Instance, event: Event):
     kind = event.kind
     if kind == "rpc":
         method = rpc_method(type(obj), event.name)
-        return method(obj, *[_codec.clone(arg) for arg in event.args])
+        return method(obj, *event.args)  # the stub copied them when the call was made; only this event holds them
     if kind == "run":
         return event.args[0](obj, instance.ctx)
     if kind == "call":
@@ -466,20 +459,22 @@ def invoke_method(instance: Instance, event: Event):
     return handler(*event.args)
 
 
-_rpc_methods: dict = {}
+_rpc_methods: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionary()  # per class, gone with it
 
 
 def rpc_method(cls, name: str):
     """The function `name` names on `cls` if it may be called over RPC (public, a plain
     method, not a reserved handler name), else the platform's TypeError."""
-    key = (cls, name)
-    method = _rpc_methods.get(key)
+    methods = _rpc_methods.get(cls)
+    if methods is None:
+        methods = _rpc_methods[cls] = {}
+    method = methods.get(name)
     if method is None:
         method = getattr(cls, name, None)
         if (name in RPC_RESERVED or name.startswith("_") or method is None or not callable(method)
                 or isinstance(inspect.getattr_static(cls, name), (staticmethod, classmethod, property, type))):
             raise TypeError(f'The RPC receiver does not implement the method "{name}".')
-        _rpc_methods[key] = method
+        methods[name] = method
     return method
 
 

@@ -32,6 +32,7 @@ from .metrics import Metrics, monthly_cost
 from .durable_object import ObjectHost
 from .stubs import DurableObjectNamespace, WorldCall
 from .trace import Trace
+from .tracebacks import where_waiting
 from .watchdog import DEFAULT_CPU_LIMIT_MS, check_cpu_limit
 from .websockets import disconnect_all
 
@@ -179,7 +180,8 @@ class Runtime:
         self._root_context = contextvars.Context()
         self._root_context.run(current_world.set, self)
         self.worker = worker
-        _latest[:] = [weakref.ref(self)]
+        global _latest
+        _latest = weakref.ref(self)
         unique_keys = unique_keys or {}
         for binding, cls in (durable_objects or {}).items():
             self._add_namespace(binding, cls, unique_keys.get(binding, cls.__name__))
@@ -307,18 +309,19 @@ class Runtime:
             task.add_done_callback(scope.instance.task_finished)
 
     def _describe_stuck(self, what: str) -> str:
+        """Why nothing can finish, and where each piece of user code is waiting."""
         lines = [f"{what} can never finish: everything in the world is waiting and nothing is scheduled "
                  "that could wake it (a future nobody resolves, or an event that never comes)."]
         for task in asyncio.all_tasks(self.loop):
-            frames = task.get_stack(limit=3)
-            where = "; ".join(f"{f.f_code.co_name} ({f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno})"
-                              for f in frames)
-            lines.append(f"  waiting: {task.get_name()} at {where or '?'}")
+            where = where_waiting(task)
+            if where is not None:
+                lines.append(f"  waiting: {where}")
         return "\n".join(lines)
 
     def run(self, main):
         """Run `main` (a coroutine, an async function or a call on a stub) to completion, from
         synchronous code: the entry point for scripts and REPLs. Returns its result."""
+        __tracebackhide__ = True  # noqa: F841 - pytest and IPython leave this frame out
         if isinstance(main, _WorldStep):
             return main()
         if isinstance(main, WorldCall):
@@ -335,7 +338,11 @@ class Runtime:
         raise TypeError(f"run() takes a coroutine, an async function or a stub call, not {main!r}")
 
     def _finish(self, future, what, call=None):
-        self._wait_for(future, what)
+        __tracebackhide__ = True  # noqa: F841
+        try:
+            self._wait_for(future, what)
+        except DojoError as error:  # a deadlock or a hang: the message says where, not the pump's frames
+            raise error.with_traceback(None)
         if call is not None:
             return call._outcome()
         return future.result()
@@ -560,7 +567,9 @@ def _copy_outcome(done: asyncio.Future, target: asyncio.Future) -> None:
         target.set_result(done.result())
 
 
-_latest: list = []
+# The most recently created world, for code outside any world (a notebook cell's
+# `from workers import env`): one weak reference per process, so it keeps no world alive.
+_latest = None
 
 
 def latest_world() -> Runtime | None:
@@ -568,4 +577,4 @@ def latest_world() -> Runtime | None:
     world = current_world.get()
     if world is not None:
         return world
-    return _latest[-1]() if _latest else None
+    return _latest() if _latest is not None else None

@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 
 from . import codec as _codec
+from . import tracebacks as _tracebacks
+from .errors import DojoError
 from .http import as_request
 from .ids import DurableObjectId
 
@@ -34,6 +36,7 @@ class WorldCall:
         self._on_error = on_error
 
     def __await__(self):
+        __tracebackhide__ = True  # noqa: F841 - pytest and IPython leave this frame out
         future = self._future
         world = self._world
         if asyncio._get_running_loop() is world.loop:
@@ -45,10 +48,14 @@ class WorldCall:
                 except BaseException:
                     pass  # the outcome below raises it, with the stub's bookkeeping
         else:
-            world._wait_for(future, self._label)
+            try:
+                world._wait_for(future, self._label)
+            except DojoError as error:  # a deadlock or a hang: the message says where, not the pump's frames
+                raise error.with_traceback(None)
         return self._outcome()
 
     def _outcome(self):
+        __tracebackhide__ = True  # noqa: F841
         future = self._future
         if future.cancelled():
             raise asyncio.CancelledError()
@@ -111,7 +118,11 @@ class DurableObjectStub:
                 raise TypeError(
                     f"RPC method {name}() takes positional arguments only: JavaScript RPC has no keyword arguments."
                 )
-            copied = tuple(_codec.clone(arg) for arg in args)
+            __tracebackhide__ = True  # noqa: F841
+            try:
+                copied = tuple(_codec.clone(arg) for arg in args)
+            except Exception as error:  # DataCloneError: the learner's call is the place to show
+                raise _tracebacks.prune(error)
             return self._submit("rpc", name, copied, f"{self._namespace.binding}.{name}()")
 
         rpc.__name__ = name

@@ -3,7 +3,8 @@
 `durable_dojo.cli` wires them into the `dojo` command with `add_kata_commands(subparsers)` (each
 sub-command sets both `run` and `func` to its handler, called as `args.run(args)`, returning the
 exit code) and calls `run_default(args)` when no sub-command is given.
-`python -m durable_dojo._kata.cli ...` runs the same commands on their own.
+`python -m durable_dojo._kata.cli ...` runs the same commands on their own (the authors' tools are
+`python -m durable_dojo._kata`).
 
 Kata names: the id (`01-counter-forgets`), its number (`1`, `01`), a unique prefix or a unique
 part of the id (`counter`). Exit codes: 0 success (a check that passes), 1 a check that fails or
@@ -22,9 +23,13 @@ import threading
 import time
 from pathlib import Path
 
-from . import runner as K
+from .manifest import LEARNER_TREE, Kata, KataNotFound, ManifestError, ProjectNotFound, load_manifest
+from .pristine import PristineNotFound, shipped_file
+from .progress import Progress
+from .run import FAILING, Verdict, check_kata, short_message
 
 POLL_SECONDS = 0.5
+READY_SECONDS = 30  # at most this long to set up the watches (a busy machine, a big folder)
 _SYMBOL = {"passed": "✓", "failed": "✗", "error": "✗", "hung": "⧗", "skipped": "-", "not run": "·"}
 _STYLE = {"passed": "green", "failed": "red", "error": "red", "hung": "yellow", "skipped": "dim", "not run": "dim"}
 
@@ -53,15 +58,15 @@ class _Context:
     def __init__(self):
         self.console = _console()
         try:
-            self.manifest = K.load_manifest()
-        except (K.ManifestError, K.ProjectNotFound) as exc:
+            self.manifest = load_manifest()
+        except (ManifestError, ProjectNotFound) as exc:
             self.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
             raise _Stop(2) from None
-        self.progress = K.Progress.for_project(self.manifest.root)
+        self.progress = Progress.for_project(self.manifest.root)
         if self.progress.warning:
             self.console.print(f"[yellow]{_esc(self.progress.warning)}[/]")
 
-    def kata(self, name: str | None) -> K.Kata:
+    def kata(self, name: str | None) -> Kata:
         """The kata called `name`, or the current one when no name is given."""
         if name is None:
             current = self.progress.current(self.manifest)
@@ -71,7 +76,7 @@ class _Context:
             return current
         try:
             return self.manifest.find(name)
-        except K.KataNotFound as exc:
+        except KataNotFound as exc:
             self.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
             raise _Stop(2) from None
 
@@ -110,14 +115,14 @@ def _progress_bar(ctx: _Context, width: int = 32):
                          f" {done}/{total} katas")
 
 
-def _status(ctx: _Context, kata: K.Kata) -> str:
+def _status(ctx: _Context, kata: Kata) -> str:
     last = ctx.progress.last(kata.id)
     if ctx.progress.passed(kata.id):
         return "passed" if last in (None, "passed") else "regressed"
     return last or "new"
 
 
-def _summary(verdict: K.Verdict) -> str:
+def _summary(verdict: Verdict) -> str:
     if verdict.status == "passed":
         return f"all {len(verdict.tests)} tests pass"
     if verdict.status == "hung":
@@ -128,7 +133,7 @@ def _summary(verdict: K.Verdict) -> str:
     return f"{len(failing)} of {len(verdict.tests)} tests failing"
 
 
-def _render_verdict(ctx: _Context, verdict: K.Verdict) -> None:
+def _render_verdict(ctx: _Context, verdict: Verdict) -> None:
     from rich.text import Text
 
     console, kata = ctx.console, verdict.kata
@@ -141,12 +146,12 @@ def _render_verdict(ctx: _Context, verdict: K.Verdict) -> None:
     for test in verdict.tests:
         console.print(Text.assemble("  ", (_SYMBOL.get(test.outcome, "✗"), _STYLE.get(test.outcome, "red")),
                                     " ", test.name))
-        if test.outcome in K.FAILING and test.message:
+        if test.outcome in FAILING and test.message:
             # The first failure in full (kata tests quote the trace), the others in short.
-            message = K.short_message(test.message, max_lines=15 if first else 4, max_chars=2000 if first else 400)
+            message = short_message(test.message, max_lines=15 if first else 4, max_chars=2000 if first else 400)
             console.print(Text(_indent(message, 6)), style="red" if test.outcome != "hung" else "yellow")
             first = False
-        if test.outcome in K.FAILING and test.where:
+        if test.outcome in FAILING and test.where:
             console.print(Text(_indent(f"at {test.where}", 6), style="dim"))
     if verdict.message:
         console.print(Text(_indent(verdict.message, 2), style=style))
@@ -162,7 +167,7 @@ def _render_verdict(ctx: _Context, verdict: K.Verdict) -> None:
         console.print(f"  Edit [bold]{_esc(kata.learner)}[/] · stuck? run [bold]dojo hint {kata.id}[/] ({more})")
 
 
-def _difficulty(kata: K.Kata) -> str:
+def _difficulty(kata: Kata) -> str:
     return "●" * kata.difficulty if isinstance(kata.difficulty, int) else kata.difficulty
 
 
@@ -171,7 +176,7 @@ def _indent(text: str, n: int) -> str:
     return "\n".join(pad + line for line in text.splitlines())
 
 
-def _show_hints(ctx: _Context, kata: K.Kata, level: int, more: str = "") -> None:
+def _show_hints(ctx: _Context, kata: Kata, level: int, more: str = "") -> None:
     from rich.text import Text
 
     console = ctx.console
@@ -185,8 +190,8 @@ def _show_hints(ctx: _Context, kata: K.Kata, level: int, more: str = "") -> None
         console.print(f"[dim]More: {more or f'run [bold]dojo hint {kata.id}[/] again'}.[/]")
 
 
-def _run_check(ctx: _Context, kata: K.Kata) -> K.Verdict:
-    verdict = K.check_kata(ctx.manifest, kata)
+def _run_check(ctx: _Context, kata: Kata) -> Verdict:
+    verdict = check_kata(ctx.manifest, kata)
     ctx.progress.record(verdict)
     ctx.progress.save()
     return verdict
@@ -276,8 +281,8 @@ def cmd_reset(args) -> int:
     kata = ctx.kata(args.name)
     target = ctx.manifest.root / kata.learner
     try:
-        original, source = K.pristine_source(ctx.manifest, kata)
-    except K.PristineNotFound as exc:
+        original, source = shipped_file(ctx.manifest.root, kata.learner)
+    except PristineNotFound as exc:
         ctx.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
         return 2
     if target.exists() and target.read_bytes() == original:
@@ -345,7 +350,7 @@ def cmd_next(args) -> int:
     return 0
 
 
-def _describe(ctx: _Context, kata: K.Kata) -> None:
+def _describe(ctx: _Context, kata: Kata) -> None:
     console = ctx.console
     console.print(f"[bold]Kata {kata.order}: {_esc(kata.title)}[/]  [dim]({_esc(kata.id)}, difficulty "
                   f"{_esc(_difficulty(kata))}, {kata.timeout:g} s)[/]")
@@ -372,19 +377,26 @@ def _watch_mode() -> tuple[bool, str]:
     return False, ""
 
 
-def _watchfiles_thread(folder: Path, events: queue.Queue, stop: threading.Event) -> None:
+def _watchfiles_thread(folder: Path, events: queue.Queue, stop: threading.Event, ready: threading.Event) -> None:
     try:
         import watchfiles
 
+        # yield_on_timeout: an empty set every 200 ms of quiet; the first one says the watches
+        # are in place, so a save made after `ready` is never missed.
         for changes in watchfiles.watch(folder, watch_filter=watchfiles.PythonFilter(), stop_event=stop,
-                                        raise_interrupt=False, debounce=400):
-            events.put(("change", {Path(p) for _, p in changes}))
+                                        raise_interrupt=False, debounce=400, rust_timeout=200,
+                                        yield_on_timeout=True):
+            ready.set()
+            if changes:
+                events.put(("change", {Path(p) for _, p in changes}))
     except Exception as exc:  # no inotify, too many watches, a vanished folder…
         if not stop.is_set():
             events.put(("watch-failed", f"{type(exc).__name__}: {exc}"))
+    finally:
+        ready.set()
 
 
-def _poll_thread(folder: Path, events: queue.Queue, stop: threading.Event) -> None:
+def _poll_thread(folder: Path, events: queue.Queue, stop: threading.Event, ready: threading.Event) -> None:
     def snapshot():
         seen = {}
         for path in folder.rglob("*.py"):
@@ -396,6 +408,7 @@ def _poll_thread(folder: Path, events: queue.Queue, stop: threading.Event) -> No
         return seen
 
     before = snapshot()
+    ready.set()
     while not stop.wait(POLL_SECONDS):
         now = snapshot()
         changed = {p for p in before.keys() | now.keys() if before.get(p) != now.get(p)}
@@ -433,10 +446,12 @@ class _Watcher:
         return f"polling every {POLL_SECONDS:g} s" if self.polling else "file events"
 
     def _start(self) -> None:
-        self.stop = threading.Event()
+        """Start watching; return once the watches are in place (a save from then on is seen)."""
+        self.stop, ready = threading.Event(), threading.Event()
         target = _poll_thread if self.polling else _watchfiles_thread
-        threading.Thread(target=target, args=(self.folder, self.events, self.stop), daemon=True,
+        threading.Thread(target=target, args=(self.folder, self.events, self.stop, ready), daemon=True,
                          name="dojo-watch").start()
+        ready.wait(READY_SECONDS)
 
     def fall_back(self, error: str) -> str:
         """File events failed: poll from now on; returns the announcement."""
@@ -457,7 +472,7 @@ def cmd_watch(args) -> int:
     ctx = _Context()
     console = ctx.console
     events: queue.Queue = queue.Queue()
-    watcher = _Watcher(ctx.manifest.root / K.LEARNER_TREE, events)
+    watcher = _Watcher(ctx.manifest.root / LEARNER_TREE, events)
     threading.Thread(target=_key_thread, args=(events,), daemon=True, name="dojo-keys").start()
     kata = ctx.progress.current(ctx.manifest)
     clear = False
@@ -491,7 +506,7 @@ def cmd_watch(args) -> int:
         watcher.close()
 
 
-def _wait(ctx: _Context, kata: K.Kata, events: queue.Queue, watcher: _Watcher) -> bool:
+def _wait(ctx: _Context, kata: Kata, events: queue.Queue, watcher: _Watcher) -> bool:
     """Wait for a save in the kata's folder (True: run again) or a key; False: quit."""
     target_dir = (ctx.manifest.root / kata.learner).parent.resolve()
     while True:
