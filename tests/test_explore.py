@@ -453,3 +453,85 @@ def test_the_playground_widget_has_one_button_per_ready_event():
     assert play.done and play.problem is not None
     assert box.children[1].children == ()
     assert "Broken" in box.children[0].value
+
+
+# ----- the other kinds of choice: sockets, timers -----
+
+
+class Tally(DurableObject):
+    """Each WebSocket message adds its number to a total, across a fetch (the race), and logs
+    its arrival before any await (what E-order is about)."""
+
+    async def fetch(self, request):
+        from js import WebSocketPair
+
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        arrivals = await self.ctx.storage.get("arrivals") or []
+        await self.ctx.storage.put("arrivals", arrivals + [message])
+        total = await self.ctx.storage.get("total") or 0
+        await fetch("https://audit.example/")
+        await self.ctx.storage.put("total", total + int(message))
+
+    async def state(self):
+        return [await self.ctx.storage.get("arrivals"), await self.ctx.storage.get("total")]
+
+
+def tally_world():
+    return Runtime(durable_objects={"TALLY": Tally}, outbound=lambda r: Response("ok"))
+
+
+async def test_messages_from_two_clients_are_chosen_between_and_one_clients_stay_in_order():
+    from durable_dojo.testing import connect
+
+    async def two_clients(rt):
+        tally = rt.env.TALLY.getByName("t")
+        ann, bob = await connect(tally), await connect(tally)
+        ann.send("1")
+        ann.send("2")
+        bob.send("10")
+        await rt.advance(1)
+        arrivals, total = await tally.state()
+        assert arrivals.index("1") < arrivals.index("2"), f"one socket's messages out of order: {arrivals}"
+        assert total == 13, f"a message was lost: {arrivals} -> {total}"
+
+    found = await explore(two_clients, make_runtime=tally_world, reduction=False)
+    assert found.complete
+    messages = {str(f.exception).split(":")[0] for f in found.failures}
+    assert messages == {"a message was lost"}  # never "out of order"
+    orders = set()
+
+    async def record_order(rt):
+        try:
+            await two_clients(rt)
+        except AssertionError:
+            pass
+        orders.add(tuple((await rt.env.TALLY.getByName("t").state())[0]))
+
+    await explore(record_order, make_runtime=tally_world, reduction=False)
+    assert orders == {("1", "2", "10"), ("1", "10", "2"), ("10", "1", "2")}
+
+
+class Sleeper(DurableObject):
+    async def nap_then_write(self, value):
+        await asyncio.sleep(1)  # both naps end at the same virtual instant
+        await self.ctx.storage.put("last", value)
+
+    async def last(self):
+        return await self.ctx.storage.get("last")
+
+
+async def test_timers_due_at_the_same_instant_are_chosen_between():
+    seen = set()
+
+    async def two_naps(rt):
+        sleeper = rt.env.S.getByName("s")
+        await asyncio.gather(sleeper.nap_then_write("a"), sleeper.nap_then_write("b"))
+        seen.add(await sleeper.last())
+
+    found = await explore(two_naps, make_runtime=lambda: Runtime(durable_objects={"S": Sleeper}))
+    assert found.complete and found.schedules_run == 2
+    assert seen == {"a", "b"}
