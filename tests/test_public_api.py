@@ -23,8 +23,8 @@ DURABLE_DOJO = {
     "RangeError", "Runtime", "StorageFault", "Trace", "TraceEvent", "advise", "explore", "format_advice",
 }
 LAZY_IN_DURABLE_DOJO = {"Advice", "advise", "format_advice"}  # loaded on first use
-TESTING = {"WebSocketClient", "connect", "every_schedule", "list_durable_object_ids", "make_runtime", "run_durable_object_alarm",
-           "run_in_durable_object"}
+TESTING = {"WebSocketClient", "connect", "every_schedule", "list_durable_object_ids", "load_project", "make_runtime",
+           "run_durable_object_alarm", "run_in_durable_object", "run_test_entry"}
 WIDGETS = {"Inspector", "ObjectView", "ReadyEvent", "SchedulerPlayground", "Timeline", "TimelineRow", "object_state"}
 RUNTIME_VERBS = {"advance", "close", "deploy", "estimate_cost", "evict", "evict_all", "fetch", "hibernate", "metrics", "now",
                  "run", "run_real_time", "run_until_idle"}

@@ -36,6 +36,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the Worker and its Durable Objects with real HTTP and WebSockets, like `wrangler dev`."""
     from ._serve.server import serve
+    from ._core.project import module_entrypoint
     from ._core.wrangler import ConfigError, find_config, load_worker, read_config
 
     try:
@@ -45,7 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"dojo serve: {error}", file=sys.stderr)
         return 2
     try:
-        worker = load_worker(config)
+        worker = load_worker(config, fallback=module_entrypoint)
     except ConfigError as error:
         print(f"dojo serve: {error}", file=sys.stderr)
         return 2

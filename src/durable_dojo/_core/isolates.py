@@ -112,11 +112,16 @@ class Isolate:
         original = _reloadable_module(cls)
         if original is None:
             return cls
+        found = _lookup(self.copy_of_module(original), cls.__qualname__)
+        return found if isinstance(found, type) else cls
+
+    def copy_of_module(self, original: types.ModuleType) -> types.ModuleType:
+        """This isolate's copy of a module (run once here), or the module itself if it cannot be
+        run again."""
         name = original.__name__
         if name not in self.modules:
             self.modules[name] = self._run_module(original)
-        found = _lookup(self.modules[name], cls.__qualname__)
-        return found if isinstance(found, type) else cls
+        return self.modules[name] or original
 
     def _run_module(self, original: types.ModuleType) -> types.ModuleType | None:
         code = _module_code(original)
@@ -175,6 +180,12 @@ class Isolates:
 
     def worker_class(self, cls: type) -> type:
         return self.isolate(0).copy_of(cls)
+
+    def worker_module(self, module: types.ModuleType) -> types.ModuleType:
+        """The Worker's isolate's copy of a module: where module-level handlers run."""
+        if module.__name__ == "__main__" or module.__name__.split(".")[0] in _EMULATOR_PACKAGES:
+            return module
+        return self.isolate(0).copy_of_module(module)
 
     def hosts_in(self, index: int) -> list:
         return [h for h in self._world._hosts_in() if self._placement.get(h.key) == index]

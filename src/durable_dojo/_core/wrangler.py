@@ -321,15 +321,22 @@ def find_entrypoint(module) -> type:
     raise ConfigError(f"{where} defines several WorkerEntrypoint classes ({names}) and none is named Default.")
 
 
-def load_worker(config: WorkerConfig) -> LoadedWorker:
-    """Import `main` and resolve the entrypoint and the Durable Object classes."""
+def load_worker(config: WorkerConfig, fallback=None) -> LoadedWorker:
+    """Import `main` and resolve the entrypoint and the Durable Object classes. `fallback(module)`
+    may supply an entrypoint for a module with no `WorkerEntrypoint` class (module-level
+    handlers: `project.module_entrypoint`)."""
     from .workers_api import DurableObject
 
     if not os.path.isfile(config.main):
         raise ConfigError(f"main = {os.path.relpath(config.main, config.folder)} does not exist "
                           f"(looked for {config.main}).")
     module = load_module(config.main)
-    entrypoint = find_entrypoint(module)
+    try:
+        entrypoint = find_entrypoint(module)
+    except ConfigError:
+        entrypoint = fallback(module) if fallback is not None else None
+        if entrypoint is None:
+            raise
     classes: dict[str, type] = {}
     for binding in config.durable_objects:
         cls = getattr(module, binding.class_name, None)

@@ -100,21 +100,16 @@ def _with_console_errors(cls: type) -> type:
 
 def build_runtime(worker, *, persist_to=None, seed: int | None = None):
     """A real-time Runtime for a loaded Worker (`_wrangler.load_worker`)."""
+    from .._core.project import runtime_options
     from .._core.runtime import Runtime
     from .._core.wrangler import ConfigError
 
     config = worker.config
-    options = {}
-    if config.compatibility_date:
-        options["compatibility_date"] = str(config.compatibility_date)
-    if config.cpu_ms is not None:
-        options["cpu_limit_ms"] = config.cpu_ms  # [limits] cpu_ms, as on the platform
+    options = runtime_options(config)  # compatibility date, CPU limit, KV namespaces, storage
     try:
         rt = Runtime(
             durable_objects={binding: _with_console_errors(cls) for binding, cls in worker.durable_objects.items()},
             worker=worker.entrypoint,
-            kv_namespaces=config.kv_namespaces,
-            storage=config.storage,
             seed=random.SystemRandom().getrandbits(62) if seed is None else seed,
             start_time_ms=int(time.time() * 1000),  # Date.now() is the wall clock here
             real_time=True,

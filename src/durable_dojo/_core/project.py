@@ -1,0 +1,172 @@
+"""A Python Workers project as workerd runs it: its Wrangler config, its main module's classes,
+its module-level handlers (`on_fetch`) and its `test()` entry.
+
+`load_project(folder)` reads `wrangler.toml` / `wrangler.jsonc` the way `dojo serve` does and
+builds a world (virtual clock) with the project's bindings, variables, compatibility date and CPU
+limit. A main module without a `WorkerEntrypoint` class may serve requests from module-level
+handlers, as older Python Workers do:
+
+```python
+@handler
+async def on_fetch(request, env, ctx):
+    ...
+```
+
+workerd calls a module-level handler with Pyodide's `callRelaxed`: the request, `env` and `ctx`,
+as many of them as the function takes. Its test runner calls a module-level
+`test(ctrl, env, ctx)` the same way; `run_test_entry(rt)` does what it does.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+
+from .http import Response
+from .loop import current_world
+from .runtime import ExecutionContext, Runtime
+from .stubs import WorldCall
+from .workers_api import WorkerEntrypoint
+from .wrangler import ConfigError, LoadedWorker, find_config, load_worker, read_config
+
+# Module-level handler names workerd's Python entrypoint looks up for a request (`on_` + the
+# event), and the newer spelling without the prefix (a function defined in the module itself).
+FETCH_HANDLER_NAMES = ("on_fetch", "fetch")
+
+
+def call_relaxed(fn, *args):
+    """Call `fn` with as many of `args` as it accepts, as Pyodide's `callRelaxed` does."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return fn(*args)
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return fn(*args)
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return fn(*args[: len(positional)])
+
+
+def _defined_here(module, name: str):
+    """`module.name` if it is a function the module defines (not one it imported, such as
+    `from workers import fetch`, which is the outgoing fetch)."""
+    value = getattr(module, name, None)
+    if not callable(value) or isinstance(value, type):
+        return None
+    return value if getattr(value, "__module__", None) == module.__name__ else None
+
+
+def fetch_handler_name(module) -> str | None:
+    """The name of the module-level fetch handler, if the module has one."""
+    for name in FETCH_HANDLER_NAMES:
+        if _defined_here(module, name) is not None:
+            return name
+    return None
+
+
+def _isolate_copy(module):
+    """The module as the Worker's isolate runs it (its own copy of the module state)."""
+    world = current_world.get()
+    return world.isolates.worker_module(module) if world is not None else module
+
+
+def module_entrypoint(module) -> type | None:
+    """A Worker entrypoint that serves requests from the module's module-level fetch handler,
+    or None when the module has none."""
+    name = fetch_handler_name(module)
+    if name is None:
+        return None
+
+    class ModuleHandlers(WorkerEntrypoint):
+        __doc__ = f"The module-level handlers of {module.__name__} ({name})."
+        project_module = module
+
+        async def fetch(self, request):
+            handler = getattr(_isolate_copy(module), name)
+            response = call_relaxed(handler, request, self.env, self.ctx)
+            if inspect.isawaitable(response):
+                response = await response
+            return response
+
+    ModuleHandlers.__qualname__ = ModuleHandlers.__name__ = f"{module.__name__}.{name}"
+    return ModuleHandlers
+
+
+def runtime_options(config) -> dict:
+    """The `Runtime` options a Wrangler config asks for (bindings are added by the caller)."""
+    options: dict = {"kv_namespaces": list(config.kv_namespaces), "storage": config.storage}
+    if config.compatibility_date:
+        options["compatibility_date"] = str(config.compatibility_date)
+    if config.cpu_ms is not None:
+        options["cpu_limit_ms"] = config.cpu_ms  # [limits] cpu_ms, as on the platform
+    return options
+
+
+def load(path: str | os.PathLike = ".") -> LoadedWorker:
+    """Read the project's Wrangler config (a folder, or the config file itself) and import
+    its main module: the Worker may be a `WorkerEntrypoint` class or module-level handlers."""
+    path = os.fspath(path)
+    config = read_config(path if os.path.isfile(path) else find_config(path))
+    return load_worker(config, fallback=module_entrypoint)
+
+
+def load_project(path: str | os.PathLike = ".", **options) -> Runtime:
+    """A world running the project at `path`: its Worker, its Durable Object classes, its Workers
+    KV namespaces and `vars`, its compatibility date and CPU limit, on the virtual clock.
+    `options` are passed to `Runtime` and win over the config's."""
+    worker = load(path)
+    config = worker.config
+    settings = runtime_options(config)
+    settings.update(options)
+    try:
+        rt = Runtime(durable_objects=dict(worker.durable_objects), worker=worker.entrypoint, **settings)
+    except ValueError as error:
+        raise ConfigError(f"{config.path}: {error}") from None
+    for name, value in config.vars.items():
+        rt.env._bind(name, value)
+    return rt
+
+
+class TestController:
+    """The `ctrl` argument of a `test()` entry, as workerd's test runner passes it."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, world):
+        self.scheduledTime = world.now()
+        self.cron = ""
+
+
+def _project_module(rt: Runtime):
+    worker = rt.worker
+    if worker is None:
+        raise ConfigError("This world has no Worker, so it has no test() entry to run.")
+    module = getattr(worker, "project_module", None)
+    if module is None:
+        import sys
+
+        module = sys.modules.get(worker.__module__)
+    if module is None:
+        raise ConfigError(f"Cannot find the module that defines {worker.__qualname__}.")
+    return module
+
+
+def run_test_entry(rt: Runtime) -> WorldCall:
+    """Run the project's module-level `test(ctrl, env, ctx)` inside the world, as workerd's test
+    runner does (`callRelaxed`: it may take fewer arguments). Awaiting it raises what the test
+    raised (an `AssertionError` for a failed `assert`)."""
+    module = _project_module(rt)
+    if _defined_here(module, "test") is None:
+        where = getattr(module, "__file__", module.__name__)
+        raise ConfigError(f"{where} has no test() entry: add `async def test(ctrl, env, ctx)`.")
+
+    async def run():
+        entry = getattr(_isolate_copy(module), "test")
+        result = call_relaxed(entry, TestController(rt), rt.env, ExecutionContext(rt))
+        if inspect.isawaitable(result):
+            result = await result
+        if isinstance(result, Response):
+            return result._detached_copy()
+        return result
+
+    reply = rt.loop.create_task(run(), context=rt.root_context.copy())
+    return WorldCall(rt, reply, f"test() of {module.__name__}")
