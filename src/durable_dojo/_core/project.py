@@ -168,5 +168,5 @@ def run_test_entry(rt: Runtime) -> WorldCall:
             return result._detached_copy()
         return result
 
-    reply = rt.loop.create_task(run(), context=rt.root_context.copy())
+    reply = rt.loop.create_task(run(), context=rt._root_context.copy())
     return WorldCall(rt, reply, f"test() of {module.__name__}")
