@@ -64,12 +64,13 @@ class TreeRun:
     problems: list[str]  # problems of the run itself (collection errors, hangs, crashes)
 
 
-def run_tree(manifest: Manifest, katas: list[Kata], kata_root: Path, tree: str) -> TreeRun:
+def run_tree(manifest: Manifest, katas: list[Kata], kata_root: Path, tree: str, limit: float | None = None) -> TreeRun:
     """Every test of `katas` against one tree, in one child pytest (more if a test hangs: the
-    hung test is recorded and the rest is run again without it)."""
+    hung test is recorded and the rest is run again without it). `limit` is the run's backstop
+    (computed here when not given)."""
     files = list(dict.fromkeys(str(manifest.root / t) for k in katas for t in k.tests))
     test_timeouts = {str(manifest.root / t): k.timeout for k in katas for t in k.tests}
-    limit = backstop(manifest, katas)
+    limit = backstop(manifest, katas) if limit is None else limit
     results: dict[str, TestResult] = {}
     problems: list[str] = []
     args = files
@@ -118,8 +119,11 @@ def audit(manifest: Manifest, katas: list[Kata] | None = None) -> dict[str, dict
         gutted = Path(gutted_dir)
         gut_problems = _build_gutted_tree(manifest, katas, gutted)
         trees = [("solution", root / SOLUTION_TREE), ("learner", manifest.katas_dir), ("gutted", gutted)]
+        # The backstop parses the test files: do it once, here. CPython 3.11's ast.parse is not
+        # safe to run in several threads at once ("AST constructor recursion depth mismatch").
+        limit = backstop(manifest, katas)
         with ThreadPoolExecutor(max_workers=3) as pool:
-            futures = {name: pool.submit(run_tree, manifest, katas, path, name) for name, path in trees}
+            futures = {name: pool.submit(run_tree, manifest, katas, path, name, limit) for name, path in trees}
             runs = {name: future.result() for name, future in futures.items()}
 
     report: dict[str, dict[str, list[str]]] = {}
