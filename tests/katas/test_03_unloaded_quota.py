@@ -111,3 +111,20 @@ async def test_the_plan_is_fetched_once_per_wake(world):
         "Each request that found the plan missing started its own load, and the outgoing fetch "
         "let the other requests in while it was in flight.\n"
         "Trace:\n" + excerpt(rt, "constructor", "fetch:out", "rpc:start"))
+
+
+async def test_the_first_calls_are_judged_by_the_plan_in_every_order(quota):
+    from durable_dojo import Runtime, explore  # every order the platform could run them in
+
+    async def two_first_calls(rt):
+        acme = rt.env.QUOTA.getByName("acme")
+        answers = await asyncio.gather(acme.consume(), acme.consume())
+        assert sorted((a or {}).get("remaining", -1) for a in answers) == [998, 999], f"consume() answered {answers}"
+
+    found = await explore(two_first_calls, make_runtime=lambda: Runtime(
+        durable_objects={"QUOTA": quota.Quota}, outbound=Billing(), outbound_latency=BILLING_LATENCY))
+    for failure in found.failures:
+        pytest.fail(f"Two first calls as the object wakes: in one of the {found.schedules_run} orders the platform "
+                    f"could run them in (schedule {failure.schedule}), {failure.exception}.\n"
+                    "Trace of that run:\n" + failure.trace.format(last=12))
+    assert found.complete

@@ -130,3 +130,30 @@ async def test_a_burst_of_orders_never_oversells(world):
     assert not unpaid, f"Fans were charged for orders they did not get: {unpaid} (cents)."
     assert all(payments.charged().get(order) == PRICE for order in confirmed), (
         f"Each confirmed order is charged exactly once: {payments.charged()}")
+
+
+async def test_no_order_of_the_payment_replies_sells_what_is_not_there(inventory):
+    from durable_dojo import Runtime, explore  # every order the platform could run them in
+
+    async def three_buyers_two_pairs(rt):
+        product = rt.env.PRODUCTS.getByName("sneaker-limited-42")
+        await product.restock(2, PRICE)
+        results = await asyncio.gather(product.order("o-1", DECLINED, 1), product.order("o-2", "ada", 1),
+                                       product.order("o-3", "bob", 1))
+        confirmed = sorted(order for order, status in statuses(results).items() if status == "confirmed")
+        left = await product.stock()
+        assert len(confirmed) + left == 2, f"2 pairs: {len(confirmed)} confirmed and {left} left ({results})"
+        assert sorted(rt.outbound.charged()) == confirmed, f"charged {rt.outbound.charged()}, confirmed {confirmed}"
+
+    found = await explore(three_buyers_two_pairs, make_runtime=lambda: Runtime(
+        durable_objects={"PRODUCTS": inventory.Product}, outbound=Payments(), outbound_latency=0.02))
+    for failure in found.failures:
+        pytest.fail(f"Three orders for two pairs, one card declined: in one of the {found.schedules_run} orders the "
+                    f"platform could run them in (schedule {failure.schedule}), {failure.exception}.\n"
+                    "Trace of that run:\n" + excerpt_of(failure.trace))
+    assert found.complete
+
+
+def excerpt_of(trace, last=14):
+    events = [e for e in trace if e.kind.startswith(("rpc:", "storage:", "fetch:"))]
+    return trace.format(events, last=last) or "(no such events)"

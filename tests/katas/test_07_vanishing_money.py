@@ -124,3 +124,28 @@ async def test_a_crash_mid_transfer_neither_creates_nor_destroys_money(world):
         "Writes separated by a fetch (or any await that is not storage) are committed separately: "
         "here the debit was committed before the risk check went out, and the credit never came.\n"
         "Trace:\n" + excerpt(rt, "rpc:start", "storage:", "fetch:out", "commit", "crash"))
+
+
+async def test_money_is_never_created_or_destroyed_in_any_order(wallet):
+    from durable_dojo import Runtime, explore  # every order the platform could run them in
+
+    transfers = [("kid", "mum", 2_000), ("mum", "kid", 1_000), ("kid", "casino", 500)]
+
+    async def three_transfers_at_once(rt):
+        family = await open_family(rt, ("casino", 0))
+        results = await asyncio.gather(*(family.transfer(*t) for t in transfers), return_exceptions=True)
+        expected = {**OPENING, "casino": 0}
+        for (source, target, amount), result in zip(transfers, results):
+            if not isinstance(result, BaseException):
+                expected[source] -= amount
+                expected[target] += amount
+        balances = await family.balances()
+        assert balances == expected, f"transfer() answered {results}, so the balances should be {expected}: {balances}"
+
+    found = await explore(three_transfers_at_once, make_runtime=lambda: Runtime(
+        durable_objects={"WALLETS": wallet.Wallet}, outbound=Risk(), outbound_latency=RISK_LATENCY))
+    for failure in found.failures:
+        pytest.fail(f"Three transfers at once (one refused by the risk service): in one of the {found.schedules_run} "
+                    f"orders the platform could run them in (schedule {failure.schedule}), {failure.exception}.\n"
+                    "Trace of that run:\n" + failure.trace.format(last=14))
+    assert found.complete
