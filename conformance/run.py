@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import sys
 import threading
@@ -67,19 +68,48 @@ def run_py(sc: Scenario):
             pass
 
 
-def canon(x):
-    """Both sides' results in one form: integral floats as ints (JSON cannot tell 1.0 from 1)."""
-    if isinstance(x, float) and x.is_integer():
-        return int(x)
+_MAX_SAFE_INTEGER = 2**53 - 1
+_UTC = datetime.timezone.utc
+
+
+def _number(v):
+    """A JS Number as a Python Worker receives it: Pyodide makes a safe integer an int (so -0 is
+    0), anything else a float."""
+    if v in ("NaN", "Infinity", "-Infinity"):
+        return {"float": v}
+    if v == "-0":
+        return {"int": 0}
+    if float(v).is_integer() and abs(v) <= _MAX_SAFE_INTEGER:
+        return {"int": int(v)}
+    return {"float": float(v)}
+
+
+_TAGS = {
+    "num": _number,
+    "bigint": lambda v: {"int": int(v)},  # a BigInt becomes a Python int
+    "bytes": lambda v: {"memoryview": v},  # ArrayBuffer and typed arrays become memoryview
+    # the SDK's converter: datetime.fromtimestamp(ms / 1000), naive, in the isolate's zone (UTC)
+    "date": lambda v: {"datetime": datetime.datetime.fromtimestamp(v / 1000, _UTC).replace(tzinfo=None).isoformat()},
+    "obj": lambda v: {"obj": [[k if isinstance(k, str) else python_view(k), python_view(x)] for k, x in v]},
+    "set": lambda v: {"set": sorted((python_view(x) for x in v), key=lambda x: json.dumps(x, separators=(",", ":")))},
+}
+
+
+def python_view(x):
+    """workerd's result (worker.js's encoding of JS values) as a Python Worker would see it."""
     if isinstance(x, dict):
-        return {str(k): canon(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [canon(v) for v in x]
+        if len(x) == 1:
+            (tag, value), = x.items()
+            if tag in _TAGS:
+                return _TAGS[tag](value)
+        return {k: python_view(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [python_view(v) for v in x]
     return x
 
 
 def dumps(x) -> str:
-    return json.dumps(canon(x), sort_keys=True, ensure_ascii=True, default=repr)
+    return json.dumps(x, sort_keys=True, ensure_ascii=True, default=repr)
 
 
 def differing_keys(a, b) -> list[str]:
@@ -135,7 +165,7 @@ def main() -> int:
 
     agree, differ, expected = [], [], []
     for sc in chosen:
-        a, b = js.get(sc.name), py.get(sc.name)
+        a, b = python_view(js.get(sc.name)), py.get(sc.name)
         same = dumps(a) == dumps(b)
         if same and not sc.expected_diff:
             agree.append(sc.name)

@@ -6,12 +6,19 @@ Each JS class has a Python twin with the same (snake_case) method names, and eac
 JS driver (a route in worker.js, or a step function below for the multi-step ones) and a Python
 driver here. Both return the same JSON-able result in the encoding below; run.py compares them.
 
-Encoding ("what a Python program on the platform sees"): None (JS null and undefined) is null;
-bool and str are themselves; numbers are {"num": x} (with "NaN", "Infinity", "-Infinity", "-0" as
-strings); ints beyond 2**53 are {"bigint": "..."} (JS BigInt); bytes (ArrayBuffer) {"bytes": [..]};
-datetime (Date) {"date": ms}; lists are lists; dicts (objects and Maps) {"obj": [[k, v], ...]} in
-their order; sets {"set": [...]} sorted by JSON text; errors {"type", "message"} where the type is
-the JS name (TypeError, RangeError, Error, DataCloneError; a Python `Exception` is an `Error`).
+Encoding: the value as a Python program holds it, type included. None is null; bool and str are
+themselves; an int is {"int": n}; a float {"float": x} (with "NaN", "Infinity", "-Infinity", "-0"
+as strings); bytes {"bytes": [..]}, a memoryview {"memoryview": [..]}; a datetime {"datetime":
+its ISO text} (naive or with its offset, as it is); lists are lists; dicts (and other mappings)
+{"obj": [[k, v], ...]} in their order; sets {"set": [...]} sorted by JSON text; errors {"type",
+"message"} where the type is the JS name (TypeError, RangeError, Error, DataCloneError; a Python
+`Exception` is an `Error`).
+
+workerd's side is encoded as JavaScript sees it (worker.js), then run.py's `python_view` applies
+the rules by which a Python Worker receives JS values (Pyodide's conversions and the SDK's, see
+../shared/reference/python-boundary.md): a safe-integer Number is an int, any other Number a
+float; a BigInt an int; an ArrayBuffer or typed array a memoryview; a Date a naive datetime in
+UTC. So the two sides are compared as a Python Worker would see them, and nothing hides a type.
 """
 
 from __future__ import annotations
@@ -51,19 +58,23 @@ def enc(v):
     if isinstance(v, bool) or isinstance(v, str):
         return v
     if isinstance(v, int):
-        return {"num": v} if -_SAFE <= v <= _SAFE else {"bigint": str(v)}
+        return {"int": v}
     if isinstance(v, float):
         if math.isnan(v):
-            return {"num": "NaN"}
+            return {"float": "NaN"}
         if math.isinf(v):
-            return {"num": "Infinity" if v > 0 else "-Infinity"}
+            return {"float": "Infinity" if v > 0 else "-Infinity"}
         if v == 0 and math.copysign(1.0, v) < 0:
-            return {"num": "-0"}
-        return {"num": v}
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return {"bytes": list(bytes(v))}
+            return {"float": "-0"}
+        return {"float": v}
+    if isinstance(v, memoryview):
+        return {"memoryview": list(v.tobytes())}
+    if isinstance(v, bytes):
+        return {"bytes": list(v)}
+    if isinstance(v, bytearray):
+        return {"bytearray": list(v)}
     if isinstance(v, datetime.datetime):
-        return {"date": round(v.timestamp() * 1000)}
+        return {"datetime": v.isoformat()}
     if isinstance(v, (list, tuple)):
         return [enc(x) for x in v]
     if isinstance(v, (set, frozenset)):
