@@ -31,7 +31,7 @@ RUNTIME_VERBS = {"advance", "close", "deploy", "estimate_cost", "evict", "evict_
 RUNTIME_ATTRIBUTES = {  # what a world is made of, and the options it was made with
     "env", "trace", "faults", "isolates", "loop", "start_ms",
     "compat", "cpu_limit_ms", "hang_timeout", "hibernation_timeout", "idle_eviction", "kv_cache_ttl",
-    "kv_home_location", "kv_write_limit", "log_errors", "outbound", "outbound_latency", "persist_to", "seed",
+    "kv_home_location", "kv_write_limit", "log_errors", "max_queued_requests", "outbound", "outbound_latency", "persist_to", "seed",
     "storage_backend", "worker",
 }
 FAULT_CONTROLS = {"chaos_eviction", "clear", "crash", "crash_after", "fail_flushes", "fail_next_flush", "restart_isolate"}

@@ -22,6 +22,7 @@ import weakref
 
 from . import codec as _codec
 from . import lifecycle as _lifecycle
+from . import overload as _overload
 from . import websockets as _websockets
 from . import tracebacks as _tracebacks
 from . import watchdog as _watchdog
@@ -521,6 +522,8 @@ class ObjectHost:
             instance = self._new_instance(event)
             if instance is None:
                 return
+        elif _overload.shed(instance, event):
+            return
         if instance.input_gate.admit(event):
             instance.start(event)
         else:

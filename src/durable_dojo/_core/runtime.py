@@ -25,6 +25,7 @@ from .gates import leave_caller
 from .http import Response, as_request
 from .ids import IdFactory
 from .isolates import DEFAULT_ISOLATES, Isolates
+from .overload import DEFAULT_MAX_QUEUED_REQUESTS
 from .lifecycle import PENDING_IO_KEEPS_ALIVE_FROM
 from .kvstore import KvStore, SharedDb
 from .loop import VirtualLoop, current_scope, current_world
@@ -101,7 +102,10 @@ class Runtime:
     ```
 
     Options name the real knobs: `storage="sqlite"` (default) or `"kv"` for the legacy
-    KV-backed limits; `idle_eviction=(70, 140)` seconds like production (None turns it off);
+    KV-backed limits; `hibernation_timeout=10` and `idle_eviction=(70, 140)` seconds, after which
+    an idle object that may hibernate hibernates and one that may not is evicted (None turns either
+    off; see lifecycle.py); `isolates=4` isolates for module state (isolates.py);
+    `max_queued_requests=1000` requests per object before it sheds load as overloaded (overload.py);
     `unique_keys={"COUNTER": "..."}` to derive the same IDs as a given workerd namespace;
     `compatibility_date` for date-gated behaviour; `outbound` (a function from Request to
     Response) for `fetch()` calls that leave the world, each taking `outbound_latency` virtual
@@ -139,6 +143,7 @@ class Runtime:
         kv_write_limit: bool = True,
         log_errors: bool = True,
         isolates: int = DEFAULT_ISOLATES,
+        max_queued_requests: int | None = DEFAULT_MAX_QUEUED_REQUESTS,
         schedule: str | None = None,
     ):
         if storage not in ("sqlite", "kv"):
@@ -170,6 +175,7 @@ class Runtime:
             idle_eviction = (float(idle_eviction), float(idle_eviction))
         self.idle_eviction = idle_eviction
         self.hibernation_timeout = hibernation_timeout
+        self.max_queued_requests = max_queued_requests  # per object, then "overloaded" (overload.py)
         self.log_errors = log_errors  # log errors of handlers nobody awaits (alarms, socket events)
         self.kv_cache_ttl = kv_cache_ttl  # how long a location keeps what it read from Workers KV
         self.kv_home_location = kv_home_location  # where Worker code and tests read KV from
