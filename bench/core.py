@@ -8,6 +8,10 @@ run and printed as medians and ratios, because these machines are noisy:
   same SQLite read and write and commit. Targets: >= 20,000 increments/s, within 10x of the floor.
 * `objects`: 100,000 objects created by name, one put each, in a child process so that its peak
   memory is its own. Targets: under 10 s and under 1.5 GB.
+* `isolates`: a fresh world whose first calls reach 8 objects, with the class from a module file
+  (each isolate the objects land in runs the module again, as the platform does) against the
+  same class defined in `__main__` (which no isolate can run again). Printed as the two times and
+  their ratio: the price of module state per isolate, paid once per isolate start.
 * `alarms`: a one-year alarm, an alarm that fails all 7 attempts (2..64 s back-off), and an
   object's `asyncio.sleep(3600)`, each from a fresh world to done. Target: each under 50 ms of wall time (virtual time jumps).
 """
@@ -141,6 +145,37 @@ def bench_alarms() -> dict:
     return out
 
 
+def bench_isolates() -> dict:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_core_as_module", __file__)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)  # the same Counter, now in a module an isolate can run again
+
+    def first_calls(cls):
+        world = Runtime(durable_objects={"C": cls})
+
+        async def calls():
+            for n in range(8):
+                await world.env.C.getByName(f"c{n}").increment()
+
+        world.run(calls())
+        assert world.isolates._running  # the isolates started
+        world.close()
+
+    out = {}
+    for name, cls in (("shared_module_ms", Counter), ("module_per_isolate_ms", module.Counter)):
+        times = []
+        for _ in range(ROUNDS * 5):
+            started = time.perf_counter()
+            first_calls(cls)
+            times.append((time.perf_counter() - started) * 1000)
+        out[name] = round(statistics.median(times), 2)
+    out["ratio"] = round(out["module_per_isolate_ms"] / out["shared_module_ms"], 2)
+    return out
+
+
 def objects_child() -> None:
     """Runs in a child process: create OBJECTS objects by name, one put each."""
     world = Runtime(durable_objects={"COUNTER": Counter}, hang_timeout=None, idle_eviction=None)
@@ -178,6 +213,11 @@ def main() -> None:
     print(f"  one-year alarm            {alarms['one_year_alarm_ms']:>7} ms wall")
     print(f"  7 failing attempts        {alarms['seven_attempt_retry_ms']:>7} ms wall")
     print(f"  an hour's asyncio.sleep   {alarms['hour_sleep_ms']:>7} ms wall")
+    isolates = bench_isolates()
+    print(f"A fresh world's first calls to 8 objects, median of {ROUNDS * 5}:")
+    print(f"  class in __main__ (module shared)          {isolates['shared_module_ms']:>7} ms wall")
+    print(f"  class in a module file (run per isolate)   {isolates['module_per_isolate_ms']:>7} ms wall"
+          f"   ({isolates['ratio']}x)")
     objects = bench_objects()
     print(f"{objects['objects']:,} objects by name, one put each:")
     print(f"  {objects['seconds']} s (target < 10 s), peak RSS {objects['peak_rss_mb']} MB (target < 1,536 MB)")

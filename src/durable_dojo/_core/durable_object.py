@@ -344,7 +344,7 @@ class Instance:
     def task_finished(self, task: asyncio.Task) -> None:
         """A task of this instance ended: if the object is idle, its pending I/O may have too."""
         self.tasks.discard(task)
-        if self.alive and not self.handling and self.host.idle_state is not None:
+        if self.alive and _lifecycle.may_end_pending_io(self.host) and not self.handling:
             _lifecycle.became_idle(self.host)
 
     def crash(self, message: str) -> None:

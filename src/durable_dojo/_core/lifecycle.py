@@ -39,11 +39,14 @@ def pending_io(instance) -> bool:
     """Work the instance started and still waits for, other than the event running now."""
     if instance.wait_untils:
         return True
+    tasks = instance.tasks
+    if not tasks:
+        return False
     try:
         current = asyncio.current_task(instance.world.loop)
     except RuntimeError:  # the world is not being pumped (a done callback run from outside)
         current = None
-    return any(not task.done() and task is not current for task in instance.tasks)
+    return any(not task.done() and task is not current for task in tasks)
 
 
 def idle_state(instance) -> str:
@@ -78,6 +81,11 @@ def became_idle(host) -> None:
         return
     loop = world.loop
     host.idle_timer = loop.call_housekeeping_at(loop.time() + delay, end, host)
+
+
+def may_end_pending_io(host) -> bool:
+    """Whether a task ending can change the idle object's state (only pending work can end)."""
+    return host.idle_state in (NOT_HIBERNATABLE, KEPT_ALIVE)
 
 
 def became_active(host) -> None:
