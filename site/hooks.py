@@ -17,15 +17,20 @@ import os
 import re
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 
-import pages  # site/pages.py: mkdocs puts the hook's folder on sys.path while loading it
+import notebook_html  # the hook's folder (site/) is on sys.path while mkdocs loads it
+import pages
+import publish
 
 log = logging.getLogger("mkdocs.hooks.durable_dojo")
 SITE = Path(__file__).resolve().parent
 _HREF = re.compile(r'(<a\s[^>]*?href=")([^"]*)(")')
+WIDGET_SCRIPT = "assets/dojo/widgets.js"  # only on the pages with widgets
+_assets = notebook_html.SharedAssets()
 _HEADING = re.compile(r'<h([1-6])\s[^>]*?id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 TOC_DEPTH = 2  # the notebooks' table of contents: the chapter and its sections
 
@@ -42,8 +47,28 @@ def on_config(config):
             log.info("JUPYTER_CONFIG_DIR set to %s for the site's nbconvert settings", config_dir)
         os.environ["JUPYTER_CONFIG_DIR"] = config_dir
     pages.clear_caches()
+    publish.clear_caches()
     config.nav = pages.nav_with_katas(config.nav)
+    # the version and the commit the site was built from, in every page's footer
+    stamp = f"Durable Dojo {publish.version()}"
+    if (commit := publish.commit()):
+        stamp += f", built from commit {commit}"
+    config.copyright = stamp
+    # a repository link in the header (and the clone command on the download page), if configured
+    repository = (config.extra or {}).get("repository")
+    if repository and not config.repo_url:
+        config.repo_url = repository
+        config.repo_name = config.repo_name or repository.rstrip("/").rsplit("/", 1)[-1]
+    global _assets
+    _assets = notebook_html.SharedAssets(notebook_html.dark_variant(_mkdocs_jupyter_asset("theme-dark.css")))
     return config
+
+
+def _mkdocs_jupyter_asset(name: str) -> str:
+    import mkdocs_jupyter
+
+    path = Path(mkdocs_jupyter.__file__).parent / "templates" / "mkdocs_html" / "assets" / name
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which picks the notebooks up
@@ -53,7 +78,7 @@ def on_files(files, config):
         # NotebookFile wrapper finds the source path of a file only through its src_dir).
         files.append(File(pages.notebook_uri(path), src_dir=str(pages.REPO), dest_dir=config.site_dir,
                           use_directory_urls=config.use_directory_urls))
-    for uri, content in pages.generated_pages().items():
+    for uri, content in pages.generated_pages((config.extra or {}).get("repository") or "").items():
         existing = files.get_file_from_path(uri)
         if existing is not None:  # site/review-checklist.md, the page without the links
             files.remove(existing)
@@ -64,6 +89,7 @@ def on_files(files, config):
 def on_page_content(html, page, config, files):
     if not page.file.src_uri.endswith(".ipynb"):
         return html
+    html = notebook_html.clean_content(html)
 
     def rewrite(match):
         href = match.group(2)
@@ -82,6 +108,33 @@ def on_page_content(html, page, config, files):
     return _HREF.sub(rewrite, html)
 
 
+def on_page_context(context, page, config, nav):
+    # "last updated": the last commit that touched the page's sources
+    updated = publish.last_updated(pages.page_sources(page.file.src_uri))
+    if updated:
+        page.meta["revision_date"] = updated
+    return context
+
+
+def on_post_page(output, page, config):
+    if page.file.src_uri.endswith(".ipynb"):
+        output = notebook_html.externalise(output, page.url, _assets, WIDGET_SCRIPT)
+    return output
+
+
+def on_post_build(config):
+    site_dir = Path(config.site_dir)
+    _assets.write(site_dir)
+    archive = publish.write_archive(site_dir)
+    log.info("download: %s (%.1f MB)", archive.relative_to(site_dir), archive.stat().st_size / 1e6)
+    weights = publish.weights(site_dir)
+    print(publish.weight_report(weights))
+    over = [w.page for w in weights if w.over]
+    if over:
+        raise PluginError(f"{len(over)} page(s) over the {publish.PAGE_BUDGET // 1024} KB budget: {', '.join(over)}")
+    log.info("compressed copies: %d .gz files", publish.compress(site_dir))
+
+
 def notebook_toc(html: str, depth: int = TOC_DEPTH) -> list[dict]:
     """The table of contents of a rendered notebook, from its headings as written.
 
@@ -96,7 +149,7 @@ def notebook_toc(html: str, depth: int = TOC_DEPTH) -> list[dict]:
         level = int(level)
         if level > depth:
             continue
-        inner = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", inner, flags=re.S)
+        inner = re.sub(r'<a class="(?:anchor-link|headerlink)"[^>]*>.*?</a>', "", inner, flags=re.S)
         title = re.sub(r"<[^>]+>", "", inner).strip()
         token = {"level": level, "id": anchor, "name": title, "children": []}
         while stack and stack[-1]["level"] >= level:

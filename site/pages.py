@@ -19,6 +19,7 @@ Links between pages are written to the Markdown *sources* (`notebooks/01-lifecyc
 
 from __future__ import annotations
 
+import ast
 import html
 import json
 import posixpath
@@ -38,6 +39,7 @@ from durable_dojo._kata.manifest import Kata, Manifest, load_manifest  # noqa: E
 KATAS_SECTION = "Katas"  # the nav section of mkdocs.yml that the kata pages are added to
 CHECKLIST_PAGE = "review-checklist.md"
 KATAS_INDEX = "katas/index.md"
+GET_STARTED_PAGE = "get-started.md"
 HINT_LABELS = ("a nudge", "closer", "nearly the answer")
 _KATA_LINK = re.compile(r"\(\.\./katas/([^/)]+)/README\.md\)")
 
@@ -193,56 +195,109 @@ def _chapter_links(stems: list[str], base: str) -> str:
     return ", ".join(f"[{chapter_short(s)}]({base}notebooks/{s}.ipynb)" for s in stems)
 
 
+def task_text(readme_body: str) -> str:
+    """The kata's README without what the page shows in its own sections: the run commands (a
+    `## Run ...` section or a paragraph with `dojo check`) and the "File to fix / Tests" line."""
+    kept: list[str] = []
+    skipping = False
+    for section in re.split(r"(?m)^(?=## )", readme_body):
+        heading = section.splitlines()[0] if section.startswith("## ") else ""
+        skipping = bool(re.match(r"## Run\b", heading))
+        if skipping:
+            continue
+        paragraphs = re.split(r"\n\s*\n", section.strip())
+        kept += [p for p in paragraphs if p.strip() and "dojo check" not in p
+                 and not p.lstrip().startswith("**File to fix")]
+    return "\n\n".join(kept)
+
+
+def _test_functions(path: Path) -> dict[str, str]:
+    """Test name -> what it checks: its docstring's first paragraph, or its name in words."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_"):
+            doc = ast.get_docstring(node)
+            words = node.name.removeprefix("test_").replace("_", " ")
+            found[node.name] = " ".join(doc.split("\n\n")[0].split()) if doc else words[:1].upper() + words[1:] + "."
+    return found
+
+
+def failing_tests(kata: Kata) -> list[tuple[str, str, str]]:
+    """(test file, test name, what it checks) for each test the shipped file fails."""
+    out = []
+    for test_file in kata.tests:
+        checks = _test_functions(REPO / test_file)
+        for entry in kata.failing_tests:
+            name = entry.split("::")[-1].split("[")[0]
+            if name in checks:
+                out.append((test_file, entry.split("::")[-1], checks[name]))
+    return out
+
+
+def _link(url: str) -> str:
+    """A Cloudflare docs URL as a Markdown link named by its page ("In-memory state")."""
+    slug = url.rstrip("/").rsplit("/", 1)[-1].split("#")[0] or url
+    return f"[{slug.replace('-', ' ').capitalize()}]({url})"
+
+
 def kata_page(kata: Kata) -> str:
+    """One layout for every kata: the task, the file as it ships, the tests it fails, how to run
+    it, the hints one per folded block, the rule, and the solution and its explanation folded."""
     m = manifest()
     readme = (REPO / "katas" / kata.id / "README.md").read_text(encoding="utf-8")
     title, task = _split_title(readme)
     title = title or f"{kata.order:02d} · {kata.title}"
     chapters = kata_chapters().get(kata.id, [])
-    test_files = ", ".join(f"`{t}`" for t in kata.tests)
     facts = [f"**Difficulty**: {plain(str(kata.difficulty))}",
              "**Concepts**: " + ", ".join(plain(c) for c in kata.concepts)]
     if chapters:
         facts.append("**Read first**: " + _chapter_links(chapters, "../"))
-    lines = [f"# {title}", "", " · ".join(facts), "", "## The task", "", demote_headings(task, 1), ""]
+    lines = [f"# {title}", "", " · ".join(facts), "",
+             "## The task", "", demote_headings(task_text(task), 1), ""]
 
-    lines += ["## Hints", "",
-              "Try without them first. Each one says a little more; the last one nearly gives the answer "
-              "(`dojo hint` shows them one at a time in the terminal).", ""]
+    learner = REPO / kata.learner
+    lines += [f"## The code to fix: `{posixpath.basename(kata.learner)}`", "",
+              f"As it ships, in `{kata.learner}`:", "",
+              _fence(learner.read_text(encoding="utf-8"), "python"), ""]
+
+    failing = failing_tests(kata)
+    lines += ["## The tests it fails", "",
+              f"On the file as it ships, {len(failing)} test{'s' if len(failing) != 1 else ''} of "
+              + ", ".join(f"`{t}`" for t in kata.tests) + " fail; the others already pass and must keep passing.", "",
+              '<div class="dojo-tests" markdown>', "", "| test | what it checks |", "| --- | --- |"]
+    lines += [f"| `{name}` | {plain(check)} |" for _, name, check in failing]
+    lines += ["", "</div>", ""]
+
+    lines += [
+        "## Run it", "",
+        f"In the project folder ([get the project](../{GET_STARTED_PAGE}) first), edit `{kata.learner}`, then:", "",
+        "```sh", *_commented([
+            (f".venv/bin/dojo check {kata.id}", "this kata's tests, with a verdict for each"),
+            (".venv/bin/dojo", "watch mode: re-runs the current kata on every save"),
+            (f".venv/bin/dojo hint {kata.id}", "the hints below, one at a time"),
+            (f".venv/bin/dojo reset {kata.id}", "your file back as shipped"),
+        ]), "```", "",
+        "A failing test prints the part of the emulator's trace that shows what happened. "
+        f"A run longer than {kata.timeout:g} s is stopped and reported as hung.", "",
+    ]
+
+    lines += ["## Hints", "", "Try without them first. Open one at a time: the last one nearly gives the answer.", ""]
     for number, hint in enumerate(kata.hints, 1):
         label = HINT_LABELS[number - 1] if number <= len(HINT_LABELS) else ""
         summary = f"Hint {number} of {len(kata.hints)}" + (f": {label}" if label else "")
         lines += [f'??? tip "{summary}"', "", indent(plain(hint)), ""]
 
-    lines += [
-        "## Run it locally", "",
-        "Once, in the project folder (only `python3` is needed; this creates `.venv` and installs "
-        "everything):", "",
-        "```sh", "make test", "```", "",
-        f"Then edit `{kata.learner}` and run its tests ({test_files}) with the kata runner:", "",
-        "```sh", *_commented([
-            (f".venv/bin/dojo check {kata.id}", "this kata's tests, with a verdict for each"),
-            (f".venv/bin/dojo hint {kata.id}", "the hints above, one at a time"),
-            (".venv/bin/dojo", "watch mode: the current kata re-runs on every save"),
-            (f".venv/bin/dojo solution {kata.id}", "the solution and why it works, once you pass"),
-            (f".venv/bin/dojo reset {kata.id}", "your file back as shipped"),
-        ]), "```", "",
-        f"A run that takes longer than {kata.timeout:g} s is stopped and reported as hung. "
-        f"The tests are plain pytest too: `DOJO_KATA_ROOT=$PWD/katas .venv/bin/python -m pytest "
-        f"{kata.tests[0]}`.", "",
-    ]
-
-    docs = " · ".join(f"<{url}>" for url in kata.docs)
     lines += ['!!! abstract "The rule this kata teaches"', "", indent(plain(kata.rule)), ""]
-    if docs:
-        lines += [indent(f"Cloudflare's docs: {docs}"), ""]
+    if kata.docs:
+        lines += [indent("Cloudflare's docs: " + " · ".join(_link(url) for url in kata.docs)), ""]
 
     solution_path = REPO / kata.solution
     explanation = kata.explanation_text(m.root)
     _, explanation_body = _split_title(explanation)
     lines += [
         "## Solution", "",
-        "Both blocks stay closed until you open them: try the kata first.", "",
+        f"Both blocks stay closed until you open them (or run `.venv/bin/dojo solution {kata.id}` once you pass).", "",
         f'??? success "The solution: `{kata.solution}`"', "",
         indent(_fence(solution_path.read_text(encoding="utf-8"), "python")), "",
         '??? note "Why it failed, and why the fix works"', "",
@@ -327,9 +382,50 @@ def checklist_page() -> str:
 # ----------------------------------------------------------------------------------------
 
 
-def generated_pages() -> dict[str, str]:
+ARCHIVE_URL = "download/durable-dojo.tar.gz"  # written by site/publish.py after the build
+
+
+def get_started_page(repository: str = "") -> str:
+    """How to get the project and start: the download (always), `git clone` (when the site is
+    configured with its repository), then `make lab` and the kata runner."""
+    lines = [
+        "# Get the project", "",
+        "Everything runs on your machine: the workbook in JupyterLab, the katas in a terminal. You need "
+        "`python3` (3.11 or newer), `make` and a terminal; no Cloudflare account. The first `make` downloads "
+        "the Python packages (about a minute); after that nothing needs the network.", "",
+        "## 1. Get the files", "",
+        f'<a class="md-button md-button--primary" href="../{ARCHIVE_URL}" download>Download durable-dojo.tar.gz</a>', "",
+        "```sh",
+        "tar xzf durable-dojo.tar.gz && cd durable-dojo",
+        "```", "",
+    ]
+    if repository:
+        lines += [f"Or clone [the repository]({repository}):", "",
+                  "```sh", f"git clone {repository} durable-dojo && cd durable-dojo", "```", ""]
+    lines += [
+        "## 2. Open the workbook", "",
+        "```sh",
+        "make lab",
+        "```", "",
+        "This creates `.venv`, installs what the project needs into it and starts JupyterLab on "
+        "http://127.0.0.1:8888 with the chapters. Start with chapter 0; the chapters are also on this "
+        "site, to read along.", "",
+        "## 3. Do the katas", "",
+        "```sh",
+        ".venv/bin/dojo",
+        "```", "",
+        "The kata runner: it shows your progress and re-runs the current kata each time you save its file. "
+        "Each kata's page here has the task, the code as it ships, the failing tests, the hints and the "
+        "solution.", "",
+        "`make test` runs the project's own test suite (the emulator, the katas' solutions, the notebooks).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def generated_pages(repository: str = "") -> dict[str, str]:
     """Site path -> Markdown, for every page made at build time."""
-    pages = {KATAS_INDEX: katas_index(), CHECKLIST_PAGE: checklist_page()}
+    pages = {KATAS_INDEX: katas_index(), CHECKLIST_PAGE: checklist_page(),
+             GET_STARTED_PAGE: get_started_page(repository)}
     for kata in manifest().katas:
         pages[kata_uri(kata.id)] = kata_page(kata)
     return pages
@@ -385,3 +481,21 @@ def resolve_notebook_link(href: str, notebook_uri_: str) -> str | None:
     if target is None:
         return None
     return target + (f"#{fragment}" if fragment else "")
+
+
+def page_sources(src_uri: str) -> list[str]:
+    """The repository paths a page is made from (for its "last updated" date)."""
+    if src_uri.startswith("notebooks/"):
+        return [src_uri, "notebooks/py/" + posixpath.basename(src_uri).replace(".ipynb", ".py")]
+    if src_uri == KATAS_INDEX:
+        return ["katas/katas.toml", "katas/README.md"]
+    if src_uri.startswith("katas/"):
+        kata_id = posixpath.basename(src_uri)[: -len(".md")]
+        kata = next((k for k in manifest().katas if k.id == kata_id), None)
+        if kata is not None:
+            return [f"katas/{kata.id}", posixpath.dirname(kata.solution), *kata.tests, "katas/katas.toml"]
+    if src_uri == CHECKLIST_PAGE:
+        return ["src/durable_dojo/_review", "site/checklist_links.toml"]
+    if src_uri.startswith("api/"):
+        return [f"site/{src_uri}", "src"]
+    return [f"site/{src_uri}"]

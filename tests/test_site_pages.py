@@ -94,8 +94,8 @@ def test_kata_page_has_the_task_the_hints_folded_and_the_solution_folded(kata):
     # the task: the kata's README, title and body
     readme = (REPO / "katas" / kata.id / "README.md").read_text()
     assert page.startswith(f"# {readme.splitlines()[0][2:]}\n")
-    last_paragraph = readme.strip().split("\n\n")[-1]
-    assert last_paragraph in visible
+    task = pages.task_text(readme.split("\n", 1)[1])
+    assert task.split("\n\n")[-1] in visible and "dojo check" not in task
 
     # the hints: one closed block each, in order, and no hint text outside them
     hints = [b for b in found if b[1] == "tip"]
@@ -105,9 +105,23 @@ def test_kata_page_has_the_task_the_hints_folded_and_the_solution_folded(kata):
         assert block[3] == pages.plain(hint)
         assert pages.plain(hint) not in visible
 
-    # how to run it locally
-    assert "## Run it locally" in visible
-    assert f".venv/bin/dojo check {kata.id}" in visible and kata.learner in visible
+    # the file as it ships, and the tests it fails with what each checks
+    learner = (REPO / kata.learner).read_text()
+    assert learner.strip().splitlines()[-1] in visible
+    failing = pages.failing_tests(kata)
+    assert [name for _, name, _ in failing] == [t.split("::")[-1] for t in kata.failing_tests]
+    for _, name, check in failing:
+        assert f"| `{name}` | {pages.plain(check)} |" in visible
+
+    # how to run it, once: the README's own run paragraph is not repeated
+    assert "## Run it" in visible
+    assert visible.count(f".venv/bin/dojo check {kata.id}") == 1 and visible.count("dojo check") == 1
+    assert kata.learner in visible
+
+    # the docs as proper links, never a bare URL
+    rule = next(b for b in found if b[1] == "abstract")
+    for url in kata.docs:
+        assert f"]({url})" in rule[3] and f"<{url}>" not in page
 
     # the solution and its explanation: closed blocks, with the code and the text
     solution = [b for b in found if b[1] == "success"]
@@ -117,7 +131,7 @@ def test_kata_page_has_the_task_the_hints_folded_and_the_solution_folded(kata):
     code = (REPO / kata.solution).read_text()
     assert kata.solution in solution[0][2]
     assert code.strip().splitlines()[-1] in solution[0][3]
-    assert code.strip().splitlines()[-1] not in visible
+    assert code.strip() not in visible
     text = kata.explanation_text(REPO)
     paragraph = [p for p in text.split("\n\n") if p.strip() and not p.startswith("#")][0]
     assert paragraph.splitlines()[0] in explanation[0][3]
@@ -209,18 +223,45 @@ def test_checklist_links_agree_with_the_kata_cross_check():
 # ----------------------------------------------------------------------------------------
 
 
-def test_landing_page_links_the_workbook_the_katas_and_the_api_reference():
+def test_landing_page_passes_the_ten_second_test():
+    """What a Durable Object is, who it is for, what you need and how long it takes, before the
+    first section; then a numbered path whose steps are the download and the two commands."""
     index = (REPO / "site" / "index.md").read_text()
+    top, _, rest = index.partition("\n## ")
+    assert re.search(r"A \*\*Durable Object\*\* is [^\n]+", top), "no one-line definition before the first section"
+    for fact in ("**Who it is for**", "**What you need**", "**How long it takes**"):
+        assert fact in top, fact
+    assert rest.startswith("Start\n")
+    steps = re.findall(r"^(\d)\. (.+)$", rest.split("\n## ")[0], re.M)
+    assert [n for n, _ in steps] == ["1", "2", "3", "4"]
+    assert "(get-started.md)" in steps[0][1]
+    start = rest.split("\n## ")[0]
+    assert "tar xzf durable-dojo.tar.gz" in start and "make lab" in start and ".venv/bin/dojo" in start
     first = pages.notebook_paths()[0].name
-    assert f"(notebooks/{first})" in index
-    assert "(katas/index.md)" in index
-    for api in ("api/durable_dojo.md", "api/testing.md", "api/workers.md"):
-        assert f"({api})" in index
-    assert "make lab" in index and ".venv/bin/dojo" in index
+    assert f"(notebooks/{first})" in index and "(katas/index.md)" in index and "(api/durable_dojo.md)" in index
+    assert "browser" not in top.lower()  # no promise of an in-browser path that does not exist yet
+
+
+def test_get_started_page_offers_the_download_and_the_clone_command_only_with_a_repository():
+    page = pages.get_started_page()
+    assert f'href="../{pages.ARCHIVE_URL}"' in page and "make lab" in page
+    assert "git clone" not in page
+    with_repo = pages.get_started_page("https://github.com/example/durable-dojo")
+    assert "git clone https://github.com/example/durable-dojo durable-dojo" in with_repo
+    assert "[the repository](https://github.com/example/durable-dojo)" in with_repo
+    assert pages.GET_STARTED_PAGE in pages.nav_pages(_config()["nav"])  # one click from every page
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """mkdocs.yml with its `!ENV [NAME, default]` values read as the default."""
+
+
+_ConfigLoader.add_constructor("!ENV", lambda loader, node: loader.construct_sequence(node)[-1]
+                              if isinstance(node, yaml.SequenceNode) else None)
 
 
 def _config() -> dict:
-    return yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    return yaml.load((REPO / "mkdocs.yml").read_text(), Loader=_ConfigLoader)
 
 
 def test_every_notebook_and_every_kata_is_in_the_nav():
@@ -310,3 +351,110 @@ def test_link_check_finds_broken_links_missing_anchors_and_remote_loads(tmp_path
     assert "fonts.gstatic.com" in text
     assert "html-manager" in text
     assert len(problems) == 7
+
+
+# ----------------------------------------------------------------------------------------
+# A chapter's HTML (site/notebook_html.py) and the build's extras (site/publish.py)
+# ----------------------------------------------------------------------------------------
+
+notebook_html = _load("dojo_site_notebook_html", REPO / "site" / "notebook_html.py")
+publish = _load("dojo_site_publish", REPO / "site" / "publish.py")
+
+_CELL = ('<h2 id="x">X<a class="anchor-link" href="#x">¶</a></h2>'
+         '<div class="highlight-ipynb hl-python"><pre><span></span><span class="c1"># NBVAL_CHECK_OUTPUT</span>\n'
+         '<span class="n">rt</span></pre></div>'
+         '<div class="clipboard-copy-txt" id="cell-1"># NBVAL_CHECK_OUTPUT\nrt</div>')
+
+
+def _widget_output(model_id: str) -> str:
+    return ('<div class="jupyter-widgets jp-OutputArea-output jp-OutputArea-executeResult" id="o" tabindex="0">\n'
+            '<script type="text/javascript">var element = 1;</script>\n'
+            '<script type="application/vnd.jupyter.widget-view+json">\n'
+            f'{{"model_id": "{model_id}", "version_major": 2, "version_minor": 0}}\n</script>\n</div>')
+
+
+_STATE = ('<script type="application/vnd.jupyter.widget-state+json">\n'
+          '{"state": {"aa": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_bb"]}},'
+          ' "bb": {"model_name": "ButtonModel", "state": {}},'
+          ' "cc": {"model_name": "HTMLModel", "state": {}}}, "version_major": 2, "version_minor": 0}\n</script>')
+
+
+def test_a_chapter_loses_its_test_markers_and_pilcrows_and_takes_the_site_code_colours():
+    html = notebook_html.clean_content(_CELL)
+    assert "NBVAL_CHECK_OUTPUT" not in html
+    assert '<span class="n">rt</span>' in html and ">rt</div>" in html  # the code itself stays
+    assert 'class="headerlink" href="#x"' in html and "anchor-link" not in html
+    assert 'class="highlight highlight-ipynb hl-python"' in html
+
+
+def test_only_a_widget_with_controls_gets_the_running_notebook_note():
+    html = notebook_html.clean_content(_widget_output("aa") + _widget_output("cc") + _STATE)
+    assert html.count("dojo-kernel-note") == 1
+    assert html.index("dojo-kernel-note") < html.index('"model_id": "aa"')  # the inspector's, not the timeline's
+
+
+def _chapter(widgets: bool) -> str:
+    loader = ("<script src=\"../../assets/js/require.js\"></script><script>\nvar widgetRendererSrc = "
+              "'../../assets/js/embed-amd.js';\n</script>\n")
+    return ('<html><head></head><body><article class="md-content__inner md-typeset">\n'
+            "<script>clipboard()</script>\n" + loader
+            + '<style type="text/css">.highlight-ipynb .hll { color: red }</style>\n'
+            '<style type="text/css">.jupyter-wrapper{--a: 1}</style>\n'
+            "<!-- Load mathjax -->\n<script src=\"\"> </script>\n<!-- End of mermaid configuration -->"
+            '<div class="jupyter-wrapper">' + (_widget_output("cc") if widgets else "") + "</div></article></body></html>")
+
+
+def test_a_chapter_links_its_css_and_scripts_as_shared_files_instead_of_inlining_them(tmp_path):
+    assets = notebook_html.SharedAssets(dark_css="[dark]")
+    page = notebook_html.externalise(_chapter(True), "notebooks/03-x/", assets, "assets/dojo/widgets.js")
+    other = notebook_html.externalise(_chapter(True), "notebooks/04-y/", assets, "assets/dojo/widgets.js")
+    assert "<style" not in page and "clipboard()" not in page and "mathjax" not in page.lower()
+    assert len(assets.files) == 2  # one CSS and one script, shared by both chapters
+    css = next(path for path in assets.files if path.endswith(".css"))
+    assert f'href="../../{css}"' in page and f'href="../../{css}"' in other
+    assert "--a: 1" in assets.files[css] and "[dark]" in assets.files[css]
+    assert ".highlight-ipynb .hll" not in assets.files[css]  # one code colour scheme: the theme's
+    assert "widgetRendererSrc" in page and "require.js" in page
+    assert 'src="../../assets/dojo/widgets.js"' in page
+    assets.write(tmp_path)
+    assert (tmp_path / css).read_text() == assets.files[css]
+
+
+def test_a_chapter_without_widgets_loads_no_widget_script():
+    page = notebook_html.externalise(_chapter(False), "notebooks/03-x/", notebook_html.SharedAssets(), "assets/dojo/widgets.js")
+    assert "widgetRendererSrc" not in page and "require.js" not in page and "widgets.js" not in page
+
+
+def test_the_weight_report_flags_a_page_over_the_budget(tmp_path):
+    (tmp_path / "big").mkdir()
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "a.css").write_text("x" * 5000)
+    (tmp_path / "index.html").write_text('<link rel="stylesheet" href="assets/a.css">small')
+    (tmp_path / "big" / "index.html").write_text("x" * (publish.PAGE_BUDGET + 1))
+    found = {w.page: w for w in publish.weights(tmp_path)}
+    assert found["index.html"].assets == 5000 and not found["index.html"].over
+    assert found["big/index.html"].over
+    report = publish.weight_report(list(found.values()))
+    assert "OVER BUDGET" in report and "big/index.html" in report
+
+
+def test_compressed_copies_hold_the_same_bytes(tmp_path):
+    import gzip
+
+    (tmp_path / "page.html").write_text("<p>hello</p>" * 200)
+    (tmp_path / "tiny.css").write_text("a{}")
+    (tmp_path / "picture.png").write_bytes(b"\x89PNG" * 1000)
+    assert publish.compress(tmp_path) == 1
+    assert gzip.decompress((tmp_path / "page.html.gz").read_bytes()) == (tmp_path / "page.html").read_bytes()
+
+
+def test_the_download_is_the_project_in_one_folder(tmp_path):
+    import tarfile
+
+    archive = publish.write_archive(tmp_path)
+    assert archive == tmp_path / publish.ARCHIVE
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+    for needed in ("Makefile", "pyproject.toml", "uv.lock", "katas/katas.toml", "notebooks/00-welcome.ipynb"):
+        assert f"durable-dojo/{needed}" in names, needed
+    assert not any(part in name.split("/") for name in names for part in (".venv", "site-build", ".git"))

@@ -25,12 +25,27 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "site-build"
 ARTIFACTS = ROOT / ".artifacts" / "site"
 WAIT_MS = 10_000  # every wait is bounded
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT = {"width": 1366, "height": 900}  # a common laptop screen
+PHONE = {"width": 390, "height": 844}
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
+    """Serves site-build/ as a static host does: a missing page gets 404.html, status 404."""
+
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
         pass
+
+    def send_error(self, code, message=None, explain=None):
+        page = SITE / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +102,32 @@ class Watch:
 
 @pytest.fixture
 def watched_page(browser, site_url):
-    context = browser.new_context(viewport=VIEWPORT)
+    yield from _watched(browser, site_url, VIEWPORT)
+
+
+@pytest.fixture
+def phone_page(browser, site_url):
+    """A watched page at a phone's size (390x844, as an iPhone 12-15), with touch."""
+    yield from _watched(browser, site_url, PHONE, is_mobile=True, has_touch=True, device_scale_factor=1)
+
+
+@pytest.fixture
+def watched_page_at(browser, site_url):
+    """watched_page_at(viewport, **context_options): a watched page at that size."""
+    opened = []
+
+    def open_page(viewport, **options):
+        generator = _watched(browser, site_url, viewport, **options)
+        opened.append(generator)
+        return next(generator)
+
+    yield open_page
+    for generator in opened:
+        generator.close()
+
+
+def _watched(browser, site_url, viewport, **options):
+    context = browser.new_context(viewport=viewport, **options)
     context.set_default_timeout(WAIT_MS)
     context.set_default_navigation_timeout(2 * WAIT_MS)
     origin = urlsplit(site_url).netloc

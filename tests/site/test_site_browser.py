@@ -19,6 +19,49 @@ import pytest
 
 SITE = Path(__file__).resolve().parents[2] / "site-build"
 WAIT_MS = 10_000  # as conftest.py: every wait is bounded
+WIDTHS = {"wide": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+# Elements wider than the screen: any visible element whose box reaches past the viewport's right
+# edge (or starts left of 0) and is not inside a scroll container (overflow-x auto or scroll)
+# that itself fits on the screen. An ancestor that clips (overflow hidden) does not count:
+# clipped content is content the reader cannot see. Off-canvas parts of the theme (the
+# drawer, the search overlay) are fixed, hidden or entirely off the screen and not counted.
+# Also the page itself: the document must not scroll sideways.
+OVERFLOW_JS = """() => {
+  const vw = document.documentElement.clientWidth;
+  const items = [];
+  // the first ancestor that does not let overflow show decides: a scroll box that fits on the
+  // screen holds the element (fine); one that hides overflow cuts it (not fine)
+  const contained = (el) => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.position === 'fixed' || style.opacity === '0' || style.visibility === 'hidden') return true;
+    }
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const style = getComputedStyle(a);
+      if (style.overflowX === 'visible') continue;
+      if (style.overflowX === 'auto' || style.overflowX === 'scroll') {
+        const b = a.getBoundingClientRect();
+        return b.left >= -1 && b.right <= vw + 1;
+      }
+      return false;
+    }
+    return false;
+  };
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    if (r.right <= 0 || r.left >= vw) continue;          // off-canvas, not on the screen
+    if (r.right <= vw + 1 && r.left >= -1) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.position === 'fixed') continue;
+    if (contained(el)) continue;
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (typeof el.className === 'string' && el.className ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
+    items.push(`${name} [${Math.round(r.left)}..${Math.round(r.right)}] "${(el.textContent || '').trim().slice(0, 40)}"`);
+  }
+  return {doc: document.documentElement.scrollWidth - vw, items: items};
+}"""
 NOTEBOOK = "notebooks/00-welcome/"  # its stored outputs include a WorldView widget
 KATA = "katas/05-oversold-stock/"
 
@@ -48,17 +91,43 @@ def test_the_build_has_every_kind_of_page():
     assert len([p for p in pages if p.startswith("notebooks/")]) >= 8
 
 
+def _shot_name(path: str, width: str) -> str:
+    return (path.strip("/").replace("/", "_").replace(".html", "") or "home") + f"-{width}.png"
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
 @pytest.mark.parametrize("path", site_pages() or ["(site not built)"])
-def test_every_page_loads_cleanly(watched_page, site_url, path):
-    page = watched_page
+def test_every_page_loads_cleanly_and_fits_the_screen(watched_page_at, site_url, artifacts, path, width):
+    """At 1366x900 and at 390x844: no failed request, no console error, nothing requested from
+    another host, and nothing wider than the screen outside a scroll box. A screenshot of each
+    page at each width goes to .artifacts/site/."""
+    page = watched_page_at(WIDTHS[width], **({"is_mobile": True, "has_touch": True} if width == "phone" else {}))
     response = page.goto(site_url + path, wait_until="load")
     assert response is not None and response.status == 200, path
     page.wait_for_load_state("networkidle", timeout=WAIT_MS)
     expect()(page.locator("article h1").first).to_be_visible()
-    if path.startswith("notebooks/"):
-        # the widget renderer runs after load: wait for it, so that its errors are seen too
-        expect()(page.locator(".jupyter-widgets").first).to_be_visible()
+    if path.startswith("notebooks/") and page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count():
+        # the widget renderer runs after load: wait for it, so that its errors and its width count too
+        expect()(page.locator(".jupyter-widgets .widget-html-content, .jupyter-widgets .widget-box").first).to_be_visible()
+    page.wait_for_timeout(200)  # the theme's scripts wrap tables after load
+    found = page.evaluate(OVERFLOW_JS)
+    page.screenshot(path=str(artifacts / _shot_name(path, width)))
+    assert found["doc"] <= 1, f"{path} at {width}: the page scrolls sideways by {found['doc']} px"
+    assert not found["items"], f"{path} at {width}: wider than the screen: " + "; ".join(found["items"][:10])
     assert not page.watch.problems(), f"{path}: " + "; ".join(page.watch.problems())
+
+
+def test_the_404_page_keeps_its_styles_below_the_root(watched_page, site_url):
+    page = watched_page
+    response = page.goto(site_url + "notebooks/no-such-chapter/deeper/")
+    assert response is not None and response.status == 404
+    page.wait_for_load_state("networkidle", timeout=WAIT_MS)
+    expect()(page.locator("article h1").first).to_contain_text("404")
+    # the theme's stylesheet applied: the header is the coloured bar, not an unstyled list
+    assert page.locator("header.md-header").evaluate("el => getComputedStyle(el).position") in ("sticky", "fixed")
+    assert page.locator("link[rel=stylesheet]").count() >= 1
+    problems = [p for p in page.watch.problems() if "no-such-chapter" not in p]
+    assert not problems, problems
 
 
 def test_navigation_reaches_the_chapters_and_the_katas(watched_page, site_url):
