@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import re
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 
+import diagrams
 import notebook_html  # the hook's folder (site/) is on sys.path while mkdocs loads it
 import pages
 import publish
@@ -86,10 +88,21 @@ def on_files(files, config):
     return files
 
 
+def on_page_markdown(markdown, page, config, files):
+    if pages.RUNTIME_PARAMETERS in markdown:
+        markdown = markdown.replace(pages.RUNTIME_PARAMETERS, pages.runtime_parameters_table())
+    return markdown
+
+
 def on_page_content(html, page, config, files):
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     html = notebook_html.clean_content(html)
+    stem = posixpath.basename(page.file.src_uri)[: -len(".ipynb")]
+    html, placed = diagrams.insert(html, stem, page.url)
+    missing = [d.name for d in diagrams.DIAGRAMS if d.chapter == stem and d.name not in placed]
+    if missing:
+        log.warning("%s: no heading to put the diagram(s) %s after", page.file.src_uri, ", ".join(missing))
 
     def rewrite(match):
         href = match.group(2)
@@ -125,6 +138,7 @@ def on_post_page(output, page, config):
 def on_post_build(config):
     site_dir = Path(config.site_dir)
     _assets.write(site_dir)
+    diagrams.write_all(site_dir / diagrams.ASSET_DIR)
     archive = publish.write_archive(site_dir)
     log.info("download: %s (%.1f MB)", archive.relative_to(site_dir), archive.stat().st_size / 1e6)
     weights = publish.weights(site_dir)

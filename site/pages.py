@@ -499,3 +499,29 @@ def page_sources(src_uri: str) -> list[str]:
     if src_uri.startswith("api/"):
         return [f"site/{src_uri}", "src"]
     return [f"site/{src_uri}"]
+
+
+RUNTIME_PARAMETERS = "<!-- runtime-parameters -->"  # where site/api/durable_dojo.md wants the table
+
+
+def runtime_parameters() -> list[tuple[str, str, str]]:
+    """(name, default, what it does) for each parameter of Runtime(...), in the signature's
+    order; the words come from site/api/runtime_parameters.toml."""
+    import inspect
+
+    from durable_dojo import Runtime
+
+    words = tomllib.loads((SITE / "api" / "runtime_parameters.toml").read_text(encoding="utf-8"))
+    out = []
+    for name, parameter in inspect.signature(Runtime.__init__).parameters.items():
+        if name == "self":
+            continue
+        default = "required" if parameter.default is inspect.Parameter.empty else repr(parameter.default)
+        out.append((name, default, words.get(name, "")))
+    return out
+
+
+def runtime_parameters_table() -> str:
+    rows = ["| parameter | default | what it does |", "| --- | --- | --- |"]
+    rows += [f"| `{name}` | `{default}` | {text} |" for name, default, text in runtime_parameters()]
+    return "\n".join(rows)

@@ -278,7 +278,7 @@ def test_every_notebook_and_every_kata_is_in_the_nav():
 
 def test_the_api_reference_covers_the_three_packages():
     text = "".join((REPO / "site" / "api" / name).read_text() for name in ("workers.md", "durable_dojo.md", "testing.md"))
-    for target in ("::: workers\n", "::: durable_dojo\n", "::: durable_dojo.testing\n"):
+    for target in ("::: workers\n", "::: durable_dojo.Runtime\n", "::: durable_dojo.testing\n"):
         assert target in text
 
 
@@ -458,3 +458,67 @@ def test_the_download_is_the_project_in_one_folder(tmp_path):
     for needed in ("Makefile", "pyproject.toml", "uv.lock", "katas/katas.toml", "notebooks/00-welcome.ipynb"):
         assert f"durable-dojo/{needed}" in names, needed
     assert not any(part in name.split("/") for name in names for part in (".venv", "site-build", ".git"))
+
+
+# ----------------------------------------------------------------------------------------
+# The API reference
+# ----------------------------------------------------------------------------------------
+
+
+def test_every_runtime_parameter_is_described_in_the_table():
+    words = tomllib.loads((REPO / "site" / "api" / "runtime_parameters.toml").read_text())
+    rows = pages.runtime_parameters()
+    names = [name for name, _, _ in rows]
+    assert names[0] == "durable_objects" and len(names) >= 19
+    assert set(words) == set(names), "site/api/runtime_parameters.toml and Runtime(...) disagree"
+    assert all(text for _, _, text in rows)
+    table = pages.runtime_parameters_table()
+    assert table.count("\n| `") == len(names)
+    api = (REPO / "site" / "api" / "durable_dojo.md").read_text()
+    assert api.index(pages.RUNTIME_PARAMETERS) < api.index("::: durable_dojo.Runtime") < api.index("## Errors")
+
+
+def test_the_api_reference_shows_only_public_names_and_the_platform_apis():
+    options = next(p["mkdocstrings"] for p in _config()["plugins"] if isinstance(p, dict) and "mkdocstrings" in p)
+    python = options["handlers"]["python"]["options"]
+    assert python["filters"] == ["!^_"] and python["show_bases"] is False
+    assert python["show_signature_annotations"] is False  # a private return type never shows
+    platform = (REPO / "site" / "api" / "platform.md").read_text()
+    for api in ("DurableObjectState", "DurableObjectStorage", "SqlStorage", "SqlStorageCursor", "WebSocket"):
+        assert f".{api}\n" in platform, api
+    for method in ("deleteAll", "transaction", "setAlarm", "toArray", "serializeAttachment"):
+        assert method in platform
+    listed = pages.nav_pages(_config()["nav"])
+    for page in ("api/durable_dojo.md", "api/platform.md", "api/testing.md", "api/widgets.md", "api/workers.md"):
+        assert page in listed
+
+
+# ----------------------------------------------------------------------------------------
+# Diagrams (site/diagrams.py)
+# ----------------------------------------------------------------------------------------
+
+diagrams = _load("dojo_site_diagrams", REPO / "site" / "diagrams.py")
+
+
+@pytest.mark.parametrize("diagram", diagrams.DIAGRAMS, ids=lambda d: d.name)
+def test_each_diagram_is_a_drawing_for_a_real_chapter(diagram):
+    import xml.etree.ElementTree as ET
+
+    svg = ET.fromstring(diagram.draw())
+    assert svg.tag.endswith("svg") and len(svg.findall(".//{http://www.w3.org/2000/svg}text")) >= 3
+    assert any(path.stem == diagram.chapter for path in pages.notebook_paths())
+    heading = f'<h2 id="{diagram.after[-1]}">A heading</h2><p>text</p>'
+    placed, names = diagrams.insert(heading, diagram.chapter, f"notebooks/{diagram.chapter}/")
+    assert diagram.name in names
+    assert f'src="../../assets/diagrams/{diagram.name}.svg"' in placed
+    assert placed.index("</h2>") < placed.index("dojo-diagram") < placed.index("<p>text")
+
+
+def test_the_diagrams_say_what_the_platform_does():
+    text = {d.name: d.draw() for d in diagrams.DIAGRAMS}
+    assert "10 s" in text["lifecycle"] and "70-140 s" in text["lifecycle"] and "with\nor without" not in text["lifecycle"]
+    assert "without WebSockets" in text["lifecycle"]
+    for delay in (2, 4, 8, 16, 32, 64):
+        assert f"{delay} s" in text["alarm-retries"] or f"+{delay} s" in text["alarm-retries"]
+    assert "7 attempts" in text["alarm-retries"]
+    assert text["alarm-retries"].count("<circle") == 7

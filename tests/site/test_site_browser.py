@@ -266,3 +266,38 @@ def test_landing_page_screenshot(watched_page, site_url, artifacts):
     page.screenshot(path=str(artifacts / "landing.png"), full_page=True)
     assert Path(artifacts / "landing.png").stat().st_size > 10_000
     assert not page.watch.problems(), page.watch.problems()
+
+
+def test_each_diagram_is_shown_on_the_chapter_that_teaches_it(watched_page, site_url):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dojo_site_diagrams", SITE.parent / "site" / "diagrams.py")
+    diagrams = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(diagrams)
+    page = watched_page
+    for diagram in diagrams.DIAGRAMS:
+        page.goto(site_url + f"notebooks/{diagram.chapter}/")
+        image = page.locator(f"#diagram-{diagram.name} img")
+        expect()(image).to_have_count(1)
+        image.scroll_into_view_if_needed()
+        expect()(image).to_be_visible()
+        assert image.evaluate("img => img.complete && img.naturalWidth > 300"), diagram.name
+    assert not page.watch.problems(), page.watch.problems()
+
+
+def test_search_finds_the_storage_api_in_the_reference(watched_page, site_url):
+    page = watched_page
+    page.goto(site_url)
+    search = page.locator("input.md-search__input")
+    search.click()
+    expect()(page.locator(".md-search-result__meta")).to_have_text("Type to start searching", timeout=30_000)
+    search.press_sequentially("deleteAll")
+    target = page.locator(".md-search-result__link[href*='api/platform/']").first
+    expect()(target).to_be_visible()
+    # the reference shows no private helper names
+    page.goto(site_url + "api/platform/")
+    body = page.locator("article").inner_text()
+    assert "deleteAll" in body and "_StorageOperations" not in body and "WorldCall" not in body
+    page.goto(site_url + "api/testing/")
+    assert "WorldCall" not in page.locator("article").inner_text()
+    assert not page.watch.problems(), page.watch.problems()
