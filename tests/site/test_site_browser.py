@@ -283,7 +283,10 @@ def test_each_diagram_is_shown_on_the_chapter_that_teaches_it(watched_page, site
         expect()(image).to_have_count(1)
         image.scroll_into_view_if_needed()
         expect()(image).to_be_visible()
-        assert image.evaluate("img => img.complete && img.naturalWidth > 300"), diagram.name
+        # drawn: the SVG loaded (it loads lazily, once scrolled to) and has its size
+        page.wait_for_function("sel => { const img = document.querySelector(sel); "
+                               "return img && img.complete && img.naturalWidth > 300; }",
+                               arg=f"#diagram-{diagram.name} img", timeout=WAIT_MS)
     assert not page.watch.problems(), page.watch.problems()
 
 
