@@ -92,7 +92,8 @@ def test_cost_estimate_scales_the_observed_month_at_published_prices(world):
     assert cost["usage"]["requests"] == pytest.approx(200 * month_scale)
     assert cost["dollars"]["requests"] == pytest.approx(max(0, cost["usage"]["requests"] - 1e6) * 0.15 / 1e6)
     assert cost["total"] == pytest.approx(sum(cost["dollars"].values()))
-    assert cost["usage"]["duration_gb_s"] == 0  # idle and hibernatable between events: no duration billed
+    assert cost["usage"]["durationGbSeconds"] == 0  # idle and hibernatable between events: no duration billed
+    assert set(cost["usage"]) == set(cost["dollars"]) == {"requests", "durationGbSeconds", "rowsRead", "rowsWritten"}
 
 
 def test_trace_events_carry_the_objects_full_id(world):
@@ -100,3 +101,21 @@ def test_trace_events_carry_the_objects_full_id(world):
     world.run(stub.hit())
     ids = {e.object_id for e in world.trace.select(object="alice")}
     assert ids == {stub.id.toString()}
+
+
+def test_trace_kinds_come_from_one_registry(world):
+    """Kind names every record the core makes (recording another fails the suite's assert), the
+    widgets and the advice read theirs from it, and a typo in select() is an error, not []."""
+    from durable_dojo._core.trace import KINDS, Kind, _known_kind
+    from durable_dojo._review import advice
+    from durable_dojo._widgets import views
+
+    assert Kind.STORAGE_PUT == "storage:put" and Kind.STORAGE_PUT in KINDS
+    assert set(Kind.MEANING) - {"<event>:call", "<event>:start", "<event>:end", "<event>:error"} <= KINDS
+    assert all(_known_kind(prefix) for prefix, _ in views._CATEGORIES) and set(views._LIFECYCLE) <= KINDS
+    assert "REQUEST_KINDS" not in vars(advice) or all(f"{k}:start" in KINDS for k in advice.REQUEST_KINDS)
+    world.run(world.env.LIMITER.getByName("alice").hit())
+    assert {event.kind for event in world.trace} <= KINDS
+    assert world.trace.select("storage:")  # a prefix of known kinds
+    with pytest.raises(ValueError, match="no trace event is of kind 'alarm:fired'"):
+        world.trace.select("alarm:fired")

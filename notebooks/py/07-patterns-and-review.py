@@ -315,7 +315,7 @@ for line in advise(m):
 print(f"cpuTimeP50 {m['cpuTimeP50']:.3f} ms, cpuTimeP95 {m['cpuTimeP95']:.3f} ms")
 cost = traffic.estimate_cost("LIMITER", multiplier=50)      # 50,000 clients instead of 1,000
 for item, dollars in sorted(cost["dollars"].items(), key=lambda kv: -kv[1]):
-    print(f"{item:<14} ${dollars:>12,.2f} a month at 50x this traffic")
+    print(f"{item:<18} ${dollars:>12,.2f} a month at 50x this traffic")
 
 # %% [markdown]
 # Duration is what a design choice can change. The same limiter cleaning up with a timer

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 
+from .trace import Kind
+
 
 ALARM_MAX_RETRIES = 6  # 7 attempts in all
 ALARM_RETRY_START_SECONDS = 2
@@ -81,7 +83,7 @@ class AlarmClock:
         host = self.host
         world = host.world
         info = AlarmInfo(retry_count, scheduled)
-        event = host.submit("alarm", "alarm", (info,), f"alarm(retryCount={retry_count})", trace_kind="alarm:fire",
+        event = host.submit("alarm", "alarm", (info,), f"alarm(retryCount={retry_count})", trace_kind=Kind.ALARM_FIRE,
                             detail=retry_count, now=True)
         world._counters.alarm_fired(host, retry_count)
         event.reply.add_done_callback(lambda fut: self._finished(scheduled, retry_count, fut))
@@ -98,11 +100,11 @@ class AlarmClock:
         world = host.world
         if failed and retry_count < ALARM_MAX_RETRIES:
             delay = (ALARM_RETRY_START_SECONDS << retry_count) * (1 + world._alarm_jitter() * ALARM_RETRY_JITTER)
-            world.trace.record("alarm:retry", host, detail=f"retryCount={retry_count + 1} in {delay:.3f}s")
+            world.trace.record(Kind.ALARM_RETRY, host, detail=f"retryCount={retry_count + 1} in {delay:.3f}s")
             self._arm(world.now() + delay * 1000, scheduled, retry_count + 1)
             return
         if failed:
-            world.trace.record("alarm:gave-up", host, detail=f"after {retry_count + 1} attempts")
+            world.trace.record(Kind.ALARM_GAVE_UP, host, detail=f"after {retry_count + 1} attempts")
         host.store.set_alarm(None)
         instance = host.instance
         if instance is not None and instance.alive:

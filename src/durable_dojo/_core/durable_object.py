@@ -35,6 +35,7 @@ from .gates import InputGate, OutputGate, Scope, leave_caller
 from .loop import current_scope
 from .storage import DurableObjectStorage, ObjectStore
 from .values import datetime_from_ms
+from .trace import Kind
 
 log = logging.getLogger("durable_dojo")
 
@@ -172,7 +173,7 @@ class Instance:
             self.obj = self.context.run(cls, self.ctx, host.namespace.env)
         finally:
             self.in_constructor = False
-        self.world.trace.record("constructor", host, instance=self.number)
+        self.world.trace.record(Kind.CONSTRUCTOR, host, instance=self.number)
 
     def start(self, event: Event) -> None:
         self.in_flight.add(event)
@@ -335,7 +336,7 @@ class Instance:
         if not self.alive or self.handling:
             return
         if not self.busy and self.world.faults._plan.chaos_evicts_now():
-            self.world.trace.record("chaos", self.host, detail="evicting at an event boundary")
+            self.world.trace.record(Kind.CHAOS, self.host, detail="evicting at an event boundary")
             self.evict()
             self.world.isolates.restart_if_idle(self.host, "chaos")
         else:
@@ -351,7 +352,7 @@ class Instance:
         """The machine under the object died: like a reset, but callers may retry."""
         error = JsError(message)
         mark_remote(error, remote=False, retryable=True)
-        self.world.trace.record("crash", self.host, detail=message)
+        self.world.trace.record(Kind.CRASH, self.host, detail=message)
         self.reset(error)
 
     def reset(self, error: BaseException) -> None:
@@ -365,7 +366,7 @@ class Instance:
         if host.instance is self:
             host.instance = None
         host.cancel_idle_timer()
-        self.world.trace.record("reset", host, instance=self.number, detail=str(error))
+        self.world.trace.record(Kind.RESET, host, instance=self.number, detail=str(error))
         _websockets.disconnect_all(host)
         self._cut_standard_sockets(_websockets.RESET_MESSAGE)
         remote = remote_copy(error, reset=_is_reset(error))
@@ -396,7 +397,7 @@ class Instance:
         host.cancel_idle_timer()
         host.idle_state = None
         hibernating = hibernate or any(ws.readyState != _websockets.CLOSED for ws in host.sockets)
-        self.world.trace.record("hibernate" if hibernating else "evict", host, instance=self.number)
+        self.world.trace.record(Kind.HIBERNATE if hibernating else Kind.EVICT, host, instance=self.number)
         self._cut_standard_sockets("Durable Object was evicted.")
         self._drop_tasks()
         self.world._counters.object_stopped(host)
@@ -542,7 +543,7 @@ class ObjectHost:
             if self.instance is instance:
                 self.instance = None
             self.storage.discard()
-            self.world.trace.record("constructor:error", self, detail=f"{type(exc).__name__}: {exc}")
+            self.world.trace.record(Kind.CONSTRUCTOR_ERROR, self, detail=f"{type(exc).__name__}: {exc}")
             event.fail(remote_copy(exc))
             return None
         return instance if instance.alive else None
@@ -573,7 +574,7 @@ class ObjectHost:
 
     def websocket_event(self, handler: str, args) -> asyncio.Future:
         """Deliver a Hibernation API event (waking the object if it hibernated)."""
-        event = self.submit("ws", handler, args, f"{handler}()", trace_kind="ws:event", detail=handler,
+        event = self.submit("ws", handler, args, f"{handler}()", trace_kind=Kind.WS_EVENT, detail=handler,
                             awaited=False, now=True)
         if self.ws_event_timeout is not None:
             loop = self.world.loop
@@ -582,7 +583,7 @@ class ObjectHost:
 
     def _ws_event_timed_out(self, event: Event) -> None:
         if not event.reply.done():
-            self.world.trace.record("ws:event-timeout", self, request=event.request_id)
+            self.world.trace.record(Kind.WS_EVENT_TIMEOUT, self, request=event.request_id)
             event.fail(JsError("WebSocket event handler exceeded its allowed execution time"))
 
     def call_in_object(self, instance: Instance, fn, args, label: str) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from .errors import JsError, mark_remote
 from .loop import current_scope
+from .trace import Kind
 
 
 class Section:
@@ -90,7 +91,7 @@ class InputGate:
         section = Section(parent)
         self.sections.append(section)
         instance = self._instance
-        instance.world.trace.record("gate:close", instance.host, detail=why)
+        instance.world.trace.record(Kind.GATE_CLOSE, instance.host, detail=why)
         return section
 
     def reopen(self, section: Section) -> None:
@@ -98,7 +99,7 @@ class InputGate:
         if section in self.sections:
             self.sections.remove(section)
         instance = self._instance
-        instance.world.trace.record("gate:open", instance.host)
+        instance.world.trace.record(Kind.GATE_OPEN, instance.host)
         if not self.sections:
             self.release_held()
             while self.queued and not self.sections and instance.alive:
@@ -161,11 +162,11 @@ class OutputGate:
         except Exception as exc:
             error = JsError(f"Durable Object storage write failed: {exc}")
             mark_remote(error, remote=False, reset=True)
-            world.trace.record("commit:failed", host, detail=str(exc))
+            world.trace.record(Kind.COMMIT_FAILED, host, detail=str(exc))
             instance.reset(error)
             raise error from exc
         if wrote:
-            world.trace.record("commit", host)
+            world.trace.record(Kind.COMMIT, host)
         if alarm_changed:
             host.alarms.reschedule()
 

@@ -33,6 +33,7 @@ import sys
 import types
 
 from .clocks import world_datetime_module
+from .trace import Kind
 
 log = logging.getLogger("durable_dojo")
 
@@ -205,7 +206,7 @@ class Isolates:
 
         isolate = self._running.pop(index, None)
         self.restarts += 1
-        self._world.trace.record("isolate:restart", detail=f"{self._label(isolate, index)}: {reason}")
+        self._world.trace.record(Kind.ISOLATE_RESTART, detail=f"{self._label(isolate, index)}: {reason}")
         for host in self.hosts_in(index):
             instance = host.instance
             if instance is None:

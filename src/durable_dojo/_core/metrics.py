@@ -133,11 +133,12 @@ class Metrics:
 
 # Cloudflare's published Durable Objects prices, Workers Paid plan (developers.cloudflare.com
 # /durable-objects/platform/pricing/): monthly inclusions, then the price per unit above them.
+# Keys are camelCase like the metrics() they are computed from (and Cloudflare's analytics).
 PRICES = {
     "requests": (1_000_000, 0.15 / 1_000_000),
-    "duration_gb_s": (400_000, 12.50 / 1_000_000),
-    "rows_read": (25_000_000_000, 0.001 / 1_000_000),
-    "rows_written": (50_000_000, 1.00 / 1_000_000),
+    "durationGbSeconds": (400_000, 12.50 / 1_000_000),
+    "rowsRead": (25_000_000_000, 0.001 / 1_000_000),
+    "rowsWritten": (50_000_000, 1.00 / 1_000_000),
 }
 MEMORY_GB = 0.128  # billed as 128 MB per object, whatever it uses
 MONTH_SECONDS = 30 * 86400
@@ -151,9 +152,9 @@ def monthly_cost(snapshot: dict, multiplier: float = 1.0) -> dict:
     scale = (MONTH_SECONDS / observed if observed > 0 else 0.0) * multiplier
     usage = {
         "requests": snapshot["requests"] * scale,
-        "duration_gb_s": snapshot["durationSeconds"] * MEMORY_GB * scale,
-        "rows_read": snapshot["rowsRead"] * scale,
-        "rows_written": snapshot["rowsWritten"] * scale,
+        "durationGbSeconds": snapshot["durationSeconds"] * MEMORY_GB * scale,
+        "rowsRead": snapshot["rowsRead"] * scale,
+        "rowsWritten": snapshot["rowsWritten"] * scale,
     }
     dollars = {item: max(0.0, amount - PRICES[item][0]) * PRICES[item][1] for item, amount in usage.items()}
     return {"usage": usage, "dollars": dollars, "total": sum(dollars.values())}

@@ -32,7 +32,7 @@ from .loop import VirtualLoop, current_scope, current_world
 from .metrics import Metrics, monthly_cost
 from .durable_object import ObjectHost
 from .stubs import DurableObjectNamespace, WorldCall
-from .trace import Trace
+from .trace import Kind, Trace
 from .tracebacks import where_waiting
 from .watchdog import DEFAULT_CPU_LIMIT_MS, check_cpu_limit
 from .websockets import disconnect_all
@@ -534,7 +534,7 @@ def outbound_fetch(world: Runtime, request) -> WorldCall:
     label = f"fetch({request.method} {request.url})"
     scope = current_scope.get()
     caller = scope.instance.host if scope is not None else None
-    world.trace.record("fetch:out", caller, detail=label)  # the trace finds the caller's request itself
+    world.trace.record(Kind.FETCH_OUT, caller, detail=label)  # the trace finds the caller's request itself
 
     async def go():
         await asyncio.sleep(world.outbound_latency)

@@ -20,6 +20,7 @@ from . import codec as _codec
 from .errors import JsError
 from .kvstore import parse_list_options
 from .values import datetime_timestamp, js_string
+from .trace import Kind
 
 _MISSING = object()
 
@@ -342,7 +343,7 @@ class _StorageOperations:
         store.set_alarm(ms)
         self._host.storage.alarm_changed = True
         self._host.alarms.set_during_run(ms)
-        self._world.trace.record("alarm:set", self._host, detail=ms)
+        self._world.trace.record(Kind.ALARM_SET, self._host, detail=ms)
         self._world._counters.storage_write(self._host, 1)
         self._wrote(options)
         return self._done(None)
@@ -352,7 +353,7 @@ class _StorageOperations:
         store.set_alarm(None)
         self._host.storage.alarm_changed = True
         self._host.alarms.set_during_run(None)
-        self._world.trace.record("alarm:delete", self._host)
+        self._world.trace.record(Kind.ALARM_DELETE, self._host)
         self._wrote(options)
         return self._done(None)
 

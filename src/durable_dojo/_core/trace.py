@@ -3,6 +3,9 @@
 Notebooks draw it and kata failures quote it, so a record is small and readable:
 `TraceEvent(time=12.5, kind="storage:put", binding="COUNTER", object="alice", request=7,
 detail="count")`. The trace is a bounded ring (old events fall off) so a long run stays small.
+
+Every kind of record is named once, in `Kind` (with what it means in `Kind.MEANING`): the core
+records them, and the widgets, the advice, the tests and the docs read them from there.
 """
 
 from __future__ import annotations
@@ -11,6 +14,80 @@ import collections
 from typing import Iterable, NamedTuple
 
 from .loop import current_scope
+
+
+class Kind:
+    """The kinds of trace records. Each is a plain string ("storage:put"), so `trace.select()`
+    and comparisons take either the constant or its text."""
+
+    # Events into an object: "<event>:<phase>" for fetch, rpc, alarm, ws (Hibernation API
+    # handlers), run (run_in_durable_object) and call (standard-API socket listeners).
+    EVENTS = ("fetch", "rpc", "alarm", "ws", "run", "call")
+
+    CONSTRUCTOR = "constructor"
+    CONSTRUCTOR_ERROR = "constructor:error"
+    FETCH_CALL, FETCH_START, FETCH_END, FETCH_ERROR = "fetch:call", "fetch:start", "fetch:end", "fetch:error"
+    RPC_CALL, RPC_START, RPC_END, RPC_ERROR = "rpc:call", "rpc:start", "rpc:end", "rpc:error"
+    FETCH_OUT = "fetch:out"
+    STORAGE_GET, STORAGE_PUT, STORAGE_DELETE = "storage:get", "storage:put", "storage:delete"
+    STORAGE_LIST, STORAGE_DELETE_ALL = "storage:list", "storage:deleteAll"
+    COMMIT = "commit"
+    COMMIT_FAILED = "commit:failed"
+    GATE_CLOSE = "gate:close"
+    GATE_OPEN = "gate:open"
+    ALARM_SET, ALARM_DELETE, ALARM_FIRE = "alarm:set", "alarm:delete", "alarm:fire"
+    ALARM_START, ALARM_END, ALARM_ERROR = "alarm:start", "alarm:end", "alarm:error"
+    ALARM_RETRY, ALARM_GAVE_UP = "alarm:retry", "alarm:gave-up"
+    WS_ACCEPT, WS_SEND, WS_CLOSE = "ws:accept", "ws:send", "ws:close"
+    WS_EVENT, WS_START, WS_END, WS_ERROR = "ws:event", "ws:start", "ws:end", "ws:error"
+    WS_EVENT_TIMEOUT, WS_AUTO_RESPONSE, WS_UNANSWERED_CLOSE = "ws:event-timeout", "ws:auto-response", \
+        "ws:unanswered-close"
+    KV_GET, KV_PUT, KV_DELETE, KV_LIST = "kv:get", "kv:put", "kv:delete", "kv:list"
+    EVICT = "evict"
+    HIBERNATE = "hibernate"
+    RESET = "reset"
+    CRASH = "crash"
+    CHAOS = "chaos"
+    ISOLATE_RESTART = "isolate:restart"
+
+    MEANING = {
+        CONSTRUCTOR: "a new instance: the constructor ran",
+        CONSTRUCTOR_ERROR: "the constructor raised; the caller gets the error",
+        FETCH_OUT: "the object called fetch() to the outside",
+        "<event>:call": "a caller sent an event (fetch, rpc, run) to the object",
+        "<event>:start": "the object's handler started",
+        "<event>:end": "the handler finished and its reply left",
+        "<event>:error": "the handler raised, or the object was reset under it",
+        STORAGE_GET: "storage get()", STORAGE_PUT: "storage put()", STORAGE_DELETE: "storage delete()",
+        STORAGE_LIST: "storage list()", STORAGE_DELETE_ALL: "storage deleteAll()",
+        COMMIT: "pending writes became durable", COMMIT_FAILED: "a commit failed: the object is reset",
+        GATE_CLOSE: "blockConcurrencyWhile or a transaction closed the input gate",
+        GATE_OPEN: "the section ended: the gate opened",
+        ALARM_SET: "setAlarm()", ALARM_DELETE: "deleteAlarm()", ALARM_FIRE: "the alarm fired",
+        ALARM_RETRY: "the alarm handler failed: a retry is scheduled", ALARM_GAVE_UP: "all 7 attempts failed",
+        WS_ACCEPT: "a WebSocket was accepted", WS_SEND: "a WebSocket message was sent",
+        WS_CLOSE: "a WebSocket was closed", WS_EVENT: "a Hibernation API event was delivered",
+        WS_EVENT_TIMEOUT: "a socket event handler ran past its time limit",
+        WS_AUTO_RESPONSE: "the auto-response answered without waking the object",
+        WS_UNANSWERED_CLOSE: "the handler did not close back: the client sees 1006",
+        KV_GET: "Workers KV get", KV_PUT: "Workers KV put", KV_DELETE: "Workers KV delete",
+        KV_LIST: "Workers KV list",
+        EVICT: "the instance left memory (storage kept)", HIBERNATE: "the instance hibernated (sockets kept)",
+        RESET: "the instance was reset: unconfirmed writes lost, callers failed",
+        CRASH: "the machine under the object died", CHAOS: "chaos eviction at an event boundary",
+        ISOLATE_RESTART: "the isolate restarted: module state lost",
+    }
+
+
+KINDS = frozenset(
+    {value for name, value in vars(Kind).items() if name.isupper() and isinstance(value, str)}
+    | {f"{event}:{phase}" for event in Kind.EVENTS for phase in ("start", "end", "error")}
+    | {f"{event}:call" for event in ("fetch", "rpc", "run")}  # alarms fire, socket events are delivered
+)
+
+
+def _known_kind(kind: str) -> bool:
+    return kind in KINDS or (kind.endswith(":") and any(k.startswith(kind) for k in KINDS))
 
 
 class TraceEvent(NamedTuple):
@@ -37,6 +114,7 @@ class Trace:
         self._events: collections.deque[tuple] = collections.deque(maxlen=maxlen)
 
     def record(self, kind: str, host=None, *, request=None, instance=None, detail=None) -> None:
+        assert kind in KINDS, f"trace kind {kind!r} is not in trace.Kind"
         if request is None and host is not None:
             scope = current_scope.get()  # attribute the event to the request that caused it
             if scope is not None and scope.event is not None:
@@ -66,6 +144,8 @@ class Trace:
     def select(self, kind: str | None = None, *, object: str | None = None, binding: str | None = None,
                request: int | None = None) -> list[TraceEvent]:
         """Events matching every given filter; `kind` may be a prefix ending in ':' ("storage:")."""
+        if kind is not None and not _known_kind(kind):
+            raise ValueError(f"no trace event is of kind {kind!r}; the kinds are: {', '.join(sorted(KINDS))}")
         out = []
         for event in self:
             if kind is not None and not (event.kind == kind or (kind.endswith(":") and event.kind.startswith(kind))):

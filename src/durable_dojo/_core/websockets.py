@@ -24,6 +24,7 @@ from __future__ import annotations
 from . import codec as _codec
 from . import gates as _gates
 from .errors import JsError, RangeError
+from .trace import Kind
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 MAX_TAGS = 10
@@ -115,7 +116,7 @@ class WebSocket:
         if not isinstance(message, (str, bytes)):
             raise TypeError("WebSocket send() takes a string or bytes.")
         _gates.leave_caller()  # the output gate holds socket sends too
-        self._world.trace.record("ws:send", self._owner_host(), detail=_preview(message))
+        self._world.trace.record(Kind.WS_SEND, self._owner_host(), detail=_preview(message))
         self._world.loop.call_soon(self.peer._received, message, context=self._world._root_context)
 
     def close(self, code: int | None = None, reason: str = "") -> None:
@@ -146,7 +147,7 @@ class WebSocket:
         self.readyState = CLOSED if self._close_received else CLOSING
         if self.readyState == CLOSED:
             self._finished()
-        self._world.trace.record("ws:close", self._owner_host(), detail=f"{self.role} sent {code}")
+        self._world.trace.record(Kind.WS_CLOSE, self._owner_host(), detail=f"{self.role} sent {code}")
         self._world.loop.call_soon(self.peer._close_frame, code, reason, context=self._world._root_context)
 
     # ----- attachments (Hibernation API) -----
@@ -188,7 +189,7 @@ class WebSocket:
             pair = host.auto_response
             if pair is not None and isinstance(message, str) and message == pair.request:
                 self._auto_response_at = self._world.now()
-                self._world.trace.record("ws:auto-response", host, detail=_preview(message))
+                self._world.trace.record(Kind.WS_AUTO_RESPONSE, host, detail=_preview(message))
                 self.send(pair.response)
                 return
             host.websocket_event("webSocketMessage", (self, message))
@@ -238,7 +239,7 @@ class WebSocket:
         if not self._close_sent and self.readyState != CLOSED:
             self.readyState = CLOSED
             self._finished()
-            self._world.trace.record("ws:unanswered-close", self._owner_host())
+            self._world.trace.record(Kind.WS_UNANSWERED_CLOSE, self._owner_host())
             peer = self.peer
             if peer.on_receive is not None and peer.readyState != CLOSED:
                 peer.readyState = CLOSED
@@ -330,7 +331,7 @@ def accept_websocket(instance, ws: WebSocket, tags=None) -> None:
     ws._owner = host
     ws._tags = distinct
     host.sockets.append(ws)
-    instance.world.trace.record("ws:accept", host, detail=",".join(distinct) or None)
+    instance.world.trace.record(Kind.WS_ACCEPT, host, detail=",".join(distinct) or None)
     early, ws._early = ws._early, []
     for kind, args in early:
         ws._received(args[0].data)

@@ -66,6 +66,7 @@ from .errors import JsError
 from .loop import current_scope
 from .stubs import WorldCall
 from .values import js_number_string, js_string
+from .trace import Kind
 
 __all__ = ["KVNamespace", "KVReadableStream", "LOCATIONS", "HOME_LOCATION", "KV_LATENCY", "object_location"]
 
@@ -292,14 +293,14 @@ class KVNamespace:
             if (last is not None and now - last < WRITE_INTERVAL
                     and world.kv_write_limit):
                 store.counts["rateLimited"] += 1
-                self._trace("kv:put", host, request, f"{self.name} {key!r} @{loc}: 429 (1 write/s per key)")
+                self._trace(Kind.KV_PUT, host, request, f"{self.name} {key!r} @{loc}: 429 (1 write/s per key)")
                 raise JsError(RATE_LIMITED_MESSAGE)
             entry = _Entry(body, metadata_json, when)
             store.central[key] = entry
             store.caches.setdefault(loc, {})[key] = _Cached(entry, now)
             store.last_write[key] = now
             store.counts["writes"] += 1
-            self._trace("kv:put", host, request, f"{self.name} {key!r} @{loc}: stored")
+            self._trace(Kind.KV_PUT, host, request, f"{self.name} {key!r} @{loc}: stored")
             return None
 
         return self._submit(label, serve, leaving=True)
@@ -319,7 +320,7 @@ class KVNamespace:
             store.central.pop(key, None)
             store.caches.setdefault(loc, {})[key] = _Cached(None, now)
             store.counts["deletes"] += 1
-            self._trace("kv:delete", host, request, f"{self.name} {key!r} @{loc}: deleted")
+            self._trace(Kind.KV_DELETE, host, request, f"{self.name} {key!r} @{loc}: deleted")
             return None
 
         return self._submit(label, serve, leaving=True)
@@ -374,7 +375,7 @@ class KVNamespace:
                 result["cursor"] = _encode_cursor(page[-1])
             result["cacheStatus"] = None
             store.counts["lists"] += 1
-            self._trace("kv:list", host, request,
+            self._trace(Kind.KV_LIST, host, request,
                         f"{self.name} prefix={prefix!r} @{loc}: {len(keys)} keys"
                         + ("" if result["list_complete"] else ", more"))
             return result
@@ -435,7 +436,7 @@ class KVNamespace:
             entry, status = self._read(loc, key, ttl)
             self._store.counts["reads"] += 1
             shown = "missing" if entry is None else "found"
-            self._trace("kv:get", host, request, f"{self.name} {key!r} @{loc}: {status}, {shown}")
+            self._trace(Kind.KV_GET, host, request, f"{self.name} {key!r} @{loc}: {status}, {shown}")
             value = None if entry is None else _decode_value(entry.value, type_)
             if not with_metadata:
                 return value
@@ -488,7 +489,7 @@ class KVNamespace:
                 else:
                     out[name] = value
             self._store.counts["reads"] += 1  # a bulk read is one operation
-            self._trace("kv:get", host, request, f"{self.name} {names!r} @{loc}: {', '.join(statuses)}")
+            self._trace(Kind.KV_GET, host, request, f"{self.name} {names!r} @{loc}: {', '.join(statuses)}")
             return out
 
         return self._submit(label, serve)

@@ -25,6 +25,8 @@ Thresholds are the named constants below; each one's comment says why it has tha
 
 from __future__ import annotations
 
+from .._core.trace import Kind
+
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
@@ -157,27 +159,27 @@ def _object_stats(rt, binding: str) -> dict[str, _ObjectStats]:
                 started[event.request] = event.time
         elif tail in ("end", "error") and head in REQUEST_KINDS and event.request in started:
             obj.handler_ms += event.time - started.pop(event.request)
-        elif kind == "gate:close":
+        elif kind == Kind.GATE_CLOSE:
             gates[event.object].append([event.time, event.detail == "blockConcurrencyWhile", False])
-        elif kind == "gate:open":
+        elif kind == Kind.GATE_OPEN:
             if gates[event.object]:
                 opened, is_bcw, in_constructor = gates[event.object].pop()
                 if is_bcw and not in_constructor:
                     obj.bcw_sections += 1
                     obj.bcw_ms += event.time - opened
-        elif kind == "constructor":
+        elif kind == Kind.CONSTRUCTOR:
             obj.constructors += 1
             # a section the constructor opened was recorded just before this event: not per request
             prev = previous.get(event.object)
-            if prev is not None and prev.kind == "gate:close" and gates[event.object]:
+            if prev is not None and prev.kind == Kind.GATE_CLOSE and gates[event.object]:
                 gates[event.object][-1][2] = True
-        elif kind in ("evict", "hibernate"):
+        elif kind in (Kind.EVICT, Kind.HIBERNATE):
             obj.evictions += 1
-        elif kind == "chaos":
+        elif kind == Kind.CHAOS:
             obj.chaos += 1
         elif kind.startswith("storage:"):
             obj.storage_ops += 1
-        elif kind == "commit":
+        elif kind == Kind.COMMIT:
             obj.commits += 1
         previous[event.object] = event
     return stats
@@ -289,13 +291,13 @@ def _bcw(binding, objects) -> Advice | None:
 
 def _alarm_retries(rt, binding, metrics) -> Advice | None:
     fired, retried = metrics["alarmsFired"], metrics["alarmsRetried"]
-    gave_up = len(rt.trace.select("alarm:gave-up", binding=binding))
+    gave_up = len(rt.trace.select(Kind.ALARM_GAVE_UP, binding=binding))
     if retried < ALARM_MIN_RETRIES and not gave_up:
         return None
     share = retried / fired if fired else 0.0
     if share < ALARM_RETRY_SHARE and not gave_up:
         return None
-    failures = [e.detail for e in rt.trace.select("alarm:error", binding=binding)]
+    failures = [e.detail for e in rt.trace.select(Kind.ALARM_ERROR, binding=binding)]
     example = f" Last error: {failures[-1]}." if failures else ""
     return Advice(
         "ALARM-RETRIES", binding,

@@ -25,31 +25,32 @@ import html
 from typing import NamedTuple
 
 from .._core import codec as _codec
+from .._core.trace import Kind
 
 __all__ = ["Inspector", "ObjectView", "Timeline", "TimelineRow", "object_state"]
 
 # ----------------------------------------------------------------------------- helpers
 
-_LIFECYCLE = ("constructor", "evict", "hibernate", "reset", "crash")
+_LIFECYCLE = (Kind.CONSTRUCTOR, Kind.EVICT, Kind.HIBERNATE, Kind.RESET, Kind.CRASH)
 _CATEGORIES = (
     # (prefix or exact kind, category); the first match wins
     ("gate:", "gate"),
-    ("commit", "commit"),
+    (Kind.COMMIT, "commit"),
     ("storage:", "storage"),
-    ("alarm:set", "storage"),
-    ("alarm:delete", "storage"),
+    (Kind.ALARM_SET, "storage"),
+    (Kind.ALARM_DELETE, "storage"),
     ("kv:", "storage"),
-    ("alarm:fire", "alarm"),
-    ("alarm:retry", "alarm"),
-    ("alarm:gave-up", "alarm"),
-    ("constructor", "lifecycle"),
-    ("evict", "lifecycle"),
-    ("hibernate", "lifecycle"),
-    ("reset", "lifecycle"),
-    ("crash", "lifecycle"),
-    ("chaos", "lifecycle"),
+    (Kind.ALARM_FIRE, "alarm"),
+    (Kind.ALARM_RETRY, "alarm"),
+    (Kind.ALARM_GAVE_UP, "alarm"),
+    (Kind.CONSTRUCTOR, "lifecycle"),
+    (Kind.EVICT, "lifecycle"),
+    (Kind.HIBERNATE, "lifecycle"),
+    (Kind.RESET, "lifecycle"),
+    (Kind.CRASH, "lifecycle"),
+    (Kind.CHAOS, "lifecycle"),
     ("isolate:", "lifecycle"),
-    ("fetch:out", "network"),
+    (Kind.FETCH_OUT, "network"),
     ("ws:", "socket"),
 )
 _COLOURS = {
@@ -134,7 +135,7 @@ def object_state(host, last_lifecycle: str | None = None) -> str:
         return "hibernated"
     if host.instances_made == 0:
         return "not started"
-    if last_lifecycle in ("reset", "crash"):
+    if last_lifecycle in (Kind.RESET, Kind.CRASH):
         return "reset"
     if last_lifecycle == "hibernate":
         return "hibernated"
@@ -565,15 +566,15 @@ class Timeline(_View):
         for index, event in indexed:
             object_lane = self._object_lane(event)
             kind = event.kind
-            if kind == "gate:close":
+            if kind == Kind.GATE_CLOSE:
                 depth[object_lane] = depth.get(object_lane, 0) + 1
             gated = tuple(sorted(lane for lane, d in depth.items() if d > 0))
-            if kind == "gate:open":
+            if kind == Kind.GATE_OPEN:
                 depth[object_lane] = max(depth.get(object_lane, 0) - 1, 0)
             if self.lane_mode == "request" and event.request is not None:
                 name = request_names.get(event.request)
                 if name is None:
-                    if kind == "alarm:fire":
+                    if kind == Kind.ALARM_FIRE:
                         what = f"{event.binding}.alarm()"
                     else:
                         what = event.detail if kind.endswith(":call") else kind
@@ -603,17 +604,17 @@ class Timeline(_View):
     def _label(self, event) -> str:
         kind = event.kind
         req = f"#{event.request} " if event.request is not None and self.lane_mode == "object" else ""
-        if kind == "gate:close":
+        if kind == Kind.GATE_CLOSE:
             why = {"blockConcurrencyWhile": "bcw"}.get(event.detail, event.detail)
             return f"┏ gate closed ({why})" if why else "┏ gate closed"
-        if kind == "gate:open":
+        if kind == Kind.GATE_OPEN:
             return "┗ gate open"
         detail = event.detail
         if kind.endswith(":call") and detail is not None:
             return f"{req}{kind} {detail}".strip()
         if kind.endswith(":start"):
             return f"{req}{kind}".strip()  # the label repeats the call
-        if kind == "fetch:out" and detail is not None:
+        if kind == Kind.FETCH_OUT and detail is not None:
             return f"{req}{detail}"
         if kind in ("alarm:set",) and isinstance(detail, (int, float)):
             return f"alarm:set at {_seconds(detail - self.rt.start_ms)}"
