@@ -396,7 +396,7 @@ async def test_an_idle_hibernatable_object_is_not_billed_for_duration(world):
     assert world.metrics("T")["durationSeconds"] == 0  # not yet hibernated, already not billed
     await world.advance(3600)
     assert world.metrics("T")["durationSeconds"] == 0
-    assert world.estimate_cost("T")["dollars"]["duration_gb_s"] == 0
+    assert world.estimate_cost("T")["dollars"]["durationGbSeconds"] == 0
 
 
 @pytest.mark.parametrize("date", ["2026-09-30", "2026-10-01"])

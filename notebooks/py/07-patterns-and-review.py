@@ -349,7 +349,7 @@ for cls in [RateLimiter, TimerCleanupLimiter]:
             await world.advance(0.3)
     await world.run_until_idle()
     duration = world.metrics("LIMITER")["durationSeconds"]
-    dollars = world.estimate_cost("LIMITER", multiplier=200)["dollars"]["duration_gb_s"]
+    dollars = world.estimate_cost("LIMITER", multiplier=200)["dollars"]["durationGbSeconds"]
     print(f"{cls.__name__:<20} billed in memory {duration:>8,.0f} s   duration at 200x: ${dollars:>10,.2f} a month")
     world.close()
 
