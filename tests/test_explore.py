@@ -309,9 +309,9 @@ async def test_a_runtime_built_with_a_schedule_follows_it():
 
 
 async def test_a_schedule_that_does_not_fit_says_so():
-    with pytest.raises(DojoError, match="does not fit"):
+    with pytest.raises(DojoError, match="schedule s0c does not fit: choice point 0 has 2 ready events, not 4"):
         await explore(interest_and_deposit, make_runtime=wallet_world(), replay="s0c")
-    with pytest.raises(DojoError, match="does not fit"):
+    with pytest.raises(DojoError, match="schedule s7a does not fit: it picks at choice point 7, but this scenario has only 1"):
         await explore(interest_and_deposit, make_runtime=wallet_world(), replay="s7a")
     with pytest.raises(DojoError, match="not a schedule id"):
         await explore(interest_and_deposit, make_runtime=wallet_world(), replay="zz")

@@ -146,9 +146,9 @@ class Chooser:
         self.wakes: dict = {}  # strand -> clocks of the steps that woke it, joined at its next step
         self.outside: dict = {}  # the test's clock: what it has seen finish
         self.replies: dict = {}  # id(event.reply) -> strand
+        self.events: list = []  # the events that started, in order
         self.paused = None  # the candidates, when the policy wants to wait for a decision
         self.candidates: dict = {}  # strand -> scope, at the last choice point
-        self.steps = 0
 
     def attach(self, world) -> "Chooser":
         """Take over the scheduling of `world` (a fresh one: nothing has run in it yet)."""
@@ -207,8 +207,9 @@ class Chooser:
                 self.paused = names
                 return
             if not 0 <= index < len(names):
+                wanted = getattr(self.policy, "schedule", self.schedule)
                 raise ScheduleMismatch(
-                    f"schedule {self.schedule}... does not fit: choice point {self.position} has "
+                    f"schedule {wanted} does not fit: choice point {self.position} has "
                     f"{len(names)} ready events, not {index + 1}. The code or the scenario changed "
                     "since this schedule was recorded: explore again to get a current id."
                 )
@@ -285,11 +286,11 @@ class Chooser:
             clock = dict(self.sent_after.get(name[2], {})) if name[2] is not None else {}
             if scope.event is not None:
                 self.replies[id(scope.event.reply)] = name
+                self.events.append(scope.event)
         _join(clock, self.wakes.pop(name, {}))
         clock[name] = clock.get(name, 0) + 1
         self.clocks[name] = clock
         self.started.add(name)
-        self.steps += 1
         events = self.world.trace._events
         full = events.maxlen is not None and len(events) >= events.maxlen - _STEP_LIMIT
         before = len(events)
@@ -352,6 +353,7 @@ class Replay(_Default):
         self.picks = dict(picks)
         self.strict = strict
         self.last = max(self.picks, default=-1)
+        self.schedule = schedule_id(sorted(self.picks.items()))
 
     def choose(self, position, names, chooser):
         index = self.picks.get(position, 0)
@@ -560,9 +562,12 @@ async def _run_once(scenario, make_runtime, policy) -> _Run:
     finally:
         chooser.detach()
         world.close()
+        for event in chooser.events:  # calls the failed scenario left behind: their end is no news
+            if event.reply.done() and not event.reply.cancelled():
+                event.reply.exception()
     if isinstance(policy, Replay) and policy.strict and policy.last >= chooser.position:
         raise ScheduleMismatch(
-            f"schedule {schedule_id(sorted(policy.picks.items()))} does not fit: it picks at choice point "
+            f"schedule {policy.schedule} does not fit: it picks at choice point "
             f"{policy.last}, but this scenario has only {chooser.position}. The code or the scenario "
             "changed since it was recorded: explore again to get a current id."
         )
