@@ -535,3 +535,9 @@ async def test_timers_due_at_the_same_instant_are_chosen_between():
     found = await explore(two_naps, make_runtime=lambda: Runtime(durable_objects={"S": Sleeper}))
     assert found.complete and found.schedules_run == 2
     assert seen == {"a", "b"}
+
+
+@every_schedule(durable_objects={"WALLET": SafeWallet}, outbound=lambda r: Response("ok"))
+async def test_every_schedule_is_a_test_that_pytest_collects_with_its_fixtures(rt, tmp_path):
+    assert tmp_path.is_dir()  # a fixture, injected after the world
+    await interest_and_deposit(rt)
