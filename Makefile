@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: lab test bench uv env-test env-lab clean
+.PHONY: lab test bench uv env-test env-lab clean review-precision
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -31,6 +31,10 @@ lab: env-lab
 
 bench: env-test
 	.venv/bin/python bench/run.py
+
+# dojo review on the kata corpus: correct code clean, broken code flagged (tests/kata_corpus/).
+review-precision: env-test
+	.venv/bin/python tests/kata_corpus/precision.py
 
 # Targets that bring their own tools (workerd from npm, Chromium) live in their own files.
 -include conformance.mk

@@ -307,8 +307,9 @@ CASES["DO302"] = (
     class Bank(DurableObject):
         async def transfer(self, src, dst, amount):
             a = await self.ctx.storage.get(src)
-            b = await self.ctx.storage.get(dst)
             await self.ctx.storage.put(src, a - amount)
+            await fetch("https://risk.example.com/checks", method="POST")
+            b = await self.ctx.storage.get(dst)
             await self.ctx.storage.put(dst, b + amount)  # expect: DO302
 
         async def pay_out(self, account, amount):
@@ -324,6 +325,12 @@ CASES["DO302"] = (
             b = await self.ctx.storage.get(dst)
             self.ctx.storage.put(src, a - amount)      # no await between: one atomic batch
             self.ctx.storage.put(dst, b + amount)
+
+        async def transfer_awaited(self, src, dst, amount):
+            a = await self.ctx.storage.get(src)
+            b = await self.ctx.storage.get(dst)
+            await self.ctx.storage.put(src, a - amount)   # only storage awaits between: still one commit
+            await self.ctx.storage.put(dst, b + amount)
 
         async def transfer2(self, src, dst, amount):
             async def move(txn):
@@ -416,7 +423,7 @@ CASES["DO303"] = (
 
         async def alarm(self, info):
             state = await self.ctx.storage.get("state")       # alarm() never runs alongside itself
-            await fetch("https://example.com/report", method="POST")
+            await fetch("https://example.com/report")
             state["reported"] += 1
             await self.ctx.storage.put("state", state)
     """,
@@ -463,6 +470,87 @@ CASES["DO305"] = (
             carts = await self.ctx.storage.list({"prefix": "cart:"})
             for key in carts:
                 await self.ctx.storage.delete(key)
+    """,
+)
+
+CASES["DO307"] = (
+    """
+    SEEN = {}
+    NAMES = []
+    TOTAL = 0
+
+    class Counter(DurableObject):
+        async def increment(self):
+            key = self.ctx.id.toString()
+            SEEN[key] = SEEN.get(key, 0) + 1  # expect: DO307
+            return SEEN[key]
+
+    class Default(WorkerEntrypoint):
+        async def fetch(self, request):
+            global TOTAL
+            TOTAL += 1  # expect: DO307
+            NAMES.append(request.url)  # expect: DO307
+            return Response("ok")
+    """,
+    """
+    PLANS = {"free": 2, "pro": 1000}   # read, never changed: configuration
+    SKUS = ["A1", "A2"]
+
+    class Counter(DurableObject):
+        async def increment(self, plan):
+            seen = {}                       # a local that shadows nothing
+            seen[plan] = PLANS[plan]
+            count = (await self.ctx.storage.get("count") or 0) + 1
+            await self.ctx.storage.put("count", count)
+            return count + len(SKUS)
+
+    def helper_for_a_script():
+        PLANS["trial"] = 5                  # not called by any handler
+    """,
+)
+
+CASES["DO308"] = (
+    """
+    async def charge(customer, amount, idempotency_key=None):
+        await fetch("https://pay.example.com/charges", method="POST")
+
+    class Subscription(DurableObject):
+        async def alarm(self, info):
+            price = await self.ctx.storage.get("price")
+            await charge(self.ctx.id.name, price)  # expect: DO308
+            await self.ctx.storage.setAlarm(Date.now() + 1000)
+
+    class Renewal(DurableObject):
+        async def alarm(self, info):
+            await charge(self.ctx.id.name, 100, f"renewal-{Date.now()}")  # expect: DO308
+
+    class Mailer(DurableObject):
+        async def alarm(self, info):
+            await self._mail()  # expect: DO308
+
+        async def _mail(self):
+            await fetch("https://mail.example.com/send", method="POST")
+    """,
+    """
+    async def charge(customer, amount, idempotency_key=None):
+        await fetch("https://pay.example.com/charges", method="POST")
+
+    class Subscription(DurableObject):
+        async def alarm(self, info):
+            period = await self.ctx.storage.get("period")
+            done = await self.ctx.storage.get(f"charged:{period}")
+            if done is None:                                     # a progress record
+                await charge(self.ctx.id.name, 100)
+                await self.ctx.storage.put(f"charged:{period}", True)
+            await charge(self.ctx.id.name, 100, f"renewal-{period}")   # a key that is the same on a retry
+
+    class Outbox(DurableObject):
+        async def alarm(self, info):
+            queued = await self.ctx.storage.list({"prefix": "out:"})
+            for key, message in queued.items():                  # the stored queue, each sent once
+                await fetch("https://mail.example.com/send", method="POST")
+                await self.ctx.storage.delete(key)
+            await fetch("https://status.example.com/")           # a GET changes nothing
     """,
 )
 
@@ -979,6 +1067,7 @@ def test_storage_reached_through_a_field_or_a_name_is_storage():
         async def transfer(self, a, b):
             store = self.ctx.storage
             await store.put(a, 1)
+            await fetch("https://audit.example.com/", method="POST")
             await self.storage.put(b, 2)  # expect: DO302
     """)
     assert found(source) == expected(source)
@@ -1349,3 +1438,138 @@ def test_expectations_name_real_codes_and_advice():
         for code in entry.get("advice", []) if isinstance(entry.get("advice"), list) else [entry.get("advice")]:
             if code:
                 assert code in ADVICE_CODES, f"{kata_id}: unknown advice {code}"
+
+
+# ----------------------------------------------------------------------------------------
+# The reviewer agrees with the workbook: correct kata fixes that were flagged
+# ----------------------------------------------------------------------------------------
+
+
+def test_awaited_puts_with_only_storage_between_are_one_commit_kata_06():
+    """Chapter 2 shows three awaited puts making one commit: numbering an invoice with two awaited puts,
+    then filing it, is not a half-written change (it was DO302 on kata 06 line 29)."""
+    source = src("""
+    class InvoiceBook(DurableObject):
+        async def issue(self, customer, amount):
+            number = (await self.ctx.storage.get("last_number") or 0) + 1
+            await self.ctx.storage.put("last_number", number)
+            await self.ctx.storage.put(f"invoice:{number:08d}", {"customer": customer, "amount": amount})
+            await fetch("https://accounting.example.com/invoices", method="POST")
+            return number
+    """)
+    assert found(source) == []
+
+
+def test_a_job_stored_with_awaited_puts_is_not_flagged_kata_08():
+    """Kata 08: the last id and the reminder stored by two awaited puts, then the alarm (it was DO302 on
+    line 29)."""
+    source = src("""
+    class Reminders(DurableObject):
+        async def remind_me(self, text, delay):
+            reminder_id = (await self.ctx.storage.get("last_id") or 0) + 1
+            due = Date.now() + int(delay * 1000)
+            await self.ctx.storage.put("last_id", reminder_id)
+            await self.ctx.storage.put(f"reminder:{due:015d}", {"id": reminder_id, "text": text})
+            current = await self.ctx.storage.getAlarm()
+            if current is None or due < current:
+                await self.ctx.storage.setAlarm(due)
+            return {"id": reminder_id, "due": due}
+    """)
+    assert found(source) == []
+
+
+def test_a_late_bid_stored_by_two_awaited_puts_is_not_flagged_kata_10():
+    """Kata 10: the bid, then the moved end, each awaited, with only storage in between (it was DO302 on
+    line 43)."""
+    source = src("""
+    class Auction(DurableObject):
+        async def bid(self, user, amount):
+            auction = await self.ctx.storage.get(["end", "bidders"])
+            end, now = auction["end"], Date.now()
+            await self.ctx.storage.put({"best": {"user": user, "amount": amount}, "bidders": auction["bidders"]})
+            if end - now < 300_000:
+                end = now + 300_000
+                await self.ctx.storage.put("end", end)
+                await self.ctx.storage.setAlarm(end)
+            return {"accepted": True, "end": end}
+    """)
+    assert found(source) == []
+
+
+def test_a_progress_record_stored_between_outside_calls_is_not_flagged_kata_09():
+    """Kata 09 asks for this: the charge id stored as soon as the charge answers, before the receipt is
+    mailed (it was DO302 on line 59), and a record written when a read found none."""
+    source = src("""
+    async def charge_card(customer, amount, idempotency_key=None):
+        return await fetch("https://pay.example.com/charges", method="POST")
+
+    async def mail_receipt(email, charge_id):
+        await fetch("https://mail.example.com/receipts", method="POST")
+
+    class Subscription(DurableObject):
+        async def alarm(self, info):
+            sub = await self.ctx.storage.get(["email", "price", "period"])
+            period = sub["period"]
+            key = await self.ctx.storage.get(f"key:{period}")
+            if key is None:
+                key = f"renewal-{period}"
+                await self.ctx.storage.put(f"key:{period}", key)
+            charge_id = await self.ctx.storage.get(f"charge:{period}")
+            if charge_id is None:
+                charge_id = await charge_card(self.ctx.id.name, sub["price"], key)
+                await self.ctx.storage.put(f"charge:{period}", charge_id)
+            if not await self.ctx.storage.get(f"mailed:{period}"):
+                await mail_receipt(sub["email"], charge_id)
+                await self.ctx.storage.put(f"mailed:{period}", True)
+            await self.ctx.storage.put({f"invoice:{period}": charge_id, "period": period + 1})
+    """)
+    assert found(source) == []
+
+
+def test_a_read_modify_write_inside_block_concurrency_while_is_not_a_lost_update():
+    """No other event runs while blockConcurrencyWhile's callback does, so a fetch inside it cannot let a
+    second order read the same stock: no DO303 (DO406 says what it costs instead)."""
+    source = src("""
+    class Product(DurableObject):
+        async def order(self, order_id, quantity):
+            return await self.ctx.blockConcurrencyWhile(lambda: self._order(order_id, quantity))  # expect: DO406
+
+        async def _order(self, order_id, quantity):
+            stock = await self.ctx.storage.get("stock") or 0
+            if stock < quantity:
+                return "sold_out"
+            await fetch("https://payments.example.com/charges", method="POST")
+            await self.ctx.storage.put("stock", stock - quantity)
+            return "confirmed"
+    """)
+    assert found(source) == expected(source)
+
+
+def test_a_helper_called_both_inside_and_outside_block_concurrency_while_is_still_checked():
+    source = src("""
+    class Product(DurableObject):
+        async def order(self, quantity):
+            return await self._order(quantity)
+
+        async def order_locked(self, quantity):
+            return await self.ctx.blockConcurrencyWhile(lambda: self._order(quantity))  # expect: DO406
+
+        async def _order(self, quantity):
+            stock = await self.ctx.storage.get("stock") or 0
+            await fetch("https://payments.example.com/charges", method="POST")
+            await self.ctx.storage.put("stock", stock - quantity)  # expect: DO303
+    """)
+    assert found(source) == expected(source)
+
+
+def test_every_explanation_names_its_docs_and_the_coalescing_it_describes_is_the_workbooks():
+    """DO302's explanation must not say that awaiting each put turns coalescing off: chapter 2 shows
+    three awaited puts making one commit."""
+    text = explain("DO302")
+    assert "turns that off" not in text and "awaiting each one" not in text
+    assert "three awaited `put`s making one commit" in text
+    for r in RULES:
+        assert DOCS_URL in r.explanation, f"{r.code} cites no docs page"
+
+
+DOCS_URL = "https://developers.cloudflare.com/"

@@ -37,10 +37,10 @@ EXPECTED = {
     ],
     "usage_meter.py": [
         (23, "DO201", "setAlarm() in the constructor, outside blockConcurrencyWhile"),
-        (41, "DO302", "used_over_quota and overage_cents written by separate awaited puts"),
-        (50, "DO403", "remaining() wraps a storage read in blockConcurrencyWhile on every call"),
-        (55, "DO402", "slow_down() spins on Date.now()"),
-        (76, "DO101", "one audit object per request from newUniqueId()"),
+        (43, "DO302", "used and used_over_quota committed before the call to billing, overage_cents after it"),
+        (51, "DO403", "remaining() wraps a storage read in blockConcurrencyWhile on every call"),
+        (56, "DO402", "slow_down() spins on Date.now()"),
+        (77, "DO101", "one audit object per request from newUniqueId()"),
     ],
 }
 
@@ -66,7 +66,8 @@ def test_each_line_says_what_the_rule_saw():
     assert by_line[("leaderboard.py", 57)].endswith("(read on line 52, await on line 55)")
     assert by_line[("leaderboard.py", 94)].endswith('("all-games")')
     assert by_line[("doc_room.py", 58)].endswith("(meta from get('meta'))")
-    assert by_line[("usage_meter.py", 41)].endswith("(after the write on line 38)")
+    assert by_line[("usage_meter.py", 43)].endswith("(the write on line 38 is committed before the await on line 41, "
+                                                    "and nothing undoes it)")
     assert by_line[("usage_meter.py", 23)].endswith("(setAlarm())")
 
 
@@ -139,5 +140,5 @@ async def test_usage_meter_runs_against_its_plan_service(make_runtime):
     second = await (await rt.fetch("https://api.example.com/v1/run", headers=headers)).json()
     assert first == {"allowed": True, "remaining": 40} and second == {"allowed": True, "remaining": 0}
     assert await rt.env.METER.getByName("key:k1").remaining() == 0
-    # DO101 on line 76, shown: every request made a brand-new audit object
+    # DO101 on line 77, shown: every request made a brand-new audit object
     assert rt.metrics("AUDIT")["objectsCreated"] == 2

@@ -37,8 +37,9 @@ class UsageMeter(DurableObject):
         # Only storage awaits between the read and the write: the input gate keeps this atomic.
         await self.ctx.storage.put("used", used + units)
         if used + units > self.plan["quota"]:
-            overage = await self.ctx.storage.get("overage_cents") or 0
             await self.ctx.storage.put("used_over_quota", used + units - self.plan["quota"])
+            await fetch(f"{PLANS_API}/{self.ctx.id.name}/overage", method="POST")  # tell billing
+            overage = await self.ctx.storage.get("overage_cents") or 0
             await self.ctx.storage.put("overage_cents", overage + units * OVERAGE_CENTS_PER_UNIT)
         return {"allowed": True, "remaining": max(self.plan["quota"] - used - units, 0)}
 

@@ -84,3 +84,20 @@ async def test_count_survives_idle_eviction(counter, make_runtime):
         f"70-140 s if something keeps it from hibernating; the trace shows {len(evictions)} time(s) it "
         "left memory), and the count lived only in that instance.\n"
         "Trace:\n" + excerpt(rt, "constructor", "hibernate", "evict", "storage:", "rpc:start"))
+
+
+async def test_count_survives_a_restart(counter, make_runtime):
+    rt = make_runtime(durable_objects={"COUNTER": counter.Counter})
+    pages = {path: rt.env.COUNTER.getByName(path) for path in ("/pricing", "/docs", "/blog")}
+    for n, page in enumerate(pages.values(), start=2):
+        for _ in range(n):
+            await page.increment()
+    await rt.evict_all()  # a deploy or a restart of the machine: every object, and its isolate, starts over
+    after = {path: await page.views() for path, page in pages.items()}
+    assert after == {"/pricing": 2, "/docs": 3, "/blog": 4}, (
+        f"Three pages had 2, 3 and 4 views; after a restart (every object evicted, the code loaded "
+        f"again) views() says {after}.\n"
+        "A restart starts the Worker's code over: instance fields are gone, and so is anything kept "
+        "at module level (which is shared by the objects of one isolate and dies with it). Only what "
+        "was written to storage survives.\n"
+        "Trace:\n" + excerpt(rt, "constructor", "evict", "storage:", "rpc:start"))

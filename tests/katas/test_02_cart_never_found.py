@@ -81,3 +81,20 @@ async def test_each_shopper_has_exactly_one_cart_object(shop):
         "(expected 2: one cart per shopper). Every other object holds a piece of a cart that "
         "nobody can find again, and its stored data stays (and is billed) forever.\n"
         "Trace:\n" + excerpt(shop, "constructor", "rpc:start"))
+
+
+async def test_the_cart_is_found_after_a_restart(shop):
+    shoppers = {"alice": ["teapot", "cups"], "bob": ["kettle"], "dan": ["tray", "spoons", "sugar"]}
+    for user, skus in shoppers.items():
+        for sku in skus:
+            await add(shop, user, sku)
+    await shop.evict_all()  # a deploy: every object and every isolate of the Worker starts over
+    carts = {user: sorted((await cart_of(shop, user))["items"]) for user in shoppers}
+    expected = {user: sorted(skus) for user, skus in shoppers.items()}
+    assert carts == expected, (
+        f"Three shoppers filled their carts, then the Worker restarted (a deploy); now their carts hold "
+        f"{carts}, expected {expected}.\n"
+        "Whatever the Worker kept in memory (a dict of ids at module level included) is gone after a "
+        "restart, and it was never shared with the Worker's other isolates anyway. A cart that must be "
+        "found again needs an ID that can be computed again from the shopper: idFromName / getByName.\n"
+        "Trace:\n" + excerpt(shop, "constructor", "evict", "rpc:start"))

@@ -75,9 +75,11 @@ def expect_once_on_time(rt, auction, notes, user, containing, due, what):
 async def expect_closed(rt, stub, auction, end):
     state = await stub.state()
     if state["status"] != "closed":
+        harm = ("the winner never learns that they won and the seller is never paid" if state.get("best") else
+                "nobody bid, and the seller never learns that the item did not sell (nor can relist it)")
         pytest.fail(
             f"The auction was due to close at {at(rt, end)}; at {at(rt, rt.now())} it is still {state['status']!r}: "
-            f"the winner never learns that they won and the seller is never paid. An object has one alarm, and "
+            f"{harm}. An object has one alarm, and "
             f"each setAlarm() replaces the one before: closing must be one of the jobs the one alarm runs.\n"
             f"{story(rt, auction)}",
             pytrace=False,

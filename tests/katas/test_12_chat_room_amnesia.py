@@ -92,3 +92,31 @@ async def test_the_room_still_hibernates_and_nobody_is_disconnected(room):
     if (alice.readyState, bob.readyState) != (1, 1) or alice.close_info or bob.close_info:
         pytest.fail(f"Hibernation must not disconnect anyone: alice {alice.close_info}, bob {bob.close_info}.\n"
                     f"{story(rt)}", pytrace=False)
+
+
+async def test_each_room_hears_only_its_own_members(room):
+    rt, stub = room
+    kitchen = rt.env.ROOMS.getByName("kitchen")
+    alice, bob = [await join(rt, stub, n) for n in ("alice", "bob")]
+    zed = await connect(kitchen, "https://chat.example.com/rooms/kitchen?name=zed")
+    await rt.run_until_idle()
+    alice.send("lobby only")
+    await rt.run_until_idle()
+    expect(rt, bob, "bob", "alice: lobby only", "bob is in the lobby with alice")
+    leaked = [m for m in zed.messages if "alice" in m or "bob" in m]
+    if leaked:
+        pytest.fail(f"zed, in the kitchen, received {leaked}: what was said in the lobby reached zed in another "
+                    "room. Each room is its own object; whatever is kept at module level is shared by every room "
+                    f"that the isolate hosts.\nThe lobby's story:\n{story(rt)}", pytrace=False)
+
+
+async def test_names_are_known_after_a_restart(room):
+    rt, stub = room
+    alice, bob = [await join(rt, stub, n) for n in ("alice", "bob")]
+    await rt.evict_all()  # a restart: the code is loaded again; hibernatable sockets stay connected
+    await rt.run_until_idle()
+    bob.send("/who")
+    await rt.run_until_idle()
+    expect(rt, bob, "bob", "online: alice, bob",
+           "after a restart the room's code starts over, module-level dicts included; the names must come "
+           "from what the runtime keeps with each socket")

@@ -49,6 +49,13 @@ async def test_no_single_limiter_carries_the_whole_api(world):
         await rt.advance(1)
     seconds = rt.loop.time() - started
     counts = per_object(rt)
+    if not counts:
+        pytest.fail(
+            f"{len(USERS)} users made {len(USERS) * PER_ROUND * ROUNDS} requests and no limiter object received "
+            "any of them: the limit is counted somewhere else, in the Worker's memory. A Worker runs as many "
+            "isolates in many locations, each with its own memory: a user's requests spread over them are "
+            "never counted together. A limit must be counted in one place per user: a Durable Object.",
+            pytrace=False)
     total = sum(counts.values())
     busiest, busiest_count = counts.most_common(1)[0]
     share = busiest_count / total

@@ -89,3 +89,24 @@ async def test_after_a_failed_order_the_free_seats_can_still_be_booked(concert):
     await rt.evict(stub)  # committed to storage, not just in memory
     assert await stub.seating() == {"B5": "ann", "B4": "bob", "B6": "bob"}
     assert await stub.sales() == [["ann", 1, 45], ["bob", 2, 90]]
+
+
+async def test_an_order_with_a_bad_seat_books_nothing(concert):
+    rt, stub = concert
+    await book(stub, "ann", ["C10"])
+    # Orders that must fail as a whole: a seat that does not exist, or the same seat twice, at
+    # different places in the order (checking the taken seats first is not enough).
+    bad_orders = [["A3", "Z9"], ["B1", "B2", "A0"], ["C1", "C1"], ["Q1", "A4"], ["A5", "B5", "C5", "A5"]]
+    for seats in bad_orders:
+        _, error = await book(stub, "bob", seats)
+        refused_by_platform(rt, error, f"book('bob', {seats})")
+        seating, sales = await stub.seating(), await stub.sales()
+        if error is None or seating != {"C10": "ann"} or sales != [["ann", 1, 45]]:
+            pytest.fail(
+                f"book('bob', {seats}) {'raised' if error is not None else 'did not raise'}"
+                f"{f' {type(error).__name__}: {error}' if error is not None else ''}, and left seating {seating}, "
+                f"sales {sales}. An order with a bad seat must fail and book nothing: the seats before the bad "
+                f"one must not stay booked. Check what you like first, but the seats and the sale must be "
+                f"written together or not at all (ctx.storage.transactionSync).\n{story(rt)}",
+                pytrace=False,
+            )

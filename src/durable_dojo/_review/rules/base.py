@@ -12,6 +12,10 @@ from typing import Iterable, Iterator
 from ..model import ClassInfo, Finding, FunctionNode, Module, Parents
 
 DOCS = "https://developers.cloudflare.com"
+# Calls that read the clock: a busy loop on them spins, a key made from them is new on every retry.
+CLOCK_CALLS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns",
+                         "time.perf_counter_ns", "js.Date.now", "Date.now", "datetime.datetime.now",
+                         "datetime.datetime.utcnow"})
 
 
 class Rule:

@@ -18,11 +18,8 @@ from ..model import (
     start_of,
     walk_scope,
 )
-from .base import DOCS, Rule, _all_code_functions, _unconditional, rule
+from .base import CLOCK_CALLS, DOCS, Rule, _all_code_functions, _unconditional, rule
 
-CLOCK_CALLS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "time.time_ns", "time.monotonic_ns",
-                         "time.perf_counter_ns", "js.Date.now", "Date.now", "datetime.datetime.now",
-                         "datetime.datetime.utcnow"})
 MIN_TIMER_SECONDS = 1.0  # asyncio.sleep(n) with a constant n below this is a yield or simulated work, not a timer
 LONG_TIMER_SECONDS = 60.0  # a request handler that sleeps this long is waiting for a schedule, not for a retry
 

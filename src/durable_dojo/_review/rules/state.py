@@ -12,17 +12,19 @@ from ..model import (
     FunctionNode,
     FunctionScope,
     Module,
+    Parents,
     StorageOp,
     base_self_field,
     body_nodes,
     const_str,
     end_of,
+    is_self_attr,
     mentions_self_field,
     names_in,
     self_field,
     start_of,
 )
-from .base import DOCS, Rule, rule
+from .base import CLOCK_CALLS, DOCS, Rule, _platform_functions, rule
 
 MUTATING_METHODS = frozenset({"append", "add", "update", "extend", "insert", "setdefault", "pop", "popitem",
                               "remove", "discard", "clear", "appendleft", "extendleft", "popleft", "sort",
@@ -203,10 +205,14 @@ def _handler_scopes(module: Module, *, skip: tuple[str, ...] = ("bcw", "transact
     for cls in module.do_classes:
         skipped_methods = set()
         for name, method in cls.methods.items():
-            if cls.protected_kind.get(id(method)) in skip:
-                refs = [(n, owner) for ref, n, owner in cls.self_method_refs() if ref == name]
-                if all(_ref_in_protected(cls, n, owner) for n, owner in refs):
-                    skipped_methods.add(name)
+            refs = [(n, owner) for ref, n, owner in cls.self_method_refs() if ref == name]
+            # A method handed to blockConcurrencyWhile/transaction, or a private helper only ever called
+            # from code that runs inside one (`lambda: self._order(...)`), never runs with the gate open
+            # around it. (A public method can also be called by RPC, from outside.)
+            private_helper = name.startswith("_") and not name.startswith("__") and bool(refs)
+            if (cls.protected_kind.get(id(method)) in skip or private_helper) and all(
+                    _ref_in_protected(cls, n, owner, skip) for n, owner in refs):
+                skipped_methods.add(name)
         for method in cls.handler_methods:
             if method.name in skipped_methods:
                 continue
@@ -218,13 +224,16 @@ def _handler_scopes(module: Module, *, skip: tuple[str, ...] = ("bcw", "transact
                     yield cls, FunctionScope(module, cls, inner)
 
 
-def _ref_in_protected(cls: ClassInfo, node: ast.AST, owner: ast.AST) -> bool:
+def _ref_in_protected(cls: ClassInfo, node: ast.AST, owner: ast.AST,
+                      kinds: tuple[str, ...] = ("bcw", "transaction")) -> bool:
+    """`self.name` at `node` is handed to, or called inside, a callback of one of these kinds."""
     parents = cls.module.parents(owner)
     parent = parents.of(node)
+    names = {"bcw": ("blockConcurrencyWhile",), "transaction": ("transaction", "transactionSync")}
     if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and node in parent.args \
-            and parent.func.attr in ("blockConcurrencyWhile", "transaction", "transactionSync"):
+            and parent.func.attr in {n for kind in kinds for n in names.get(kind, ())}:
         return True
-    return any(id(a) in cls.protected_fns for a in parents.ancestors(node))
+    return any(cls.protected_kind.get(id(a)) in kinds for a in parents.ancestors(node))
 
 
 @rule
@@ -234,17 +243,19 @@ class MultiKeyUpdateWithoutTransaction(Rule):
     title = "multi-key updates without transaction"
     message = "one change written as separate commits: a failure in between keeps half of it"
     explanation = (
-        "The code changes several keys as one update, but the writes are committed separately. Two forms: "
-        "(1) `put`/`delete` calls on different keys each awaited (or with another storage await between "
-        "them): writes with no `await` between them are coalesced into one atomic batch, awaiting each one "
-        "turns that off, so a reset or a machine failure between them keeps the first and loses the second "
-        "(the docs' example: the debit is stored, the credit is lost); (2) a write, then an outside call (a "
-        "`fetch`, another object), then the rest of the update, with nothing that undoes the first write if "
-        "the call fails or the object dies while it is in flight. Make the update one commit: "
-        "`ctx.storage.put({k1: v1, k2: v2})`, writes with no await between them, `ctx.storage.transaction()` "
-        "or `transactionSync()`, or SQL statements with no await between them; do the outside call before "
-        "the update (then re-read what it depends on), or undo the first write when the call fails. "
-        "Platform rule: write coalescing and transactions (semantics 3.10, 3.11, 3.15). Docs: "
+        "The code changes several keys as one update, writes the first part, then awaits something that is "
+        "not storage (a `fetch`, another object, a timer) before writing the rest, and nothing undoes the "
+        "first write if that call fails or the object dies while it is in flight. Writes made until the "
+        "object next awaits something other than storage go into one batch that is committed atomically: "
+        "the workbook's chapter 2 shows three awaited `put`s making one commit, and a failed commit storing "
+        "none of them. An await on anything else ends the batch: what was written before it is committed on "
+        "its own, so a refusal, an exception or a crash during the call leaves half an update (the docs' "
+        "example: the debit is stored, the credit is lost; kata 07). Make the update one batch after the "
+        "outside call (call first, then re-read what the update depends on and write it all with only storage "
+        "awaits in between: `ctx.storage.put({k1: v1, k2: v2})`, `transaction()` or `transactionSync()`), or "
+        "undo the first write when the call fails. Not flagged: writes after an outside call that record its "
+        "outcome (a progress record, as kata 09 asks for), and a record written only when a read found it "
+        "missing. Platform rule: write coalescing and the output gate (semantics 3.10, 3.11, 4.6). Docs: "
         + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/ (write coalescing) and "
         + DOCS + "/durable-objects/api/storage-api/ (transaction)"
     )
@@ -254,29 +265,41 @@ class MultiKeyUpdateWithoutTransaction(Rule):
             writes = [op for op in scope.ops if op.api == "kv" and op.method in KV_WRITES]
             openers = [a for a in scope.awaits if scope.await_opens_gate(a)]
             for i, first in enumerate(writes):
+                if first.keys is None or self._records_progress(scope, first, openers):
+                    continue
                 hit = None
                 for second in writes[i + 1:]:
                     if scope.parents.exclusive(first.call, second.call) or not scope.parents.flows_to(
                             first.call, second.call):
                         continue
-                    if first.keys is not None and second.keys is not None and set(first.keys) & set(second.keys):
+                    if second.keys is not None and set(first.keys) & set(second.keys):
                         continue
-                    between = [a for a in scope.awaits if end_of(first.call) <= start_of(a) < start_of(second.call)
-                               and a is not scope.parents.of(second.call)]
-                    gap = [a for a in between if a in openers]
-                    if not gap:
-                        # after an outside call, separate commits are checkpoints of its outcome: not flagged
-                        checkpoint = any(end_of(a) <= start_of(first.call) for a in openers)
-                        if (first.awaited or between) and not checkpoint:
-                            hit = (second.call, f"after the write on line {first.call.lineno}")
-                    elif first.keys is not None and not self._undone(scope, first, gap[0], writes):
+                    # Only storage awaits in between: one batch, one commit (coalescing), not flagged.
+                    gap = [a for a in openers if end_of(first.call) <= start_of(a) < start_of(second.call)
+                           and a is not scope.parents.of(second.call) and scope.parents.flows_to(a, second.call)]
+                    if gap and not self._undone(scope, first, gap[0], writes):
                         hit = (second.call, f"the write on line {first.call.lineno} is committed before the "
                                             f"await on line {gap[0].lineno}, and nothing undoes it")
-                    if hit:
                         break
                 if hit:
                     yield hit
                     break
+
+    @staticmethod
+    def _records_progress(scope, write, openers) -> bool:
+        """A write that records how far the code got: it comes after an outside call (its outcome), or
+        it is made only when a read of the same key found nothing (`if record is None: put(key, ...)`)."""
+        if any(end_of(a) <= start_of(write.call) and scope.parents.flows_to(a, write.call) for a in openers):
+            return True
+        for read in scope.ops:
+            if not (scope.is_read(read) and read.keys and set(read.keys) & set(write.keys)
+                    and start_of(read.call) < start_of(write.call)):
+                continue
+            names = _read_names(scope, read)
+            for anc in scope.parents.ancestors(write.call):
+                if isinstance(anc, ast.If) and names_in(anc.test) & names:
+                    return True
+        return False
 
     @staticmethod
     def _undone(scope, first, opener, writes) -> bool:
@@ -328,7 +351,8 @@ class ReadModifyWriteAcrossAwait(Rule):
                         continue  # the written value is not computed from what was read
                     gap = [a for a in openers if end_of(read.call) <= start_of(a) and end_of(a) <= start_of(write.call)
                            and not scope.parents.exclusive(a, write.call)
-                           and not scope.parents.exclusive(read.call, a)]
+                           and not scope.parents.exclusive(read.call, a)
+                           and scope.parents.flows_to(a, write.call)]
                     if not gap:
                         continue
                     opener = gap[-1]
@@ -521,3 +545,227 @@ class SqlTransactionStatements(Rule):
                         match = SQL_TRANSACTION_STATEMENT.match(query or "")
                         if match:
                             yield op.call, match.group(1).upper()
+
+
+MUTABLE_FACTORIES = frozenset({"dict", "list", "set", "bytearray", "collections.defaultdict", "collections.Counter",
+                               "collections.OrderedDict", "collections.deque", "defaultdict", "Counter",
+                               "OrderedDict", "deque"})
+
+
+def _module_state(module: Module) -> set[str]:
+    """Names the module binds at its top level to a mutable container ({}, [], set(), defaultdict()...)."""
+    out: set[str] = set()
+    for stmt in module.tree.body:
+        if isinstance(stmt, ast.Assign):
+            targets, value = stmt.targets, stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            targets, value = [stmt.target], stmt.value
+        else:
+            continue
+        mutable = isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)) or (
+            isinstance(value, ast.Call) and module.call_name(value) in MUTABLE_FACTORIES)
+        if mutable:
+            out |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return out
+
+
+def _module_state_changes(fn: ast.AST, state: set[str]) -> Iterator[tuple[str, ast.AST]]:
+    """(name, node) for each change a function makes to module-level state: an item set or deleted, a
+    mutating method called, or a name declared `global` and assigned."""
+    declared = {n for node in body_nodes(fn) if isinstance(node, ast.Global) for n in node.names}
+    local = {t.id for node in body_nodes(fn) if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+             for t in ([node.target] if not isinstance(node, ast.Assign) else node.targets)
+             if isinstance(t, ast.Name)} - declared
+    if isinstance(fn, FunctionNode):
+        local |= {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+    watched = (state - local) | declared
+    for node in body_nodes(fn):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for target in targets:
+                base = target
+                while isinstance(base, (ast.Subscript, ast.Attribute)):
+                    base = base.value
+                if isinstance(base, ast.Name) and base.id in watched and (base is not target or base.id in declared):
+                    yield base.id, node
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in MUTATING_METHODS:
+            base = node.func.value
+            while isinstance(base, (ast.Subscript, ast.Attribute)):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in watched:
+                yield base.id, node
+
+
+@rule
+class ModuleStateWrittenByHandlers(Rule):
+    code = "DO307"
+    category = "state"
+    title = "module-level state written by handlers"
+    message = "module-level state changed by a handler: shared by the objects of one isolate, lost when it restarts"
+    explanation = (
+        "A dict, list or set defined at the top of the module (or a name declared `global`) is changed by "
+        "code that runs on requests. Module-level state lives in the isolate, not in the object or in "
+        "storage: every object the isolate hosts shares it (a chat room would see another room's sessions, "
+        "a counter another page's count), a Worker's requests are spread over many isolates in many "
+        "locations that each have their own copy, and it is gone when the isolate is restarted (a deploy, "
+        "a crash, a recycled machine), while the object's storage stays. It survives an eviction of one "
+        "object, which is why it can look like a fix for lost state: it is not one. Keep per-object state "
+        "in `ctx.storage` (or per-connection data in `serializeAttachment`), per-user limits in a Durable "
+        "Object per user, and global read-mostly data in Workers KV. Platform rule: module state is per "
+        "isolate (kata 01, 02, 12, 14, 15). Docs: "
+        + DOCS + "/durable-objects/reference/in-memory-state/ and "
+        + DOCS + "/workers/reference/how-workers-works/"
+    )
+
+    def check(self, module):
+        state = _module_state(module)
+        declared_anywhere = {n for fn in _platform_functions(module) for node in body_nodes(fn)
+                             if isinstance(node, ast.Global) for n in node.names}
+        if not state and not declared_anywhere:
+            return
+        reported: set[str] = set()
+        for fn in _platform_functions(module):
+            for name, node in _module_state_changes(fn, state):
+                if name not in reported:
+                    reported.add(name)
+                    yield node, name
+
+
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FRESH_VALUE_CALLS = frozenset({"uuid.uuid4", "uuid4", "random.random", "random.randrange", "random.randint",
+                               "secrets.token_hex", "secrets.token_urlsafe", "crypto.randomUUID"})
+
+
+def _sends(module: Module, call: ast.Call) -> bool:
+    """`fetch(url, method="POST")` (any method but GET/HEAD, given as a constant): a request that changes
+    something outside."""
+    if not (isinstance(call.func, ast.Name) and (module.call_name(call) or "").endswith("fetch")):
+        return False
+    method = next((k.value for k in call.keywords if k.arg == "method"), None)
+    return (const_str(method) or "GET").upper() in WRITING_METHODS
+
+
+def _mentions_idempotency(node: ast.AST) -> bool:
+    return any("idempot" in (const_str(n) or "").lower() for n in ast.walk(node))
+
+
+class _SideEffects:
+    """The outside effects (non-GET fetches) `alarm()` makes, through module helpers and methods."""
+
+    def __init__(self, module: Module, cls: ClassInfo):
+        self.module = module
+        self.cls = cls
+        self.helper_cache: dict[str, bool] = {}
+
+    def helper_sends(self, name: str, depth: int = 0) -> bool:
+        if name not in self.helper_cache:
+            self.helper_cache[name] = False  # recursion guard
+            fn = self.module.functions[name]
+            self.helper_cache[name] = any(
+                isinstance(n, ast.Call) and (_sends(self.module, n) or (
+                    depth < 3 and isinstance(n.func, ast.Name) and n.func.id in self.module.functions
+                    and n.func.id != name and self.helper_sends(n.func.id, depth + 1)))
+                for n in ast.walk(fn))
+        return self.helper_cache[name]
+
+    def key_argument(self, call: ast.Call) -> ast.AST | None:
+        """What the call passes as an idempotency key: an Idempotency-Key header, or the argument for a
+        helper's parameter named after one."""
+        if _sends(self.module, call):
+            headers = next((k.value for k in call.keywords if k.arg == "headers"), None)
+            if isinstance(headers, ast.Dict):
+                for key, value in zip(headers.keys, headers.values):
+                    if key is not None and _mentions_idempotency(key):
+                        return value
+            return None
+        if isinstance(call.func, ast.Name) and call.func.id in self.module.functions:
+            params = [a.arg for a in self.module.functions[call.func.id].args.args]
+            for index, arg in enumerate(call.args):
+                if index < len(params) and "idempot" in params[index].lower():
+                    return None if isinstance(arg, ast.Constant) and arg.value is None else arg
+            for keyword in call.keywords:
+                if keyword.arg and "idempot" in keyword.arg.lower():
+                    return None if isinstance(keyword.value, ast.Constant) and keyword.value.value is None \
+                        else keyword.value
+        return None
+
+    def first_unsafe(self, fn: ast.AST, depth: int = 0, seen: frozenset = frozenset()) -> tuple[ast.AST, str] | None:
+        """The first effect in `fn` that a retry repeats: not guarded by anything read from storage, and
+        sent without an idempotency key (or with one made from the clock)."""
+        scope = FunctionScope(self.module, self.cls, fn)
+        parents = scope.parents
+        reads = [op for op in scope.ops if scope.is_read(op) or (op.api in ("kv", "synckv") and op.method == "list")]
+        read_calls = {id(op.call) for op in reads}
+        read_names = set().union(*(_read_names(scope, op) for op in reads)) if reads else set()
+        for node in scope.nodes:
+            if not isinstance(node, ast.Call):
+                continue
+            if _sends(self.module, node):
+                effect, label = True, "fetch()"
+            elif isinstance(node.func, ast.Name) and node.func.id in self.module.functions:
+                effect, label = self.helper_sends(node.func.id), f"{node.func.id}()"
+            elif is_self_attr(node.func) and node.func.attr in self.cls.methods and node.func.attr not in seen \
+                    and depth < 3:
+                effect = self.first_unsafe(self.cls.methods[node.func.attr], depth + 1,
+                                           seen | {node.func.attr}) is not None
+                label = f"self.{node.func.attr}()"
+            else:
+                continue
+            if not effect:
+                continue
+            key = self.key_argument(node)
+            if key is not None:
+                made_fresh = [n for n in ast.walk(key) if isinstance(n, ast.Call)
+                              and self.module.call_name(n) in CLOCK_CALLS | FRESH_VALUE_CALLS]
+                if made_fresh:
+                    return node, f"{label}: its idempotency key is new on every run, so a retry is a new request"
+                continue
+            if self._guarded(parents, node, fn, read_names, read_calls):
+                continue
+            return node, f"{label} runs again on every retry"
+        return None
+
+    @staticmethod
+    def _guarded(parents: Parents, node: ast.AST, fn: ast.AST, read_names: set[str], read_calls: set[int]) -> bool:
+        """Inside an `if`/`while` that tests something read from storage, or a loop over it."""
+        for anc in parents.ancestors(node):
+            if anc is fn:
+                return False
+            tested = anc.test if isinstance(anc, (ast.If, ast.While, ast.IfExp)) else (
+                anc.iter if isinstance(anc, (ast.For, ast.AsyncFor)) else None)
+            if tested is not None and (names_in(tested) & read_names
+                                       or any(id(n) in read_calls for n in ast.walk(tested))):
+                return True
+        return False
+
+
+@rule
+class NonIdempotentAlarmSideEffect(Rule):
+    code = "DO308"
+    category = "state"
+    title = "outside effects in alarm() without a progress record or idempotency key"
+    message = "alarm() makes an outside change that a retry repeats: nothing stored says it was done"
+    explanation = (
+        "`alarm()` sends a request that changes something outside the object (a `fetch` with POST, PUT, "
+        "PATCH or DELETE: a charge, an e-mail, a ledger entry) with nothing that makes running it twice "
+        "safe. Alarms are delivered at least once: when `alarm()` throws (a later step fails) or the object "
+        "dies while it runs (a crash, a deploy), the platform runs it again, up to 6 retries with back-off, "
+        "and the retry repeats every step that is not recorded. Record progress in storage and skip what is "
+        "done (`if record is None: ...`, a loop over the stored queue that deletes each item once it is "
+        "sent), and for a request whose answer may be lost (a crash while it is in flight), send an "
+        "idempotency key that is the same on every retry: computed from the job (its period, its id) or "
+        "stored before the request leaves, never made from the clock or a random value. Kata 09 shows the "
+        "double charge. Platform rule: alarms are at-least-once (semantics 6.x). Docs: "
+        + DOCS + "/durable-objects/api/alarms/ and "
+        + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/"
+    )
+
+    def check(self, module):
+        for cls in module.do_classes:
+            alarm = cls.methods.get("alarm")
+            if alarm is None:
+                continue
+            found = _SideEffects(module, cls).first_unsafe(alarm, seen=frozenset({"alarm"}))
+            if found is not None:
+                yield found

@@ -1,0 +1,59 @@
+"""Flash sale: one Durable Object per product (`env.PRODUCTS.getByName(sku)`) holds its stock
+and takes the orders, charging the customer through the payment service.
+
+The payment service (PAYMENTS_API):
+    POST /charges  {"order": ..., "customer": ..., "amount": cents}  -> 200 paid | 402 declined
+    POST /refunds  {"order": ...}                                    -> 200 refunded
+"""
+
+import json
+
+from workers import DurableObject, fetch
+
+PAYMENTS_API = "https://payments.example.com"
+
+
+async def charge(order_id, customer, amount_cents):
+    """Charge the customer's card for the order. True if the payment went through."""
+    response = await fetch(f"{PAYMENTS_API}/charges", method="POST",
+                           body=json.dumps({"order": order_id, "customer": customer, "amount": amount_cents}),
+                           headers={"content-type": "application/json"})
+    return response.status == 200
+
+
+async def refund(order_id):
+    """Give the customer their money back for the order."""
+    response = await fetch(f"{PAYMENTS_API}/refunds", method="POST", body=json.dumps({"order": order_id}),
+                           headers={"content-type": "application/json"})
+    response.raise_for_status()
+
+
+class Product(DurableObject):
+    async def restock(self, quantity, price_cents):
+        await self.ctx.storage.put({"stock": quantity, "price": price_cents})
+
+    async def stock(self):
+        return await self.ctx.storage.get("stock") or 0
+
+    async def orders(self):
+        """The confirmed orders: order id -> {"customer": ..., "quantity": ...}."""
+        found = await self.ctx.storage.list({"prefix": "order:"})
+        return {key.removeprefix("order:"): order for key, order in found.items()}
+
+    async def order(self, order_id, customer, quantity):
+        """Sell `quantity` items to `customer`. Answers the order's status:
+        "confirmed", "sold_out" or "payment_declined"."""
+        price = await self.ctx.storage.get("price")
+        if (await self.ctx.storage.get("stock") or 0) < quantity:
+            return {"order": order_id, "status": "sold_out"}  # a quick answer; checked again below
+        if not await charge(order_id, customer, quantity * price):
+            return {"order": order_id, "status": "payment_declined"}
+        # The charge let other orders in: decide on a fresh read, with only storage awaits
+        # between it and the write.
+        stock = await self.ctx.storage.get("stock") or 0
+        if stock < quantity:
+            await refund(order_id)
+            return {"order": order_id, "status": "sold_out"}
+        await self.ctx.storage.put({"stock": stock - quantity,
+                                    f"order:{order_id}": {"customer": customer, "quantity": quantity}})
+        return {"order": order_id, "status": "confirmed"}

@@ -1,0 +1,41 @@
+"""A chat room: one Durable Object per room. Clients open a WebSocket to
+`/rooms/<room>?name=<user>`; every message is sent to everyone else in the room as
+"<name>: <text>", joins and leaves are announced, and "/who" lists who is online.
+
+The room accepts sockets with the Hibernation API (`ctx.acceptWebSocket`), so it can sleep
+between messages while everyone stays connected, and it is not billed while it sleeps.
+"""
+
+from urllib.parse import parse_qs, urlparse
+
+from js import WebSocketPair
+from workers import DurableObject, Response
+
+# Module-level: it is not an instance field, so hibernation cannot empty it.
+SESSIONS = {}  # socket -> user name
+
+
+class ChatRoom(DurableObject):
+    async def fetch(self, request):
+        name = parse_qs(urlparse(request.url).query).get("name", ["anonymous"])[0]
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        SESSIONS[server] = name
+        self._broadcast(f"* {name} joined", exclude=server)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        name = SESSIONS[ws]
+        if message == "/who":
+            ws.send("online: " + ", ".join(sorted(SESSIONS.values())))
+        else:
+            self._broadcast(f"{name}: {message}", exclude=ws)
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        name = SESSIONS.pop(ws, "someone")
+        self._broadcast(f"* {name} left")
+
+    def _broadcast(self, text, exclude=None):
+        for ws in SESSIONS:
+            if ws != exclude:
+                ws.send(text)
