@@ -94,9 +94,10 @@ async def test_the_room_still_hibernates_and_nobody_is_disconnected(room):
                     f"{story(rt)}", pytrace=False)
 
 
-async def test_each_room_hears_only_its_own_members(room):
-    rt, stub = room
-    kitchen = rt.env.ROOMS.getByName("kitchen")
+async def test_each_room_hears_only_its_own_members(load_kata, make_runtime):
+    module = load_kata(KATA, "chat.py")
+    rt = make_runtime(durable_objects={"ROOMS": module.ChatRoom}, isolates=1)  # both rooms in one isolate
+    stub, kitchen = rt.env.ROOMS.getByName(ROOM), rt.env.ROOMS.getByName("kitchen")
     alice, bob = [await join(rt, stub, n) for n in ("alice", "bob")]
     zed = await connect(kitchen, "https://chat.example.com/rooms/kitchen?name=zed")
     await rt.run_until_idle()
