@@ -93,6 +93,8 @@ async def test_bidders_are_warned_and_the_auction_closes_at_its_end(world):
     await rt.advance(600)
     assert (await lamp.bid("ann", 100))["accepted"] and (await lamp.bid("bob", 120))["accepted"]
     await rt.evict_all()  # nothing may depend on the object staying in memory
+    await rt.advance((end - rt.now()) / 1000 - 60)  # a minute before the end: the warning is out
+    await rt.evict_all()  # a deploy between the warning and the close
     await rt.advance(2 * HOUR)
     for user in ("ann", "bob"):
         expect_once_on_time(rt, "lamp", notes, user, "2 minutes left", end - ENDING_SOON_MS,
