@@ -408,6 +408,51 @@ for how in ["rt.evict", "idle 150 s", "exception", "blockConcurrencyWhile throw"
 # you can rebuild, ideally in the constructor under `blockConcurrencyWhile`.
 
 # %% [markdown]
+# ## Module-level state is not a way out
+#
+# If fields die with the instance, why not keep the count in a module-level dict? Because the
+# platform runs your module once per **isolate**, not once per Worker: the objects one isolate
+# hosts share its module globals, objects in other isolates have their own, and an isolate is
+# recycled at every deploy, at resource limits and on restarts. The emulator does the same for
+# classes defined in a module file (it runs the module again in each isolate; a class defined in a
+# notebook cell cannot be run again, so here the module is written to a file first):
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import importlib
+import sys
+import tempfile
+from pathlib import Path
+
+folder = Path(tempfile.mkdtemp())
+(folder / "page_views.py").write_text(
+    "from workers import DurableObject\n"
+    "\n"
+    "VIEWS = {}  # module level: kept across evictions... for a while\n"
+    "\n"
+    "\n"
+    "class Page(DurableObject):\n"
+    "    def view(self):\n"
+    "        name = self.ctx.id.name\n"
+    "        VIEWS[name] = VIEWS.get(name, 0) + 1\n"
+    "        return VIEWS[name]\n"
+)
+sys.path.insert(0, str(folder))
+page_views = importlib.import_module("page_views")
+
+pages = Runtime(durable_objects={"PAGE": page_views.Page})
+home = pages.env.PAGE.getByName("home")
+print("three views:", [await home.view() for _ in range(3)])
+await pages.evict(home)
+print("after evicting the object, its isolate still runs:", await home.view())
+await pages.deploy()
+print("after a deploy, every isolate restarted:", await home.view())
+print(pages.trace.format(pages.trace.select("isolate:restart")))
+
+# %% [markdown]
+# The module-level dict survived the object's eviction, which makes it look like a fix, and was
+# gone at the next deploy. Only storage outlives the isolate.
+#
 # ## Try it
 #
 # The inspector below shows the `Visitor` world from the top of this chapter. Press **Evict**,
@@ -434,6 +479,8 @@ Inspector(rt)
 #    exception and `abort()` make it disappear?
 # 3. Why does a throw inside `blockConcurrencyWhile` reset the object when a throw inside a method
 #    does not?
+# 4. A teammate moves the count from `self.count` to a module-level dict and the eviction test
+#    passes. Name two things that still lose it.
 #
 # <details><summary>Answers</summary>
 #
@@ -444,4 +491,6 @@ Inspector(rt)
 # 3. `blockConcurrencyWhile` guards initialisation: if it failed, the instance's memory is in an
 #    unknown state, so the platform throws the instance away. A method's exception only fails its
 #    own request.
+# 4. A deploy (every isolate restarts), an isolate recycled for its memory or a machine restart;
+#    and an object in another isolate never sees that dict at all.
 # </details>
