@@ -14,6 +14,7 @@ several objects does not.
 from __future__ import annotations
 
 from .errors import JsError, mark_remote
+from .trace import Kind
 
 DEFAULT_MAX_QUEUED_REQUESTS = 1000
 TOO_MANY_REQUESTS_QUEUED = "Durable Object is overloaded. Too many requests queued."
@@ -28,6 +29,6 @@ def shed(instance, event) -> bool:
     if len(instance.in_flight) + len(instance.input_gate.queued) < limit:
         return False
     error = mark_remote(JsError(TOO_MANY_REQUESTS_QUEUED), remote=False, overloaded=True)
-    instance.world.trace.record("overloaded", instance.host, request=event.request_id, detail=event.label)
+    instance.world.trace.record(Kind.OVERLOADED, instance.host, request=event.request_id, detail=event.label)
     event.fail(error)
     return True

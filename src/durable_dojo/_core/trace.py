@@ -49,6 +49,7 @@ class Kind:
     CRASH = "crash"
     CHAOS = "chaos"
     ISOLATE_RESTART = "isolate:restart"
+    OVERLOADED = "overloaded"
 
     MEANING = {
         CONSTRUCTOR: "a new instance: the constructor ran",
@@ -72,10 +73,11 @@ class Kind:
         WS_UNANSWERED_CLOSE: "the handler did not close back: the client sees 1006",
         KV_GET: "Workers KV get", KV_PUT: "Workers KV put", KV_DELETE: "Workers KV delete",
         KV_LIST: "Workers KV list",
-        EVICT: "the instance left memory (storage kept)", HIBERNATE: "the instance hibernated (sockets kept)",
+        EVICT: "the instance left memory (storage kept)", HIBERNATE: "the instance hibernated: idle with nothing pending (sockets kept)",
         RESET: "the instance was reset: unconfirmed writes lost, callers failed",
         CRASH: "the machine under the object died", CHAOS: "chaos eviction at an event boundary",
         ISOLATE_RESTART: "the isolate restarted: module state lost",
+        OVERLOADED: "the object's queue was full: the request was shed as overloaded",
     }
 
 
