@@ -118,3 +118,27 @@ async def test_restarting_an_isolate_crashes_its_busy_objects_and_evicts_idle_on
 def test_isolates_must_be_a_positive_count(make_runtime):
     with pytest.raises(ValueError, match="isolates must be a whole number >= 1, not 0"):
         make_runtime(durable_objects={"C": Cached}, isolates=0)
+
+
+async def test_a_deploy_does_not_wait_for_pending_work_which_dies_with_the_object(make_runtime):
+    import asyncio
+
+    class Background(DurableObject):
+        async def start(self):
+            async def later():
+                await asyncio.sleep(600)
+                await self.ctx.storage.put("done", True)
+
+            self.ctx.waitUntil(later())
+
+        async def done(self):
+            return await self.ctx.storage.get("done")
+
+    rt = make_runtime(durable_objects={"B": Background})
+    stub = rt.env.B.getByName("b")
+    await stub.start()
+    await rt.deploy()
+    assert rt.now() == rt.start_ms  # the deploy went out at once
+    assert [e.kind for e in rt.trace if e.kind in ("evict", "crash")] == ["evict"]
+    await rt.advance(700)
+    assert await stub.done() is None

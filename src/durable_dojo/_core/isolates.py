@@ -201,7 +201,8 @@ class Isolates:
 
     def restart(self, index: int, reason: str) -> None:
         """Recycle one isolate: its objects leave memory (idle ones evicted, busy ones crash as
-        a machine failure would), its module state is gone, the next event runs the module again."""
+        a machine failure would; pending background work dies with them), its module state is
+        gone, the next event runs the module again."""
         from .faults import CRASH_MESSAGE  # noqa: PLC0415 - faults is a leaf; keeps this module's imports small
 
         isolate = self._running.pop(index, None)
@@ -211,7 +212,7 @@ class Isolates:
             instance = host.instance
             if instance is None:
                 continue
-            if instance.busy:
+            if instance.handling:
                 instance.crash(CRASH_MESSAGE)
             else:
                 instance.evict()

@@ -412,12 +412,13 @@ class Runtime:
         return _WorldStep(self, outside, None)
 
     def deploy(self) -> "_WorldStep":
-        """A new version of the code goes live: once the objects' requests are done, every
+        """A new version of the code goes live: once the requests in flight are answered, every
         isolate restarts (module state gone, module files read again), every object leaves
-        memory and every WebSocket is disconnected, hibernated ones included."""
+        memory (work it left pending, `waitUntil` included, dies with it) and every WebSocket is
+        disconnected, hibernated ones included."""
 
         def outside():
-            self.loop.run_until(lambda: not any(h.instance and h.instance.busy for h in self._hosts.values()),
+            self.loop.run_until(lambda: not any(h.instance and h.instance.handling for h in self._hosts.values()),
                                 wall_timeout=self.hang_timeout, what="deploy()")
             self.isolates.restart_all("deploy()")
             for host in list(self._hosts.values()):
