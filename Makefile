@@ -17,10 +17,10 @@ uv:
 
 # --inexact keeps the lab packages if `make lab` installed them, so the two targets never undo each other.
 env-test: uv
-	$(UV) sync --frozen --inexact --group test
+	$(UV) sync --frozen --inexact --all-extras --group test
 
 env-lab: uv
-	$(UV) sync --frozen --inexact --group test --group lab
+	$(UV) sync --frozen --inexact --all-extras --group test --group lab
 
 test: env-test
 	.venv/bin/python -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)

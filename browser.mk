@@ -14,7 +14,7 @@ browser-env: uv
 	  else \
 	    echo "browser-test needs Debian's chromium: run 'sudo apt-get install -y chromium' first" >&2; exit 1; \
 	  fi; }
-	$(UV) sync --frozen --inexact --group test --group browser
+	$(UV) sync --frozen --inexact --all-extras --group test --group browser
 
 browser-test: browser-env
 	DOJO_BROWSER=1 DOJO_CHROMIUM=$(CHROMIUM) .venv/bin/python -m pytest tests/browser $(PYTEST_ARGS)

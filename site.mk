@@ -21,7 +21,7 @@ SITE_JUPYTER_CONFIG := $(CURDIR)/site/jupyter_config
 .PHONY: site env-docs serve-site site-test site-vendor
 
 env-docs: uv
-	$(UV) sync --frozen --inexact --group test --group docs
+	$(UV) sync --frozen --inexact --all-extras --group test --group docs
 
 site: env-docs
 	@start=$$(date +%s%N); \

@@ -116,9 +116,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What each extra brings (pyproject.toml), and which commands need which. `dojo review` needs none.
+EXTRAS = {"serve": ("uvicorn", "websockets"), "katas": ("rich", "pytest", "pytest_asyncio")}
+NEEDS = {"serve": "serve", "review": None}  # every other command is the kata runner's
+
+
+def missing_extra(command: str | None) -> str | None:
+    """The message for a command whose extra is not installed, or None if it can run."""
+    import importlib.util
+
+    extra = NEEDS.get(command, "katas")
+    if extra is None:
+        return None
+    missing = [name for name in EXTRAS[extra] if importlib.util.find_spec(name) is None]
+    if not missing:
+        return None
+    what = f"dojo {command}" if command else "dojo"
+    return (f"{what} needs durable-dojo's '{extra}' extra ({', '.join(missing)} missing). Install it with:\n"
+            f"    pip install 'durable-dojo[{extra}]'    (or: uv add 'durable-dojo[{extra}]')")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    problem = missing_extra(args.command)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
     run = getattr(args, "run", None) or getattr(args, "func", None)
     if run is None:  # plain `dojo`: progress, and watch the current kata
         from ._kata.cli import run_default
