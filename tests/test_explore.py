@@ -541,3 +541,59 @@ async def test_timers_due_at_the_same_instant_are_chosen_between():
 async def test_every_schedule_is_a_test_that_pytest_collects_with_its_fixtures(rt, tmp_path):
     assert tmp_path.is_dir()  # a fixture, injected after the world
     await interest_and_deposit(rt)
+
+
+# ----- the reduction is sound: it reaches every outcome the full search reaches -----
+
+
+class Relay(DurableObject):
+    """Appends to its own log, then forwards to a shared sink across a call (objects that talk)."""
+
+    async def send(self, word):
+        log = await self.ctx.storage.get("log") or []
+        await self.ctx.storage.put("log", log + [word])
+        await self.env.SINK.getByName("sink").add(word)
+        log = await self.ctx.storage.get("log") or []
+        await self.ctx.storage.put("log", log + [word.upper()])
+
+
+class Sink(DurableObject):
+    async def add(self, word):
+        words = await self.ctx.storage.get("words") or []
+        await fetch("https://example.com/")
+        await self.ctx.storage.put("words", words + [word])
+
+    async def words(self):
+        return await self.ctx.storage.get("words")
+
+
+def relay_world():
+    return Runtime(durable_objects={"RELAY": Relay, "SINK": Sink}, outbound=lambda r: Response("ok"))
+
+
+async def _outcome_of_relays(rt):
+    a, b, sink = rt.env.RELAY.getByName("a"), rt.env.RELAY.getByName("b"), rt.env.SINK.getByName("sink")
+    await asyncio.gather(a.send("x"), b.send("y"), sink.add("direct"))
+    return (tuple(await sink.words()), await run_log(a), await run_log(b))
+
+
+async def run_log(relay):
+    from durable_dojo.testing import run_in_durable_object
+
+    return tuple(await run_in_durable_object(relay, lambda obj, ctx: ctx.storage.get("log")))
+
+
+@pytest.mark.parametrize("scenario, world", [
+    (_outcome_of_relays, relay_world),
+])
+async def test_the_reduction_reaches_every_outcome_the_full_search_reaches(scenario, world):
+    outcomes = {True: set(), False: set()}
+    for reduction in (True, False):
+        async def record(rt, reduction=reduction):
+            outcomes[reduction].add(await scenario(rt))
+
+        found = await explore(record, make_runtime=world, reduction=reduction, max_schedules=5000)
+        assert found.complete and not found.failures, found
+        counts = outcomes
+    assert len(counts[False]) > 1  # the orders matter here
+    assert outcomes[True] == outcomes[False]
