@@ -452,8 +452,8 @@ class Runtime:
         """Counters for one namespace, named as in Cloudflare's dashboard: activeObjects,
         requests, requestsPerSecond (virtual time), cpuTimeP50/P95 (ms of process time in
         handlers), storage reads/writes/deletes, rowsRead/rowsWritten, alarms fired and retried,
-        durationSeconds (time in memory, which is billed). For a Workers KV binding: its reads,
-        writes, deletes, lists and cache hits."""
+        durationSeconds (billed time in memory: active, or idle but unable to hibernate). For a
+        Workers KV binding: its reads, writes, deletes, lists and cache hits."""
         binding_object = self.env._bindings.get(binding)
         if binding_object is None:
             known = ", ".join(sorted(self.env._bindings)) or "none"
