@@ -12,8 +12,8 @@ this one run (the median of a few rounds); nothing here is asserted by `make tes
   scenario run 1,296 times in fresh worlds without exploring.
 * `independent`: the same three requests to three objects that never talk to each other; with
   the partial-order reduction one schedule covers them, without it every order is run.
-* `scenarios`: schedules to cover each race scenario of tests/test_explore.py, with and without
-  the reduction.
+* `scenarios`: schedules to cover each race scenario of tests/test_explore.py, and two relays
+  forwarding to a shared sink (objects that talk), with and without the reduction.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def main() -> None:
 
     for scenario, world in [(races.interest_and_deposit, races.wallet_world()),
                             (races.two_buyers, races.stock_world()),
-                            (races.alarm_and_request, races.reminder_world())]:
+                            (races.alarm_and_request, races.reminder_world()),
+                            (races._outcome_of_relays, races.relay_world)]:
         counts = []
         for reduction in (True, False):
             found = asyncio.run(explore(scenario, make_runtime=world, reduction=reduction))

@@ -612,8 +612,12 @@ async def explore(scenario, *, make_runtime, max_schedules: int = 1000, strategy
     schedules (`complete` says whether it covered them all); `"random"` and `"pct"` sample
     `max_schedules` schedules from `seed`. `replay="s1a"` runs exactly that schedule and raises
     what it raises. Each failure is shrunk to the fewest picks that differ from the loop's own
-    order before it is reported.
+    order before it is reported (`shrink=False` reports it as found). `reduction=False` turns
+    the partial-order reduction off (every order of every event, independent or not);
+    `pct_depth` is the depth of bug PCT aims at (its number of priority drops, plus one).
     """
+    if max_schedules < 1:
+        raise ValueError("max_schedules must be at least 1")
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(map(repr, STRATEGIES))}, not {strategy!r}")
     if not callable(make_runtime):
