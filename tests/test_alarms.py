@@ -19,6 +19,7 @@ from js import Date
 from workers import DurableObject
 
 from durable_dojo.testing import run_durable_object_alarm, run_in_durable_object
+from pyodide.ffi import JsException
 
 DAY = 86_400
 NOT_A_DATE = "Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'date'."
@@ -301,8 +302,8 @@ async def test_set_alarm_at_or_below_zero_throws_and_keeps_the_previous_alarm(ma
     at = rt.now() + 10_000
     await stub.set_alarm(at)
     err = await error_of(lambda: stub.set_alarm(bad))
-    assert type(err) is TypeError
-    assert str(err) == NOT_POSITIVE
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == NOT_POSITIVE
     assert err.remote is True
     assert await stub.get_alarm() == at
 
@@ -311,22 +312,22 @@ async def test_set_alarm_at_or_below_zero_throws_and_keeps_the_previous_alarm(ma
 async def test_set_alarm_with_a_non_date_throws(make_runtime, bad):
     stub = world(make_runtime).env.ALARMED.getByName("a")
     err = await inside(stub, lambda obj, ctx: error_of(lambda: ctx.storage.setAlarm(bad)))
-    assert type(err) is TypeError
-    assert str(err) == NOT_A_DATE
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == NOT_A_DATE
 
 
 async def test_set_alarm_without_argument_throws(make_runtime):
     stub = world(make_runtime).env.ALARMED.getByName("a")
     err = await inside(stub, lambda obj, ctx: error_of(lambda: ctx.storage.setAlarm()))
-    assert type(err) is TypeError
-    assert str(err) == NOT_A_DATE
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == NOT_A_DATE
 
 
 async def test_set_alarm_with_nan_throws(make_runtime):
     stub = world(make_runtime).env.ALARMED.getByName("a")
     err = await inside(stub, lambda obj, ctx: error_of(lambda: ctx.storage.setAlarm(math.nan)))
-    assert type(err) is TypeError
-    assert str(err) == "The value cannot be converted because it is not a valid Date."
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == "The value cannot be converted because it is not a valid Date."
     assert await stub.get_alarm() is None
 
 
@@ -351,8 +352,8 @@ async def test_set_alarm_needs_an_alarm_handler(make_runtime):
     rt = world(make_runtime)
     stub = rt.env.NOHANDLER.getByName("a")
     err = await error_of(lambda: stub.set_alarm(rt.now() + 1000))
-    assert type(err) is TypeError
-    assert str(err) == NO_HANDLER
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == NO_HANDLER
     assert err.remote is True
     assert await stub.get_alarm() is None
 

@@ -26,7 +26,7 @@ from durable_dojo._core.codec import (
     v8_serialize,
     serialized_size,
 )
-from durable_dojo._core.errors import DataCloneError, RangeError
+from durable_dojo._core.errors import DataCloneError, JsException, RangeError
 
 UTC = datetime.UTC
 
@@ -352,7 +352,7 @@ def test_keys_that_coerce_to_the_same_property_keep_the_first_position_and_last_
 def test_an_unsupported_dict_key_raises_data_clone_error(key):
     with pytest.raises(DataCloneError) as caught:
         serialize({key: 1})
-    assert str(caught.value) == f"{key!r} could not be cloned."
+    assert caught.value.message == f"{key!r} could not be cloned."
 
 
 # ---------------------------------------------------------------- datetime and Exception
@@ -594,14 +594,14 @@ def test_a_function_could_not_be_cloned():
 
     with pytest.raises(DataCloneError) as caught:
         serialize({"callback": handler})
-    assert str(caught.value) == f"{handler!r} could not be cloned."
+    assert caught.value.message == f"{handler!r} could not be cloned."
 
 
 def test_an_object_instance_could_not_be_cloned():
     value = object()
     with pytest.raises(DataCloneError) as caught:
         serialize(value)
-    assert str(caught.value) == f"{value!r} could not be cloned."
+    assert caught.value.message == f"{value!r} could not be cloned."
 
 
 @pytest.mark.parametrize(
@@ -620,12 +620,14 @@ def test_an_object_instance_could_not_be_cloned():
 def test_other_values_could_not_be_cloned(value):
     with pytest.raises(DataCloneError) as caught:
         serialize(value)
-    assert str(caught.value) == f"{value!r} could not be cloned."
+    assert caught.value.message == f"{value!r} could not be cloned."
 
 
-def test_data_clone_error_is_a_type_error():
-    with pytest.raises(TypeError):
+def test_data_clone_error_is_a_js_exception_named_data_clone_error_not_a_type_error():
+    with pytest.raises(JsException) as caught:
         clone(object())
+    assert caught.value.name == "DataCloneError" and not isinstance(caught.value, TypeError)
+    assert str(caught.value).startswith("DataCloneError: <object object at ")
 
 
 # ---------------------------------------------------------------- reading V8 data

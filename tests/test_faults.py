@@ -43,7 +43,7 @@ async def test_crash_mid_request_loses_memory_keeps_committed_storage_and_is_ret
     await stub.deposit(10)
     call = stub.slow_deposit(5)
     world.faults.crash_after(stub, 0.5)
-    with pytest.raises(JsError, match=r"^Network connection lost\.$") as caught:
+    with pytest.raises(JsError, match=r"^Error: Network connection lost\.$") as caught:
         await call
     assert caught.value.retryable is True and caught.value.durableObjectReset is False
     fresh = world.env.ACCOUNT.getByName("acct")

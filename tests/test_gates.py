@@ -191,7 +191,7 @@ async def test_block_concurrency_while_nests_64_levels(make_runtime):
 
 async def test_block_concurrency_while_nested_65_deep_throws_the_workerd_error(make_runtime):
     rt = make_runtime(durable_objects={"N": Nester})
-    with pytest.raises(JsError, match=r"^blockConcurrencyWhile\(\) calls are nested too deeply\.$"):
+    with pytest.raises(JsError, match=r"^Error: blockConcurrencyWhile\(\) calls are nested too deeply\.$"):
         await rt.env.N.getByName("n").nest(65)
 
 

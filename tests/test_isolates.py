@@ -109,7 +109,7 @@ async def test_restarting_an_isolate_crashes_its_busy_objects_and_evicts_idle_on
     call = busy.nap()
     await rt.advance(1)
     rt.faults.restart_isolate(busy)
-    with pytest.raises(Exception, match="^Network connection lost.$") as caught:
+    with pytest.raises(Exception, match="^Error: Network connection lost.$") as caught:
         await call
     assert caught.value.retryable is True
     assert [e.object for e in rt.trace.select("evict")] == ["idle"]

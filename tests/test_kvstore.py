@@ -416,7 +416,7 @@ def legacy(db):
 def test_legacy_get_many_of_129_keys(legacy):
     with pytest.raises(RangeError) as e:
         legacy.get_many([f"k{i}" for i in range(129)])
-    assert str(e.value) == "Maximum number of key value pairs is 128. 129 pairs were provided."
+    assert e.value.message == "Maximum number of key value pairs is 128. 129 pairs were provided."
     assert legacy.get_many([f"k{i}" for i in range(128)]) == []
 
 
@@ -431,7 +431,7 @@ def test_legacy_key_of_2049_bytes(legacy):
     ):
         with pytest.raises(RangeError) as e:
             call()
-        assert str(e.value) == msg
+        assert e.value.message == msg
     legacy.put("k" * 2048, b"")  # exactly at the limit is fine
 
 
@@ -444,7 +444,7 @@ def test_legacy_key_size_counts_utf8_bytes(legacy):
 def test_legacy_value_of_204806_bytes(legacy):
     with pytest.raises(RangeError) as e:
         legacy.put("k", b"\0" * 204806)
-    assert str(e.value) == "Values cannot be larger than 131072 bytes. A value of size 204806 was provided."
+    assert e.value.message == "Values cannot be larger than 131072 bytes. A value of size 204806 was provided."
     legacy.put("k", b"\0" * (131072 + 34))  # the serialization cushion is allowed
     with pytest.raises(RangeError, match="A value of size 131107 was provided"):
         legacy.put("k", b"\0" * (131072 + 35))
@@ -467,9 +467,9 @@ def test_sqlite_key_plus_value_limit_is_2_mb(kv):
     kv.put("kk", b"\0" * (SQLITE_MAX_KEY_PLUS_VALUE - 2))  # exactly 2,000,000: allowed
     with pytest.raises(JsError) as e:
         kv.put("kkk", b"\0" * (SQLITE_MAX_KEY_PLUS_VALUE - 2))
-    assert str(e.value).startswith("string or blob too big: SQLITE_TOOBIG")
-    assert "2,000,000 bytes of key plus value" in str(e.value)
-    assert "this key is 3 bytes and the serialized value 1999998 bytes" in str(e.value)
+    assert e.value.message.startswith("string or blob too big: SQLITE_TOOBIG")
+    assert "2,000,000 bytes of key plus value" in e.value.message
+    assert "this key is 3 bytes and the serialized value 1999998 bytes" in e.value.message
 
 
 def test_failed_put_many_changes_nothing(legacy):

@@ -115,10 +115,10 @@ async def test_abort_discards_unflushed_writes_resets_and_breaks_the_stub(world)
     with pytest.raises(JsError) as caught:
         await stub.break_it()
     error = caught.value
-    assert str(error) == "test broken"
+    assert error.message == "test broken"
     assert error.durableObjectReset is True
     assert error.remote is False  # over RPC a reset is the runtime's error, not the object's (workerd)
-    with pytest.raises(JsError, match="^test broken$"):
+    with pytest.raises(JsError, match="^Error: test broken$"):
         await stub.increment()  # the old stub is broken
     fresh = world.env.T.getByName("a")
     assert await fresh.increment() == 3  # not 889
@@ -127,7 +127,7 @@ async def test_abort_discards_unflushed_writes_resets_and_breaks_the_stub(world)
 
 async def test_abort_is_a_base_exception_that_except_exception_cannot_swallow(world):
     assert issubclass(DurableObjectAbort, BaseException) and not issubclass(DurableObjectAbort, Exception)
-    with pytest.raises(JsError, match="^cannot be swallowed$"):
+    with pytest.raises(JsError, match="^Error: cannot be swallowed$"):
         await world.env.T.getByName("a").swallow_abort()
 
 
@@ -226,7 +226,7 @@ async def test_block_concurrency_while_longer_than_30_seconds_resets_as_overload
     rt = make_runtime(durable_objects={"S": Stuck})
     with pytest.raises(JsError) as caught:
         await rt.env.S.getByName("s").wait_forever_locked()
-    assert str(caught.value) == (
+    assert caught.value.message == (
         "A call to blockConcurrencyWhile() in a Durable Object waited for too long. "
         "The call was canceled and the Durable Object was reset.")
     assert caught.value.overloaded is True and caught.value.durableObjectReset is True

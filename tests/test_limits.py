@@ -77,7 +77,7 @@ def test_code_past_the_cpu_limit_resets_the_object_with_the_platforms_error(meth
     before = rt.run(stub.state())["incarnation"]
     with pytest.raises(Exception) as caught:
         rt.run(getattr(stub, method)())
-    assert str(caught.value) == CPU_LIMIT_MESSAGE
+    assert caught.value.message == CPU_LIMIT_MESSAGE
     assert caught.value.durableObjectReset is True
     after = rt.run(rt.env.BUSY.getByName("a").state())
     assert after["lost"] is None and after["table"] == 0  # the unconfirmed writes are gone

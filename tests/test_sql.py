@@ -14,6 +14,7 @@ import pytest
 
 from durable_dojo._core.codec import JsDict
 from durable_dojo._core.errors import DojoError, JsError
+from pyodide.ffi import JsException
 from durable_dojo._core.sql import (
     MAX_STATEMENT_BYTES,
     SqlStorage,
@@ -54,11 +55,17 @@ def sql(conn):
 
 
 def raises(fn, *args, exc=JsError):
-    """Run fn(*args), expect `exc`, return its message."""
+    """Run fn(*args), expect the JavaScript error `exc` (a JsException; `TypeError` for a JS
+    TypeError), return its message."""
+    if exc is TypeError:
+        with pytest.raises(JsException) as info:
+            fn(*args)
+        assert (type(info.value), info.value.name) == (JsException, "TypeError")
+        return info.value.message
     with pytest.raises(exc) as info:
         fn(*args)
     assert type(info.value) is exc
-    return str(info.value)
+    return info.value.message
 
 
 def err(sql, query, *bindings):
@@ -94,8 +101,10 @@ def test_sql_object_has_the_platform_members(sql):
         assert hasattr(sql, name)
     assert sql.Cursor is SqlStorageCursor
     assert sql.Statement is SqlStorageStatement
-    assert raises(SqlStorageStatement, exc=TypeError) == "Illegal constructor"
-    assert raises(SqlStorageCursor, exc=TypeError) == "Illegal constructor"
+    with pytest.raises(TypeError, match="^Illegal constructor$"):
+        SqlStorageStatement()
+    with pytest.raises(TypeError, match="^Illegal constructor$"):
+        SqlStorageCursor()
 
 
 def test_exec_runs_synchronously_and_returns_a_cursor(sql):
@@ -343,7 +352,7 @@ def test_ints_bind_as_js_numbers_and_beyond_2_53_are_refused_like_a_bigint(sql):
     row = sql.exec("SELECT CAST(? AS TEXT) AS hi, CAST(? AS TEXT) AS lo", 2**53 - 1, -(2**53 - 1)).one()
     assert row == {"hi": "9.00719925474099e+15", "lo": "-9.00719925474099e+15"}
     for big in (2**53, -(2**53), 2**63 - 1):
-        with pytest.raises(TypeError, match="^Cannot convert a BigInt value to a number$"):
+        with pytest.raises(JsException, match="^TypeError: Cannot convert a BigInt value to a number$"):
             sql.exec("SELECT ?", big)
 
 
@@ -691,7 +700,7 @@ def test_a_view_over_cf_tables_cannot_be_read(sql):
     try:
         sql.exec("CREATE VIEW peek AS SELECT * FROM _cf_kv")
     except JsError as exc:
-        assert str(exc) == NOT_AUTHORIZED
+        assert exc.message == NOT_AUTHORIZED
     else:
         assert err(sql, "SELECT * FROM peek") == KV_PROHIBITED
 

@@ -99,7 +99,7 @@ async def test_transaction_sync_rolls_back_sql_and_kv_together(world):
 # Scenario 7: a created table and a later SQL error inside transactionSync leave no table.
 async def test_transaction_sync_rolls_back_a_create_table(world):
     stub = world.env.STORE.getByName("s")
-    with pytest.raises(JsError, match="^no such table: nope: SQLITE_ERROR$"):
+    with pytest.raises(JsError, match="^Error: no such table: nope: SQLITE_ERROR$"):
         await stub.create_then_fail()
     assert "doomed" not in await stub.tables()
 
@@ -130,7 +130,7 @@ async def test_a_failed_flush_loses_the_sql_writes_of_the_batch(world):
 # 5.1: no SQL on KV-backed classes.
 async def test_sql_on_a_kv_backed_object_gives_the_platform_error(make_runtime):
     rt = make_runtime(durable_objects={"STORE": Store}, storage="kv")
-    with pytest.raises(JsError, match="^This Durable Object is not backed by SQLite storage, so the SQL API"):
+    with pytest.raises(JsError, match="^Error: This Durable Object is not backed by SQLite storage, so the SQL API"):
         await rt.env.STORE.getByName("s").names()
 
 
@@ -154,7 +154,7 @@ async def test_sync_kv_api_is_refused_on_kv_backed_objects(make_runtime):
             return self.ctx.storage.kv.get("x")
 
     rt = make_runtime(durable_objects={"P": Plain}, storage="kv")
-    with pytest.raises(JsError, match=r"^The storage\.kv \(synchronous KV\) API is only available"):
+    with pytest.raises(JsError, match=r"^Error: The storage\.kv \(synchronous KV\) API is only available"):
         await rt.env.P.getByName("p").use()
 
 

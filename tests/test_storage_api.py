@@ -17,6 +17,7 @@ from workers import DurableObject
 
 from durable_dojo import DataCloneError, JsError, RangeError
 from durable_dojo.testing import run_in_durable_object
+from pyodide.ffi import JsException
 
 # The order workerd listed these keys in (oracle REPORT.md): UTF-8 byte order.
 ORACLE_ORDER = [
@@ -141,8 +142,8 @@ async def test_run_in_durable_object_returns_the_result(make_runtime):
 async def test_errors_inside_run_in_durable_object_reach_the_caller_marked_remote(make_runtime):
     stub = a_stub(make_runtime)
     err = await error_of(lambda: run_in_durable_object(stub, lambda obj, ctx: ctx.storage.put("k")))
-    assert type(err) is TypeError
-    assert str(err) == "put() called with undefined value."
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == "put() called with undefined value."
     assert err.remote is True
 
 
@@ -209,15 +210,15 @@ async def test_put_overwrites(make_runtime):
 async def test_put_without_a_value_throws(make_runtime):
     stub = a_stub(make_runtime)
     err = await inside(stub, lambda obj, ctx: error_of(lambda: ctx.storage.put("k")))
-    assert type(err) is TypeError
-    assert str(err) == "put() called with undefined value."
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == "put() called with undefined value."
 
 
 async def test_put_without_arguments_throws(make_runtime):
     stub = a_stub(make_runtime)
     err = await inside(stub, lambda obj, ctx: error_of(lambda: ctx.storage.put()))
-    assert type(err) is TypeError
-    assert str(err) == (
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == (
         "Failed to execute 'put' on 'DurableObjectStorage': parameter 1 is not of type 'string or object'."
     )
 
@@ -231,8 +232,8 @@ async def test_put_of_a_dict_with_a_non_options_second_argument_throws(make_runt
         return err, await ctx.storage.get("a")
 
     err, stored = await inside(stub, body)
-    assert type(err) is TypeError
-    assert str(err).startswith(PUT_OVERLOAD_PREFIX)
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message.startswith(PUT_OVERLOAD_PREFIX)
     assert stored is None
 
 
@@ -356,7 +357,7 @@ async def test_delete_all_is_refused_on_a_transaction(make_runtime):
 
     err, x = await inside(stub, body)
     assert type(err) is JsError
-    assert str(err) == "Cannot call deleteAll() within a transaction"
+    assert err.message == "Cannot call deleteAll() within a transaction"
     assert x == 1  # the throw was caught inside the closure, so the transaction committed
 
 
@@ -446,8 +447,8 @@ async def test_scenario_13_list_options(make_runtime, options, expected):
 async def test_list_option_errors(make_runtime, options, message):
     stub = a_stub(make_runtime)
     err = await inside(stub, lambda obj, ctx: error_of(lambda: ctx.storage.list(options)))
-    assert type(err) is TypeError
-    assert str(err) == message
+    assert (type(err), err.name) == (JsException, "TypeError")
+    assert err.message == message
 
 
 async def test_list_sees_unflushed_writes_and_deletes(make_runtime):
@@ -470,7 +471,7 @@ async def test_scenario_15_kv_backed_get_of_129_keys(make_runtime):
     stub = a_stub(make_runtime, storage="kv")
     err = await inside(stub, lambda obj, ctx: error_of(lambda: ctx.storage.get([f"k{i}" for i in range(129)])))
     assert type(err) is RangeError
-    assert str(err) == "Maximum number of key value pairs is 128. 129 pairs were provided."
+    assert err.message == "Maximum number of key value pairs is 128. 129 pairs were provided."
 
 
 async def test_kv_backed_get_of_128_keys_is_fine(make_runtime):
@@ -500,7 +501,7 @@ async def test_scenario_15_kv_backed_key_too_large_on_put_and_get(make_runtime, 
 
     for err in await inside(stub, body):
         assert type(err) is RangeError
-        assert str(err) == f"Keys cannot be larger than 2048 bytes. A key of size {size} was provided."
+        assert err.message == f"Keys cannot be larger than 2048 bytes. A key of size {size} was provided."
 
 
 async def test_kv_backed_key_of_2048_bytes_is_fine(make_runtime):
@@ -523,16 +524,16 @@ async def test_scenario_15_kv_backed_value_of_200_kib(make_runtime):
 
     err, stored = await inside(stub, body)
     assert type(err) is RangeError
-    assert str(err) == "Values cannot be larger than 131072 bytes. A value of size 204806 was provided."
+    assert err.message == "Values cannot be larger than 131072 bytes. A value of size 204806 was provided."
     assert stored is None
 
 
 async def test_scenario_15_kv_backed_value_error_reaches_the_rpc_caller(make_runtime):
     stub = a_stub(make_runtime, storage="kv")
     err = await error_of(lambda: stub.put_value("big", "x" * 204800))
-    assert type(err) is RangeError
-    assert isinstance(err, ValueError)
-    assert str(err) == "Values cannot be larger than 131072 bytes. A value of size 204806 was provided."
+    assert type(err) is RangeError and err.name == "RangeError"
+    assert not isinstance(err, ValueError)  # a JsException, as on the platform
+    assert err.message == "Values cannot be larger than 131072 bytes. A value of size 204806 was provided."
     assert err.remote is True
 
 
@@ -547,7 +548,7 @@ async def test_kv_backed_value_limit_has_a_34_byte_cushion(make_runtime):
     err, stored_len = await inside(stub, body)
     assert stored_len == 131100
     assert type(err) is RangeError
-    assert str(err) == "Values cannot be larger than 131072 bytes. A value of size 131107 was provided."
+    assert err.message == "Values cannot be larger than 131072 bytes. A value of size 131107 was provided."
 
 
 async def test_sqlite_backed_has_none_of_the_kv_limits(make_runtime):
@@ -705,9 +706,9 @@ async def test_uncloneable_values_throw_data_clone_error(make_runtime, make_valu
         return err, await ctx.storage.get("v")
 
     err, stored = await inside(stub, body)
-    assert isinstance(err, DataCloneError)
-    assert isinstance(err, TypeError)
-    assert str(err) == f"{value!r} could not be cloned."
+    assert isinstance(err, DataCloneError) and err.name == "DataCloneError"
+    assert isinstance(err, JsException) and not isinstance(err, TypeError)
+    assert err.message == f"{value!r} could not be cloned."
     assert stored is None
 
 
@@ -716,7 +717,7 @@ async def test_an_uncloneable_value_nested_in_a_list(make_runtime):
     value = object()
     err = await inside(stub, lambda obj, ctx: error_of(lambda: ctx.storage.put("v", [1, {"x": value}])))
     assert isinstance(err, DataCloneError)
-    assert str(err) == f"{value!r} could not be cloned."
+    assert err.message == f"{value!r} could not be cloned."
 
 
 @pytest.mark.parametrize(
@@ -971,7 +972,7 @@ async def test_scenario_5_rollback(make_runtime):
     assert value == "v"
     assert t == 3
     assert type(err) is JsError
-    assert str(err) == "Cannot put() on rolled back transaction"
+    assert err.message == "Cannot put() on rolled back transaction"
 
 
 async def test_after_rollback_every_txn_method_names_itself(make_runtime):
@@ -996,7 +997,7 @@ async def test_after_rollback_every_txn_method_names_itself(make_runtime):
     errors = await inside(stub, body)
     for op, err in errors.items():
         assert type(err) is JsError, op
-        assert str(err) == f"Cannot {op} on rolled back transaction"
+        assert err.message == f"Cannot {op} on rolled back transaction"
 
 
 async def test_using_txn_after_the_transaction_committed(make_runtime):
@@ -1014,7 +1015,7 @@ async def test_using_txn_after_the_transaction_committed(make_runtime):
 
     err, listed = await inside(stub, body)
     assert type(err) is JsError
-    assert str(err) == ALREADY_COMMITTED
+    assert err.message == ALREADY_COMMITTED
     assert listed == {"a": 1}
 
 
@@ -1149,7 +1150,7 @@ async def test_transaction_sync_is_not_available_on_kv_backed_objects(make_runti
     stub = a_stub(make_runtime, storage="kv")
     err = await inside(stub, lambda obj, ctx: error_of(lambda: called(ctx.storage.transactionSync, lambda: 1)))
     assert type(err) is JsError
-    assert str(err) == "Durable Object is not backed by SQL."
+    assert err.message == "Durable Object is not backed by SQL."
 
 
 # 3.15 on KV-backed objects: the transaction keeps its own writes until it commits.

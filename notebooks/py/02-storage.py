@@ -17,6 +17,7 @@ import datetime
 from durable_dojo import Runtime
 from durable_dojo.testing import run_in_durable_object
 from durable_dojo.widgets import Inspector, Timeline
+from pyodide.ffi import JsException
 from workers import DurableObject
 
 
@@ -115,8 +116,8 @@ async def options(ctx):
     for bad in ({"limit": 0}, {"start": "a", "startAfter": "a"}):
         try:
             await s.list(bad)
-        except TypeError as error:
-            print(f"list({bad}) -> TypeError: {error}")
+        except JsException as error:                  # a JavaScript error, see below
+            print(f"list({bad}) -> {error.name}: {error.message}")
 
 
 await inside(options)
@@ -129,6 +130,18 @@ await inside(options)
 # stored; you must `put` it again. Dicts, lists, sets, strings, numbers (big ones too), bytes,
 # `datetime` and `None` round-trip. Functions and arbitrary objects do not, and neither do
 # tuples (the Python Workers SDK refuses them), a surprise for Python programmers.
+#
+# A value comes back as JavaScript hands it to Python, which is not always the type you stored:
+# a whole float (`3.0`, `-0.0`) is a JavaScript number that is an integer, so it comes back as
+# an `int`; bytes come back as a `memoryview` (compare with `==`, or call `.tobytes()`); a dict
+# comes back as the SDK's `JsDict` (a dict whose keys also read as attributes); a naive
+# `datetime` is taken as UTC, and comes back naive, in UTC.
+#
+# **Errors.** When a storage call fails, the error comes from JavaScript and reaches Python as
+# `pyodide.ffi.JsException`, with the JavaScript error's `name` (`"TypeError"`, `"RangeError"`,
+# `"DataCloneError"`, `"Error"`) and `message`. It is not a Python `TypeError`: catch
+# `JsException` and look at `error.name`. Only what the Python SDK checks itself, before
+# JavaScript sees the value (a tuple, a bytearray), is a Python `TypeError`.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -140,16 +153,19 @@ async def copies(ctx):
     read = await s.get("cart")
     read["items"].append("plum")                    # a copy: not stored either
     print("stored cart:", await s.get("cart"))
-    values = [2**70, 1.5, b"\x00\xff", {1, 2}, datetime.datetime(2026, 5, 1, 12, 0), None, [1, {"a": True}]]
+    values = [2**70, 1.5, 3.0, b"\x00\xff", {1, 2}, datetime.datetime(2026, 5, 1, 12, 0), None, [1, {"a": True}]]
     for value in values:
         await s.put("v", value)
         back = await s.get("v")
-        print(f"  {type(value).__name__:<8} round-trips: {back == value}")
-    for value in [(1, 2), object()]:
-        try:
-            await s.put("v", value)
-        except TypeError as error:
-            print(f"  {type(value).__name__:<8} {type(error).__name__}: {error}".replace(hex(id(value)), "0x..."))
+        print(f"  {type(value).__name__:<8} {value!r:<36} reads back as {type(back).__name__:<10} equal: {back == value}")
+    try:
+        await s.put("v", (1, 2))
+    except TypeError as error:                        # the SDK refuses it in Python
+        print(f"  tuple    TypeError: {error}")
+    try:
+        await s.put("v", object())
+    except JsException as error:                      # JavaScript's structured clone refuses it
+        print(f"  object   JsException {error.name}: could not be cloned")
 
 
 await inside(copies)
@@ -174,8 +190,8 @@ async def limits(ctx):
         try:
             await attempt()
             print(f"  {what}: fine")
-        except Exception as error:
-            print(f"  {what}: {type(error).__name__}: {error}")
+        except JsException as error:
+            print(f"  {what}: {error.name}: {error.message}")
 
 
 for backend in ("sqlite", "kv"):
@@ -376,8 +392,8 @@ class Inventory(DurableObject):
         try:
             self.ctx.storage.transactionSync(body)
             return "sold"
-        except Exception as error:
-            return f"refused: {error}"
+        except JsException as error:                   # SQLite's error, from JavaScript
+            return f"refused: {error.message}"
 
     def last_order(self):
         return self.ctx.storage.kv.get("last_order")
@@ -385,8 +401,8 @@ class Inventory(DurableObject):
     def try_begin(self):
         try:
             self.sql.exec("BEGIN TRANSACTION")
-        except Exception as error:
-            return f"{type(error).__name__}: {error}"
+        except JsException as error:
+            return f"JsException {error.name}: {error.message}"
 
     def size(self):
         return [self.sql.exec("SELECT count(*) AS n FROM items").one()["n"], self.sql.databaseSize]

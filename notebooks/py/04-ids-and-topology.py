@@ -12,6 +12,7 @@ import random
 
 from durable_dojo import Runtime
 from durable_dojo.widgets import Inspector
+from pyodide.ffi import JsException
 from workers import DurableObject, Response, WorkerEntrypoint
 
 
@@ -96,8 +97,8 @@ print("a named ID back from its string has no name:",
 for text in ["not-hex", rt.env.ROOM.idFromName("alice").toString()]:
     try:
         rt.env.COUNTER.idFromString(text)
-    except TypeError as error:
-        print(f"idFromString({text[:10]}…): TypeError: {error}")
+    except JsException as error:                     # JavaScript's TypeError, as Python sees it
+        print(f"idFromString({text[:10]}…): {error.name}: {error.message}")
 
 # %% [markdown]
 # ## One object per what?
@@ -147,9 +148,14 @@ for design, shards in [("singleton", 1), ("8 shards", 8)]:
 #
 # * every public method is callable, sync or async, and always returns something to `await`;
 # * names starting with `_`, static methods and the handler names (`fetch` is HTTP; `alarm`,
-#   `webSocketMessage`... are for the runtime) are not;
-# * arguments are positional only (JavaScript has no keyword arguments) and travel as
-#   **structured-clone copies**, both ways: the object never shares a Python object with you.
+#   `webSocketMessage`... are for the runtime: "'alarm' is a reserved method") are not;
+# * JavaScript has no keyword arguments: Pyodide passes them as **one trailing dict**, so
+#   `stub.keep(value={"a": 1})` calls `keep({"value": {"a": 1}})`;
+# * arguments travel as **structured-clone copies**, both ways: the object never shares a
+#   Python object with you;
+# * errors the platform raises come from JavaScript and arrive as `pyodide.ffi.JsException`
+#   (with `.name` and `.message`); only what the Python SDK refuses itself (a tuple) is a
+#   Python `TypeError`.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -176,12 +182,14 @@ mine = {"name": "Ada"}
 theirs = await profile.keep(mine)
 print("my dict after the call:  ", mine)
 print("what came back:          ", theirs)
-for attempt in [lambda: profile._secret(), lambda: profile.alarm(), lambda: profile.keep(value={"a": 1}),
-                lambda: profile.keep((1, 2))]:
+print("keyword arguments:       ", await profile.keep(value={"a": 1}))  # arrive as one trailing dict
+for attempt in [lambda: profile._secret(), lambda: profile.alarm(), lambda: profile.keep((1, 2))]:
     try:
         await attempt()
-    except TypeError as error:
-        print(f"TypeError: {error}")
+    except TypeError as error:                       # the Python SDK refuses a tuple itself
+        print(f"TypeError (the SDK, in Python): {error}")
+    except JsException as error:                     # the platform's errors come from JavaScript
+        print(f"JsException {error.name}: {error.message}")
 response = await profile.fetch("http://profile/ada", method="PUT")
 print("fetch is HTTP:           ", await response.text())
 

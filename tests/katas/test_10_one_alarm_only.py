@@ -9,7 +9,6 @@ the due time or at most 60 s after it.
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from workers import Response
@@ -28,8 +27,8 @@ class Notifications:
         self.rt = None
         self.sent: list[dict] = []
 
-    def __call__(self, request):
-        body = json.loads(request.body)
+    async def __call__(self, request):
+        body = await request.json()
         self.sent.append({"at": self.rt.now(), "to": body["to"], "text": body["text"]})
         return Response("queued", status=202)
 

@@ -26,11 +26,11 @@ class Ledger:
         self.entries: list[str] = []
         self.refused = 0
 
-    def __call__(self, request):
+    async def __call__(self, request):
         if self.rt.loop.time() < self.up_at:
             self.refused += 1
             return Response("ledger is down for maintenance", status=503)
-        self.entries.append(json.loads(request.body)["event"])
+        self.entries.append((await request.json())["event"])
         return Response("recorded", status=201)
 
 

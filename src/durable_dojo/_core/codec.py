@@ -50,7 +50,7 @@ import struct
 from collections.abc import Awaitable, Callable, Iterator
 from types import CoroutineType, GeneratorType
 
-from .errors import DataCloneError, RangeError
+from .errors import DataCloneError, RangeError, sdk_type_error
 from .values import datetime_from_ms, datetime_timestamp, js_number_string
 
 __all__ = ["JsDict", "MAX_DEPTH", "clone", "deserialize", "sdk_copy", "serialize", "serialized_size", "v8_serialize"]
@@ -166,7 +166,7 @@ def v8_serialize(value: object) -> bytes:
     bytes (format version 15). Shared references and cycles are kept, as V8 keeps them."""
     try:
         return _serialize(value)
-    except TypeError:
+    except (TypeError, DataCloneError):
         # The SDK checks the whole value for types that RPC refuses before it converts anything,
         # so such a type wins over any other problem, wherever it sits in the value.
         refused = _find_refused_type(value)
@@ -270,11 +270,14 @@ def _is_awaitable(value: object) -> bool:
 
 
 def _refused_type_error(value: object) -> TypeError | None:
-    """The SDK's error for a type that RPC refuses outright (`_raise_on_disabled_type`)."""
+    """The SDK's error for a type that RPC refuses outright (`_raise_on_disabled_type`).
+
+    The SDK raises it in Python, before JavaScript sees the value, so it is a Python
+    `TypeError` (marked so that `ffi.js_api` passes it on unchanged)."""
     if isinstance(value, (tuple, bytearray)):
-        return TypeError(f"{type(value)} cannot be sent over RPC.")
+        return sdk_type_error(f"{type(value)} cannot be sent over RPC.")
     if _is_awaitable(value):
-        return TypeError(f"Awaitable {type(value)} cannot be sent over RPC.")
+        return sdk_type_error(f"Awaitable {type(value)} cannot be sent over RPC.")
     return None
 
 

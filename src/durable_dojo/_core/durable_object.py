@@ -26,9 +26,10 @@ from . import overload as _overload
 from . import websockets as _websockets
 from . import tracebacks as _tracebacks
 from . import watchdog as _watchdog
-from .errors import DurableObjectAbort, HangTimeout, JsError, mark_remote
+from .errors import DurableObjectAbort, HangTimeout, JsError, JsException, mark_remote
 from .alarms import AlarmClock
 from .events import Event
+from .ffi import js_api
 from .http import FetchResponse, Request, Response
 from .ids import DurableObjectId, name_seen_inside
 from .gates import InputGate, OutputGate, Scope, leave_caller
@@ -47,7 +48,7 @@ BCW_TIMEOUT_MESSAGE = (
     "The call was canceled and the Durable Object was reset."
 )
 _LABEL = object()  # submit(): the trace's detail is the event's label
-RPC_RESERVED = frozenset({"fetch", "dup", "constructor", "alarm", "webSocketMessage", "webSocketClose",
+RPC_RESERVED = frozenset({"fetch", "connect", "dup", "constructor", "alarm", "webSocketMessage", "webSocketClose",
                           "webSocketError"})
 
 
@@ -62,7 +63,7 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
     cls = type(exc)
     if isinstance(exc, DurableObjectAbort):
         copy = JsError(str(exc))
-    elif cls.__module__ == "builtins" or cls.__module__.startswith("durable_dojo"):
+    elif cls.__module__ == "builtins" or cls.__module__.startswith("durable_dojo") or isinstance(exc, JsException):
         try:
             copy = cls(*exc.args)
         except Exception:
@@ -78,6 +79,7 @@ def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = F
     return copy
 
 
+@js_api(calls_python=("blockConcurrencyWhile",))
 class DurableObjectState:
     """`ctx` as a Durable Object sees it (the JS `DurableObjectState`, camelCase names)."""
 
@@ -466,16 +468,19 @@ _rpc_methods: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionar
 
 def rpc_method(cls, name: str):
     """The function `name` names on `cls` if it may be called over RPC (public, a plain
-    method, not a reserved handler name), else the platform's TypeError."""
+    method, not a reserved handler name), else the platform's TypeError (a JsException).
+    Reserved names fail before any lookup (workerd's worker-rpc.c++, `isReservedName`)."""
     methods = _rpc_methods.get(cls)
     if methods is None:
         methods = _rpc_methods[cls] = {}
     method = methods.get(name)
     if method is None:
+        if name in RPC_RESERVED:
+            raise JsException("TypeError", f"'{name}' is a reserved method and cannot be called over RPC.")
         method = getattr(cls, name, None)
-        if (name in RPC_RESERVED or name.startswith("_") or method is None or not callable(method)
+        if (name.startswith("_") or method is None or not callable(method)
                 or isinstance(inspect.getattr_static(cls, name), (staticmethod, classmethod, property, type))):
-            raise TypeError(f'The RPC receiver does not implement the method "{name}".')
+            raise JsException("TypeError", f'The RPC receiver does not implement the method "{name}".')
         methods[name] = method
     return method
 

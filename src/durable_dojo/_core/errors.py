@@ -1,23 +1,83 @@
 """The error types the runtime raises.
 
-JavaScript errors map to the nearest Python type, and keep workerd's messages word for word:
-JS `TypeError` is Python's `TypeError`, `RangeError` is `RangeError` (a `ValueError`),
-`DataCloneError` is a `TypeError` subclass, and a plain JS `Error` is `JsError`.
+A JavaScript error reaches a Python Worker as `pyodide.ffi.JsException` (Pyodide's FFI), with
+the JS error's `name` and `message`; `str(error)` is `"<name>: <message>"`. The emulator's JS
+errors are that class, keeping workerd's messages word for word: `RangeError`, `DataCloneError`
+and `JsError` (a plain JS `Error`) are `JsException`s named after the JS error, and a JS
+`TypeError` thrown by a platform API arrives as a `JsException` named "TypeError" (see `ffi`).
+None of them is a Python `TypeError` or `ValueError`: `except TypeError` does not catch them,
+as on the platform.
 """
 
 from __future__ import annotations
 
 
-class JsError(Exception):
+class JsException(Exception):
+    """`pyodide.ffi.JsException`: a JavaScript error, as Python code receives it.
+
+    `name` is the JS error's name ("TypeError", "RangeError", "Error", ...), `message` its
+    message; `str(error)` is `"<name>: <message>"`, as in Pyodide.
+    """
+
+    def __init__(self, name: str, message: str = "", stack: str = ""):
+        super().__init__(name, message)
+        self.name = name
+        self.message = message
+        self.stack = stack
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}"
+
+    def __reduce__(self):
+        return (JsException, (self.name, self.message, self.stack), self.__dict__)
+
+
+class _NamedJsError(JsException):
+    """A JS error of one kind, raised by the emulator as `Kind("message")`."""
+
+    js_name = "Error"
+
+    def __init__(self, message: str = ""):
+        Exception.__init__(self, message)  # args == (message,): `type(e)(*e.args)` copies it
+        self.name = self.js_name
+        self.message = message
+        self.stack = ""
+
+    def __reduce__(self):
+        return (type(self), (self.message,), self.__dict__)
+
+
+class JsError(_NamedJsError):
     """A plain JavaScript `Error` thrown by the runtime (for example a SQL error)."""
 
+    js_name = "Error"
 
-class RangeError(ValueError):
+
+class RangeError(_NamedJsError):
     """JavaScript's `RangeError`: a value outside the allowed range (sizes, counts)."""
 
+    js_name = "RangeError"
 
-class DataCloneError(TypeError):
+
+class DataCloneError(_NamedJsError):
     """A value that the structured clone algorithm cannot copy (a function, a class instance)."""
+
+    js_name = "DataCloneError"
+
+
+# A traceback names the class as Pyodide does on the platform (`pyodide.ffi.JsException:
+# RangeError: ...`): the emulator's JS error kinds are one class to the learner.
+for _kind in (JsException, JsError, RangeError, DataCloneError):
+    _kind.__module__ = "pyodide.ffi"
+    _kind.__qualname__ = "JsException"
+
+
+def sdk_type_error(message: str) -> TypeError:
+    """A Python `TypeError` that the SDK raises itself, in Python, before JavaScript sees a
+    value (`<class 'tuple'> cannot be sent over RPC.`): it stays a `TypeError`."""
+    error = TypeError(message)
+    error.raised_by_python_sdk = True
+    return error
 
 
 class DurableObjectAbort(BaseException):

@@ -6,11 +6,14 @@ around JavaScript objects, so it only runs inside Pyodide. Durable Dojo re-creat
 Python with the same names, signatures and behaviour, so that code written against the dojo
 deploys to Cloudflare unchanged. Where the Python SDK leaves the behaviour to JavaScript, we
 follow workerd (the Workers runtime) and the Fetch standard, and keep workerd's error messages
-word for word: JavaScript's `TypeError` is Python's `TypeError`, `RangeError` is
-`durable_dojo._core.errors.RangeError`.
+word for word. The SDK turns the JavaScript errors of these constructors into Python ones
+(`_to_python_exception` in `workers/utils.py`): a `TypeError` stays a `TypeError`, a
+`RangeError` becomes a `ValueError`.
 
-Bodies are held as `bytes`; there are no streams. A body can still be read only once, as on the
-platform. The emulator passes a request or a response to the other side of a stub with
+Bodies are held as `bytes`. As on the platform, `request.body` / `response.body` is a
+JavaScript `ReadableStream` (read with `getReader()`, or `async for chunk in body`, each chunk
+a `Uint8Array` with `to_bytes()`), `request.js_object` is the JavaScript `Request` (camelCase
+names), and `request.cf` is a JavaScript object or None. A body can be read only once. The emulator passes a request or a response to the other side of a stub with
 `_detached_copy()`, which gives a fresh, unread object with the same data, like a real HTTP hop.
 """
 
@@ -23,7 +26,7 @@ from collections.abc import MutableMapping
 from enum import StrEnum
 from http import HTTPMethod, HTTPStatus
 
-from .errors import RangeError
+from .codec import JsDict
 from .values import js_string
 
 __all__ = [
@@ -643,9 +646,12 @@ class _BodyMixin:
         return self._headers
 
     @property
-    def body(self) -> bytes | None:
-        """The body as bytes, or None when there is none. Looking does not use it up."""
-        return self._body
+    def body(self) -> ReadableStream | None:
+        """The body as a JavaScript `ReadableStream`, or None when there is none (as on the
+        platform). Reading it uses the body up; `await request.bytes()` is simpler."""
+        if self._body is None:
+            return None
+        return ReadableStream(self)
 
     @property
     def body_used(self) -> bool:
@@ -653,9 +659,10 @@ class _BodyMixin:
         return self._body_used
 
     @property
-    def js_object(self):
-        """The object itself: the emulator has no JavaScript object behind it."""
-        return self
+    def js_object(self) -> JsBodyObject:
+        """The JavaScript object behind this one (a JS `Request` or `Response`): camelCase
+        names (`bodyUsed`, `arrayBuffer()`), the method as a str, `body` as a stream."""
+        return JsBodyObject(self)
 
     def _check_unused(self) -> None:
         if self._body_used:
@@ -708,6 +715,186 @@ class _BodyMixin:
         if content_type is None:
             raise TypeError(FORM_NO_CONTENT_TYPE_MESSAGE)
         return _parse_form_data(self._read_once(), content_type)
+
+
+class JsObject(JsDict):
+    """A plain JavaScript object seen from Python (a JsProxy, such as `request.cf`): its
+    properties read as attributes; `to_py()` gives a Python dict."""
+
+    def to_py(self, *, depth: int = -1, default_converter=None) -> dict:
+        import copy
+
+        return {key: copy.deepcopy(value) for key, value in self.items()}
+
+
+class Uint8Array:
+    """A JavaScript `Uint8Array` seen from Python (a JsBuffer): `to_bytes()`, `to_py()`
+    (a memoryview), `length`, `byteLength`, indexing."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes):
+        self._data = data
+
+    @property
+    def length(self) -> int:
+        return len(self._data)
+
+    byteLength = length
+
+    def to_bytes(self) -> bytes:
+        return bytes(self._data)
+
+    def to_py(self, *, depth: int = -1, default_converter=None) -> memoryview:
+        return memoryview(self._data)
+
+    def to_memoryview(self) -> memoryview:
+        return memoryview(self._data)
+
+    def to_string(self, encoding: str | None = None) -> str:
+        return self._data.decode(encoding or "utf-8")
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __getitem__(self, index: int) -> int:
+        return self._data[index]
+
+    def __repr__(self) -> str:
+        return f"[object Uint8Array] ({len(self._data)} bytes)"
+
+
+class ReadResult:
+    """What `reader.read()` resolves to: `done` and `value` (a Uint8Array, or None at the end)."""
+
+    __slots__ = ("done", "value")
+
+    def __init__(self, done: bool, value: Uint8Array | None):
+        self.done = done
+        self.value = value
+
+
+class ReadableStream:
+    """A body as a JavaScript `ReadableStream` (a JsProxy): `getReader()` gives a reader whose
+    `await reader.read()` yields the body as one chunk, then `done`; `async for chunk in body`
+    does the same. Reading uses the body up (`bodyUsed` becomes true)."""
+
+    __slots__ = ("_owner", "_reader")
+
+    def __init__(self, owner: _BodyMixin):
+        self._owner = owner
+        self._reader = None
+
+    @property
+    def locked(self) -> bool:
+        return self._reader is not None
+
+    def getReader(self, options=None) -> ReadableStreamDefaultReader:
+        if self._reader is not None:
+            raise TypeError("This ReadableStream is currently locked to a reader.")
+        self._reader = ReadableStreamDefaultReader(self)
+        return self._reader
+
+    async def __aiter__(self):
+        reader = self.getReader()
+        while True:
+            result = await reader.read()
+            if result.done:
+                return
+            yield result.value
+
+    def __repr__(self) -> str:
+        return "[object ReadableStream]"
+
+
+class ReadableStreamDefaultReader:
+    """The reader of a `ReadableStream`."""
+
+    __slots__ = ("_stream", "_data")
+
+    def __init__(self, stream: ReadableStream):
+        self._stream = stream
+        owner = stream._owner
+        owner._check_unused()
+        owner._body_used = True
+        self._data = owner._body
+
+    async def read(self) -> ReadResult:
+        data, self._data = self._data, None
+        if not data:
+            return ReadResult(True, None)
+        return ReadResult(False, Uint8Array(data))
+
+    def releaseLock(self) -> None:
+        self._stream._reader = None
+
+    async def cancel(self, reason=None) -> None:
+        self._data = None
+
+
+class JsBodyObject:
+    """The JavaScript `Request` or `Response` behind a `workers` one (its `js_object`)."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: _BodyMixin):
+        self._owner = owner
+
+    @property
+    def constructor(self):
+        return _Constructor(type(self._owner).__name__ if isinstance(self._owner, Request) else "Response")
+
+    @property
+    def body(self) -> ReadableStream | None:
+        return self._owner.body
+
+    @property
+    def bodyUsed(self) -> bool:
+        return self._owner._body_used
+
+    @property
+    def headers(self) -> Headers:
+        return self._owner._headers
+
+    def __getattr__(self, name: str):
+        owner = object.__getattribute__(self, "_owner")
+        if name in ("url", "redirect", "status", "ok", "redirected", "type"):
+            return getattr(owner, name)
+        if name == "method":
+            return str(owner.method.value)
+        if name == "statusText":
+            return owner.status_text
+        if name == "cf":
+            return owner.cf
+        raise AttributeError(name)
+
+    async def text(self) -> str:
+        return await self._owner.text()
+
+    async def json(self):
+        return await self._owner.json()
+
+    async def arrayBuffer(self) -> memoryview:
+        return memoryview(await self._owner.bytes())
+
+    async def formData(self) -> FormData:
+        return await self._owner.form_data()
+
+    async def blob(self) -> Blob:
+        return await self._owner.blob()
+
+    def clone(self) -> JsBodyObject:
+        return JsBodyObject(self._owner.clone())
+
+    def __repr__(self) -> str:
+        return f"[object {self.constructor.name}]"
+
+
+class _Constructor:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 # --------------------------------------------------------------------------------------------
@@ -835,10 +1022,11 @@ class Request(_BodyMixin):
         return self._redirect
 
     @property
-    def cf(self) -> dict | None:
-        """Cloudflare's properties of the request; None when there are none (as the SDK
-        documents for a request constructed without `cf`)."""
-        return self._cf
+    def cf(self) -> JsObject | None:
+        """Cloudflare's properties of the request, a JavaScript object (`request.cf.colo`,
+        `request.cf.to_py()`); None when there are none (as the SDK documents for a request
+        constructed without `cf`)."""
+        return None if self._cf is None else JsObject(self._cf)
 
     def clone(self) -> Request:
         """An independent copy whose body can be read separately."""
@@ -998,7 +1186,7 @@ class FetchResponse(_BodyMixin):
         """A redirect to the absolute URL `url` with status 301, 302 (default), 303, 307 or 308."""
         status = int(status)
         if status not in REDIRECT_STATUSES:
-            raise RangeError(
+            raise ValueError(
                 f"{status} is not a redirect status code. It must be one of: 301, 302, 303, 307, or 308."
             )
         location = _parse_url(str(url), f"Unable to parse URL: {url}")
@@ -1054,9 +1242,9 @@ class Response(FetchResponse):
 
         if web_socket is None:
             if not 200 <= status <= 599:
-                raise RangeError(STATUS_RANGE_MESSAGE)
+                raise ValueError(STATUS_RANGE_MESSAGE)
         elif status != 101:
-            raise RangeError(WEBSOCKET_STATUS_MESSAGE)
+            raise ValueError(WEBSOCKET_STATUS_MESSAGE)
         if status_text and any(ord(c) < 0x20 for c in status_text):
             raise TypeError("Invalid statusText")
 

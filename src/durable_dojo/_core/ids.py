@@ -12,6 +12,7 @@ import hashlib
 import hmac
 
 from .errors import JsError
+from .ffi import js_api
 from .values import js_string
 
 _BASE_LENGTH = 16
@@ -19,6 +20,7 @@ _MAX_NAME_BYTES_FOR_CTX = 1024
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
+@js_api
 class DurableObjectId:
     """The identity of one Durable Object: 64 lowercase hex digits, plus the name it was made from."""
 

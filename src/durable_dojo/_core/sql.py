@@ -81,6 +81,7 @@ from typing import Any, Callable
 
 from .codec import JsDict
 from .errors import DojoError, JsError
+from .ffi import js_api
 from .values import js_number_string, js_string
 from . import watchdog as _watchdog
 
@@ -858,6 +859,7 @@ class SqlStorageStatement:
         raise TypeError("Illegal constructor")
 
 
+@js_api
 class SqlStorageCursor:
     """The result of `sql.exec()`: an iterator over the rows of the last statement.
 
@@ -1044,6 +1046,7 @@ class _RawIterator:
         return JsDict(done=False, value=_values(row))
 
 
+@js_api
 class SqlStorage:
     """`ctx.storage.sql` of a SQLite-backed object.
 

@@ -18,6 +18,7 @@ import math
 
 from . import codec as _codec
 from .errors import JsError
+from .ffi import js_api
 from .kvstore import parse_list_options
 from .values import datetime_timestamp, js_string
 from .trace import Kind
@@ -358,6 +359,7 @@ class _StorageOperations:
         return self._done(None)
 
 
+@js_api(calls_python=("transactionSync",))
 class DurableObjectStorage(_StorageOperations):
     """`ctx.storage`."""
 
@@ -470,6 +472,7 @@ class DurableObjectStorage(_StorageOperations):
         return self._done(None)
 
 
+@js_api
 class DurableObjectTransaction(_StorageOperations):
     """The `txn` a `transaction()` closure receives."""
 
@@ -509,6 +512,7 @@ class DurableObjectTransaction(_StorageOperations):
         raise JsError("Cannot call deleteAll() within a transaction")
 
 
+@js_api
 class SyncKvStorage:
     """`ctx.storage.kv`: the same keys as the async KV methods, but synchronous (SQLite-backed
     objects only). No await, so nothing can interleave with it at all."""

@@ -18,6 +18,7 @@ import asyncio
 from . import codec as _codec
 from . import tracebacks as _tracebacks
 from .errors import DojoError
+from .ffi import js_api
 from .http import as_request
 from .ids import DurableObjectId
 
@@ -115,9 +116,9 @@ class DurableObjectStub:
 
         def rpc(*args, **kwargs):
             if kwargs:
-                raise TypeError(
-                    f"RPC method {name}() takes positional arguments only: JavaScript RPC has no keyword arguments."
-                )
+                # Pyodide passes keyword arguments as one trailing options object: the method
+                # receives `stub.m(1, x=2)` as `m(1, {"x": 2})`.
+                args = (*args, kwargs)
             __tracebackhide__ = True  # noqa: F841
             try:
                 copied = tuple(_codec.clone(arg) for arg in args)
@@ -135,6 +136,7 @@ def _require_absolute_url(url: str) -> None:
         raise TypeError(f"Fetch API cannot load: {url}")
 
 
+@js_api
 class DurableObjectNamespace:
     """`env.BINDING`: makes IDs and stubs for one Durable Object class."""
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from . import codec as _codec
 from . import gates as _gates
 from .errors import JsError, RangeError
+from .ffi import js_api
 from .trace import Kind
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
@@ -59,6 +60,7 @@ class CloseEvent:
         self.wasClean = was_clean
 
 
+@js_api
 class WebSocket:
     """One end of a WebSocket pair, with the JS API (`send`, `close`, `accept`, `readyState`...)."""
 

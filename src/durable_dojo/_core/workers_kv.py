@@ -62,7 +62,8 @@ import math
 
 from .codec import JsDict, _property_entries
 from . import gates as _gates
-from .errors import JsError
+from .errors import JsError, sdk_type_error
+from .ffi import js_api
 from .loop import current_scope
 from .stubs import WorldCall
 from .values import js_number_string, js_string
@@ -174,6 +175,7 @@ class KVReadableStream:
 # --------------------------------------------------------------------------- the binding
 
 
+@js_api(returns_promises=True)
 class KVNamespace:
     """`env.CACHE`: a Workers KV namespace, eventually consistent across locations.
 
@@ -243,7 +245,7 @@ class KVNamespace:
         `expiration` (epoch seconds), `expirationTtl` (seconds, at least 60), `metadata`
         (JSON-serialisable, at most 1024 bytes)."""
         if isinstance(value, (tuple, bytearray)):  # the SDK refuses these before calling KV
-            raise TypeError(f"{type(value)} cannot be sent over RPC.")
+            raise sdk_type_error(f"{type(value)} cannot be sent over RPC.")
         label = f"{self.name}.put()"
         try:
             key = _key_name("PUT", key)

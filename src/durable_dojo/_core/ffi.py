@@ -1,0 +1,134 @@
+"""What Pyodide's FFI does when a Python Worker calls a JavaScript API of the platform.
+
+On the platform `ctx`, `ctx.storage` (and a transaction's `txn`), `storage.sql` and its cursors,
+`storage.kv`, namespaces, ids, WebSockets and Workers KV namespaces are JavaScript objects, and
+every call from Python goes through Pyodide's foreign function interface. Two of its rules change
+what Python code sees, and `js_api` applies both to every public method of the class it decorates:
+
+* keyword arguments become one trailing options object: `storage.list(reverse=True, limit=1)`
+  is `storage.list({reverse: true, limit: 1})`, and `storage.put("k", 1, allowUnconfirmed=True)`
+  is `storage.put("k", 1, {allowUnconfirmed: true})`;
+* an error the JavaScript API throws reaches Python as `pyodide.ffi.JsException`, carrying the
+  JavaScript error's `name` and `message` (`str(error)` is `"TypeError: ..."`). It is not a
+  Python `TypeError` or `ValueError`, so `except TypeError` around a storage call does not catch
+  it, on the platform as here.
+
+The emulator's APIs raise Python's `TypeError` where workerd throws a JavaScript `TypeError`;
+`js_api` turns it into the `JsException` the platform gives. Errors of the emulator's own JS
+error types (`RangeError`, `DataCloneError`, `JsError`) are `JsException`s already.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from .errors import JsException
+
+__all__ = ["js_api"]
+
+
+def js_api(cls=None, *, calls_python=(), returns_promises=False):
+    """Class decorator: every public method of `cls` takes keyword arguments as a trailing
+    options object and raises `JsException` where the platform's JavaScript API throws.
+
+    `calls_python` names methods that run the caller's Python function before they return
+    (`transactionSync(fn)`): an error raised there is the caller's own, so it passes unchanged
+    (Pyodide hands a Python exception that went through JavaScript back as itself).
+    `returns_promises`: the methods return awaitables that may fail when awaited (a rejected
+    promise), so the error is translated there too.
+    """
+
+    def decorate(cls):
+        for name, member in list(vars(cls).items()):
+            if name.startswith("_") or not inspect.isfunction(member):
+                continue
+            setattr(cls, name, _js_method(member, passes_errors=name in calls_python, promises=returns_promises))
+        # Methods inherited from an undecorated base class get the same treatment.
+        for base in cls.__mro__[1:]:
+            if base is object or getattr(base, "__js_api__", False):
+                continue
+            for name, member in vars(base).items():
+                if name.startswith("_") or name in vars(cls) or not inspect.isfunction(member):
+                    continue
+                setattr(cls, name, _js_method(member, passes_errors=name in calls_python, promises=returns_promises))
+        cls.__js_api__ = True
+        return cls
+
+    return decorate if cls is None else decorate(cls)
+
+
+def _js_method(function, *, passes_errors: bool, promises: bool = False):
+    if passes_errors:
+
+        @functools.wraps(function)
+        def call_passing_errors(*args, **options):
+            if options:
+                args = (*args, options)
+            return function(*args)
+
+        return call_passing_errors
+
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def call_async(*args, **options):
+            # A JS method that returns a promise: its TypeError arrives when it is awaited.
+            if options:
+                args = (*args, options)
+            try:
+                return await function(*args)
+            except TypeError as error:
+                if getattr(error, "raised_by_python_sdk", False):
+                    raise
+                raise js_type_error(error) from None
+
+        return call_async
+
+    @functools.wraps(function)
+    def call(*args, **options):
+        if options:
+            args = (*args, options)
+        try:
+            result = function(*args)
+        except TypeError as error:
+            if getattr(error, "raised_by_python_sdk", False):
+                raise
+            raise js_type_error(error) from None
+        if promises and hasattr(result, "__await__"):
+            return _Promise(result)
+        return result
+
+    return call
+
+
+class _Promise:
+    """An awaitable whose `TypeError` on `await` arrives as `JsException` (a rejected JS promise)."""
+
+    __slots__ = ("_awaitable",)
+
+    def __init__(self, awaitable):
+        self._awaitable = awaitable
+
+    def __await__(self):
+        try:
+            return (yield from self._awaitable.__await__())
+        except TypeError as error:
+            if getattr(error, "raised_by_python_sdk", False):
+                raise
+            raise js_type_error(error) from None
+
+    def __getattr__(self, name):
+        return getattr(self._awaitable, name)
+
+    def __repr__(self) -> str:
+        return repr(self._awaitable)
+
+
+def js_type_error(error: TypeError) -> JsException:
+    """The `JsException` a JavaScript `TypeError` with `error`'s message becomes in Python."""
+    translated = JsException("TypeError", str(error))
+    for flag in ("remote", "retryable", "overloaded", "durableObjectReset"):
+        if hasattr(error, flag):
+            setattr(translated, flag, getattr(error, flag))
+    return translated

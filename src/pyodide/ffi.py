@@ -1,0 +1,159 @@
+"""`pyodide.ffi`: Pyodide's foreign function interface, as Python Worker code uses it.
+
+* `JsException`: what a JavaScript error becomes in Python, with the JS error's `name` and
+  `message` (`str(error)` is `"TypeError: ..."`). Errors thrown by `ctx.storage`, `ctx`, SQL,
+  WebSockets, namespaces, ids and Workers KV arrive as this class, so catch `JsException` and
+  look at `error.name`; `except TypeError` does not catch them, on the platform as here.
+* `JsProxy`: the type of JavaScript objects seen from Python (a WebSocket, a Durable Object
+  id, a request's body stream, `request.js_object`). What the SDK converts (storage results,
+  RPC results) is plain Python: a `JsDict`, a list, a `memoryview`.
+* `to_js(value, dict_converter=..., default_converter=...)`: the JavaScript value Pyodide
+  makes of a Python one (tuples become arrays, bytes a `Uint8Array`).
+* `create_proxy(fn)` / `create_once_callable(fn)`: a Python function handed to JavaScript.
+* `run_sync(awaitable)`: the result of an awaitable, from synchronous code.
+
+The emulator has no JavaScript engine: JavaScript values are the Python values the emulator
+uses for them, and these functions follow Pyodide's rules for what crosses.
+"""
+
+from __future__ import annotations
+
+from abc import ABC
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from durable_dojo._core.errors import JsException
+from durable_dojo._core.http import JsBodyObject, JsObject, ReadableStream, Uint8Array
+from durable_dojo._core.ids import DurableObjectId
+from durable_dojo._core.websockets import WebSocket
+
+__all__ = [
+    "JsException",
+    "JsProxy",
+    "create_once_callable",
+    "create_proxy",
+    "run_sync",
+    "to_js",
+]
+
+
+class JsProxy(ABC):  # noqa: B024 - a marker type, as `isinstance(x, JsProxy)` uses it
+    """The type of a JavaScript object seen from Python."""
+
+
+for _js_type in (WebSocket, DurableObjectId, ReadableStream, Uint8Array, JsBodyObject, JsObject):
+    JsProxy.register(_js_type)
+
+
+_DESTROYED = "Object has already been destroyed"
+
+
+class _PyProxy:
+    """A Python callable handed to JavaScript (`create_proxy`): callable until `destroy()`."""
+
+    __slots__ = ("_function", "_once")
+
+    def __init__(self, function: Callable, *, once: bool = False):
+        self._function = function
+        self._once = once
+
+    def __call__(self, *args, **kwargs):
+        function = self._function
+        if function is None:
+            raise JsException("Error", _DESTROYED)
+        if self._once:
+            self._function = None
+        return function(*args, **kwargs)
+
+    def destroy(self) -> None:
+        """Release the Python function; calling the proxy afterwards raises `JsException`."""
+        self._function = None
+
+    def __repr__(self) -> str:
+        return f"<PyProxy of {self._function!r}>"
+
+
+def create_proxy(obj: Callable, /, *, capture_this: bool = False, roundtrip: bool = True) -> _PyProxy:
+    """A proxy for a Python function, to pass to JavaScript (an event listener, a callback).
+    It stays callable until `.destroy()`."""
+    return _PyProxy(obj)
+
+
+def create_once_callable(obj: Callable, /) -> _PyProxy:
+    """A proxy that may be called once; the call releases it."""
+    return _PyProxy(obj, once=True)
+
+
+def to_js(
+    obj: Any,
+    /,
+    *,
+    depth: int = -1,
+    pyproxies: Any = None,
+    create_pyproxies: bool = True,
+    dict_converter: Callable | None = None,
+    default_converter: Callable | None = None,
+    eager_converter: Callable | None = None,
+) -> Any:
+    """The JavaScript value Pyodide makes of `obj`.
+
+    Lists and tuples become arrays (lists), dicts become `Map`s, or what `dict_converter`
+    makes of their `(key, value)` pairs (`dict_converter=js.Object.fromEntries` gives a plain
+    object), sets become `Set`s, bytes-like objects a `Uint8Array` (a `memoryview` here).
+    Numbers, strings, booleans and None pass as they are. Anything else goes to
+    `default_converter(value, convert, cache)` if given, else stays a Python object that
+    JavaScript sees as a proxy.
+    """
+    cache: dict[int, Any] = {}
+
+    def convert(value: Any, level: int = 0) -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if depth != -1 and level >= depth:
+            return value
+        key = id(value)
+        if key in cache:
+            return cache[key]
+        if isinstance(value, (list, tuple)):
+            result = cache[key] = []
+            result.extend(convert(item, level + 1) for item in value)
+            return result
+        if isinstance(value, dict):
+            entries = [(k, convert(v, level + 1)) for k, v in value.items()]
+            result = dict_converter(entries) if dict_converter is not None else dict(entries)
+            cache[key] = result
+            return result
+        if isinstance(value, (set, frozenset)):
+            result = cache[key] = {convert(item, level + 1) for item in value}
+            return result
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            result = cache[key] = memoryview(bytes(value))
+            return result
+        if default_converter is not None:
+            result = cache[key] = default_converter(value, lambda v: convert(v, level + 1), cache)
+            return result
+        return value
+
+    return convert(obj)
+
+
+def run_sync(x: Awaitable) -> Any:
+    """The result of the awaitable `x`, from synchronous code.
+
+    The platform suspends the WebAssembly stack (JSPI) until `x` settles. In the emulator,
+    a storage call's result is settled when the call returns (storage acts when called), so
+    `run_sync(ctx.storage.get("k"))` works; an awaitable that would have to wait for another
+    event (a timer, a fetch, another object) raises `RuntimeError`: await it instead.
+    """
+    awaitable = x.__await__()
+    try:
+        awaitable.send(None)
+    except StopIteration as done:
+        return done.value
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
+    raise RuntimeError(
+        "run_sync() needs this awaitable to wait for another event, which the emulator cannot "
+        "do from synchronous code: use `await` here."
+    )
