@@ -214,10 +214,10 @@ async def test_request_json_passes_keyword_arguments_to_json_loads():
 async def test_request_body_can_be_read_once():
     request = Request(URL, method="POST", body="once")
     assert await request.text() == "once"
+    # The SDK's Request checks bodyUsed itself (workers/request.py, _raise_if_failed).
     for read in (request.text, request.json, request.bytes, request.buffer, request.form_data):
-        with pytest.raises(TypeError) as info:
+        with pytest.raises(OSError, match="^Body already used$"):
             await read()
-        assert str(info.value) == BODY_USED
 
 
 async def test_request_without_body_reads_empty_every_time():
@@ -271,9 +271,8 @@ async def test_request_clone_is_independent():
 async def test_request_clone_after_read_is_an_error():
     request = Request(URL, method="POST", body="data")
     await request.text()
-    with pytest.raises(TypeError) as info:
+    with pytest.raises(OSError, match="^Body already used$"):
         request.clone()
-    assert str(info.value) == BODY_USED
 
 
 async def test_request_from_request_copies_and_takes_the_body():
@@ -674,7 +673,7 @@ async def test_request_body_is_a_readable_stream_read_with_a_reader():
     assert type(first.value.to_py()) is memoryview and first.value.length == 6
     assert (await reader.read()).done is True
     assert request.body_used is True
-    with pytest.raises(TypeError, match="^Body has already been used"):
+    with pytest.raises(OSError, match="^Body already used$"):
         await request.text()
 
 

@@ -1,24 +1,174 @@
-"""`js`: the few names Durable Object code takes from Pyodide's `js` module.
+"""`js`: the JavaScript globals Python Worker code takes from Pyodide's `js` module.
 
+`Object`, `Date`, `JSON`, `URL`, `Response`, `WebSocketPair`, `console` and `fetch`, with the
+JavaScript spelling (`Date.new(ms)`, `Object.fromEntries(pairs)`, `JSON.stringify(value)`).
 `Date.now()` reads the world's virtual clock, so code that timestamps with it behaves the same
-when `rt.advance(3600)` jumps an hour.
+when `rt.advance(3600)` jumps an hour. An outgoing `WebSocket` client is not provided.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import json as _json
 import time as _time
+from urllib.parse import parse_qsl, urljoin, urlsplit
+
+from durable_dojo._core.http import JsObject
+from durable_dojo._core.http import Response as _Response
+from durable_dojo._core.workers_api import fetch
 
 
-class Date:
-    """JavaScript's `Date`, as far as DO code uses it."""
+def _now_ms() -> int:
+    from durable_dojo._core.runtime import latest_world
+
+    world = latest_world()
+    return world.now() if world is not None else int(_time.time() * 1000)
+
+
+class Object:
+    """JavaScript's `Object`: `Object.fromEntries(pairs)` makes a plain object (the
+    `dict_converter` the SDK passes to `to_js`), `Object.keys/values/entries`, `Object.new()`."""
 
     @staticmethod
-    def now() -> int:
-        """Milliseconds since the epoch on the world's clock (real time outside any world)."""
-        from durable_dojo._core.runtime import latest_world
+    def new() -> JsObject:
+        return JsObject()
 
-        world = latest_world()
-        return world.now() if world is not None else int(_time.time() * 1000)
+    @staticmethod
+    def fromEntries(entries) -> JsObject:
+        return JsObject((str(key) if not isinstance(key, str) else key, value) for key, value in entries)
+
+    @staticmethod
+    def keys(obj) -> list:
+        return list(obj)
+
+    @staticmethod
+    def values(obj) -> list:
+        return list(obj.values())
+
+    @staticmethod
+    def entries(obj) -> list:
+        return [[key, value] for key, value in obj.items()]
+
+
+class Date(_dt.datetime):
+    """JavaScript's `Date`: `Date.now()` (ms on the world's clock), `Date.new(ms)` (a Date that
+    is also an aware `datetime` in UTC, so storage and `setAlarm` take it), `getTime()`,
+    `toISOString()`."""
+
+    @staticmethod
+    def now() -> int:  # type: ignore[override]  - JavaScript's Date.now(), not datetime.now()
+        """Milliseconds since the epoch on the world's clock (real time outside any world)."""
+        return _now_ms()
+
+    @classmethod
+    def new(cls, ms: float | None = None) -> Date:
+        ms = _now_ms() if ms is None else ms
+        moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=int(ms))
+        return cls(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
+                   moment.microsecond, tzinfo=_dt.UTC)
+
+    def getTime(self) -> int:
+        return round(self.timestamp() * 1000)
+
+    def toISOString(self) -> str:
+        utc = self.astimezone(_dt.UTC)
+        return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
+
+
+class JSON:
+    """JavaScript's `JSON`: `stringify` writes compact JSON, `parse` gives plain objects."""
+
+    @staticmethod
+    def stringify(value, replacer=None, space=None) -> str:
+        indent = space if isinstance(space, int) and space > 0 else None
+        separators = (",", ":") if indent is None else (",", ": ")
+        return _json.dumps(value, ensure_ascii=False, separators=separators, indent=indent)
+
+    @staticmethod
+    def parse(text: str):
+        return _json.loads(text, object_hook=JsObject)
+
+
+class URL:
+    """JavaScript's `URL` (`URL.new(url, base)`): `href`, `origin`, `protocol`, `host`,
+    `hostname`, `port`, `pathname`, `search`, `hash` and `searchParams.get(name)`."""
+
+    def __init__(self, url: str, base: str | None = None):
+        from durable_dojo._core.http import Request
+
+        href = urljoin(base, url) if base is not None else url
+        try:
+            href = Request(href).url  # the emulator's URL parsing and normalisation
+        except Exception as error:  # noqa: BLE001 - the platform's error names the URL
+            from durable_dojo._core.errors import JsException
+
+            raise JsException("TypeError", f"Invalid URL: {url}") from error
+        self.href = href
+        parts = urlsplit(href)
+        self.protocol = parts.scheme + ":"
+        self.hostname = parts.hostname or ""
+        self.port = str(parts.port) if parts.port is not None else ""
+        self.host = self.hostname + (f":{self.port}" if self.port else "")
+        self.origin = f"{parts.scheme}://{self.host}"
+        self.pathname = parts.path or "/"
+        self.search = f"?{parts.query}" if parts.query else ""
+        self.hash = f"#{parts.fragment}" if parts.fragment else ""
+        self.searchParams = _SearchParams(parts.query)
+
+    @classmethod
+    def new(cls, url: str, base: str | None = None) -> URL:
+        return cls(url, base)
+
+    def toString(self) -> str:
+        return self.href
+
+    def __str__(self) -> str:
+        return self.href
+
+
+class _SearchParams:
+    def __init__(self, query: str):
+        self._pairs = parse_qsl(query, keep_blank_values=True)
+
+    def get(self, name: str):
+        return next((value for key, value in self._pairs if key == name), None)
+
+    def getAll(self, name: str) -> list:
+        return [value for key, value in self._pairs if key == name]
+
+    def has(self, name: str) -> bool:
+        return any(key == name for key, _ in self._pairs)
+
+
+class Response:
+    """JavaScript's `Response`: `Response.new(body, status=..., headers=...)` gives a
+    `workers.Response`; `Response.json(data)` one with a JSON body."""
+
+    @staticmethod
+    def new(body=None, status=None, statusText="", headers=None, webSocket=None) -> _Response:
+        return _Response(body, status=status, status_text=statusText, headers=headers, web_socket=webSocket)
+
+    @staticmethod
+    def json(data, status=200, headers=None) -> _Response:
+        return _Response.from_json(data, status=status, headers=headers)
+
+
+class console:  # noqa: N801 - JavaScript's name
+    """`console.log(...)` and friends print their arguments, as `wrangler dev` shows them."""
+
+    @staticmethod
+    def log(*args) -> None:
+        print(*args)
+
+    info = debug = log
+
+    @staticmethod
+    def warn(*args) -> None:
+        import sys
+
+        print(*args, file=sys.stderr)
+
+    error = warn
 
 
 class WebSocketPair:
@@ -37,4 +187,5 @@ class WebSocketPair:
 
 from durable_dojo._core.websockets import WebSocketRequestResponsePair  # noqa: E402
 
-__all__ = ["Date", "WebSocketPair", "WebSocketRequestResponsePair"]
+__all__ = ["JSON", "URL", "Date", "Object", "Response", "WebSocketPair", "WebSocketRequestResponsePair",
+           "console", "fetch"]

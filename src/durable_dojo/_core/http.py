@@ -1036,6 +1036,12 @@ class Request(_BodyMixin):
         """A fresh, unread copy to hand to the other side of a stub, as an HTTP hop would."""
         return self._duplicate()
 
+    def _check_unused(self) -> None:
+        # The SDK's Request checks `bodyUsed` itself before asking JavaScript
+        # (`_raise_if_failed` in workers/request.py) and raises this OSError.
+        if self._body_used:
+            raise OSError("Body already used")
+
     def _duplicate(self) -> Request:
         other = super()._duplicate()
         other._cf = _copy_cf(self._cf)

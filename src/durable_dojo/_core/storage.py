@@ -266,7 +266,7 @@ class _StorageOperations:
         if isinstance(keys, list):
             rows = store.get_many(keys)
             metrics.storage_read(self._host, max(len(rows), 1))
-            value = {key: _codec.deserialize(raw) for key, raw in rows}
+            value = _codec.JsDict((key, _codec.deserialize(raw)) for key, raw in rows)  # the SDK's mapping
         else:
             raw = store.get(keys)
             metrics.storage_read(self._host, 1)
@@ -321,7 +321,7 @@ class _StorageOperations:
         rows = store.list(**kwargs)
         self._trace("list", kwargs.get("prefix") or kwargs.get("start") or "")
         self._world._counters.storage_read(self._host, max(len(rows), 1))
-        return self._done({key: _codec.deserialize(raw) for key, raw in rows}, options)
+        return self._done(_codec.JsDict((key, _codec.deserialize(raw)) for key, raw in rows), options)
 
     # ----- alarms -----
 
