@@ -29,7 +29,7 @@ async def test_a_hot_singleton_sheds_requests_beyond_its_queue_as_overloaded(mak
     results = await burst([singleton], 130)
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 30 and all(isinstance(e, JsError) for e in errors)
-    assert {str(e) for e in errors} == {"Durable Object is overloaded. Too many requests queued."}
+    assert {e.message for e in errors} == {"Durable Object is overloaded. Too many requests queued."}
     assert all(e.overloaded is True and e.remote is False and e.retryable is False
                and e.durableObjectReset is False for e in errors)
     assert await singleton.hits() == 100  # the shed requests changed nothing
