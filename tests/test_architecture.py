@@ -98,3 +98,22 @@ def test_the_import_reader_sees_relative_lazy_and_module_imports(tmp_path, sourc
     path = tmp_path / "m.py"
     path.write_text(source)
     assert imports_of("durable_dojo._core.m", path) == expected
+
+
+def _code_map_order() -> list[str]:
+    """The core's modules in the order ARCHITECTURE.md's code map lists them."""
+    text = (SRC.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    section = text.split("### The core", 1)[1].split("\n### ", 1)[0]
+    return [line.split("`", 2)[1].removesuffix(".py") for line in section.splitlines() if line.startswith("- `")]
+
+
+def test_architecture_md_maps_every_core_module_and_each_imports_only_those_above_it():
+    order = _code_map_order()
+    core = sorted(name.rpartition(".")[2] for name in MODULES if name.startswith(CORE + "."))
+    assert sorted(order) == core, "ARCHITECTURE.md's code map and durable_dojo/_core differ"
+    above: set[str] = set()
+    for module in order:
+        uses = {name.rpartition(".")[2] for name in imports_of(f"{CORE}.{module}")
+                if name.startswith(CORE + ".")} - {module}
+        assert uses <= above, f"{module} imports {sorted(uses - above)}, listed below it in ARCHITECTURE.md"
+        above.add(module)

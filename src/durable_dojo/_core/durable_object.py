@@ -1,4 +1,4 @@
-"""One Durable Object: its lasting identity, its in-memory instances, and the input gate.
+"""One Durable Object: its lasting identity and its in-memory instances.
 
 `ObjectHost` is the object as the platform keeps it: an ID, its storage and its alarm. It
 outlives evictions and resets. `Instance` is one incarnation in memory: the constructor ran once
