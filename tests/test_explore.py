@@ -597,3 +597,19 @@ async def test_the_reduction_reaches_every_outcome_the_full_search_reaches(scena
         counts = outcomes
     assert len(counts[False]) > 1  # the orders matter here
     assert outcomes[True] == outcomes[False]
+
+
+async def test_every_schedule_takes_a_world_factory_for_fresh_parts_per_schedule():
+    worlds = []
+
+    def fresh_world():
+        worlds.append(Runtime(durable_objects={"WALLET": Wallet}, outbound=lambda r: Response("ok")))
+        return worlds[-1]
+
+    @every_schedule(make_runtime=fresh_world)
+    async def check(rt):
+        await interest_and_deposit(rt)
+
+    with pytest.raises(AssertionError, match="schedule s0a"):
+        await check()
+    assert len(worlds) >= 2 and len(set(map(id, worlds))) == len(worlds)

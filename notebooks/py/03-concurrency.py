@@ -290,8 +290,11 @@ class SafeWallet(Wallet):
         await self.ctx.storage.put("balance", balance + 1)
 
 
-fixed = await explore(interest_and_deposit,
-                      make_runtime=lambda: Runtime(durable_objects={"WALLET": SafeWallet}, outbound=api))
+def safe_wallet_world():
+    return Runtime(durable_objects={"WALLET": SafeWallet}, outbound=api)
+
+
+fixed = await explore(interest_and_deposit, make_runtime=safe_wallet_world)
 print(f"schedules run: {fixed.schedules_run}, complete: {fixed.complete}, failures: {fixed.failures}")
 
 # %% [markdown]
@@ -375,8 +378,8 @@ Timeline(world)
 #
 # Now you decide the order. The playground below stops the world each time more than one event
 # could run next and shows them as buttons; storage and the timeline grow as you go. Find the
-# order that loses the deposit, then swap `wallet_world` for the `SafeWallet` world and try to
-# break it again. (Without buttons: `play.ready`, `play.choose(1)`, `print(play)`.)
+# order that loses the deposit, then play again with `make_runtime=safe_wallet_world` and try to
+# break the fixed wallet. (Without buttons: `play.ready`, `play.choose(1)`, `print(play)`.)
 
 # %%
 def wallet_requests(world):

@@ -161,7 +161,8 @@ async def connect(target, url: str = "http://do/websocket", headers: dict | None
     return WebSocketClient(world, response.web_socket)
 
 
-def every_schedule(*, max_schedules: int = 1000, strategy: str = "exhaustive", seed: int = 0, **world):
+def every_schedule(*, max_schedules: int = 1000, strategy: str = "exhaustive", seed: int = 0, make_runtime=None,
+                   **world):
     """Run an async test once per schedule of its world (see `durable_dojo.explore`).
 
     ```python
@@ -173,7 +174,8 @@ def every_schedule(*, max_schedules: int = 1000, strategy: str = "exhaustive", s
     ```
 
     The test's first parameter is a fresh `Runtime(**world)` in each schedule (other parameters
-    are fixtures as usual). A failing schedule fails the test with its id and the command that
+    are fixtures as usual); pass `make_runtime=` (a function returning a new Runtime) instead
+    when each world needs fresh parts of its own, such as a stateful `outbound` handler. A failing schedule fails the test with its id and the command that
     replays it; with `DOJO_SCHEDULE=<id>` in the environment the test runs only that schedule
     and raises its error as it is.
     """
@@ -190,7 +192,7 @@ def every_schedule(*, max_schedules: int = 1000, strategy: str = "exhaustive", s
                 await test(rt, *args, **fixtures)
 
             def make_world():
-                return _Runtime(**world)
+                return _Runtime(**world) if make_runtime is None else make_runtime()
 
             replay = os.environ.get("DOJO_SCHEDULE")
             if replay:
