@@ -409,3 +409,11 @@ async def test_an_object_with_pending_work_is_billed_while_it_stays_in_memory(ma
         assert rt.metrics("P")["durationSeconds"] == 600  # kept alive until the timer, then hibernatable
     else:
         assert rt.metrics("P")["durationSeconds"] == left[0].time / 1000  # until its eviction at 70-140 s
+
+
+async def test_rt_hibernate_hibernates_an_object_without_websockets_as_the_platform_would(world):
+    stub = world.env.T.getByName("a")
+    await stub.increment()
+    await world.hibernate(stub)
+    assert [e.kind for e in world.trace if e.kind in ("hibernate", "evict")] == ["hibernate"]
+    assert await stub.increment() == 2

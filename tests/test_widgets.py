@@ -226,6 +226,13 @@ def test_events_of_no_object_go_to_the_world_lane(make_runtime):
     assert [(r.lane, r.kind) for r in Timeline(rt).rows] == [("world", "fetch:out")]
 
 
+def test_the_hibernate_button_hibernates_an_object_without_sockets_too(rt):
+    rt.run(rt.env.COUNTER.getByName("a").increment())
+    inspector = Inspector(rt)
+    assert inspector.hibernate("a") == "COUNTER a is hibernated"
+    assert state_of(inspector, "a") == "hibernated"
+
+
 def test_an_isolate_restart_shows_in_the_world_lane_as_a_lifecycle_event(rt):
     stub = rt.env.COUNTER.getByName("a")
     rt.run(stub.increment())

@@ -376,6 +376,14 @@ class Runtime:
 
     def evict(self, stub) -> "_WorldStep":
         """Evict the stub's object from memory (its storage stays), once its requests are done."""
+        return self._leave_memory(stub, hibernate=False)
+
+    def hibernate(self, stub) -> "_WorldStep":
+        """Hibernate the stub's object now: memory dropped, hibernatable WebSockets kept open
+        (what the platform does to an idle object with nothing pending after 10 s)."""
+        return self._leave_memory(stub, hibernate=True)
+
+    def _leave_memory(self, stub, *, hibernate: bool) -> "_WorldStep":
         host = stub._host
 
         def outside():
@@ -385,18 +393,13 @@ class Runtime:
             self.loop.run_until(lambda: host.instance is None or not host.instance.busy,
                                 wall_timeout=self.hang_timeout, what=f"evict({host!r})")
             if host.instance is not None:
-                host.instance.evict()
+                host.instance.evict(hibernate=hibernate)
 
         def inside():
-            outside_now(host)
+            outside_now(host, hibernate=hibernate)
             return asyncio.sleep(0)
 
         return _WorldStep(self, outside, inside)
-
-    def hibernate(self, stub) -> "_WorldStep":
-        """Hibernate the stub's object now: memory dropped, hibernatable WebSockets kept open
-        (what the platform does after 10 s of idleness)."""
-        return self.evict(stub)
 
     def evict_all(self) -> "_WorldStep":
         """Evict every object in memory, as an idle period or a restart of the machine would."""
@@ -493,13 +496,13 @@ class Runtime:
         return f"<Runtime {', '.join(self._namespaces)} at {self.now()} ms, {len(self._hosts)} objects>"
 
 
-def outside_now(host) -> None:
+def outside_now(host, *, hibernate: bool = False) -> None:
     instance = host.instance
     if instance is None:
         return
     if instance.busy:
         raise DojoError(f"{host!r} is handling requests; it can be evicted once it is idle.")
-    instance.evict()
+    instance.evict(hibernate=hibernate)
 
 
 class _WorldStep:

@@ -348,7 +348,7 @@ class Inspector(_View):
         if host.instance is None:
             return self._done(f"{host!r} is not in memory")
         self.rt.hibernate(_stub_for(host))()
-        state = object_state(host)
+        state = object_state(host, "hibernate")
         return self._done(f"{host.binding} {host.label} is {state}")
 
     def advance(self, seconds: float) -> str:
