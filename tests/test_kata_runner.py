@@ -519,3 +519,180 @@ def test_check_all_checks_every_kata_against_the_learners_files(project, capsys)
     solve(project, "02-sleeper", "sleeper.py")
     code, out = dojo(capsys, "check", "--all")
     assert code == 0 and "✓ 02-sleeper" in out and "2/2 katas" in out
+
+
+# --- a check contains the learner's code (each of these got past the runner before) ----------
+
+
+def hostile(root: Path, body: str, *, imports: str = "import os, sys, time, signal, subprocess") -> None:
+    """Kata 01's learner file, with `body` run at the start of increment()."""
+    code = "\n".join("        " + line for line in body.strip("\n").splitlines())
+    (root / COUNTER).write_text(f"{imports}\nfrom workers import DurableObject\n\n\n"
+                                "class Counter(DurableObject):\n"
+                                "    def __init__(self, ctx, env):\n        super().__init__(ctx, env)\n"
+                                "        self.count = 0\n\n"
+                                f"    async def increment(self):\n{code}\n"
+                                "        self.count += 1\n        return self.count\n")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def pids_in(path: Path) -> list[int]:
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def test_a_forked_child_does_not_outlive_the_check(project, capsys, tmp_path):
+    pidfile = tmp_path / "pids"
+    hostile(project, f"""
+pid = os.fork()
+if pid == 0:
+    time.sleep(600)
+    os._exit(0)
+open({str(pidfile)!r}, "a").write(f"{{pid}} ")
+""")
+    code, out = dojo(capsys, "check", "01")
+    assert pids_in(pidfile), out
+    assert [p for p in pids_in(pidfile) if alive(p)] == []
+    assert "still running after the tests; the runner stopped them" in out
+
+
+def test_a_daemon_that_left_the_session_is_gone_after_a_timeout(project, capsys, tmp_path):
+    """A double fork and setsid(): out of the process group, re-parented away from pytest, and
+    the check ends by its timeout. The sandbox (a subreaper) still gets it."""
+    pidfile = tmp_path / "pids"
+    daemon = (f"import os, time\nif os.fork() == 0:\n    os.setsid()\n"
+              f"    open({str(pidfile)!r}, 'a').write(f'{{os.getpid()}} ')\n    time.sleep(600)\n")
+    hostile(project, f"""
+subprocess.Popen([sys.executable, "-c", {daemon!r}]).wait()
+while not os.path.exists({str(pidfile)!r}):
+    time.sleep(0.01)
+time.sleep(3600)
+""")
+    code, out = dojo(capsys, "check", "01")
+    assert code == 1 and "⧗ 01-counter" in out
+    assert pids_in(pidfile) and [p for p in pids_in(pidfile) if alive(p)] == []
+
+
+def test_learner_code_that_deletes_project_files_breaks_neither_the_check_nor_the_runner(project, capsys):
+    commit_all(project)
+    originals = {rel: (project / rel).read_bytes()
+                 for rel in ("katas/katas.toml", SLEEPER, "tests/katas/test_counter.py", "tests/katas/test_sleeper.py")}
+    doomed = [str(project / rel) for rel in originals]
+    hostile(project, f"""
+for path in {doomed!r}:
+    if os.path.exists(path):
+        os.remove(path)
+""")
+    code, out = dojo(capsys, "check", "01")
+    assert code == 1 and "1 of 2 tests failing" in out, "the check ran the kata's own tests, from a private copy"
+    assert not (project / "katas/katas.toml").exists()
+    code, out = dojo(capsys, "list")
+    assert code == 0 and "01-counter" in out and "02-sleeper" in out, out
+    code, out = dojo(capsys, "reset", "02", "--yes")
+    assert code == 0, out
+    code, out = dojo(capsys, "reset", "01", "--yes")
+    assert code == 0, out
+    assert {rel: (project / rel).read_bytes() for rel in originals} == originals
+
+
+FORGED = [{"event": "session", "rootpath": "."},
+          {"event": "collected", "nodeids": ["tests/katas/test_counter.py::test_first_increment_returns_one",
+                                             "tests/katas/test_counter.py::test_count_survives_eviction"]},
+          *[e for name in ("test_first_increment_returns_one", "test_count_survives_eviction")
+            for e in ({"event": "start", "nodeid": f"tests/katas/test_counter.py::{name}"},
+                      {"event": "report", "nodeid": f"tests/katas/test_counter.py::{name}", "when": "call",
+                       "outcome": "passed", "message": "", "duration": 0.0},
+                      {"event": "finish", "nodeid": f"tests/katas/test_counter.py::{name}"})],
+          {"event": "end"}]
+
+
+def test_fake_report_lines_and_an_exit_do_not_pass_a_broken_kata(project, capsys):
+    """The shipped broken counter, plus report lines written wherever they could go (the file
+    the environment names, every open descriptor; plain and with a made-up signature), then a
+    quiet exit."""
+    lines = [json.dumps(e) for e in FORGED]
+    fake = "".join(f"{line}\n{'0' * 64} {line}\n" for line in lines).encode()
+    hostile(project, f"""
+fake = {fake!r}
+report = os.environ.get("DOJO_REPORT")
+if report:
+    open(report, "ab").write(fake)
+for fd in range(3, 1024):
+    try:
+        os.write(fd, fake)
+    except OSError:
+        pass
+os._exit(0)
+""")
+    code, out = dojo(capsys, "check", "01")
+    assert code == 1
+    assert "all 2 tests pass" not in out and "✓ 01-counter" not in out
+
+
+def test_os_exit_is_reported_as_an_exit_not_a_timeout(project, capsys):
+    hostile(project, "time.sleep(0.7)\nos._exit(0)")
+    code, out = dojo(capsys, "check", "01")
+    assert code == 1 and "✗ 01-counter" in out
+    assert "exited while running test_first_increment_returns_one, with exit code 0" in out
+    assert "os._exit()" in out
+    assert "timeout" not in out
+    assert state(project)["01-counter"]["last"] == "crashed"
+
+
+def test_sys_exit_is_reported_as_sys_exit(project, capsys):
+    hostile(project, "sys.exit(3)")
+    code, out = dojo(capsys, "check", "01")
+    assert code == 1
+    assert "Your code called sys.exit(3)" in out
+    assert "timeout" not in out
+
+
+def test_a_killed_test_process_is_reported_as_killed(project, capsys):
+    hostile(project, "os.kill(os.getpid(), signal.SIGKILL)")
+    code, out = dojo(capsys, "check", "01")
+    assert code == 1
+    assert "killed by signal SIGKILL (9) while running test_first_increment_returns_one" in out
+    assert "timeout" not in out
+
+
+def test_memory_is_capped_with_a_clear_message(project, capsys):
+    hostile(project, "hoard = bytearray(4 * 1024 ** 3)")
+    code, out = dojo(capsys, "check", "01")
+    assert code == 1
+    assert f"Your code used more than {_run.MEMORY_LIMIT_MB} MB of memory" in out
+    assert "infinite loop" not in out and "timeout" not in out
+
+
+def test_run_kata_tests_runs_a_kata_against_given_files(project):
+    """The function the wrong-fix and right-fix corpora use: a kata's tests against a source."""
+    manifest = _manifest.load_manifest(project)
+    solution = (project / "solutions/01-counter/counter.py").read_text()
+    right = _run.run_kata_tests("01", {"counter.py": solution}, manifest=manifest)
+    assert right.passed and [t.outcome for t in right.tests] == ["passed", "passed"]
+    wrong = _run.run_kata_tests("01-counter", {"katas/01-counter/counter.py": solution.replace("put", "get")},
+                                manifest=manifest)
+    assert not wrong.passed and wrong.status == "failed"
+    assert (project / COUNTER).read_text() != solution, "the learner's file is not touched"
+    with pytest.raises(ValueError, match="not a file of kata 01-counter"):
+        _run.run_kata_tests("01", {"../02-sleeper/sleeper.py": ""}, manifest=manifest)
+
+
+def test_a_test_stopped_by_the_emulators_guard_is_a_hang_verdict(project):
+    """Under a busy machine the emulator's own wall-clock guard (HangTimeout) may stop a busy
+    loop before the runner's timeout, counted in the test's own time, does: the same verdict."""
+    manifest = _manifest.load_manifest(project)
+    kata = manifest.find("02")
+    run = _run.RunResult(finished=True, returncode=1)
+    run.tests = {"t::test_nap_returns": _run.TestResult(
+        "t::test_nap_returns", project / "t", "test_nap_returns", "failed",
+        "HangTimeout: SLEEPER.nap() did not finish within 10 s of real time.",
+        f"{SLEEPER}:8 in nap: while True:")}
+    verdict = _run.verdict_from_run(manifest, kata, run, project / "katas")
+    assert verdict.status == "hung"
+    assert f"Stuck in test_nap_returns, at {SLEEPER}:8 in nap:\n    while True:" in verdict.message

@@ -23,15 +23,16 @@ import threading
 import time
 from pathlib import Path
 
-from .manifest import LEARNER_TREE, Kata, KataNotFound, ManifestError, ProjectNotFound, load_manifest
-from .pristine import PristineNotFound, shipped_file
+from .manifest import LEARNER_TREE, MANIFEST_PATH, Kata, KataNotFound, ManifestError, ProjectNotFound
+from .pristine import PristineNotFound, shipped_file, shipped_or_working
 from .progress import Progress
-from .run import FAILING, Verdict, check_kata, short_message
+from .run import FAILING, Verdict, check_kata, default_manifest, short_message
 
 POLL_SECONDS = 0.5
 READY_SECONDS = 30  # at most this long to set up the watches (a busy machine, a big folder)
-_SYMBOL = {"passed": "✓", "failed": "✗", "error": "✗", "hung": "⧗", "skipped": "-", "not run": "·"}
-_STYLE = {"passed": "green", "failed": "red", "error": "red", "hung": "yellow", "skipped": "dim", "not run": "dim"}
+_SYMBOL = {"passed": "✓", "failed": "✗", "error": "✗", "crashed": "✗", "hung": "⧗", "skipped": "-", "not run": "·"}
+_STYLE = {"passed": "green", "failed": "red", "error": "red", "crashed": "red", "hung": "yellow", "skipped": "dim",
+          "not run": "dim"}
 
 
 class _Stop(Exception):
@@ -58,7 +59,7 @@ class _Context:
     def __init__(self):
         self.console = _console()
         try:
-            self.manifest = load_manifest()
+            self.manifest = default_manifest()
         except (ManifestError, ProjectNotFound) as exc:
             self.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
             raise _Stop(2) from None
@@ -126,9 +127,13 @@ def _summary(verdict: Verdict) -> str:
     if verdict.status == "passed":
         return f"all {len(verdict.tests)} tests pass"
     if verdict.status == "hung":
-        return f"stopped after {verdict.kata.timeout:g} s"
+        if "within its timeout" in verdict.message:
+            return f"stopped after {verdict.kata.timeout:g} s"
+        return "stopped: its code did not return"
     if verdict.status == "error":
         return "could not run"
+    if verdict.status == "crashed":
+        return "the tests' process ended early"
     failing = [t for t in verdict.tests if t.outcome != "passed"]
     return f"{len(failing)} of {len(verdict.tests)} tests failing"
 
@@ -213,7 +218,8 @@ def cmd_list(args) -> int:
     for column in ("", "#", "kata", "title", "level", "status", "hints"):
         table.add_column(column)
     labels = {"passed": "[green]✓ passed[/]", "regressed": "[yellow]✓ passed, failing now[/]",
-              "failed": "[red]✗ failing[/]", "error": "[red]✗ error[/]", "hung": "[yellow]⧗ hung[/]",
+              "failed": "[red]✗ failing[/]", "error": "[red]✗ error[/]", "crashed": "[red]✗ crashed[/]",
+              "hung": "[yellow]⧗ hung[/]",
               "new": "[dim]· new[/]"}
     for kata in ctx.manifest.katas:
         status = _status(ctx, kata)
@@ -276,15 +282,23 @@ def cmd_hint(args) -> int:
 
 @_command
 def cmd_reset(args) -> int:
-    """Restore a kata's learner file to its original content (asks first)."""
+    """Restore a kata's learner file to its original content (asks first), and the kata's
+    manifest and test files if they are gone."""
     ctx = _Context()
     kata = ctx.kata(args.name)
-    target = ctx.manifest.root / kata.learner
+    root = ctx.manifest.root
+    target = root / kata.learner
     try:
-        original, source = shipped_file(ctx.manifest.root, kata.learner)
+        original, source = shipped_file(root, kata.learner)
+        missing = {rel: shipped_file(root, rel)[0] for rel in (str(MANIFEST_PATH), *kata.tests)
+                   if not (root / rel).exists()}
     except PristineNotFound as exc:
         ctx.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
         return 2
+    for rel, content in missing.items():  # never anyone's work: only files that are gone
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(content)
+        ctx.console.print(f"[green]Restored[/] {_esc(rel)}, which was missing (from {_esc(source)}).")
     if target.exists() and target.read_bytes() == original:
         ctx.console.print(f"{_esc(kata.learner)} is already as shipped; nothing to reset.")
         return 0
@@ -325,11 +339,13 @@ def cmd_solution(args) -> int:
             console.print(f"[bold]The solution opens once {_esc(kata.id)} passes.[/] Hints first: "
                           f"[bold]dojo hint {kata.id}[/].")
             return 1
-    code = (ctx.manifest.root / kata.solution).read_text(encoding="utf-8")
+    code = shipped_or_working(ctx.manifest.root, kata.solution).decode("utf-8")
     console.print(Rule(f"{kata.id} · reference solution · {kata.solution}"))
     console.print(Syntax(code, "python", theme="ansi_dark", background_color="default"))
     console.print(Rule("why"))
-    console.print(Markdown(kata.explanation_text(ctx.manifest.root).strip()))
+    explanation = kata.explanation_file
+    text = shipped_or_working(ctx.manifest.root, explanation).decode("utf-8") if explanation else kata.explanation
+    console.print(Markdown(text.strip()))
     console.print(f"Rule: [italic]{_esc(kata.rule.strip())}[/]")
     if kata.docs:
         console.print("Read more: " + " · ".join(_esc(d) for d in kata.docs))

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pristine import shipped_katas_dir
+from .pristine import has_shipped_manifest, shipped_katas_dir
 
 MANIFEST_PATH = Path("katas") / "katas.toml"
 LEARNER_TREE = "katas"
@@ -154,6 +154,9 @@ def find_project_root(start: Path | str | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / MANIFEST_PATH).is_file():
             return folder
+    for folder in (here, *here.parents):  # a project whose katas.toml is gone, restorable from git
+        if (folder / LEARNER_TREE).is_dir() and has_shipped_manifest(folder):
+            return folder
     checkout = Path(__file__).resolve().parents[3]  # src/durable_dojo/_kata/manifest.py
     if (checkout / MANIFEST_PATH).is_file():
         return checkout
@@ -163,12 +166,13 @@ def find_project_root(start: Path | str | None = None) -> Path:
     )
 
 
-def load_manifest(root: Path | str | None = None, *, check_tests: bool = True,
+def load_manifest(root: Path | str | None = None, *, check_tests: bool = True, check_files: bool = True,
                   katas_dir: Path | str | None = None) -> Manifest:
     """Read and validate `katas/katas.toml`. Raises `ManifestError` listing every problem.
 
     `katas_dir`: read the manifest and check the learner files in this folder instead of
-    `<root>/katas` (`load_shipped_manifest` passes the shipped copy).
+    `<root>/katas` (`load_shipped_manifest` passes the shipped copy). `check_files=False`:
+    leave out the checks of the files (for a manifest whose files are read as shipped).
 
     Validation: the `[meta]` table, every field of every `[[kata]]` (type, presence, no unknown
     keys), unique ids and orders, the learner, solution and test files exist and follow the
@@ -221,7 +225,8 @@ def load_manifest(root: Path | str | None = None, *, check_tests: bool = True,
             if kata.order in seen_orders:
                 kata_problems.append(f"field 'order': {kata.order} is also the order of '{seen_orders[kata.order]}'")
             seen_orders.setdefault(kata.order, kata.id)
-            _check_files(root, katas_dir, kata, kata_problems, check_tests)
+            if check_files:
+                _check_files(root, katas_dir, kata, kata_problems, check_tests)
             katas.append(kata)
         problems.extend(f"{label}: {p}" for p in kata_problems)
     if problems:
@@ -231,12 +236,13 @@ def load_manifest(root: Path | str | None = None, *, check_tests: bool = True,
                     katas_dir=katas_dir)
 
 
-def load_shipped_manifest(root: Path | str | None = None, *, check_tests: bool = True) -> Manifest:
+def load_shipped_manifest(root: Path | str | None = None, *, check_tests: bool = True,
+                          check_files: bool = True) -> Manifest:
     """The manifest as shipped (git `HEAD` or the installed package), with the shipped learner
     files next to it: what the honesty check and the review expectations read, so that what a
     learner does in `katas/` never changes them. Raises `PristineNotFound` without a shipped copy."""
     root = Path(root).resolve() if root is not None else find_project_root()
-    return load_manifest(root, check_tests=check_tests, katas_dir=shipped_katas_dir(root))
+    return load_manifest(root, check_tests=check_tests, check_files=check_files, katas_dir=shipped_katas_dir(root))
 
 
 def _is_number(value) -> bool:

@@ -1,55 +1,56 @@
 """The pytest plugin of a kata run (`-p durable_dojo._kata.plugin`), active only when the runner
-set `DOJO_REPORT`: one JSON line per event to that file, flushed at once (collected, test
-started, phase report, where in the learner's code a failure was raised), and the timeouts
-(`faulthandler.dump_traceback_later(exit=True)`: the stacks of a stuck process, then exit).
+handed it a report channel (`DOJO_REPORT_FD`).
+
+It reports one line per event (session, collected, test started, phase report, where in the
+learner's code a failure was raised, end) on a pipe to the runner, as soon as it happens, so
+the runner knows every finished test even if the child has to be stopped.
+
+The learner's code runs in this process, so the channel is made hard to forge: the plugin reads
+a key from a second pipe and closes it before any test runs (the key is in no file and in no
+environment variable), removes the channel's variables from the environment, keeps the report
+pipe from being inherited by processes the tests start, and signs every line with HMAC-SHA256
+over a sequence number. The runner drops the run if a line does not verify.
+
+On SIGUSR1 (sent by the runner when a test overruns its timeout) faulthandler writes every
+thread's stack to `DOJO_TRACE`, from C, even if the learner's code holds the interpreter.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
-import sys
 from pathlib import Path
 
 from .frames import FRAME, describe_line, last_lines, under
-from .run import STARTUP_ALLOWANCE
+
+CHANNEL_VARIABLES = ("DOJO_REPORT_FD", "DOJO_KEY_FD", "DOJO_TRACE")
+
+
+def sign(key: bytes, seq: int, payload: str) -> str:
+    """The line for event number `seq`: its MAC, a space, the JSON payload."""
+    mac = hmac.new(key, f"{seq}:{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"{mac} {payload}"
 
 
 class _Reporter:
-    def __init__(self, report: str, trace: str | None, kata_root: str | None):
-        self.out = open(report, "a", encoding="utf-8")
-        self.trace = open(trace, "w", encoding="utf-8") if trace else sys.stderr
+    def __init__(self, report_fd: int, key: bytes, trace: str | None, kata_root: str | None):
+        self.fd = report_fd
+        self.key = key
+        self.seq = 0
+        self.trace = open(trace, "w", encoding="utf-8") if trace else None
         self.kata_root = Path(kata_root).resolve() if kata_root else None
-        timeouts = os.environ.get("DOJO_TEST_TIMEOUTS")
-        self.test_timeouts: dict[str, float] = json.loads(timeouts) if timeouts else {}
-        self.longest = max(self.test_timeouts.values(), default=None)
         self.rootpath: Path | None = None
 
     def emit(self, **event) -> None:
-        self.out.write(json.dumps(event) + "\n")
-        self.out.flush()
-
-    def arm(self, seconds: float | None) -> None:
-        """In `seconds`, dump every thread's stack to the trace file and exit (the runner reads
-        the stack to name the learner's stuck line)."""
-        import faulthandler
-
-        if seconds is not None:
-            faulthandler.dump_traceback_later(seconds, exit=True, file=self.trace)
-
-    # The clock: a test's timeout counts from its start (a slow start of pytest or an earlier
-    # test never uses it up); collection gets a generous allowance, as it runs no learner code.
-    def arm_startup(self) -> None:
-        self.arm(None if self.longest is None else STARTUP_ALLOWANCE + self.longest)
-
-    def arm_between_tests(self) -> None:
-        self.arm(self.longest)
-
-    def arm_test(self, nodeid: str) -> None:
-        if self.rootpath is None:
-            return
-        path = str((self.rootpath / nodeid.split("::", 1)[0]).resolve())
-        self.arm(self.test_timeouts.get(path, self.longest))
+        self.seq += 1
+        line = (sign(self.key, self.seq, json.dumps(event)) + "\n").encode()
+        try:
+            while line:
+                line = line[os.write(self.fd, line):]
+        except OSError:
+            pass  # the runner stopped listening (or the tests closed the pipe): it notices
 
     def where(self, excinfo) -> str:
         """The innermost frame of the learner's code in a failure's traceback. An error that
@@ -89,15 +90,34 @@ def _longrepr_message(report) -> str:
 _reporter: _Reporter | None = None
 
 
+def _open_channel() -> _Reporter | None:
+    report_fd, key_fd = os.environ.get("DOJO_REPORT_FD"), os.environ.get("DOJO_KEY_FD")
+    trace, kata_root = os.environ.get("DOJO_TRACE"), os.environ.get("DOJO_KATA_ROOT")
+    for name in CHANNEL_VARIABLES:
+        os.environ.pop(name, None)
+    if not report_fd or not key_fd:
+        return None
+    with os.fdopen(int(key_fd), "rb") as pipe:  # closed before any test runs
+        key = pipe.read()
+    os.set_inheritable(int(report_fd), False)
+    reporter = _Reporter(int(report_fd), key, trace, kata_root)
+    if reporter.trace is not None:
+        import faulthandler
+        import signal
+
+        faulthandler.register(signal.SIGUSR1, file=reporter.trace, all_threads=True)
+    return reporter
+
+
 def pytest_configure(config) -> None:
     global _reporter
-    report = os.environ.get("DOJO_REPORT")
-    if not report or _reporter is not None:
+    if _reporter is not None:
         return
-    _reporter = _Reporter(report, os.environ.get("DOJO_TRACE"), os.environ.get("DOJO_KATA_ROOT"))
+    _reporter = _open_channel()
+    if _reporter is None:
+        return
     _reporter.rootpath = Path(config.rootpath)
-    _reporter.emit(event="session", rootpath=str(config.rootpath))
-    _reporter.arm_startup()
+    _reporter.emit(event="session", rootpath=str(config.rootpath), pid=os.getpid())
 
 
 def pytest_collectreport(report) -> None:
@@ -108,13 +128,11 @@ def pytest_collectreport(report) -> None:
 def pytest_collection_finish(session) -> None:
     if _reporter is not None:
         _reporter.emit(event="collected", nodeids=[item.nodeid for item in session.items])
-        _reporter.arm_between_tests()
 
 
 def pytest_runtest_logstart(nodeid, location) -> None:
     if _reporter is not None:
         _reporter.emit(event="start", nodeid=nodeid)
-        _reporter.arm_test(nodeid)
 
 
 def pytest_exception_interact(node, call, report) -> None:
@@ -133,17 +151,16 @@ def pytest_runtest_logreport(report) -> None:
 
 def pytest_runtest_logfinish(nodeid, location) -> None:
     if _reporter is not None:
-        _reporter.arm_between_tests()
         _reporter.emit(event="finish", nodeid=nodeid)
 
 
 def pytest_unconfigure(config) -> None:
     global _reporter
     if _reporter is not None:
-        import faulthandler
-
-        faulthandler.cancel_dump_traceback_later()
-        _reporter.emit(event="end")
-        _reporter.out.close()
+        _reporter.emit(event="end", exitstatus=getattr(config, "_dojo_exitstatus", None))
         _reporter = None
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    session.config._dojo_exitstatus = int(exitstatus)
 

@@ -133,3 +133,30 @@ def shipped_katas_dir(root: Path | str) -> Path:
         _holders.append(holder)  # removed when the process exits
         _shipped_dirs[root] = folder
     return folder
+
+
+def export_shipped_tree(root: Path, rel: str, dest: Path) -> str:
+    """Write the folder `rel` (such as `tests/katas`) as of git `HEAD` into `dest`; without
+    git, a copy of the working copy's (nothing else ships it). Returns where it came from."""
+    out = _git(root, "archive", "--format=tar", f"HEAD:./{rel}")
+    dest.mkdir(parents=True, exist_ok=True)
+    if not isinstance(out, str) and out.returncode == 0:
+        with tarfile.open(fileobj=io.BytesIO(out.stdout)) as archive:
+            archive.extractall(dest, filter="data")
+        return "git (the last commit, HEAD)"
+    shutil.copytree(root / rel, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
+    return "the working copy"
+
+
+def shipped_or_working(root: Path, rel: str) -> bytes:
+    """The file `rel` as of git `HEAD`, or the working copy's without git."""
+    out = _git(root, "show", f"HEAD:./{rel}")
+    if not isinstance(out, str) and out.returncode == 0:
+        return out.stdout
+    return (root / rel).read_bytes()
+
+
+def has_shipped_manifest(root: Path) -> bool:
+    """Whether git `HEAD` at `root` has `katas/katas.toml` (a project, even if the file is gone)."""
+    out = _git(root, "cat-file", "-e", f"HEAD:./{LEARNER_TREE}/{MANIFEST_NAME}")
+    return not isinstance(out, str) and out.returncode == 0

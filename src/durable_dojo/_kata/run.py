@@ -18,9 +18,12 @@ Hangs
 
 from __future__ import annotations
 
+import hmac
 import json
 import os
 import re
+import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -33,10 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .frames import last_lines, stuck_where
-from .manifest import LEARNER_TREE, Kata, Manifest, test_names
+from .manifest import (DEFAULT_TIMEOUT, LEARNER_TREE, Kata, Manifest, find_project_root, load_manifest,
+                       load_shipped_manifest, name_matches, test_names)
+from .pristine import PristineNotFound, export_shipped_tree, shipped_or_working
+from .plugin import sign
 
 # How long a child pytest may take to start and collect before its tests' timeout begins.
 STARTUP_ALLOWANCE = 60.0
+# The memory a kata run may use (RLIMIT_DATA): far more than any kata needs.
+MEMORY_LIMIT_MB = 1024
 LIKELY_HANG_CAUSE = (
     "an infinite loop or a blocking call (time.sleep) in a handler, or an await that never completes"
 )
@@ -64,9 +72,12 @@ class RunResult:
     tests: dict[str, TestResult] = field(default_factory=dict)
     collected: list[str] = field(default_factory=list)
     collect_errors: list[str] = field(default_factory=list)
-    returncode: int | None = None
-    finished: bool = False  # the session ended normally
-    hung_test: str | None = None  # the node id that was running when time ran out
+    returncode: int | None = None  # the child's exit code; None if it was stopped or killed
+    signal: int | None = None  # the signal that killed the child, if one did
+    finished: bool = False  # the session ended normally, as the plugin reported
+    stopped: bool = False  # the runner stopped it: a test overran its timeout
+    hung_test: str | None = None  # the node id that was running when it ended early
+    forged: int = 0  # report lines that did not come from the plugin
     stack: str = ""  # faulthandler's dump of the stuck process
     output: str = ""  # the tail of the child's stdout and stderr
     seconds: float = 0.0
@@ -74,7 +85,7 @@ class RunResult:
 
     @property
     def hung(self) -> bool:
-        return not self.finished and (self.hung_test is not None or self.returncode is None or bool(self.stack))
+        return self.stopped
 
 
 def _pytest_command(args: list[str]) -> list[str]:
@@ -83,51 +94,189 @@ def _pytest_command(args: list[str]) -> list[str]:
 
 
 def run_pytest(root: Path, args: list[str], kata_root: Path, *, test_timeouts: dict[str, float],
-               backstop: float) -> RunResult:
-    """Run pytest on `args` (test files or node ids) in a child process, with `DOJO_KATA_ROOT` =
-    `kata_root`, and collect per-test results.
+               backstop: float, memory_mb: int = MEMORY_LIMIT_MB) -> RunResult:
+    """Run pytest on `args` (test files or node ids) in a child process held by the sandbox
+    (`sandbox.py`), with `DOJO_KATA_ROOT` = `kata_root`, and collect per-test results.
 
     `test_timeouts` (test file path -> seconds): each test of a file must end within its
-    seconds; then the child dumps its stacks and exits. `backstop` bounds the whole wait: at
-    it the process group is killed (for a child that cannot end itself).
+    seconds of the child's own time (`_Timekeeper`); then the child dumps its stacks and is
+    stopped. `backstop` bounds the whole run. `memory_mb` caps the child's memory.
     """
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="dojo-run-"))
-    report, trace = workdir / "report.jsonl", workdir / "stack.txt"
-    env = dict(os.environ, DOJO_KATA_ROOT=str(kata_root), DOJO_REPORT=str(report), DOJO_TRACE=str(trace))
+    trace = workdir / "stack.txt"
+    key = secrets.token_bytes(32)
+    report_r, report_w = os.pipe()
+    key_r, key_w = os.pipe()
+    os.write(key_w, key)
+    os.close(key_w)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOJO_")}
     env.pop("PYTEST_ADDOPTS", None)
-    env["DOJO_TEST_TIMEOUTS"] = json.dumps({str(Path(k).resolve()): v for k, v in test_timeouts.items()})
-    limit = backstop
-    popen_extra = {"start_new_session": True} if os.name == "posix" else {
-        "creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
-    proc = subprocess.Popen(_pytest_command(args), cwd=root, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **popen_extra)
-    tail: deque[bytes] = deque()
-    reader = threading.Thread(target=_keep_tail, args=(proc.stdout, tail), daemon=True)
-    reader.start()
-    killed = False
+    env.update(DOJO_KATA_ROOT=str(kata_root), DOJO_TRACE=str(trace), DOJO_REPORT_FD=str(report_w),
+               DOJO_KEY_FD=str(key_r), DOJO_PASS_FDS=f"{report_w},{key_r}")
+    timeouts = {str(Path(k).resolve()): v for k, v in test_timeouts.items()}
+    command = [sys.executable, "-m", "durable_dojo._kata.sandbox", str(memory_mb), "--", *_pytest_command(args)]
     try:
-        remaining = max(0.0, limit - (time.monotonic() - started))
-        proc.wait(timeout=remaining)
-    except subprocess.TimeoutExpired:
-        killed = True
-        _kill_group(proc)
+        proc = subprocess.Popen(command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, pass_fds=(report_w, key_r), start_new_session=True)
+    finally:
+        os.close(report_w)
+        os.close(key_r)
+    tail: deque[bytes] = deque()
+    output = threading.Thread(target=_keep_tail, args=(proc.stdout, tail), daemon=True)
+    output.start()
+    channel = _Channel(report_r, key)
+    clock = _Timekeeper(timeouts, default=max(test_timeouts.values(), default=DEFAULT_TIMEOUT), backstop=backstop)
+    result = RunResult()
+    try:
+        while proc.poll() is None:
+            channel.wait(0.05)
+            if clock.overrun(channel):
+                result.stopped = True
+                _dump_and_stop(proc, channel.pid, trace)
+                break
         proc.wait()
     except BaseException:
-        _kill_group(proc)
-        proc.wait()
+        _stop(proc)
         raise
-    reader.join(timeout=2)
-    result = RunResult(returncode=None if killed else proc.returncode)
+    finally:
+        channel.drain()
+        output.join(timeout=5)
+    code = proc.returncode
+    if not result.stopped:
+        if code > 128:
+            result.signal = code - 128
+        else:
+            result.returncode = code
     result.output = b"".join(tail).decode("utf-8", "replace")
     result.seconds = time.monotonic() - started
-    _read_report(report, result)
+    result.forged = channel.forged
+    _apply_events(channel.events, result)
     if trace.exists():
         result.stack = trace.read_text(encoding="utf-8", errors="replace")
     shutil.rmtree(workdir, ignore_errors=True)
-    if result.hung_test and result.hung_test in result.tests:
+    if result.stopped and result.hung_test and result.hung_test in result.tests:
         result.tests[result.hung_test].outcome = "hung"
     return result
+
+
+class _Channel:
+    """The plugin's report pipe, read as it arrives. A line whose signature does not verify
+    (or that comes out of order: the signature covers its sequence number) is counted in
+    `forged` and dropped."""
+
+    def __init__(self, fd: int, key: bytes):
+        self.fd, self.key = fd, key
+        self.events: list[dict] = []
+        self.arrived: list[float] = []  # when each event arrived (monotonic)
+        self.forged = 0
+        self.pid: int | None = None  # the child pytest's, from the session event
+        self._buffer = b""
+        self._open = True
+
+    def wait(self, seconds: float) -> bool:
+        """Read what arrives within `seconds`; False once the pipe is closed and read."""
+        if not self._open:
+            time.sleep(seconds)
+            return False
+        ready, _, _ = select.select([self.fd], [], [], seconds)
+        if ready:
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                self._close()
+                return False
+            self._buffer += chunk
+            *lines, self._buffer = self._buffer.split(b"\n")
+            for line in lines:
+                self._accept(line)
+        return True
+
+    def _accept(self, line: bytes) -> None:
+        mac, _, payload = line.decode("utf-8", "replace").partition(" ")
+        expected = sign(self.key, len(self.events) + 1, payload).partition(" ")[0]
+        if not hmac.compare_digest(mac, expected):
+            self.forged += 1
+            return
+        event = json.loads(payload)
+        if event.get("event") == "session":
+            self.pid = event.get("pid")
+        self.events.append(event)
+        self.arrived.append(time.monotonic())
+
+    def drain(self) -> None:
+        """Read what is left. The sandbox has ended, so every process that held the pipe is
+        gone and the end of it comes at once."""
+        deadline = time.monotonic() + 5
+        while self._open and time.monotonic() < deadline:
+            self.wait(0.2)
+        self._close()
+
+    def _close(self) -> None:
+        if self._open:
+            self._open = False
+            os.close(self.fd)
+
+
+class _Timekeeper:
+    """When a test has overrun its timeout, in the child's own time: wall time minus the time
+    its main thread waited for a CPU (Linux's /proc/PID/schedstat), so a busy machine makes a
+    run slower but never turns it into a hang. Without schedstat, wall time. The clock
+    restarts at each test's start and end; collection gets `STARTUP_ALLOWANCE` more."""
+
+    def __init__(self, timeouts: dict[str, float], default: float, backstop: float):
+        self.timeouts, self.default, self.backstop = timeouts, default, backstop
+        self.mark: tuple[float, int] = (time.monotonic(), 0)  # (wall, CPU wait in ns) at the clock's start
+        self.limit = STARTUP_ALLOWANCE + default
+        self.seen = 0
+        self.begun = time.monotonic()
+        self.total_wait = 0
+
+    @staticmethod
+    def _waited(pid: int | None) -> int:
+        if pid is None:
+            return 0
+        try:
+            with open(f"/proc/{pid}/schedstat") as f:
+                return int(f.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def overrun(self, channel: _Channel) -> bool:
+        while self.seen < len(channel.events):
+            event = channel.events[self.seen]
+            if event.get("event") in ("collected", "start", "finish"):
+                self.mark = (channel.arrived[self.seen], self._waited(channel.pid))
+                self.limit = self.default
+                if event["event"] == "start":
+                    root = Path(channel.events[0].get("rootpath", "."))
+                    path = str((root / event["nodeid"].split("::", 1)[0]).resolve())
+                    self.limit = self.timeouts.get(path, self.default)
+            self.seen += 1
+        now, waited = time.monotonic(), self._waited(channel.pid)
+        wall, waited_then = self.mark
+        own = (now - wall) - max(0, waited - waited_then) / 1e9
+        self.total_wait = max(self.total_wait, waited)
+        own_total = (now - self.begun) - self.total_wait / 1e9
+        return own > self.limit or own_total > self.backstop
+
+
+def _dump_and_stop(proc: subprocess.Popen, pid: int | None, trace: Path) -> None:
+    """Ask the child for its stacks (SIGUSR1: faulthandler writes them from C, even while
+    the learner's code holds the interpreter), let it finish writing, then stop the sandbox,
+    which kills every process of the run."""
+    if pid is not None:
+        try:
+            os.kill(pid, signal.SIGUSR1)
+        except (ProcessLookupError, PermissionError):
+            pass
+        deadline, size = time.monotonic() + 2, -1
+        while time.monotonic() < deadline:
+            now = trace.stat().st_size if trace.exists() else 0
+            if now and now == size:
+                break
+            size = now
+            time.sleep(0.05)
+    _stop(proc)
 
 
 def _keep_tail(stream, tail: deque, limit: int = 64 * 1024) -> None:
@@ -139,27 +288,20 @@ def _keep_tail(stream, tail: deque, limit: int = 64 * 1024) -> None:
             size -= len(tail.popleft())
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    try:
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-
-
-def _read_report(path: Path, result: RunResult) -> None:
-    if not path.exists():
-        return
-    running: str | None = None
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the sandbox: it kills the child and every descendant, then exits."""
+    if proc.poll() is None:
         try:
-            event = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill
+            proc.terminate()
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait()
+
+
+def _apply_events(events: list[dict], result: RunResult) -> None:
+    running: str | None = None
+    for event in events:
         kind = event.get("event")
         if kind == "session":
             result.rootpath = Path(event["rootpath"])
@@ -210,7 +352,7 @@ def _test(result: RunResult, nodeid: str) -> TestResult:
 @dataclass
 class Verdict:
     kata: Kata
-    status: str  # passed | failed | hung | error
+    status: str  # passed | failed | hung | crashed (the process ended early) | error
     tests: list[TestResult]
     seconds: float
     message: str = ""  # for hung / error: what happened, in words
@@ -222,12 +364,85 @@ class Verdict:
 
 
 def check_kata(manifest: Manifest, kata: Kata, kata_root: Path | None = None) -> Verdict:
-    """Run one kata's tests against the learner tree (`katas/`), within the kata's timeout."""
-    root = manifest.root
-    kata_root = kata_root or root / LEARNER_TREE
-    run = run_pytest(root, list(kata.tests), kata_root, test_timeouts={root / t: kata.timeout for t in kata.tests},
-                     backstop=backstop(manifest, [kata]))
-    return verdict_from_run(manifest, kata, run, kata_root)
+    """Run one kata's tests against the learner's files (`katas/<id>/`, or `kata_root/<id>/`),
+    within the kata's timeout, in a private copy of the project (see `run_kata_tests`)."""
+    folder = (kata_root or manifest.root / LEARNER_TREE) / kata.id
+    return _check_in_private_copy(manifest, kata, lambda dest: _copy_folder(folder, dest))
+
+
+def run_kata_tests(kata: Kata | str, files: dict[str, str] | None = None, *,
+                   manifest: Manifest | None = None) -> Verdict:
+    """Run a kata's tests against the given learner files, the way `dojo check` does, and
+    return the verdict: `verdict.passed`, and per test `verdict.tests[i].outcome` / `.message`.
+
+    `files`: {file name: source}, the name as in the kata's folder (`"counter.py"`, or
+    `"katas/01-counter-forgets/counter.py"`); a file not given is the shipped one. `manifest`:
+    by default the project's shipped manifest (the working copy's without git or a package).
+
+        verdict = run_kata_tests("01-counter-forgets", {"counter.py": source})
+    """
+    if manifest is None:
+        manifest = default_manifest()
+    if not isinstance(kata, Kata):
+        kata = manifest.find(kata)
+
+    def fill(dest: Path) -> None:
+        _copy_folder(manifest.katas_dir / kata.id, dest)
+        prefix = f"{LEARNER_TREE}/{kata.id}/"
+        for name, source in (files or {}).items():
+            rel = name[len(prefix):] if name.startswith(prefix) else name
+            target = (dest / rel).resolve()
+            if not target.is_relative_to(dest.resolve()):
+                raise ValueError(f"{name}: not a file of kata {kata.id}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(source, encoding="utf-8")
+
+    return _check_in_private_copy(manifest, kata, fill)
+
+
+def default_manifest() -> Manifest:
+    """The manifest `dojo` works from: as shipped (so learner code cannot change it), or the
+    working copy's in a project that has neither git nor a packaged copy."""
+    root = find_project_root()
+    try:  # its files are read as shipped when they are used: one deleted is no problem
+        return load_shipped_manifest(root, check_files=False)
+    except PristineNotFound:
+        return load_manifest(root)
+
+
+def _copy_folder(source: Path, dest: Path) -> None:
+    if source.is_dir():
+        shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
+    else:
+        dest.mkdir(parents=True, exist_ok=True)
+
+
+def _check_in_private_copy(manifest: Manifest, kata: Kata, fill_learner_folder) -> Verdict:
+    """The kata's tests and pytest settings as shipped, and the learner's folder, copied to a
+    fresh temporary project: what the learner's code does to the project's files during the
+    run cannot change this check (and the files can be restored with `dojo reset`)."""
+    with tempfile.TemporaryDirectory(prefix="dojo-check-") as private:
+        work = Path(private)
+        for folder in sorted({Path(t).parent.as_posix() for t in kata.tests}):
+            export_shipped_tree(manifest.root, folder, work / folder)
+        for name in PYTEST_SETTINGS:
+            if (manifest.root / name).is_file():
+                (work / name).write_bytes(shipped_or_working(manifest.root, name))
+        fill_learner_folder(work / LEARNER_TREE / kata.id)
+        kata_root = work / LEARNER_TREE
+        run = run_pytest(work, list(kata.tests), kata_root, test_timeouts={work / t: kata.timeout for t in kata.tests},
+                         backstop=backstop(manifest, [kata]))
+        expected = set()
+        for test in kata.tests:
+            try:
+                expected |= test_names(work / test)
+            except (OSError, SyntaxError):
+                pass
+        return verdict_from_run(manifest, kata, run, kata_root, project=work, expected=expected)
+
+
+# The files that hold pytest's settings for the kata tests (asyncio mode...), copied as shipped.
+PYTEST_SETTINGS = ("pyproject.toml", "pytest.ini", "setup.cfg", "tox.ini")
 
 
 def backstop(manifest: Manifest, katas: list[Kata]) -> float:
@@ -244,14 +459,23 @@ def backstop(manifest: Manifest, katas: list[Kata]) -> float:
     return total
 
 
-def verdict_from_run(manifest: Manifest, kata: Kata, run: RunResult, kata_root: Path) -> Verdict:
-    for nodeid in run.collected:  # tests a hang kept from running
+def verdict_from_run(manifest: Manifest, kata: Kata, run: RunResult, kata_root: Path, *,
+                     project: Path | None = None, expected: set[str] | None = None) -> Verdict:
+    """The verdict on one run. "passed" needs all of: the session ended normally, pytest's exit
+    code 0, every report line from the plugin, every test collected (`expected`: the test names
+    of the kata's files) and passed."""
+    project = project or manifest.root
+    for nodeid in run.collected:  # tests an early end kept from running
         _test(run, nodeid)
     tests = list(run.tests.values())
-    notes = _emulator_notes(tests, run.output)
+    notes = _emulator_notes(tests, run.output) + _code_notes(tests, run.output)
+    running = run.tests.get(run.hung_test) if run.hung_test else None
+    if run.forged:
+        message = (f"{run.forged} line(s) reached the runner's report channel that the kata's tests did not write, "
+                   "so this run cannot be trusted. Does your code write to files or pipes it did not open?")
+        return Verdict(kata, "error", tests, run.seconds, message, notes)
     if run.hung:
-        where = stuck_where(run.stack, kata_root, manifest.root)
-        running = run.tests.get(run.hung_test) if run.hung_test else None
+        where = stuck_where(run.stack, kata_root, project)
         lines = [f"Kata {kata.id} did not finish within its timeout of {kata.timeout:g} s and was stopped."]
         stuck = f"Stuck in {running.name}" if running is not None else "Stuck"
         if where:
@@ -261,17 +485,68 @@ def verdict_from_run(manifest: Manifest, kata: Kata, run: RunResult, kata_root: 
             lines.append(f"{stuck}.")
         lines.append(f"Likely cause: {LIKELY_HANG_CAUSE}.")
         return Verdict(kata, "hung", tests, run.seconds, "\n".join(lines), notes)
+    if not run.finished:
+        during = f" while running {running.name}" if running is not None else ""
+        if run.signal is not None:
+            name = _signal_name(run.signal)
+            message = f"The process running the tests was killed by signal {name}{during}."
+            if run.signal == signal.SIGKILL:
+                message += " (The system kills a process that runs out of memory this way.)"
+        else:
+            message = (f"The process running the tests exited{during}, with exit code {run.returncode}, "
+                       "before the tests finished: something called os._exit() (or ended the process "
+                       "another way), and the remaining tests did not run.")
+        return Verdict(kata, "crashed", tests, run.seconds, message, notes)
     if run.collect_errors:
         message = "The kata's tests could not be collected:\n" + "\n".join(run.collect_errors)
         return Verdict(kata, "error", tests, run.seconds, message, notes)
     if not tests:
         message = f"pytest ran no tests (exit code {run.returncode}). Its output ends with:\n{last_lines(run.output, 15)}"
         return Verdict(kata, "error", tests, run.seconds, message, notes)
-    if any(t.outcome in FAILING or t.outcome == "not run" for t in tests) or run.returncode not in (0, None):
-        if notes:
+    missing = sorted(n for n in (expected or set()) if "::" not in n and not any(
+        name_matches(n, t.name) for t in tests))
+    if missing:
+        message = "These tests of the kata did not run: " + ", ".join(missing)
+        return Verdict(kata, "error", tests, run.seconds, message, notes)
+    stuck = next((t for t in tests if t.outcome in FAILING and "HangTimeout" in t.message), None)
+    if stuck is not None:  # the emulator's own guard stopped code that did not return
+        stuck.outcome = "hung"
+        lines = [f"Kata {kata.id} did not finish: the emulator stopped {stuck.name}, whose code did not return."]
+        if stuck.where:
+            location, _, code = stuck.where.partition(": ")
+            lines.append(f"Stuck in {stuck.name}, at {location}" + (f":\n    {code}" if code else ""))
+        lines.append(f"Likely cause: {LIKELY_HANG_CAUSE}.")
+        return Verdict(kata, "hung", tests, run.seconds, "\n".join(lines), notes)
+    if any(t.outcome != "passed" for t in tests) or run.returncode != 0:
+        if any(n.startswith(("HangTimeout", "DeadlockError")) for n in notes):
             notes.append(f"Likely cause: {LIKELY_HANG_CAUSE}.")
         return Verdict(kata, "failed", tests, run.seconds, "", notes)
     return Verdict(kata, "passed", tests, run.seconds, "", notes)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return f"{signal.Signals(number).name} ({number})"
+    except ValueError:
+        return str(number)
+
+
+def _code_notes(tests: list[TestResult], output: str) -> list[str]:
+    """What the learner's code did to the process, said as what it is."""
+    notes = []
+    texts = [t.message for t in tests]
+    if any("MemoryError" in text for text in texts + [output]):
+        notes.append(f"Your code used more than {MEMORY_LIMIT_MB} MB of memory, the limit for a kata run, "
+                     "and the allocation failed (MemoryError). Look for a list, string or dict that grows without end.")
+    exits = [m for text in texts for m in re.findall(r"\bSystemExit\b:?\s*([^\n]*)", text)]
+    if exits:
+        code = exits[0].strip()
+        notes.append(f"Your code called sys.exit({code}): that raises SystemExit, which fails the test that ran it.")
+    strays = re.search(r"\[dojo\] stopped (\d+) process\(es\) left running", output)
+    if strays:
+        notes.append(f"Your code started {strays.group(1)} process(es) that were still running after the tests; "
+                     "the runner stopped them.")
+    return notes
 
 
 _EMULATOR_ERROR = re.compile(r"\b(HangTimeout|DeadlockError): ([^\n]+)")
