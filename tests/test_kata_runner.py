@@ -122,7 +122,7 @@ def test_code_that_never_returns_ends_in_a_hang_verdict_within_the_timeout(proje
     code, out = dojo(capsys, "check", "02")
     assert code == 1
     assert "⧗ 02-sleeper" in out
-    assert "Kata 02-sleeper did not finish within its timeout of 2 s" in out
+    assert "Kata 02-sleeper did not finish within its timeout of 4 s" in out
     assert "Likely cause: an infinite loop or a blocking call (time.sleep) in a handler, " \
            "or an await that never completes." in out
     line = "time.sleep(3600)" if stuck == "sleep" else "while True:"
@@ -356,7 +356,7 @@ def edit_manifest(root: Path, old: str, new: str) -> None:
     ('rule = "Never block', 'rules = "Never block', "kata '02-sleeper': unknown field 'rules'"),
     ('    "Replace `time.sleep(3600)` with `await asyncio.sleep(3600)`.",\n', "",
      "kata '02-sleeper': field 'hints': must have exactly 3 entries, has 2"),
-    ("timeout = 2", 'timeout = "2"', "kata '02-sleeper': field 'timeout': must be a positive number"),
+    ("timeout = 4", 'timeout = "4"', "kata '02-sleeper': field 'timeout': must be a positive number"),
     ('solution = "solutions/02-sleeper/sleeper.py"', 'solution = "solutions/sleeper.py"',
      "kata '02-sleeper': field 'solution': must be solutions/02-sleeper/<file>"),
     ("version = 1", 'version = "one"', "[meta] field 'version': must be an integer"),
@@ -374,7 +374,7 @@ def test_the_manifest_loads_in_order_with_the_default_timeout(project):
     edit_manifest(project, "order = 1", "order = 7")
     manifest = _manifest.load_manifest(project)
     assert [k.id for k in manifest.katas] == ["02-sleeper", "01-counter"]
-    assert manifest.find("01-counter").timeout == 10.0 and manifest.find("02").timeout == 2.0
+    assert manifest.find("01-counter").timeout == 10.0 and manifest.find("02").timeout == 4.0
     assert manifest.find("01-counter").tests == ("tests/katas/test_counter.py",)
 
 
@@ -514,7 +514,7 @@ def test_check_all_checks_every_kata_against_the_learners_files(project, capsys)
     code, out = dojo(capsys, "check", "--all")
     assert code == 1
     assert "✓ 01-counter" in out and "all 2 tests pass" in out
-    assert "⧗ 02-sleeper" in out and "stopped after 2 s" in out
+    assert "⧗ 02-sleeper" in out and "stopped after 4 s" in out
     assert "1/2 katas" in out and "dojo check 02-sleeper" in out
     solve(project, "02-sleeper", "sleeper.py")
     code, out = dojo(capsys, "check", "--all")
