@@ -613,3 +613,11 @@ async def test_every_schedule_takes_a_world_factory_for_fresh_parts_per_schedule
     with pytest.raises(AssertionError, match="schedule s0a"):
         await check()
     assert len(worlds) >= 2 and len(set(map(id, worlds))) == len(worlds)
+
+
+async def test_a_real_time_world_cannot_be_explored():
+    def real_time_world():
+        return Runtime(durable_objects={"WALLET": Wallet}, real_time=True)
+
+    with pytest.raises(DojoError, match="virtual clock"):
+        await explore(interest_and_deposit, make_runtime=real_time_world)

@@ -152,6 +152,9 @@ class Chooser:
 
     def attach(self, world) -> "Chooser":
         """Take over the scheduling of `world` (a fresh one: nothing has run in it yet)."""
+        if world.loop.real_time:
+            raise DojoError("Schedules are explored on the virtual clock: make_runtime must build a world "
+                            "without real_time=True.")
         self.world = world
         world.loop.chooser = self
         issue_id = world._next_request_id
@@ -549,7 +552,11 @@ class _Run:
 
 async def _run_once(scenario, make_runtime, policy) -> _Run:
     world = make_runtime()
-    chooser = Chooser(policy).attach(world)
+    try:
+        chooser = Chooser(policy).attach(world)
+    except BaseException:
+        world.close()
+        raise
     error = None
     try:
         outcome = scenario(world)
