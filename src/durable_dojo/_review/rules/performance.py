@@ -134,8 +134,9 @@ class TimerInsteadOfAlarm(Rule):
     explanation = (
         "Waiting with `asyncio.sleep(...)` in a background task (`create_task`, `ctx.waitUntil`), or for a "
         "minute or more, or with `call_later`, `setTimeout`, `setInterval`, to do work later keeps the work "
-        "in the instance's memory: an eviction, a deploy or a crash drops it silently, a "
-        "pending timer keeps the object from hibernating, and the wait is billed as duration. Alarms are the "
+        "in the instance's memory: a deploy, a crash or (before compatibility date 2026-10-01) an idle "
+        "eviction drops it silently, a pending timer keeps the object from hibernating, and the whole wait is "
+        "billed as duration (chapter 1). Alarms are the "
         "platform's scheduler: `ctx.storage.setAlarm(when)` is stored, survives eviction, wakes the object, "
         "and is retried with exponential back-off if `alarm()` throws. Store what is to be done, set the "
         "alarm, and do it in `alarm()`. (A short back-off inside a request whose caller waits for the answer "

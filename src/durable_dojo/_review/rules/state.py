@@ -87,8 +87,9 @@ class FieldNeverPersisted(Rule):
     explanation = (
         "The handler changes a field of the instance (`self.count += 1`, `self.items.append(...)`) and no code "
         "ever writes that field to storage. An instance lives only as long as the runtime keeps it in memory: "
-        "idle eviction (70-140 s without events), hibernation (10 s with only hibernatable sockets), a deploy, "
-        "a reset or a crash drop every field, and the next request meets a fresh constructor. "
+        "hibernation (10 s without events, for an object that can hibernate: chapter 1 shows it), eviction "
+        "(70-140 s idle when something kept it from hibernating, on dates before 2026-10-01), a deploy, a "
+        "reset or a crash drop every field, and the next request meets a fresh constructor. "
         "\"Single-threaded\" makes the field race-free, not durable. Keep the truth in storage (`put` it, or "
         "use SQL) and treat fields as a cache that is loaded from storage (for example under "
         "`blockConcurrencyWhile` in the constructor). Not flagged: fields loaded from storage, fields named "
