@@ -16,11 +16,21 @@ import corpus  # noqa: E402
 from durable_dojo._review.review import review_files  # noqa: E402
 
 
+def _shipped(kata: corpus.Kata) -> Path:
+    """The learner file as shipped (git HEAD or the package), not the working copy a learner edits."""
+    from durable_dojo._kata.pristine import PristineNotFound, shipped_katas_dir
+
+    try:
+        return shipped_katas_dir(corpus.REPO) / kata.learner.relative_to(corpus.REPO / "katas")
+    except PristineNotFound:
+        return kata.learner
+
+
 def main() -> int:
     katas = corpus.katas()
     fixes = corpus.all_fixes()
     correct = [(k.id + " (reference)", k.solution) for k in katas] + [(f.id, f.path) for f in fixes if not f.wrong]
-    shipped = [(k.id + " (shipped)", k.learner) for k in katas]
+    shipped = [(k.id + " (shipped)", _shipped(k)) for k in katas]
     wrong = [f for f in fixes if f.wrong]
     codes: dict[str, list[str]] = {str(p): [] for _, p in correct + shipped + [(f.id, f.path) for f in wrong]}
     for finding in review_files(list(codes)):
