@@ -1573,3 +1573,26 @@ def test_every_explanation_names_its_docs_and_the_coalescing_it_describes_is_the
 
 
 DOCS_URL = "https://developers.cloudflare.com/"
+
+
+def test_a_constant_name_in_a_helper_the_worker_calls_on_every_request_is_a_singleton():
+    source = src("""
+    class Shop(WorkerEntrypoint):
+        async def fetch(self, request):
+            if request.method == "OPTIONS":
+                return Response("", status=204)
+            cart = self.cart_for(request.headers.get("X-User"))
+            if request.url.endswith("/admin"):
+                return await self.admin()
+            return Response(str(await cart.items()))
+
+        def cart_for(self, user):
+            return self.env.CARTS.getByName("carts")  # expect: DO103
+
+        async def admin(self):
+            return await self.env.CARTS.getByName("admin").report()   # not on every request
+
+        def unused(self):
+            return self.env.CARTS.getByName("other")
+    """)
+    assert found(source) == expected(source)

@@ -10,6 +10,7 @@ from ..model import (
     FunctionScope,
     body_nodes,
     const_str,
+    is_self_attr,
     names_in,
 )
 from .base import DOCS, Rule, _platform_functions, _unconditional, rule
@@ -158,7 +159,7 @@ class GlobalSingletonOnHotPath(Rule):
     )
 
     def check(self, module):
-        for fn in module.worker_fetches():
+        for fn in self._hot_path(module):
             parents = module.parents(fn)
             for call in body_nodes(fn):
                 if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
@@ -172,3 +173,21 @@ class GlobalSingletonOnHotPath(Rule):
                     continue
                 if _unconditional(parents, call, fn):
                     yield call, f'"{name}"'
+
+    @staticmethod
+    def _hot_path(module):
+        """The Worker's fetch, and the methods of its class that fetch calls on every request
+        (`cart = self.cart_for(user)`), one level deep."""
+        out = list(module.worker_fetches())
+        for cls in module.worker_classes:
+            fetch = cls.methods.get("fetch")
+            if fetch is None:
+                continue
+            parents = module.parents(fetch)
+            for call in body_nodes(fetch):
+                if isinstance(call, ast.Call) and is_self_attr(call.func) and call.func.attr in cls.methods \
+                        and call.func.attr != "fetch" and _unconditional(parents, call, fetch):
+                    helper = cls.methods[call.func.attr]
+                    if helper not in out:
+                        out.append(helper)
+        return out
