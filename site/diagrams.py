@@ -90,7 +90,7 @@ def lifecycle() -> str:
 
 
 def gates() -> str:
-    s = Svg(820, 470, "Input and output gates")
+    s = Svg(840, 470, "Input and output gates")
     lanes = {"Request A": 90, "The object": 330, "Its storage": 560, "Request B": 750}
     for name, x in lanes.items():
         s.box(x - 70, 15, 140, 36, name, "#ffffff", size=12)

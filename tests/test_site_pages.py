@@ -470,7 +470,8 @@ def test_every_runtime_parameter_is_described_in_the_table():
     rows = pages.runtime_parameters()
     names = [name for name, _, _ in rows]
     assert names[0] == "durable_objects" and len(names) >= 19
-    assert set(words) == set(names), "site/api/runtime_parameters.toml and Runtime(...) disagree"
+    assert set(words) == set(names), ("Runtime(...)'s parameters changed: describe each one in one line of "
+                                      "site/api/runtime_parameters.toml (the API page's table)")
     assert all(text for _, _, text in rows)
     table = pages.runtime_parameters_table()
     assert table.count("\n| `") == len(names)

@@ -112,6 +112,10 @@ def test_every_page_loads_cleanly_and_fits_the_screen(watched_page_at, site_url,
         expect()(page.locator(".jupyter-widgets .widget-html-content, .jupyter-widgets .widget-box").first).to_be_visible()
     page.wait_for_timeout(200)  # the theme's scripts wrap tables after load
     found = page.evaluate(OVERFLOW_JS)
+    # text outputs keep their lines: they scroll in their box, never wrap mid-word
+    wrapped = page.evaluate("""() => Array.from(document.querySelectorAll('.jp-OutputArea-output pre'))
+        .filter(pre => getComputedStyle(pre).whiteSpace !== 'pre').length""")
+    assert wrapped == 0, f"{path} at {width}: {wrapped} text outputs wrap their lines"
     page.screenshot(path=str(artifacts / _shot_name(path, width)))
     assert found["doc"] <= 1, f"{path} at {width}: the page scrolls sideways by {found['doc']} px"
     assert not found["items"], f"{path} at {width}: wider than the screen: " + "; ".join(found["items"][:10])
