@@ -116,6 +116,10 @@ def test_every_page_loads_cleanly_and_fits_the_screen(watched_page_at, site_url,
     wrapped = page.evaluate("""() => Array.from(document.querySelectorAll('.jp-OutputArea-output pre'))
         .filter(pre => getComputedStyle(pre).whiteSpace !== 'pre').length""")
     assert wrapped == 0, f"{path} at {width}: {wrapped} text outputs wrap their lines"
+    if width == "phone":  # the In [n]: / Out[n]: prompts give their width to the code
+        prompts = page.evaluate("""() => Array.from(document.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt'))
+            .filter(p => p.offsetWidth > 0).length""")
+        assert prompts == 0, f"{path} on a phone: {prompts} cell prompts shown"
     page.screenshot(path=str(artifacts / _shot_name(path, width)))
     assert found["doc"] <= 1, f"{path} at {width}: the page scrolls sideways by {found['doc']} px"
     assert not found["items"], f"{path} at {width}: wider than the screen: " + "; ".join(found["items"][:10])
@@ -309,4 +313,22 @@ def test_search_finds_the_storage_api_in_the_reference(watched_page, site_url):
     assert "deleteAll" in body and "_StorageOperations" not in body and "WorldCall" not in body
     page.goto(site_url + "api/testing/")
     assert "WorldCall" not in page.locator("article").inner_text()
+    assert not page.watch.problems(), page.watch.problems()
+
+
+def test_a_long_inspector_list_is_capped_with_show_all_and_controls_carry_a_note(watched_page, site_url):
+    page = watched_page
+    page.goto(site_url + "notebooks/07-patterns-and-review/")
+    button = page.locator("button.dojo-show-all").first
+    expect()(button).to_be_visible()
+    table = page.locator("table.dojo-capped").first.element_handle()  # it loses the class when opened
+    total = table.evaluate("t => t.rows.length")
+    visible = table.evaluate("t => Array.from(t.rows).filter(r => r.offsetHeight > 0).length")
+    assert total > 20 and visible <= 13, (total, visible)  # the header and the first 12
+    button.click()
+    assert table.evaluate("t => Array.from(t.rows).filter(r => r.offsetHeight > 0).length") == total
+    # a view with buttons says they need a running notebook; a plain timeline does not
+    for output in page.locator(".jupyter-widgets.jp-OutputArea-output").all():
+        has_controls = output.locator("button.widget-button, select, input").count() > 0
+        assert (output.locator(".dojo-kernel-note").count() == 1) == has_controls
     assert not page.watch.problems(), page.watch.problems()
