@@ -332,3 +332,30 @@ def test_a_long_inspector_list_is_capped_with_show_all_and_controls_carry_a_note
         has_controls = output.locator("button.widget-button, select, input").count() > 0
         assert (output.locator(".dojo-kernel-note").count() == 1) == has_controls
     assert not page.watch.problems(), page.watch.problems()
+
+
+def test_the_build_is_light_clean_and_complete():
+    """What the files of the build promise, read without a browser: each page's HTML within the
+    budget and the shared notebook CSS linked, not inlined; the widget scripts only where there are
+    widgets; search titles without "¶"; no test markers in the code a reader copies; a sitemap of
+    every page; the download; compressed copies."""
+    import json
+
+    for file in SITE.rglob("*.html"):
+        text = file.read_text(encoding="utf-8")
+        where = file.relative_to(SITE).as_posix()
+        assert len(text.encode()) < 400 * 1024, where
+        assert "# NBVAL_CHECK_OUTPUT" not in re.sub(r"<code>[^<]*</code>", "", text), where  # prose may name it
+        widgets = 'type="application/vnd.jupyter.widget-state+json"' in text
+        assert ("widgets.js" in text) == widgets and ("embed-amd.js" in text) == widgets, where
+        if where.startswith("notebooks/"):
+            assert re.search(r'<link rel="stylesheet" href="[./]*assets/notebook/notebook\.[0-9a-f]+\.css">', text), where
+            assert len(re.findall(r"<style[^>]*>", text)) <= 1, where  # no inlined notebook CSS
+    index = json.loads((SITE / "search" / "search_index.json").read_text())
+    assert not [d["title"] for d in index["docs"] if d["title"].endswith("¶")]
+    sitemap = (SITE / "sitemap.xml").read_text()
+    for path in site_pages():
+        if path != "404.html":
+            assert f"/{path}</loc>" in sitemap or (path == "" and "/</loc>" in sitemap), path
+    assert (SITE / "download" / "durable-dojo.tar.gz").stat().st_size > 100_000
+    assert (SITE / "assets" / "js" / "embed-amd.js.gz").is_file() and (SITE / "index.html.gz").is_file()
