@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from js import Date
+from pyodide.ffi import JsException
 from workers import DurableObject, Response, fetch
 
 from durable_dojo import DataCloneError, JsError, RangeError, Runtime
@@ -89,19 +90,27 @@ def enc(v):
 
 
 def err_type(e: BaseException) -> str:
+    if isinstance(e, JsException):  # a JS error, as Pyodide hands it to Python: its JS name
+        return e.name
     if isinstance(e, DataCloneError):
         return "DataCloneError"
     if isinstance(e, RangeError):
         return "RangeError"
     if isinstance(e, JsError) or type(e) is Exception:
         return "Error"
-    if type(e) is TypeError:
-        return "TypeError"
     return "py:" + type(e).__name__
 
 
 def err_of(e: BaseException) -> dict:
-    return {"type": err_type(e), "message": str(e)}
+    return {"type": err_type(e), "message": e.message if isinstance(e, JsException) else str(e)}
+
+
+def err_user(e: BaseException) -> dict:
+    """An error the scenario's own code raised: a Python `TypeError` is the twin of the JS
+    `TypeError` the JS scenario throws (both pass through the runtime unchanged)."""
+    if type(e) is TypeError:
+        return {"type": "TypeError", "message": str(e)}
+    return err_of(e)
 
 
 def err_flags(e: BaseException) -> dict:
@@ -122,11 +131,11 @@ async def cap(fn, err=err_of):
         return {"err": err(e)}
 
 
-def cap_s(fn):
+def cap_s(fn, err=err_of):
     try:
         return {"ok": enc(fn())}
     except Exception as e:  # noqa: BLE001
-        return {"err": err_of(e)}
+        return {"err": err(e)}
 
 
 async def listed(storage, options=None):
@@ -587,7 +596,7 @@ class TestDO(DurableObject):
             "number": cap_s(lambda: s.transactionSync(lambda: 5)),
             "none": cap_s(lambda: s.transactionSync(lambda: None)),
             "list": cap_s(lambda: s.transactionSync(lambda: [1, "a"])),
-            "type_error": cap_s(lambda: s.transactionSync(type_error)),
+            "type_error": cap_s(lambda: s.transactionSync(type_error), err_user),
         }
 
     async def txn_sync_rollback_alarm(self):
@@ -992,6 +1001,96 @@ class TestDO(DurableObject):
         return {"rand": self.rand, "counter": await s.get("counter")}
 
 
+    # ---- edges: WebIDL coercion and validation of arguments, as a Python Worker passes them
+    async def edge_list_arguments(self):
+        s = self.ctx.storage
+        await self.fill(ORDER_KEYS)
+        L = functools.partial(listed, s)
+        return {
+            "limit_int32_max": await L({"limit": 2147483647}),
+            "limit_over_int32": await L({"limit": 2147483648}),
+            "limit_negative": await L({"limit": -1}),
+            "limit_zero": await L({"limit": 0}),
+            "limit_nan": await L({"limit": float("nan")}),
+            "limit_text": await L({"limit": "abc"}),
+            "limit_null": await L({"limit": None, "prefix": "a"}),
+            "options_number": await L(5),
+            "options_string": await L("x"),
+            "options_array": await L([]),
+            "prefix_number": await L({"prefix": 1}),
+            "start_number": await L({"start": 2, "limit": 2}),
+            "reverse_text": await L({"reverse": "yes", "limit": 1}),
+        }
+
+    async def edge_key_arguments(self):
+        s = self.ctx.storage
+        await s.put({"a": 1, "b": 2})
+        many = [f"k{i}" for i in range(129)]
+        return {
+            "get_empty_list": await cap(lambda: _items_after(s.get([]))),
+            "get_duplicates": await cap(lambda: _items_after(s.get(["b", "a", "b"]))),
+            "get_129_keys": await cap(lambda: _items_after(s.get(many))),
+            "get_128_keys": await cap(lambda: _items_after(s.get(many[:128]))),
+            "delete_empty_list": await cap(lambda: s.delete([])),
+            "delete_some": await cap(lambda: s.delete(["a", "zz"])),
+            "delete_129_keys": await cap(lambda: s.delete(many)),
+            "put_129_entries": await cap(lambda: s.put({k: 1 for k in many})),
+            "get_number_key": await cap(lambda: s.get(5)),
+            "put_number_key": await cap(lambda: s.put(7, "seven")),
+            "get_it_as_text": await cap(lambda: s.get("7")),
+            "put_null": await cap(lambda: s.put("u", None)),
+            "left": await cap(lambda: _keys_after(s.list())),
+        }
+
+    async def edge_surrogate_keys(self):
+        s = self.ctx.storage
+        for k, v in [("\ud800", 1), ("a\udc00b", 2), ("\uffff", 3), ("\U00010000", 4), ("\ue000", 5)]:
+            await s.put(k, v)
+        return {
+            "keys": await listed(s, {}),
+            "get_lone": await cap(lambda: s.get("\ud800")),
+            "prefix_lone": await listed(s, {"prefix": "\ud800"}),
+        }
+
+    async def edge_callbacks(self):
+        s = self.ctx.storage
+        self.mark = "kept"
+
+        async def after():
+            await s.put("after", 1)
+            return await s.get("after")
+
+        return {
+            "bcw_number": await cap(lambda: self.ctx.blockConcurrencyWhile(5)),
+            "bcw_nothing": await cap(lambda: self.ctx.blockConcurrencyWhile()),
+            "transaction_number": await cap(lambda: s.transaction(5)),
+            "transaction_sync_number": cap_s(lambda: s.transactionSync(5)),
+            "transaction_sync_value": cap_s(lambda: s.transactionSync(lambda: 42)),
+            "mark": self.mark,
+            "storage_works": await cap(after),
+        }
+
+    async def edge_alarm_arguments(self):
+        s = self.ctx.storage
+        far = Date.now() + 86400000
+
+        async def fraction_read():
+            return (await s.getAlarm()) - far
+
+        out = {
+            "text": await cap(lambda: s.setAlarm("x")),
+            "nan": await cap(lambda: s.setAlarm(float("nan"))),
+            "infinity": await cap(lambda: s.setAlarm(float("inf"))),
+            "nothing": await cap(lambda: s.setAlarm()),
+            "object": await cap(lambda: s.setAlarm({})),
+            "fraction": await cap(lambda: s.setAlarm(far + 0.75)),
+            "fraction_read": await cap(fraction_read),
+        }
+        await s.deleteAlarm()
+        out["deleted"] = await cap(lambda: s.getAlarm())
+        return out
+
+
 class OtherDO(TestDO):
     pass
 
@@ -1394,6 +1493,12 @@ SCENARIOS: list[Scenario] = [
     R("values_containers", "values", "values_containers"),
     R("values_bigint_date_set", "values", "values_bigint_date_set"),
     R("values_not_cloneable", "values-nc", "values_not_cloneable"),
+    # edges: arguments as a Python Worker passes them, checked as WebIDL checks them
+    R("edge_list_arguments", "edge-list", "edge_list_arguments"),
+    R("edge_key_arguments", "edge-keys", "edge_key_arguments"),
+    R("edge_surrogate_keys", "edge-surrogates", "edge_surrogate_keys", expected_diff="lone-surrogate-keys"),
+    R("edge_callbacks", "edge-callbacks", "edge_callbacks"),
+    R("edge_alarm_arguments", "edge-alarm", "edge_alarm_arguments"),
     # put / get / delete
     R("get_many", "get-many", "get_many"),
     R("put_get_delete_returns", "pgd", "put_get_delete_returns"),

@@ -872,6 +872,85 @@ export class TestDO extends DurableObject {
     if (bump) await s.put("counter", ((await s.get("counter")) ?? 0) + 1);
     return { rand: this.rand, counter: (await s.get("counter")) ?? null };
   }
+  // ---- edges: WebIDL coercion and validation of arguments, as a Python Worker passes them
+  async edge_list_arguments() {
+    const s = this.ctx.storage;
+    await this.fill(ORDER_KEYS);
+    const L = (o) => listed(s, o);
+    return {
+      limit_int32_max: await L({ limit: 2147483647 }),
+      limit_over_int32: await L({ limit: 2147483648 }),
+      limit_negative: await L({ limit: -1 }),
+      limit_zero: await L({ limit: 0 }),
+      limit_nan: await L({ limit: NaN }),
+      limit_text: await L({ limit: "abc" }),
+      limit_null: await L({ limit: null, prefix: "a" }),
+      options_number: await L(5),
+      options_string: await L("x"),
+      options_array: await L([]),
+      prefix_number: await L({ prefix: 1 }),
+      start_number: await L({ start: 2, limit: 2 }),
+      reverse_text: await L({ reverse: "yes", limit: 1 }),
+    };
+  }
+  async edge_key_arguments() {
+    const s = this.ctx.storage;
+    await s.put({ a: 1, b: 2 });
+    const many = Array.from({ length: 129 }, (_, i) => "k" + i);
+    return {
+      get_empty_list: await cap(async () => [...(await s.get([]))]),
+      get_duplicates: await cap(async () => [...(await s.get(["b", "a", "b"]))]),
+      get_129_keys: await cap(async () => [...(await s.get(many))]),
+      get_128_keys: await cap(async () => [...(await s.get(many.slice(0, 128)))]),
+      delete_empty_list: await cap(() => s.delete([])),
+      delete_some: await cap(() => s.delete(["a", "zz"])),
+      delete_129_keys: await cap(() => s.delete(many)),
+      put_129_entries: await cap(() => s.put(Object.fromEntries(many.map((k) => [k, 1])))),
+      get_number_key: await cap(() => s.get(5)),
+      put_number_key: await cap(() => s.put(7, "seven")),
+      get_it_as_text: await cap(() => s.get("7")),
+      put_null: await cap(() => s.put("u", null)),  // the SDK passes a None argument as null
+      left: await cap(async () => [...(await s.list()).keys()]),
+    };
+  }
+  async edge_surrogate_keys() {
+    const s = this.ctx.storage;
+    for (const [k, v] of [["\uD800", 1], ["a\uDC00b", 2], ["\uFFFF", 3], ["\u{10000}", 4], ["\uE000", 5]]) await s.put(k, v);
+    return {
+      keys: await listed(s, {}),
+      get_lone: await cap(() => s.get("\uD800")),
+      prefix_lone: await listed(s, { prefix: "\uD800" }),
+    };
+  }
+  async edge_callbacks() {
+    const s = this.ctx.storage;
+    this.mark = "kept";
+    return {
+      bcw_number: await cap(() => this.ctx.blockConcurrencyWhile(5)),
+      bcw_nothing: await cap(() => this.ctx.blockConcurrencyWhile()),
+      transaction_number: await cap(() => s.transaction(5)),
+      transaction_sync_number: capS(() => s.transactionSync(5)),
+      transaction_sync_value: capS(() => s.transactionSync(() => 42)),
+      mark: this.mark,
+      storage_works: await cap(async () => { await s.put("after", 1); return s.get("after"); }),
+    };
+  }
+  async edge_alarm_arguments() {
+    const s = this.ctx.storage;
+    const far = Date.now() + 86400000;
+    const out = {
+      text: await cap(() => s.setAlarm("x")),
+      nan: await cap(() => s.setAlarm(NaN)),
+      infinity: await cap(() => s.setAlarm(Infinity)),
+      nothing: await cap(() => s.setAlarm()),
+      object: await cap(() => s.setAlarm({})),
+      fraction: await cap(() => s.setAlarm(far + 0.75)),
+      fraction_read: await cap(async () => (await s.getAlarm()) - far),
+    };
+    await s.deleteAlarm();
+    out.deleted = await cap(() => s.getAlarm());
+    return out;
+  }
 }
 
 export class OtherDO extends TestDO {}

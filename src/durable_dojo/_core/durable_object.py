@@ -29,7 +29,7 @@ from . import watchdog as _watchdog
 from .errors import DurableObjectAbort, HangTimeout, JsError, JsException, mark_remote
 from .alarms import AlarmClock
 from .events import Event
-from .ffi import js_api
+from .ffi import js_api, require_function
 from .http import FetchResponse, Request, Response
 from .ids import DurableObjectId, name_seen_inside
 from .gates import InputGate, OutputGate, Scope, leave_caller
@@ -89,8 +89,9 @@ class DurableObjectState:
         self.id = DurableObjectId(host.id._raw, name_seen_inside(host.id))
         self.storage = DurableObjectStorage(instance)
 
-    def blockConcurrencyWhile(self, callback):
+    def blockConcurrencyWhile(self, callback=None):
         """Run `callback` (an async or sync function) while no other event reaches the object."""
+        require_function(callback, "blockConcurrencyWhile", "DurableObjectState")
         return self._instance.block_concurrency_while(callback)
 
     def waitUntil(self, awaitable) -> None:
@@ -604,7 +605,7 @@ class ObjectHost:
             result = await result
         if event.kind == "fetch":
             if not isinstance(result, Response):
-                raise TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.")
+                raise JsException("TypeError", "Incorrect type for Promise: the Promise did not resolve to 'Response'.")
             if result.web_socket is not None:
                 result.web_socket._coupled = True
             return result._detached_copy()

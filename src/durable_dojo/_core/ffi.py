@@ -25,7 +25,7 @@ import inspect
 
 from .errors import JsException
 
-__all__ = ["js_api"]
+__all__ = ["js_api", "require_function"]
 
 
 def js_api(cls=None, *, calls_python=(), returns_promises=False):
@@ -132,3 +132,11 @@ def js_type_error(error: TypeError) -> JsException:
         if hasattr(error, flag):
             setattr(translated, flag, getattr(error, flag))
     return translated
+
+
+def require_function(value, method: str, interface: str) -> None:
+    """WebIDL's check of a callback argument: anything but a function is a TypeError, thrown
+    before the method does anything (no reset, nothing stored)."""
+    if not callable(value):
+        raise JsException("TypeError", f"Failed to execute '{method}' on '{interface}': "
+                                       "parameter 1 is not of type 'function'.")

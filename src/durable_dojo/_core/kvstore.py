@@ -218,12 +218,17 @@ def parse_list_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate the options a learner passes to `storage.list({...})`; return `list()` kwargs.
 
     Takes JS names (`start`, `startAfter`, `end`, `prefix`, `reverse`, `limit`,
-    `allowConcurrency`, `noCache`) and ignores unknown keys. A value of `None` counts as
-    absent (JS `undefined`). Raises workerd's TypeErrors for a non-dict argument, both
-    `start` and `startAfter`, and a limit that is not positive.
+    `allowConcurrency`, `noCache`) and ignores unknown keys. A key's or `reverse`'s value of
+    `None` counts as absent; a `limit` of `None` is JS `null` (the SDK's conversion), which
+    WebIDL makes 0. Raises workerd's TypeErrors for a non-dict argument, both `start` and
+    `startAfter`, a limit outside int32 and a limit that is not positive.
     """
     if options is None:
         return {}
+    if isinstance(options, (list, tuple)):
+        # A JS array is an object to WebIDL: its only ListOptions member is `reverse`
+        # (Array.prototype.reverse, a function, so true): workerd lists everything backwards.
+        return {"reverse": True}
     if not isinstance(options, Mapping):
         raise TypeError(
             "Failed to execute 'list' on 'DurableObjectStorage': "
@@ -239,9 +244,12 @@ def parse_list_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     rev = options.get("reverse")
     if rev is not None:
         out["reverse"] = bool(rev)
-    limit = options.get("limit")
-    if limit is not None:
-        n = _js_to_int32(limit)
+    if "limit" in options:
+        limit = options["limit"]  # None is JS null (the SDK's conversion): 0 to WebIDL's int
+        if (isinstance(limit, (int, float)) and not isinstance(limit, bool) and math.isfinite(limit)
+                and not -2**31 <= limit <= 2**31 - 1):
+            raise TypeError("Value out of range. Must be between -2147483648 and 2147483647 (inclusive).")
+        n = 0 if limit is None else _js_to_int32(limit)
         if n <= 0:
             raise TypeError("List limit must be positive.")
         out["limit"] = n

@@ -17,7 +17,7 @@ import random
 import time
 import weakref
 
-from .errors import DojoError, HangTimeout
+from .errors import DojoError, HangTimeout, JsException
 from . import clocks
 from .faults import Faults
 from .explore import replaying
@@ -446,7 +446,7 @@ class Runtime:
         if inspect.isawaitable(response):
             response = await response
         if not isinstance(response, Response):
-            raise TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.")
+            raise JsException("TypeError", "Incorrect type for Promise: the Promise did not resolve to 'Response'.")
         return response._detached_copy()
 
     # ----- observation -----

@@ -18,7 +18,7 @@ import math
 
 from . import codec as _codec
 from .errors import JsError
-from .ffi import js_api
+from .ffi import js_api, require_function
 from .kvstore import parse_list_options
 from .values import datetime_timestamp, js_string
 from .trace import Kind
@@ -393,8 +393,9 @@ class DurableObjectStorage(_StorageOperations):
         self._wrote(options)
         return self._done(None)
 
-    def transaction(self, closure, options=None):
+    def transaction(self, closure=None, options=None):
         """Run `closure(txn)` atomically and alone: a throw rolls back every write, no reset."""
+        require_function(closure, "transaction", "DurableObjectStorage")
         self._usable("transaction()")
         instance = self._instance
         host = self._host
@@ -447,8 +448,9 @@ class DurableObjectStorage(_StorageOperations):
 
         return instance.open_section_for(run, critical=False)
 
-    def transactionSync(self, callback):
+    def transactionSync(self, callback=None):
         """Run a synchronous `callback` atomically; nested calls use savepoints."""
+        require_function(callback, "transactionSync", "DurableObjectStorage")
         self._usable("transactionSync()")
         if self._world.storage_backend != "sqlite":
             raise JsError("Durable Object is not backed by SQL.")
