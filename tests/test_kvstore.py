@@ -678,7 +678,7 @@ def test_parse_list_options_start_and_start_after():
     assert str(e.value) == "list() cannot be called with both start and startAfter values."
 
 
-@pytest.mark.parametrize("bad", ["prefix", 5, ["a"]])
+@pytest.mark.parametrize("bad", ["prefix", 5])  # an array is an object to WebIDL: see test_webidl_arguments
 def test_parse_list_options_non_dict(bad):
     with pytest.raises(TypeError) as e:
         parse_list_options(bad)

@@ -186,7 +186,7 @@ async def test_object_without_fetch_handler_refuses_http(make_runtime):
 
 async def test_fetch_handler_must_return_a_response(make_runtime):
     rt = make_runtime(durable_objects={"W": WrongFetch})
-    with pytest.raises(TypeError, match="did not resolve to 'Response'"):
+    with pytest.raises(JsException, match="^TypeError: Incorrect type for Promise: the Promise did not resolve to 'Response'.$"):
         await rt.env.W.getByName("w").fetch("http://do/")
 
 
