@@ -227,3 +227,65 @@ def test_serve_stops_on_a_signal_whatever_its_objects_are_doing(tmp_path, sig, p
         assert "did not finish within" not in server.log()
     finally:
         server.stop()
+
+
+# ----- dojo serve: slow and large clients, and the development endpoints -----
+
+
+@pytest.fixture(scope="module")
+def small_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("limits-app")
+    server = serve_app(folder, cpu_ms=1000)
+    server.args = ["--max-body-mb", "0.01", "--header-timeout", "0.5", "--idle-timeout", "0.5"]
+    with server.start():
+        yield server
+
+
+def raw_exchange(server, data: bytes, *, then: bytes = b"") -> bytes:
+    """Send `data`, wait for the server to answer or hang up (bounded), return what came back."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as conn:
+        conn.sendall(data)
+        received = b""
+        while True:
+            try:
+                chunk = conn.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+def test_serve_refuses_bodies_over_the_cap(small_server):
+    big = b"x" * 20_000  # the cap is 0.01 MB = 10,485 bytes
+    declared = raw_exchange(small_server, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 20000\r\n\r\n" + big)
+    assert declared.startswith(b"HTTP/1.1 413"), declared[:80]
+    chunked = b"".join(b"%x\r\n%s\r\n" % (4000, b"y" * 4000) for _ in range(5)) + b"0\r\n\r\n"
+    streamed = raw_exchange(small_server, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
+    assert streamed.startswith(b"HTTP/1.1 413"), streamed[:80]
+    assert get(small_server, "/") == (200, "fine")
+
+
+def test_serve_drops_clients_that_send_headers_or_bodies_too_slowly(small_server):
+    # Headers that never end, and a body that never comes: each connection is answered 408 and
+    # closed by the server (raw_exchange returns only once the server hangs up).
+    assert raw_exchange(small_server, b"GET / HTTP/1.1\r\nHost: x\r\n").startswith(b"HTTP/1.1 408")
+    assert raw_exchange(small_server, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc").startswith(
+        b"HTTP/1.1 408")
+    assert get(small_server, "/") == (200, "fine")
+
+
+@pytest.mark.parametrize("query", ["last=abc", "last=-5", "last=1.5", "last=", "last=%C2%B2"])
+def test_the_trace_endpoint_refuses_bad_parameters(small_server, query):
+    status, body = get(small_server, f"/__dojo/trace?{query}")
+    assert status == 400 and "last must be" in body
+
+
+def test_the_trace_endpoint_answers_good_parameters(small_server):
+    get(small_server, "/")
+    assert get(small_server, "/__dojo/trace?last=2")[0] == 200
+    assert get(small_server, "/__dojo/trace?last=all")[0] == 200
+    assert get(small_server, "/__dojo/trace?last=0")[0] == 200

@@ -28,6 +28,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keep every object's storage in DIR (default: in memory, gone at exit)")
     parser.add_argument("--config", metavar="FILE", default=None,
                         help="wrangler.toml / wrangler.jsonc to use (default: the one in the current folder)")
+    parser.add_argument("--max-body-mb", type=float, default=100.0, metavar="MB",
+                        help="largest request body accepted, in MB (default 100, as on the platform); larger: 413")
+    parser.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="how long a client may take to send its request headers (default 10); then 408")
+    parser.add_argument("--idle-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="how long a request body may pause (default 30); then 408")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug", "trace"],
                         help="server log level (default info: one line per request)")
@@ -57,7 +63,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     _print_banner(config, args)
     try:
-        return serve(worker, host=args.host, port=args.port, persist_to=args.persist_to, log_level=args.log_level)
+        return serve(worker, host=args.host, port=args.port, persist_to=args.persist_to, log_level=args.log_level,
+                     max_body_bytes=int(args.max_body_mb * 1024 * 1024), header_timeout=args.header_timeout,
+                     idle_timeout=args.idle_timeout)
     except OSError as error:
         print(f"dojo serve: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1

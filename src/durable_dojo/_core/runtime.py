@@ -167,6 +167,7 @@ class Runtime:
         self.isolates = Isolates(self, isolates, seed)
         self._db = SharedDb()  # committed storage of every object, unless persisted to files
         self.persist_to = None if persist_to is None else os.fspath(persist_to)
+        self._foreign_files: set[str] = set()  # files in persist_to already warned about
         self.env = Env()
         self._rng_ids = random.Random(f"{seed}:ids")
         self._rng_eviction = random.Random(f"{seed}:eviction")
@@ -203,6 +204,8 @@ class Runtime:
     def _add_namespace(self, binding: str, cls, unique_key: str) -> None:
         if not isinstance(cls, type):
             raise TypeError(f"durable_objects[{binding!r}] must be a class, not {cls!r}")
+        if self.persist_to is not None:
+            _check_folder_name(binding, unique_key)
         ids = IdFactory(unique_key, self._rng_ids.randbytes)
         namespace = DurableObjectNamespace(self, binding, cls, unique_key, ids)
         self._namespaces[binding] = namespace
@@ -226,10 +229,25 @@ class Runtime:
         return os.path.join(self.persist_to, unique_key, hex_id + ".sqlite")
 
     def _persisted_ids(self, namespace: DurableObjectNamespace) -> list[str]:
+        """The ids of the namespace's objects on disk. A file that is not one (a stray
+        `notes.sqlite`, an id of another namespace) is skipped with a warning."""
         folder = os.path.join(self.persist_to, namespace.unique_key) if self.persist_to else None
         if folder is None or not os.path.isdir(folder):
             return []
-        return sorted(name[:-7] for name in os.listdir(folder) if name.endswith(".sqlite"))
+        ids = []
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith(".sqlite"):
+                continue
+            try:
+                namespace._ids.from_string(name[:-7])
+            except TypeError as error:
+                path = os.path.join(folder, name)
+                if path not in self._foreign_files:
+                    self._foreign_files.add(path)
+                    log.warning("Skipping %s: not the storage of a %s object (%s)", path, namespace.binding, error)
+                continue
+            ids.append(name[:-7])
+        return ids
 
     def _restore_alarms(self) -> None:
         """A world reopened on a persist directory re-arms the alarms stored there."""
@@ -494,6 +512,19 @@ class Runtime:
 
     def __repr__(self) -> str:
         return f"<Runtime {', '.join(self._namespaces)} at {self.now()} ms, {len(self._hosts)} objects>"
+
+
+def _check_folder_name(binding: str, unique_key: str) -> None:
+    """A namespace's storage lives in `persist_to/<unique key>/`: the key must name one folder
+    right inside it, never a path that leaves it."""
+    separators = {os.sep, os.altsep or os.sep, "\0"}
+    if (not isinstance(unique_key, str) or unique_key in ("", ".", "..")
+            or any(sep in unique_key for sep in separators)):
+        raise ValueError(
+            f"The namespace key {unique_key!r} of binding {binding} cannot be used with persist_to: "
+            "its storage goes in a folder of that name inside the persist directory, so it must be "
+            "a plain folder name (no '/', no '..')."
+        )
 
 
 def outside_now(host, *, hibernate: bool = False) -> None:

@@ -49,6 +49,11 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "conten
 WS_HANDSHAKE = frozenset({"sec-websocket-accept", "sec-websocket-extensions", "sec-websocket-protocol",
                           "upgrade", "connection", "content-length", "transfer-encoding"})
 HANDLERS_WITHOUT_CALLER = ("alarm", "webSocketMessage", "webSocketClose", "webSocketError")
+#: The platform's request body limit (100 MB on the Free and Pro plans); larger bodies get 413.
+MAX_BODY_BYTES = 100 * 1024 * 1024
+#: How long a client may take to send a request's headers, and to send each next piece of its body.
+HEADER_TIMEOUT_SECONDS = 10.0
+IDLE_TIMEOUT_SECONDS = 30.0
 WEBSOCKET_IN_PLAIN_RESPONSE = ('Worker tried to return a WebSocket in a response to a request which did not '
                                'contain the header "Upgrade: websocket".')
 
@@ -164,8 +169,11 @@ def _close_reason(reason: str) -> str:
 class DojoApp:
     """The ASGI application of `dojo serve`. `make_runtime()` builds the world at startup."""
 
-    def __init__(self, make_runtime, *, on_ready=None, stream=None):
+    def __init__(self, make_runtime, *, on_ready=None, stream=None, max_body_bytes: int = MAX_BODY_BYTES,
+                 idle_timeout: float = IDLE_TIMEOUT_SECONDS):
         self._make_runtime = make_runtime
+        self.max_body_bytes = max_body_bytes
+        self.idle_timeout = idle_timeout
         self._on_ready = on_ready
         self._stream = stream
         self.rt = None
@@ -239,15 +247,9 @@ class DojoApp:
     # ----- HTTP -----
 
     async def _http(self, scope, receive, send):
-        chunks = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await self._read_body(scope, receive, send)
+        if body is None:
+            return
         method = scope["method"]
         if scope["path"].startswith(DEV_PREFIX):
             await self._dev_endpoint(scope, method, send)
@@ -274,11 +276,44 @@ class DojoApp:
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
 
+    async def _read_body(self, scope, receive, send) -> bytes | None:
+        """The request body, or None once the request was answered (too large: 413; a client that
+        stops sending: 408) or the client went away."""
+        limit = self.max_body_bytes
+        declared = dict(scope.get("headers", ())).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await self._too_large(send)
+            return None
+        chunks, size = [], 0
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self.idle_timeout)
+            except asyncio.TimeoutError:
+                await self._plain(send, 408, f"Request Timeout: no part of the body came for {self.idle_timeout:g} s\n",
+                                  close=True)
+                return None
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await self._too_large(send)
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _too_large(self, send) -> None:
+        await self._plain(send, 413, f"Payload Too Large: request bodies are limited to {self.max_body_bytes:,} bytes\n",
+                          close=True)
+
     @staticmethod
-    async def _plain(send, status: int, text: str, content_type: str = "text/plain; charset=utf-8"):
+    async def _plain(send, status: int, text: str, content_type: str = "text/plain; charset=utf-8", close=False):
         data = text.encode("utf-8")
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(data)).encode())]})
+        headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(data)).encode())]
+        if close:  # the rest of the request will not be read: the connection cannot be reused
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
 
     # ----- dev endpoints -----
@@ -295,8 +330,11 @@ class DojoApp:
             result = await self.hibernate_idle()
             await self._plain(send, 200, json.dumps(result) + "\n", "application/json")
         elif path == "/__dojo/trace":
-            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-            last = query.get("last", ["1000"])[0]
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            last = query.get("last", ["1000"])[-1]
+            if last != "all" and not (last.isascii() and last.isdigit()):
+                await self._plain(send, 400, f"last must be a whole number of events or all, not {last!r}\n")
+                return
             text = self.rt.trace.format(last=None if last == "all" else int(last))
             await self._plain(send, 200, text + "\n")
         else:
@@ -479,8 +517,50 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _protocol_with_header_timeout(base, seconds: float):
+    """uvicorn's HTTP protocol, with a limit on how long a client may take to send its request
+    headers (uvicorn's keep-alive timeout covers a silent client, not a slow one)."""
+    import h11
+
+    class HeaderTimeoutProtocol(base):
+        _header_timer = None
+        _cycle_when_armed = None
+
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._arm_header_timer()
+
+        def on_response_complete(self):
+            super().on_response_complete()
+            self._arm_header_timer()
+
+        def connection_lost(self, exc):
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            super().connection_lost(exc)
+
+        def _arm_header_timer(self):
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            self._cycle_when_armed = self.cycle
+            self._header_timer = self.loop.call_later(seconds, self._headers_too_slow)
+
+        def _headers_too_slow(self):
+            self._header_timer = None
+            transport = self.transport
+            if transport.is_closing() or transport.get_protocol() is not self or self.cycle is not self._cycle_when_armed:
+                return  # a request came in time, or the connection became a WebSocket
+            if self.conn.their_state is h11.SEND_BODY:
+                return
+            transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            transport.close()
+
+    return HeaderTimeoutProtocol
+
+
 def serve(worker, *, host: str = "127.0.0.1", port: int = 8787, persist_to=None, log_level: str = "info",
-          seed: int | None = None, stream=None) -> int:
+          seed: int | None = None, stream=None, max_body_bytes: int = MAX_BODY_BYTES,
+          header_timeout: float = HEADER_TIMEOUT_SECONDS, idle_timeout: float = IDLE_TIMEOUT_SECONDS) -> int:
     """Run `dojo serve` for a loaded Worker until interrupted (SIGINT or SIGTERM)."""
     import uvicorn
 
@@ -492,13 +572,15 @@ def serve(worker, *, host: str = "127.0.0.1", port: int = 8787, persist_to=None,
     def ready():
         print(f"[dojo] Ready on http://{shown_host}:{bound_port}", file=stream, flush=True)
 
-    app = DojoApp(lambda: build_runtime(worker, persist_to=persist_to, seed=seed), on_ready=ready)
+    app = DojoApp(lambda: build_runtime(worker, persist_to=persist_to, seed=seed), on_ready=ready,
+                  max_body_bytes=max_body_bytes, idle_timeout=idle_timeout)
+    from uvicorn.protocols.http.h11_impl import H11Protocol
     config = uvicorn.Config(
         app,
         lifespan="on",
         ws="websockets-sansio",
         loop="asyncio",
-        http="h11",
+        http=_protocol_with_header_timeout(H11Protocol, header_timeout),
         log_level=log_level,
         timeout_graceful_shutdown=1,
         server_header=False,
