@@ -8,6 +8,7 @@ check what happened (the error, the reset, the lost writes), never how long it t
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
 
@@ -28,12 +29,9 @@ def burn(seconds: float) -> None:
 
 
 class Busy(DurableObject):
-    constructed = 0
-
     def __init__(self, ctx, env):
         super().__init__(ctx, env)
-        type(self).constructed += 1
-        self.incarnation = type(self).constructed
+        self.incarnation = uuid.uuid4().hex  # which instance answered
 
     async def spin(self):
         self.ctx.storage.put("lost", "written before the loop")
@@ -81,9 +79,9 @@ def test_code_past_the_cpu_limit_resets_the_object_with_the_platforms_error(meth
     assert caught.value.durableObjectReset is True
     after = rt.run(rt.env.BUSY.getByName("a").state())
     assert after["lost"] is None and after["table"] == 0  # the unconfirmed writes are gone
-    assert after["incarnation"] > before  # a new instance: the constructor ran again
+    assert after["incarnation"] != before  # a new instance: the constructor ran again
     other = rt.env.BUSY.getByName("b")
-    assert rt.run(other.work(0)) > before  # the rest of the world goes on
+    assert rt.run(other.work(0))  # the rest of the world goes on
     rt.close()
 
 
@@ -114,7 +112,7 @@ def test_each_event_has_its_own_cpu_budget():
 
 def test_without_a_cpu_limit_nothing_is_metered():
     rt = world(cpu_limit_ms=None)
-    assert rt.run(rt.env.BUSY.getByName("a").work(0.05)) >= 1
+    assert rt.run(rt.env.BUSY.getByName("a").work(0.05))
 
 
 def test_the_cpu_limit_is_validated():
