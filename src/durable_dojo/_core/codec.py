@@ -370,6 +370,17 @@ def js_number_to_python(x: float) -> int | float:
     return x
 
 
+_EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+
+
+def datetime_ms(value: _dt.datetime) -> int:
+    """Whole milliseconds since the epoch (a naive datetime is UTC), in exact integer
+    arithmetic: `timestamp() * 1000` rounds near year 9999 into a Date no datetime can hold."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.UTC)
+    return (value - _EPOCH) // _dt.timedelta(milliseconds=1)
+
+
 def _time_clip(ms: float) -> float:
     """JavaScript's TimeClip: whole milliseconds toward zero, NaN outside a Date's range."""
     if not math.isfinite(ms) or abs(ms) > _MAX_TIME_MS:
@@ -554,7 +565,12 @@ class _Writer:
         self.out += data
 
     def _write_date(self, value: _dt.datetime) -> None:
-        ms = _time_clip(datetime_timestamp(value) * 1000)
+        ms = _time_clip(float(datetime_ms(value)))  # exact: timestamp() rounds and fails at the ends
+        if not math.isnan(ms):
+            try:
+                _datetime_from_ms(ms)
+            except ValueError:  # a Date that could not be read back is refused now, not at the next get()
+                raise DataCloneError(f"{value!r} cannot be stored: read back, it would be out of datetime's range.") from None
         self._new_object_id()
         self.out.append(_DATE)
         self.out += _DOUBLE_FORMAT.pack(ms)

@@ -480,7 +480,7 @@ def rpc_method(cls, name: str):
             raise JsException("TypeError", f"'{name}' is a reserved method and cannot be called over RPC.")
         method = getattr(cls, name, None)
         if (name.startswith("_") or method is None or not callable(method)
-                or isinstance(inspect.getattr_static(cls, name), (staticmethod, classmethod, property, type))):
+                or not inspect.isfunction(inspect.getattr_static(cls, name))):  # plain functions only
             raise JsException("TypeError", f'The RPC receiver does not implement the method "{name}".')
         methods[name] = method
     return method

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 
 from .errors import JsError
 from .ffi import js_api
@@ -72,6 +73,9 @@ class IdFactory:
         return DurableObjectId(base + self._mac(base), name)
 
     def new_unique(self, options=None) -> DurableObjectId:
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError("Failed to execute 'newUniqueId' on 'DurableObjectNamespace': "
+                            "parameter 1 is not of type 'NewUniqueIdOptions'.")
         if options is not None and options.get("jurisdiction") is not None:
             raise JsError("Jurisdiction restrictions are not implemented in workerd.")
         base = self._random_bytes(_BASE_LENGTH)

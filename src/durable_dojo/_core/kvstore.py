@@ -182,27 +182,55 @@ class SharedDb:
 coerce_key = js_string  # storage keys go through String(key), like names and IDs
 
 
-def _js_to_int32(value: Any) -> int:
-    """JS ToNumber then ToInt32, as jsg does for an `int` option (2.7 → 2, "2" → 2)."""
+def js_to_number(value: Any) -> float | int:
+    """JS ToNumber of a value a Python Worker passes (2.7 → 2.7, "2" → 2, "x" → NaN)."""
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, int):
-        n: float = value
-    elif isinstance(value, float):
-        n = value
-    elif isinstance(value, str):
+    if isinstance(value, (int, float)):
+        return value
+    if value is None:
+        return 0  # ToNumber(null)
+    if isinstance(value, str):
         s = value.strip()
         if s == "":
-            n = 0.0
-        elif "_" in s:
-            n = math.nan  # Python's float() accepts 1_000, JS's Number() does not
-        else:
-            try:
-                n = float(int(s, 0)) if s[:2].lower() in ("0x", "0o", "0b") else float(s)
-            except ValueError:
-                n = math.nan
-    else:
-        n = math.nan
+            return 0.0
+        if "_" in s or (s.lstrip("+-") != "Infinity" and any(c in s.lower() for c in "ni")):
+            return math.nan  # Python's float() accepts 1_000, "inf" and "nan"; JS's Number() does not
+        try:
+            return float(int(s, 0)) if s[:2].lower() in ("0x", "0o", "0b") else float(s)
+        except ValueError:
+            return math.nan
+    return math.nan
+
+
+def js_int(value: Any) -> int:
+    """An `int` parameter as jsg takes it: ToNumber; NaN and infinities give 0; outside the
+    32-bit range a TypeError; otherwise truncated toward zero."""
+    n = js_to_number(value)
+    if isinstance(n, float):
+        if not math.isfinite(n):
+            return 0
+        n = math.trunc(n)
+    if not -(2**31) <= n <= 2**31 - 1:
+        raise TypeError("Value out of range. Must be between -2147483648 and 2147483647 (inclusive).")
+    return int(n)
+
+
+def js_uint32(value: Any) -> int:
+    """A `uint32_t` parameter as jsg takes it: ToNumber, then finite, not negative, in range."""
+    n = js_to_number(value)
+    if isinstance(n, float) and not math.isfinite(n):
+        raise TypeError("The value cannot be converted because it is not an integer.")
+    if n < 0:
+        raise TypeError("The value cannot be converted because it is negative and this API expects a positive number.")
+    if n > 2**32 - 1:
+        raise TypeError("Value out of range. Must be less than or equal to 4294967295.")
+    return int(n)
+
+
+def _js_to_int32(value: Any) -> int:
+    """JS ToNumber then ToInt32, as jsg does for an `int` option (2.7 → 2, "2" → 2)."""
+    n = js_to_number(value) if value is not None else math.nan
     if isinstance(n, float):
         if not math.isfinite(n):
             return 0

@@ -535,6 +535,33 @@ class _Segment:
         # 0: not a CREATE; 1: a CREATE that changes the schema when it succeeds;
         # 2: CREATE ... IF NOT EXISTS, which may do nothing.
         self.create = (2 if "EXISTS" in upper else 1) if word == "CREATE" else 0
+        if word == "ALTER" and not _allowed_name(_renamed_to(text)):
+            raise JsError("not authorized: SQLITE_AUTH")  # workerd's authorizer checks the new name too
+
+
+#: SQL tokens: strings and quoted names, comments, words, and any other character.
+_SQL_TOKEN = re.compile(r"""'(?:[^']|'')*'?|"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?|--[^\n]*|/\*.*?(?:\*/|$)|\w+|\S""", re.S)
+
+
+def _unquote_name(token: str) -> str:
+    if token[:1] in ('"', "`", "["):
+        close = {"[": "]"}.get(token[0], token[0])
+        inner = token[1:-1] if token.endswith(close) and len(token) > 1 else token[1:]
+        return inner.replace(close * 2, close) if close != "]" else inner
+    if token[:1] == "'":
+        return token[1:-1].replace("''", "'")
+    return token
+
+
+def _renamed_to(text: str) -> str | None:
+    """The new name of `ALTER TABLE x RENAME TO new` (stock SQLite does not show it to the
+    authorizer, workerd's patched one does), or None for other statements."""
+    tokens = [t for t in _SQL_TOKEN.findall(text) if not t.startswith(("--", "/*"))]
+    upper = [t.upper() for t in tokens]
+    for i in range(len(tokens) - 2):
+        if upper[i] == "RENAME" and upper[i + 1] == "TO":
+            return _unquote_name(tokens[i + 2])
+    return None
 
 
 class _Plan:
@@ -566,6 +593,8 @@ def _plan(query: str) -> _Plan:
     """Split `query` the way workerd's prepare loop does (see the module docstring).
     The caller has looked in the cache (`_PLANS`) already."""
     sql = query if query.isascii() else js_string(query)  # lone surrogates -> U+FFFD, as V8
+    if "\0" in sql:
+        sql = sql[: sql.index("\0")]  # SQLite reads the query as a C string: it ends at a NUL
     if _utf8_len(sql) > MAX_STATEMENT_BYTES:
         raise JsError(STATEMENT_TOO_LONG)
     n = len(sql)

@@ -20,7 +20,7 @@ from . import codec as _codec
 from .errors import JsError
 from .ffi import js_api, require_function
 from .kvstore import parse_list_options
-from .values import datetime_timestamp, js_string
+from .values import js_string
 from .trace import Kind
 
 _MISSING = object()
@@ -60,16 +60,23 @@ def _keys_argument(method: str, keys):
 def alarm_time_ms(value) -> int:
     """The ms timestamp `setAlarm` accepts: a number or a datetime, checked like workerd."""
     if isinstance(value, datetime.datetime):
-        value = datetime_timestamp(value) * 1000  # naive is UTC, as in the isolate
+        value = _codec.datetime_ms(value)  # naive is UTC, as in the isolate; exact ms
     elif isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(
             "Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'date'."
         )
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         raise TypeError("The value cannot be converted because it is not a valid Date.")
+    # jsg's kj::Date holds nanoseconds in 64 bits (semantics: jsg DateWrapper).
+    if value * 1_000_000 >= 2**63 - 1:
+        raise TypeError("This API doesn't support dates after 2189.")
+    if value * 1_000_000 <= -(2**63):
+        raise TypeError("This API doesn't support dates before 1687.")
     if value <= 0:
         raise TypeError("setAlarm() cannot be called with an alarm time <= 0")
     return int(value)
+
+
 
 
 class ObjectStore:

@@ -34,13 +34,25 @@ def js_string(key) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
     if isinstance(key, int):
-        return str(int(key))
+        return _decimal(int(key))
     if isinstance(key, float):
         return js_number_string(key)
     raise TypeError(
         f"Expected a string (or a number, bool or None, which JavaScript turns into a "
         f"string), not {type(key).__name__}: {key!r:.60}"
     )
+
+
+def _decimal(n: int) -> str:
+    """The digits of `n`, however many: JS prints a BigInt of any size, while Python's str()
+    refuses more than 4,300 digits (a guard against slow conversions; the CPU limit is ours)."""
+    try:
+        return str(n)
+    except ValueError:
+        if n < 0:
+            return "-" + _decimal(-n)
+        high, low = divmod(n, 10**4000)
+        return _decimal(high) + str(low).zfill(4000)
 
 
 def js_number_string(x: float) -> str:

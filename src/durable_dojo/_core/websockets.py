@@ -25,7 +25,9 @@ from . import codec as _codec
 from . import gates as _gates
 from .errors import JsError, RangeError
 from .ffi import js_api
+from .kvstore import js_int, js_uint32
 from .trace import Kind
+from .values import js_string
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 MAX_TAGS = 10
@@ -125,6 +127,12 @@ class WebSocket:
         """Start (or answer) the close handshake. A second call is a no-op."""
         if self._close_sent or self.readyState == CLOSED:
             return
+        if code is not None:
+            code = js_int(code)  # jsg's `int`: close("x") is close(0)
+        if reason is None:
+            reason = ""
+        elif not isinstance(reason, str):
+            reason = js_string(reason)
         if code is not None and not (code == 1000 or 3000 <= code <= 4999):
             raise TypeError(f"Invalid WebSocket close code: {code}.")
         self._send_close(1005 if code is None else code, reason)
@@ -312,7 +320,19 @@ class WebSocketRequestResponsePair:
 # ----- ctx methods (called by DurableObjectState) -----
 
 
+def _not_of_type(method: str, position: int, type_name: str) -> TypeError:
+    """jsg's TypeError for an argument of the wrong type."""
+    return TypeError(f"Failed to execute '{method}' on 'DurableObjectState': "
+                     f"parameter {position} is not of type '{type_name}'.")
+
+
 def accept_websocket(instance, ws: WebSocket, tags=None) -> None:
+    if not isinstance(ws, WebSocket):
+        raise _not_of_type("acceptWebSocket", 1, "WebSocket")
+    if tags is not None:
+        if isinstance(tags, (str, bytes)) or not isinstance(tags, (list, tuple)):
+            raise _not_of_type("acceptWebSocket", 2, "Array")
+        tags = [js_string(tag) for tag in tags]  # jsg turns each tag into a string, as String() does
     if ws._accepted == "standard":
         raise JsError("Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`")
     if ws._accepted == "hibernatable" or ws.peer._coupled or ws.peer._accepted:
@@ -345,6 +365,8 @@ def get_websockets(instance, tag=None) -> list[WebSocket]:
 
 
 def get_tags(ws: WebSocket) -> list[str]:
+    if not isinstance(ws, WebSocket):
+        raise _not_of_type("getTags", 1, "WebSocket")
     if not ws._accepted:
         raise JsError("you must call 'acceptWebSocket()' before attempting to access the tags of a WebSocket.")
     if ws._accepted != "hibernatable":
@@ -365,6 +387,8 @@ def set_auto_response(instance, pair: WebSocketRequestResponsePair | None = None
 
 
 def set_event_timeout(instance, ms=None) -> None:
+    if ms is not None:
+        ms = js_uint32(ms)  # jsg's `uint32_t`: "5" is 5
     if ms is None or ms == 0:
         instance.host.ws_event_timeout = None
         return

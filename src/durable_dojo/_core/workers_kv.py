@@ -62,7 +62,7 @@ import math
 
 from .codec import JsDict, _property_entries
 from . import gates as _gates
-from .errors import JsError, sdk_type_error
+from .errors import JsError, RangeError, sdk_type_error
 from .ffi import js_api
 from .loop import current_scope
 from .stubs import WorldCall
@@ -716,7 +716,15 @@ def _json_error_message(text: str, exc: ValueError) -> str:
 
 
 def _json_stringify(value) -> str:
-    """`JSON.stringify` of a Python value after the SDK turned it into JavaScript."""
+    """`JSON.stringify` of a Python value after the SDK turned it into JavaScript. Nesting too
+    deep for the stack gives V8's RangeError, as JSON.stringify does."""
+    try:
+        return _json_stringify_walk(value)
+    except RecursionError:
+        raise RangeError("Maximum call stack size exceeded") from None
+
+
+def _json_stringify_walk(value) -> str:
     seen: set[int] = set()
 
     def walk(v) -> str | None:
