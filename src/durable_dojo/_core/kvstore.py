@@ -36,6 +36,7 @@ savepoints too).
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import sqlite3
@@ -141,21 +142,80 @@ class SharedDb:
     The connection is in autocommit mode (`isolation_level=None`); `KvStore.commit()`
     issues BEGIN/COMMIT itself. Calls must not overlap (the world runs on one event
     loop), so one connection and one cursor are shared by every `KvStore`.
+
+    **Open files are bounded.** With `persist_to` every object has its own file, and an open
+    SQLite file costs three descriptors (database, WAL, shared memory). At most
+    `MAX_OPEN_FILES` file connections stay open: opening one more closes the least recently
+    used one that is idle (no transaction, no unfinished SQL cursor), and a closed one opens
+    again on its next use. `on_open(conn)` / `on_close(conn)` let the SQL API set up its guard
+    rails on every new connection.
     """
 
-    __slots__ = ("path", "conn", "cur")
+    __slots__ = ("path", "_conn", "_cur", "on_open", "on_close", "keep_open", "__weakref__")
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._cur: sqlite3.Cursor | None = None
+        self.on_open = None  # called with each new connection
+        self.on_close = None  # called with a connection about to be closed
+        self.keep_open = None  # returns True while the connection must not be closed
         if path != ":memory:" and not path.startswith("file:"):
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.cur = self.conn.cursor()
-        if path != ":memory:" and not path.startswith("file::memory:"):
-            self.cur.execute("PRAGMA journal_mode=WAL")
-            self.cur.execute("PRAGMA synchronous=NORMAL")
+        self._open()
+
+    @property
+    def _is_file(self) -> bool:
+        return self.path != ":memory:" and not self.path.startswith("file::memory:")
+
+    def _open(self) -> sqlite3.Connection:
+        if self._is_file:
+            _make_room_for_a_file()
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        cur = conn.cursor()
+        if self._is_file:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
         for stmt in _SCHEMA:
-            self.cur.execute(stmt)
+            cur.execute(stmt)
+        self._conn, self._cur = conn, cur
+        if self._is_file:
+            _OPEN_FILES[id(self)] = self
+        if self.on_open is not None:
+            self.on_open(conn)
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = self._conn
+        if conn is None:
+            return self._open()
+        if self._is_file:
+            _OPEN_FILES.move_to_end(id(self))
+        return conn
+
+    @property
+    def cur(self) -> sqlite3.Cursor:
+        if self._conn is None:
+            self._open()
+        elif self._is_file:
+            _OPEN_FILES.move_to_end(id(self))
+        return self._cur
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    def can_close(self) -> bool:
+        conn = self._conn
+        return conn is not None and not conn.in_transaction and not (self.keep_open is not None and self.keep_open())
+
+    def close_idle(self) -> bool:
+        """Close the connection if nothing needs it now (it opens again when used); True if closed."""
+        if not self.can_close():
+            return False
+        self.close()
+        return True
 
     def object_ids(self, ns: str) -> list[str]:
         """Ids of the objects in namespace `ns` with at least one committed key or an alarm."""
@@ -169,10 +229,32 @@ class SharedDb:
 
     def close(self) -> None:
         """Close the connection. Uncommitted batches of live `KvStore`s are lost."""
-        self.conn.close()
+        conn = self._conn
+        if conn is None:
+            return
+        _OPEN_FILES.pop(id(self), None)
+        if self.on_close is not None:
+            self.on_close(conn)
+        self._conn = self._cur = None
+        conn.close()
 
     def __repr__(self) -> str:
         return f"SharedDb({self.path!r})"
+
+
+#: At most this many object files are open at once (3 descriptors each): 96 descriptors,
+#: so 10,000 persisted objects run under `ulimit -n 256`.
+MAX_OPEN_FILES = 32
+_OPEN_FILES: "collections.OrderedDict[int, SharedDb]" = collections.OrderedDict()
+
+
+def _make_room_for_a_file() -> None:
+    """Before a file opens: close least recently used idle files until one more fits."""
+    if len(_OPEN_FILES) < MAX_OPEN_FILES:
+        return
+    for db in list(_OPEN_FILES.values()):
+        if db.close_idle() and len(_OPEN_FILES) < MAX_OPEN_FILES:
+            return
 
 
 # ---------------------------------------------------------------------------------------
@@ -313,7 +395,6 @@ class KvStore:
 
     __slots__ = (
         "_db",
-        "_cur",
         "ns",
         "obj",
         "legacy_limits",
@@ -325,7 +406,6 @@ class KvStore:
 
     def __init__(self, db: SharedDb, ns: str, obj: str, *, legacy_limits: bool = False) -> None:
         self._db = db
-        self._cur = db.cur
         self.ns = ns
         self.obj = obj
         self.legacy_limits = legacy_limits
@@ -653,7 +733,10 @@ class KvStore:
         self._cur.execute(_SQL_DELETE_ALARM, key)
         self._cur.execute("COMMIT")
         self._db = db
-        self._cur = db.cur
+
+    @property
+    def _cur(self) -> sqlite3.Cursor:
+        return self._db.cur  # the file may have been closed and opened again meanwhile
 
     @property
     def db(self) -> "SharedDb":

@@ -1087,23 +1087,54 @@ class SqlStorage:
     Cursor = SqlStorageCursor
     Statement = SqlStorageStatement
 
-    __slots__ = ("_conn", "_guard", "_before", "_counters", "_open")
+    __slots__ = ("_fixed", "_db", "_trusted_by_default", "_before", "_counters", "_open")
 
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn,
         *,
         before_statement: Callable[[], object] | None = None,
         counters: Any = None,
+        trusted_by_default: bool = False,
     ) -> None:
-        guard = _GUARDS.get(id(conn))
-        self._conn = conn
-        self._guard = guard if guard is not None else secure(conn)
+        """`conn` is a sqlite3 connection, or a database whose connection may close and open
+        again (a `kvstore.SharedDb` under the open-files bound): then the guard rails are set up
+        on each new connection, and the connection stays open while a cursor is unfinished."""
         self._before = before_statement
         self._counters = counters
+        self._trusted_by_default = trusted_by_default
         self._open: weakref.WeakSet[SqlStorageCursor] = weakref.WeakSet()
+        if isinstance(conn, sqlite3.Connection):
+            self._fixed, self._db = conn, None
+            if _GUARDS.get(id(conn)) is None or trusted_by_default:
+                secure(conn, trusted_by_default=trusted_by_default)
+            self._install_progress_handler(conn)
+        else:
+            self._fixed, self._db = None, conn
+            conn.on_open = self._connected
+            conn.on_close = release
+            conn.keep_open = self._has_unfinished_cursors
+            self._connected(conn.conn)
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        return self._fixed if self._fixed is not None else self._db.conn
+
+    @property
+    def _guard(self) -> SqlGuard:
+        return _guard_of(self._conn)
+
+    def _connected(self, conn: sqlite3.Connection) -> None:
+        secure(conn, trusted_by_default=self._trusted_by_default)
+        self._install_progress_handler(conn)
+
+    @staticmethod
+    def _install_progress_handler(conn: sqlite3.Connection) -> None:
         # The CPU limit and the hang timeout reach inside SQLite's C code through this.
         conn.set_progress_handler(_watchdog.sqlite_progress, _watchdog.SQLITE_PROGRESS_STEPS)
+
+    def _has_unfinished_cursors(self) -> bool:
+        return any(cursor._cur is not None for cursor in self._open)
 
     # -- exec
 

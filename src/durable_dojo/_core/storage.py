@@ -107,14 +107,16 @@ class ObjectStore:
         persisted), moves its KV data there, and locks user SQL out of the emulator's tables."""
         if self.sql is None:
             from .kvstore import SharedDb
-            from .sql import SqlStorage, secure
+            from .sql import SqlStorage
 
             db = self.kv.db
             if db is self._host.world._db:
                 db = SharedDb(":memory:")
                 self.kv.move_to(db)
-            secure(db.conn, trusted_by_default=True)  # only statements through SqlStorage are user SQL
-            self.sql = SqlStorage(db.conn, before_statement=self._before_sql, counters=_SqlCounters(self))
+            # Only statements through SqlStorage are user SQL. It gets the database, not its
+            # connection: a persisted object's file may be closed while idle and opened again.
+            self.sql = SqlStorage(db, before_statement=self._before_sql, counters=_SqlCounters(self),
+                                  trusted_by_default=True)
         return self.sql
 
     def _before_sql(self) -> None:

@@ -72,7 +72,7 @@ class WebSocket:
         self._world = world
         self.role = role  # "client" or "server"
         self.peer: WebSocket | None = None
-        self.readyState = OPEN
+        self._state = OPEN
         self._accepted: str | None = None  # None, "standard" or "hibernatable"
         self._coupled = False  # used in a Response
         self._listeners: dict[str, list] = {}
@@ -84,6 +84,18 @@ class WebSocket:
         self._close_received = False
         self._early: list = []  # messages that arrived before accept()
         self.on_receive = None  # for client ends: the test client or the server bridge
+
+    @property
+    def readyState(self) -> int:  # noqa: N802 - the JS name
+        return self._state
+
+    @readyState.setter
+    def readyState(self, state: int) -> None:  # noqa: N802
+        self._state = state
+        if state == CLOSED and self._accepted == "hibernatable":
+            sockets = self._owner.sockets  # a closed socket leaves its object's list: no leak
+            if self in sockets:
+                sockets.remove(self)
 
     def __repr__(self) -> str:
         state = ("CONNECTING", "OPEN", "CLOSING", "CLOSED")[self.readyState]
