@@ -81,7 +81,7 @@ def test_bad_calls_get_the_platforms_error_and_change_nothing(rt, label, call, k
     before = snapshot(rt)
     error = inside(rt, call)
     assert isinstance(error, kind) and str(error) == message, repr(error)
-    assert type(error).__module__ in ("builtins", "durable_dojo._core.errors", "pyodide.ffi")
+    assert type(error).__module__.split(".")[0] in ("builtins", "durable_dojo", "pyodide")
     assert snapshot(rt) == before
     assert rt.run(rt.env.THING.getByName("a").ping()) == "pong"  # not reset, still serving
 
