@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: lab test bench uv env-test env-lab clean review-precision
+.PHONY: lab test fuzz bench uv env-test env-lab clean review-precision
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
@@ -24,6 +24,10 @@ env-lab: uv
 
 test: env-test
 	.venv/bin/python -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
+
+# Generated bad calls across the platform APIs: over 10,000, derandomized; prints the tally.
+fuzz: env-test
+	DOJO_FUZZ_EXAMPLES=230 .venv/bin/python -m pytest tests/test_fuzz_bad_input.py -s $(PYTEST_ARGS)
 
 # Loopback only; --allow-root because these machines run as root.
 lab: env-lab

@@ -51,7 +51,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from types import CoroutineType, GeneratorType
 
 from .errors import DataCloneError, RangeError, sdk_type_error
-from .values import datetime_from_ms, datetime_timestamp, js_number_string
+from .values import datetime_from_ms, js_number_string, js_string
 
 __all__ = ["JsDict", "MAX_DEPTH", "clone", "deserialize", "sdk_copy", "serialize", "serialized_size", "v8_serialize"]
 
@@ -327,7 +327,7 @@ def _property_key(key: object) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
     if isinstance(key, int):
-        return int.__repr__(key)
+        return js_string(int(key))  # String(n), however many digits (a BigInt key)
     if isinstance(key, float):
         return js_number_string(key)
     if key is None:

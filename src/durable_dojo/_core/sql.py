@@ -789,7 +789,7 @@ def _js_to_string(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(int(value))
+        return js_string(int(value))  # however many digits, as String(n) of a BigInt
     if isinstance(value, float):
         return js_number_string(float(value))
     if isinstance(value, (bytes, bytearray, memoryview)):

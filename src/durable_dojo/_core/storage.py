@@ -463,6 +463,9 @@ class DurableObjectStorage(_StorageOperations):
         self._usable("transactionSync()")
         if self._world.storage_backend != "sqlite":
             raise JsError("Durable Object is not backed by SQL.")
+        if not callable(callback):
+            raise TypeError("Failed to execute 'transactionSync' on 'DurableObjectStorage': "
+                            "parameter 1 is not of type 'Function'.")
         storage = self._host.storage
         storage.sql_storage()  # a SQLite-only API: the object's own database takes part
         savepoint = storage.begin(self._instance)

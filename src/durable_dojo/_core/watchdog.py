@@ -123,7 +123,7 @@ def _on_signal(signum, frame):
     if _state.cpu_fired and _state.cpu_fired == _state.cpu_run and _state.cpu_thread is not None:
         raise _cpu_exceeded()
     if _state.fired:
-        raise HangTimeout()
+        raise timeout_error()  # with its message: it may land in the pump itself, not in an event
 
 
 def _install_signal_handler() -> None:

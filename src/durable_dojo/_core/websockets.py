@@ -387,6 +387,8 @@ def get_tags(ws: WebSocket) -> list[str]:
 
 
 def set_auto_response(instance, pair: WebSocketRequestResponsePair | None = None) -> None:
+    if pair is not None and not isinstance(pair, WebSocketRequestResponsePair):
+        raise _not_of_type("setWebSocketAutoResponse", 1, "WebSocketRequestResponsePair")
     if pair is not None:
         for what, text in (("Request", pair.request), ("Response", pair.response)):
             size = len(text.encode())
