@@ -171,6 +171,8 @@ a_call = st.sampled_from(NAMES).flatmap(lambda name: st.tuples(st.just(name), CA
 def raised_on_purpose(exc: BaseException) -> bool:
     """The innermost frame of the traceback is a `raise` of the emulator or the SDK: an error
     written for the caller, not one that escaped from Python's insides."""
+    if type(exc).__name__ == "JsException" and exc.__context__ is not None:
+        exc = exc.__context__  # a Python TypeError the FFI turned into the JS one: judge the original
     tb = exc.__traceback__
     if tb is None:
         return False
