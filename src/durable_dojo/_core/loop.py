@@ -36,7 +36,7 @@ import heapq
 import logging
 import time as _time
 
-from .errors import DeadlockError, DojoError
+from .errors import DeadlockError, DojoError, HangTimeout
 from . import watchdog as _watchdog
 
 log = logging.getLogger("durable_dojo")
@@ -322,6 +322,10 @@ class VirtualLoop(asyncio.AbstractEventLoop):
             yield
         except KeyboardInterrupt:
             if _watchdog.fired():
+                raise _watchdog.take_timeout() from None
+            raise
+        except HangTimeout as error:
+            if not error.args and _watchdog.fired():  # the interrupt landed between two callbacks
                 raise _watchdog.take_timeout() from None
             raise
         finally:
