@@ -696,3 +696,22 @@ def test_a_test_stopped_by_the_emulators_guard_is_a_hang_verdict(project):
     verdict = _run.verdict_from_run(manifest, kata, run, project / "katas")
     assert verdict.status == "hung"
     assert f"Stuck in test_nap_returns, at {SLEEPER}:8 in nap:\n    while True:" in verdict.message
+
+
+def test_solution_in_a_pipe_wraps_and_cuts_nothing(project):
+    """Piped into another command or a file, `dojo solution` wraps its code and its
+    explanation (lists too) at one width, as in a terminal, instead of cutting them at 80."""
+    long_comment = "# " + " ".join(f"word{i}" for i in range(40))
+    long_item = "- " + " ".join(f"item{i}" for i in range(40))
+    sol = project / "solutions/01-counter/counter.py"
+    sol.write_text(long_comment + "\n" + sol.read_text())
+    edit_manifest(project, "The instance is dropped on eviction; the storage is not. Keep the count in storage.\n",
+                  f"The instance is dropped on eviction; the storage is not.\n\n{long_item}\n- short\n")
+    solve(project)
+    result = run_cli(project, "solution", "01", env={"COLUMNS": "72"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 72
+    words = " ".join(result.stdout.split())
+    assert " ".join(long_comment.split()) in words
+    assert " ".join(long_item[2:].split()) in words

@@ -29,6 +29,7 @@ from .progress import Progress
 from .run import FAILING, Verdict, check_kata, default_manifest, short_message
 
 POLL_SECONDS = 0.5
+READING_WIDTH = 100  # `dojo solution` in a pipe or a file wraps at this width
 READY_SECONDS = 30  # at most this long to set up the watches (a busy machine, a big folder)
 _SYMBOL = {"passed": "✓", "failed": "✗", "error": "✗", "crashed": "✗", "hung": "⧗", "skipped": "-", "not run": "·"}
 _STYLE = {"passed": "green", "failed": "red", "error": "red", "crashed": "red", "hung": "yellow", "skipped": "dim",
@@ -80,6 +81,21 @@ class _Context:
         except KataNotFound as exc:
             self.console.print(f"[bold red]error:[/] {_esc(str(exc))}")
             raise _Stop(2) from None
+
+
+def _reading_console(console):
+    """A console for text to read (the solution and its explanation): wrapped, never cut. In a
+    terminal, at its width, as rich does; in a pipe or a file, at $COLUMNS or 100, the same
+    way (without it, rich cuts list items and code at 80 columns and leaves paragraphs whole)."""
+    if console.is_terminal:
+        return console
+    from rich.console import Console
+
+    try:
+        width = int(os.environ.get("COLUMNS", "")) or READING_WIDTH
+    except ValueError:
+        width = READING_WIDTH
+    return Console(highlight=False, width=width, soft_wrap=False, file=console.file)
 
 
 def _esc(text: str) -> str:
@@ -340,8 +356,9 @@ def cmd_solution(args) -> int:
                           f"[bold]dojo hint {kata.id}[/].")
             return 1
     code = shipped_or_working(ctx.manifest.root, kata.solution).decode("utf-8")
+    console = _reading_console(console)
     console.print(Rule(f"{kata.id} · reference solution · {kata.solution}"))
-    console.print(Syntax(code, "python", theme="ansi_dark", background_color="default"))
+    console.print(Syntax(code, "python", theme="ansi_dark", background_color="default", word_wrap=True))
     console.print(Rule("why"))
     explanation = kata.explanation_file
     text = shipped_or_working(ctx.manifest.root, explanation).decode("utf-8") if explanation else kata.explanation
