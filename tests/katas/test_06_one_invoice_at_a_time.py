@@ -105,3 +105,25 @@ async def test_one_failed_filing_does_not_fail_other_invoices(world):
         "Trace:\n" + excerpt(rt, "rpc:start", "rpc:error", "gate:", "reset", head=12))
     numbers = sorted(r for r in results if isinstance(r, int))
     assert len(numbers) == 4 and len(set(numbers)) == 4, f"The other four invoices get unique numbers: {numbers}"
+
+
+async def test_no_order_of_three_invoices_shares_a_number(invoices):
+    from durable_dojo import Runtime, explore  # every order the platform could run them in
+
+    async def three_at_once(rt):
+        book = rt.env.INVOICES.getByName("acme-gmbh")
+        numbers = await asyncio.gather(*(book.issue(f"customer-{n}", 100 + n) for n in range(3)))
+        assert sorted(numbers) == [1, 2, 3], f"issue() answered {numbers}"
+        assert [i["number"] for i in await book.invoices()] == [1, 2, 3]
+
+    found = await explore(three_at_once, make_runtime=lambda: Runtime(
+        durable_objects={"INVOICES": invoices.InvoiceBook}, outbound=Accounting(), outbound_latency=ROUND_TRIP))
+    for failure in found.failures:
+        pytest.fail(
+            f"Three invoices issued at the same moment must get 1, 2 and 3. In one of the {found.schedules_run} "
+            f"orders the platform could run them in (schedule {failure.schedule}), {failure.exception}.\n"
+            "Storage awaits keep other requests out (the input gate), but a fetch between reading "
+            "last_number and writing the next one lets them in: they read the same number.\n"
+            + failure.trace.format([e for e in failure.trace if e.kind.startswith(("rpc:", "storage:", "fetch:"))],
+                                   last=14), pytrace=False)
+    assert found.complete, f"only {found.schedules_run} schedules were explored"

@@ -156,3 +156,28 @@ async def test_money_is_never_created_or_destroyed_in_any_order(wallet):
                     f"orders the platform could run them in (schedule {failure.schedule}), {failure.exception}.\n"
                     "Trace of that run:\n" + failure.trace.format(last=14))
     assert found.complete
+
+
+async def test_no_order_of_two_transfers_overdraws(wallet):
+    from durable_dojo import Runtime, explore  # every order the platform could run them in
+
+    async def two_transfers_at_once(rt):
+        family = await open_family(rt)
+        results = await asyncio.gather(family.transfer("kid", "mum", 2_000), family.transfer("kid", "mum", 2_000),
+                                       return_exceptions=True)
+        balances = await family.balances()
+        done = [r for r in results if not isinstance(r, BaseException)]
+        assert len(done) == 1 and balances == {"mum": 12_000, "kid": 500}, (
+            f"{len(done)} of the two transfers went through and the balances are {balances}")
+
+    found = await explore(two_transfers_at_once, make_runtime=lambda: Runtime(
+        durable_objects={"WALLETS": wallet.Wallet}, outbound=Risk(), outbound_latency=RISK_LATENCY))
+    for failure in found.failures:
+        pytest.fail(
+            f"The kid has 2500 cents and sends 2000 to mum twice at the same moment. In one of the "
+            f"{found.schedules_run} orders the platform could run the two transfers in (schedule "
+            f"{failure.schedule}), {failure.exception}: exactly one transfer can succeed. A balance read "
+            "before the risk check may be stale after it: other transfers ran meanwhile.\n"
+            + failure.trace.format([e for e in failure.trace if e.kind.startswith(("rpc:", "storage:", "fetch:"))],
+                                   last=14), pytrace=False)
+    assert found.complete, f"only {found.schedules_run} schedules were explored"
