@@ -31,7 +31,7 @@ fuzz: env-test
 
 # Loopback only; --allow-root because these machines run as root.
 lab: env-lab
-	.venv/bin/jupyter lab --ServerApp.ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+	.venv/bin/jupyter lab --config=jupyter_lab_config.py --ServerApp.ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: env-test
 	.venv/bin/python bench/run.py

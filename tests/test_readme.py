@@ -17,3 +17,14 @@ def test_readme_example_is_a_passing_test(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert "1 passed" in out.stdout, out.stdout + out.stderr
+    assert "Warning" not in out.stdout + out.stderr, "the example runs quietly outside the repository"
+
+
+def test_a_projects_own_asyncio_loop_scope_wins(tmp_path):
+    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = module\n")
+    (tmp_path / "test_scope.py").write_text(
+        "def test_scope(request):\n"
+        "    assert request.config.getini('asyncio_default_fixture_loop_scope') == 'module'\n")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "1 passed" in out.stdout, out.stdout + out.stderr

@@ -13,6 +13,20 @@ from ._core.runtime import Runtime
 
 __all__ = ["make_project", "make_runtime"]
 
+ASYNCIO_LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """A project that has not chosen pytest-asyncio's fixture loop scope gets "function" (the
+    value pytest-asyncio will default to), so a first test file runs without a deprecation
+    warning. A project's own setting always wins."""
+    try:
+        if ASYNCIO_LOOP_SCOPE in config._parser._inidict and not config.getini(ASYNCIO_LOOP_SCOPE):
+            config._inicache[ASYNCIO_LOOP_SCOPE] = "function"
+    except (AttributeError, ValueError):  # another pytest or pytest-asyncio: leave it as it is
+        pass
+
 
 @pytest.fixture
 def make_runtime():
