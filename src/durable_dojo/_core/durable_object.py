@@ -460,6 +460,8 @@ def invoke_method(instance: Instance, event: Event):
     if handler is None:
         if kind == "ws" and event.name in ("webSocketClose", "webSocketError"):
             return None  # a class without these handlers just gets no such event
+        if kind == "alarm":  # the Python entrypoint proxy's answer (python-entrypoint-helper.ts)
+            raise JsException("TypeError", f"Method {event.name} does not exist")
         raise JsError(f"Handler does not export a {event.name}() function.")
     return handler(*event.args)
 
