@@ -614,7 +614,7 @@ class ModuleStateWrittenByHandlers(Rule):
         "object, which is why it can look like a fix for lost state: it is not one. Keep per-object state "
         "in `ctx.storage` (or per-connection data in `serializeAttachment`), per-user limits in a Durable "
         "Object per user, and global read-mostly data in Workers KV. Platform rule: module state is per "
-        "isolate (kata 01, 02, 12, 14, 15). Docs: "
+        "isolate, shared by the objects it hosts (semantics 10.5; katas 01, 02, 12, 14, 15). Docs: "
         + DOCS + "/durable-objects/reference/in-memory-state/ and "
         + DOCS + "/workers/reference/how-workers-works/"
     )
@@ -757,7 +757,7 @@ class NonIdempotentAlarmSideEffect(Rule):
         "sent), and for a request whose answer may be lost (a crash while it is in flight), send an "
         "idempotency key that is the same on every retry: computed from the job (its period, its id) or "
         "stored before the request leaves, never made from the clock or a random value. Kata 09 shows the "
-        "double charge. Platform rule: alarms are at-least-once (semantics 6.x). Docs: "
+        "double charge. Platform rule: alarms are delivered at least once (semantics 6.6, 6.7). Docs: "
         + DOCS + "/durable-objects/api/alarms/ and "
         + DOCS + "/durable-objects/best-practices/rules-of-durable-objects/"
     )
