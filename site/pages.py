@@ -35,6 +35,7 @@ if str(REPO / "src") not in sys.path:  # durable_dojo from the checkout, also wi
     sys.path.insert(0, str(REPO / "src"))
 
 from durable_dojo._kata.manifest import Kata, Manifest, load_manifest  # noqa: E402
+from durable_dojo._kata.pristine import PristineNotFound, shipped_katas_dir  # noqa: E402
 
 KATAS_SECTION = "Katas"  # the nav section of mkdocs.yml that the kata pages are added to
 CHECKLIST_PAGE = "review-checklist.md"
@@ -50,8 +51,19 @@ _KATA_LINK = re.compile(r"\(\.\./katas/([^/)]+)/README\.md\)")
 
 
 @lru_cache(maxsize=None)
+def katas_dir() -> Path:
+    """The katas as shipped (git HEAD or the installed package): the site shows the broken files
+    whatever a learner has changed in katas/. The working copy only where no shipped copy exists
+    (a folder unpacked from the download archive, without git)."""
+    try:
+        return shipped_katas_dir(REPO)
+    except PristineNotFound:
+        return REPO / "katas"
+
+
+@lru_cache(maxsize=None)
 def manifest() -> Manifest:
-    return load_manifest(REPO, check_tests=False)
+    return load_manifest(REPO, check_tests=False, katas_dir=katas_dir())
 
 
 def notebook_paths() -> list[Path]:
@@ -187,7 +199,7 @@ def kata_uri(kata_id: str) -> str:
 
 def kata_heading(kata: Kata) -> str:
     """The kata's own title, from its README ("05 · Stock sold twice")."""
-    title, _ = _split_title((REPO / "katas" / kata.id / "README.md").read_text(encoding="utf-8"))
+    title, _ = _split_title((katas_dir() / kata.id / "README.md").read_text(encoding="utf-8"))
     return title or f"{kata.order:02d} · {kata.title}"
 
 
@@ -245,7 +257,7 @@ def kata_page(kata: Kata) -> str:
     """One layout for every kata: the task, the file as it ships, the tests it fails, how to run
     it, the hints one per folded block, the rule, and the solution and its explanation folded."""
     m = manifest()
-    readme = (REPO / "katas" / kata.id / "README.md").read_text(encoding="utf-8")
+    readme = (katas_dir() / kata.id / "README.md").read_text(encoding="utf-8")
     title, task = _split_title(readme)
     title = title or f"{kata.order:02d} · {kata.title}"
     chapters = kata_chapters().get(kata.id, [])
@@ -256,7 +268,7 @@ def kata_page(kata: Kata) -> str:
     lines = [f"# {title}", "", " · ".join(facts), "",
              "## The task", "", demote_headings(task_text(task), 1), ""]
 
-    learner = REPO / kata.learner
+    learner = katas_dir().parent / kata.learner  # kata.learner is "katas/<id>/<file>"
     lines += [f"## The code to fix: `{posixpath.basename(kata.learner)}`", "",
               f"As it ships, in `{kata.learner}`:", "",
               _fence(learner.read_text(encoding="utf-8"), "python"), ""]
@@ -323,7 +335,7 @@ def katas_index() -> str:
         lines.append(f"| {kata.order} | [{kata_heading(kata)}]({kata.id}.md) | {plain(str(kata.difficulty))} | "
                      f"{', '.join(plain(c) for c in kata.concepts)} | "
                      f"{_chapter_links(chapters.get(kata.id, []), '../')} |")
-    guide = (REPO / "katas" / "README.md").read_text(encoding="utf-8")
+    guide = (katas_dir() / "README.md").read_text(encoding="utf-8")
     _, body = _split_title(guide)
     lines += ["", "## Running the katas", "", demote_headings(body, 1)]
     return "\n".join(lines).rstrip() + "\n"
