@@ -206,6 +206,50 @@ async def test_a_healthy_workload_gets_no_advice(world):
     assert format_advice([]) == "no advice: the workload looks healthy\n"
 
 
+class WindowLimiter(DurableObject):
+    """Chapter 7's rate limiter: a count per 10 s window, cleaned up by an alarm at the window's end."""
+
+    async def allow(self):
+        window = Date.now() // 10_000
+        state = await self.ctx.storage.get("state") or {"window": window, "count": 0}
+        if state["window"] != window:
+            state = {"window": window, "count": 0}
+        if state["count"] >= 5:
+            return False
+        state["count"] += 1
+        await self.ctx.storage.put("state", state)
+        if await self.ctx.storage.getAlarm() is None:
+            await self.ctx.storage.setAlarm((window + 1) * 10_000)
+        return True
+
+    async def alarm(self, info):
+        await self.ctx.storage.deleteAll()
+
+
+async def test_a_rate_limiter_per_client_checked_twice_each_suggests_kv_though_its_alarms_count_as_requests(world):
+    """Chapter 7's workload: 2,000 checks from 1,000 clients reach 856 limiters, 2.3 checks each. Their
+    clean-up alarms are requests on the dashboard (3,687 in all, 4.3 per object) but not traffic from
+    callers, and their deleteAll() is what KV's expiration does for free: the advice is still KV."""
+    import random
+
+    rt = world(LIMITER=WindowLimiter)
+    clients = random.Random(5)
+    for _ in range(2000):
+        rt.env.LIMITER.getByName(f"client-{clients.randrange(1000)}").allow()  # not awaited: concurrent
+        await rt.advance(0.03)
+    await rt.run_until_idle()
+    metrics = rt.metrics("LIMITER")
+    assert metrics["objectsCreated"] == 856 and metrics["alarmsFired"] == 856 + 831
+    assert metrics["requests"] == 2000 + metrics["alarmsFired"]
+    [advice] = advise(rt)
+    assert advice.code == "USE-KV"
+    assert advice.numbers["requests"] == 2000 and advice.numbers["alarmRuns"] == metrics["alarmsFired"]
+    assert advice.numbers["requestsPerObject"] == pytest.approx(2000 / 856)
+    assert advice.numbers["storageOpsPerRequest"] == 2.0  # a get and a put; the alarm's deleteAll not counted
+    assert "856 objects served 2,000 requests (and 1,687 alarm runs of their own), 2.3 each" in advice.message
+    assert "Rate Limiting binding" in advice.message
+
+
 async def test_advice_scales_the_cost_with_the_multiplier_and_formats_its_numbers(world):
     rt = world(CACHE=Lookup)
     for i in range(120):
@@ -217,7 +261,7 @@ async def test_advice_scales_the_cost_with_the_multiplier_and_formats_its_number
     assert many.estimated_monthly_cost > one.estimated_monthly_cost
     text = format_advice([many])
     assert text.startswith("CACHE: USE-KV 120 objects served 120 requests")
-    assert "numbers: objectsCreated=120, requests=120" in text
+    assert "numbers: objectsCreated=120, requests=120, alarmRuns=0" in text
     assert "/month at the observed traffic" in text
     assert many.to_dict()["code"] == "USE-KV"
 

@@ -5,7 +5,9 @@ The static review (`dojo review`) reads code; this reads a world after a workloa
 piece with the numbers that triggered it and what the namespace would cost per month at the
 observed traffic (`rt.estimate_cost(binding, multiplier)`):
 
-* `USE-KV`: many objects, each serving a request or two of plain lookups: Workers KV.
+* `USE-KV`: many objects, each serving a request or two of plain lookups: Workers KV. Requests
+  are counted as callers made them: an object's own alarm runs (which the dashboard's `requests`
+  includes) are housekeeping, such as the clean-up KV's expiration would do for free.
 * `SHARD`: one object carries most of a namespace's requests, fast: shard it.
 * `BCW-DOMINATES`: `blockConcurrencyWhile` runs in (nearly) every request and holds the gate
   for most of the handler time.
@@ -37,12 +39,15 @@ KV_MIN_OBJECTS = 100
 (per-room, per-tenant); above it, one object per key of a lookup table starts to show."""
 
 KV_MAX_REQUESTS_PER_OBJECT = 3.0
-"""At most this many requests per object on average: objects that live for a lookup or two
-coordinate nothing (a rate limiter checked once, a cached value read once)."""
+"""At most this many requests from callers per object on average (alarm runs not counted):
+objects that live for a lookup or two coordinate nothing (a rate limiter checked once or twice, a
+cached value read once)."""
 
 KV_MAX_STORAGE_OPS_PER_REQUEST = 2.0
-"""At most this many storage operations (reads + writes + deletes) per request: "plain lookups",
-a get and maybe a put. The seed's example is 50,000 objects doing simple rate-limit checks."""
+"""At most this many storage operations (get, put, delete, list) per request, made by the request
+handlers: "plain lookups", a get and maybe a put. Operations in `alarm()` are left out: clean-up
+at the end of a window is what KV's `expirationTtl` does without code. The classic case is
+thousands of objects each doing simple rate-limit checks."""
 
 # ----- SHARD: one hot object -----
 
@@ -123,7 +128,7 @@ def _num(value) -> str:
 
 class _ObjectStats:
     __slots__ = ("requests", "first", "last", "handler_ms", "bcw_sections", "bcw_ms", "constructors", "evictions",
-                 "chaos", "storage_ops", "commits")
+                 "chaos", "storage_ops", "handler_storage_ops", "commits")
 
     def __init__(self):
         self.requests = 0
@@ -136,6 +141,7 @@ class _ObjectStats:
         self.evictions = 0
         self.chaos = 0
         self.storage_ops = 0
+        self.handler_storage_ops = 0  # made while a caller's request was being handled (not in alarm())
         self.commits = 0
 
 
@@ -179,6 +185,8 @@ def _object_stats(rt, binding: str) -> dict[str, _ObjectStats]:
             obj.chaos += 1
         elif kind.startswith("storage:"):
             obj.storage_ops += 1
+            if event.request in started:
+                obj.handler_storage_ops += 1
         elif kind == Kind.COMMIT:
             obj.commits += 1
         previous[event.object] = event
@@ -203,7 +211,7 @@ def advise(rt, multiplier: float = 1.0, bindings: list[str] | None = None) -> li
         cost = rt.estimate_cost(binding, multiplier)
         objects = _object_stats(rt, binding)
         found = [
-            _use_kv(binding, metrics),
+            _use_kv(binding, metrics, objects),
             _shard(binding, metrics, objects),
             _bcw(binding, objects),
             _alarm_retries(rt, binding, metrics),
@@ -217,23 +225,26 @@ def advise(rt, multiplier: float = 1.0, bindings: list[str] | None = None) -> li
     return out
 
 
-def _use_kv(binding, metrics) -> Advice | None:
+def _use_kv(binding, metrics, objects) -> Advice | None:
     created = metrics["objectsCreated"]
-    requests = metrics["requests"]
+    requests = sum(o.requests for o in objects.values())  # from callers: alarm runs are not counted
     if created < KV_MIN_OBJECTS or not requests:
         return None
     per_object = requests / created
-    ops = metrics["storageReads"] + metrics["storageWrites"] + metrics["storageDeletes"]
-    per_request = ops / requests
+    per_request = sum(o.handler_storage_ops for o in objects.values()) / requests
     if per_object > KV_MAX_REQUESTS_PER_OBJECT or per_request > KV_MAX_STORAGE_OPS_PER_REQUEST:
         return None
+    alarm_runs = metrics["alarmsFired"]
+    alarms_text = f" (and {alarm_runs:,} alarm runs of their own)" if alarm_runs else ""
     return Advice(
         "USE-KV", binding,
-        f"{created:,} objects served {requests:,} requests, {per_object:.1f} each, with {per_request:.1f} storage "
-        "operations per request: a Durable Object per key doing plain lookups. If eventual consistency is "
-        "acceptable (caches, sessions, approximate limits), Workers KV serves these from the edge for less; "
-        "keep Durable Objects for what needs coordination.",
-        {"objectsCreated": created, "requests": requests, "requestsPerObject": per_object,
+        f"{created:,} objects served {requests:,} requests{alarms_text}, {per_object:.1f} each, with "
+        f"{per_request:.1f} storage operations per request: a Durable Object per key doing plain lookups. "
+        "If eventual consistency is acceptable (caches, sessions, approximate limits), Workers KV serves "
+        "these from the edge for less, and its expirationTtl replaces clean-up alarms; for approximate "
+        "rate limits, the Rate Limiting binding (limit({key})) needs no storage at all. Keep Durable "
+        "Objects for what needs coordination.",
+        {"objectsCreated": created, "requests": requests, "alarmRuns": alarm_runs, "requestsPerObject": per_object,
          "storageOpsPerRequest": per_request, "activeObjects": metrics["activeObjects"],
          "cpuTimeP95": metrics["cpuTimeP95"]},
     )
