@@ -235,7 +235,7 @@ def small_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("limits-app")
     server = serve_app(folder, cpu_ms=1000)
     server.args = ["--max-body-mb", "0.01", "--header-timeout", "0.5", "--idle-timeout", "0.5"]
-    with server.start():
+    with server:  # __enter__ starts it (server.start() here would start a second process)
         yield server
 
 

@@ -679,6 +679,8 @@ class ServeProcess:
             return f.read()
 
     def start(self) -> "ServeProcess":
+        if self.process is not None and self.process.poll() is None:
+            raise RuntimeError("this dojo serve is already running; stop() it first")
         env = dict(os.environ if self.env is None else self.env)
         env["PYTHONUNBUFFERED"] = "1"
         command = [sys.executable, "-m", "durable_dojo.cli", "serve", "--host", self.host, "--port", "0", *self.args]
