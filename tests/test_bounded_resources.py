@@ -89,3 +89,29 @@ async def test_closed_hibernatable_sockets_leave_the_objects_list():
     await rt.run_until_idle()
     assert await stub.count() == 1
     rt.close()
+
+
+class Note(DurableObject):
+    async def write(self, value):
+        await self.ctx.storage.put("v", value)
+
+    async def read(self):
+        return await self.ctx.storage.get("v")
+
+
+async def test_evicted_objects_do_not_keep_a_record_each():
+    from durable_dojo._core.runtime import KEPT_EVICTED_RECORDS
+
+    rt = Runtime(durable_objects={"NOTE": Note})
+    held = rt.env.NOTE.getByName("n0")  # a stub the test keeps across the eviction
+    count = KEPT_EVICTED_RECORDS + 1500
+    for i in range(count):
+        await rt.env.NOTE.getByName(f"n{i}").write(i)
+    await rt.evict_all()
+    assert len(rt._hosts) <= KEPT_EVICTED_RECORDS  # used to be one record per object, forever
+    # Storage kept everything, and a stub held across the eviction reaches the same object as a new one.
+    assert [await rt.env.NOTE.getByName(f"n{i}").read() for i in (0, 1, count - 1)] == [0, 1, count - 1]
+    await held.write("again")
+    assert await rt.env.NOTE.getByName("n0").read() == "again"
+    assert held._host is rt.env.NOTE.getByName("n0")._host
+    rt.close()

@@ -404,6 +404,7 @@ class Instance:
         self._cut_standard_sockets("Durable Object was evicted.")
         self._drop_tasks()
         self.world._counters.object_stopped(host)
+        self.world._left_memory(host)
 
     def _cut_standard_sockets(self, reason: str) -> None:
         """Standard-API sockets live in the instance's memory: they go with it."""
@@ -493,7 +494,7 @@ class ObjectHost:
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "storage", "instance",
                  "instances_made", "alarms", "idle_timer", "idle_state", "sockets", "auto_response",
-                 "ws_event_timeout")
+                 "ws_event_timeout", "__weakref__")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace

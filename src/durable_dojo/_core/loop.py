@@ -63,6 +63,9 @@ class _Timer(asyncio.TimerHandle):
             if self._counted:
                 self._counted = False
                 loop._work_timers -= 1
+            super().cancel()
+            loop._timer_cancelled()
+            return
         super().cancel()
 
 
@@ -80,6 +83,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self._timers: list = []  # heap of (when, seq, timer)
         self._seq = 0
         self._work_timers = 0
+        self._cancelled_timers = 0  # cancelled timers still in the heap (about)
         self._closed = False
         self._pumping = False
         self._exception_handler = None
@@ -127,6 +131,17 @@ class VirtualLoop(asyncio.AbstractEventLoop):
 
     def _timer_handle_cancelled(self, handle) -> None:
         pass  # cancelled timers are skipped when they reach the top of the heap
+
+    def _timer_cancelled(self) -> None:
+        """Cancelled timers wait in the heap until they reach its top; when they are most of
+        it (every evicted object cancels its idle timer), the heap is rebuilt without them, as
+        asyncio's own loop does."""
+        self._cancelled_timers += 1
+        timers = self._timers
+        if self._cancelled_timers > 512 and self._cancelled_timers * 2 > len(timers):
+            timers[:] = [entry for entry in timers if not entry[2]._cancelled]
+            heapq.heapify(timers)
+            self._cancelled_timers = 0
 
     def create_future(self):
         return asyncio.Future(loop=self)

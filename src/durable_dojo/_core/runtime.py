@@ -8,6 +8,7 @@ can have its own. With the same seed and the same calls, a world produces the sa
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextvars
 import datetime
 import inspect
@@ -44,6 +45,7 @@ DEFAULT_COMPATIBILITY_DATE = "2026-11-26"
 DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24"
 AUTO_REPLY_TO_CLOSE_FROM = "2026-04-07"  # compat flag web_socket_auto_reply_to_close
 PROD_IDLE_EVICTION = (70.0, 140.0)
+KEPT_EVICTED_RECORDS = 1000  # evicted objects whose record stays in the world's table
 
 
 class Env:
@@ -183,6 +185,10 @@ class Runtime:
         self.kv_write_limit = kv_write_limit  # Workers KV's 1 write per second per key
         self._request_ids = 0
         self._hosts: dict[tuple[str, str], ObjectHost] = {}
+        # Objects that left memory with nothing to keep (no socket, alarm, or database of their
+        # own in memory): their record goes once no stub holds it; storage has what matters.
+        self._dormant: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._evicted: collections.OrderedDict = collections.OrderedDict()  # keys, oldest eviction first
         self._namespaces: dict[str, DurableObjectNamespace] = {}
         self._root_context = contextvars.Context()
         self._root_context.run(current_world.set, self)
@@ -216,6 +222,10 @@ class Runtime:
     def _host_for(self, namespace: DurableObjectNamespace, id_) -> ObjectHost:
         key = (namespace.unique_key, id_.toString())
         host = self._hosts.get(key)
+        if host is None:
+            host = self._dormant.pop(key, None)  # a stub may still hold it: that record comes back
+            if host is not None:
+                self._hosts[key] = host
         if host is None:
             db = self._db if self.persist_to is None else SharedDb(self._object_file(*key))
             store = KvStore(db, namespace.unique_key, key[1], legacy_limits=self.storage_backend == "kv")
@@ -254,6 +264,34 @@ class Runtime:
         for namespace in self._namespaces.values():
             for hex_id in self._persisted_ids(namespace):
                 self._host_for(namespace, namespace._ids.from_string(hex_id)).alarms.reschedule()  # no-op without one
+
+    def _left_memory(self, host: ObjectHost) -> None:
+        """An object was evicted. The last `KEPT_EVICTED_RECORDS` evicted objects keep their
+        record in the world's table (the widgets show them as evicted); older ones leave it,
+        unless something of them must stay in memory, so 100,000 evicted objects do not keep
+        100,000 records. Their storage keeps what matters; a stub that still holds a record
+        brings that same record back."""
+        key = (host.namespace.unique_key, host.key)
+        evicted = self._evicted
+        evicted[key] = None
+        evicted.move_to_end(key)
+        while len(evicted) > KEPT_EVICTED_RECORDS:
+            old_key, _ = evicted.popitem(last=False)
+            old = self._hosts.get(old_key)
+            if old is not None and self._can_forget(old):
+                del self._hosts[old_key]
+                self._dormant[old_key] = old
+
+    def _can_forget(self, host: ObjectHost) -> bool:
+        """Nothing of the object needs its record in memory: no instance, no socket or socket
+        setting, no alarm, nothing uncommitted, no SQL database that lives only in memory (a
+        file-backed one is closed: it opens again when used)."""
+        if (host.instance is not None or host.sockets or host.auto_response is not None
+                or host.ws_event_timeout is not None or host.storage.has_uncommitted()
+                or host.store.get_alarm() is not None):
+            return False
+        db = host.store.db
+        return db is self._db or (getattr(db, "_is_file", False) and db.close_idle())
 
     def _hosts_in(self, binding: str | None = None) -> list[ObjectHost]:
         return [h for h in self._hosts.values() if binding is None or h.namespace.binding == binding]
