@@ -920,6 +920,7 @@ export class TestDO extends DurableObject {
       keys: await listed(s, {}),
       get_lone: await cap(() => s.get("\uD800")),
       prefix_lone: await listed(s, { prefix: "\uD800" }),
+      sql_bound: capS(() => s.sql.exec("SELECT ? AS t, hex(?) AS h", "\uD800", "\uD800").toArray()),
     };
   }
   async edge_callbacks() {
@@ -950,6 +951,138 @@ export class TestDO extends DurableObject {
     await s.deleteAlarm();
     out.deleted = await cap(() => s.getAlarm());
     return out;
+  }
+  // ---- edges: SQL cursor protocol, PRAGMAs, errors, text
+  async edge_sql_cursor_end() {
+    const sql = this.ctx.storage.sql;
+    const two = "SELECT 1 AS a UNION ALL SELECT 2";
+    const c1 = sql.exec(two);
+    const c2 = sql.exec(two);
+    const c3 = sql.exec(two);
+    const c4 = sql.exec(two);
+    const c5 = sql.exec("SELECT 1 AS a WHERE 0");
+    const c6 = sql.exec(two);
+    const c7 = sql.exec(two);
+    return {
+      next_1: capS(() => c1.next()),
+      next_2: capS(() => c1.next()),
+      next_3: capS(() => c1.next()),
+      next_4: capS(() => c1.next()),
+      to_array_after_next: capS(() => c1.toArray()),
+      to_array_1: capS(() => c2.toArray()),
+      to_array_2: capS(() => c2.toArray()),
+      rows_read_after: capS(() => c2.rowsRead),
+      iterated: capS(() => [...c3]),
+      raw_after_iteration: capS(() => [...c3.raw()]),
+      names_after_iteration: capS(() => c3.columnNames),
+      raw_next_1: capS(() => c4.raw().next()),
+      rest_as_objects: capS(() => c4.toArray()),
+      raw_next_after: capS(() => c4.raw().next()),
+      one_zero: capS(() => c5.one()),
+      after_one_zero: capS(() => c5.toArray()),
+      one_two: capS(() => c6.one()),
+      after_one_two: capS(() => c6.toArray()),
+      one_after_next: capS(() => { c7.next(); return c7.one(); }),
+      one_of_insert: capS(() => { sql.exec("CREATE TABLE ce (x)"); return sql.exec("INSERT INTO ce VALUES (1)").one(); }),
+      dup_names: capS(() => sql.exec("SELECT 1 AS x, 2 AS X, 3 AS x").columnNames),
+      dup_names_rows: capS(() => sql.exec("SELECT 1 AS x, 2 AS X, 3 AS x").toArray()),
+      star_join_names: capS(() => sql.exec("SELECT * FROM ce AS p, ce AS q").columnNames),
+    };
+  }
+  async edge_sql_pragmas() {
+    const sql = this.ctx.storage.sql;
+    await this.ctx.storage.put("kv", 1);
+    sql.exec("CREATE TABLE pt (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT 'x', n REAL)");
+    sql.exec("CREATE INDEX pt_name ON pt (name)");
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    return {
+      table_info: X("PRAGMA table_info(pt)"),
+      table_xinfo: X("PRAGMA table_xinfo(pt)"),
+      index_list: X("PRAGMA index_list(pt)"),
+      index_info: X("PRAGMA index_info(pt_name)"),
+      foreign_keys: X("PRAGMA foreign_keys"),
+      foreign_keys_on: X("PRAGMA foreign_keys = ON"),
+      foreign_keys_after: X("PRAGMA foreign_keys"),
+      quick_check: X("PRAGMA quick_check"),
+      user_version: X("PRAGMA user_version"),
+      page_size: X("PRAGMA page_size"),
+      cache_size: X("PRAGMA cache_size"),
+      function_list: capS(() => sql.exec("PRAGMA function_list").toArray().length > 0),
+      table_info_function: X("SELECT name FROM pragma_table_info('pt') ORDER BY cid"),
+    };
+  }
+  async edge_sql_internal_tables() {
+    const sql = this.ctx.storage.sql;
+    await this.ctx.storage.put("kv", 1);
+    await this.ctx.storage.setAlarm(Date.now() + 3600000);
+    sql.exec("CREATE TABLE it (v)");
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    return {
+      table_list: X("PRAGMA table_list"),
+      table_list_kv: X("PRAGMA table_list(_cf_KV)"),
+      schema: X("SELECT type, name FROM sqlite_master ORDER BY name"),
+    };
+  }
+  async edge_sql_errors() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE c (id INTEGER PRIMARY KEY, u TEXT UNIQUE, nn TEXT NOT NULL, ck INTEGER CHECK (ck > 0))");
+    sql.exec("CREATE TABLE ch (p INTEGER REFERENCES c(id))");
+    sql.exec("INSERT INTO c VALUES (1, 'a', 'x', 1)");
+    const X = (q, ...b) => capS(() => sql.exec(q, ...b).toArray());
+    return {
+      unique: X("INSERT INTO c VALUES (2, 'a', 'x', 1)"),
+      primary_key: X("INSERT INTO c VALUES (1, 'b', 'x', 1)"),
+      not_null: X("INSERT INTO c VALUES (3, 'c', NULL, 1)"),
+      check: X("INSERT INTO c VALUES (4, 'd', 'x', 0)"),
+      named_check: X("CREATE TABLE nc (v INTEGER CONSTRAINT positive CHECK (v > 0))"),
+      named_check_fails: X("INSERT INTO nc VALUES (-1)"),
+      foreign_key_on: X("PRAGMA foreign_keys = ON"),
+      foreign_key: X("INSERT INTO ch VALUES (99)"),
+      partial_multi_row: X("INSERT INTO c VALUES (5, 'e', 'x', 1), (6, 'a', 'x', 1)"),
+      rows_after: X("SELECT id FROM c ORDER BY id"),
+      no_column: X("SELECT nosuch FROM c"),
+      no_column_later: X("SELECT id,\n  nosuch FROM c"),
+      no_function: X("SELECT nofunc(1)"),
+      near_token: X("SELECT * FROM c WHERE"),
+      unrecognized: X("SELECT 1 2"),
+      second_statement: X("SELECT 1; SELECT nosuch FROM c"),
+      datatype_mismatch: X("INSERT INTO c VALUES ('x', 'f', 'x', 1)"),
+      strict_table: X("CREATE TABLE st (v INTEGER) STRICT"),
+      strict_mismatch: X("INSERT INTO st VALUES ('abc')"),
+      raise_abort: X("SELECT RAISE(ABORT, 'mine')"),
+      division_by_zero: X("SELECT 1 / 0 AS v"),
+      bad_json: X("SELECT json('{')"),
+    };
+  }
+  async edge_sql_text() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE tx (v TEXT)");
+    sql.exec("INSERT INTO tx VALUES (CAST(x'61ff62' AS TEXT))");
+    const X = (q, ...b) => capS(() => sql.exec(q, ...b).toArray());
+    return {
+      cast_ff: X("SELECT CAST(x'ff' AS TEXT) AS t"),
+      cast_mid: X("SELECT CAST(x'61ff62' AS TEXT) AS t"),
+      cast_truncated: X("SELECT CAST(x'61c3' AS TEXT) AS t"),
+      cast_surrogate: X("SELECT CAST(x'eda080' AS TEXT) AS t"),
+      cast_nul: X("SELECT CAST(x'610062' AS TEXT) AS t"),
+      length: X("SELECT length(CAST(x'61ff62' AS TEXT)) AS n"),
+      stored: X("SELECT v, typeof(v) AS t, hex(v) AS h FROM tx"),
+      bound_nul: X("SELECT ? AS t, length(?) AS n", "a\u0000b", "a\u0000b"),
+      emoji_length: X("SELECT length(?) AS n, hex(?) AS h", "\u{1F600}", "\u{1F600}"),
+    };
+  }
+  async edge_sql_new_functions() {
+    const sql = this.ctx.storage.sql;
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    return {
+      unhex: X("SELECT unhex('6869') AS v"),
+      concat: X("SELECT concat('a', NULL, 1) AS v"),
+      concat_ws: X("SELECT concat_ws('-', 'a', 'b') AS v"),
+      string_agg: X("SELECT string_agg(x, ',') AS v FROM (SELECT 'a' AS x UNION ALL SELECT 'b')"),
+      subsec: X("SELECT typeof(unixepoch('now', 'subsec')) AS v"),
+      jsonb: X("SELECT typeof(jsonb('[1]')) AS v"),
+      octet_length: X("SELECT octet_length('é') AS v"),
+    };
   }
 }
 

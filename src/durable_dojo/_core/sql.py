@@ -74,6 +74,7 @@ Fidelity notes (facts from workerd's source, `api/sql.c++`, `util/sqlite.c++`,
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import sqlite3
 import weakref
@@ -243,10 +244,12 @@ _NO_ARG, _BOOLEAN, _OBJECT_NAME, _OPTIONAL_OBJECT_NAME, _NULL_OR_NUMBER, _NULL_N
 #: Pragmas user SQL may run: workerd's `ALLOWED_PRAGMAS`, plus `table_list`,
 #: `table_info` and `table_xinfo` (special-cased there). The name is compared as written,
 #: case-sensitively, as in workerd (SQLite hands the authorizer the name as typed).
-#: Everything else is refused: `journal_mode`, `page_size`, `max_page_count`,
+#: `page_size` is readable (no argument), as there: SQLite's R*Tree module reads it.
+#: Everything else is refused: `journal_mode`, `page_size = N`, `max_page_count`,
 #: `hard_heap_limit`, `user_version`, `integrity_check`, `writable_schema`, ...
 ALLOWED_PRAGMAS = {
     "data_version": _NO_ARG,
+    "page_size": _NO_ARG,
     "case_sensitive_like": _BOOLEAN,
     "foreign_keys": _BOOLEAN,
     "defer_foreign_keys": _BOOLEAN,
@@ -737,8 +740,13 @@ def _as_workerd_kv_column(match) -> str:
     return "_cf_KV.value" if match.group(1) == "value" else "_cf_KV.key"
 
 
+#: Extended codes newer than Python's own name table (it calls them "unknown").
+_EXTENDED_NAMES = {19 | 11 << 8: "SQLITE_CONSTRAINT_PINNED", 19 | 12 << 8: "SQLITE_CONSTRAINT_DATATYPE"}
+
+
 def _sqlite_error(exc: sqlite3.Error, seg: _Segment, conn: sqlite3.Connection) -> BaseException:
-    """A sqlite3 error as workerd reports it: `<errmsg>[ at offset N]: SQLITE_<CODE>`."""
+    """A sqlite3 error as workerd reports it: `<errmsg>[ at offset N]: SQLITE_<CODE>`, then
+    ` (extended: SQLITE_<CODE>_<DETAIL>)` when SQLite gave a more precise code."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is None:
         return exc
@@ -752,6 +760,9 @@ def _sqlite_error(exc: sqlite3.Error, seg: _Segment, conn: sqlite3.Connection) -
     if offset >= 0:
         message = f"{message} at offset {seg.base + offset}"
     name = _CODE_NAMES.get(code & 0xFF, f"SQLITE_UNKNOWN_ERROR_CODE({code & 0xFF})")
+    extended = _EXTENDED_NAMES.get(code) or getattr(exc, "sqlite_errorname", "")
+    if code != code & 0xFF and extended.startswith(name + "_"):  # e.g. SQLITE_CONSTRAINT_UNIQUE
+        return JsError(f"{message}: {name} (extended: {extended})")
     return JsError(f"{message}: {name}")
 
 
@@ -833,6 +844,11 @@ def _binding(value: object) -> object:
     if isinstance(value, (list, tuple)):
         return ",".join(map(_js_to_string, value))  # String([1, 2]) == "1,2"
     raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__}")
+
+
+#: TEXT that is not valid UTF-8 (`CAST(x'ff' AS TEXT)`) reads back with U+FFFD for each bad
+#: sequence, as JavaScript decodes it on the platform; Python's sqlite3 would raise instead.
+_LENIENT_TEXT = functools.partial(str, encoding="utf-8", errors="replace")
 
 
 def _js_number(v):
@@ -956,6 +972,7 @@ class SqlStorageCursor:
         guard = sql._guard
         depth = guard.user_begin(conn) if guard.depth else 0
         before = conn.total_changes
+        conn.text_factory = _LENIENT_TEXT
         try:
             with _watchdog.IN_SQLITE:
                 result = fetch()
@@ -963,6 +980,7 @@ class SqlStorageCursor:
             self._close()
             raise _sqlite_error(exc, self._seg, conn) from None
         finally:
+            conn.text_factory = str
             if depth:
                 guard.user_end(conn, depth)
         return result, conn.total_changes - before
@@ -1005,10 +1023,10 @@ class SqlStorageCursor:
     # -- the JS API
 
     def next(self) -> JsDict:
-        """JS iterator protocol: `{done: False, value: row}`, then `{done: True}`."""
+        """JS iterator protocol: `{done: False, value: row}`, then `{done: True, value: None}`."""
         row = self._take()
         if row is None:
-            return JsDict(done=True)
+            return JsDict(done=True, value=None)
         return JsDict(done=False, value=_dict(self._names, row))
 
     def toArray(self) -> list[JsDict]:  # noqa: N802 - the JS name
@@ -1068,10 +1086,10 @@ class _RawIterator:
         return _values(row)
 
     def next(self) -> JsDict:
-        """JS iterator protocol: `{done: False, value: [...]}`, then `{done: True}`."""
+        """JS iterator protocol: `{done: False, value: [...]}`, then `{done: True, value: None}`."""
         row = self._cursor._take()
         if row is None:
-            return JsDict(done=True)
+            return JsDict(done=True, value=None)
         return JsDict(done=False, value=_values(row))
 
 
