@@ -115,7 +115,10 @@ def run_pytest(root: Path, args: list[str], kata_root: Path, *, test_timeouts: d
     env.update(DOJO_KATA_ROOT=str(kata_root), DOJO_TRACE=str(trace), DOJO_REPORT_FD=str(report_w),
                DOJO_KEY_FD=str(key_r), DOJO_PASS_FDS=f"{report_w},{key_r}")
     timeouts = {str(Path(k).resolve()): v for k, v in test_timeouts.items()}
-    command = [sys.executable, "-m", "durable_dojo._kata.sandbox", str(memory_mb), "--", *_pytest_command(args)]
+    # The sandbox runs as a script in an isolated interpreter without site (-I -S): it needs
+    # only the standard library, and importing the package would cost every check its time.
+    command = [sys.executable, "-I", "-S", str(Path(__file__).with_name("sandbox.py")), str(memory_mb), "--",
+               *_pytest_command(args)]
     try:
         proc = subprocess.Popen(command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, pass_fds=(report_w, key_r), start_new_session=True)

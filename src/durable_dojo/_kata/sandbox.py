@@ -1,4 +1,4 @@
-"""The process that holds a kata run: `python -m durable_dojo._kata.sandbox MEMORY_MB -- COMMAND...`.
+"""The process that holds a kata run: `python -I -S .../_kata/sandbox.py MEMORY_MB -- COMMAND...`.
 
 Learner code runs in the child pytest, and may fork, start processes that call `setsid()` to
 leave its process group, or eat all the memory. This small process stands between the runner
