@@ -508,11 +508,43 @@ class Runtime:
     # ----- observation -----
 
     def metrics(self, binding: str) -> dict:
-        """Counters for one namespace, named as in Cloudflare's dashboard: activeObjects,
-        requests, requestsPerSecond (virtual time), cpuTimeP50/P95 (ms of process time in
-        handlers), storage reads/writes/deletes, rowsRead/rowsWritten, alarms fired and retried,
-        durationSeconds (billed time in memory: active, or idle but unable to hibernate). For a
-        Workers KV binding: its reads, writes, deletes, lists and cache hits."""
+        """Counters for one binding since the world began, named as in Cloudflare's dashboard.
+        Times are on the world's virtual clock except CPU time, which is measured.
+
+        For a Durable Object namespace:
+
+        - `activeObjects` (objects): instances in memory now, running or idle (not evicted or hibernated).
+        - `objectsCreated` (objects): distinct objects that have had an instance at some point.
+        - `requests` (count): invocations delivered to the objects: fetch, RPC calls, WebSocket
+          events and alarm runs (each retry counts again).
+        - `requestsPerSecond` (requests per virtual second): `requests` over `observedSeconds`
+          (the plain count while no time has passed).
+        - `cpuTimeP50` (ms): median CPU time of one handler run (process time, measured), over the
+          most recent 100,000 runs.
+        - `cpuTimeP95` (ms): the 95th percentile of the same.
+        - `storageReads` (rows): rows read by get, list and the synchronous KV API (a read that
+          finds nothing counts one).
+        - `storageWrites` (rows): rows written by put and setAlarm.
+        - `storageDeletes` (rows): keys deleted by delete (each key of a list counts) and by
+          deleteAll (one per call).
+        - `rowsRead` (rows): `storageReads` plus the rows SQL queries read, Cloudflare's billing unit.
+        - `rowsWritten` (rows): `storageWrites` and `storageDeletes` plus the rows SQL queries wrote.
+        - `alarmsFired` (count): alarm handler runs, retries included.
+        - `alarmsRetried` (count): those runs that were retries of an alarm that had thrown.
+        - `durationSeconds` (virtual seconds): billed time in memory, summed over instances: while
+          handling events, or idle but unable to hibernate; idle time that could hibernate is free.
+        - `observedSeconds` (virtual seconds): time since the namespace's first request.
+
+        For a Workers KV binding (all its locations together):
+
+        - `reads` (operations): get and getWithMetadata calls (a bulk get counts one).
+        - `writes` (operations): put calls that were accepted.
+        - `deletes` (operations): delete calls.
+        - `lists` (operations): list calls.
+        - `cacheHits` (keys): keys a read served from its location's cache.
+        - `cacheMisses` (keys): keys a read had to fetch from the central store.
+        - `rateLimited` (operations): puts refused for writing one key more than once a second.
+        """
         binding_object = self.env._bindings.get(binding)
         if binding_object is None:
             known = ", ".join(sorted(self.env._bindings)) or "none"
