@@ -33,9 +33,11 @@ from ._core.trace import Trace, TraceEvent
 __version__ = "0.1.0"
 
 # The public classes say they live here, where learners import them from: an error reads
-# `durable_dojo.DeadlockError`, not the private module that defines it.
-for _public in (AlarmInfo, DataCloneError, DeadlockError, DojoError, DurableObjectAbort, DurableObjectId,
-                DurableObjectNamespace, DurableObjectStub, HangTimeout, JsError, RangeError, Runtime,
+# `durable_dojo.DeadlockError`, not the private module that defines it. The JavaScript error
+# kinds (DataCloneError, JsError, RangeError) keep the name the platform shows for them,
+# `pyodide.ffi.JsException` (see _core/errors.py).
+for _public in (AlarmInfo, DeadlockError, DojoError, DurableObjectAbort, DurableObjectId,
+                DurableObjectNamespace, DurableObjectStub, HangTimeout, Runtime,
                 StorageFault, Trace, TraceEvent):
     _public.__module__ = __name__
 del _public
