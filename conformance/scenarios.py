@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from js import Date
+from js import Date, WebSocketPair
 from pyodide.ffi import JsException
 from workers import DurableObject, Response, fetch
 
@@ -179,6 +179,8 @@ class TestDO(DurableObject):
             return Response("unreachable")
         if path == "/not-a-response":
             return "just a string"
+        if path == "/echo-url":
+            return Response(request.url)
         return Response("not found", status=404)
 
     async def increment(self):
@@ -1091,6 +1093,69 @@ class TestDO(DurableObject):
         out["deleted"] = await cap(lambda: s.getAlarm())
         return out
 
+    # ---- edges: WebSockets inside an object
+    async def edge_websockets(self):
+        ctx = self.ctx
+
+        def close_with(code, reason):
+            def run():
+                _, server = WebSocketPair.new()
+                server.accept()
+                server.close(code, reason)
+                return "closed"
+            return cap_s(run)
+
+        out = {}
+        for code in [1000, 1001, 1004, 1005, 1006, 1015, 2999, 3000, 4999, 5000]:
+            out[f"close_{code}"] = close_with(code, "r")
+        out["reason_123_bytes"] = close_with(1000, "\u00e9" * 61 + "a")
+        out["reason_124_bytes"] = close_with(1000, "\u00e9" * 62)
+        out["reason_124_ascii"] = close_with(1000, "a" * 124)
+
+        def tagged(tag):
+            def run():
+                _, server = WebSocketPair.new()
+                ctx.acceptWebSocket(server, [tag])
+                return [len(t) for t in ctx.getTags(server)]
+            return cap_s(run)
+
+        out["tag_256_chars"] = tagged("a" * 256)
+        out["tag_257_chars"] = tagged("a" * 257)
+        out["tag_256_bytes_wide"] = tagged("\u00e9" * 128)
+        out["tag_258_bytes_wide"] = tagged("\u00e9" * 129)
+        for n in ["c", "a", "b"]:
+            _, server = WebSocketPair.new()
+            ctx.acceptWebSocket(server, ["order", n])
+        out["order"] = cap_s(lambda: [ctx.getTags(w)[1] for w in ctx.getWebSockets("order")])
+
+        def send_of(v):
+            def run():
+                _, server = WebSocketPair.new()
+                server.accept()
+                server.send(v)
+                return "sent"
+            return cap_s(run)
+
+        out["send_number"] = send_of(5)
+        out["send_object"] = send_of({"a": 1})
+        out["send_bytes"] = send_of(bytes([1, 2]))
+        out["send_null"] = send_of(None)
+
+        def timeout(v):
+            def run():
+                ctx.setHibernatableWebSocketEventTimeout(v)
+                return ctx.getHibernatableWebSocketEventTimeout()
+            return cap_s(run)
+
+        out["timeout_5000"] = timeout(5000)
+        out["timeout_0"] = timeout(0)
+        out["timeout_negative"] = timeout(-1)
+        out["timeout_week"] = timeout(604800000)
+        out["timeout_over_week"] = timeout(604800001)
+        out["timeout_text"] = timeout("x")
+        out["timeout_null"] = timeout(None)
+        return out
+
     # ---- edges: SQL cursor protocol, PRAGMAs, errors, text
     async def edge_sql_cursor_end(self):
         sql = self.ctx.storage.sql
@@ -1395,6 +1460,77 @@ async def ids_name_inside(env):
     }
 
 
+async def edge_request_urls(env):
+    stub = env.TEST.getByName("edge-urls")
+
+    async def seen(url):
+        return await cap(lambda: _text_of(stub.fetch(url)))
+
+    return {
+        "dot_segments": await seen("http://do/a/../echo-url"),
+        "dot": await seen("http://do/./echo-url"),
+        "port_80": await seen("http://do:80/echo-url"),
+        "port_443": await seen("https://do:443/echo-url"),
+        "port_other": await seen("http://do:8080/echo-url"),
+        "fragment": await seen("http://do/echo-url#x"),
+        "upper_host": await seen("http://DO.Example/echo-url"),
+        "query": await seen("http://do/echo-url?b=1&a=2"),
+        "space_in_query": await seen("http://do/echo-url?q=a b"),
+        "no_path": await seen("http://do?x=1"),
+        "status_text_through_stub": await cap(lambda: _status_line_of(stub.fetch("http://do/not-found"))),
+    }
+
+
+async def _status_line_of(response_awaitable):
+    r = await response_awaitable
+    await r.text()
+    return [r.status, r.status_text]
+
+
+async def _text_of(response_awaitable):
+    return await (await response_awaitable).text()
+
+
+async def edge_responses(env):
+    def made(body, status):
+        def run():
+            r = Response(body, status=status)
+            return [r.status, r.status_text, r.ok]
+        return cap_s(run)
+
+    return {
+        "status_201": made(None, 201),
+        "status_599": made(None, 599),
+        "status_200_body": made("x", 200),
+        "status_418": made(None, 418),
+        "status_101_body": made("x", 101),
+        "status_204_body": made("x", 204),
+        "status_204_null": made(None, 204),
+        "status_205_empty": made("", 205),
+        "status_600": made(None, 600),
+        "status_199": made(None, 199),
+    }
+
+
+async def edge_ids_rpc(env):
+    id_ = env.TEST.idFromName("a")
+    stub = env.TEST.getByName("edge-rpc")
+    return {
+        "equals_string": cap_s(lambda: id_.equals(id_.toString())),
+        "equals_null": cap_s(lambda: id_.equals(None)),
+        "equals_object": cap_s(lambda: id_.equals({})),
+        "equals_same": cap_s(lambda: id_.equals(env.TEST.idFromName("a"))),
+        "equals_other_namespace": cap_s(lambda: id_.equals(env.OTHER.idFromName("a"))),
+        "unique_empty_options": cap_s(lambda: lower_hex64(env.TEST.newUniqueId({}).toString())),
+        "unique_number": cap_s(lambda: lower_hex64(env.TEST.newUniqueId(5).toString())),
+        "unique_jurisdiction_number": cap_s(lambda: env.TEST.newUniqueId({"jurisdiction": 5}).toString()),
+        "rpc_alarm": await cap(lambda: stub.alarm()),
+        "rpc_web_socket_message": await cap(lambda: stub.webSocketMessage(None, "x")),
+        "rpc_missing": await cap(lambda: stub.no_such_method()),
+        "rpc_works_after": await cap(lambda: stub.who()),
+    }
+
+
 async def ids_long_name(env):
     exact = "x" * 1024
     long = "x" * 1025
@@ -1633,6 +1769,9 @@ SCENARIOS: list[Scenario] = [
     S("ids_new_unique", ids_new_unique),
     S("ids_name_inside", ids_name_inside),
     S("ids_long_name", ids_long_name),
+    S("edge_ids_rpc", edge_ids_rpc),
+    S("edge_request_urls", edge_request_urls),
+    S("edge_responses", edge_responses),
     # list
     R("list_order", "list-order", "list_order"),
     R("list_options", "list-options", "list_options"),
@@ -1652,6 +1791,7 @@ SCENARIOS: list[Scenario] = [
     R("edge_surrogate_keys", "edge-surrogates", "edge_surrogate_keys", expected_diff="lone-surrogate-keys"),
     R("edge_callbacks", "edge-callbacks", "edge_callbacks"),
     R("edge_alarm_arguments", "edge-alarm", "edge_alarm_arguments"),
+    R("edge_websockets", "edge-websockets", "edge_websockets"),
     R("edge_sql_cursor_end", "edge-sql-cursor", "edge_sql_cursor_end"),
     R("edge_sql_pragmas", "edge-sql-pragmas", "edge_sql_pragmas"),
     R("edge_sql_internal_tables", "edge-sql-internal", "edge_sql_internal_tables", expected_diff="internal-tables"),

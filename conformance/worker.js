@@ -122,6 +122,7 @@ export class TestDO extends DurableObject {
       return new Response("unreachable");
     }
     if (url.pathname === "/not-a-response") return "just a string";
+    if (url.pathname === "/echo-url") return new Response(request.url);
     return new Response("not found", { status: 404 });
   }
   async increment() {
@@ -952,6 +953,58 @@ export class TestDO extends DurableObject {
     out.deleted = await cap(() => s.getAlarm());
     return out;
   }
+  // ---- edges: WebSockets inside an object
+  async edge_websockets() {
+    const ctx = this.ctx;
+    const pair = () => Object.values(new WebSocketPair());
+    const closeWith = (code, reason) => capS(() => {
+      const [, server] = pair();
+      server.accept();
+      server.close(code, reason);
+      return "closed";
+    });
+    const out = {};
+    for (const code of [1000, 1001, 1004, 1005, 1006, 1015, 2999, 3000, 4999, 5000]) out["close_" + code] = closeWith(code, "r");
+    out.reason_123_bytes = closeWith(1000, "\u00e9".repeat(61) + "a");
+    out.reason_124_bytes = closeWith(1000, "\u00e9".repeat(62));
+    out.reason_124_ascii = closeWith(1000, "a".repeat(124));
+    const tagged = (tag) => capS(() => {
+      const [, server] = pair();
+      ctx.acceptWebSocket(server, [tag]);
+      return ctx.getTags(server).map((t) => t.length);
+    });
+    out.tag_256_chars = tagged("a".repeat(256));
+    out.tag_257_chars = tagged("a".repeat(257));
+    out.tag_256_bytes_wide = tagged("\u00e9".repeat(128));
+    out.tag_258_bytes_wide = tagged("\u00e9".repeat(129));
+    for (const n of ["c", "a", "b"]) {
+      const [, server] = pair();
+      ctx.acceptWebSocket(server, ["order", n]);
+    }
+    out.order = capS(() => ctx.getWebSockets("order").map((w) => ctx.getTags(w)[1]));
+    const sendOf = (v) => capS(() => {
+      const [, server] = pair();
+      server.accept();
+      server.send(v);
+      return "sent";
+    });
+    out.send_number = sendOf(5);
+    out.send_object = sendOf({ a: 1 });
+    out.send_bytes = sendOf(new Uint8Array([1, 2]));
+    out.send_null = sendOf(null);
+    const timeout = (v) => capS(() => {
+      ctx.setHibernatableWebSocketEventTimeout(v);
+      return ctx.getHibernatableWebSocketEventTimeout();
+    });
+    out.timeout_5000 = timeout(5000);
+    out.timeout_0 = timeout(0);
+    out.timeout_negative = timeout(-1);
+    out.timeout_week = timeout(604800000);
+    out.timeout_over_week = timeout(604800001);
+    out.timeout_text = timeout("x");
+    out.timeout_null = timeout(null);
+    return out;
+  }
   // ---- edges: SQL cursor protocol, PRAGMAs, errors, text
   async edge_sql_cursor_end() {
     const sql = this.ctx.storage.sql;
@@ -1225,6 +1278,70 @@ const SCENARIOS = {
       by_id_from_string: fromString,
       unique_name: unique.name,
       unique_id_matches: unique.id === uid.toString(),
+    };
+  },
+  async edge_request_urls(env) {
+    const stub = env.TEST.getByName("edge-urls");
+    const seen = (url) => cap(async () => (await stub.fetch(url)).text());
+    return {
+      dot_segments: await seen("http://do/a/../echo-url"),
+      dot: await seen("http://do/./echo-url"),
+      port_80: await seen("http://do:80/echo-url"),
+      port_443: await seen("https://do:443/echo-url"),
+      port_other: await seen("http://do:8080/echo-url"),
+      fragment: await seen("http://do/echo-url#x"),
+      upper_host: await seen("http://DO.Example/echo-url"),
+      query: await seen("http://do/echo-url?b=1&a=2"),
+      space_in_query: await seen("http://do/echo-url?q=a b"),
+      no_path: await seen("http://do?x=1"),
+      status_text_through_stub: await cap(async () => {
+        const r = await stub.fetch("http://do/not-found");
+        await r.text();
+        return [r.status, r.statusText];
+      }),
+    };
+  },
+  async edge_responses(env) {
+    // The Python SDK's Response raises what JS throws as Python errors (`_to_python_exception`
+    // in workers/utils.py): a RangeError is a ValueError, a TypeError stays a TypeError.
+    const made = (body, status) => {
+      try {
+        const r = new Response(body, { status });
+        return { ok: enc([r.status, r.statusText, r.ok]) };
+      } catch (e) {
+        const type = { RangeError: "py:ValueError", TypeError: "py:TypeError" }[e.name] ?? e.name;
+        return { err: { type, message: e.message } };
+      }
+    };
+    return {
+      status_201: made(null, 201),
+      status_599: made(null, 599),
+      status_200_body: made("x", 200),
+      status_418: made(null, 418),
+      status_101_body: made("x", 101),
+      status_204_body: made("x", 204),
+      status_204_null: made(null, 204),
+      status_205_empty: made("", 205),
+      status_600: made(null, 600),
+      status_199: made(null, 199),
+    };
+  },
+  async edge_ids_rpc(env) {
+    const id = env.TEST.idFromName("a");
+    const stub = env.TEST.getByName("edge-rpc");
+    return {
+      equals_string: capS(() => id.equals(id.toString())),
+      equals_null: capS(() => id.equals(null)),
+      equals_object: capS(() => id.equals({})),
+      equals_same: capS(() => id.equals(env.TEST.idFromName("a"))),
+      equals_other_namespace: capS(() => id.equals(env.OTHER.idFromName("a"))),
+      unique_empty_options: capS(() => lowerHex64(env.TEST.newUniqueId({}).toString())),
+      unique_number: capS(() => lowerHex64(env.TEST.newUniqueId(5).toString())),
+      unique_jurisdiction_number: capS(() => env.TEST.newUniqueId({ jurisdiction: 5 }).toString()),
+      rpc_alarm: await cap(() => stub.alarm()),
+      rpc_web_socket_message: await cap(() => stub.webSocketMessage(null, "x")),
+      rpc_missing: await cap(() => stub.no_such_method()),
+      rpc_works_after: await cap(() => stub.who()),
     };
   },
   async ids_long_name(env) {

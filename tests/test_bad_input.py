@@ -61,7 +61,7 @@ CASES = [
      "Failed to execute 'getTags' on 'DurableObjectState': parameter 1 is not of type 'WebSocket'."),
     ("acceptWebSocket('x')", lambda o, c: c.acceptWebSocket("x"), "TypeError",
      "Failed to execute 'acceptWebSocket' on 'DurableObjectState': parameter 1 is not of type 'WebSocket'."),
-    ("ws.close('x')", lambda o, c: server_end().close("x"), "TypeError", "Invalid WebSocket close code: 0."),
+    ("ws.close('x')", lambda o, c: server_end().close("x"), "InvalidAccessError", "Invalid WebSocket close code: 0."),
     ("setHibernatableWebSocketEventTimeout('x')", lambda o, c: c.setHibernatableWebSocketEventTimeout("x"),
      "TypeError", "The value cannot be converted because it is not an integer."),
     ("setHibernatableWebSocketEventTimeout(-1)", lambda o, c: c.setHibernatableWebSocketEventTimeout(-1),

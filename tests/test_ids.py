@@ -92,6 +92,17 @@ def test_id_from_name_is_the_same_for_the_same_name(make_runtime):
     assert ns.idFromName("x").toString() == ns.idFromName("x").toString()
 
 
+@pytest.mark.parametrize("other", ["x", None, {}])
+def test_equals_with_something_that_is_not_an_id_is_a_type_error(make_runtime, other):
+    # workerd (conformance scenario edge_ids_rpc): WebIDL refuses the argument, not False
+    ns = world(make_runtime).env.TEST
+    id_ = ns.idFromName("x")
+    with pytest.raises(JsException) as caught:
+        id_.equals(id_.toString() if other == "x" else other)
+    assert (caught.value.name, caught.value.message) == (
+        "TypeError", "Failed to execute 'equals' on 'DurableObjectId': parameter 1 is not of type 'DurableObjectId'.")
+
+
 def test_id_from_name_differs_for_different_names(make_runtime):
     ns = world(make_runtime).env.TEST
     assert ns.idFromName("x") != ns.idFromName("y")

@@ -257,3 +257,14 @@ async def test_the_rpc_method_lookup_keeps_no_class_alive(make_runtime):
     del Throwaway
     gc.collect()
     assert gone() is None
+
+
+async def test_an_object_sees_no_fragment_and_its_callers_see_the_status_phrase(make_runtime):
+    class Echo(DurableObject):
+        async def fetch(self, request):
+            return Response(request.url, status=404)
+
+    stub = make_runtime(durable_objects={"E": Echo}).env.E.getByName("e")
+    response = await stub.fetch("http://do/echo#part")
+    assert await response.text() == "http://do/echo"  # no HTTP hop carries a fragment
+    assert response.status_text == "Not Found"  # constructed with "", filled in by the hop

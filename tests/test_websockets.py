@@ -1,5 +1,7 @@
 """WebSockets: the standard API, the Hibernation API, hibernation itself (semantics §7, scenario 23)."""
 
+import asyncio
+
 import pytest
 
 from durable_dojo import JsError, RangeError
@@ -250,3 +252,73 @@ async def test_a_message_over_32_mib_closes_the_connection_with_1009(room):
     alice = await connect(stub, "http://do/?name=alice")
     alice.send("x" * (32 * 1024 * 1024 + 1))
     assert await alice.closed() == (1009, "Message is too big.", False)
+
+
+class Edges(DurableObject):
+    """workerd's checks on close(), send() and tags, called from inside an object."""
+
+    def close_with(self, code, reason="r"):
+        _, server = WebSocketPair.new()
+        server.accept()
+        try:
+            server.close(code, reason)
+            return "closed"
+        except JsException as error:
+            return [error.name, error.message]
+
+    async def send_and_receive(self, value):
+        client, server = WebSocketPair.new()
+        server.accept()
+        got = []
+        client.accept()
+        client.addEventListener("message", lambda event: got.append(event.data))
+        server.send(value)
+        for _ in range(10):
+            if got:
+                break
+            await asyncio.sleep(0)
+        return got
+
+    def tag_length(self, tag):
+        _, server = WebSocketPair.new()
+        try:
+            self.ctx.acceptWebSocket(server, [tag])
+            return len(self.ctx.getTags(server)[0])
+        except JsException as error:
+            return error.message.rsplit('" ', 1)[-1]
+
+
+@pytest.mark.parametrize("code, outcome", [
+    (1000, "closed"), (1001, "closed"), (2999, "closed"), (3000, "closed"), (4999, "closed"),
+    (1004, ["InvalidAccessError", "Invalid WebSocket close code: 1004."]),
+    (1005, ["InvalidAccessError", "Invalid WebSocket close code: 1005."]),
+    (1006, ["InvalidAccessError", "Invalid WebSocket close code: 1006."]),
+    (1015, ["InvalidAccessError", "Invalid WebSocket close code: 1015."]),
+    (999, ["InvalidAccessError", "Invalid WebSocket close code: 999."]),
+    (5000, ["InvalidAccessError", "Invalid WebSocket close code: 5000."]),
+])
+async def test_close_codes_as_workerd_takes_them(make_runtime, code, outcome):
+    # conformance scenario edge_websockets: 1000-4999 less the four codes RFC 6455 reserves
+    rt = make_runtime(durable_objects={"E": Edges})
+    assert await rt.env.E.getByName("e").close_with(code) == outcome
+
+
+async def test_close_reason_is_limited_to_123_utf8_bytes(make_runtime):
+    stub = make_runtime(durable_objects={"E": Edges}).env.E.getByName("e")
+    too_long = ["SyntaxError", "WebSocket close reason must not be longer than 123 bytes when UTF-8 encoded."]
+    assert await stub.close_with(1000, "\u00e9" * 61 + "a") == "closed"  # 123 bytes, 62 characters
+    assert await stub.close_with(1000, "\u00e9" * 62) == too_long  # 124 bytes, 62 characters
+    assert await stub.close_with(1000, "a" * 124) == too_long
+
+
+async def test_send_turns_other_values_into_their_string(make_runtime):
+    stub = make_runtime(durable_objects={"E": Edges}).env.E.getByName("e")
+    assert await stub.send_and_receive(5) == ["5"]
+    assert await stub.send_and_receive(None) == ["null"]
+    assert await stub.send_and_receive({"a": 1}) == ["[object Object]"]
+
+
+async def test_tag_length_is_counted_in_utf8_bytes(make_runtime):
+    stub = make_runtime(durable_objects={"E": Edges}).env.E.getByName("e")
+    assert await stub.tag_length("\u00e9" * 128) == 128  # 256 bytes
+    assert await stub.tag_length("\u00e9" * 129) == "is longer than the max tag length (256 characters)."

@@ -906,7 +906,7 @@ def _parse_url(url: str, message: str) -> str:
     """Check that `url` is absolute and normalise it a little as the WHATWG URL parser does
     (lower-case scheme and host, no default port, "/" as the path of an http(s) URL).
     Cached: the same few URLs come back on every request of a workload."""
-    from urllib.parse import urlsplit, urlunsplit
+    from urllib.parse import quote, urlsplit, urlunsplit
 
     try:
         parts = urlsplit(url.strip())
@@ -927,8 +927,38 @@ def _parse_url(url: str, message: str) -> str:
         netloc = (userinfo + "@" if userinfo else "") + host
         if port is not None and str(port) != _SPECIAL_SCHEMES[scheme]:
             netloc += f":{port}"
-        path = path or "/"
+        path = _remove_dot_segments(quote(path or "/", safe=_PATH_SAFE))
+        query = quote(parts.query, safe=_QUERY_SAFE)
+        return urlunsplit((scheme, netloc, path, query, parts.fragment))
     return urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
+
+
+# What the WHATWG URL parser leaves as it is in an http(s) URL's path and query (it
+# percent-encodes spaces, quotes, `<`, `>`, controls and non-ASCII as UTF-8: `?q=a b` is `?q=a%20b`).
+_PATH_SAFE = "!$%&'()*+,-./:;=@[\\]^_|~"
+_QUERY_SAFE = "!$%&()*+,-./:;=?@[\\]^_`{|}~"
+
+
+def _remove_dot_segments(path: str) -> str:
+    """`/a/../b` is `/b` and `/./b` is `/b`, as the WHATWG URL parser resolves them."""
+    if "." not in path:
+        return path
+    kept: list[str] = []
+    segments = path.split("/")[1:]
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        lowered = segment.lower()
+        if lowered in (".", "%2e"):
+            if last:
+                kept.append("")
+        elif lowered in ("..", ".%2e", "%2e.", "%2e%2e"):
+            if kept:
+                kept.pop()
+            if last:
+                kept.append("")
+        else:
+            kept.append(segment)
+    return "/" + "/".join(kept)
 
 
 def _parse_method(method) -> HTTPMethod:
@@ -1053,8 +1083,11 @@ class Request(_BodyMixin):
 
 def as_request(input, init: dict) -> Request:
     """The Request that `fetch(input, **init)` sends: a fresh copy of a Request given alone,
-    otherwise `Request(input, **init)`."""
-    return input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
+    otherwise `Request(input, **init)`; without its fragment, which no HTTP hop carries."""
+    request = input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
+    if "#" in request._url:
+        request._url = request._url.partition("#")[0]
+    return request
 
 
 def _copy_cf(cf):
@@ -1114,8 +1147,8 @@ class FetchResponse(_BodyMixin):
 
     @property
     def status_text(self) -> str:
-        """The status text; workerd's default text for the status ("OK", "Not Found") when none
-        was given."""
+        """The status text: as given to a constructed Response ("" by default); a response that
+        came over HTTP or through a stub has workerd's text for its status ("OK", "Not Found")."""
         if self._status_text is not None:
             return self._status_text
         return _default_status_text(self._status)
@@ -1173,6 +1206,8 @@ class FetchResponse(_BodyMixin):
         reports as the URL of the response).
         """
         other = self._duplicate()
+        if not other._status_text:
+            other._status_text = None  # the receiver sees the status's phrase ("Not Found")
         if url is not None:
             other._url = url
         return other
@@ -1216,7 +1251,7 @@ class FetchResponse(_BodyMixin):
 
     def __repr__(self) -> str:
         parts = [f"status={self._status}"]
-        if self._status_text is not None:
+        if self._status_text:
             parts.append(f"status_text={self._status_text!r}")
         content_type = self._headers.get("content-type")
         if content_type is not None:
@@ -1263,3 +1298,6 @@ class Response(FetchResponse):
             headers.set("content-type", content_type)
 
         self._fill("", data, status, status_text, headers, False, web_socket)
+        # a constructed Response's statusText is what was given, "" by default (the Fetch
+        # standard; workerd agrees); the HTTP hop of a stub fills in the status's phrase
+        self._status_text = status_text or ""

@@ -37,8 +37,12 @@ class DurableObjectId:
         return self._hex
 
     def equals(self, other: "DurableObjectId") -> bool:
-        """Compares the 32 raw bytes, as the platform does (the name is not compared)."""
-        return isinstance(other, DurableObjectId) and other._raw == self._raw
+        """Compares the 32 raw bytes, as the platform does (the name is not compared). Anything
+        but an id (its hex string, None) is WebIDL's TypeError there, not False."""
+        if not isinstance(other, DurableObjectId):
+            raise TypeError("Failed to execute 'equals' on 'DurableObjectId': "
+                            "parameter 1 is not of type 'DurableObjectId'.")
+        return other._raw == self._raw
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, DurableObjectId) and other._raw == self._raw

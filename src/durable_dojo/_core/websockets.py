@@ -21,9 +21,11 @@ never interleaves with another except at an await.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from . import codec as _codec
 from . import gates as _gates
-from .errors import JsError, RangeError
+from .errors import JsError, JsException, RangeError
 from .ffi import js_api
 from .kvstore import js_int, js_uint32
 from .trace import Kind
@@ -31,7 +33,10 @@ from .values import js_string
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 MAX_TAGS = 10
-MAX_TAG_LENGTH = 256
+MAX_TAG_LENGTH = 256  # UTF-8 bytes
+MAX_CLOSE_REASON_BYTES = 123  # a Close frame's body is at most 125 bytes, 2 of them the code
+CLOSE_REASON_TOO_LONG = "WebSocket close reason must not be longer than 123 bytes when UTF-8 encoded."
+_RESERVED_CLOSE_CODES = frozenset((1004, 1005, 1006, 1015))
 MAX_ATTACHMENT = 16 * 1024
 MAX_AUTO_RESPONSE = 2048
 MAX_EVENT_TIMEOUT_MS = 604_800_000
@@ -130,23 +135,29 @@ class WebSocket:
         if isinstance(message, (bytearray, memoryview)):
             message = bytes(message)
         if not isinstance(message, (str, bytes)):
-            raise TypeError("WebSocket send() takes a string or bytes.")
+            # jsg turns anything else into its string, as String() does: 5 sends "5"
+            message = "[object Object]" if isinstance(message, Mapping) else js_string(message)
         _gates.leave_caller()  # the output gate holds socket sends too
         self._world.trace.record(Kind.WS_SEND, self._owner_host(), detail=_preview(message))
         self._world.loop.call_soon(self.peer._received, message, context=self._world._root_context)
 
     def close(self, code: int | None = None, reason: str = "") -> None:
-        """Start (or answer) the close handshake. A second call is a no-op."""
-        if self._close_sent or self.readyState == CLOSED:
-            return
+        """Start (or answer) the close handshake. A second call is a no-op, but the code and
+        reason are checked first, as workerd does (the WHATWG order)."""
         if code is not None:
             code = js_int(code)  # jsg's `int`: close("x") is close(0)
         if reason is None:
             reason = ""
         elif not isinstance(reason, str):
             reason = js_string(reason)
-        if code is not None and not (code == 1000 or 3000 <= code <= 4999):
-            raise TypeError(f"Invalid WebSocket close code: {code}.")
+        # workerd (without the pedantic WPT flag) takes 1000-4999 except the four codes RFC 6455
+        # keeps out of Close frames; both errors are DOMExceptions
+        if code is not None and not (1000 <= code < 5000 and code not in _RESERVED_CLOSE_CODES):
+            raise JsException("InvalidAccessError", f"Invalid WebSocket close code: {code}.")
+        if len(reason.encode("utf-8", "surrogatepass")) > MAX_CLOSE_REASON_BYTES:
+            raise JsException("SyntaxError", CLOSE_REASON_TOO_LONG)
+        if self._close_sent or self.readyState == CLOSED:
+            return
         self._send_close(1005 if code is None else code, reason)
 
     def attach(self, callback) -> None:
@@ -356,7 +367,7 @@ def accept_websocket(instance, ws: WebSocket, tags=None) -> None:
     for tag in tags or ():
         if len(distinct) >= MAX_TAGS:
             raise JsError(f"a Hibernatable WebSocket cannot have more than {MAX_TAGS} tags")
-        if len(tag) > MAX_TAG_LENGTH:
+        if len(tag.encode("utf-8", "surrogatepass")) > MAX_TAG_LENGTH:  # bytes, whatever the message says
             raise JsError(f'"{tag}" is longer than the max tag length ({MAX_TAG_LENGTH} characters).')
         if tag not in distinct:
             distinct.append(tag)
