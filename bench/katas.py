@@ -64,6 +64,8 @@ def main(argv: list[str]) -> None:
         print(f"Cold `dojo check` of each of the {len(each)} katas, once:")
         print(f"  slowest {each[0][1]}: {each[0][0]:.2f} s; median {statistics.median(s for s, _ in each):.2f} s; "
               f"{sum(s >= CHECK_TARGET for s, _ in each)} at or over {CHECK_TARGET:g} s")
+        for seconds, kata_id in sorted(each, key=lambda pair: pair[1]):  # docs/start-here.md quotes these
+            print(f"    {kata_id:<30} {seconds:5.2f} s")
         for seconds, kata_id in each:
             if seconds >= CHECK_TARGET:  # how much of it is the kata's own tests (a learner file that blocks)
                 own = sum(t.duration for t in check_kata(manifest, manifest.find(kata_id)).tests)

@@ -1,0 +1,54 @@
+"""docs/start-here.md walks every chapter and every kata, and the links of it and of
+docs/glossary.md lead to files that exist (a renamed chapter or kata breaks the path loudly)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from durable_dojo._kata.manifest import load_manifest
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def chapters() -> list[str]:
+    return sorted(p.stem for p in (REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def start_here() -> str:
+    return (DOCS / "start-here.md").read_text(encoding="utf-8")
+
+
+def test_the_start_here_path_links_every_chapter_in_order():
+    text = start_here()
+    positions = [text.find(f"../notebooks/{chapter}.ipynb") for chapter in chapters()]
+    missing = [c for c, at in zip(chapters(), positions) if at < 0]
+    assert not missing, f"chapters missing from docs/start-here.md: {missing}"
+    assert positions == sorted(positions), "docs/start-here.md lists the chapters out of order"
+
+
+def test_the_start_here_path_links_every_kata():
+    text = start_here()
+    missing = [k.id for k in load_manifest(REPO).katas if f"../katas/{k.id}/" not in text]
+    assert not missing, f"katas missing from docs/start-here.md: {missing}"
+
+
+@pytest.mark.parametrize("page", ["glossary.md", "start-here.md"])
+def test_every_relative_link_resolves(page):
+    text = (DOCS / page).read_text(encoding="utf-8")
+    links = [link for link in LINK.findall(text) if "://" not in link and not link.startswith("#")]
+    assert links, f"docs/{page} links nothing"
+    broken = [link for link in links if not (DOCS / link.split("#")[0]).resolve().exists()]
+    assert not broken, f"docs/{page} has broken links: {broken}"
+
+
+def test_the_glossary_defines_the_words_the_workbook_relies_on():
+    text = (DOCS / "glossary.md").read_text(encoding="utf-8")
+    terms = {m.lower() for m in re.findall(r"^\*\*(.+?)\*\*$", text, flags=re.M)}
+    for word in ("durable object", "namespace", "stub", "instance", "isolate", "input gate", "output gate",
+                 "hibernation", "eviction", "alarm", "blockconcurrencywhile", "compatibility date"):
+        assert any(term.startswith(word) for term in terms), f"docs/glossary.md does not define {word!r}"
