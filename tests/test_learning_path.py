@@ -37,13 +37,20 @@ def test_the_start_here_path_links_every_kata():
     assert not missing, f"katas missing from docs/start-here.md: {missing}"
 
 
-@pytest.mark.parametrize("page", ["glossary.md", "start-here.md"])
+@pytest.mark.parametrize("page", ["docs/glossary.md", "docs/start-here.md", "workshop/README.md"])
 def test_every_relative_link_resolves(page):
-    text = (DOCS / page).read_text(encoding="utf-8")
+    path = REPO / page
+    text = path.read_text(encoding="utf-8")
     links = [link for link in LINK.findall(text) if "://" not in link and not link.startswith("#")]
-    assert links, f"docs/{page} links nothing"
-    broken = [link for link in links if not (DOCS / link.split("#")[0]).resolve().exists()]
-    assert not broken, f"docs/{page} has broken links: {broken}"
+    assert links, f"{page} links nothing"
+    broken = [link for link in links if not (path.parent / link.split("#")[0]).resolve().exists()]
+    assert not broken, f"{page} has broken links: {broken}"
+
+
+def test_the_workshop_stumbles_give_each_kata_s_first_hint():
+    text = (REPO / "workshop" / "README.md").read_text(encoding="utf-8")
+    missing = [k.id for k in load_manifest(REPO).katas if k.hints[0] not in text]
+    assert not missing, f"workshop/README.md lacks the first hint of {missing}"
 
 
 def test_the_glossary_defines_the_words_the_workbook_relies_on():

@@ -1,4 +1,5 @@
-"""The kata runner's commands: `dojo` (watch), `list`, `check` (`--all`), `hint`, `reset`, `solution`, `next`.
+"""The kata runner's commands: `dojo` (watch), `list`, `check` (`--all`), `hint`, `reset`, `solution`, `next`
+(and `progress`, from facilitator.py).
 
 `durable_dojo.cli` wires them into the `dojo` command with `add_kata_commands(subparsers)` (each
 sub-command sets both `run` and `func` to its handler, called as `args.run(args)`, returning the
@@ -133,10 +134,7 @@ def _progress_bar(ctx: _Context, width: int = 32):
 
 
 def _status(ctx: _Context, kata: Kata) -> str:
-    last = ctx.progress.last(kata.id)
-    if ctx.progress.passed(kata.id):
-        return "passed" if last in (None, "passed") else "regressed"
-    return last or "new"
+    return ctx.progress.status(kata.id)
 
 
 def _summary(verdict: Verdict) -> str:
@@ -609,6 +607,9 @@ def add_kata_commands(subparsers) -> None:
     p = add("solution", cmd_solution, "the reference solution and why (once the kata passes)")
     p.add_argument("name", help="id, number or unique part of the id")
     add("next", cmd_next, "the kata to work on next")
+    from .facilitator import add_progress_command
+
+    add_progress_command(subparsers)
 
 
 def run_default(args=None) -> int:

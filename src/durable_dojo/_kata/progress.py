@@ -53,6 +53,14 @@ class Progress:
     def last(self, kata_id: str) -> str | None:
         return self.data["katas"].get(kata_id, {}).get("last")
 
+    def status(self, kata_id: str) -> str:
+        """What `dojo list` shows: passed, regressed (passed once, failing now), the last verdict
+        (failed, error, crashed, hung), or new (never checked)."""
+        last = self.last(kata_id)
+        if self.passed(kata_id):
+            return "passed" if last in (None, "passed") else "regressed"
+        return last or "new"
+
     def hint_level(self, kata_id: str) -> int:
         return int(self.data["katas"].get(kata_id, {}).get("hints", 0))
 
