@@ -1,7 +1,7 @@
 """Metric-driven review: advice from what a workload did in a world (`advise(rt)`).
 
 The static review (`dojo review`) reads code; this reads a world after a workload: its metrics
-(`rt.metrics(binding)`) and its trace (`rt.trace`). It gives the seed's data-driven advice, each
+(`rt.metrics(binding)`) and its trace (`rt.trace`). It gives data-driven advice, each
 piece with the numbers that triggered it and what the namespace would cost per month at the
 observed traffic (`rt.estimate_cost(binding, multiplier)`):
 
