@@ -11,8 +11,9 @@ environment variable), removes the channel's variables from the environment, kee
 pipe from being inherited by processes the tests start, and signs every line with HMAC-SHA256
 over a sequence number. The runner drops the run if a line does not verify.
 
-On SIGUSR1 (sent by the runner when a test overruns its timeout) faulthandler writes every
-thread's stack to `DOJO_TRACE`, from C, even if the learner's code holds the interpreter.
+On SIGABRT (sent by the runner when a test overruns its timeout) faulthandler writes every
+thread's stack to `DOJO_TRACE`, from C, even if the learner's code holds the interpreter, and
+the process ends.
 """
 
 from __future__ import annotations
@@ -101,11 +102,6 @@ def _open_channel() -> _Reporter | None:
         key = pipe.read()
     os.set_inheritable(int(report_fd), False)
     reporter = _Reporter(int(report_fd), key, trace, kata_root)
-    if reporter.trace is not None:
-        import faulthandler
-        import signal
-
-        faulthandler.register(signal.SIGUSR1, file=reporter.trace, all_threads=True)
     return reporter
 
 
@@ -118,6 +114,16 @@ def pytest_configure(config) -> None:
         return
     _reporter.rootpath = Path(config.rootpath)
     _reporter.emit(event="session", rootpath=str(config.rootpath), pid=os.getpid())
+
+
+def pytest_sessionstart(session) -> None:
+    """After pytest's own faulthandler set-up: a fatal signal (the runner sends SIGABRT to a
+    test that overran its timeout) writes every thread's stack to the trace file, from C, then
+    ends the process, so the stack is complete once the process is gone."""
+    if _reporter is not None and _reporter.trace is not None:
+        import faulthandler
+
+        faulthandler.enable(file=_reporter.trace, all_threads=True)
 
 
 def pytest_collectreport(report) -> None:

@@ -43,6 +43,8 @@ from .plugin import sign
 
 # How long a child pytest may take to start and collect before its tests' timeout begins.
 STARTUP_ALLOWANCE = 60.0
+# How long a child asked to dump its stacks and end (SIGABRT) has before it is killed.
+ABORT_GRACE = 15.0
 # The memory a kata run may use (RLIMIT_DATA): far more than any kata needs.
 MEMORY_LIMIT_MB = 1024
 LIKELY_HANG_CAUSE = (
@@ -264,21 +266,16 @@ class _Timekeeper:
 
 
 def _dump_and_stop(proc: subprocess.Popen, pid: int | None, trace: Path) -> None:
-    """Ask the child for its stacks (SIGUSR1: faulthandler writes them from C, even while
-    the learner's code holds the interpreter), let it finish writing, then stop the sandbox,
-    which kills every process of the run."""
+    """Ask the child for its stacks and its end (SIGABRT: faulthandler writes every thread's
+    stack from C, even while the learner's code holds the interpreter, then the process dies),
+    wait for the sandbox to see it die, so the dump is complete; then make sure the sandbox has
+    killed every process of the run."""
     if pid is not None:
         try:
-            os.kill(pid, signal.SIGUSR1)
-        except (ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGABRT)
+            proc.wait(timeout=ABORT_GRACE)
+        except (ProcessLookupError, PermissionError, subprocess.TimeoutExpired):
             pass
-        deadline, size = time.monotonic() + 2, -1
-        while time.monotonic() < deadline:
-            now = trace.stat().st_size if trace.exists() else 0
-            if now and now == size:
-                break
-            size = now
-            time.sleep(0.05)
     _stop(proc)
 
 
