@@ -9,6 +9,7 @@ check's own machinery (the real katas' honesty is tests/test_kata_honesty.py).
 from __future__ import annotations
 
 import json
+import re
 import os
 import queue
 import shutil
@@ -125,8 +126,10 @@ def test_code_that_never_returns_ends_in_a_hang_verdict_within_the_timeout(proje
     assert "Kata 02-sleeper did not finish within its timeout of 4 s" in out
     assert "Likely cause: an infinite loop or a blocking call (time.sleep) in a handler, " \
            "or an await that never completes." in out
-    line = "time.sleep(3600)" if stuck == "sleep" else "while True:"
-    assert f"Stuck in test_nap_returns, at {SLEEPER}:" in out and line in out
+    # The stack is sampled where the loop happens to be: `while True:` (line 8) or `pass` (line 9).
+    lines = {"sleep": {8: "time.sleep(3600)"}, "busy loop": {8: "while True:", 9: "pass"}}[stuck]
+    found = re.search(rf"Stuck in test_nap_returns, at {re.escape(SLEEPER)}:(\d+) in nap:\n\s+(.+)", out)
+    assert found and lines.get(int(found[1]), "<no such line>") in found[2], out
     assert "· test_the_object_answers_a_ping" in out, "the test the hang kept from running is listed"
     assert state(project)["02-sleeper"]["last"] == "hung"
     # the runner keeps going: the next check runs normally
