@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 
 from .http import Response
 from .loop import current_world
@@ -142,8 +143,6 @@ def _project_module(rt: Runtime):
         raise ConfigError("This world has no Worker, so it has no test() entry to run.")
     module = getattr(worker, "project_module", None)
     if module is None:
-        import sys
-
         module = sys.modules.get(worker.__module__)
     if module is None:
         raise ConfigError(f"Cannot find the module that defines {worker.__qualname__}.")

@@ -85,16 +85,8 @@ def js_number_string(x: float) -> str:
     return sign + s
 
 
-# A Python Worker's isolate runs in UTC: the SDK's `datetime.timestamp()` and
-# `datetime.fromtimestamp()` see UTC there, whatever zone the machine running the emulator has.
-
-
-def datetime_timestamp(value: _dt.datetime) -> float:
-    """Seconds since the epoch, as `value.timestamp()` gives inside the isolate: a naive
-    datetime is UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.UTC)
-    return value.timestamp()
+# A Python Worker's isolate runs in UTC: the SDK's `datetime.fromtimestamp()` sees UTC there,
+# whatever zone the machine running the emulator has.
 
 
 def datetime_from_ms(ms: float) -> _dt.datetime:
