@@ -310,17 +310,6 @@ def js_uint32(value: Any) -> int:
     return int(n)
 
 
-def _js_to_int32(value: Any) -> int:
-    """JS ToNumber then ToInt32, as jsg does for an `int` option (2.7 → 2, "2" → 2)."""
-    n = js_to_number(value) if value is not None else math.nan
-    if isinstance(n, float):
-        if not math.isfinite(n):
-            return 0
-        n = int(n)  # truncates toward zero
-    n = int(n) & 0xFFFFFFFF
-    return n - (1 << 32) if n >= (1 << 31) else n
-
-
 _LIST_OPTION_NAMES = {"start": "start", "startAfter": "start_after", "end": "end", "prefix": "prefix"}
 
 
@@ -355,11 +344,7 @@ def parse_list_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
     if rev is not None:
         out["reverse"] = bool(rev)
     if "limit" in options:
-        limit = options["limit"]  # None is JS null (the SDK's conversion): 0 to WebIDL's int
-        if (isinstance(limit, (int, float)) and not isinstance(limit, bool) and math.isfinite(limit)
-                and not -2**31 <= limit <= 2**31 - 1):
-            raise TypeError("Value out of range. Must be between -2147483648 and 2147483647 (inclusive).")
-        n = 0 if limit is None else _js_to_int32(limit)
+        n = js_int(options["limit"])  # None is JS null (the SDK's conversion): 0 to WebIDL's int
         if n <= 0:
             raise TypeError("List limit must be positive.")
         out["limit"] = n
