@@ -1,7 +1,7 @@
 """The public tiers, name by name. Adding a public name is a decision: add it here, with its docs.
 
 `durable_dojo` is the world and its controls, `durable_dojo.testing` the test helpers,
-`durable_dojo.widgets` the notebook views. Everything else is private (modules starting with `_`).
+`durable_dojo.widgets` the notebook views, `durable_dojo.workbook` the exercises' check. Everything else is private (modules starting with `_`).
 """
 
 import types
@@ -9,6 +9,7 @@ import types
 import durable_dojo
 import durable_dojo.testing
 import durable_dojo.widgets
+import durable_dojo.workbook
 from durable_dojo import Runtime
 
 
@@ -26,6 +27,7 @@ LAZY_IN_DURABLE_DOJO = {"Advice", "advise", "format_advice"}  # loaded on first 
 TESTING = {"WebSocketClient", "connect", "every_schedule", "list_durable_object_ids", "load_project", "make_runtime",
            "run_durable_object_alarm", "run_in_durable_object", "run_test_entry"}
 WIDGETS = {"Inspector", "ObjectView", "ReadyEvent", "SchedulerPlayground", "Timeline", "TimelineRow", "object_state"}
+WORKBOOK = {"check"}
 RUNTIME_VERBS = {"advance", "close", "deploy", "estimate_cost", "evict", "evict_all", "fetch", "hibernate", "metrics", "now",
                  "run", "run_real_time", "run_until_idle"}
 RUNTIME_ATTRIBUTES = {  # what a world is made of, and the options it was made with
@@ -51,6 +53,11 @@ def test_testing_exports_exactly_the_test_helpers():
 def test_widgets_exports_exactly_the_views():
     assert set(durable_dojo.widgets.__all__) == WIDGETS
     assert public_names(durable_dojo.widgets) == WIDGETS
+
+
+def test_workbook_exports_exactly_the_check():
+    assert set(durable_dojo.workbook.__all__) == WORKBOOK
+    assert public_names(durable_dojo.workbook) == WORKBOOK
 
 
 def test_a_runtime_shows_its_public_verbs_and_parts_only():

@@ -84,6 +84,43 @@ await rt.evict(alice)
 print("after eviction:", await alice.increment())
 
 # %% [markdown]
+# ### Exercise: a guest book that keeps its guests
+#
+# Each chapter has exercises like this one: a cell marked **Exercise** (it carries the cell tag
+# `exercise`) that you edit, and the check cell below it. The check runs your code on the
+# emulator, the way the platform would treat it (several requests, evictions, idle time), then
+# says what is wrong, with the part of the trace that shows it, or that it is right. Edit, run
+# the exercise cell, run the check, repeat. If you are stuck after an honest try, the reference
+# answers are in the repository's `solutions/workbook/` folder, one file per exercise.
+#
+# `Guestbook` keeps its guests in a field, so an eviction forgets them all. Make `sign(who)` and
+# `names()` keep the list in `self.ctx.storage` (the first cell's `Counter` shows how).
+
+# %% tags=["exercise"]
+# Exercise: keep the guest list in storage, so that it survives the instance.
+from workers import DurableObject
+
+
+class Guestbook(DurableObject):
+    """One guest book per name: sign(who) adds a guest and returns how many have signed."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.guests = []                              # memory: gone with the instance
+
+    async def sign(self, who):
+        self.guests.append(who)
+        return len(self.guests)
+
+    async def names(self):
+        return self.guests
+
+# %%
+from durable_dojo.workbook import check
+
+await check("00-guestbook", Guestbook)
+
+# %% [markdown]
 # ## Virtual time
 #
 # `rt.advance(seconds)` moves the world's clock; whatever falls due meanwhile runs (alarms,
@@ -162,6 +199,32 @@ for url in ["https://app.example.com/hello", "https://app.example.com/count/caro
             "https://app.example.com/count/carol", "https://app.example.com/nothing"]:
     answer = await site.fetch(url)
     print(answer.status, await answer.text())
+
+# %% [markdown]
+# ### Exercise: one object per name
+#
+# This Worker counts visits per name at `/count/<name>`, but every name lands on the same
+# object, so ada and bob share one count. Send each name to its own object: the object that any
+# Worker in the world reaches with that name.
+
+# %% tags=["exercise"]
+# Exercise: send /count/<name> to the counter object of that name.
+from workers import Response, WorkerEntrypoint
+
+
+class Edge(WorkerEntrypoint):
+    """https://app.example.com/count/<name> counts a visit of <name>; any other path is a 404."""
+
+    async def fetch(self, request):
+        path = request.url.split("/", 3)[3]
+        if path.startswith("count/"):
+            name = path.removeprefix("count/")
+            stub = self.env.COUNTER.getByName("counter")
+            return Response(f"{await stub.increment()}")
+        return Response("not found", status=404)
+
+# %%
+await check("00-route-by-name", Edge)
 
 # %% [markdown]
 # ## Seeing inside a world
