@@ -39,11 +39,11 @@ from __future__ import annotations
 import collections
 import math
 import os
-import sqlite3
 from typing import Any, Mapping
 
 from .errors import DojoError, JsError, RangeError
 from .values import js_string
+from . import sqlite_driver as driver
 
 __all__ = [
     "KvStore",
@@ -155,8 +155,8 @@ class SharedDb:
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._cur: sqlite3.Cursor | None = None
+        self._conn: driver.Connection | None = None
+        self._cur: object | None = None
         self.on_open = None  # called with each new connection
         self.on_close = None  # called with a connection about to be closed
         self.keep_open = None  # returns True while the connection must not be closed
@@ -168,10 +168,10 @@ class SharedDb:
     def _is_file(self) -> bool:
         return self.path != ":memory:" and not self.path.startswith("file::memory:")
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self) -> driver.Connection:
         if self._is_file:
             _make_room_for_a_file()
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn = driver.connect(self.path)
         cur = conn.cursor()
         if self._is_file:
             cur.execute("PRAGMA journal_mode=WAL")
@@ -186,7 +186,7 @@ class SharedDb:
         return conn
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> driver.Connection:
         conn = self._conn
         if conn is None:
             return self._open()
@@ -195,7 +195,7 @@ class SharedDb:
         return conn
 
     @property
-    def cur(self) -> sqlite3.Cursor:
+    def cur(self) -> object:
         if self._conn is None:
             self._open()
         elif self._is_file:
@@ -720,7 +720,7 @@ class KvStore:
         self._db = db
 
     @property
-    def _cur(self) -> sqlite3.Cursor:
+    def _cur(self) -> object:
         return self._db.cur  # the file may have been closed and opened again meanwhile
 
     @property

@@ -1,6 +1,6 @@
 """`ctx.storage.sql`: the SQL API of SQLite-backed Durable Objects, over a stdlib `sqlite3` connection.
 
-Each SQL-using object has its own SQLite database: a `sqlite3.Connection` opened with
+Each SQL-using object has its own SQLite database: a `driver.Connection` opened with
 `isolation_level=None` by the emulator. The emulator's own tables in that database are named
 with the `_cf_` prefix (`_cf_kv`, `_cf_alarms`, ...), like workerd's `_cf_KV`, and user SQL
 can neither see nor touch them.
@@ -27,7 +27,7 @@ Fidelity notes (facts from workerd's source, `api/sql.c++`, `util/sqlite.c++`,
   `When executing multiple SQL statements in a single call, only the last statement can have
   parameters.`. Text after the last statement that holds no statement (a comment, a lone
   `;`) fails with `SQL code did not contain a statement.`, *after* the earlier statements ran.
-  `_plan()` reproduces this split with `sqlite3.complete_statement` (SQLite's own
+  `_plan()` reproduces this split with `driver.complete_statement` (SQLite's own
   `sqlite3_complete`, which understands quotes, comments and trigger bodies).
 * **Error text.** workerd reports `sqlite3_errmsg()`, then ` at offset N` when
   `sqlite3_error_offset()` knows a position, then `: ` and the primary result code's name.
@@ -76,7 +76,6 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
-import sqlite3
 import weakref
 from typing import Any, Callable
 
@@ -84,6 +83,7 @@ from .codec import JsDict
 from .errors import DojoError, JsError
 from .ffi import js_api
 from .values import js_number_string, js_string
+from . import sqlite_driver as driver
 from . import watchdog as _watchdog
 
 __all__ = [
@@ -162,30 +162,30 @@ MAX_ATTACHED = 0
 MAX_VDBE_OPS = 25_000
 
 _USER_LIMITS = (
-    (sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES),
+    (driver.C.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES),
     # exec() enforces MAX_STATEMENT_BYTES on the whole query itself (as workerd's first
     # sqlite3_prepare does); each statement then carries _USER_PREFIX in front.
-    (sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES + 16),
-    (sqlite3.SQLITE_LIMIT_COLUMN, MAX_COLUMNS),
-    (sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MAX_BOUND_PARAMETERS),
-    (sqlite3.SQLITE_LIMIT_FUNCTION_ARG, MAX_FUNCTION_ARGS),
-    (sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_LIKE_PATTERN_BYTES),
-    (sqlite3.SQLITE_LIMIT_COMPOUND_SELECT, MAX_COMPOUND_SELECT),
-    (sqlite3.SQLITE_LIMIT_EXPR_DEPTH, MAX_EXPR_DEPTH),
-    (sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH, MAX_TRIGGER_DEPTH),
-    (sqlite3.SQLITE_LIMIT_ATTACHED, MAX_ATTACHED),
-    (sqlite3.SQLITE_LIMIT_VDBE_OP, MAX_VDBE_OPS),
-    (sqlite3.SQLITE_LIMIT_WORKER_THREADS, 0),
+    (driver.C.SQLITE_LIMIT_SQL_LENGTH, MAX_STATEMENT_BYTES + 16),
+    (driver.C.SQLITE_LIMIT_COLUMN, MAX_COLUMNS),
+    (driver.C.SQLITE_LIMIT_VARIABLE_NUMBER, MAX_BOUND_PARAMETERS),
+    (driver.C.SQLITE_LIMIT_FUNCTION_ARG, MAX_FUNCTION_ARGS),
+    (driver.C.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_LIKE_PATTERN_BYTES),
+    (driver.C.SQLITE_LIMIT_COMPOUND_SELECT, MAX_COMPOUND_SELECT),
+    (driver.C.SQLITE_LIMIT_EXPR_DEPTH, MAX_EXPR_DEPTH),
+    (driver.C.SQLITE_LIMIT_TRIGGER_DEPTH, MAX_TRIGGER_DEPTH),
+    (driver.C.SQLITE_LIMIT_ATTACHED, MAX_ATTACHED),
+    (driver.C.SQLITE_LIMIT_VDBE_OP, MAX_VDBE_OPS),
+    (driver.C.SQLITE_LIMIT_WORKER_THREADS, 0),
 )
 
 #: Limits lifted back to the connection's previous values inside `trusted()`, so that the
 #: emulator's own statements (big KV rows, `key IN (?, ... 200 ...)`, long batches, UNIONs)
 #: are not held to the user's limits. The others stay as they are for everyone.
 _TRUSTED_LIFTED = (
-    sqlite3.SQLITE_LIMIT_LENGTH,
-    sqlite3.SQLITE_LIMIT_SQL_LENGTH,
-    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER,
-    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT,
+    driver.C.SQLITE_LIMIT_LENGTH,
+    driver.C.SQLITE_LIMIT_SQL_LENGTH,
+    driver.C.SQLITE_LIMIT_VARIABLE_NUMBER,
+    driver.C.SQLITE_LIMIT_COMPOUND_SELECT,
 )
 
 #: The user's values of the lifted limits, put back when the last `trusted()` block ends.
@@ -206,8 +206,8 @@ _USER_PREFIX = "/*user*/"
 # ---------------------------------------------------------------------------------------
 # The authorizer (workerd's `SqliteDatabase::isAuthorized()`)
 
-_OK = sqlite3.SQLITE_OK
-_DENY = sqlite3.SQLITE_DENY
+_OK = driver.C.SQLITE_OK
+_DENY = driver.C.SQLITE_DENY
 
 #: Functions user SQL may call: workerd's `ALLOWED_SQLITE_FUNCTIONS` (util/sqlite.c++),
 #: minus `load_extension`, which workerd lists but which fails anyway because extension
@@ -228,10 +228,12 @@ ALLOWED_FUNCTIONS = frozenset(
     nth_value
     acos acosh asin asinh atan atan2 atanh ceil cos cosh degrees exp floor ln log log2 mod pi
     pow radians sin sinh sqrt tan tanh trunc
-    json json_array json_array_length json_extract -> ->> json_insert json_object json_patch
-    json_remove json_replace json_set json_type json_valid json_quote json_group_array
-    json_group_object json_each json_tree
+    json jsonb json_array jsonb_array json_array_length json_extract jsonb_extract -> ->>
+    json_insert jsonb_insert json_object jsonb_object json_patch jsonb_patch json_remove
+    jsonb_remove json_replace jsonb_replace json_set jsonb_set json_type json_valid json_quote
+    json_group_array jsonb_group_array json_group_object jsonb_group_object json_each json_tree
     match highlight bm25 snippet
+    rtreecheck
     sqlite_rename_column sqlite_rename_table sqlite_rename_test sqlite_drop_column
     sqlite_rename_quotefix
     """.split()
@@ -267,7 +269,7 @@ ALLOWED_PRAGMAS = {
 }
 _BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
 
-_A = sqlite3
+_A = driver.C
 #: Actions whose first argument names a table, view or index to check.
 _NAME_IN_ARG1 = frozenset(
     (
@@ -291,7 +293,8 @@ _NAMES_IN_ARG1_AND_ARG2 = frozenset(
 #: `PRAGMA optimize` issues a bare ANALYZE; sqlite_stat1 holds statistics, not data.
 _ALWAYS = frozenset((_A.SQLITE_SELECT, _A.SQLITE_ANALYZE, _A.SQLITE_RECURSIVE))
 _VTABLE_ACTIONS = frozenset((_A.SQLITE_CREATE_VTABLE, _A.SQLITE_DROP_VTABLE))
-_ALLOWED_MODULES = frozenset(("fts5", "fts5vocab"))
+#: Virtual table modules user SQL may use (workerd: FTS5 and R*Tree, any letter case).
+_ALLOWED_MODULES = frozenset(("fts5", "fts5vocab", "rtree", "rtree_i32"))
 _TXN_ACTIONS = frozenset((_A.SQLITE_TRANSACTION, _A.SQLITE_SAVEPOINT))
 _TEMP_ALLOWED = frozenset((_A.SQLITE_READ, _A.SQLITE_UPDATE))
 _SWAPPED_DB = frozenset((_A.SQLITE_ALTER_TABLE, _A.SQLITE_DETACH))
@@ -367,19 +370,19 @@ class SqlGuard:
         self.txn_denied = False  # set when user SQL tried BEGIN/COMMIT/SAVEPOINT/...
         self._saved: tuple[tuple[int, int], ...] = ()  # limits lifted while trusted
 
-    def enter(self, conn: sqlite3.Connection) -> None:
+    def enter(self, conn: driver.Connection) -> None:
         if self.depth == 0:
             for category, value in self._saved:
                 conn.setlimit(category, value)
         self.depth += 1
 
-    def exit(self, conn: sqlite3.Connection) -> None:
+    def exit(self, conn: driver.Connection) -> None:
         self.depth -= 1
         if self.depth == 0:
             for category, value in _USER_LIFTED:
                 conn.setlimit(category, value)
 
-    def user_begin(self, conn: sqlite3.Connection) -> int:
+    def user_begin(self, conn: driver.Connection) -> int:
         """Enter user mode for a user statement, even inside `trusted()`; returns the depth
         to give back to `user_end()`. (Without this, user code run by the emulator inside a
         trusted block, or on a `trusted_by_default` connection, would get full power.)"""
@@ -390,7 +393,7 @@ class SqlGuard:
                 conn.setlimit(category, value)
         return depth
 
-    def user_end(self, conn: sqlite3.Connection, depth: int) -> None:
+    def user_end(self, conn: driver.Connection, depth: int) -> None:
         if depth:
             self.depth = depth
             for category, value in self._saved:
@@ -425,7 +428,8 @@ class SqlGuard:
             self.txn_denied = True
             return _DENY
         if action in _VTABLE_ACTIONS:
-            return _OK if arg2 is not None and arg2.lower() in _ALLOWED_MODULES else _DENY
+            ok = arg2 is not None and arg2.lower() in _ALLOWED_MODULES and _allowed_name(arg1)
+            return _OK if ok else _DENY
         # ATTACH, DETACH, temp tables/indexes/triggers/views, COPY, unknown actions.
         return _DENY
 
@@ -435,7 +439,7 @@ _GUARDS: weakref.WeakValueDictionary[int, SqlGuard] = weakref.WeakValueDictionar
 
 
 def secure(
-    conn: sqlite3.Connection, *, foreign_keys: bool = True, trusted_by_default: bool = False
+    conn: driver.Connection, *, foreign_keys: bool = True, trusted_by_default: bool = False
 ) -> SqlGuard:
     """Install the guard rails on `conn` and return its guard.
 
@@ -470,7 +474,7 @@ def secure(
     return guard
 
 
-def _guard_of(conn: sqlite3.Connection) -> SqlGuard:
+def _guard_of(conn: driver.Connection) -> SqlGuard:
     guard = _GUARDS.get(id(conn))
     if guard is None:
         raise DojoError("this sqlite3 connection was not set up with durable_dojo._core.sql.secure()")
@@ -486,11 +490,11 @@ class trusted:  # noqa: N801 - used like a function: `with trusted(conn): ...`
 
     __slots__ = ("_conn", "_guard")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: driver.Connection) -> None:
         self._conn = conn
         self._guard = _guard_of(conn)
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> driver.Connection:
         self._guard.enter(self._conn)
         return self._conn
 
@@ -498,7 +502,7 @@ class trusted:  # noqa: N801 - used like a function: `with trusted(conn): ...`
         self._guard.exit(self._conn)
 
 
-def release(conn: sqlite3.Connection) -> None:
+def release(conn: driver.Connection) -> None:
     """Remove the guard rails from `conn` (before closing it, or to hand it back raw)."""
     guard = _GUARDS.pop(id(conn), None)
     if guard is not None:
@@ -586,7 +590,7 @@ def _statement_end(sql: str, start: int) -> int:
     """Index just past the `;` that completes the statement at `start`, or len(sql)."""
     j = sql.find(";", start)
     while j != -1:
-        if sqlite3.complete_statement(sql[start : j + 1]):
+        if driver.complete_statement(sql[start : j + 1]):
             return j + 1
         j = sql.find(";", j + 1)
     return len(sql)
@@ -740,14 +744,40 @@ def _as_workerd_kv_column(match) -> str:
     return "_cf_KV.value" if match.group(1) == "value" else "_cf_KV.key"
 
 
-#: Extended codes newer than Python's own name table (it calls them "unknown").
-_EXTENDED_NAMES = {19 | 11 << 8: "SQLITE_CONSTRAINT_PINNED", 19 | 12 << 8: "SQLITE_CONSTRAINT_DATATYPE"}
+#: Extended result codes workerd names after the primary one (`namedExtendedErrorCode()` in
+#: `util/sqlite.c++`); for any other extended code the message ends at the primary name.
+_WORKERD_EXTENDED_NAMES = frozenset(
+    """
+    SQLITE_ABORT_ROLLBACK SQLITE_AUTH_USER SQLITE_BUSY_RECOVERY SQLITE_BUSY_SNAPSHOT
+    SQLITE_BUSY_TIMEOUT SQLITE_CANTOPEN_CONVPATH SQLITE_CANTOPEN_DIRTYWAL SQLITE_CANTOPEN_FULLPATH
+    SQLITE_CANTOPEN_ISDIR SQLITE_CANTOPEN_NOTEMPDIR SQLITE_CANTOPEN_SYMLINK SQLITE_CONSTRAINT_CHECK
+    SQLITE_CONSTRAINT_COMMITHOOK SQLITE_CONSTRAINT_DATATYPE SQLITE_CONSTRAINT_FOREIGNKEY
+    SQLITE_CONSTRAINT_FUNCTION SQLITE_CONSTRAINT_NOTNULL SQLITE_CONSTRAINT_PINNED
+    SQLITE_CONSTRAINT_PRIMARYKEY SQLITE_CONSTRAINT_ROWID SQLITE_CONSTRAINT_TRIGGER
+    SQLITE_CONSTRAINT_UNIQUE SQLITE_CONSTRAINT_VTAB SQLITE_CORRUPT_INDEX SQLITE_CORRUPT_SEQUENCE
+    SQLITE_CORRUPT_VTAB SQLITE_ERROR_MISSING_COLLSEQ SQLITE_ERROR_RETRY SQLITE_ERROR_SNAPSHOT
+    SQLITE_IOERR_ACCESS SQLITE_IOERR_AUTH SQLITE_IOERR_BEGIN_ATOMIC SQLITE_IOERR_BLOCKED
+    SQLITE_IOERR_CHECKRESERVEDLOCK SQLITE_IOERR_CLOSE SQLITE_IOERR_COMMIT_ATOMIC
+    SQLITE_IOERR_CONVPATH SQLITE_IOERR_CORRUPTFS SQLITE_IOERR_DATA SQLITE_IOERR_DELETE
+    SQLITE_IOERR_DELETE_NOENT SQLITE_IOERR_DIR_CLOSE SQLITE_IOERR_DIR_FSYNC SQLITE_IOERR_FSTAT
+    SQLITE_IOERR_FSYNC SQLITE_IOERR_GETTEMPPATH SQLITE_IOERR_LOCK SQLITE_IOERR_MMAP
+    SQLITE_IOERR_NOMEM SQLITE_IOERR_RDLOCK SQLITE_IOERR_READ SQLITE_IOERR_ROLLBACK_ATOMIC
+    SQLITE_IOERR_SEEK SQLITE_IOERR_SHMLOCK SQLITE_IOERR_SHMMAP SQLITE_IOERR_SHMOPEN
+    SQLITE_IOERR_SHMSIZE SQLITE_IOERR_SHORT_READ SQLITE_IOERR_TRUNCATE SQLITE_IOERR_UNLOCK
+    SQLITE_IOERR_VNODE SQLITE_IOERR_WRITE SQLITE_LOCKED_SHAREDCACHE SQLITE_LOCKED_VTAB
+    SQLITE_NOTICE_RECOVER_ROLLBACK SQLITE_NOTICE_RECOVER_WAL SQLITE_OK_LOAD_PERMANENTLY
+    SQLITE_READONLY_CANTINIT SQLITE_READONLY_CANTLOCK SQLITE_READONLY_DBMOVED
+    SQLITE_READONLY_DIRECTORY SQLITE_READONLY_RECOVERY SQLITE_READONLY_ROLLBACK
+    SQLITE_WARNING_AUTOINDEX
+    """.split()
+)
 
 
-def _sqlite_error(exc: sqlite3.Error, seg: _Segment, conn: sqlite3.Connection) -> BaseException:
-    """A sqlite3 error as workerd reports it: `<errmsg>[ at offset N]: SQLITE_<CODE>`, then
-    ` (extended: SQLITE_<CODE>_<DETAIL>)` when SQLite gave a more precise code."""
-    code = getattr(exc, "sqlite_errorcode", None)
+def _sqlite_error(exc: BaseException, seg: _Segment, conn: driver.Connection) -> BaseException:
+    """A SQLite error as workerd reports it (`dbErrorMessage()`): `<errmsg>[ at offset N]:
+    SQLITE_<CODE>`, then ` (extended: SQLITE_<CODE>_<DETAIL>)` for the extended codes workerd
+    names."""
+    code = driver.error_code(exc)
     if code is None:
         return exc
     if code & 0xFF == 9:  # SQLITE_INTERRUPT: our progress handler stopped it (a limit, or shutdown)
@@ -756,12 +786,16 @@ def _sqlite_error(exc: sqlite3.Error, seg: _Segment, conn: sqlite3.Connection) -
         if stop is not None:
             return stop
     message = _CF_KV_COLUMN.sub(_as_workerd_kv_column, str(exc))
-    offset = _error_offset(message, seg.text)
+    offset = driver.error_offset(exc)
+    if offset >= 0:  # SQLite's own offset, in the text it prepared (ours starts with the prefix)
+        offset = max(0, offset - len(_USER_PREFIX))
+    else:
+        offset = _error_offset(message, seg.text)
     if offset >= 0:
         message = f"{message} at offset {seg.base + offset}"
     name = _CODE_NAMES.get(code & 0xFF, f"SQLITE_UNKNOWN_ERROR_CODE({code & 0xFF})")
-    extended = _EXTENDED_NAMES.get(code) or getattr(exc, "sqlite_errorname", "")
-    if code != code & 0xFF and extended.startswith(name + "_"):  # e.g. SQLITE_CONSTRAINT_UNIQUE
+    extended = driver.extended_name(exc)
+    if code != code & 0xFF and extended in _WORKERD_EXTENDED_NAMES:
         return JsError(f"{message}: {name} (extended: {extended})")
     return JsError(f"{message}: {name}")
 
@@ -851,6 +885,15 @@ def _binding(value: object) -> object:
 _LENIENT_TEXT = functools.partial(str, encoding="utf-8", errors="replace")
 
 
+def _unhex_text(row: tuple | None) -> tuple | None:
+    """A row of `SqlStorageCursor._reread()`: each str is 't' + the hex of a TEXT value."""
+    if row is None:
+        return None
+    return tuple(
+        bytes.fromhex(v[1:]).decode("utf-8", "replace") if type(v) is str else v for v in row
+    )
+
+
 def _js_number(v):
     """A SQL number as Python Workers see it: a JS number, which Pyodide turns into an int when
     it is a safe integer (REAL 3.0 reads as 3) and into a float otherwise (2**53 + 10 too).
@@ -914,21 +957,26 @@ class SqlStorageCursor:
     last value); `raw()` rows are lists with every value.
     """
 
-    __slots__ = ("_sql", "_seg", "_cur", "_names", "_next", "_read", "_written", "__weakref__")
+    __slots__ = (
+        "_sql", "_seg", "_params", "_cur", "_names", "_next", "_read", "_written", "_fetched", "_hex_text",
+        "__weakref__",
+    )
 
     def __init__(self) -> None:
         raise TypeError("Illegal constructor")  # made by SqlStorage.exec()
 
     @classmethod
     def _open(
-        cls, sql: SqlStorage, seg: _Segment, cur: sqlite3.Cursor, read: int, written: int
+        cls, sql: SqlStorage, seg: _Segment, params: tuple, cur: object, names: list[str], read: int, written: int
     ) -> SqlStorageCursor:
         self = object.__new__(cls)
         self._sql = sql
         self._seg = seg
+        self._params = params
         self._cur = cur
-        desc = cur.description
-        self._names = [d[0] for d in desc] if desc else []
+        self._names = names
+        self._fetched = 0  # rows taken from the driver's cursor so far
+        self._hex_text = False  # the rows come from _reread(): TEXT values as 't' + hex
         self._next = None
         self._read = 0
         self._written = 0
@@ -958,32 +1006,66 @@ class SqlStorageCursor:
     def _advance(self) -> None:
         """Fetch the next row into `_next` (None at the end), counting rows. Called only while
         the sqlite3 cursor is open (`_next` is set only while `_cur` is)."""
-        row, changed = self._fetch(self._cur.fetchone)
+        row, changed = self._fetch(False)
         if row is None:
             self._close()
         self._tally(0 if row is None else 1, changed)
         self._next = row
 
-    def _fetch(self, fetch):
-        """Run `fetch` (the cursor's fetchone or fetchall) as user SQL; returns its result and
-        how many rows SQLite changed meanwhile. An error closes the cursor."""
+    def _fetch(self, all_rows: bool):
+        """Fetch the next row (or all the rest) as user SQL; returns the row or rows and how many
+        rows SQLite changed meanwhile. An error closes the cursor."""
         sql = self._sql
         conn = sql._conn
         guard = sql._guard
         depth = guard.user_begin(conn) if guard.depth else 0
         before = conn.total_changes
-        conn.text_factory = _LENIENT_TEXT
+        lenient = driver.LENIENT_TEXT_FACTORY
+        if lenient:
+            conn.text_factory = _LENIENT_TEXT
         try:
             with _watchdog.IN_SQLITE:
-                result = fetch()
-        except sqlite3.Error as exc:
+                try:
+                    result = self._cur.fetchall() if all_rows else self._cur.fetchone()
+                except UnicodeDecodeError:
+                    if not self._reread(conn):
+                        raise
+                    result = self._cur.fetchall() if all_rows else self._cur.fetchone()
+                if self._hex_text:
+                    result = [_unhex_text(r) for r in result] if all_rows else _unhex_text(result)
+                self._fetched += len(result) if all_rows else result is not None
+        except driver.Error as exc:
             self._close()
             raise _sqlite_error(exc, self._seg, conn) from None
         finally:
-            conn.text_factory = str
+            if lenient:
+                conn.text_factory = str
             if depth:
                 guard.user_end(conn, depth)
         return result, conn.total_changes - before
+
+    def _reread(self, conn) -> bool:
+        """TEXT that is not valid UTF-8 (`CAST(x'ff' AS TEXT)`) reads with U+FFFD for each bad
+        sequence on the platform, as JavaScript decodes it; apsw refuses to decode it. Run a
+        query (a SELECT, VALUES or WITH) again with its TEXT values as hex, skip the rows
+        already taken and go on from there. False if the query cannot be read that way."""
+        seg = self._seg
+        first = _FIRST_WORD.match(seg.text)
+        if first is None or first.group().upper() not in ("SELECT", "VALUES", "WITH"):
+            return False
+        n = len(self._names)
+        cols = ", ".join(f"c{i}" for i in range(n))
+        values = ", ".join(
+            f"CASE typeof(c{i}) WHEN 'text' THEN 't' || hex(c{i}) ELSE c{i} END" for i in range(n)
+        )
+        body = seg.text.rstrip(_WS_CHARS + ";")
+        text = f"{_USER_PREFIX}WITH _dojo_rows({cols}) AS ({body}\n) SELECT {values} FROM _dojo_rows"
+        self._cur.close()
+        self._cur, _ = driver.execute_user(conn, text, self._params)
+        for _ in range(self._fetched):
+            self._cur.fetchone()
+        self._hex_text = True
+        return True
 
     def _close(self) -> None:
         cur = self._cur
@@ -1003,7 +1085,7 @@ class SqlStorageCursor:
         row = self._next
         if row is None:
             return []
-        rest, changed = self._fetch(self._cur.fetchall)
+        rest, changed = self._fetch(True)
         self._close()
         self._tally(len(rest), changed)
         rest.insert(0, row)
@@ -1122,7 +1204,7 @@ class SqlStorage:
         self._counters = counters
         self._trusted_by_default = trusted_by_default
         self._open: weakref.WeakSet[SqlStorageCursor] = weakref.WeakSet()
-        if isinstance(conn, sqlite3.Connection):
+        if isinstance(conn, driver.Connection):
             self._fixed, self._db = conn, None
             if _GUARDS.get(id(conn)) is None or trusted_by_default:
                 secure(conn, trusted_by_default=trusted_by_default)
@@ -1135,19 +1217,19 @@ class SqlStorage:
             self._connected(conn.conn)
 
     @property
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> driver.Connection:
         return self._fixed if self._fixed is not None else self._db.conn
 
     @property
     def _guard(self) -> SqlGuard:
         return _guard_of(self._conn)
 
-    def _connected(self, conn: sqlite3.Connection) -> None:
+    def _connected(self, conn: driver.Connection) -> None:
         secure(conn, trusted_by_default=self._trusted_by_default)
         self._install_progress_handler(conn)
 
     @staticmethod
-    def _install_progress_handler(conn: sqlite3.Connection) -> None:
+    def _install_progress_handler(conn: driver.Connection) -> None:
         # The CPU limit and the hang timeout reach inside SQLite's C code through this.
         conn.set_progress_handler(_watchdog.sqlite_progress, _watchdog.SQLITE_PROGRESS_STEPS)
 
@@ -1167,14 +1249,14 @@ class SqlStorage:
         if self._before is not None:
             self._before()
         for seg in plan.earlier:
-            cur, read, written = self._step(seg, (), False)
+            cur, _, read, written = self._step(seg, (), False)
             cur.close()
             self._report(read, written)
         last = plan.last
         if last is None:
             raise JsError(NO_STATEMENT)
-        cur, read, written = self._step(last, params, True)
-        cursor = SqlStorageCursor._open(self, last, cur, read, written)
+        cur, names, read, written = self._step(last, params, True)
+        cursor = SqlStorageCursor._open(self, last, params, cur, names, read, written)
         if cursor._cur is not None:
             self._open.add(cursor)
         return cursor
@@ -1188,10 +1270,11 @@ class SqlStorage:
             if written:
                 counters.rows_written(written)
 
-    def _step(self, seg: _Segment, params: tuple, is_last: bool) -> tuple[sqlite3.Cursor, int, int]:
-        """Prepare `seg` and step it once (what sqlite3's execute() does).
+    def _step(self, seg: _Segment, params: tuple, is_last: bool) -> tuple[object, list[str], int, int]:
+        """Prepare `seg` and step it once (what the driver's execute() does).
 
-        Returns the sqlite3 cursor and the rows read and written by that first step.
+        Returns the driver's cursor, the column names and the rows read and written by that
+        first step.
         """
         conn = self._conn
         guard = self._guard
@@ -1201,13 +1284,11 @@ class SqlStorage:
         depth = guard.user_begin(conn) if guard.depth else 0
         try:
             with _watchdog.IN_SQLITE:
-                cur = conn.execute(seg.sql, params)
-        except sqlite3.ProgrammingError as exc:
-            if str(exc).startswith("Incorrect number of bindings"):
+                cur, names = driver.execute_user(conn, seg.sql, params)
+        except driver.Error as exc:
+            if driver.is_binding_count_error(exc):
                 message = WRONG_BINDING_COUNT if is_last else MULTI_STATEMENT_PARAMETERS
                 raise JsError(message) from None
-            raise
-        except sqlite3.Error as exc:
             if guard.txn_denied:
                 guard.txn_denied = False
                 raise JsError(TRANSACTION_FORBIDDEN) from None
@@ -1219,10 +1300,10 @@ class SqlStorage:
             # A CREATE that changed the schema: 1 schema row read, 2 written (the oracle's
             # numbers); one that did nothing (IF NOT EXISTS): 0 and 0.
             if version is None or self._schema_version() != version:
-                return cur, 1, 2
-            return cur, 0, 0
+                return cur, names, 1, 2
+            return cur, names, 0, 0
         changed = conn.total_changes - before
-        return cur, (changed if seg.read_changes else 0), changed
+        return cur, names, (changed if seg.read_changes else 0), changed
 
     def _schema_version(self) -> int:
         conn = self._conn

@@ -1,0 +1,144 @@
+"""The SQLite library under the core: apsw when it is installed, else the standard `sqlite3`.
+
+workerd embeds a current SQLite (3.54.1 in workerd 1.20261117.1), and user SQL sees its
+functions (`unhex`, `concat`, `string_agg`, `jsonb`, `unixepoch(..., 'subsec')`...), its error
+messages and its error offsets. Python's `sqlite3` links whatever SQLite the system has (3.40.1
+on Debian 12), so the emulator uses apsw, which ships the current SQLite inside its wheel and
+exposes the C API the SQL API needs: the authorizer, the progress handler, limits, extended
+result codes and `sqlite3_error_offset()`. apsw is a dependency of the project, so it is there
+for every install from PyPI; in the browser (Pyodide) the core runs on the standard `sqlite3`
+instead, with what that SQLite offers. This module is the one place that knows which.
+
+Everything the core does with SQLite goes through the small surface below, which is a subset
+of the standard `sqlite3` API (so the fallback needs no adapter at all):
+
+* `connect(path)` gives a connection in autocommit mode (no implicit BEGIN) with `execute`,
+  `executemany`, `cursor`, `in_transaction`, `total_changes`, `getlimit`/`setlimit`,
+  `set_authorizer`, `set_progress_handler` and `close`;
+* `execute_user(conn, sql, params)` runs one statement and also returns its column names
+  (apsw forgets them once a statement has run to its end);
+* `Error`, `error_code()`, `error_offset()`, `extended_name()`, `is_binding_count_error()`
+  read an error the same way whichever library raised it;
+* `complete_statement()`, `SQLITE_VERSION` and the C constants.
+"""
+
+from __future__ import annotations
+
+try:  # the one optional import of the core (tests/test_architecture.py allows exactly this)
+    import apsw
+except ImportError:  # Pyodide, or an install without it: the standard library's SQLite
+    apsw = None
+import sqlite3 as _stdlib
+
+__all__ = [
+    "BACKEND",
+    "Connection",
+    "Error",
+    "SQLITE_VERSION",
+    "complete_statement",
+    "connect",
+    "error_code",
+    "error_offset",
+    "execute_user",
+    "extended_name",
+    "is_binding_count_error",
+]
+
+# The C constants (authorizer actions and answers, limit categories) are SQLite's own numbers;
+# the standard module defines every one the core uses, whichever library runs the statements.
+C = _stdlib
+
+if apsw is not None:
+    BACKEND = "apsw"
+    SQLITE_VERSION: str = apsw.sqlite_lib_version()
+    Error: type[BaseException] = apsw.Error
+    complete_statement = apsw.complete
+    #: Whether `conn.text_factory` can decode invalid UTF-8 leniently (apsw always decodes strictly).
+    LENIENT_TEXT_FACTORY = False
+
+    _URI_FLAGS = apsw.SQLITE_OPEN_READWRITE | apsw.SQLITE_OPEN_CREATE | apsw.SQLITE_OPEN_URI
+
+    class Connection(apsw.Connection):
+        """An apsw connection with the few `sqlite3.Connection` spellings the core uses."""
+
+        total_changes = property(apsw.Connection.total_changes)
+
+        def getlimit(self, category: int) -> int:
+            return self.limit(category)
+
+        def setlimit(self, category: int, value: int) -> int:
+            return self.limit(category, value)
+
+    def connect(path: str) -> Connection:
+        """A connection to `path` (a file, `:memory:` or a `file:` URI), in autocommit mode."""
+        return Connection(path, flags=_URI_FLAGS)
+
+    def execute_user(conn: Connection, sql: str, params: tuple) -> tuple[object, list[str]]:
+        """Run one statement; return its cursor and its column names (read before it runs,
+        while apsw still knows them)."""
+        cur = conn.cursor()
+        names: list[str] = []
+
+        def remember_names(cursor, _sql, _bindings) -> bool:
+            names.extend(d[0] for d in cursor.description)
+            return True
+
+        cur.exec_trace = remember_names
+        cur.execute(sql, params)
+        cur.exec_trace = None
+        return cur, names
+
+    _EXTENDED = apsw.mapping_extended_result_codes
+
+    def error_code(exc: BaseException) -> int | None:
+        """The extended result code of a SQLite error (None: not SQLite's own error)."""
+        return getattr(exc, "extendedresult", None)
+
+    def error_offset(exc: BaseException) -> int:
+        """`sqlite3_error_offset()`: the byte offset of the token the error is about, or -1."""
+        offset = getattr(exc, "error_offset", -1)
+        return -1 if offset is None else offset
+
+    def extended_name(exc: BaseException) -> str:
+        """The name of the error's extended result code (`SQLITE_CONSTRAINT_UNIQUE`...)."""
+        name = _EXTENDED.get(getattr(exc, "extendedresult", None), "")
+        return name if isinstance(name, str) else ""
+
+    def is_binding_count_error(exc: BaseException) -> bool:
+        return isinstance(exc, apsw.BindingsError)
+
+else:
+    BACKEND = "sqlite3"
+    SQLITE_VERSION = _stdlib.sqlite_version
+    Error = _stdlib.Error
+    complete_statement = _stdlib.complete_statement
+    LENIENT_TEXT_FACTORY = True
+    Connection = _stdlib.Connection
+
+    def connect(path: str) -> Connection:
+        """A connection to `path` (a file, `:memory:` or a `file:` URI), in autocommit mode."""
+        return _stdlib.connect(path, isolation_level=None, check_same_thread=False, uri=path.startswith("file:"))
+
+    def execute_user(conn: Connection, sql: str, params: tuple) -> tuple[object, list[str]]:
+        """Run one statement; return its cursor and its column names."""
+        cur = conn.execute(sql, params)
+        desc = cur.description
+        return cur, [d[0] for d in desc] if desc else []
+
+    #: Extended codes newer than the standard module's own name table (it says "unknown").
+    _NEWER = {19 | 11 << 8: "SQLITE_CONSTRAINT_PINNED", 19 | 12 << 8: "SQLITE_CONSTRAINT_DATATYPE"}
+
+    def error_code(exc: BaseException) -> int | None:
+        """The extended result code of a SQLite error (None: not SQLite's own error)."""
+        return getattr(exc, "sqlite_errorcode", None)
+
+    def error_offset(exc: BaseException) -> int:
+        """The standard module does not expose `sqlite3_error_offset()`: always -1."""
+        return -1
+
+    def extended_name(exc: BaseException) -> str:
+        """The name of the error's extended result code (`SQLITE_CONSTRAINT_UNIQUE`...)."""
+        return _NEWER.get(error_code(exc)) or getattr(exc, "sqlite_errorname", "")
+
+    def is_binding_count_error(exc: BaseException) -> bool:
+        return isinstance(exc, _stdlib.ProgrammingError) and str(exc).startswith("Incorrect number of bindings")
