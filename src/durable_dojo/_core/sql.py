@@ -1,7 +1,8 @@
-"""`ctx.storage.sql`: the SQL API of SQLite-backed Durable Objects, over a stdlib `sqlite3` connection.
+"""`ctx.storage.sql`: the SQL API of SQLite-backed Durable Objects.
 
-Each SQL-using object has its own SQLite database: a `driver.Connection` opened with
-`isolation_level=None` by the emulator. The emulator's own tables in that database are named
+Each SQL-using object has its own SQLite database: a connection of `sqlite_driver` (apsw, which
+ships the SQLite version workerd embeds, or the standard `sqlite3` where apsw is missing), in
+autocommit mode. The emulator's own tables in that database are named
 with the `_cf_` prefix (`_cf_kv`, `_cf_alarms`, ...), like workerd's `_cf_KV`, and user SQL
 can neither see nor touch them.
 
@@ -30,8 +31,10 @@ Fidelity notes (facts from workerd's source, `api/sql.c++`, `util/sqlite.c++`,
   `_plan()` reproduces this split with `driver.complete_statement` (SQLite's own
   `sqlite3_complete`, which understands quotes, comments and trigger bodies).
 * **Error text.** workerd reports `sqlite3_errmsg()`, then ` at offset N` when
-  `sqlite3_error_offset()` knows a position, then `: ` and the primary result code's name.
-  Python does not expose `sqlite3_error_offset()`. SQLite records an offset when its message
+  `sqlite3_error_offset()` knows a position, then `: ` and the primary result code's name, then
+  ` (extended: NAME)` for the extended codes it names. apsw gives SQLite's own offset (less the
+  length of `_USER_PREFIX`). The standard `sqlite3` does not expose `sqlite3_error_offset()`;
+  there the offset is guessed: SQLite records an offset when its message
   names a token of the statement (`near "X": syntax error`, `no such column: X`,
   `not authorized to use function: X`, ...). `_error_offset()` finds that token in the
   statement text: the first occurrence at a word boundary, else the first occurrence at all,
@@ -65,8 +68,9 @@ Fidelity notes (facts from workerd's source, `api/sql.c++`, `util/sqlite.c++`,
   - like workerd, the cursor runs one row ahead of what it has returned, so after `exec()`
     a scan shows rowsRead 1, and after the k-th row min(k + 1, total) (sql-test.js).
 
-  A side effect of reading one row ahead: a runtime error on row k + 1 (for example
-  `malformed JSON`) surfaces one read earlier than on workerd (at `exec()` for row 2).
+  apsw steps a statement when a row is asked for, as workerd does, so a runtime error on row
+  k + 1 (for example `malformed JSON`) surfaces at the same call as there. (The standard
+  `sqlite3` fetches one row further ahead: there it surfaces one call earlier.)
 * **Bindings.** workerd binds JS numbers as REAL; here a Python `int` binds as INTEGER (so
   `SELECT ? / 2` with 5 gives 2 here and 2.5 on workerd).
 """
