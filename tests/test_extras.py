@@ -25,9 +25,10 @@ def test_the_emulator_and_its_test_helpers_import_no_tool_dependency():
     assert out.strip() == "[]"
 
 
-def test_the_package_depends_on_nothing_and_its_extras_name_the_tools():
+def test_the_package_depends_only_on_apsw_and_its_extras_name_the_tools():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["dependencies"] == []
+    # apsw: the SQLite workerd embeds; not in the browser, where the core uses sqlite3.
+    assert project["dependencies"] == ["apsw==3.54.1.0; sys_platform != 'emscripten'"]
     extras = project["optional-dependencies"]
     assert {name.split(">")[0] for name in extras["serve"]} == {"uvicorn", "websockets"}
     assert {name.split(">")[0] for name in extras["katas"]} == {"rich", "watchfiles", "pytest", "pytest-asyncio"}

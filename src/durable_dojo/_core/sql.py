@@ -213,16 +213,16 @@ _USER_PREFIX = "/*user*/"
 _OK = driver.C.SQLITE_OK
 _DENY = driver.C.SQLITE_DENY
 
-#: Functions user SQL may call: workerd's `ALLOWED_SQLITE_FUNCTIONS` (util/sqlite.c++),
-#: minus `load_extension`, which workerd lists but which fails anyway because extension
-#: loading is off; refusing it here is defence in depth. The `sqlite_rename_*` and
+#: Functions user SQL may call: workerd's `ALLOWED_SQLITE_FUNCTIONS` (util/sqlite.c++).
+#: `load_extension` is listed there and fails when called (extension loading is off):
+#: `not authorized: SQLITE_ERROR`, SQLite's own refusal, on both. The `sqlite_rename_*` and
 #: `sqlite_drop_column` entries are what `ALTER TABLE` calls internally. The other
 #: `sqlite_*` functions (`sqlite_version`, `sqlite_source_id`, `sqlite_compileoption_*`,
 #: `sqlite_offset`) are refused: "These functions query SQLite internals and build details".
 ALLOWED_FUNCTIONS = frozenset(
     """
     abs changes char coalesce concat concat_ws format glob hex ifnull iif instr
-    last_insert_rowid length like likelihood likely lower ltrim max_scalar min_scalar nullif
+    last_insert_rowid length like load_extension likelihood likely lower ltrim max_scalar min_scalar nullif
     octet_length printf quote random randomblob replace round rtrim sign soundex substr
     substring total_changes trim typeof unhex unicode unlikely upper zeroblob
     date time datetime julianday unixepoch strftime timediff current_date current_time
@@ -240,6 +240,17 @@ ALLOWED_FUNCTIONS = frozenset(
     rtreecheck
     sqlite_rename_column sqlite_rename_table sqlite_rename_test sqlite_drop_column
     sqlite_rename_quotefix
+    """.split()
+)
+
+#: Functions apsw's SQLite has and workerd's build does not (it compiles without
+#: SQLITE_ENABLE_PERCENTILE, _GEOPOLY and _CARRAY): there SQLite says `no such function`
+#: before any authorizer runs, so the emulator reports them the same way.
+ABSENT_FUNCTIONS = frozenset(
+    """
+    median percentile percentile_cont percentile_disc carray geopoly_area geopoly_blob
+    geopoly_bbox geopoly_contains_point geopoly_group_bbox geopoly_json geopoly_overlap
+    geopoly_regular geopoly_svg geopoly_within geopoly_xform geopoly_ccw
     """.split()
 )
 
@@ -327,6 +338,9 @@ def _parse_int(text: str) -> int | None:
 
 
 def _pragma_allowed(name: str, arg: str | None) -> bool:
+    # SQLite hands the authorizer the name as typed; workerd 1.20261117.1 accepts
+    # `PRAGMA FOREIGN_KEYS` as well as `PRAGMA foreign_keys` (oracle), so any letter case goes.
+    name = name.lower()
     if name == "table_list":
         return True
     if name == "table_info" or name == "table_xinfo":
@@ -777,6 +791,9 @@ _WORKERD_EXTENDED_NAMES = frozenset(
 )
 
 
+_NOT_AUTHORIZED_FUNCTION = "not authorized to use function: "
+
+
 def _sqlite_error(exc: BaseException, seg: _Segment, conn: driver.Connection) -> BaseException:
     """A SQLite error as workerd reports it (`dbErrorMessage()`): `<errmsg>[ at offset N]:
     SQLITE_<CODE>`, then ` (extended: SQLITE_<CODE>_<DETAIL>)` for the extended codes workerd
@@ -790,6 +807,8 @@ def _sqlite_error(exc: BaseException, seg: _Segment, conn: driver.Connection) ->
         if stop is not None:
             return stop
     message = _CF_KV_COLUMN.sub(_as_workerd_kv_column, str(exc))
+    if message.startswith(_NOT_AUTHORIZED_FUNCTION) and message[len(_NOT_AUTHORIZED_FUNCTION):] in ABSENT_FUNCTIONS:
+        message = "no such function: " + message[len(_NOT_AUTHORIZED_FUNCTION):]
     offset = driver.error_offset(exc)
     if offset >= 0:  # SQLite's own offset, in the text it prepared (ours starts with the prefix)
         offset = max(0, offset - len(_USER_PREFIX))
@@ -1109,10 +1128,10 @@ class SqlStorageCursor:
     # -- the JS API
 
     def next(self) -> JsDict:
-        """JS iterator protocol: `{done: False, value: row}`, then `{done: True, value: None}`."""
+        """JS iterator protocol: `{done: False, value: row}`, then `{done: True}`."""
         row = self._take()
         if row is None:
-            return JsDict(done=True, value=None)
+            return JsDict(done=True)  # workerd's iterator result has no `value` at the end
         return JsDict(done=False, value=_dict(self._names, row))
 
     def toArray(self) -> list[JsDict]:  # noqa: N802 - the JS name
@@ -1172,10 +1191,10 @@ class _RawIterator:
         return _values(row)
 
     def next(self) -> JsDict:
-        """JS iterator protocol: `{done: False, value: [...]}`, then `{done: True, value: None}`."""
+        """JS iterator protocol: `{done: False, value: [...]}`, then `{done: True}`."""
         row = self._cursor._take()
         if row is None:
-            return JsDict(done=True, value=None)
+            return JsDict(done=True)  # workerd's iterator result has no `value` at the end
         return JsDict(done=False, value=_values(row))
 
 
