@@ -438,8 +438,8 @@ def test_cursor_js_next_protocol(sql):
     assert first.done is False and first.value.id == 1
     assert cursor.next() == {"done": False, "value": {"id": 2}}
     end = cursor.next()  # workerd's end result has a `value` property, undefined (None)
-    assert end == {"done": True}  # no `value` key, as workerd's iterator result
-    assert cursor.next() == {"done": True}
+    assert end == {"done": True, "value": None}
+    assert cursor.next() == {"done": True, "value": None}
 
 
 def test_cursor_is_a_python_iterable_and_iterator(sql):
@@ -484,7 +484,7 @@ def test_raw_rows_are_lists(sql):
     assert iter(raw) is raw
     assert raw.next() == {"done": False, "value": [1]}
     assert next(raw) == [2]
-    assert raw.next() == {"done": True}
+    assert raw.next() == {"done": True, "value": None}
 
 
 def test_raw_and_to_array_consume_rows_in_turn(sql):

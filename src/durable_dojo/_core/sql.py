@@ -1128,10 +1128,10 @@ class SqlStorageCursor:
     # -- the JS API
 
     def next(self) -> JsDict:
-        """JS iterator protocol: `{done: False, value: row}`, then `{done: True}`."""
+        """JS iterator protocol: `{done: False, value: row}`, then `{done: True, value: None}`."""
         row = self._take()
         if row is None:
-            return JsDict(done=True)  # workerd's iterator result has no `value` at the end
+            return JsDict(done=True, value=None)
         return JsDict(done=False, value=_dict(self._names, row))
 
     def toArray(self) -> list[JsDict]:  # noqa: N802 - the JS name
@@ -1191,10 +1191,10 @@ class _RawIterator:
         return _values(row)
 
     def next(self) -> JsDict:
-        """JS iterator protocol: `{done: False, value: [...]}`, then `{done: True}`."""
+        """JS iterator protocol: `{done: False, value: [...]}`, then `{done: True, value: None}`."""
         row = self._cursor._take()
         if row is None:
-            return JsDict(done=True)  # workerd's iterator result has no `value` at the end
+            return JsDict(done=True, value=None)
         return JsDict(done=False, value=_values(row))
 
 
