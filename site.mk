@@ -10,6 +10,9 @@
 #                      Chromium (tests/site, DOJO_BROWSER=1); screenshots in .artifacts/site/
 #   make site-vendor   fetch the widget renderer and require.js from npm again into
 #                      site/assets/js/ (they are committed; the site loads nothing remote)
+#   make site-editor   bundle the kata pages' editor (CodeMirror 6, pinned in site/editor/
+#                      package-lock.json) with esbuild into site/assets/dojo/editor.js (committed;
+#                      versions, hashes and licences recorded in site/editor/VENDORED.json)
 #
 # Offline-safe, as ../shared/reference/toolchain.md §3 recommends: no Google Fonts, the widget
 # JavaScript served by the site, no privacy/social plugins, no mkdocstrings inventories.
@@ -18,7 +21,7 @@ SITE_DIR := site-build
 SITE_PORT ?= 8000
 SITE_JUPYTER_CONFIG := $(CURDIR)/site/jupyter_config
 
-.PHONY: site env-docs serve-site site-test site-vendor
+.PHONY: site env-docs serve-site site-test site-vendor site-editor
 
 env-docs: uv
 	$(UV) sync --frozen --inexact --all-extras --group test --group docs
@@ -45,3 +48,6 @@ site-vendor:
 	  && tar xzf requirejs-*.tgz package/require.js \
 	  && cp package/require.js $(CURDIR)/site/assets/js/ \
 	  && ls *.tgz && cd / && rm -rf $$tmp
+
+site-editor:
+	python3 site/editor/build.py

@@ -27,6 +27,7 @@ import diagrams
 import notebook_html  # the hook's folder (site/) is on sys.path while mkdocs loads it
 import pages
 import publish
+import runnable
 
 log = logging.getLogger("mkdocs.hooks.durable_dojo")
 SITE = Path(__file__).resolve().parent
@@ -132,12 +133,13 @@ def on_page_context(context, page, config, nav):
 def on_post_page(output, page, config):
     if page.file.src_uri.endswith(".ipynb"):
         output = notebook_html.externalise(output, page.url, _assets, WIDGET_SCRIPT)
-    return output
+    return runnable.add_scripts(output, page.file.src_uri, page.url)
 
 
 def on_post_build(config):
     site_dir = Path(config.site_dir)
     _assets.write(site_dir)
+    runnable.write_data(site_dir)
     diagrams.write_all(site_dir / diagrams.ASSET_DIR)
     archive = publish.write_archive(site_dir)
     log.info("download: %s (%.1f MB)", archive.relative_to(site_dir), archive.stat().st_size / 1e6)

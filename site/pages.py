@@ -253,6 +253,39 @@ def _link(url: str) -> str:
     return f"[{slug.replace('-', ' ').capitalize()}]({url})"
 
 
+HUNG_TEST = "\x00test\x00"  # where the page puts the name of the test that was running
+
+
+def hang_messages(kata: Kata) -> dict[str, str]:
+    """What `dojo check` says when the kata's tests overrun the timeout, made by the runner's own
+    verdict code (`verdict_from_run`) so the page says it in the same words: "test" with
+    `{test}` where the page puts the test that was running, "none" when none had started. A
+    page cannot read the stack of a stopped worker, so no line of code is named."""
+    from durable_dojo._kata.run import RunResult, TestResult, verdict_from_run
+
+    out = {}
+    for key, running in (("test", HUNG_TEST), ("none", None)):
+        run = RunResult(stopped=True, hung_test=f"t.py::{running}" if running else None)
+        if running:
+            run.tests[run.hung_test] = TestResult(run.hung_test, Path("t.py"), running, outcome="hung")
+        verdict = verdict_from_run(manifest(), kata, run, REPO / "katas", project=REPO)
+        out[key] = verdict.message.replace(HUNG_TEST, "{test}")
+    return out
+
+
+def kata_data(kata: Kata, source: str) -> dict:
+    """What a kata page's scripts need (site/assets/dojo/kata.js): the file as it ships (the
+    editor's start and what Reset restores), the timeout and its message, the rule, the hints."""
+    return {"id": kata.id, "title": kata.title, "file": posixpath.basename(kata.learner), "learner": kata.learner,
+            "source": source, "timeout": kata.timeout, "hang": hang_messages(kata), "rule": kata.rule.strip(),
+            "hints": len(kata.hints), "tests": [t.split("::")[-1] for t in kata.failing_tests]}
+
+
+def kata_data_json(kata: Kata, source: str) -> str:
+    """kata_data() as JSON that is safe inside a <script> element (no "</" can end it early)."""
+    return json.dumps(kata_data(kata, source), ensure_ascii=False).replace("<", "\\u003c")
+
+
 def kata_page(kata: Kata) -> str:
     """One layout for every kata: the task, the file as it ships, the tests it fails, how to run
     it, the hints one per folded block, the rule, and the solution and its explanation folded."""
@@ -269,9 +302,15 @@ def kata_page(kata: Kata) -> str:
              "## The task", "", demote_headings(task_text(task), 1), ""]
 
     learner = katas_dir().parent / kata.learner  # kata.learner is "katas/<id>/<file>"
+    source = learner.read_text(encoding="utf-8")
+    # In a browser the editor and its Run button (site/assets/dojo/kata.js) take this block's
+    # place; without scripts the file as it ships stays.
     lines += [f"## The code to fix: `{posixpath.basename(kata.learner)}`", "",
+              f'<div class="dojo-kata-app" data-kata="{kata.id}" hidden></div>',
+              f'<script type="application/json" class="dojo-kata-data">{kata_data_json(kata, source)}</script>', "",
+              '<div class="dojo-shipped" markdown>', "",
               f"As it ships, in `{kata.learner}`:", "",
-              _fence(learner.read_text(encoding="utf-8"), "python"), ""]
+              _fence(source, "python"), "", "</div>", ""]
 
     failing = failing_tests(kata)
     lines += ["## The tests it fails", "",
@@ -282,7 +321,7 @@ def kata_page(kata: Kata) -> str:
     lines += ["", "</div>", ""]
 
     lines += [
-        "## Run it", "",
+        "## Run it on your machine", "",
         f"In the project folder ([get the project](../{GET_STARTED_PAGE}) first), edit `{kata.learner}`, then:", "",
         "```sh", *_commented([
             (f".venv/bin/dojo check {kata.id}", "this kata's tests, with a verdict for each"),

@@ -1,0 +1,78 @@
+"""What the site's kata and chapter pages carry for running code in the browser (site/pages.py,
+site/runnable.py), checked without building the site: the browser test is
+tests/site/test_site_runs_code.py (`make site-test`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "site"))
+import pages  # noqa: E402  (site/, as mkdocs loads the hooks)
+import runnable  # noqa: E402
+
+KATAS = pages.manifest().katas
+DATA = re.compile(r'<script type="application/json" class="dojo-kata-data">(.*?)</script>', re.S)
+
+
+@pytest.mark.parametrize("kata", KATAS, ids=lambda k: k.id)
+def test_a_kata_page_carries_the_file_as_shipped_and_its_timeout(kata):
+    page = pages.kata_page(kata)
+    found = DATA.findall(page)
+    assert len(found) == 1 and f'<div class="dojo-kata-app" data-kata="{kata.id}" hidden></div>' in page
+    data = json.loads(found[0])
+    assert data["id"] == kata.id and data["timeout"] == kata.timeout and data["rule"] == kata.rule.strip()
+    assert data["source"] == (pages.katas_dir().parent / kata.learner).read_text(encoding="utf-8")
+    assert data["file"] == Path(kata.learner).name
+    # the words of dojo check's verdict on a run stopped at the timeout
+    head = f"Kata {kata.id} did not finish within its timeout of {kata.timeout:g} s and was stopped."
+    cause = "Likely cause: an infinite loop or a blocking call (time.sleep) in a handler, or an await that never completes."
+    assert data["hang"]["test"].splitlines() == [head, "Stuck in {test}.", cause]
+    assert data["hang"]["none"].splitlines() == [head, cause]
+
+
+def test_the_kata_data_cannot_end_its_script_element_early():
+    kata = KATAS[0]
+    source = 'x = "</script><script>alert(1)</script>"\n'
+    text = pages.kata_data_json(kata, source)
+    assert "</" not in text and "<" not in text
+    assert json.loads(text)["source"] == source
+
+
+KATA_HTML = '<html><body><article class="md-content__inner md-typeset"></article></body></html>'
+CHAPTER_HTML = '<html><body><div class="jupyter-wrapper"><p>cells</p></div></body></html>'
+
+
+def test_pages_get_no_scripts_while_the_site_has_no_worker(monkeypatch):
+    monkeypatch.setattr(runnable, "enabled", lambda: False)
+    assert runnable.add_scripts(KATA_HTML, "katas/01-counter-forgets.md", "katas/01-counter-forgets/") == KATA_HTML
+
+
+def test_kata_and_chapter_pages_load_their_scripts_from_the_site(monkeypatch):
+    monkeypatch.setattr(runnable, "enabled", lambda: True)
+    kata = runnable.add_scripts(KATA_HTML, "katas/01-counter-forgets.md", "katas/01-counter-forgets/")
+    assert re.findall(r'<script src="([^"]+)" defer>', kata) == [
+        "../../assets/dojo/editor.js", "../../assets/dojo/runner.js", "../../assets/dojo/kata.js"]
+    chapter = runnable.add_scripts(CHAPTER_HTML, "notebooks/01-lifecycle.ipynb", "notebooks/01-lifecycle/")
+    assert re.findall(r'<script src="([^"]+)" defer>', chapter) == ["../../assets/dojo/runner.js",
+                                                                    "../../assets/dojo/chapter.js"]
+    assert '<div class="jupyter-wrapper" data-chapter="01-lifecycle">' in chapter
+    for other in ("index.md", "katas/index.md", "review-checklist.md", "api/durable_dojo.md"):
+        assert runnable.add_scripts(KATA_HTML, other, "x/") == KATA_HTML, other
+    for script in ("editor.js", "runner.js", "kata.js", "chapter.js"):
+        assert (REPO / "site" / "assets" / "dojo" / script).is_file(), script
+
+
+@pytest.mark.parametrize("path", pages.notebook_paths(), ids=lambda p: p.stem)
+def test_a_chapter_runs_its_code_cells_in_the_notebooks_order(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    cells = runnable.chapter_cells(path)
+    assert cells["name"] == path.stem and len(cells["cells"]) == len(code) >= 1
+    assert cells["cells"][0] == "".join(code[0]["source"])
+    assert len(set(cells["ids"])) == len(code) and all(cells["ids"])
