@@ -12,12 +12,16 @@
 
 # %%
 import asyncio
+import datetime
 
 from durable_dojo import Runtime
 from durable_dojo.testing import connect
 from durable_dojo.widgets import Inspector, Timeline
 from js import Date, WebSocketPair
 from workers import DurableObject, Response, fetch
+
+
+WORLD_START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)   # where every world's virtual clock starts
 
 
 def seconds(rt):
@@ -37,8 +41,8 @@ class Visitor(DurableObject):
     def __init__(self, ctx, env):
         super().__init__(ctx, env)
         self.visits_in_memory = 0
-        self.born_at = Date.now()
-        print(f"  constructor ran at t={(self.born_at - 1767225600000) / 1000:g}s")
+        self.born_at = Date.new()                     # now, on the world's clock
+        print(f"  constructor ran at t={(self.born_at - WORLD_START).total_seconds():g}s")
 
     async def visit(self):
         self.visits_in_memory += 1
@@ -236,6 +240,40 @@ print(Timeline(eager_world, kinds=("rpc:", "constructor", "gate:", "fetch:")).te
 
 # %% [markdown]
 # Both requests waited behind the closed gate (the `┃` bar), and the API was called once.
+
+# %% [markdown]
+# ### Exercise: load once, before anyone reads
+#
+# `PriceList` converts dollars to euros with the rates of an exchange-rate API (which answers in
+# 50 ms). As written, it loads them lazily, and a request that arrives during the load reads
+# rates that are not there yet. Make it load the rates **once per instance**, before any request
+# can use them. The check sends requests together to a fresh instance, evicts it, changes the
+# rates, and counts the API calls.
+
+# %% tags=["exercise"]
+# Exercise: load the exchange rates once per instance, before any request can use them.
+from workers import DurableObject, fetch
+
+
+class PriceList(DurableObject):
+    """price(usd) converts US dollars to euros with the rates of https://rates.example.com/."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.loading = False
+        self.rates = None
+
+    async def price(self, usd):
+        if not self.loading:
+            self.loading = True
+            response = await fetch("https://rates.example.com/")
+            self.rates = await response.json()
+        return round(usd * self.rates["EUR"], 2)
+
+# %%
+from durable_dojo.workbook import check
+
+await check("01-load-once", PriceList)
 #
 # ## Resets: when the platform throws the instance away
 #
@@ -406,6 +444,38 @@ for how in ["rt.evict", "idle 150 s", "exception", "blockConcurrencyWhile throw"
 #
 # Storage and the alarm always survive. Keep the truth there; use fields only as a cache that
 # you can rebuild, ideally in the constructor under `blockConcurrencyWhile`.
+
+# %% [markdown]
+# ### Exercise: a cache that a new instance rebuilds
+#
+# `Leaderboard` keeps each player's best score in storage and, for speed, in a field `best`.
+# After an eviction the field is empty: `top()` forgets everyone, and `record()` compares a new
+# score with nothing and may overwrite a better stored one. Keep the field as a cache, but make
+# every new instance fill it from storage before it answers anything.
+
+# %% tags=["exercise"]
+# Exercise: fill the cache from storage whenever a new instance starts.
+from workers import DurableObject
+
+
+class Leaderboard(DurableObject):
+    """record(player, score) keeps each player's best score; top(n) names the n best players."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.best = {}                                # player -> best score: a cache of what is stored
+
+    async def record(self, player, score):
+        if score > self.best.get(player, 0):
+            self.best[player] = score
+            await self.ctx.storage.put(f"best:{player}", score)
+
+    async def top(self, n):
+        ranked = sorted(self.best.items(), key=lambda item: (-item[1], item[0]))
+        return [player for player, _ in ranked[:n]]
+
+# %%
+await check("01-rebuild-the-cache", Leaderboard)
 
 # %% [markdown]
 # ## Module-level state is not a way out

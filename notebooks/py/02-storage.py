@@ -171,6 +171,39 @@ async def copies(ctx):
 await inside(copies)
 
 # %% [markdown]
+# ### Exercise: put it back
+#
+# Each chapter has checked exercises: edit the cell marked **Exercise**, run it, then run the
+# check below it (chapter 0 explains how they work; the reference answers are in the
+# repository's `solutions/workbook/`).
+#
+# This `Cart` stores the cart and then adds the item, and every cart stays empty. Make `add`
+# store the cart *with* the new item.
+
+# %% tags=["exercise"]
+# Exercise: store the cart with the new item in it.
+from workers import DurableObject
+
+
+class Cart(DurableObject):
+    """One cart per shopper: add(item) returns how many items the cart holds; items() lists them."""
+
+    async def add(self, item):
+        cart = await self.ctx.storage.get("cart") or {"items": []}
+        self.ctx.storage.put("cart", cart)       # store the cart...
+        cart["items"].append(item)               # ...with the new item
+        return len(cart["items"])
+
+    async def items(self):
+        cart = await self.ctx.storage.get("cart") or {"items": []}
+        return cart["items"]
+
+# %%
+from durable_dojo.workbook import check
+
+await check("02-put-it-back", Cart)
+
+# %% [markdown]
 # ## Limits
 #
 # Objects created today are **SQLite-backed**: a key plus its value may be up to 2 MB, and an
@@ -261,6 +294,38 @@ print("balances:", await bank.env.BANK.getByName("accounts").balances())
 # %% [markdown]
 # All three writes of the failed move are gone together, so `a + b` is still 100. The caller saw
 # an error, not a success: the balance it would have reported was never stored.
+
+# %% [markdown]
+# ### Exercise: all or nothing
+#
+# This `Bank` reports every transfer to the auditors, *between* its two writes. The outgoing
+# `fetch` ends the batch: the debit is committed before it leaves, and the credit comes in a
+# second batch after the answer. The check crashes the object while it waits for the auditors
+# (memory and writes not yet stored are lost, as in a machine failure) and counts the money.
+# Make the two writes of a transfer commit together, and keep reporting every transfer.
+
+# %% tags=["exercise"]
+# Exercise: make the two writes of a transfer commit together.
+from workers import DurableObject, fetch
+
+
+class Bank(DurableObject):
+    """Balances by name; every transfer is reported to the auditors."""
+
+    async def deposit(self, who, amount):
+        await self.ctx.storage.put(who, (await self.ctx.storage.get(who) or 0) + amount)
+
+    async def transfer(self, source, target, amount):
+        balances = await self.ctx.storage.get([source, target])
+        await self.ctx.storage.put(source, (balances.get(source) or 0) - amount)
+        await fetch(f"https://audit.example.com/transfer?from={source}&to={target}&amount={amount}")
+        await self.ctx.storage.put(target, (balances.get(target) or 0) + amount)
+
+    async def balance(self, who):
+        return await self.ctx.storage.get(who) or 0
+
+# %%
+await check("02-all-or-nothing", Bank)
 #
 # ## Transactions
 #

@@ -207,6 +207,51 @@ for method in ["bump_api_first", "bump_locked"]:
 # | a rare operation that truly must hold everything across an outside await | `blockConcurrencyWhile`, knowing it stops every other request meanwhile (and resets the object after 30 s) |
 
 # %% [markdown]
+# ### Exercise: sell tickets without a lock
+#
+# Each chapter has checked exercises: edit the cell marked **Exercise**, run it, then run the
+# check below it (chapter 0 explains how they work; the reference answers are in the
+# repository's `solutions/workbook/`).
+#
+# This `Concert` is correct but slow: `blockConcurrencyWhile` holds every fan out while one card
+# is charged (20 ms). Take the lock away without letting the race back in: the check runs three
+# fans for two seats (one card is declined) in **every order** the platform could run them in,
+# then times 20 fans buying at once.
+
+# %% tags=["exercise"]
+# Exercise: sell without holding every fan out while one card is charged, and never oversell.
+from workers import DurableObject, fetch
+
+
+class Concert(DurableObject):
+    """open(seats) puts the seats on sale; buy(fan, card) answers 'booked', 'declined' or 'sold out'."""
+
+    async def open(self, seats):
+        await self.ctx.storage.put("seats", seats)
+
+    async def buy(self, fan, card):
+        async def purchase():
+            seats = await self.ctx.storage.get("seats")
+            if seats == 0:
+                return "sold out"
+            response = await fetch(f"https://pay.example.com/charge?card={card}")
+            if response.status != 200:
+                return "declined"
+            await self.ctx.storage.put("seats", seats - 1)
+            await self.ctx.storage.put(f"ticket:{fan}", card)
+            return "booked"
+
+        return await self.ctx.blockConcurrencyWhile(purchase)
+
+    async def seats_left(self):
+        return await self.ctx.storage.get("seats")
+
+# %%
+from durable_dojo.workbook import check
+
+await check("03-no-lock", Concert)
+
+# %% [markdown]
 # ## Every interleaving: a race that one run does not show
 #
 # The lost update above shows up in the order the requests happened to run. Many races show up
@@ -308,6 +353,39 @@ print(f"schedules run: {fixed.schedules_run}, complete: {fixed.complete}, failur
 # * In pytest, `@every_schedule(durable_objects={...})` from `durable_dojo.testing` runs a test
 #   (whose first parameter is the world) under every schedule, and a failure prints its id with
 #   the command that replays it: `DOJO_SCHEDULE=s0a python -m pytest 'tests/test_wallet.py::test_x'`.
+
+# %% [markdown]
+# ### Exercise: interest that depends on the balance
+#
+# Here the rates service needs the balance to decide the rate (`?balance=...`), so `add_interest`
+# cannot simply ask before it reads. As written it loses a deposit that arrives while it waits,
+# but only in some orders: a single run passes. Fix it so that interest and a deposit arriving
+# together end right in every order. The check runs them under `explore`.
+
+# %% tags=["exercise"]
+# Exercise: add the interest without losing a deposit that arrives meanwhile, in any order.
+from workers import DurableObject, fetch
+
+
+class Savings(DurableObject):
+    """A savings account; the rates service decides the interest from the balance."""
+
+    async def deposit(self, amount):
+        await fetch("https://fraud-check.example.com/")           # ask first...
+        balance = await self.ctx.storage.get("balance") or 0      # ...then read and write: atomic
+        await self.ctx.storage.put("balance", balance + amount)
+
+    async def add_interest(self):
+        balance = await self.ctx.storage.get("balance") or 0
+        response = await fetch(f"https://rates.example.com/?balance={balance}")
+        percent = (await response.json())["percent"]
+        await self.ctx.storage.put("balance", balance + balance * percent // 100)
+
+    async def balance(self):
+        return await self.ctx.storage.get("balance") or 0
+
+# %%
+await check("03-interest", Savings)
 
 # %% [markdown]
 # ## The output gate: no one hears about a write before it is stored

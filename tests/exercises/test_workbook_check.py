@@ -1,0 +1,130 @@
+"""`check()` as a learner meets it: it always prints a verdict and never raises, whatever the
+answer does, and its words are the learner's (the line of their cell, never the emulator's frames)."""
+
+from __future__ import annotations
+
+import linecache
+
+import pytest
+
+from durable_dojo._workbook import framework
+from durable_dojo._workbook.framework import judge
+from durable_dojo.workbook import check
+
+
+def cell(source: str, name: str, filename: str = "<learner cell>"):
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": "__main__"}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102
+    return namespace[name]
+
+
+RAISES = '''
+from workers import DurableObject
+
+
+class Guestbook(DurableObject):
+    async def sign(self, who):
+        guests = await self.ctx.storage.get("guests")
+        guests.append(who)
+        return len(guests)
+
+    async def names(self):
+        return []
+'''
+
+
+async def test_an_error_in_the_learners_code_is_reported_with_their_line_and_no_emulator_frame():
+    verdict = await judge("00-guestbook", cell(RAISES, "Guestbook"))
+    assert not verdict.passed
+    assert "sign('ada') raised AttributeError: 'NoneType' object has no attribute 'append'" in verdict.message
+    assert "In your code: line 8 in sign: guests.append(who)" in verdict.message
+    assert "durable_dojo" not in verdict.message and 'File "' not in verdict.message
+
+
+async def test_check_prints_the_verdict_and_returns_nothing(capsys):
+    assert await check("00-guestbook", cell(RAISES, "Guestbook")) is None
+    printed = capsys.readouterr().out
+    assert printed.startswith("✗ 00-guestbook: not yet.\n") and "line 8 in sign" in printed
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    (None, "check() needs your class Guestbook"),
+    (int, "Guestbook must be a subclass of DurableObject"),
+])
+async def test_a_wrong_kind_of_answer_is_explained(answer, expected):
+    verdict = await judge("00-guestbook", answer)
+    assert not verdict.passed and expected in verdict.message
+
+
+async def test_an_unknown_exercise_lists_the_known_ones():
+    verdict = await judge("00-no-such-thing", object())
+    assert not verdict.passed
+    assert "There is no exercise called '00-no-such-thing'" in verdict.message and "00-guestbook" in verdict.message
+
+
+async def test_an_error_the_check_did_not_expect_is_worded_not_raised():
+    async def broken_check(answer):
+        raise ValueError("something odd")
+
+    framework._CHECKS["00-guestbook"], saved = broken_check, framework._CHECKS.get("00-guestbook")
+    try:
+        verdict = await judge("00-guestbook", object())
+    finally:
+        framework._CHECKS["00-guestbook"] = saved
+    assert not verdict.passed and verdict.message == "Running your Guestbook raised ValueError: something odd."
+
+
+HANGS = '''
+import time
+
+from workers import DurableObject
+
+
+class Guestbook(DurableObject):
+    async def sign(self, who):
+        while True:
+            time.sleep(0.01)
+
+    async def names(self):
+        return []
+'''
+
+
+async def test_code_that_never_gives_control_back_gets_a_plain_verdict(monkeypatch):
+    monkeypatch.setattr(framework, "HANG_SECONDS", 0.5)
+    verdict = await judge("00-guestbook", cell(HANGS, "Guestbook", "<hanging cell>"))
+    assert not verdict.passed
+    assert "sign('ada') never finished" in verdict.message and "infinite loop" in verdict.message
+    assert "durable_dojo" not in verdict.message
+
+
+MODULE_STATE = '''
+from workers import DurableObject
+
+SEEN = []
+
+
+class Visits(DurableObject):
+    hits = 0
+
+    async def visit(self, who):
+        SEEN.append(who)
+        type(self).hits += 1
+'''
+
+
+async def test_data_kept_at_module_level_or_on_the_class_is_named():
+    Visits = cell(MODULE_STATE, "Visits", "<module state cell>")
+    with pytest.raises(framework.NotYet) as raised:
+        with framework.module_state_unchanged(Visits), framework.world({"V": Visits}) as rt:
+            await rt.env.V.getByName("a").visit("ada")
+    message = str(raised.value)
+    assert "Your code changed SEEN, Visits.hits" in message
+    assert "on the class, shared by all its objects and at module level" in message
+
+
+async def test_untouched_module_state_passes():
+    Visits = cell(MODULE_STATE, "Visits", "<module state cell 2>")
+    with framework.module_state_unchanged(Visits), framework.world({"V": Visits}):
+        pass
