@@ -128,3 +128,27 @@ async def test_untouched_module_state_passes():
     Visits = cell(MODULE_STATE, "Visits", "<module state cell 2>")
     with framework.module_state_unchanged(Visits), framework.world({"V": Visits}):
         pass
+
+
+async def test_the_shipped_interest_exercise_is_right_in_one_run_so_only_exploring_finds_its_race():
+    """03-interest teaches that one passing run proves little: its shipped cell must end right in
+    the loop's own order and wrong in another, which is why its check explores every order."""
+    import asyncio
+
+    from durable_dojo._workbook.chapter03 import INTEREST_PERCENT, services
+
+    shipped = shipped_answer("03-interest")
+    with framework.world({"SAVINGS": shipped}, outbound=services) as rt:
+        account = rt.env.SAVINGS.getByName("ada")
+        await account.deposit(100)
+        await asyncio.gather(account.add_interest(), account.deposit(50))
+        assert await account.balance() == 100 + INTEREST_PERCENT + 50
+    verdict = await judge("03-interest", shipped)
+    assert not verdict.passed and "schedule s0a" in verdict.message
+
+
+def shipped_answer(exercise_id: str):
+    from test_exercises_honest import SHIPPED, define
+
+    source, answer, _ = SHIPPED[exercise_id]
+    return define(source, answer, f"{exercise_id}, as shipped")

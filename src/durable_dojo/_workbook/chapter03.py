@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from .._core.explore import explore
-from .framework import NotYet, attempt, checks, excerpt, make_world, module_state_unchanged, require_class
+from .framework import (NotYet, attempt, checks, describe_error, excerpt, make_world, module_state_unchanged,
+                        require_class)
 
 RACE_TRACE = ("rpc:start", "rpc:end", "storage:", "fetch:")
 INTEREST_PERCENT = 4  # not a round number: a hard-coded rate gives other balances
@@ -65,7 +66,7 @@ async def interest(Savings) -> str:
     if found.failures:
         failure = found.failures[0]
         error = failure.exception
-        what = str(error) if isinstance(error, AssertionError) else f"a call raised {type(error).__name__}: {error}"
+        what = str(error) if isinstance(error, AssertionError) else describe_error("a call", error, Savings)
         raise NotYet(
             f"ada had 100; add_interest() and deposit(50) arrived together. Run in each of the {_schedules(found)} "
             f"the platform could interleave them in, one order (schedule {failure.schedule}) ends wrong: {what}. "
@@ -130,7 +131,7 @@ async def no_lock(Concert) -> str:
         if found.failures:
             failure = found.failures[0]
             error = failure.exception
-            what = str(error) if isinstance(error, AssertionError) else f"a call raised {type(error).__name__}: {error}"
+            what = str(error) if isinstance(error, AssertionError) else describe_error("a call", error, Concert)
             raise NotYet(
                 "2 seats; bob (whose card is declined), ada and cy buy at the same moment. In one of the "
                 f"{_schedules(found)} the platform could run them in (schedule {failure.schedule}): {what}.\n"
