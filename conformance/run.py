@@ -37,8 +37,20 @@ SLOW_JOIN_TIMEOUT_S = 60.0
 SHOW_CHARS = 2500
 
 
+class DatedClient(Client):
+    """A client of the Worker running at another compatibility date: every path goes through
+    /at/<date>/ (config.capnp has one service per date of the matrix)."""
+
+    def __init__(self, port: int, date: str):
+        super().__init__(port)
+        self.prefix = f"/at/{date}"
+
+    def request(self, path: str) -> tuple[int, bytes]:
+        return super().request(self.prefix + path)
+
+
 def run_js(sc: Scenario, port: int):
-    client = Client(port)
+    client = Client(port) if sc.date is None else DatedClient(port, sc.date)
     try:
         if sc.js is not None:
             return sc.js(client)
@@ -50,7 +62,7 @@ def run_js(sc: Scenario, port: int):
 
 
 def run_py(sc: Scenario):
-    rt = new_runtime()
+    rt = new_runtime() if sc.date is None else new_runtime(sc.date)
     try:
         if sc.host:
             return asyncio.run(sc.py(rt))

@@ -44,7 +44,8 @@ from durable_dojo import DataCloneError, JsError, RangeError, Runtime
 # The emulator is configured as the workerd run is (conformance/config.capnp).
 COMPATIBILITY_DATE = "2026-11-17"
 UNIQUE_KEYS = {"TEST": "oracle-test-do", "OTHER": "oracle-other-do",
-               "NOALARM": "conformance-noalarm-do", "CTOR": "conformance-ctor-do"}
+               "NOALARM": "conformance-noalarm-do", "CTOR": "conformance-ctor-do",
+               "CONFB": "conformance-confb-do"}
 WORKERD_IDLE_EVICTION_S = 10  # workerd evicts an idle object after 10 s (production: 70-140 s)
 EVICTION_WAIT_S = 11.5        # the one real wait of the suite, on workerd only
 
@@ -1360,11 +1361,12 @@ async def _outbound(request):
     return Response("ok")
 
 
-def new_runtime() -> Runtime:
+def new_runtime(compatibility_date: str = COMPATIBILITY_DATE) -> Runtime:
     return Runtime(
-        durable_objects={"TEST": TestDO, "OTHER": OtherDO, "NOALARM": NoAlarmDO, "CTOR": CtorDO},
+        durable_objects={"TEST": TestDO, "OTHER": OtherDO, "NOALARM": NoAlarmDO, "CTOR": CtorDO,
+                         "CONFB": ConfBDO},
         unique_keys=UNIQUE_KEYS,
-        compatibility_date=COMPATIBILITY_DATE,
+        compatibility_date=compatibility_date,
         idle_eviction=WORKERD_IDLE_EVICTION_S,
         outbound=_outbound,
     )
@@ -1743,6 +1745,7 @@ class Scenario:
     js: object = None     # fn(client) -> result; default: GET /sc/<name>
     slow: bool = False    # run the JS side in a background thread (real waits)
     expected_diff: str | None = None  # key of a row in DIFFERENCES.md
+    date: str | None = None  # a compatibility date other than COMPATIBILITY_DATE (section conf-b)
 
 
 def S(name, py, **kw) -> Scenario:
@@ -1859,3 +1862,445 @@ SCENARIOS: list[Scenario] = [
     # eviction
     S("eviction", py_eviction, host=True, slow=True, js=js_eviction),
 ]
+
+
+# ---- section: conf-b ----
+# WebSockets, HTTP, lifecycle and the compatibility-date matrix (twins of worker.js's conf-b
+# section). ConfBDO is this section's object (binding CONFB); `B` rows call one of its methods.
+# A scenario with `date` runs on workerd's service for that compatibility date (config.capnp,
+# /at/<date>/...) and on an emulator built with the same `compatibility_date`.
+
+from js import WebSocketRequestResponsePair  # noqa: E402
+from workers import Blob  # noqa: E402
+
+COMPAT_DATES = ("2026-02-23", "2026-02-24", "2026-03-16", "2026-03-17", "2026-04-06", "2026-04-07", "2026-09-30", "2026-10-01")
+
+
+def ws_recorder(ws) -> list:
+    """What a WebSocket's receiving end saw, in arrival order: text as is, binary encoded."""
+    got = []
+    def on_message(e):
+        if isinstance(e.data, str):
+            got.append(e.data)
+        elif isinstance(e.data, Blob):
+            got.append({"blob_size": enc(e.data.size)})
+        else:
+            got.append(enc(memoryview(e.data)))
+
+    ws.addEventListener("message", on_message)
+    ws.addEventListener("close", lambda e: got.append({"close": enc([e.code, e.reason, e.wasClean])}))
+    return got
+
+
+async def closed_within(ws, seconds):
+    """The close event `ws` sees within `seconds` (virtual), or "no close event"."""
+    loop = asyncio.get_running_loop()
+    seen = loop.create_future()
+
+    def on_close(e):
+        if not seen.done():
+            seen.set_result(enc({"code": e.code, "reason": e.reason, "wasClean": e.wasClean}))
+
+    ws.addEventListener("close", on_close)
+    try:
+        return await asyncio.wait_for(seen, seconds)
+    except asyncio.TimeoutError:
+        return "no close event"
+
+
+def new_pair():
+    client, server = WebSocketPair.new()
+    return client, server
+
+
+class ConfBDO(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.events = []
+
+    async def fetch(self, request):
+        url = urlsplit(request.url)
+        if url.path == "/ws":
+            client, server = new_pair()
+            tag = dict(pair.split("=", 1) for pair in url.query.split("&") if "=" in pair).get("tag", "t")
+            self.ctx.acceptWebSocket(server, [tag])
+            return Response(None, status=101, web_socket=client)
+        if url.path == "/echo":
+            return Response(json.dumps({"url": request.url, "method": str(request.method)}))
+        return Response("not found", status=404)
+
+    async def webSocketMessage(self, ws, message):
+        self.events.append(["message", message if isinstance(message, str) else enc(memoryview(message)),
+                            enc(ws.readyState)])
+        if message == "close-me":
+            ws.close(4001, "asked")
+
+    async def webSocketClose(self, ws, code, reason, was_clean):
+        self.events.append(["close", enc(code), reason, was_clean, enc(ws.readyState)])
+
+    async def webSocketError(self, ws, error):
+        self.events.append(["error", err_of(error)])
+
+    async def events_seen(self, n):
+        for _ in range(50):
+            if len(self.events) >= n:
+                break
+            await asyncio.sleep(0.02)
+        return self.events
+
+    async def delete_all_alarm(self):
+        s = self.ctx.storage
+        when = Date.now() + 3600000
+        await s.setAlarm(when)
+        await s.put("k", 1)
+        out = {"delete_all": enc(await s.deleteAll())}
+        alarm = await s.getAlarm()
+        out["alarm_kept"] = alarm == when
+        out["alarm_null"] = alarm is None
+        out["keys"] = list(await s.list())
+        await s.deleteAlarm()
+        return out
+
+    async def alarm(self, info=None):
+        pass
+
+    async def ws_tag_counts(self):
+        ctx = self.ctx
+
+        def tagged(tags):
+            def run():
+                _, server = new_pair()
+                ctx.acceptWebSocket(server, tags)
+                return ctx.getTags(server)
+            return cap_s(run)
+
+        ten = [f"t{i}" for i in range(10)]
+        return {
+            "ten": tagged(ten),
+            "eleven": tagged([*ten, "t10"]),
+            "ten_then_duplicate": tagged([*ten, "t0"]),
+            "duplicates_kept_once": tagged(["b", "a", "b", "c", "a"]),
+            "none": tagged(None),
+            "empty": tagged([]),
+            "empty_string": tagged([""]),
+            "numbers": tagged([5, 1.5]),
+            "wide_128": tagged(["\U0001F600" * 64]),
+            "wide_129": tagged(["\U0001F600" * 65]),
+        }
+
+    async def ws_get_websockets(self):
+        ctx = self.ctx
+
+        def accept(tags):
+            client, server = new_pair()
+            ctx.acceptWebSocket(server, tags)
+            return server
+
+        a, b, c, d = accept(["x", "y"]), accept(["y"]), accept([]), accept(["x"])
+        names = {id(a): "a", id(b): "b", id(c): "c", id(d): "d"}
+
+        def seen(*tag):
+            return cap_s(lambda: [names.get(id(w)) for w in ctx.getWebSockets(*tag)])
+
+        out = {"all": seen(), "x": seen("x"), "y": seen("y"), "missing": seen("zz"), "empty_tag": seen("")}
+        b.close(1000, "bye")
+        out["after_close_all"] = seen()
+        out["closed_state"] = enc(b.readyState)
+        out["tags_of_closed"] = cap_s(lambda: ctx.getTags(b))
+
+        def plain():
+            _, s2 = new_pair()
+            s2.accept()
+            return ctx.getTags(s2)
+
+        def unaccepted():
+            _, s2 = new_pair()
+            return ctx.getTags(s2)
+
+        out["get_tags_plain"] = cap_s(plain)
+        out["get_tags_unaccepted"] = cap_s(unaccepted)
+        return out
+
+    async def ws_send_values(self):
+        client, server = new_pair()
+        client.accept()
+        got = ws_recorder(client)
+        server.accept()
+        out = {}
+        for k, v in [("text", "hi"), ("empty", ""), ("int", 5), ("float", 1.5), ("true", True),
+                     ("bytes", bytes([0, 1, 255])), ("empty_bytes", b""), ("unicode", "h\u00e9\U0001F600")]:
+            out[k] = cap_s(lambda v=v: (server.send(v), "sent")[1])
+        await asyncio.sleep(0.02)
+        out["received"] = got
+        return out
+
+    async def ws_binary_type(self):
+        client, server = new_pair()
+        out = {"default": client.binaryType}
+        client.accept()
+        got = ws_recorder(client)
+        server.accept()
+        server.send(bytes([1, 2, 3]))
+        await asyncio.sleep(0.02)
+        client.binaryType = "arraybuffer"
+        out["set_arraybuffer"] = client.binaryType
+        server.send(bytes([4, 5]))
+        await asyncio.sleep(0.02)
+        client.binaryType = "nonsense"
+        out["set_nonsense"] = client.binaryType
+        client.binaryType = "blob"
+        out["set_blob"] = client.binaryType
+        server.send(bytes([6]))
+        await asyncio.sleep(0.02)
+        out["received"] = got
+        c2, s2 = new_pair()
+        self.ctx.acceptWebSocket(s2)
+        c2.accept()
+        c2.send(bytes([9, 9]))
+        await asyncio.sleep(0.02)
+        out["handler_got"] = self.events
+        return out
+
+    async def ws_after_close(self):
+        client, server = new_pair()
+        client.accept()
+        got = ws_recorder(client)
+        server.accept()
+        server.send("before")
+        server.close(1000, "done")
+        out = {
+            "state_after_close": enc(server.readyState),
+            "send_after_close": cap_s(lambda: server.send("after")),
+            "close_again": cap_s(lambda: (server.close(1000, "again"), "ok")[1]),
+            "close_again_bad_code": cap_s(lambda: (server.close(1, "x"), "ok")[1]),
+        }
+        await asyncio.sleep(0.02)
+        out["client_received"] = got
+        out["client_state"] = enc(client.readyState)
+        out["server_state"] = enc(server.readyState)
+
+        def send_unaccepted():
+            _, s2 = new_pair()
+            s2.send("x")
+
+        out["send_unaccepted"] = cap_s(send_unaccepted)
+        return out
+
+    async def ws_close_without_code(self):
+        async def run(fn):
+            client, server = new_pair()
+            client.accept()
+            got = ws_recorder(client)
+            server.accept()
+            fn(server)
+            await asyncio.sleep(0.02)
+            return got
+
+        return {
+            "no_arguments": await run(lambda s: s.close()),
+            "code_only": await run(lambda s: s.close(1000)),
+            "reason_undefined": await run(lambda s: s.close(3000, None)),
+            "code_as_text": await run(lambda s: s.close("4000", "t")),
+        }
+
+    async def ws_attachments(self):
+        _, server = new_pair()
+        self.ctx.acceptWebSocket(server)
+
+        def attach(v):
+            def run():
+                server.serializeAttachment(v)
+                return server.deserializeAttachment()
+            return cap_s(run)
+
+        def copy_not_live():
+            v = {"n": 1}
+            server.serializeAttachment(v)
+            v["n"] = 2
+            return server.deserializeAttachment()
+
+        return {
+            "fresh": cap_s(lambda: server.deserializeAttachment()),
+            "object": attach({"a": 1, "b": [1, 2], "c": "x"}),
+            "number": attach(2.5),
+            "date": attach(Date.new(86400000)),
+            "map": attach({"k": 1}),
+            "null_value": attach(None),
+            "limit_string": attach("a" * 16380),
+            "over_limit": attach("a" * 16381),
+            "after_failed": cap_s(lambda: server.deserializeAttachment()),
+            "copy_not_live": cap_s(copy_not_live),
+        }
+
+    async def ws_auto_response(self):
+        ctx = self.ctx
+        out = {"unset": cap_s(lambda: ctx.getWebSocketAutoResponse())}
+        out["too_big_request"] = cap_s(lambda: ctx.setWebSocketAutoResponse(
+            WebSocketRequestResponsePair.new("a" * 2049, "b")))
+        out["too_big_response_wide"] = cap_s(lambda: ctx.setWebSocketAutoResponse(
+            WebSocketRequestResponsePair.new("ping", "\u00e9" * 1025)))
+        out["exact_2048"] = cap_s(lambda: ctx.setWebSocketAutoResponse(
+            WebSocketRequestResponsePair.new("a" * 2048, "b")))
+        ctx.setWebSocketAutoResponse(WebSocketRequestResponsePair.new("ping", "pong"))
+
+        def pair():
+            p = ctx.getWebSocketAutoResponse()
+            return [p.request, p.response]
+
+        out["pair"] = cap_s(pair)
+        client, server = new_pair()
+        ctx.acceptWebSocket(server)
+        client.accept()
+        got = ws_recorder(client)
+        out["timestamp_before"] = cap_s(lambda: ctx.getWebSocketAutoResponseTimestamp(server))
+        before = Date.now()
+        client.send("ping")
+        client.send("PING")
+        client.send("ping ")
+        await asyncio.sleep(0.05)
+        out["client_received"] = got
+        out["handler_saw"] = [e[1] for e in self.events]
+        out["timestamp_is_date"] = cap_s(lambda: isinstance(ctx.getWebSocketAutoResponseTimestamp(server), datetime.datetime))
+        out["timestamp_not_before_send"] = cap_s(
+            lambda: ctx.getWebSocketAutoResponseTimestamp(server).timestamp() * 1000 >= before - 1000)
+        ctx.setWebSocketAutoResponse()
+        out["removed"] = cap_s(lambda: ctx.getWebSocketAutoResponse())
+        out["timestamp_kept_after_removal"] = cap_s(
+            lambda: isinstance(ctx.getWebSocketAutoResponseTimestamp(server), datetime.datetime))
+        client.send("ping")
+        await asyncio.sleep(0.05)
+        out["handler_saw_after_removal"] = [e[1] for e in self.events]
+        out["not_a_socket"] = cap_s(lambda: ctx.getWebSocketAutoResponseTimestamp({}))
+        return out
+
+    async def ws_event_timeouts(self):
+        ctx = self.ctx
+
+        def timeout(*v):
+            def run():
+                ctx.setHibernatableWebSocketEventTimeout(*v)
+                return ctx.getHibernatableWebSocketEventTimeout()
+            return cap_s(run)
+
+        return {
+            "unset": cap_s(lambda: ctx.getHibernatableWebSocketEventTimeout()),
+            "numeric_text": timeout("250"),
+            "fraction": timeout(1500.9),
+            "nothing": timeout(),
+            "one": timeout(1),
+            "two_pow_32": timeout(4294967296),
+            "two_pow_32_plus_7": timeout(4294967303),
+            "nan": timeout(math.nan),
+            "bool": timeout(True),
+        }
+
+    async def ws_accept_errors(self):
+        ctx = self.ctx
+
+        def after_accept():
+            _, s = new_pair()
+            s.accept()
+            ctx.acceptWebSocket(s)
+
+        def twice():
+            _, s = new_pair()
+            ctx.acceptWebSocket(s)
+            ctx.acceptWebSocket(s)
+
+        def peer_accepted():
+            c, s = new_pair()
+            c.accept()
+            ctx.acceptWebSocket(s)
+
+        def accept_after_hibernatable():
+            _, s = new_pair()
+            ctx.acceptWebSocket(s)
+            s.accept()
+
+        def accept_twice():
+            _, s = new_pair()
+            s.accept()
+            s.accept()
+            return "ok"
+
+        def both_ends():
+            c, s = new_pair()
+            c.accept()
+            s.accept()
+            return [c.readyState, s.readyState]
+
+        return {name: cap_s(fn) for name, fn in [
+            ("after_accept", after_accept), ("twice", twice), ("peer_accepted", peer_accepted),
+            ("accept_after_hibernatable", accept_after_hibernatable), ("accept_twice", accept_twice),
+            ("both_ends", both_ends)]}
+
+
+async def open_socket(env, name):
+    """A socket to ConfBDO `name` through its fetch handler (a hibernatable server end there)."""
+    resp = await env.CONFB.getByName(name).fetch("http://do/ws", headers={"Upgrade": "websocket"})
+    ws = resp.web_socket
+    ws.accept()
+    return resp.status, ws
+
+
+async def ws_close_reply(env):
+    name = "close-reply"
+    status, ws = await open_socket(env, name)
+    closed = asyncio.ensure_future(closed_within(ws, 1.0))
+    ws.close(4000, "client bye")
+    seen = await closed
+    events = await env.CONFB.getByName(name).events_seen(1)
+    return {"status": enc(status), "client_saw": seen, "client_state": enc(ws.readyState),
+            "handler_events": events}
+
+
+async def ws_upgrade_messages(env):
+    name = "upgrade-messages"
+    status, ws = await open_socket(env, name)
+    got = ws_recorder(ws)
+    ws.send("hello")
+    ws.send(bytes([7, 8]))
+    ws.send("close-me")
+    await asyncio.sleep(0.1)
+    events = await env.CONFB.getByName(name).events_seen(3)
+    return {"status": enc(status), "client_got": got, "client_state": enc(ws.readyState),
+            "handler_events": events}
+
+
+def B(name, obj, method, **kw) -> Scenario:
+    """A scenario that is one method of ConfBDO on the object `obj` (worker.js: /confb/<obj>/<method>)."""
+    async def driver(env):
+        return await getattr(env.CONFB.getByName(obj), method)()
+    return Scenario(name, driver, js=lambda client: client.get_json(f"/confb/{obj}/{method}"), **kw)
+
+
+def at_date(sc: Scenario, date: str) -> Scenario:
+    """`sc` run at compatibility date `date` on both sides, named `<name>@<date>`."""
+    js = sc.js if sc.js is not None else (lambda client, name=sc.name: client.get_json("/sc/" + name))
+    return Scenario(f"{sc.name}@{date}", sc.py, host=sc.host, js=js, slow=sc.slow,
+                    expected_diff=sc.expected_diff, date=date)
+
+
+SCENARIOS += [
+    # the compatibility-date matrix: each side of each date where a behaviour flips
+    at_date(B("delete_all_alarm", "da-alarm", "delete_all_alarm"), "2026-02-23"),  # the alarm stays
+    at_date(B("delete_all_alarm", "da-alarm", "delete_all_alarm"), "2026-02-24"),  # deleted with the data
+    S("ws_close_reply", ws_close_reply),
+    at_date(S("ws_close_reply", ws_close_reply), "2026-04-06"),
+    at_date(S("ws_close_reply", ws_close_reply), "2026-04-07"),
+    # WebSockets
+    S("ws_upgrade_messages", ws_upgrade_messages),
+    B("ws_tag_counts", "ws-tags", "ws_tag_counts"),
+    B("ws_get_websockets", "ws-get", "ws_get_websockets"),
+    B("ws_send_values", "ws-send", "ws_send_values"),
+    B("ws_after_close", "ws-after-close", "ws_after_close"),
+    B("ws_binary_type", "ws-binary-type", "ws_binary_type"),
+    at_date(B("ws_binary_type", "ws-binary-type", "ws_binary_type"), "2026-03-16"),
+    at_date(B("ws_binary_type", "ws-binary-type", "ws_binary_type"), "2026-03-17"),
+    B("ws_close_without_code", "ws-close-nocode", "ws_close_without_code"),
+    B("ws_attachments", "ws-attach", "ws_attachments"),
+    B("ws_auto_response", "ws-auto", "ws_auto_response"),
+    B("ws_event_timeouts", "ws-timeouts", "ws_event_timeouts"),
+    B("ws_accept_errors", "ws-accept-errors", "ws_accept_errors"),
+]
+# ---- end section: conf-b ----

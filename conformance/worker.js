@@ -1435,12 +1435,398 @@ const SCENARIOS = {
   },
 };
 
+// ---- section: conf-b ----
+// WebSockets, HTTP, lifecycle and the compatibility-date matrix. ConfBDO is this section's object
+// (binding CONFB); each scenario is an RPC method of it (scenarios.py's `B` rows, routed through
+// /confb/<object>/<method>) or a Worker-level driver in CONF_B_SCENARIOS. The same worker.js also
+// runs at other compatibility dates (config.capnp), reached at /at/<date>/...
+
+// What a WebSocket's receiving end saw, in arrival order: text as is, binary as bytes.
+function wsRecorder(ws) {
+  const got = [];
+  ws.addEventListener("message", (e) => got.push(typeof e.data === "string" ? e.data
+    : e.data instanceof Blob ? { blob_size: enc(e.data.size) } : enc(new Uint8Array(e.data))));
+  ws.addEventListener("close", (e) => got.push({ close: enc([e.code, e.reason, e.wasClean]) }));
+  return got;
+}
+
+// Resolve once `ws` has seen its close event (or after `ms`, with "no close event").
+function closedWithin(ws, ms) {
+  return new Promise((resolve) => {
+    ws.addEventListener("close", (e) => resolve(enc({ code: e.code, reason: e.reason, wasClean: e.wasClean })));
+    setTimeout(() => resolve("no close event"), ms);
+  });
+}
+
+export class ConfBDO extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.events = [];
+  }
+
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/ws") {
+      const [client, server] = Object.values(new WebSocketPair());
+      this.ctx.acceptWebSocket(server, [url.searchParams.get("tag") ?? "t"]);
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    if (url.pathname === "/echo") {
+      return new Response(JSON.stringify({ url: request.url, method: request.method }));
+    }
+    return new Response("not found", { status: 404 });
+  }
+
+  webSocketMessage(ws, message) {
+    this.events.push(["message", typeof message === "string" ? message : enc(new Uint8Array(message)), enc(ws.readyState)]);
+    if (message === "close-me") ws.close(4001, "asked");
+  }
+
+  webSocketClose(ws, code, reason, wasClean) {
+    this.events.push(["close", enc(code), reason, wasClean, enc(ws.readyState)]);
+  }
+
+  webSocketError(ws, error) {
+    this.events.push(["error", errOf(error)]);
+  }
+
+  // The handler events seen so far, once at least `n` arrived (or after about 1 s).
+  async events_seen(n) {
+    for (let i = 0; i < 50 && this.events.length < n; i++) await sleep(20);
+    return this.events;
+  }
+
+  // deleteAll() and the alarm: deleted with it from 2026-02-24 (delete_all_deletes_alarm), kept before.
+  async delete_all_alarm() {
+    const s = this.ctx.storage;
+    const when = Date.now() + 3600000;
+    await s.setAlarm(when);
+    await s.put("k", 1);
+    const out = { delete_all: enc(await s.deleteAll()) };
+    const alarm = await s.getAlarm();
+    out.alarm_kept = alarm === when;
+    out.alarm_null = alarm === null;
+    out.keys = [...(await s.list()).keys()];
+    await s.deleteAlarm();
+    return out;
+  }
+
+  async alarm() {}
+
+  async ws_tag_counts() {
+    const ctx = this.ctx;
+    const tagged = (tags) => capS(() => {
+      const [, server] = Object.values(new WebSocketPair());
+      ctx.acceptWebSocket(server, tags);
+      return ctx.getTags(server);
+    });
+    const ten = Array.from({ length: 10 }, (_, i) => "t" + i);
+    return {
+      ten: tagged(ten),
+      eleven: tagged([...ten, "t10"]),
+      ten_then_duplicate: tagged([...ten, "t0"]),
+      duplicates_kept_once: tagged(["b", "a", "b", "c", "a"]),
+      none: tagged(undefined),
+      empty: tagged([]),
+      empty_string: tagged([""]),
+      numbers: tagged([5, 1.5]),
+      wide_128: tagged(["\u{1F600}".repeat(64)]),
+      wide_129: tagged(["\u{1F600}".repeat(65)]),
+    };
+  }
+
+  async ws_get_websockets() {
+    const ctx = this.ctx;
+    const accept = (tags) => {
+      const [client, server] = Object.values(new WebSocketPair());
+      ctx.acceptWebSocket(server, tags);
+      return { client, server };
+    };
+    const a = accept(["x", "y"]);
+    const b = accept(["y"]);
+    const c = accept([]);
+    const d = accept(["x"]);
+    const names = new Map([[a.server, "a"], [b.server, "b"], [c.server, "c"], [d.server, "d"]]);
+    const seen = (tag) => capS(() => ctx.getWebSockets(tag).map((w) => names.get(w)));
+    const out = { all: seen(), x: seen("x"), y: seen("y"), missing: seen("zz"), empty_tag: seen("") };
+    b.server.close(1000, "bye");
+    out.after_close_all = seen();
+    out.closed_state = enc(b.server.readyState);
+    out.tags_of_closed = capS(() => ctx.getTags(b.server));
+    out.get_tags_plain = capS(() => {
+      const [, s] = Object.values(new WebSocketPair());
+      s.accept();
+      return ctx.getTags(s);
+    });
+    out.get_tags_unaccepted = capS(() => {
+      const [, s] = Object.values(new WebSocketPair());
+      return ctx.getTags(s);
+    });
+    return out;
+  }
+
+  async ws_send_values() {
+    const [client, server] = Object.values(new WebSocketPair());
+    client.accept();
+    const got = wsRecorder(client);
+    server.accept();
+    const out = {};
+    for (const [k, v] of [["text", "hi"], ["empty", ""], ["int", 5], ["float", 1.5], ["true", true],
+      ["bytes", new Uint8Array([0, 1, 255])], ["empty_bytes", new Uint8Array([])], ["unicode", "h\u00e9\u{1F600}"]]) {
+      out[k] = capS(() => (server.send(v), "sent"));
+    }
+    await sleep(20);
+    out.received = got;
+    return out;
+  }
+
+  // binaryType: "blob" by default from 2026-03-17 (websocket_standard_binary_type), before it
+  // "arraybuffer"; an unknown value is ignored; webSocketMessage always gets an ArrayBuffer.
+  async ws_binary_type() {
+    const [client, server] = Object.values(new WebSocketPair());
+    const out = { default: client.binaryType };
+    client.accept();
+    const got = wsRecorder(client);
+    server.accept();
+    server.send(new Uint8Array([1, 2, 3]));
+    await sleep(20);
+    client.binaryType = "arraybuffer";
+    out.set_arraybuffer = client.binaryType;
+    server.send(new Uint8Array([4, 5]));
+    await sleep(20);
+    client.binaryType = "nonsense";
+    out.set_nonsense = client.binaryType;
+    client.binaryType = "blob";
+    out.set_blob = client.binaryType;
+    server.send(new Uint8Array([6]));
+    await sleep(20);
+    out.received = got;
+    const [c2, s2] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(s2);
+    c2.accept();
+    c2.send(new Uint8Array([9, 9]));
+    await sleep(20);
+    out.handler_got = this.events;
+    return out;
+  }
+
+  async ws_after_close() {
+    const [client, server] = Object.values(new WebSocketPair());
+    client.accept();
+    const got = wsRecorder(client);
+    server.accept();
+    server.send("before");
+    server.close(1000, "done");
+    const out = {
+      state_after_close: enc(server.readyState),
+      send_after_close: capS(() => server.send("after")),
+      close_again: capS(() => (server.close(1000, "again"), "ok")),
+      close_again_bad_code: capS(() => (server.close(1, "x"), "ok")),
+    };
+    await sleep(20);
+    out.client_received = got;
+    out.client_state = enc(client.readyState);
+    out.server_state = enc(server.readyState);
+    out.send_unaccepted = capS(() => {
+      const [, s] = Object.values(new WebSocketPair());
+      s.send("x");
+    });
+    return out;
+  }
+
+  async ws_close_without_code() {
+    const run = async (fn) => {
+      const [client, server] = Object.values(new WebSocketPair());
+      client.accept();
+      const got = wsRecorder(client);
+      server.accept();
+      fn(server);
+      await sleep(20);
+      return got;
+    };
+    return {
+      no_arguments: await run((s) => s.close()),
+      code_only: await run((s) => s.close(1000)),
+      reason_undefined: await run((s) => s.close(3000, undefined)),
+      code_as_text: await run((s) => s.close("4000", "t")),
+    };
+  }
+
+  async ws_attachments() {
+    const [, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server);
+    const attach = (v) => capS(() => {
+      server.serializeAttachment(v);
+      return server.deserializeAttachment();
+    });
+    return {
+      fresh: capS(() => server.deserializeAttachment()),
+      object: attach({ a: 1, b: [1, 2], c: "x" }),
+      number: attach(2.5),
+      date: attach(new Date(86400000)),
+      map: attach(new Map([["k", 1]])),
+      null_value: attach(null),
+      limit_string: attach("a".repeat(16380)),
+      over_limit: attach("a".repeat(16381)),
+      after_failed: capS(() => server.deserializeAttachment()),
+      copy_not_live: capS(() => {
+        const v = { n: 1 };
+        server.serializeAttachment(v);
+        v.n = 2;
+        return server.deserializeAttachment();
+      }),
+    };
+  }
+
+  async ws_auto_response() {
+    const ctx = this.ctx;
+    const out = {};
+    out.unset = capS(() => ctx.getWebSocketAutoResponse());
+    out.too_big_request = capS(() => ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("a".repeat(2049), "b")));
+    out.too_big_response_wide = capS(() => ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "\u00e9".repeat(1025))));
+    out.exact_2048 = capS(() => ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("a".repeat(2048), "b")));
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    out.pair = capS(() => {
+      const p = ctx.getWebSocketAutoResponse();
+      return [p.request, p.response];
+    });
+    const [client, server] = Object.values(new WebSocketPair());
+    ctx.acceptWebSocket(server);
+    client.accept();
+    const got = wsRecorder(client);
+    out.timestamp_before = capS(() => ctx.getWebSocketAutoResponseTimestamp(server));
+    const before = Date.now();
+    client.send("ping");
+    client.send("PING");
+    client.send("ping ");
+    await sleep(50);
+    out.client_received = got;
+    out.handler_saw = this.events.map((e) => e[1]);
+    out.timestamp_is_date = capS(() => ctx.getWebSocketAutoResponseTimestamp(server) instanceof Date);
+    out.timestamp_not_before_send = capS(() => ctx.getWebSocketAutoResponseTimestamp(server).getTime() >= before - 1000);
+    ctx.setWebSocketAutoResponse();
+    out.removed = capS(() => ctx.getWebSocketAutoResponse());
+    out.timestamp_kept_after_removal = capS(() => ctx.getWebSocketAutoResponseTimestamp(server) instanceof Date);
+    client.send("ping");
+    await sleep(50);
+    out.handler_saw_after_removal = this.events.map((e) => e[1]);
+    out.not_a_socket = capS(() => ctx.getWebSocketAutoResponseTimestamp({}));
+    return out;
+  }
+
+  async ws_event_timeouts() {
+    const ctx = this.ctx;
+    const timeout = (v) => capS(() => {
+      ctx.setHibernatableWebSocketEventTimeout(v);
+      return ctx.getHibernatableWebSocketEventTimeout();
+    });
+    return {
+      unset: capS(() => ctx.getHibernatableWebSocketEventTimeout()),
+      numeric_text: timeout("250"),
+      fraction: timeout(1500.9),
+      nothing: timeout(undefined),
+      one: timeout(1),
+      two_pow_32: timeout(4294967296),
+      two_pow_32_plus_7: timeout(4294967303),
+      nan: timeout(NaN),
+      bool: timeout(true),
+    };
+  }
+
+  async ws_accept_errors() {
+    const ctx = this.ctx;
+    const pair = () => Object.values(new WebSocketPair());
+    return {
+      after_accept: capS(() => {
+        const [, s] = pair();
+        s.accept();
+        ctx.acceptWebSocket(s);
+      }),
+      twice: capS(() => {
+        const [, s] = pair();
+        ctx.acceptWebSocket(s);
+        ctx.acceptWebSocket(s);
+      }),
+      peer_accepted: capS(() => {
+        const [c, s] = pair();
+        c.accept();
+        ctx.acceptWebSocket(s);
+      }),
+      accept_after_hibernatable: capS(() => {
+        const [, s] = pair();
+        ctx.acceptWebSocket(s);
+        s.accept();
+      }),
+      accept_twice: capS(() => {
+        const [, s] = pair();
+        s.accept();
+        s.accept();
+        return "ok";
+      }),
+      both_ends: capS(() => {
+        const [c, s] = pair();
+        c.accept();
+        s.accept();
+        return [c.readyState, s.readyState];
+      }),
+    };
+  }
+}
+
+// A socket to ConfBDO `name` through its fetch handler (a hibernatable server end there), or the
+// failed upgrade's status.
+async function openSocket(env, name) {
+  const resp = await env.CONFB.getByName(name).fetch("http://do/ws", { headers: { Upgrade: "websocket" } });
+  const ws = resp.webSocket;
+  ws.accept();
+  return { status: resp.status, ws };
+}
+
+const CONF_B_SCENARIOS = {
+  // The client closes; the object's webSocketClose does not close back. From 2026-04-07
+  // (web_socket_auto_reply_to_close) the runtime answers the Close frame itself and readyState
+  // is CLOSED in the handler; before, it is CLOSING and no reply is sent.
+  async ws_close_reply(env) {
+    const name = "close-reply";
+    const { status, ws } = await openSocket(env, name);
+    const closed = closedWithin(ws, 1000);
+    ws.close(4000, "client bye");
+    const seen = await closed;
+    const events = await env.CONFB.getByName(name).events_seen(1);
+    return { status: enc(status), client_saw: seen, client_state: enc(ws.readyState), handler_events: events };
+  },
+  // Messages through a real upgrade: text, binary, and a close the object starts.
+  async ws_upgrade_messages(env) {
+    const name = "upgrade-messages";
+    const { status, ws } = await openSocket(env, name);
+    const got = wsRecorder(ws);
+    ws.send("hello");
+    ws.send(new Uint8Array([7, 8]));
+    ws.send("close-me");
+    await sleep(100);
+    const events = await env.CONFB.getByName(name).events_seen(3);
+    return { status: enc(status), client_got: got, client_state: enc(ws.readyState), handler_events: events };
+  },
+};
+Object.assign(SCENARIOS, CONF_B_SCENARIOS);
+
+// /at/<date>/<rest>: the same request to this Worker running at compatibility date <date>.
+function atDate(env, url, date) {
+  const service = env["AT_" + String(date).replaceAll("-", "_")];
+  if (!service) return json({ error: "no service for date " + date }, 404);
+  const rest = url.pathname.split("/").slice(3).join("/");
+  return service.fetch("http://at/" + rest + url.search);
+}
+// ---- end section: conf-b ----
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     const parts = url.pathname.split("/").filter(Boolean);
     try {
       if (parts[0] === "noop") return new Response("ok");
+      if (parts[0] === "at") return await atDate(env, url, parts[1]); // section conf-b
+      if (parts[0] === "confb" && parts.length === 3) return json(await env.CONFB.getByName(parts[1])[parts[2]]()); // section conf-b
       if (parts[0] === "count") return await env.TEST.getByName(parts[1] || "bench").fetch("http://do/increment");
       if (parts[0] === "sc" && SCENARIOS[parts[1]]) return json(await SCENARIOS[parts[1]](env, url));
       if (parts[0] === "rpc" && parts.length === 3) return json(await rpc(env, parts[1], parts[2]));

@@ -1,7 +1,9 @@
 """The compatibility-date matrix: each date-gated behaviour, on the day before and on the day.
 
 * 2026-02-24 (`delete_all_deletes_alarm`): `deleteAll()` also deletes the alarm.
-* 2026-04-07 (`web_socket_auto_reply_to_close`): the runtime answers a client's Close frame.
+* 2026-03-17 (`websocket_standard_binary_type`): standard-API `message` events carry a Blob.
+* 2026-04-07 (`web_socket_auto_reply_to_close`): the runtime answers a Close frame for a socket of
+  the standard API (not for a hibernatable one, at any date).
 * 2026-10-01 (`durable_object_io_tasks_prevent_eviction`): pending I/O keeps an idle object alive.
 """
 
@@ -33,7 +35,35 @@ class Everything(DurableObject):
         return Response(None, status=101, web_socket=client)
 
     async def webSocketClose(self, ws, code, reason, was_clean):
-        pass  # never closes back
+        await self.ctx.storage.put("close seen", [code, ws.readyState])  # never closes back
+
+    async def close_seen(self):
+        return await self.ctx.storage.get("close seen")
+
+    async def standard_close(self):
+        """A standard-API pair inside the object: the client end closes, the server end's
+        listener does not close back. What each end saw."""
+        client, server = WebSocketPair.new()
+        seen = {}
+        server.accept()
+        server.addEventListener("close", lambda e: seen.update(server=[e.code, server.readyState]))
+        client.accept()
+        client.addEventListener("close", lambda e: seen.update(client=[e.code, e.reason, e.wasClean]))
+        client.close(4000, "bye")
+        await asyncio.sleep(1)
+        return [seen.get("server"), seen.get("client"), client.readyState]
+
+    async def binary_message(self):
+        """What a standard-API message listener receives for a binary message."""
+        client, server = WebSocketPair.new()
+        got = []
+        client.accept()
+        client.addEventListener("message", lambda e: got.append(e.data))
+        server.accept()
+        server.send(b"ab")
+        await asyncio.sleep(0.01)
+        data = got[0]
+        return [client.binaryType, type(data).__name__, await data.bytes() if hasattr(data, "size") else data]
 
     async def start_timer(self, seconds):
         async def later():
@@ -64,12 +94,36 @@ async def test_delete_all_deletes_the_alarm_from_2026_02_24(make_runtime, date, 
     assert (await stub.alarm_ran() is True) is alarm_kept
 
 
-@pytest.mark.parametrize("date, client_sees", [("2026-04-06", (1006, "", False)), ("2026-04-07", (1000, "bye", True))])
-async def test_the_runtime_answers_a_close_from_2026_04_07(make_runtime, date, client_sees):
+@pytest.mark.parametrize("date, server_sees, client_sees", [
+    ("2026-04-06", [4000, 2], None),                          # CLOSING, no reply: the client waits
+    ("2026-04-07", [4000, 3], [4000, "bye", True]),          # the runtime replied: CLOSED, clean
+])
+async def test_the_runtime_answers_a_standard_api_close_from_2026_04_07(make_runtime, date, server_sees,
+                                                                      client_sees):
     rt = world(make_runtime, date)
-    client = await connect(rt.env.X.getByName("x"), "http://do/")
+    server, client, client_state = await rt.env.X.getByName("x").standard_close()
+    assert server == server_sees
+    assert client == client_sees
+    assert client_state == (3 if client_sees else 2)
+
+
+@pytest.mark.parametrize("date", ["2026-04-06", "2026-04-07", "2026-11-17"])
+async def test_a_hibernatable_socket_is_never_answered_by_the_runtime(make_runtime, date):
+    rt = world(make_runtime, date)
+    stub = rt.env.X.getByName("x")
+    client = await connect(stub, "http://do/")
     client.close(1000, "bye")
-    assert await client.closed() == client_sees
+    assert await client.closed() == (1006, "", False)
+    assert await stub.close_seen() == [1000, 2]  # CLOSING inside webSocketClose
+
+
+@pytest.mark.parametrize("date, binary_type, received", [
+    ("2026-03-16", "arraybuffer", ["arraybuffer", "bytes", b"ab"]),
+    ("2026-03-17", "blob", ["blob", "Blob", b"ab"]),
+])
+async def test_binary_messages_arrive_as_a_blob_from_2026_03_17(make_runtime, date, binary_type, received):
+    rt = world(make_runtime, date)
+    assert await rt.env.X.getByName("x").binary_message() == received
 
 
 @pytest.mark.parametrize("date, kept_alive", [("2026-09-30", False), ("2026-10-01", True)])

@@ -99,14 +99,17 @@ async def test_standard_api_socket_keeps_the_object_in_memory(make_runtime):
     assert rt.metrics("E")["durationSeconds"] >= 3600  # billed all that time
 
 
-# 7.9: with the current compatibility date the runtime answers the close itself.
-async def test_client_close_reaches_web_socket_close_and_the_runtime_closes_back(room):
+# 7.9: a hibernatable socket is CLOSING in webSocketClose at every compatibility date, and the
+# runtime does not answer for it (web_socket_auto_reply_to_close covers the standard API only;
+# measured on workerd 1.20261117.1, conformance scenario ws_close_reply): a handler that does not
+# close back leaves the client with an abnormal closure.
+async def test_client_close_reaches_web_socket_close_and_a_silent_handler_leaves_1006(room):
     rt, stub = room
     alice = await connect(stub, "http://do/?name=alice")
     alice.close(1000, "client-bye")
-    assert await alice.closed() == (1000, "client-bye", True)
+    assert await alice.closed() == (1006, "", False)
     await rt.run_until_idle()
-    assert await stub.last_close() == [1000, "client-bye", True, 3]
+    assert await stub.last_close() == [1000, "client-bye", True, 2]
 
 
 class NoCloseBack(Room):
@@ -322,3 +325,92 @@ async def test_tag_length_is_counted_in_utf8_bytes(make_runtime):
     stub = make_runtime(durable_objects={"E": Edges}).env.E.getByName("e")
     assert await stub.tag_length("\u00e9" * 128) == 128  # 256 bytes
     assert await stub.tag_length("\u00e9" * 129) == "is longer than the max tag length (256 characters)."
+
+
+# ----- edges held to workerd (conformance scenarios ws_*): exact messages and orders
+
+
+class WsEdges(DurableObject):
+    """Runs a piece of WebSocket code inside the object and returns what it gave or raised."""
+
+    async def run(self, what):
+        client, server = WebSocketPair.new()
+        try:
+            return await getattr(self, what)(client, server)
+        except JsException as error:
+            return [error.name, error.message]
+
+    async def accept_after_hibernatable(self, client, server):
+        self.ctx.acceptWebSocket(server)
+        server.accept()
+
+    async def accept_twice(self, client, server):
+        server.accept()
+        server.accept()
+        return "no error"
+
+    async def accept_websocket_twice(self, client, server):
+        self.ctx.acceptWebSocket(server)
+        self.ctx.acceptWebSocket(server)
+
+    async def send_unaccepted(self, client, server):
+        server.send("x")
+
+    async def timestamp_of_non_socket(self, client, server):
+        self.ctx.getWebSocketAutoResponseTimestamp({})
+
+    async def order(self, client, server):
+        names = {}
+        for name, tags in [("a", ["x"]), ("b", []), ("c", ["x"])]:
+            _, end = WebSocketPair.new()
+            self.ctx.acceptWebSocket(end, tags)
+            names[id(end)] = name
+        return [[names[id(w)] for w in self.ctx.getWebSockets()], [names[id(w)] for w in self.ctx.getWebSockets("x")]]
+
+    async def client_end_events(self, client, server):
+        got = []
+        client.accept()
+        client.addEventListener("message", lambda e: got.append(e.data))
+        client.addEventListener("close", lambda e: got.append([e.code, e.reason, e.wasClean]))
+        server.accept()
+        server.send("hi")
+        server.close(1000, "done")
+        await asyncio.sleep(0.01)
+        return [got, client.readyState, server.readyState]
+
+
+@pytest.mark.parametrize("what, result", [
+    ("accept_after_hibernatable", ["TypeError", "Can't accept() WebSocket after enabling hibernation."]),
+    ("accept_twice", "no error"),
+    ("accept_websocket_twice",
+     ["Error", "Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`"]),
+    ("send_unaccepted", ["TypeError", "You must call one of accept() or state.acceptWebSocket() on this "
+                                      "WebSocket before sending messages."]),
+    ("timestamp_of_non_socket", ["TypeError", "Failed to execute 'getWebSocketAutoResponseTimestamp' on "
+                                              "'DurableObjectState': parameter 1 is not of type 'WebSocket'."]),
+    ("order", [["c", "b", "a"], ["a", "c"]]),  # all: newest first; by tag: in acceptance order
+    ("client_end_events", [["hi", [1000, "done", True]], 3, 3]),  # the client end answers the close
+])
+async def test_websocket_edges_as_workerd_gives_them(make_runtime, what, result):
+    rt = make_runtime(durable_objects={"E": WsEdges})
+    assert await rt.env.E.getByName("e").run(what) == result
+
+
+def test_a_socket_held_by_worker_code_gets_its_listeners_called(make_runtime):
+    """The end a Worker gets from stub.fetch() and accepts: its listeners run (there is no object
+    around it) and it answers the object's close."""
+    rt = make_runtime(durable_objects={"ROOM": Room})
+
+    async def worker():
+        resp = await rt.env.ROOM.getByName("lobby").fetch("http://do/?name=w")
+        ws = resp.web_socket
+        ws.accept()
+        got = []
+        ws.addEventListener("message", lambda e: got.append(e.data))
+        ws.addEventListener("close", lambda e: got.append([e.code, e.reason, e.wasClean]))
+        other = await connect(rt.env.ROOM.getByName("lobby"), "http://do/?name=v")
+        other.send("hello")
+        await asyncio.sleep(0.01)
+        return got
+
+    assert rt.run(worker()) == ["v: hello"]

@@ -126,7 +126,7 @@ class DurableObjectState:
 
     def getWebSocketAutoResponseTimestamp(self, ws):
         """When `ws` last sent the auto-response (a datetime), or None."""
-        ms = ws._auto_response_at
+        ms = _websockets.auto_response_timestamp(ws)
         return None if ms is None else datetime_from_ms(ms)
 
     def setHibernatableWebSocketEventTimeout(self, ms=None) -> None:

@@ -44,6 +44,7 @@ DEFAULT_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: a fixed start keep
 DEFAULT_COMPATIBILITY_DATE = "2026-11-26"
 DELETE_ALL_DELETES_ALARM_FROM = "2026-02-24"
 AUTO_REPLY_TO_CLOSE_FROM = "2026-04-07"  # compat flag web_socket_auto_reply_to_close
+BLOB_BINARY_TYPE_FROM = "2026-03-17"  # compat flag websocket_standard_binary_type
 PROD_IDLE_EVICTION = (70.0, 140.0)
 KEPT_EVICTED_RECORDS = 1000  # evicted objects whose record stays in the world's table
 
@@ -76,6 +77,7 @@ class Compatibility:
         self.date = date
         self.delete_all_deletes_alarm = date >= DELETE_ALL_DELETES_ALARM_FROM
         self.web_socket_auto_reply_to_close = date >= AUTO_REPLY_TO_CLOSE_FROM
+        self.websocket_standard_binary_type = date >= BLOB_BINARY_TYPE_FROM
         self.pending_io_keeps_alive = date >= PENDING_IO_KEEPS_ALIVE_FROM
 
 

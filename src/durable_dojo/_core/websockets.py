@@ -21,12 +21,15 @@ never interleaves with another except at an await.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Mapping
 
 from . import codec as _codec
 from . import gates as _gates
 from .errors import JsError, JsException, RangeError
 from .ffi import js_api
+from .http import Blob
 from .kvstore import js_int, js_uint32
 from .trace import Kind
 from .values import js_string
@@ -43,6 +46,8 @@ MAX_EVENT_TIMEOUT_MS = 604_800_000
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 RESET_MESSAGE = "Durable Object connection closed because the object was reset."
 DISCONNECTED_REASON = "WebSocket disconnected without sending Close frame."
+SEND_BEFORE_ACCEPT = ("You must call one of accept() or state.acceptWebSocket() on this WebSocket before "
+                      "sending messages.")
 
 
 class MessageEvent:
@@ -88,7 +93,28 @@ class WebSocket:
         self._close_sent = False
         self._close_received = False
         self._early: list = []  # messages that arrived before accept()
+        # what a standard-API `message` event carries for a binary message: from 2026-03-17
+        # (websocket_standard_binary_type) a Blob, as the WHATWG standard says; before, bytes
+        self._binary_type = "blob" if world.compat.websocket_standard_binary_type else "arraybuffer"
         self.on_receive = None  # for client ends: the test client or the server bridge
+
+    @property
+    def binaryType(self) -> str:  # noqa: N802 - the JS name
+        """"blob" or "arraybuffer": how `message` listeners receive binary messages
+        (webSocketMessage always receives bytes)."""
+        return self._binary_type
+
+    @binaryType.setter
+    def binaryType(self, value) -> None:  # noqa: N802
+        value = js_string(value)
+        if value in ("blob", "arraybuffer"):  # WebIDL: another value is ignored
+            self._binary_type = value
+
+    def _event_data(self, message):
+        """A received message as a standard-API listener gets it."""
+        if isinstance(message, bytes) and self._binary_type == "blob":
+            return Blob([message])
+        return message
 
     @property
     def readyState(self) -> int:  # noqa: N802 - the JS name
@@ -110,8 +136,10 @@ class WebSocket:
 
     def accept(self) -> None:
         """Accept the server end with the standard API (pins the object in memory)."""
+        if self._accepted == "hibernatable":
+            raise TypeError("Can't accept() WebSocket after enabling hibernation.")
         if self._accepted:
-            raise JsError("WebSocket already accepted")
+            return  # workerd: a second accept() does nothing
         from .loop import current_scope
 
         scope = current_scope.get()
@@ -121,6 +149,8 @@ class WebSocket:
             scope.instance.standard_sockets.add(self)
         early, self._early = self._early, []
         for kind, args in early:
+            if kind == "message":
+                args = (MessageEvent(self._event_data(args[0].data)),)
             self._dispatch_standard(kind, args)
 
     def addEventListener(self, kind: str, handler) -> None:
@@ -129,7 +159,7 @@ class WebSocket:
     def send(self, message) -> None:
         """Send a str or bytes message to the other end."""
         if self.role == "server" and not self._accepted:
-            raise TypeError("You must call accept() on this WebSocket before sending messages.")
+            raise TypeError(SEND_BEFORE_ACCEPT)
         if self._close_sent or self.readyState == CLOSED:
             raise TypeError("Can't call WebSocket send() after close().")
         if isinstance(message, (bytearray, memoryview)):
@@ -227,7 +257,7 @@ class WebSocket:
                 return
             host.websocket_event("webSocketMessage", (self, message))
         elif self._accepted == "standard":
-            self._dispatch_standard("message", (MessageEvent(message),))
+            self._dispatch_standard("message", (MessageEvent(self._event_data(message)),))
         else:
             self._early.append(("message", (MessageEvent(message),)))
 
@@ -235,7 +265,7 @@ class WebSocket:
         """The peer sent a close frame."""
         if self._close_received or self.readyState == CLOSED:
             return
-        if self.role == "client" and self.on_receive is None:
+        if self.role == "client" and self.on_receive is None and not self._accepted:
             self._early.append(("close", (code, reason)))  # nobody listens yet: attach() replays it
             return
         self._close_received = True
@@ -246,7 +276,10 @@ class WebSocket:
             self._finished()
             self.on_receive("close", (code, reason, True))
             return
-        auto_reply = self._world.compat.web_socket_auto_reply_to_close
+        # From 2026-04-07 the runtime answers a Close frame itself, for sockets of the standard
+        # API only: a hibernatable socket is CLOSING in webSocketClose at every date and its
+        # handler must close back (measured on workerd; cloudflare/partykit#393)
+        auto_reply = self._accepted != "hibernatable" and self._world.compat.web_socket_auto_reply_to_close
         if auto_reply and not self._close_sent:
             self._send_close(code, reason)
         if self._close_sent:
@@ -305,10 +338,21 @@ class WebSocket:
 
     def _dispatch_standard(self, kind: str, args) -> None:
         instance = self._owner
-        if instance is None or not instance.alive:
+        if instance is None:  # accepted by Worker code (the end a Worker got from stub.fetch)
+            for handler in list(self._listeners.get(kind, ())):
+                self._world.loop.call_soon(_call_listener, handler, args, context=self._world._root_context)
+            return
+        if not instance.alive:
             return
         for handler in list(self._listeners.get(kind, ())):
             instance.host.call_in_object(instance, handler, args, f"ws {kind} listener")
+
+
+def _call_listener(handler, args) -> None:
+    """A listener of a socket held by Worker code: a coroutine listener runs as a task."""
+    result = handler(*args)
+    if inspect.isawaitable(result):
+        asyncio.ensure_future(result)
 
 
 class WebSocketPairResult(tuple):
@@ -356,9 +400,9 @@ def accept_websocket(instance, ws: WebSocket, tags=None) -> None:
         if isinstance(tags, (str, bytes)) or not isinstance(tags, (list, tuple)):
             raise _not_of_type("acceptWebSocket", 2, "Array")
         tags = [js_string(tag) for tag in tags]  # jsg turns each tag into a string, as String() does
-    if ws._accepted == "standard":
+    if ws._accepted:
         raise JsError("Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`")
-    if ws._accepted == "hibernatable" or ws.peer._coupled or ws.peer._accepted:
+    if ws.peer._coupled or ws.peer._accepted:
         raise JsError(
             "Cannot call `acceptWebSocket()` on this WebSocket because its pair has already been "
             "accepted or used in a Response."
@@ -384,7 +428,10 @@ def accept_websocket(instance, ws: WebSocket, tags=None) -> None:
 
 def get_websockets(instance, tag=None) -> list[WebSocket]:
     host = instance.host
-    return [ws for ws in host.sockets if ws.readyState != CLOSED and (tag is None or tag in ws._tags)]
+    if tag is None:  # workerd lists all of an object's sockets newest first
+        return [ws for ws in reversed(host.sockets) if ws.readyState != CLOSED]
+    tag = js_string(tag)
+    return [ws for ws in host.sockets if ws.readyState != CLOSED and tag in ws._tags]
 
 
 def get_tags(ws: WebSocket) -> list[str]:
@@ -395,6 +442,13 @@ def get_tags(ws: WebSocket) -> list[str]:
     if ws._accepted != "hibernatable":
         raise JsError("only hibernatable websockets can have tags.")
     return list(ws._tags)
+
+
+def auto_response_timestamp(ws):
+    """The virtual ms of `ws`'s last auto-response, or None."""
+    if not isinstance(ws, WebSocket):
+        raise _not_of_type("getWebSocketAutoResponseTimestamp", 1, "WebSocket")
+    return ws._auto_response_at
 
 
 def set_auto_response(instance, pair: WebSocketRequestResponsePair | None = None) -> None:
