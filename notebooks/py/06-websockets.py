@@ -166,8 +166,9 @@ print("- constructors run by the pings:", len(pings.trace.select("constructor"))
 # ## Closing: the handshake, and clients that just vanish
 #
 # A clean close is a handshake: the client sends a Close frame, the server answers with one.
-# On compatibility dates from 2026-04-07 the runtime answers for you; before that,
-# `webSocketClose` **had to call `ws.close()`** or the client saw code 1006 (abnormal closure).
+# For a hibernatable socket, `webSocketClose` **must call `ws.close()`** at every compatibility
+# date, or the client ends with code 1006 (abnormal closure): the runtime's automatic answer
+# (from 2026-04-07) is for sockets of the standard API (`server.accept()`) only.
 # A client that disappears without a Close frame (a closed laptop) also arrives as 1006, with
 # `wasClean=False`: that is where you clean up what you keep about the connection.
 

@@ -99,7 +99,9 @@ class ChatRoom(DurableObject):
         self.broadcast({"type": "message", "id": row["id"], "name": name, "text": text, "at": at})
 
     async def webSocketClose(self, ws, code, reason, wasClean):
-        # With compatibility_date >= 2026-04-07 the runtime answers the close frame itself.
+        # Answer the close frame: the runtime does not answer it for a hibernatable socket, at
+        # any compatibility date. 1005, 1006 and 1015 only report what happened: answer 1000.
+        ws.close(1000 if code in (1005, 1006, 1015) else code, reason)
         info = ws.deserializeAttachment()
         name = info["name"] if info else "someone"
         self.broadcast({"type": "leave", "name": name, "online": len(self.ctx.getWebSockets())})
