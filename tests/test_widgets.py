@@ -94,6 +94,22 @@ def test_after_an_eviction_the_row_says_evicted_and_the_storage_is_still_there(r
     assert inspector.refresh().row("alice")[2:5] == ("in memory", 2, {"count": 2})
 
 
+def test_the_inspector_shows_the_world_as_it_is_now_not_as_it_was_when_made(rt):
+    alice = rt.env.COUNTER.getByName("alice")
+    rt.run(alice.increment())
+    inspector = Inspector(rt)
+    rt.run(alice.increment())
+    rt.run(rt.env.COUNTER.getByName("bob").increment())  # a new object, made after the inspector
+    assert [(v.name, v.state, v.storage) for v in inspector.rows] == [
+        ("alice", "in memory", {"count": 2}), ("bob", "in memory", {"count": 1})]
+    rt.run(rt.advance(150))  # idle for 150 s: both left memory on their own
+    lines = inspector.text().splitlines()
+    assert lines[0].startswith("World clock 150.000s") and lines[0].endswith("2 objects")
+    assert [line.split()[1:3] for line in lines[2:]] == [["alice", "hibernated"], ["bob", "hibernated"]]
+    assert "hibernated" in inspector.html() and "count=2" in inspector.html()
+    assert repr(inspector).startswith("<Inspector: 2 objects, clock 150.000s")
+
+
 def test_evicting_an_object_that_is_not_in_memory_says_so(rt):
     rt.run(rt.env.COUNTER.getByName("a").increment())
     inspector = Inspector(rt)
@@ -340,6 +356,40 @@ def test_inspector_buttons_call_the_methods_and_update_the_view(rt):
     assert bundle["text/plain"] == inspector.text()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
     assert "<table" in controls.timeline.value
+
+
+@pytest.fixture
+def notebook_shell():
+    """An IPython shell running cells as a notebook kernel does (its post_run_cell event included)."""
+    pytest.importorskip("ipywidgets")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def test_a_displayed_inspector_redraws_itself_after_every_cell(rt, notebook_shell):
+    notebook_shell.user_ns.update(rt=rt, Inspector=Inspector)
+    assert notebook_shell.run_cell("stub = rt.env.COUNTER.getByName('a'); rt.run(stub.increment())").success
+    assert notebook_shell.run_cell("inspector = Inspector(rt); inspector.widget").success  # displayed
+    controls = notebook_shell.user_ns["inspector"]._widget
+    assert "in memory" in controls.table.value and "0.000s" in controls.table.value
+    # A later cell changes the world, not through the widget's buttons: the view above follows.
+    assert notebook_shell.run_cell("rt.run(rt.env.COUNTER.getByName('b').increment())").success
+    assert controls.choice.options == ("COUNTER a", "COUNTER b") and "count=1" in controls.table.value
+    assert notebook_shell.run_cell("rt.run(rt.advance(150))").success
+    assert "150.000s" in controls.table.value
+    assert "in memory" not in controls.table.value and controls.table.value.count("hibernated") == 2
+    assert "hibernate" in controls.timeline.value
+
+
+def test_a_redraw_after_a_cell_never_raises_into_the_kernel(rt, notebook_shell):
+    notebook_shell.user_ns.update(rt=rt, Inspector=Inspector)
+    assert notebook_shell.run_cell("rt.run(rt.env.COUNTER.getByName('a').increment())").success
+    assert notebook_shell.run_cell("inspector = Inspector(rt); inspector.widget").success
+    assert notebook_shell.run_cell("inspector.objects = None").success  # a world that cannot be read
+    assert "could not be read: TypeError" in notebook_shell.user_ns["inspector"]._widget.table.value
 
 
 def test_a_failing_button_shows_the_error_instead_of_raising(rt):

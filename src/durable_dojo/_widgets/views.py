@@ -13,6 +13,12 @@ and every button calls an ordinary method (`inspector.evict("alice")`,
 `inspector.advance(10)`), so tests drive them without a browser. The ipywidgets view is built
 only when a notebook displays one; `import durable_dojo` never imports ipywidgets.
 
+The Inspector is live: `rows`, `text()` and `html()` read the world each time, and a displayed
+Inspector redraws itself after every cell the notebook runs (IPython's `post_run_cell` event),
+so an object evicted by the clock in a later cell shows as evicted in the view above. It reads
+the world only between cells, on the kernel's thread, never while the world runs. A Timeline is
+a picture of the trace as it was: `timeline.refresh()` reads it again.
+
 Reading a world never runs user code: storage contents come straight from the object's store
 (committed data plus the pending batch, which is empty between cells) and alarms from the
 stored alarm time.
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import weakref
 from typing import NamedTuple
 
 from .._core import codec as _codec
@@ -240,8 +247,6 @@ class Inspector(_View):
         self.max_rows = max_rows  # rows shown by text() and the table (rows/objects() have them all)
         self.message = ""
         self._widget = None
-        self._views: list[ObjectView] = []
-        self.refresh()
 
     # ----- reading the world -----
 
@@ -252,8 +257,8 @@ class Inspector(_View):
 
     @property
     def rows(self) -> list[ObjectView]:
-        """The objects as of the last `refresh()`."""
-        return list(self._views)
+        """The objects as they are now (the same as `objects()`)."""
+        return self.objects()
 
     def row(self, name) -> ObjectView:
         """The current view of one object (by name, "BINDING name" or stub)."""
@@ -276,17 +281,17 @@ class Inspector(_View):
         due = (alarm - rt.now()) / 1000
         return f"at {_seconds(alarm - rt.start_ms)} (in {due:.3f}s)" if due > 0 else f"at {_seconds(alarm - rt.start_ms)} (due)"
 
-    def _shown(self) -> list[ObjectView]:
-        return self._views if self.max_rows is None else self._views[: self.max_rows]
+    def _shown(self, views: list[ObjectView]) -> list[ObjectView]:
+        return views if self.max_rows is None else views[: self.max_rows]
 
-    def _more(self) -> str:
-        hidden = len(self._views) - len(self._shown())
+    def _more(self, views: list[ObjectView]) -> str:
+        hidden = len(views) - len(self._shown(views))
         return f"… and {hidden} more object{'s' if hidden != 1 else ''} (Inspector(..., max_rows=None) shows all)" \
             if hidden else ""
 
-    def _table_rows(self) -> list[list[str]]:
+    def _table_rows(self, views: list[ObjectView]) -> list[list[str]]:
         rows = []
-        for view in self._shown():
+        for view in self._shown(views):
             storage = _storage_text(view.storage, self.value_width)
             if view.sql:
                 tables = ", ".join(f"{t}({n} rows)" for t, n in view.sql.items())
@@ -296,20 +301,22 @@ class Inspector(_View):
         return rows
 
     def text(self) -> str:
-        """The inspector as deterministic text (what a notebook stores and tests compare)."""
-        lines = [f"World clock {self.clock}, {len(self._views)} object{'s' if len(self._views) != 1 else ''}"]
-        if self._views:
+        """The world as it is now, as deterministic text (what a notebook stores and tests compare)."""
+        views = self.objects()
+        lines = [f"World clock {self.clock}, {len(views)} object{'s' if len(views) != 1 else ''}"]
+        if views:
             lines.append(_table(["binding", "object", "state", "instance", "alarm", "sockets", "storage"],
-                                self._table_rows()))
-            if self._more():
-                lines.append(self._more())
+                                self._table_rows(views)))
+            if self._more(views):
+                lines.append(self._more(views))
         if self.message:
             lines.append(f"last action: {self.message}")
         return "\n".join(lines)
 
     def refresh(self) -> "Inspector":
-        """Read the world again (the buttons do this after every action)."""
-        self._views = self.objects()
+        """Redraw the widget now. `rows` and `text()` are always current, and a displayed widget
+        redraws itself after every button and every notebook cell: this is for code that changes
+        the world in the middle of a cell and wants the view to show it before the cell ends."""
         if self._widget is not None:
             self._update_widget()
         return self
@@ -371,12 +378,13 @@ class Inspector(_View):
     # ----- display -----
 
     def __repr__(self) -> str:
-        return f"<Inspector: {len(self._views)} objects, clock {_seconds(self.rt.now() - self.rt.start_ms)}>"
+        return f"<Inspector: {len(self.objects())} objects, clock {_seconds(self.rt.now() - self.rt.start_ms)}>"
 
     def html(self) -> str:
-        """The objects table as HTML (no scripts)."""
+        """The objects table as HTML (no scripts), as the world is now."""
+        views = self.objects()
         cells = []
-        for view, row in zip(self._shown(), self._table_rows()):
+        for view, row in zip(self._shown(views), self._table_rows(views)):
             colour = _STATE_COLOURS.get(view.state, "#000")
             full = html.escape(", ".join(f"{k}={v!r}" for k, v in view.storage.items()) or "-")
             row_html = [html.escape(row[0]), f"<b>{html.escape(row[1])}</b>",
@@ -387,9 +395,10 @@ class Inspector(_View):
         head = "".join(f'<th style="{_TH}">{h}</th>'
                        for h in ("binding", "object", "state", "instance", "alarm", "sockets", "storage"))
         body = "".join(cells) or f'<tr><td colspan="7" style="{_TD}"><i>no objects yet</i></td></tr>'
-        if self._more():
-            body += f'<tr><td colspan="7" style="{_TD}"><i>{html.escape(self._more())}</i></td></tr>'
+        if self._more(views):
+            body += f'<tr><td colspan="7" style="{_TD}"><i>{html.escape(self._more(views))}</i></td></tr>'
         return (f'<div style="font-family:sans-serif;font-size:13px"><b>World clock</b> {html.escape(self.clock)}'
+                f' <span style="color:#6b7280">(live: redrawn after every cell you run)</span>'
                 f'<table style="border-collapse:collapse;margin-top:4px"><tr>{head}</tr>{body}</table></div>')
 
     @property
@@ -398,6 +407,7 @@ class Inspector(_View):
         if self._widget is None:
             self._widget = _InspectorWidget(self)
             self._update_widget()
+            _redraw_after_every_cell(self)
         return self._widget.box
 
     def _update_widget(self) -> None:
@@ -419,6 +429,28 @@ def _view(host, lifecycle: dict) -> ObjectView:
         sockets=sockets,
         sql=_sql_tables_of(host),
     )
+
+
+_displayed_inspectors: "weakref.WeakSet[Inspector]" = weakref.WeakSet()
+
+
+def _redraw_displayed_inspectors(*_result) -> None:
+    """IPython's post_run_cell handler: the cell that just ran may have changed any world."""
+    for inspector in list(_displayed_inspectors):
+        inspector._update_widget()
+
+
+def _redraw_after_every_cell(inspector: Inspector) -> None:
+    """Keep a displayed Inspector current: redraw it after each cell the IPython kernel runs
+    (nothing to do outside IPython, where there is no widget on screen to redraw)."""
+    _displayed_inspectors.add(inspector)
+    try:
+        from IPython import get_ipython  # noqa: PLC0415 - only where a widget was built
+    except ImportError:  # pragma: no cover - ipywidgets depends on IPython
+        return
+    shell = get_ipython()
+    if shell is not None and _redraw_displayed_inspectors not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _redraw_displayed_inspectors)
 
 
 _TD = "border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top"
@@ -472,10 +504,15 @@ class _InspectorWidget:
 
     def update(self) -> None:
         inspector = self.inspector
-        self.table.value = inspector.html()
-        options = [view.key for view in inspector.rows]
+        try:
+            self.table.value = inspector.html()
+            options = tuple(view.key for view in inspector.rows)
+        except Exception as exc:  # noqa: BLE001 - a redraw after a cell must never raise into the kernel
+            self.table.value = f"<i>{html.escape(f'the world could not be read: {type(exc).__name__}: {exc}')}</i>"
+            return
         current = self.choice.value
-        self.choice.options = options
+        if options != tuple(self.choice.options):
+            self.choice.options = options
         if current in options:
             self.choice.value = current
         elif options:
