@@ -10,6 +10,10 @@ rebuild changes only what really changed), and stops on the first error, and on 
 in a proof cell (`# NBVAL_CHECK_OUTPUT`), which nbval would report as a difference. It prints how long
 each notebook and its slowest cell took. Needs jupytext and nbclient (`uv pip install jupytext
 nbclient ipywidgets`).
+
+Before that it draws the diagrams again (site/diagrams.py): below each `<!-- diagram: NAME -->`
+marker of a script it writes the current drawing, so the script, its notebook and the site show
+the same picture.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "site"))
+import diagrams  # noqa: E402 - site/diagrams.py, the drawings
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -39,6 +46,10 @@ def _seconds(cell) -> float:
 
 def build(script: Path) -> tuple[float, float, int]:
     notebook_path = HERE / (script.stem + ".ipynb")
+    text = script.read_text(encoding="utf-8")
+    if (drawn := diagrams.refresh_script(text)) != text:
+        script.write_text(drawn, encoding="utf-8")
+        print(f"{script.name}: diagrams drawn again")
     nb = jupytext.read(script)
     nb.metadata["kernelspec"] = KERNELSPEC
     nb.metadata.pop("jupytext", None)

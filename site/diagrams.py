@@ -1,15 +1,26 @@
-"""The site's diagrams, drawn as SVG by this file (no tool, nothing fetched): the build writes
-them to assets/diagrams/ and site/hooks.py shows each one in the chapter that teaches it.
+"""The workbook's diagrams, drawn as SVG by this file (no tool, nothing fetched), shown inside the
+chapters that teach them, so they are the same in JupyterLab, in the built notebooks and on the
+site, and need no network.
 
     .venv/bin/python site/diagrams.py OUT_DIR     # write the SVGs, to look at them
 
-Each diagram is a function returning SVG text; `DIAGRAMS` says where it goes: the chapter, the
-headings it may follow (the first one the chapter has), and its caption.
+Each diagram is a function returning SVG text; `DIAGRAMS` says which chapter promises it and
+its caption. A chapter shows one with a markdown cell that starts with its marker,
+
+    # %% [markdown]
+    # <!-- diagram: lifecycle -->
+
+and `notebooks/build.py` writes the current drawing below the marker, in the chapter's script
+and so in its notebook, as a figure whose image is the SVG inline (a data: URL). JupyterLab
+refuses SVG as a markdown attachment and cannot show a file outside the notebook's folder; an
+inline image it shows, offline, and nbconvert (the site) passes it through as it is.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,30 +186,28 @@ def isolates() -> str:
 class Diagram:
     name: str
     draw: object
-    chapter: str  # notebook stem
-    after: tuple[str, ...]  # heading ids it may follow, the first one found wins
+    chapter: str  # the notebook stem of the chapter that shows it
     caption: str
 
 
 DIAGRAMS = (
     Diagram("lifecycle", lifecycle, "01-lifecycle",
-            ("idle-eviction-happens-by-itself", "eviction-memory-gone-storage-kept"),
             "The lifecycle: an idle object hibernates after 10 s if it can, with or without WebSockets; "
             "otherwise it is evicted after 70-140 s. Storage survives both."),
     Diagram("isolates", isolates, "01-lifecycle",
-            ("module-state-and-isolates", "isolates-and-module-state", "what-survives-what"),
             "Isolates: module-level state is shared by the objects one isolate hosts and lost when the "
             "isolate is recycled; each object's storage is its own."),
     Diagram("gates", gates, "03-concurrency",
-            ("the-input-gate-storage-awaits-keep-others-out",),
             "The gates: while the object awaits its own storage no other event comes in (input gate); "
             "its response waits until its writes are stored (output gate)."),
-    Diagram("ids", ids, "04-ids-and-topology", ("named-ids-idfromname",),
+    Diagram("ids", ids, "04-ids-and-topology",
             "A name is hashed to one ID, the same from every Worker, and the ID to one instance in the world."),
-    Diagram("alarm-retries", alarm_retries, "05-alarms", ("retries-with-back-off",),
+    Diagram("alarm-retries", alarm_retries, "05-alarms",
             "A failing alarm is retried after 2, 4, 8, 16, 32 and 64 s (plus jitter): 7 attempts in all."),
 )
-ASSET_DIR = "assets/diagrams"
+BY_NAME = {diagram.name: diagram for diagram in DIAGRAMS}
+# in a chapter's py:percent script: the marker line, and the figure line the build writes after it
+_MARKER = re.compile(r"^# <!-- diagram: (?P<name>[^ ]+) -->\n(?:# <figure class=\"dojo-diagram\".*\n)?", re.M)
 
 
 def write_all(out_dir: Path) -> list[Path]:
@@ -211,29 +220,32 @@ def write_all(out_dir: Path) -> list[Path]:
     return written
 
 
-def figure(diagram: Diagram, src: str) -> str:
-    return (f'<figure class="dojo-diagram" id="diagram-{diagram.name}"><img src="{src}" '
-            f'alt="{html.escape(diagram.caption)}" loading="lazy"><figcaption>{html.escape(diagram.caption)}'
-            "</figcaption></figure>")
+def data_url(diagram: Diagram) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(diagram.draw().encode("utf-8")).decode("ascii")
 
 
-def insert(html_text: str, chapter: str, page_url: str) -> tuple[str, list[str]]:
-    """The chapter's HTML with its diagrams after their headings; also the names placed."""
-    import posixpath
-    import re
+def figure(diagram: Diagram) -> str:
+    """The diagram as one line of HTML for a markdown cell: the SVG inline, its caption below."""
+    caption = html.escape(diagram.caption)
+    return (f'<figure class="dojo-diagram" id="diagram-{diagram.name}"><img src="{data_url(diagram)}" '
+            f'alt="{caption}" style="max-width:100%;height:auto"><figcaption>{caption}</figcaption></figure>')
 
-    placed = []
-    for diagram in DIAGRAMS:
-        if diagram.chapter != chapter:
-            continue
-        for anchor in diagram.after:
-            match = re.search(r'<h([1-6]) id="' + re.escape(anchor) + r'"[^>]*>.*?</h\1>', html_text, re.S)
-            if match:
-                src = posixpath.relpath(f"{ASSET_DIR}/{diagram.name}.svg", page_url.rstrip("/") or ".")
-                html_text = html_text[:match.end()] + figure(diagram, src) + html_text[match.end():]
-                placed.append(diagram.name)
-                break
-    return html_text, placed
+
+def shown_in(script_text: str) -> list[str]:
+    """The names of the diagrams a chapter's script has a marker for, in order."""
+    return [match["name"] for match in _MARKER.finditer(script_text)]
+
+
+def refresh_script(script_text: str) -> str:
+    """A chapter's script with the current drawing after each diagram marker."""
+
+    def current(match):
+        name = match["name"]
+        if name not in BY_NAME:
+            raise ValueError(f"no diagram named {name!r} (diagrams: {', '.join(BY_NAME)})")
+        return f"# <!-- diagram: {name} -->\n# {figure(BY_NAME[name])}\n"
+
+    return _MARKER.sub(current, script_text)
 
 
 if __name__ == "__main__":

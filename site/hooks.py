@@ -6,6 +6,8 @@
 - the kata pages, the kata index and the review checklist are generated (site/pages.py) and
   handed to mkdocs in memory; the kata pages are added to the nav's "Katas" section in the
   manifest's order;
+- the diagrams are in the notebooks themselves (site/diagrams.py, written by notebooks/build.py),
+  so nothing is added to a chapter's page here;
 - links inside a rendered notebook (`../katas/<id>/README.md`, `02-storage.ipynb`) point at
   files of the repository: they are rewritten to the pages of the site.
 """
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import re
 from pathlib import Path
 
@@ -23,7 +24,6 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 from mkdocs.structure.toc import get_toc
 
-import diagrams
 import notebook_html  # the hook's folder (site/) is on sys.path while mkdocs loads it
 import pages
 import publish
@@ -99,11 +99,6 @@ def on_page_content(html, page, config, files):
     if not page.file.src_uri.endswith(".ipynb"):
         return html
     html = notebook_html.clean_content(html)
-    stem = posixpath.basename(page.file.src_uri)[: -len(".ipynb")]
-    html, placed = diagrams.insert(html, stem, page.url)
-    missing = [d.name for d in diagrams.DIAGRAMS if d.chapter == stem and d.name not in placed]
-    if missing:
-        log.warning("%s: no heading to put the diagram(s) %s after", page.file.src_uri, ", ".join(missing))
 
     def rewrite(match):
         href = match.group(2)
@@ -140,7 +135,6 @@ def on_post_build(config):
     site_dir = Path(config.site_dir)
     _assets.write(site_dir)
     runnable.write_data(site_dir)
-    diagrams.write_all(site_dir / diagrams.ASSET_DIR)
     archive = publish.write_archive(site_dir)
     log.info("download: %s (%.1f MB)", archive.relative_to(site_dir), archive.stat().st_size / 1e6)
     weights = publish.weights(site_dir)
