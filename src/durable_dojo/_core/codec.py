@@ -156,6 +156,8 @@ class JsDict(dict):
 def serialize(value: object) -> bytes:
     """Serialize a Python Worker's value: the SDK's copy (`sdk_copy`), which is what reaches
     JavaScript, written as V8 structured-clone bytes (`v8_serialize`)."""
+    if type(value) is int and _INT32_MIN <= value <= _INT32_MAX:  # counters: the bytes _Writer writes
+        return _INT32_PREFIX + _varint((value << 1) ^ (value >> 31))
     if isinstance(value, (dict, list)):
         value = sdk_copy(value)
     return v8_serialize(value)
@@ -188,13 +190,35 @@ def deserialize(data: bytes | bytearray | memoryview) -> object:
         cached = _SMALL_SCALARS.get(data, _SMALL_SCALARS)
         if cached is not _SMALL_SCALARS:
             return cached
-        value = _deserialize(data)
+        value = _int32_of(data)
+        if value is None:
+            value = _deserialize(data)
         if type(value) in _IMMUTABLE_SCALARS:
             if len(_SMALL_SCALARS) >= _SMALL_CACHE_SIZE:
                 _SMALL_SCALARS.clear()
             _SMALL_SCALARS[data] = value
         return value
     return _deserialize(data)
+
+
+_INT32_PREFIX = _HEADER + bytes((_INT32,))
+
+
+def _int32_of(data: bytes) -> int | None:
+    """The int32 that `data` holds if it is exactly a current header and one int32 record (what
+    `serialize` writes for a counter), read without the general reader; else None."""
+    if not data.startswith(_INT32_PREFIX):
+        return None
+    zigzag = shift = 0
+    for position in range(3, len(data)):
+        byte = data[position]
+        zigzag |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if position != len(data) - 1 or zigzag > 0xFFFFFFFF:
+                return None  # trailing bytes or out of range: the reader says what is wrong
+            return (zigzag >> 1) ^ -(zigzag & 1)
+        shift += 7
+    return None
 
 
 def _deserialize(data) -> object:

@@ -48,6 +48,8 @@ BCW_TIMEOUT_MESSAGE = (
     "The call was canceled and the Durable Object was reset."
 )
 _LABEL = object()  # submit(): the trace's detail is the event's label
+# The trace kinds of an event's phases, made once (an f-string per event would be a new string each time).
+_START, _END, _ERROR = ({kind: f"{kind}:{phase}" for kind in Kind.EVENTS} for phase in ("start", "end", "error"))
 RPC_RESERVED = frozenset({"fetch", "connect", "dup", "constructor", "alarm", "webSocketMessage", "webSocketClose",
                           "webSocketError"})
 
@@ -186,8 +188,8 @@ class Instance:
     async def _run_event(self, event: Event):
         world = self.world
         trace = world.trace
-        trace.record(f"{event.kind}:start", self.host, request=event.request_id, detail=event.label)
-        cpu_start = _time.process_time()
+        trace.record(_START[event.kind], self.host, request=event.request_id, detail=event.label)
+        cpu_start = _watchdog.cpu_clock_at_start(event)
         try:
             result = await self.host.invoke(self, event)
             if self.alive:
@@ -199,13 +201,13 @@ class Instance:
                 event.fail(JsError("canceled"))
             else:
                 event.fail(_as_seen_by(event, remote_copy(self.reset_error, reset=_is_reset(self.reset_error))))
-            trace.record(f"{event.kind}:error", self.host, request=event.request_id, detail="reset")
+            trace.record(_ERROR[event.kind], self.host, request=event.request_id, detail="reset")
         except BaseException as exc:  # noqa: BLE001 - everything crosses to the caller
             if isinstance(exc, HangTimeout):
                 exc = _watchdog.timeout_error(event.label)  # the watchdog raises the bare class
                 event.fail(remote_copy(exc))
                 event.reply.exception()  # retrieved: the pump reported it to whoever waited
-                trace.record(f"{event.kind}:error", self.host, request=event.request_id, detail="HangTimeout")
+                trace.record(_ERROR[event.kind], self.host, request=event.request_id, detail="HangTimeout")
                 return
             if self.alive:
                 try:
@@ -217,11 +219,11 @@ class Instance:
             event.fail(_as_seen_by(event, error) if reset else error)
             if event.kind in ("alarm", "ws", "call") and world.log_errors:  # nobody awaits these: say it
                 log.warning("%s raised in %r (%s)", type(exc).__name__, self.host, event.label, exc_info=exc)
-            trace.record(f"{event.kind}:error", self.host, request=event.request_id,
+            trace.record(_ERROR[event.kind], self.host, request=event.request_id,
                          detail=f"{type(exc).__name__}: {exc}")
         else:
             event.succeed(result)
-            trace.record(f"{event.kind}:end", self.host, request=event.request_id)
+            trace.record(_END[event.kind], self.host, request=event.request_id)
         finally:
             world._counters.handler_cpu(self.host.namespace.binding, _time.process_time() - cpu_start)
             self.in_flight.discard(event)

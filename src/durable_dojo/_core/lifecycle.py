@@ -46,7 +46,10 @@ def pending_io(instance) -> bool:
         current = asyncio.current_task(instance.world.loop)
     except RuntimeError:  # the world is not being pumped (a done callback run from outside)
         current = None
-    return any(not task.done() and task is not current for task in tasks)
+    for task in tasks:  # a loop, not any(<generator>): this runs at the end of every event
+        if task is not current and not task.done():
+            return True
+    return False
 
 
 def idle_state(instance) -> str:

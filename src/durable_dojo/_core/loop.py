@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import contextvars
 import heapq
 import logging
@@ -53,20 +52,44 @@ def _scope_of(context: contextvars.Context | None):
 
 
 class _Timer(asyncio.TimerHandle):
-    """A timer on the virtual clock that knows whether it is user work or housekeeping."""
+    """A timer on the virtual clock that knows whether it is user work or housekeeping.
+
+    Every event re-arms its object's idle timer, so making and cancelling one is on the hot
+    path: outside debug mode both set the fields asyncio's `TimerHandle` sets, without its
+    chain of calls."""
 
     __slots__ = ("scope", "_counted")
 
+    def __init__(self, when, callback, args, loop, context, scope, counted: bool):
+        if loop._debug:
+            super().__init__(when, callback, args, loop, context)
+        else:
+            self._context = contextvars.copy_context() if context is None else context
+            self._loop = loop
+            self._callback = callback
+            self._args = args
+            self._cancelled = False
+            self._repr = None
+            self._source_traceback = None
+            self._when = when
+            self._scheduled = False
+        self.scope = scope
+        self._counted = counted
+
     def cancel(self) -> None:
-        if not self._cancelled:
-            loop = self._loop
-            if self._counted:
-                self._counted = False
-                loop._work_timers -= 1
-            super().cancel()
-            loop._timer_cancelled()
+        if self._cancelled:
             return
-        super().cancel()
+        loop = self._loop
+        if self._counted:
+            self._counted = False
+            loop._work_timers -= 1
+        if loop._debug:
+            super().cancel()
+        else:
+            self._cancelled = True
+            self._callback = None
+            self._args = None
+        loop._timer_cancelled()
 
 
 class VirtualLoop(asyncio.AbstractEventLoop):
@@ -98,7 +121,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
     # ----- scheduling (the asyncio API used by tasks, futures, sleep, timeouts) -----
 
     def call_soon(self, callback, *args, context=None):
-        scope = _scope_of(context)
+        scope = current_scope.get() if context is None else context.get(current_scope)  # _scope_of, inline
         handle = asyncio.Handle(callback, args, self, context)
         self._ready.append((handle, scope))
         if self.on_ready is not None:
@@ -119,10 +142,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         return self._schedule(when, callback, args, contextvars.Context(), housekeeping=True)
 
     def _schedule(self, when, callback, args, context, housekeeping):
-        scope = _scope_of(context)
-        timer = _Timer(when, callback, args, self, context)
-        timer.scope = scope
-        timer._counted = not housekeeping
+        timer = _Timer(when, callback, args, self, context, _scope_of(context), not housekeeping)
         if not housekeeping:
             self._work_timers += 1
         self._seq += 1
@@ -270,13 +290,22 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         """Real-time mode: run what is due by the wall clock; return seconds until the next timer.
 
         Bounded by `max_rounds` batches so that one busy object cannot starve the server."""
-        with self._pumping_for(self._world.hang_timeout if self._world else None, "a handler"):
+        wall_timeout = self._world.hang_timeout if self._world else None
+        host_loop = self._start_pumping(wall_timeout, "a handler")
+        try:
             for _ in range(max_rounds):
                 self._now = _time.monotonic() - self._t0
                 self._pop_due_timers()
                 if not self._ready:
                     break
                 self._run_ready()
+        except (KeyboardInterrupt, HangTimeout) as error:
+            timeout = _timeout_instead_of(error)
+            if timeout is None:
+                raise
+            raise timeout from None
+        finally:
+            self._stop_pumping(host_loop, wall_timeout)
         if self._ready:
             return 0.0
         when = self._next_timer_time()
@@ -301,7 +330,8 @@ class VirtualLoop(asyncio.AbstractEventLoop):
             )
         deadline = None if wall_timeout is None else _time.monotonic() + wall_timeout
         spins = 0
-        with self._pumping_for(wall_timeout, what):
+        host_loop = self._start_pumping(wall_timeout, what)
+        try:
             while True:
                 if done():
                     return True
@@ -325,26 +355,37 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                 if when > self._now:
                     self._now = when
                 self._pop_due_timers()
+        except (KeyboardInterrupt, HangTimeout) as error:
+            timeout = _timeout_instead_of(error)
+            if timeout is None:
+                raise
+            raise timeout from None
+        finally:
+            self._stop_pumping(host_loop, wall_timeout)
 
-    @contextlib.contextmanager
-    def _pumping_for(self, wall_timeout: float | None, what: str):
-        """While pumping: this loop is the thread's running loop, and the watchdog watches."""
+    def _start_pumping(self, wall_timeout: float | None, what: str):
+        """While pumping, this loop is the thread's running loop and the watchdog watches.
+        Returns the loop to put back (`_stop_pumping`). Not a context manager: it is on the path
+        of every call a test awaits."""
         host_loop = asyncio._get_running_loop()
         asyncio._set_running_loop(self)
         self._pumping = True
-        _watchdog.arm(wall_timeout, what)
-        try:
-            yield
-        except KeyboardInterrupt:
-            if _watchdog.fired():
-                raise _watchdog.take_timeout() from None
-            raise
-        except HangTimeout as error:
-            if not error.args and _watchdog.fired():  # the interrupt landed between two callbacks
-                raise _watchdog.take_timeout() from None
-            raise
-        finally:
-            _watchdog.disarm()
-            self._pumping = False
-            asyncio._set_running_loop(host_loop)
+        if wall_timeout is not None:
+            _watchdog.arm(wall_timeout, what)
+        return host_loop
 
+    def _stop_pumping(self, host_loop, wall_timeout: float | None) -> None:
+        if wall_timeout is not None:
+            _watchdog.disarm()
+        self._pumping = False
+        asyncio._set_running_loop(host_loop)
+
+
+def _timeout_instead_of(error: BaseException) -> HangTimeout | None:
+    """The watchdog's HangTimeout (with its message) to raise instead of an interruption while
+    pumping, if the watchdog caused it; None: raise the interruption itself."""
+    if isinstance(error, KeyboardInterrupt):
+        return _watchdog.take_timeout() if _watchdog.fired() else None
+    if not error.args and _watchdog.fired():  # the interrupt landed between two callbacks
+        return _watchdog.take_timeout()
+    return None

@@ -38,13 +38,8 @@ class Metrics:
 
     def __init__(self, world):
         self._world = world
-        self._by_binding: dict[str, _Counters] = {}
-
-    def _for(self, binding: str) -> _Counters:
-        counters = self._by_binding.get(binding)
-        if counters is None:
-            counters = self._by_binding[binding] = _Counters()
-        return counters
+        self._by_binding: collections.defaultdict[str, _Counters] = collections.defaultdict(_Counters)
+        self._for = self._by_binding.__getitem__  # the binding's counters (made on first use); on every hot path
 
     def request(self, host) -> None:
         counters = self._for(host.binding)

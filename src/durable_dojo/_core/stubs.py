@@ -23,6 +23,7 @@ from .http import as_request
 from .ids import DurableObjectId
 
 _MISSING = object()
+_CALL_KINDS = {"rpc": "rpc:call", "fetch": "fetch:call"}  # the trace's Kind.RPC_CALL and Kind.FETCH_CALL, made once
 
 
 class WorldCall:
@@ -96,7 +97,7 @@ class DurableObjectStub:
             reply = world.loop.create_future()
             reply.set_exception(self._broken)
             return WorldCall(world, reply, label)
-        event = self._host.submit(kind, name, args, label, trace_kind=f"{kind}:call")
+        event = self._host.submit(kind, name, args, label, trace_kind=_CALL_KINDS[kind])
         return WorldCall(world, event.reply, label, self._note_error)
 
     def _note_error(self, exc: BaseException) -> None:
@@ -120,11 +121,12 @@ class DurableObjectStub:
                 # receives `stub.m(1, x=2)` as `m(1, {"x": 2})`.
                 args = (*args, kwargs)
             __tracebackhide__ = True  # noqa: F841
-            try:
-                copied = tuple(_codec.clone(arg) for arg in args)
-            except Exception as error:  # DataCloneError: the learner's call is the place to show
-                raise _tracebacks.prune(error)
-            return self._submit("rpc", name, copied, f"{self._namespace.binding}.{name}()")
+            if args:
+                try:
+                    args = tuple([_codec.clone(arg) for arg in args])
+                except Exception as error:  # DataCloneError: the learner's call is the place to show
+                    raise _tracebacks.prune(error)
+            return self._submit("rpc", name, args, f"{self._namespace.binding}.{name}()")
 
         rpc.__name__ = name
         return rpc

@@ -57,7 +57,9 @@ class _State:
     cpu_deadline: float | None = None
     cpu_poll: float = _POLL_SECONDS
     cpu_fired: int = 0  # the run found over budget (0: none)
-    cpu_reset = None  # resets the metered object; called once, when the limit is enforced
+    cpu_instance = None  # the metered object's instance: reset once, when the limit is enforced
+    cpu_event = None  # the event whose callback is being metered
+    cpu_started: float = 0.0  # the CPU clock when that callback started
     stopping: bool = False  # the process is shutting down: stop SQL statements
     in_sqlite: int = 0  # > 0 while a SQL API statement runs (its callbacks are Python code too)
 
@@ -187,9 +189,9 @@ def cpu_limit_error() -> JsError:
 def _cpu_exceeded() -> CpuLimitExceeded:
     """Enforce the limit on the metered callback: reset its object (once), and return what to
     raise in its code."""
-    reset, _state.cpu_reset = _state.cpu_reset, None
-    if reset is not None:
-        reset()
+    instance, _state.cpu_instance = _state.cpu_instance, None
+    if instance is not None:
+        instance.reset(cpu_limit_error())
     return CpuLimitExceeded(PYTHON_CPU_LIMIT_MESSAGE)
 
 
@@ -204,8 +206,10 @@ def run_metered(handle, event, instance, limit_seconds: float) -> None:
     started = _cpu_now()
     run = state.cpu_run + 1
     state.cpu_run = run
+    state.cpu_started = started
+    state.cpu_event = event
     state.cpu_deadline = started + max(limit_seconds - spent, 0.0)
-    state.cpu_reset = lambda: instance.reset(cpu_limit_error())
+    state.cpu_instance = instance
     if state.cpu_thread is None:
         state.cpu_thread = threading.get_ident()
         state.cpu_poll = min(_POLL_SECONDS, max(limit_seconds / 5, 0.005))
@@ -215,13 +219,21 @@ def run_metered(handle, event, instance, limit_seconds: float) -> None:
         handle._run()
     finally:
         state.cpu_deadline = None
+        state.cpu_event = None
         state.cpu_run = run + 1  # a signal still on its way finds another run and does nothing
         event.cpu_seconds = spent + (_cpu_now() - started)
         over = state.cpu_fired == run or event.cpu_seconds > limit_seconds
         state.cpu_fired = 0
-        reset, state.cpu_reset = state.cpu_reset, None
-    if over and reset is not None and instance.alive:
-        reset()  # the budget ran out where no signal could land (no watchdog thread)
+        to_reset, state.cpu_instance = state.cpu_instance, None
+    if over and to_reset is not None and to_reset.alive:
+        to_reset.reset(cpu_limit_error())  # the budget ran out where no signal could land (no watchdog thread)
+
+
+def cpu_clock_at_start(event) -> float:
+    """The CPU clock as `event`'s handler starts: the reading `run_metered` took as it started
+    the callback that is running it (which saves a system call on every event), else now."""
+    state = _state
+    return state.cpu_started if state.cpu_event is event else _cpu_now()
 
 
 def stop_sql() -> None:
