@@ -1137,6 +1137,413 @@ export class TestDO extends DurableObject {
       octet_length: X("SELECT octet_length('é') AS v"),
     };
   }
+  // ---- section: sqlite ----
+  // SQL parity (issue 18 item 5): the SQLite version's functions, row counts with indexes,
+  // databaseSize, the PRAGMA and function allow-lists, error codes and offsets, the cursor
+  // protocol, bindings and results. Python twins in scenarios.py's section of the same name.
+  _sqlCounts(q, ...b) {
+    const sql = this.ctx.storage.sql;
+    return capS(() => {
+      const c = sql.exec(q, ...b);
+      const rows = c.toArray();
+      return { rows, rowsRead: c.rowsRead, rowsWritten: c.rowsWritten };
+    });
+  }
+  async sqlp_functions_3_54() {
+    const sql = this.ctx.storage.sql;
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    return {
+      subsec: X("SELECT unixepoch('2026-01-01 00:00:00.250', 'subsec') AS v"),
+      timediff: X("SELECT timediff('2026-03-01', '2026-01-01') AS v"),
+      format: X("SELECT format('%d-%s-%.2f', 7, 'x', 2.5) AS v"),
+      iif2: X("SELECT iif(0, 'yes') AS v"),
+      concat_ws_null: X("SELECT concat_ws(',', 'a', NULL, 'b') AS v"),
+      string_agg_order: X("SELECT string_agg(v, '+' ORDER BY v DESC) AS v FROM (SELECT 'a' AS v UNION ALL SELECT 'b')"),
+      jsonb_roundtrip: X("SELECT json(jsonb('{\"a\":[1,2]}')) AS v"),
+      jsonb_extract: X("SELECT jsonb_extract(jsonb('{\"a\":5}'), '$.a') AS v"),
+      json_pretty: X("SELECT json_pretty('[1]') AS v"),
+      real_text: X("SELECT CAST(9007199254740991.0 AS TEXT) AS v, CAST(0.1 AS TEXT) AS w"),
+      octet_length: X("SELECT octet_length('日本') AS v"),
+      unhex_bad: X("SELECT unhex('zz') IS NULL AS v"),
+    };
+  }
+  async sqlp_counts_insert_indexes() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE ci (id INTEGER PRIMARY KEY, a TEXT, b TEXT UNIQUE, c INTEGER)");
+    sql.exec("CREATE INDEX ci_a ON ci (a)");
+    sql.exec("CREATE INDEX ci_ac ON ci (a, c)");
+    return {
+      one: this._sqlCounts("INSERT INTO ci (a, b, c) VALUES ('x', 'b1', 1)"),
+      three: this._sqlCounts("INSERT INTO ci (a, b, c) VALUES ('y', 'b2', 2), ('z', 'b3', 3), ('x', 'b4', 4)"),
+      explicit_id: this._sqlCounts("INSERT INTO ci (id, a, b, c) VALUES (100, 'q', 'b100', 0)"),
+      plain_table: this._sqlCounts("CREATE TABLE cp (v); INSERT INTO cp VALUES (1), (2)"),
+    };
+  }
+  async sqlp_counts_update_indexes() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE cu (id INTEGER PRIMARY KEY, a TEXT, b TEXT, c INTEGER)");
+    sql.exec("CREATE INDEX cu_a ON cu (a)");
+    sql.exec("INSERT INTO cu (a, b, c) VALUES ('x', 'p', 1), ('y', 'q', 2), ('z', 'r', 3)");
+    return {
+      unindexed_by_id: this._sqlCounts("UPDATE cu SET b = 'n' WHERE id = 2"),
+      indexed_by_id: this._sqlCounts("UPDATE cu SET a = 'w' WHERE id = 2"),
+      unindexed_all: this._sqlCounts("UPDATE cu SET c = c + 1"),
+      indexed_all: this._sqlCounts("UPDATE cu SET a = a || '!'"),
+      no_match: this._sqlCounts("UPDATE cu SET b = 'm' WHERE id = 99"),
+    };
+  }
+  async sqlp_counts_delete_indexes() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE cd (id INTEGER PRIMARY KEY, a TEXT, b TEXT UNIQUE)");
+    sql.exec("CREATE INDEX cd_a ON cd (a)");
+    sql.exec("INSERT INTO cd (a, b) VALUES ('x', '1'), ('y', '2'), ('z', '3'), ('w', '4')");
+    return {
+      by_id: this._sqlCounts("DELETE FROM cd WHERE id = 1"),
+      by_index: this._sqlCounts("DELETE FROM cd WHERE a = 'y'"),
+      all: this._sqlCounts("DELETE FROM cd"),
+    };
+  }
+  async sqlp_counts_reads() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE cr (id INTEGER PRIMARY KEY, a TEXT, n INTEGER)");
+    sql.exec("CREATE INDEX cr_a ON cr (a)");
+    sql.exec("CREATE TABLE ce (v)");
+    sql.exec("INSERT INTO cr (a, n) VALUES ('x', 1), ('y', 2), ('z', 3), ('x', 4), ('w', 5)");
+    return {
+      empty_table: this._sqlCounts("SELECT * FROM ce"),
+      full_scan: this._sqlCounts("SELECT * FROM cr"),
+      scan_filter: this._sqlCounts("SELECT id FROM cr WHERE n = 3"),
+      by_rowid: this._sqlCounts("SELECT n FROM cr WHERE id = 4"),
+      by_index: this._sqlCounts("SELECT n FROM cr WHERE a = 'x'"),
+      count: this._sqlCounts("SELECT count(*) AS c FROM cr"),
+      max: this._sqlCounts("SELECT max(n) AS m FROM cr"),
+      order_limit: this._sqlCounts("SELECT n FROM cr ORDER BY n DESC LIMIT 2"),
+      no_from: this._sqlCounts("SELECT 1 AS one"),
+    };
+  }
+  async sqlp_database_size_growth() {
+    const sql = this.ctx.storage.sql;
+    const sizes = { start: sql.databaseSize };
+    sql.exec("CREATE TABLE big (id INTEGER PRIMARY KEY, body TEXT)");
+    sizes.table = sql.databaseSize;
+    for (let i = 0; i < 40; i++) sql.exec("INSERT INTO big (body) VALUES (?)", "x".repeat(1000));
+    sizes.rows = sql.databaseSize;
+    sql.exec("CREATE INDEX big_body ON big (body)");
+    sizes.index = sql.databaseSize;
+    sql.exec("DELETE FROM big WHERE id > 20");
+    sizes.deleted = sql.databaseSize;
+    await this.ctx.storage.put("k", "v".repeat(5000));
+    sizes.kv = sql.databaseSize;
+    await this.ctx.storage.deleteAll();
+    sizes.delete_all = sql.databaseSize;
+    return sizes;
+  }
+  async sqlp_pragma_allow_list() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE pg (id INTEGER PRIMARY KEY, p INTEGER REFERENCES pg(id))");
+    sql.exec("CREATE INDEX pg_p ON pg (p)");
+    const P = (q) => capS(() => sql.exec(q).toArray().length);
+    const out = {};
+    for (const q of [
+      "PRAGMA data_version", "PRAGMA page_size", "PRAGMA page_size = 8192", "PRAGMA foreign_keys",
+      "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = maybe", "PRAGMA case_sensitive_like = 1",
+      "PRAGMA defer_foreign_keys = true", "PRAGMA recursive_triggers = 'yes'",
+      "PRAGMA foreign_key_check", "PRAGMA foreign_key_check(pg)", "PRAGMA foreign_key_list(pg)",
+      "PRAGMA index_list(pg)", "PRAGMA index_info(pg_p)", "PRAGMA index_xinfo(pg_p)",
+      "PRAGMA quick_check", "PRAGMA quick_check(5)", "PRAGMA quick_check(pg)", "PRAGMA optimize",
+      "PRAGMA optimize = 0x10002", "PRAGMA table_info(pg)", "PRAGMA table_xinfo(pg)",
+      "PRAGMA table_info(_cf_KV)", "PRAGMA index_list(_cf_KV)", "PRAGMA journal_mode",
+      "PRAGMA user_version", "PRAGMA integrity_check", "PRAGMA compile_options",
+      "PRAGMA function_list", "PRAGMA pragma_list", "PRAGMA main.foreign_keys", "PRAGMA FOREIGN_KEYS",
+      "PRAGMA cache_size", "PRAGMA writable_schema = 1", "SELECT * FROM pragma_table_info('pg')",
+      "SELECT * FROM pragma_index_list('pg')",
+    ]) out[q] = P(q);
+    sql.exec("PRAGMA foreign_keys = ON");
+    return out;
+  }
+  async sqlp_function_allow_list() {
+    const sql = this.ctx.storage.sql;
+    const F = (q) => capS(() => sql.exec(q).toArray().length);
+    const out = {};
+    for (const q of [
+      "SELECT sqlite_version()", "SELECT sqlite_source_id()", "SELECT sqlite_compileoption_used('FTS5')",
+      "SELECT sqlite_offset(1)", "SELECT load_extension('x')", "SELECT jsonb_object('a', 1)",
+      "SELECT jsonb_group_array(1)", "SELECT json_group_object('a', 1)", "SELECT percentile(1, 50)",
+      "SELECT median(1)", "SELECT randomblob(4)", "SELECT likelihood(1, 0.5)", "SELECT soundex('x')",
+      "SELECT fts5(1)", "SELECT readfile('x')", "SELECT printf('%s', 1)", "SELECT changes()",
+      "SELECT last_insert_rowid()", "SELECT zeroblob(2)", "SELECT unistr('a')", "SELECT if(1, 2)",
+      "SELECT json_pretty('[]')", "SELECT timediff('2026-01-02', '2026-01-01')", "SELECT stddev(1)",
+    ]) out[q] = F(q);
+    return out;
+  }
+  async sqlp_error_codes() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE ep (id INTEGER PRIMARY KEY)");
+    sql.exec("CREATE TABLE ec (id INTEGER PRIMARY KEY, p INTEGER NOT NULL REFERENCES ep(id), " +
+      "s TEXT CHECK (length(s) < 3), u INTEGER UNIQUE)");
+    sql.exec("CREATE TABLE es (i INTEGER, t TEXT) STRICT");
+    sql.exec("CREATE TABLE et (v)");
+    sql.exec("CREATE TRIGGER et_no BEFORE INSERT ON et WHEN NEW.v < 0 BEGIN SELECT RAISE(ABORT, 'negative'); END");
+    sql.exec("INSERT INTO ep VALUES (1)");
+    sql.exec("INSERT INTO ec VALUES (1, 1, 'a', 1)");
+    const X = (q, ...b) => capS(() => sql.exec(q, ...b).toArray());
+    return {
+      foreign_key: X("INSERT INTO ec VALUES (2, 5, 'b', 2)"),
+      not_null: X("INSERT INTO ec VALUES (2, NULL, 'b', 2)"),
+      check: X("INSERT INTO ec VALUES (2, 1, 'long', 2)"),
+      unique: X("INSERT INTO ec VALUES (2, 1, 'b', 1)"),
+      primary_key: X("INSERT INTO ec VALUES (1, 1, 'b', 3)"),
+      strict_int: X("INSERT INTO es VALUES ('abc', 't')"),
+      strict_text: X("INSERT INTO es VALUES (1, x'00')"),
+      trigger_raise: X("INSERT INTO et VALUES (-1)"),
+      fk_parent_delete: X("DELETE FROM ep WHERE id = 1"),
+      after: X("SELECT count(*) AS n FROM ec"),
+    };
+  }
+  async sqlp_error_offsets() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE eo (a, b)");
+    const X = (q, ...b) => capS(() => sql.exec(q, ...b).toArray());
+    return {
+      syntax_end: X("SELECT a FROM eo WHERE"),
+      syntax_mid: X("SELECT a FROM eo WHERE a = = 1"),
+      no_column: X("SELECT a, nope FROM eo"),
+      no_column_second: X("SELECT nope FROM eo WHERE nope = 1"),
+      unicode_before: X("SELECT 'héllo', nope FROM eo"),
+      no_function: X("SELECT a, nofunc(b) FROM eo"),
+      wrong_args: X("SELECT a, substr() FROM eo"),
+      second_statement: X("SELECT 1;   SELECT nope FROM eo"),
+      no_table: X("SELECT * FROM nope_table"),
+      ambiguous: X("SELECT a FROM eo AS x, eo AS y"),
+      unrecognized: X("SELECT a FROM eo WHERE a = #"),
+      dq_string: X("SELECT \"nope\" FROM eo"),
+      too_many_params: X("SELECT ?, ?, ?", 1),
+    };
+  }
+  async sqlp_cursor_protocol() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE cp3 (v)");
+    sql.exec("INSERT INTO cp3 VALUES (1), (2), (3)");
+    const r = {};
+    const c = sql.exec("SELECT v FROM cp3 ORDER BY v");
+    r.after_exec = [c.rowsRead, c.rowsWritten];
+    r.first = capS(() => c.next());
+    r.after_first = c.rowsRead;
+    r.rest = c.toArray();
+    r.after_rest = c.rowsRead;
+    r.next_done = capS(() => c.next());
+    r.next_again = capS(() => c.next());
+    r.to_array_done = c.toArray();
+    r.raw_done = [...c.raw()];
+    r.column_names_done = c.columnNames;
+    r.one_done = capS(() => c.one());
+    const d = sql.exec("SELECT v FROM cp3 ORDER BY v");
+    r.raw_next = capS(() => d.raw().next());
+    r.then_dict = capS(() => d.next());
+    r.then_raw_rest = [...d.raw()];
+    const e = sql.exec("SELECT v FROM cp3 ORDER BY v");
+    r.spread_iter = [...e];
+    const f = sql.exec("SELECT v FROM cp3 WHERE v > 5");
+    r.empty_next = capS(() => f.next());
+    r.empty_columns = f.columnNames;
+    return r;
+  }
+  async sqlp_raw_one_columns() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE rc (id INTEGER PRIMARY KEY, v TEXT)");
+    const X = (fn) => capS(fn);
+    return {
+      insert_columns: X(() => sql.exec("INSERT INTO rc (v) VALUES ('a')").columnNames),
+      insert_raw: X(() => [...sql.exec("INSERT INTO rc (v) VALUES ('b')").raw()]),
+      insert_one: X(() => sql.exec("INSERT INTO rc (v) VALUES ('c')").one()),
+      returning_one: X(() => sql.exec("INSERT INTO rc (v) VALUES ('d') RETURNING id, v").one()),
+      returning_raw: X(() => [...sql.exec("UPDATE rc SET v = v || '!' WHERE id <= 2 RETURNING id, v").raw()]),
+      star_columns: X(() => sql.exec("SELECT *, id AS id FROM rc").columnNames),
+      expr_columns: X(() => sql.exec("SELECT id + 1, upper(v), v AS \"a b\" FROM rc LIMIT 1").columnNames),
+      raw_dup: X(() => [...sql.exec("SELECT id, id FROM rc ORDER BY id LIMIT 2").raw()]),
+      one_returning_many: X(() => sql.exec("DELETE FROM rc RETURNING id").one()),
+      after: X(() => sql.exec("SELECT count(*) AS n FROM rc").one()),
+    };
+  }
+  async sqlp_bindings_every_type() {
+    const sql = this.ctx.storage.sql;
+    const B = (v) => capS(() => {
+      const row = sql.exec("SELECT ? AS v, typeof(?) AS t", v, v).one();
+      return [row.v, row.t];
+    });
+    return {
+      zero: B(0),
+      negative: B(-7),
+      max_safe: B(9007199254740991),
+      fraction: B(0.1),
+      nan: B(NaN),
+      infinity: B(Infinity),
+      empty_string: B(""),
+      emoji: B("😀"),
+      nul_inside: B("a\u0000b"),
+      empty_bytes: B(new Uint8Array([]).buffer),
+      bytes: B(new Uint8Array([255, 0, 127]).buffer),
+      array: B([1, "a", null]),
+      nested_array: B([[1, 2], [3]]),
+      object: B({ a: 1 }),
+      date: B(new Date(86400000)),
+      bool_in_array: B([true, false]),
+      too_few: capS(() => sql.exec("SELECT ? AS a, ? AS b", 1).toArray()),
+      too_many: capS(() => sql.exec("SELECT ? AS a", 1, 2).toArray()),
+      numbered: capS(() => sql.exec("SELECT ?2 AS a, ?1 AS b", "x", "y").toArray()),
+    };
+  }
+  async sqlp_blob_results() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE bl (b BLOB)");
+    sql.exec("INSERT INTO bl VALUES (?), (x''), (zeroblob(3)), (NULL)", new Uint8Array([1, 2, 250]).buffer);
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    return {
+      rows: X("SELECT b, typeof(b) AS t, length(b) AS n FROM bl"),
+      raw: capS(() => [...sql.exec("SELECT b FROM bl").raw()]),
+      literal: X("SELECT x'cafe' AS b"),
+      randomblob_len: X("SELECT length(randomblob(5)) AS n"),
+      cast_text_blob: X("SELECT CAST('hé' AS BLOB) AS b"),
+      unhex: X("SELECT unhex('00ff') AS b"),
+      blob_compare: X("SELECT x'01' < x'02' AS lt, x'' = x'' AS eq"),
+    };
+  }
+  async sqlp_numbers() {
+    const sql = this.ctx.storage.sql;
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    return {
+      ints: X("SELECT 1 AS a, -1 AS b, 9007199254740993 AS c, 9223372036854775807 AS d"),
+      reals: X("SELECT 1.0 AS a, -0.0 AS b, 1e300 * 1e10 AS c, 0.5 AS d, 3.0 / 2 AS e"),
+      int_div: X("SELECT 7 / 2 AS a, 7 % 3 AS b, -7 / 2 AS c"),
+      overflow: X("SELECT 9223372036854775807 + 1 AS a"),
+      abs_min: X("SELECT abs(-9223372036854775808) AS a"),
+    };
+  }
+  async sqlp_json_window() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE jw (g TEXT, v INTEGER, j TEXT)");
+    sql.exec("INSERT INTO jw VALUES ('a', 1, '{\"x\":1}'), ('a', 2, '{\"x\":[2,3]}'), ('b', 3, '{}')");
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    return {
+      arrows: X("SELECT j -> '$.x' AS a, j ->> '$.x' AS b FROM jw ORDER BY v"),
+      each: X("SELECT key, value, type FROM jw, json_each(jw.j) ORDER BY v, key"),
+      group: X("SELECT g, json_group_array(v) AS vs FROM jw GROUP BY g ORDER BY g"),
+      window: X("SELECT v, sum(v) OVER (ORDER BY v) AS running, rank() OVER (PARTITION BY g ORDER BY v DESC) AS r FROM jw ORDER BY v"),
+      bad_json: X("SELECT json('{') AS v"),
+    };
+  }
+  async sqlp_virtual_tables() {
+    const sql = this.ctx.storage.sql;
+    const X = (q, ...b) => capS(() => sql.exec(q, ...b).toArray());
+    return {
+      fts_create: X("CREATE VIRTUAL TABLE docs USING fts5(title, body)"),
+      fts_insert: X("INSERT INTO docs VALUES ('one', 'the quick brown fox'), ('two', 'lazy dogs sleep')"),
+      fts_match: X("SELECT title, highlight(docs, 1, '[', ']') AS h FROM docs WHERE docs MATCH 'quick' ORDER BY rank"),
+      rtree_create: X("CREATE VIRTUAL TABLE boxes USING rtree(id, minx, maxx, miny, maxy)"),
+      rtree_insert: X("INSERT INTO boxes VALUES (1, 0, 10, 0, 10), (2, 5, 15, 5, 15)"),
+      rtree_query: X("SELECT id FROM boxes WHERE maxx >= 12 ORDER BY id"),
+      rtree_upper: X("CREATE VIRTUAL TABLE boxes2 USING RTREE_I32(id, a, b)"),
+      refused_module: X("CREATE VIRTUAL TABLE s USING dbstat"),
+      cf_name: X("CREATE VIRTUAL TABLE _cf_docs USING fts5(x)"),
+    };
+  }
+  async sqlp_schema_changes() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE sc (a INTEGER, b TEXT)");
+    const X = (q) => capS(() => {
+      const c = sql.exec(q);
+      return { rows: c.toArray(), rowsRead: c.rowsRead, rowsWritten: c.rowsWritten };
+    });
+    return {
+      add_column: X("ALTER TABLE sc ADD COLUMN c REAL DEFAULT 1.5"),
+      rename_column: X("ALTER TABLE sc RENAME COLUMN b TO bb"),
+      drop_column: X("ALTER TABLE sc DROP COLUMN c"),
+      rename_table: X("ALTER TABLE sc RENAME TO sc2"),
+      rename_to_cf: X("ALTER TABLE sc2 RENAME TO _cf_x"),
+      create_view: X("CREATE VIEW scv AS SELECT a FROM sc2"),
+      create_index: X("CREATE INDEX sc2_a ON sc2 (a)"),
+      drop_index: X("DROP INDEX sc2_a"),
+      drop_view: X("DROP VIEW scv"),
+      temp_table: X("CREATE TEMP TABLE tt (x)"),
+      temp_view: X("CREATE TEMP VIEW tv AS SELECT 1"),
+      attach: X("ATTACH DATABASE ':memory:' AS other"),
+      columns: X("SELECT name, type FROM pragma_table_info('sc2') ORDER BY cid"),
+      drop_table: X("DROP TABLE sc2"),
+    };
+  }
+  async sqlp_limits() {
+    const sql = this.ctx.storage.sql;
+    const X = (q, ...b) => capS(() => sql.exec(q, ...b).toArray().length);
+    const cols = (n) => Array.from({ length: n }, (_, i) => `c${i}`).join(", ");
+    return {
+      columns_100: X(`CREATE TABLE w100 (${cols(100)})`),
+      columns_101: X(`CREATE TABLE w101 (${cols(101)})`),
+      compound_5: X("SELECT 1 UNION SELECT 2 UNION SELECT 3 UNION SELECT 4 UNION SELECT 5"),
+      compound_6: X("SELECT 1 UNION SELECT 2 UNION SELECT 3 UNION SELECT 4 UNION SELECT 5 UNION SELECT 6"),
+      like_50: X("SELECT 'a' LIKE ?", "%".repeat(50)),
+      like_51: X("SELECT 'a' LIKE ?", "%".repeat(51)),
+      glob_51: X("SELECT 'a' GLOB ?", "*".repeat(51)),
+      function_args_32: X(`SELECT max(${Array(32).fill(1).join(", ")})`),
+      expr_depth: X(`SELECT ${"(".repeat(101)}1${")".repeat(101)}`),
+      blob_ok: X("SELECT length(zeroblob(1999999))"),
+    };
+  }
+  async sqlp_transactions_refused() {
+    const sql = this.ctx.storage.sql;
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    return {
+      begin: X("BEGIN"),
+      begin_immediate: X("BEGIN IMMEDIATE"),
+      commit: X("COMMIT"),
+      rollback: X("ROLLBACK"),
+      savepoint: X("SAVEPOINT s1"),
+      release: X("RELEASE s1"),
+      end: X("END"),
+      in_batch: X("SELECT 1; BEGIN; SELECT 2"),
+    };
+  }
+  async sqlp_multi_statement_counts() {
+    const sql = this.ctx.storage.sql;
+    const c = sql.exec("CREATE TABLE ms (v); INSERT INTO ms VALUES (1), (2), (3); SELECT v FROM ms");
+    const rows = c.toArray();
+    const d = sql.exec("UPDATE ms SET v = v * 10; DELETE FROM ms WHERE v = 20; SELECT count(*) AS n FROM ms");
+    return {
+      rows, rowsRead: c.rowsRead, rowsWritten: c.rowsWritten,
+      second: d.toArray(), secondRead: d.rowsRead, secondWritten: d.rowsWritten,
+      params_earlier: capS(() => sql.exec("SELECT ?; SELECT 1", 1).toArray()),
+      trailing_comment: capS(() => sql.exec("SELECT 1 AS a; -- done").toArray()),
+      only_comment: capS(() => sql.exec("-- nothing").toArray()),
+    };
+  }
+  async sqlp_kv_and_sql_tables() {
+    const s = this.ctx.storage;
+    const sql = s.sql;
+    const X = (q) => capS(() => sql.exec(q).toArray());
+    const r = {};
+    r.before_put = X("SELECT name FROM sqlite_master ORDER BY name");
+    r.before_size = sql.databaseSize;
+    await s.put("a", 1);
+    r.after_put = X("SELECT name FROM sqlite_master ORDER BY name");
+    r.kv_info = X("PRAGMA table_info(_cf_KV)");
+    r.read_kv = X("SELECT * FROM _cf_KV");
+    r.write_kv = X("INSERT INTO _cf_KV VALUES ('x', x'00')");
+    r.drop_kv = X("DROP TABLE _cf_KV");
+    r.rename_kv = X("ALTER TABLE _cf_KV RENAME TO kv2");
+    r.index_on_kv = X("CREATE INDEX kvi ON _cf_KV (value)");
+    r.trigger_on_kv = X("CREATE TRIGGER kvt AFTER INSERT ON _cf_KV BEGIN SELECT 1; END");
+    r.view_of_kv = X("CREATE VIEW kvv AS SELECT * FROM _cf_KV");
+    r.lower_case = X("SELECT * FROM _CF_kv");
+    await s.setAlarm(Date.now() + 3600000);
+    r.after_alarm = X("SELECT name FROM sqlite_master ORDER BY name");
+    r.metadata_info = X("PRAGMA table_info(_cf_METADATA)");
+    await s.deleteAlarm();
+    r.after_delete_alarm = X("SELECT name FROM sqlite_master ORDER BY name");
+    await s.deleteAll();
+    r.after_delete_all = X("SELECT name FROM sqlite_master ORDER BY name");
+    r.list_after = keysOf(await s.list());
+    return r;
+  }
+  // ---- end section: sqlite ----
 }
 
 export class OtherDO extends TestDO {}

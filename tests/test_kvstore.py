@@ -635,7 +635,7 @@ def test_file_backed_db_reopen_sees_committed_data_only(tmp_path):
         (float("inf"), "Infinity"),
         (float("-inf"), "-Infinity"),
         (None, "null"),
-        ("a\ud800b", "a\ufffdb"),
+        ("a\ud800b", "a\ud800b"),  # kept: workerd stores a lone surrogate of a key as WTF-8
     ],
 )
 def test_coerce_key_like_js_string(key, expected):

@@ -385,8 +385,15 @@ def test_ints_bind_as_js_numbers_and_beyond_2_53_are_refused_like_a_bigint(sql):
             sql.exec("SELECT ?", big)
 
 
-def test_lone_surrogate_binds_as_replacement_character(sql):
-    assert sql.exec("SELECT ? AS v", "a\ud800b").one().v == "a\ufffdb"
+def test_lone_surrogate_binds_as_its_wtf8_bytes_in_text_and_reads_back_per_byte(sql):
+    # workerd binds a JS string's WTF-8 bytes: U+D800 is ED A0 80, TEXT; read back, each of the
+    # three bytes is one U+FFFD (oracle: edge_surrogate_keys).
+    row = sql.exec("SELECT ? AS v, hex(?2) AS h, typeof(?1) AS t", "a\ud800b", "\udc00").one()
+    assert row == {"v": "a\ufffd\ufffd\ufffdb", "h": "EDB080", "t": "text"}
+    sql.exec("CREATE TABLE s (k TEXT)")
+    sql.exec("INSERT INTO s VALUES ('x'), (?), (?)", "\ud800", "y")
+    assert [r.k for r in sql.exec("SELECT k FROM s")] == ["x", "\ufffd\ufffd\ufffd", "y"]
+    assert sql.exec("SELECT count(*) AS n FROM s WHERE k = ?", "\ud800").one().n == 1
 
 
 # --------------------------------------------------------------------------- values

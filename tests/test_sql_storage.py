@@ -172,3 +172,174 @@ def test_sql_tables_persist_with_persist_to(tmp_path):
     assert second.run(second.env.STORE.getByName("s").names()) == ["kept"]
     assert second.run(second.env.STORE.getByName("s").last()) == "kept"
     second.close()
+
+
+# ---------------------------------------------------------------------------------------
+# The object's database as workerd lays it out (util/sqlite-kv.h, util/sqlite-metadata.h; the
+# oracle's sqlp_kv_and_sql_tables and sqlp_database_size_growth give the same values).
+
+
+class Tables(DurableObject):
+    def tables(self):
+        return [[r["name"], r["ncol"]] for r in self.ctx.storage.sql.exec(
+            "SELECT name, ncol FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite%' ORDER BY name")]
+
+    def size(self):
+        return self.ctx.storage.sql.databaseSize
+
+    async def put(self, key, value):
+        await self.ctx.storage.put(key, value)
+        return self.tables()
+
+    async def set_alarm(self):
+        from js import Date
+
+        await self.ctx.storage.setAlarm(Date.now() + 60_000)
+        return self.tables()
+
+    async def delete_alarm(self):
+        await self.ctx.storage.deleteAlarm()
+        return self.tables()
+
+    async def delete_all(self):
+        await self.ctx.storage.deleteAll()
+        return [self.tables(), self.size()]
+
+    def put_then_fail(self):
+        def body():
+            self.ctx.storage.kv.put("doomed", 1)
+            raise ValueError("boom")
+
+        self.ctx.storage.transactionSync(body)
+
+    async def grow(self):
+        """workerd's numbers for these steps (oracle: sqlp_database_size_growth)."""
+        sql = self.ctx.storage.sql
+        sizes = [sql.databaseSize]
+        sql.exec("CREATE TABLE big (id INTEGER PRIMARY KEY, body TEXT)")
+        sizes.append(sql.databaseSize)
+        for _ in range(40):
+            sql.exec("INSERT INTO big (body) VALUES (?)", "x" * 1000)
+        sizes.append(sql.databaseSize)
+        sql.exec("CREATE INDEX big_body ON big (body)")
+        sizes.append(sql.databaseSize)
+        sql.exec("DELETE FROM big WHERE id > 20")
+        sizes.append(sql.databaseSize)
+        await self.ctx.storage.put("k", "v" * 5000)
+        sizes.append(sql.databaseSize)
+        await self.ctx.storage.deleteAll()
+        sizes.append(sql.databaseSize)
+        return sizes
+
+    async def keys(self, options=None):
+        return list((await self.ctx.storage.list(options or {})).keys())
+
+    async def get(self, key):
+        return await self.ctx.storage.get(key)
+
+
+@pytest.fixture
+def tables(make_runtime):
+    return make_runtime(durable_objects={"T": Tables}).env.T.getByName("t")
+
+
+async def test_a_new_database_is_one_page_and_has_no_internal_table(tables):
+    assert await tables.tables() == []
+    assert await tables.size() == 4096
+
+
+async def test_cf_kv_appears_with_two_columns_at_the_first_put(tables):
+    assert await tables.tables() == []
+    assert await tables.put("a", 1) == [["_cf_KV", 2]]
+
+
+async def test_cf_metadata_appears_at_the_first_alarm_and_stays_after_delete_alarm(tables):
+    assert await tables.set_alarm() == [["_cf_METADATA", 2]]
+    assert await tables.delete_alarm() == [["_cf_METADATA", 2]]
+
+
+async def test_delete_all_leaves_no_internal_table_and_one_page(tables):
+    await tables.put("a", "x" * 5000)
+    await tables.set_alarm()
+    assert await tables.delete_all() == [[], 4096]  # compatibility date >= 2026-02-24: the alarm goes too
+
+
+async def test_a_put_rolled_back_by_its_transaction_leaves_no_cf_kv(tables):
+    with pytest.raises(ValueError):
+        await tables.put_then_fail()
+    assert await tables.tables() == []
+    assert await tables.get("doomed") is None
+
+
+async def test_database_size_follows_workerds_pages_through_growth_kv_rows_and_delete_all(tables):
+    assert await tables.grow() == [4096, 8192, 49152, 237568, 126976, 135168, 4096]
+
+
+# Lone surrogates in keys: kept as WTF-8 (ED A0 80 for U+D800), listed in that byte order,
+# read back as one U+FFFD per byte (oracle: edge_surrogate_keys).
+async def test_lone_surrogate_keys_keep_their_wtf8_order_and_read_back_per_byte(tables):
+    for key in ["\ud800", "a\udc00b", "\uffff", "\U00010000", "\ue000"]:
+        await tables.put(key, 1)
+    assert await tables.keys() == ["a\ufffd\ufffd\ufffdb", "\ufffd\ufffd\ufffd", "\ue000", "\uffff", "\U00010000"]
+    assert await tables.keys({"prefix": "\ud800"}) == ["\ufffd\ufffd\ufffd"]
+    assert await tables.get("\ud800") == 1
+    assert await tables.get("\ufffd\ufffd\ufffd") is None  # a different key
+
+
+async def test_lone_surrogate_keys_on_the_shared_database_too(make_runtime):
+    class Plain(DurableObject):  # never uses SQL: its keys live in the world's shared database
+        async def run(self):
+            s = self.ctx.storage
+            await s.put({"\udbff": 1, "z": 2})
+            return [list((await s.list()).keys()), await s.get("\udbff"), list((await s.get(["\udbff"])).keys())]
+
+    rt = make_runtime(durable_objects={"P": Plain})
+    assert await rt.env.P.getByName("p").run() == [["z", "\ufffd\ufffd\ufffd"], 1, ["\ufffd\ufffd\ufffd"]]
+
+
+def test_a_persisted_file_is_laid_out_like_workerds(tmp_path):
+    import apsw
+
+    rt = Runtime(durable_objects={"T": Tables}, persist_to=tmp_path)
+    stub = rt.env.T.getByName("t")
+    rt.run(stub.put("k", "v"))
+    rt.run(stub.set_alarm())
+    alarm_ms = rt.run(_alarm_of(stub))
+    path = tmp_path / "Tables" / (rt.env.T.idFromName("t").toString() + ".sqlite")
+    rt.close()
+    db = apsw.Connection(str(path))
+    schema = db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    assert [name for name, _ in schema] == ["_cf_KV", "_cf_METADATA"]
+    assert db.execute("SELECT key, typeof(value) FROM _cf_KV").fetchall() == [("k", "blob")]
+    assert db.execute("SELECT key, value FROM _cf_METADATA").fetchall() == [(1, alarm_ms * 1_000_000)]
+    db.close()
+
+
+def _alarm_of(stub):
+    return run_in_durable_object(stub, lambda obj, ctx: ctx.storage.getAlarm())
+
+
+def test_a_file_in_the_earlier_layout_is_upgraded_when_opened(tmp_path):
+    import apsw
+
+    rt = Runtime(durable_objects={"T": Tables}, persist_to=tmp_path)
+    hex_id = rt.env.T.idFromName("t").toString()
+    rt.close()
+    folder = tmp_path / "Tables"
+    folder.mkdir(exist_ok=True)
+    old = apsw.Connection(str(folder / f"{hex_id}.sqlite"))
+    old.execute("CREATE TABLE _cf_kv (ns TEXT NOT NULL, obj TEXT NOT NULL, key TEXT NOT NULL, "
+                "value BLOB NOT NULL, PRIMARY KEY (ns, obj, key)) WITHOUT ROWID")
+    old.execute("CREATE TABLE _cf_alarms (ns TEXT NOT NULL, obj TEXT NOT NULL, time INTEGER NOT NULL, "
+                "PRIMARY KEY (ns, obj)) WITHOUT ROWID")
+    from durable_dojo._core.codec import serialize
+
+    old.execute("INSERT INTO _cf_kv VALUES ('Tables', ?, 'kept', ?)", (hex_id, serialize("yes")))
+    old.execute("INSERT INTO _cf_alarms VALUES ('Tables', ?, 4102444800000)", (hex_id,))
+    old.close()
+    second = Runtime(durable_objects={"T": Tables}, persist_to=tmp_path)
+    stub = second.env.T.getByName("t")
+    assert second.run(stub.get("kept")) == "yes"
+    assert second.run(_alarm_of(stub)) == 4102444800000
+    assert second.run(stub.tables()) == [["_cf_KV", 2], ["_cf_METADATA", 2]]
+    second.close()

@@ -71,9 +71,67 @@ LEGACY_MAX_KEYS = 128
 SQLITE_MAX_KEY_PLUS_VALUE = 2_000_000
 
 # ---------------------------------------------------------------------------------------
-# SQL, as module constants so sqlite3's statement cache finds them by identity-equal text.
+# SQL: two table layouts
+#
+# A database of its own (an object that uses the SQL API, or a file under `persist_to`) is laid
+# out as workerd lays out an object's database (util/sqlite-kv.h, util/sqlite-metadata.h):
+# `_cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID`, created at the first write, and
+# `_cf_METADATA (key INTEGER PRIMARY KEY, value BLOB)`, created when an alarm is first set, the
+# alarm in row 1 as nanoseconds since the epoch (NULL once deleted). So `PRAGMA table_list`,
+# `sqlite_master` and `databaseSize` read as there.
+#
+# The world's shared in-memory database holds every other object, keyed by namespace and id.
+#
+# Keys are TEXT holding the key's WTF-8 bytes, as workerd stores a JS string: UTF-8, except
+# that a lone surrogate keeps its 3-byte form (ED A0 80 for U+D800). A str key with no lone
+# surrogate binds as itself; any other goes in as those bytes through CAST(? AS TEXT), and keys
+# read back as bytes (CAST(key AS BLOB)), decoded with `surrogatepass`, so the Python str is the
+# key exactly; `as_read()` gives what a Worker reads back (U+FFFD per bad byte, as V8 decodes).
 
-_SCHEMA = (
+
+class _Layout:
+    """The statements of one table layout; `head` parameters (namespace, id) come first."""
+
+    def __init__(self, kv: str, scope: str, scope_cols: str, scope_params: str, alarms: dict) -> None:
+        where = f"{scope} AND " if scope else ""
+        key = "CAST(? AS TEXT)"
+        self.kv_table = kv
+        self.get = f"SELECT value FROM {kv} WHERE {where}key={key}"
+        if scope:
+            self.put = f"INSERT OR REPLACE INTO {kv} ({scope_cols}key, value) VALUES ({scope_params}{key}, ?)"
+        else:  # workerd's stmtPut
+            self.put = f"INSERT INTO {kv} VALUES({key}, ?) ON CONFLICT DO UPDATE SET value = excluded.value"
+        self.delete = f"DELETE FROM {kv} WHERE {where}key={key}"
+        self.delete_all = f"DELETE FROM {kv}" + (f" WHERE {scope}" if scope else "")
+        self.all_rows = f"SELECT CAST(key AS BLOB), value FROM {kv}" + (f" WHERE {scope}" if scope else "")
+        self.in_prefix = f"SELECT CAST(key AS BLOB), value FROM {kv} WHERE {where}key IN ("
+        self.in_sql = {n: self.in_prefix + ",".join([key] * n) + ")" for n in (1, _IN_CHUNK)}
+        self.list_sql = {}
+        for lo_kind, lo_sql in ((0, ""), (1, f" AND key>={key}"), (2, f" AND key>{key}")):
+            for has_hi in (False, True):
+                for rev in (False, True):
+                    self.list_sql[lo_kind, has_hi, rev] = (
+                        f"SELECT CAST(key AS BLOB), value FROM {kv} WHERE {scope or '1'}"
+                        + lo_sql
+                        + (f" AND key<{key}" if has_hi else "")
+                        + (" ORDER BY key DESC" if rev else " ORDER BY key")
+                        + " LIMIT ?"
+                    )
+        self.get_alarm = alarms["get"]
+        self.set_alarm = alarms["set"]
+        self.delete_alarm = alarms["delete"]
+
+    def in_query(self, n: int) -> str:
+        sql = self.in_sql.get(n)
+        if sql is None:
+            sql = self.in_prefix + ",".join(["CAST(? AS TEXT)"] * n) + ")"
+        return sql
+
+
+# get_many / delete_many look keys up with `key IN (...)` in chunks of this many.
+_IN_CHUNK = 200
+
+_SHARED_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS _cf_kv ("
     " ns TEXT NOT NULL, obj TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL,"
     " PRIMARY KEY (ns, obj, key)) WITHOUT ROWID",
@@ -81,50 +139,58 @@ _SCHEMA = (
     " ns TEXT NOT NULL, obj TEXT NOT NULL, time INTEGER NOT NULL,"
     " PRIMARY KEY (ns, obj)) WITHOUT ROWID",
 )
-
-_SQL_GET = "SELECT value FROM _cf_kv WHERE ns=? AND obj=? AND key=?"
-_SQL_PUT = "INSERT OR REPLACE INTO _cf_kv (ns, obj, key, value) VALUES (?, ?, ?, ?)"
-_SQL_DELETE = "DELETE FROM _cf_kv WHERE ns=? AND obj=? AND key=?"
-_SQL_DELETE_ALL = "DELETE FROM _cf_kv WHERE ns=? AND obj=?"
-_SQL_GET_ALARM = "SELECT time FROM _cf_alarms WHERE ns=? AND obj=?"
-_SQL_SET_ALARM = "INSERT OR REPLACE INTO _cf_alarms (ns, obj, time) VALUES (?, ?, ?)"
-_SQL_DELETE_ALARM = "DELETE FROM _cf_alarms WHERE ns=? AND obj=?"
+SHARED = _Layout(
+    "_cf_kv", "ns=? AND obj=?", "ns, obj, ", "?, ?, ",
+    {
+        "get": "SELECT time FROM _cf_alarms WHERE ns=? AND obj=?",
+        "set": "INSERT OR REPLACE INTO _cf_alarms (ns, obj, time) VALUES (?, ?, ?)",
+        "delete": "DELETE FROM _cf_alarms WHERE ns=? AND obj=?",
+    },
+)
+#: workerd's statements, word for word where the emulator runs the same one.
+_CREATE_KV = "CREATE TABLE IF NOT EXISTS _cf_KV (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID"
+_CREATE_METADATA = "CREATE TABLE IF NOT EXISTS _cf_METADATA (key INTEGER PRIMARY KEY, value BLOB)"
+OWN = _Layout(
+    "_cf_KV", "", "", "",
+    {
+        "get": "SELECT value FROM _cf_METADATA WHERE key = 1",
+        "set": "INSERT INTO _cf_METADATA VALUES(1, ?) ON CONFLICT DO UPDATE SET value = excluded.value",
+        "delete": "INSERT INTO _cf_METADATA VALUES(1, NULL) ON CONFLICT DO UPDATE SET value = excluded.value",
+    },
+)
 _SQL_OBJECT_IDS = (
     "SELECT DISTINCT obj FROM _cf_kv WHERE ns=? UNION SELECT obj FROM _cf_alarms WHERE ns=? ORDER BY obj"
 )
 _SQL_ALARMS = "SELECT ns, obj, time FROM _cf_alarms ORDER BY time, ns, obj"
 _SQL_ALARMS_NS = "SELECT ns, obj, time FROM _cf_alarms WHERE ns=? ORDER BY time, obj"
-
-# get_many / delete_many look keys up with `key IN (...)` in chunks of this many.
-_IN_CHUNK = 200
-_SQL_IN_PREFIX = "SELECT key, value FROM _cf_kv WHERE ns=? AND obj=? AND key IN ("
-_SQL_IN = {n: _SQL_IN_PREFIX + ",".join("?" * n) + ")" for n in (1, _IN_CHUNK)}
+_SQL_TABLES = "SELECT name FROM sqlite_master WHERE type='table' AND name IN ('_cf_KV', '_cf_METADATA')"
+_NS_PER_MS = 1_000_000
 
 
-def _sql_in(n: int) -> str:
-    sql = _SQL_IN.get(n)
-    if sql is None:
-        sql = _SQL_IN_PREFIX + ",".join("?" * n) + ")"
-    return sql
+def _key_param(key: str):
+    """A key as a statement parameter (see the layouts above)."""
+    return key if key.isascii() else key.encode("utf-8", "surrogatepass")
 
 
-def _build_list_sql() -> dict[tuple[int, bool, bool], str]:
-    """One statement per (lower bound kind, has upper bound, reverse)."""
-    out = {}
-    for lo_kind, lo_sql in ((0, ""), (1, " AND key>=?"), (2, " AND key>?")):
-        for has_hi in (False, True):
-            for rev in (False, True):
-                out[lo_kind, has_hi, rev] = (
-                    "SELECT key, value FROM _cf_kv WHERE ns=? AND obj=?"
-                    + lo_sql
-                    + (" AND key<?" if has_hi else "")
-                    + (" ORDER BY key DESC" if rev else " ORDER BY key")
-                    + " LIMIT ?"
-                )
-    return out
+def _key_of(raw: bytes) -> str:
+    """A key read back as bytes, as the str it was written from."""
+    try:
+        return raw.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:  # not written by us (a file from elsewhere): read it as JS would
+        return raw.decode("utf-8", "replace")
 
 
-_SQL_LIST = _build_list_sql()
+def as_read(key: str) -> str:
+    """A key as a Worker reads it back from storage: the stored WTF-8 decoded as UTF-8, so a
+    lone surrogate comes back as U+FFFD for each of its three bytes (V8's decoding)."""
+    if key.isascii():
+        return key
+    try:
+        key.encode()
+    except UnicodeEncodeError:
+        return key.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return key
+
 
 _UNSET: Any = object()  # "no pending alarm change"
 
@@ -151,10 +217,19 @@ class SharedDb:
     rails on every new connection.
     """
 
-    __slots__ = ("path", "_conn", "_cur", "on_open", "on_close", "keep_open", "__weakref__")
+    __slots__ = (
+        "path", "own", "layout", "has_kv", "has_metadata", "_conn", "_cur", "on_open", "on_close",
+        "keep_open", "__weakref__",
+    )
 
-    def __init__(self, path: str = ":memory:") -> None:
+    def __init__(self, path: str = ":memory:", *, own: bool = False) -> None:
+        """`own=True`: the database of one object, laid out as workerd lays it out (see the
+        layouts above); otherwise the world's shared database of many objects."""
         self.path = path
+        self.own = own
+        self.layout = OWN if own else SHARED
+        self.has_kv = not own  # own: whether _cf_KV exists (made at the first write)
+        self.has_metadata = not own  # own: whether _cf_METADATA exists (made by the first alarm)
         self._conn: driver.Connection | None = None
         self._cur: object | None = None
         self.on_open = None  # called with each new connection
@@ -176,9 +251,18 @@ class SharedDb:
         if self._is_file:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-        for stmt in _SCHEMA:
-            cur.execute(stmt)
-        self._conn, self._cur = conn, cur
+        if self.own:
+            if cur.execute("PRAGMA page_count").fetchone()[0] == 0:
+                # workerd's new database has its first page (databaseSize 4096 before any table)
+                cur.execute("BEGIN IMMEDIATE")
+                cur.execute("COMMIT")
+            _upgrade_legacy_layout(cur)
+            self._conn, self._cur = conn, cur
+            self.refresh_tables()
+        else:
+            for stmt in _SHARED_SCHEMA:
+                cur.execute(stmt)
+            self._conn, self._cur = conn, cur
         if self._is_file:
             _OPEN_FILES[id(self)] = self
         if self.on_open is not None:
@@ -201,6 +285,33 @@ class SharedDb:
         elif self._is_file:
             _OPEN_FILES.move_to_end(id(self))
         return self._cur
+
+    def refresh_tables(self) -> None:
+        """Read which of _cf_KV and _cf_METADATA exist (after a rollback may have undone one)."""
+        if self.own and self._conn is not None:
+            names = {row[0] for row in self._cur.execute(_SQL_TABLES).fetchall()}
+            self.has_kv = "_cf_KV" in names
+            self.has_metadata = "_cf_METADATA" in names
+
+    def ensure_kv(self) -> None:
+        if not self.has_kv:
+            self.cur.execute(_CREATE_KV)
+            self.has_kv = True
+
+    def ensure_metadata(self) -> None:
+        if not self.has_metadata:
+            self.cur.execute(_CREATE_METADATA)
+            self.has_metadata = True
+
+    def drop_tables(self, *, metadata: bool) -> None:
+        """An own database's deleteAll(): _cf_KV goes (and _cf_METADATA too if `metadata`), as
+        workerd's reset of the whole database leaves none of them until the next write."""
+        cur = self.cur
+        cur.execute("DROP TABLE IF EXISTS _cf_KV")
+        self.has_kv = False
+        if metadata:
+            cur.execute("DROP TABLE IF EXISTS _cf_METADATA")
+            self.has_metadata = False
 
     @property
     def is_open(self) -> bool:
@@ -239,7 +350,27 @@ class SharedDb:
         conn.close()
 
     def __repr__(self) -> str:
-        return f"SharedDb({self.path!r})"
+        return f"SharedDb({self.path!r}{', own=True' if self.own else ''})"
+
+
+def _upgrade_legacy_layout(cur) -> None:
+    """A file written by an earlier version of the emulator (`_cf_kv(ns, obj, key, value)` and
+    `_cf_alarms(ns, obj, time)`) is rewritten in workerd's layout, in one transaction."""
+    columns = [row[1] for row in cur.execute("PRAGMA table_info(_cf_kv)").fetchall()]
+    if columns[:2] != ["ns", "obj"]:
+        return
+    rows = cur.execute("SELECT CAST(key AS BLOB), value FROM _cf_kv").fetchall()
+    alarm = cur.execute("SELECT time FROM _cf_alarms").fetchone()
+    cur.execute("BEGIN")
+    cur.execute("DROP TABLE _cf_kv")
+    cur.execute("DROP TABLE IF EXISTS _cf_alarms")
+    if rows:
+        cur.execute(_CREATE_KV)
+        cur.executemany(OWN.put, rows)
+    if alarm is not None:
+        cur.execute(_CREATE_METADATA)
+        cur.execute(OWN.set_alarm, (alarm[0] * _NS_PER_MS,))
+    cur.execute("COMMIT")
 
 
 #: At most this many object files are open at once (3 descriptors each): 96 descriptors,
@@ -261,7 +392,14 @@ def _make_room_for_a_file() -> None:
 # Key coercion and list options
 
 
-coerce_key = js_string  # storage keys go through String(key), like names and IDs
+def coerce_key(key: Any) -> str:
+    """A storage key as workerd receives it: String(key), except that a str keeps any lone
+    surrogate (workerd stores such a key as WTF-8 bytes, where a name or an id gets U+FFFD)."""
+    if type(key) is str:
+        return key
+    if isinstance(key, str):
+        return str.__str__(key)
+    return js_string(key)
 
 
 def js_to_number(value: Any) -> float | int:
@@ -356,10 +494,8 @@ def _prefix_end(prefix: str) -> str | None:
     p = prefix.rstrip("\U0010ffff")
     if not p:
         return None
-    c = ord(p[-1]) + 1
-    if 0xD800 <= c <= 0xDFFF:  # surrogates never occur in stored (UTF-8) keys
-        c = 0xE000
-    return p[:-1] + chr(c)
+    # Code point order is the keys' WTF-8 byte order, lone surrogates (U+D800..U+DFFF) included.
+    return p[:-1] + chr(ord(p[-1]) + 1)
 
 
 # ---------------------------------------------------------------------------------------
@@ -369,10 +505,16 @@ def _prefix_end(prefix: str) -> str | None:
 class KvStore:
     """The storage of one Durable Object: committed rows in a `SharedDb` plus a pending batch.
 
-    All methods are synchronous. Keys must already be `str` (see `coerce_key`); values
-    are serialized `bytes`. With `legacy_limits=True` the KV-backed limits apply (2048-byte
-    keys, 131072-byte values, 128 keys per `get_many`); otherwise the SQLite-backed limit
-    applies (`SQLITE_MAX_KEY_PLUS_VALUE`).
+    All methods are synchronous. Keys must already be `str` (see `coerce_key`; a lone
+    surrogate is kept, as workerd keeps it); values are serialized `bytes`. With
+    `legacy_limits=True` the KV-backed limits apply (2048-byte keys, 131072-byte values, 128
+    keys per `get_many`); otherwise the SQLite-backed limit applies (`SQLITE_MAX_KEY_PLUS_VALUE`).
+
+    **Write-through.** Once the object uses the SQL API (`write_through(on_write)`), its KV
+    writes go straight into its database, inside the implicit SQL transaction that commits
+    them together at the end of the turn, as workerd's SQLite-backed storage does: user SQL
+    then sees `_cf_KV` appear at the first put, and `databaseSize` counts the rows at once.
+    The pending batch then only holds the alarm.
 
     It keeps no counters: `DurableObjectStorage` reports reads, writes and deletes to the
     world's metrics.
@@ -387,6 +529,7 @@ class KvStore:
         "_cleared",
         "_alarm",
         "_savepoints",
+        "_on_write",
     )
 
     def __init__(self, db: SharedDb, ns: str, obj: str, *, legacy_limits: bool = False) -> None:
@@ -398,16 +541,22 @@ class KvStore:
         self._cleared = False
         self._alarm: Any = _UNSET
         self._savepoints: list[tuple[Any, bool, Any]] | None = None
+        self._on_write = None  # set by write_through(): called before each direct write
 
     def __repr__(self) -> str:
         return f"KvStore({self.ns!r}, {self.obj!r}, pending={self.has_pending()})"
+
+    @property
+    def _head(self) -> tuple:
+        """The leading statement parameters that pick this object's rows in its database."""
+        return () if self._db.own else (self.ns, self.obj)
 
     # -- validation -------------------------------------------------------------------
 
     @staticmethod
     def _check_legacy_key(key: str) -> None:
         if len(key) * 4 > LEGACY_MAX_KEY_SIZE:
-            size = len(key.encode())
+            size = len(key.encode("utf-8", "surrogatepass"))
             if size > LEGACY_MAX_KEY_SIZE:
                 raise RangeError(
                     f"Keys cannot be larger than {LEGACY_MAX_KEY_SIZE} bytes. "
@@ -415,8 +564,6 @@ class KvStore:
                 )
 
     def _check_put(self, key: str, value: bytes) -> None:
-        if not key.isascii():
-            key.encode()  # a lone surrogate fails here, before any change, not at commit
         if self.legacy_limits:
             self._check_legacy_key(key)
             if len(value) > LEGACY_MAX_VALUE_SIZE + LEGACY_VALUE_CUSHION:
@@ -425,7 +572,7 @@ class KvStore:
                     f"A value of size {len(value)} was provided."
                 )
         elif len(key) * 4 + len(value) > SQLITE_MAX_KEY_PLUS_VALUE:
-            ksize = len(key.encode())
+            ksize = len(key.encode("utf-8", "surrogatepass"))
             total = ksize + len(value)
             if total > SQLITE_MAX_KEY_PLUS_VALUE:
                 raise JsError(
@@ -441,9 +588,10 @@ class KvStore:
         p = self._pending
         if p is not None and key in p:
             return p[key]
-        if self._cleared:
+        db = self._db
+        if self._cleared or not db.has_kv:
             return None
-        row = self._cur.execute(_SQL_GET, (self.ns, self.obj, key)).fetchone()
+        row = db.cur.execute(db.layout.get, (*self._head, _key_param(key))).fetchone()
         return None if row is None else row[0]
 
     def get(self, key: str) -> bytes | None:
@@ -464,15 +612,22 @@ class KvStore:
                     found[k] = v
             elif not self._cleared:
                 rest.append(k)
-        cur = self._cur
-        head = (self.ns, self.obj)
+        db = self._db
+        if not rest or not db.has_kv:
+            return found
+        cur = db.cur
+        head = self._head
+        layout = db.layout
         for i in range(0, len(rest), _IN_CHUNK):
             chunk = rest[i : i + _IN_CHUNK]
-            found.update(cur.execute(_sql_in(len(chunk)), head + tuple(chunk)).fetchall())
+            params = head + tuple(map(_key_param, chunk))
+            for raw, value in cur.execute(layout.in_query(len(chunk)), params).fetchall():
+                found[_key_of(raw)] = value
         return found
 
     def get_many(self, keys: list[str]) -> list[tuple[str, bytes]]:
-        """`(key, value)` for each of `keys` that exists, ascending by key, each key once."""
+        """`(key, value)` for each of `keys` that exists, ascending by key, each key once; keys
+        as a Worker reads them back (`as_read`)."""
         if self.legacy_limits:
             if len(keys) > LEGACY_MAX_KEYS:
                 raise RangeError(
@@ -481,7 +636,7 @@ class KvStore:
                 )
             for k in keys:
                 self._check_legacy_key(k)
-        return sorted(self._lookup_many(set(keys)).items())
+        return [(as_read(k), v) for k, v in sorted(self._lookup_many(set(keys)).items())]
 
     def list(
         self,
@@ -493,7 +648,8 @@ class KvStore:
         reverse: bool = False,
         limit: int | None = None,
     ) -> list[tuple[str, bytes]]:
-        """Visible `(key, value)` pairs in a key range, in UTF-8 byte order (spec §3.5).
+        """Visible `(key, value)` pairs in a key range, in UTF-8 byte order (spec §3.5), keys as
+        a Worker reads them back (`as_read`).
 
         `start` is inclusive, `start_after` exclusive, `end` exclusive; `prefix` clamps the
         range; `reverse` gives descending order and `limit` then counts from the top.
@@ -530,18 +686,18 @@ class KvStore:
             over = {}
             tombstones = 0
 
-        if self._cleared:
+        db = self._db
+        if self._cleared or not db.has_kv:
             rows: list[tuple[str, bytes]] = []
         else:
-            params: list[Any] = [self.ns, self.obj]
+            params: list[Any] = list(self._head)
             if lo is not None:
-                params.append(lo)
+                params.append(_key_param(lo))
             if hi is not None:
-                params.append(hi)
+                params.append(_key_param(hi))
             params.append(-1 if limit is None else limit + tombstones)
-            rows = self._cur.execute(
-                _SQL_LIST[lo_kind, hi is not None, bool(reverse)], params
-            ).fetchall()
+            sql = db.layout.list_sql[lo_kind, hi is not None, bool(reverse)]
+            rows = [(_key_of(raw), value) for raw, value in db.cur.execute(sql, params).fetchall()]
 
         if over:
             merged = dict(rows)
@@ -553,15 +709,39 @@ class KvStore:
             rows = sorted(merged.items(), reverse=bool(reverse))
             if limit is not None:
                 del rows[limit:]
-        return rows
+        return [(as_read(k), v) for k, v in rows]
 
     # -- writes -----------------------------------------------------------------------
+
+    def write_through(self, on_write) -> None:
+        """From now on write straight into the database (see the class docstring);
+        `on_write()` runs before each write (it opens the implicit transaction). The pending
+        batch so far goes in first."""
+        self._on_write = on_write
+        if self._pending or self._cleared or self._alarm is not _UNSET:
+            on_write()
+            self._apply(self._db.cur, self._pending, self._cleared, delete_alarm=self._cleared and self._alarm is None)
+            if self._alarm is not _UNSET:  # stays pending too: the scheduler learns of it at the commit
+                self._write_alarm(self._db.cur, self._alarm)
+            self._pending = None
+            self._cleared = False
+
+    @property
+    def writes_through(self) -> bool:
+        return self._on_write is not None
+
+    def _write_now(self, items: dict[str, bytes | None]) -> None:
+        self._on_write()
+        self._apply(self._db.cur, items, False, delete_alarm=False)
 
     def put(self, key: str, value: bytes) -> None:
         """Write `key` into the pending batch."""
         if type(value) is not bytes:
             value = bytes(value)
         self._check_put(key, value)
+        if self._on_write is not None:
+            self._write_now({key: value})
+            return
         p = self._pending
         if p is None:
             self._pending = {key: value}
@@ -576,6 +756,9 @@ class KvStore:
                 v = bytes(v)
             self._check_put(k, v)
             checked.append((k, v))
+        if self._on_write is not None:
+            self._write_now(dict(checked))
+            return
         if self._pending is None:
             self._pending = {}
         self._pending.update(checked)
@@ -590,6 +773,9 @@ class KvStore:
         return existed
 
     def _tombstone(self, key: str) -> None:
+        if self._on_write is not None:
+            self._write_now({key: None})
+            return
         p = self._pending
         if self._cleared:
             # Committed rows are hidden already, so the key lives only in the overlay.
@@ -606,6 +792,9 @@ class KvStore:
             for k in keys:
                 self._check_legacy_key(k)
         existing = self._lookup_many(set(keys))
+        if self._on_write is not None and existing:
+            self._write_now(dict.fromkeys(existing))
+            return len(existing)
         for k in existing:
             self._tombstone(k)
         return len(existing)
@@ -616,6 +805,12 @@ class KvStore:
         `delete_alarm=True` also deletes the alarm (compatibility date ≥ 2026-02-24,
         flag `delete_all_deletes_alarm`); otherwise the alarm is kept.
         """
+        if self._on_write is not None:
+            self._on_write()
+            self._apply(self._db.cur, None, True, delete_alarm=delete_alarm)
+            if delete_alarm:
+                self._alarm = None
+            return
         self._pending = None
         self._cleared = True
         if delete_alarm:
@@ -627,18 +822,69 @@ class KvStore:
         """The alarm time in ms since the epoch (a pending change first), or None."""
         if self._alarm is not _UNSET:
             return self._alarm
-        row = self._cur.execute(_SQL_GET_ALARM, (self.ns, self.obj)).fetchone()
-        return None if row is None else row[0]
+        db = self._db
+        if not db.has_metadata:
+            return None
+        row = db.cur.execute(db.layout.get_alarm, self._head).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return row[0] // _NS_PER_MS if db.own else row[0]
 
     def set_alarm(self, ms: int | None) -> None:
         """Set the alarm (None deletes it) in the pending batch. The caller validates `ms`."""
         self._alarm = None if ms is None else int(ms)
+        if self._on_write is not None:
+            self._on_write()
+            self._write_alarm(self._db.cur, self._alarm)
+
+    def _write_alarm(self, cur, alarm: int | None) -> None:
+        db = self._db
+        if not db.own:
+            if alarm is None:
+                cur.execute(SHARED.delete_alarm, self._head)
+            else:
+                cur.execute(SHARED.set_alarm, (*self._head, alarm))
+        elif alarm is None:
+            if db.has_metadata:  # workerd keeps the row, with NULL
+                cur.execute(OWN.delete_alarm)
+        else:
+            db.ensure_metadata()
+            cur.execute(OWN.set_alarm, (alarm * _NS_PER_MS,))
 
     # -- batches ----------------------------------------------------------------------
 
     def has_pending(self) -> bool:
         """True if the pending batch holds any change."""
         return bool(self._pending) or self._cleared or self._alarm is not _UNSET
+
+    def _apply(self, cur, p: dict | None, cleared: bool, *, delete_alarm: bool, fail=None) -> None:
+        """Write a batch's keys (not its alarm) with `cur`, inside the caller's transaction."""
+        db = self._db
+        head = self._head
+        layout = db.layout
+        if cleared:
+            if db.own:
+                db.drop_tables(metadata=delete_alarm)
+            else:
+                cur.execute(layout.delete_all, head)
+        if not p:
+            return
+        puts = [(*head, _key_param(k), v) for k, v in p.items() if v is not None]
+        dels = [(*head, _key_param(k)) for k, v in p.items() if v is None]
+        if puts:
+            db.ensure_kv()
+        if fail is not None and puts:
+            cur.execute(layout.put, puts[0])  # part of the batch, then the fault
+            raise fail
+        if len(puts) == 1:
+            cur.execute(layout.put, puts[0])
+        elif puts:
+            cur.executemany(layout.put, puts)
+        if dels and db.has_kv:
+            if len(dels) == 1:
+                cur.execute(layout.delete, dels[0])
+            else:
+                cur.executemany(layout.delete, dels)
 
     def commit(self, fail: BaseException | None = None) -> None:
         """Apply the pending batch atomically in one SQLite transaction, then drop it.
@@ -661,41 +907,23 @@ class KvStore:
         self._pending = None
         self._cleared = False
         self._alarm = _UNSET
-        ns, obj = self.ns, self.obj
-        cur = self._cur
-        outer = self._db.conn.in_transaction
+        db = self._db
+        cur = db.cur
+        outer = db.conn.in_transaction
         if not outer:
             cur.execute("BEGIN")
         try:
-            if cleared:
-                cur.execute(_SQL_DELETE_ALL, (ns, obj))
-            if p:
-                if len(p) == 1:  # the common case: one key, no list building
-                    ((k, v),) = p.items()
-                    if v is None:
-                        cur.execute(_SQL_DELETE, (ns, obj, k))
-                    else:
-                        cur.execute(_SQL_PUT, (ns, obj, k, v))
-                else:
-                    puts = [(ns, obj, k, v) for k, v in p.items() if v is not None]
-                    dels = [(ns, obj, k) for k, v in p.items() if v is None]
-                    if puts and fail is not None:
-                        cur.execute(_SQL_PUT, puts[0])  # part of the batch, then the fault
-                        raise fail
-                    cur.executemany(_SQL_PUT, puts)
-                    cur.executemany(_SQL_DELETE, dels)
+            self._apply(cur, p, cleared, delete_alarm=cleared and alarm is None, fail=fail)
             if fail is not None:
                 raise fail
-            if alarm is not _UNSET:
-                if alarm is None:
-                    cur.execute(_SQL_DELETE_ALARM, (ns, obj))
-                else:
-                    cur.execute(_SQL_SET_ALARM, (ns, obj, alarm))
+            if alarm is not _UNSET and self._on_write is None:  # written through already
+                self._write_alarm(cur, alarm)
             if not outer:
                 cur.execute("COMMIT")
         except BaseException:
-            if self._db.conn.in_transaction:
+            if db.conn.in_transaction:
                 cur.execute("ROLLBACK")
+                db.refresh_tables()
             raise
 
     def move_to(self, db: "SharedDb") -> None:
@@ -704,23 +932,29 @@ class KvStore:
         together."""
         if db is self._db:
             return
-        key = (self.ns, self.obj)
-        rows = self._cur.execute("SELECT key, value FROM _cf_kv WHERE ns=? AND obj=?", key).fetchall()
-        alarm = self._cur.execute(_SQL_GET_ALARM, key).fetchone()
+        head = self._head
+        source = self._db
+        rows = source.cur.execute(source.layout.all_rows, head).fetchall() if source.has_kv else []
+        alarm = self.get_alarm() if self._alarm is _UNSET else None
+        keep_pending = self._alarm
         target = db.cur
         target.execute("BEGIN")
-        target.executemany(_SQL_PUT, [(*key, k, v) for k, v in rows])
-        if alarm is not None:
-            target.execute(_SQL_SET_ALARM, (*key, alarm[0]))
-        target.execute("COMMIT")
-        self._cur.execute("BEGIN")
-        self._cur.execute(_SQL_DELETE_ALL, key)
-        self._cur.execute(_SQL_DELETE_ALARM, key)
-        self._cur.execute("COMMIT")
         self._db = db
+        if rows:
+            db.ensure_kv()
+            target.executemany(db.layout.put, [(*self._head, raw, v) for raw, v in rows])
+        if alarm is not None:
+            self._write_alarm(target, alarm)
+        target.execute("COMMIT")
+        self._alarm = keep_pending
+        if not source.own:
+            source.cur.execute("BEGIN")
+            source.cur.execute(SHARED.delete_all, head)
+            source.cur.execute(SHARED.delete_alarm, head)
+            source.cur.execute("COMMIT")
 
     @property
-    def _cur(self) -> object:
+    def _cur(self):
         return self._db.cur  # the file may have been closed and opened again meanwhile
 
     @property

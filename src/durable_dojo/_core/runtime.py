@@ -229,7 +229,7 @@ class Runtime:
             if host is not None:
                 self._hosts[key] = host
         if host is None:
-            db = self._db if self.persist_to is None else SharedDb(self._object_file(*key))
+            db = self._db if self.persist_to is None else SharedDb(self._object_file(*key), own=True)
             store = KvStore(db, namespace.unique_key, key[1], legacy_limits=self.storage_backend == "kv")
             host = self._hosts[key] = ObjectHost(namespace, id_, store)
         elif host.id.name is None and id_.name is not None:

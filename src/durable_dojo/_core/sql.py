@@ -875,7 +875,7 @@ def _binding(value: object) -> object:
     """One binding, as workerd's `BindingValue` (string, number, ArrayBuffer, null) gets it."""
     t = type(value)
     if t is str:
-        return value if value.isascii() else js_string(value)
+        return value  # a lone surrogate is kept: exec() binds it as workerd does (WTF-8 text)
     if t is int:
         # Python Workers hand an int to JS as a number (a BigInt beyond 2**53), and workerd
         # binds a number as REAL: `SELECT ? / 2` with 7 is 3.5 on the platform.
@@ -902,6 +902,46 @@ def _binding(value: object) -> object:
         return ",".join(map(_js_to_string, value))  # String([1, 2]) == "1,2"
     raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__}")
 
+
+def _lone_surrogate_params(params: tuple) -> set[int]:
+    """The 1-based positions of the str bindings that hold a lone surrogate."""
+    found = set()
+    for i, value in enumerate(params):
+        if type(value) is str and not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                found.add(i + 1)
+    return found
+
+
+def _as_wtf8_text(seg: _Segment, params: tuple, positions: set[int]) -> tuple[_Segment, tuple]:
+    """workerd binds a JS string as its WTF-8 bytes, so a lone surrogate reaches SQLite as
+    ED A0 80 (`hex(?)` = 'EDA080'), in TEXT. SQLite's text binding wants valid UTF-8, so those
+    parameters go in as bytes and their `?` in the statement becomes `CAST(? AS TEXT)`."""
+    params = tuple(
+        v.encode("utf-8", "surrogatepass") if i + 1 in positions else v for i, v in enumerate(params)
+    )
+    text = seg.text
+    out = []
+    pos = 0
+    count = 0
+    for m in _SQL_TOKEN.finditer(text):
+        if m.group() != "?":
+            continue
+        digits = _DIGITS.match(text, m.end())
+        end = digits.end() if digits else m.end()
+        index = int(digits.group()) if digits else count + 1
+        count = max(count, index)
+        if index in positions:
+            out.append(text[pos : m.start()])
+            out.append(f"CAST({text[m.start():end]} AS TEXT)")
+            pos = end
+    out.append(text[pos:])
+    return _Segment("".join(out), seg.base), params
+
+
+_DIGITS = re.compile(r"\d+")
 
 #: TEXT that is not valid UTF-8 (`CAST(x'ff' AS TEXT)`) reads back with U+FFFD for each bad
 #: sequence, as JavaScript decodes it on the platform; Python's sqlite3 would raise instead.
@@ -1278,6 +1318,9 @@ class SqlStorage:
         last = plan.last
         if last is None:
             raise JsError(NO_STATEMENT)
+        lone = _lone_surrogate_params(params)
+        if lone:
+            last, params = _as_wtf8_text(last, params, lone)
         cur, names, read, written = self._step(last, params, True)
         cursor = SqlStorageCursor._open(self, last, params, cur, names, read, written)
         if cursor._cur is not None:

@@ -19,8 +19,7 @@ import math
 from . import codec as _codec
 from .errors import JsError
 from .ffi import js_api, require_function
-from .kvstore import parse_list_options
-from .values import js_string
+from .kvstore import coerce_key, parse_list_options
 from .trace import Kind
 
 _MISSING = object()
@@ -53,8 +52,8 @@ def _keys_argument(method: str, keys):
             "'string or Array'."
         )
     if isinstance(keys, (list, tuple)):
-        return [js_string(k) for k in keys]
-    return js_string(keys)
+        return [coerce_key(k) for k in keys]
+    return coerce_key(keys)
 
 
 def alarm_time_ms(value) -> int:
@@ -111,13 +110,20 @@ class ObjectStore:
 
             db = self.kv.db
             if db is self._host.world._db:
-                db = SharedDb(":memory:")
+                db = SharedDb(":memory:", own=True)
                 self.kv.move_to(db)
             # Only statements through SqlStorage are user SQL. It gets the database, not its
             # connection: a persisted object's file may be closed while idle and opened again.
             self.sql = SqlStorage(db, before_statement=self._before_sql, counters=_SqlCounters(self),
                                   trusted_by_default=True)
+            if self.txn_depth == 0:  # inside a transaction, from its commit on (the KV savepoints hold its writes)
+                self.kv.write_through(self._before_kv_write)
         return self.sql
+
+    def _before_kv_write(self) -> None:
+        """A KV write of an object that uses SQL goes into the implicit SQL transaction."""
+        self._begin_sql()
+        self._sql_wrote = True
 
     def _before_sql(self) -> None:
         """Every SQL statement runs in the object's implicit transaction, committed at the end of
@@ -162,6 +168,7 @@ class ObjectStore:
         self.kv.rollback_to(depth)
         if sql is not None and self._in_sql_transaction():
             self.kv.db.conn.execute(f"ROLLBACK TO _cf_sync_savepoint_{sql}")
+            self.kv.db.refresh_tables()  # a rolled-back write may have made _cf_KV
 
     def end(self, savepoint: tuple, *, keep: bool) -> None:
         """Close a transaction, keeping its writes (an enclosing one can still undo them) or not."""
@@ -195,6 +202,8 @@ class ObjectStore:
         except BaseException:
             self.discard()
             raise
+        if self.sql is not None and not self.kv.writes_through:
+            self.kv.write_through(self._before_kv_write)
         alarm_changed, self.alarm_changed = self.alarm_changed, False
         return wrote, alarm_changed
 
@@ -206,6 +215,7 @@ class ObjectStore:
         self.alarm_changed = False
         if self._in_sql_transaction():
             self.kv.db.conn.execute("ROLLBACK")
+            self.kv.db.refresh_tables()
 
 
 class _SqlCounters:
@@ -290,7 +300,7 @@ class _StorageOperations:
                 raise TypeError(PUT_OVERLOAD_MESSAGE)
             if isinstance(value, dict):
                 options = value
-            items = [(js_string(k), _codec.serialize(v)) for k, v in key_or_entries.items()]
+            items = [(coerce_key(k), _codec.serialize(v)) for k, v in key_or_entries.items()]
             store.put_many(items)
             self._trace("put", [k for k, _ in items])
             self._world._counters.storage_write(self._host, len(items))
@@ -302,7 +312,7 @@ class _StorageOperations:
                 )
             if value is _MISSING:
                 raise TypeError("put() called with undefined value.")
-            key = js_string(key_or_entries)
+            key = coerce_key(key_or_entries)
             store.put(key, _codec.serialize(value))
             self._trace("put", key)
             self._world._counters.storage_write(self._host, 1)
@@ -536,7 +546,7 @@ class SyncKvStorage:
 
     def get(self, key):
         store = self._storage._usable("get()")
-        raw = store.get(js_string(key))
+        raw = store.get(coerce_key(key))
         self._storage._world._counters.storage_read(self._storage._host, 1)
         return None if raw is None else _codec.deserialize(raw)
 
@@ -544,13 +554,13 @@ class SyncKvStorage:
         store = self._storage._usable("put()")
         if value is _MISSING:
             raise TypeError("put() called with undefined value.")
-        store.put(js_string(key), _codec.serialize(value))
+        store.put(coerce_key(key), _codec.serialize(value))
         self._storage._world._counters.storage_write(self._storage._host, 1)
         self._storage._wrote()
 
     def delete(self, key) -> bool:
         store = self._storage._usable("delete()")
-        existed = store.delete(js_string(key))
+        existed = store.delete(coerce_key(key))
         self._storage._world._counters.storage_delete(self._storage._host, 1)
         self._storage._wrote()
         return existed
