@@ -122,7 +122,7 @@ class Poller(DurableObject):
     async def start(self, seconds):
         async def later():
             await asyncio.sleep(seconds)
-            await self.ctx.storage.put("finished_at", (Date.now() - 1767225600000) / 1000)
+            await self.ctx.storage.put("finished_at", (Date.new() - WORLD_START).total_seconds())
 
         asyncio.get_running_loop().create_task(later())   # not awaited: pending work
 
@@ -143,6 +143,43 @@ for date in ["2026-09-30", "2026-10-01"]:
 # %% [markdown]
 # `Runtime(hibernation_timeout=10, idle_eviction=(70, 140))` are the two delays (`None` turns
 # either off, which no production object gets to do).
+
+# %% [markdown]
+# ### Exercise: let it hibernate
+#
+# `Presence` says who is online: a user is online for 30 s after their last `ping`. It expires
+# each ping with a timer in a background task, so the object waits in memory (billed) after every
+# ping, and the timer of an earlier ping takes a user offline although they pinged again since.
+# Store when each user was last seen instead (`Date.now()` gives milliseconds on the world's
+# clock) and decide when asked, with nothing left waiting. The check pings, evicts, lets time
+# pass, and reads the billed duration.
+
+# %% tags=["exercise"]
+# Exercise: decide "online" from a stored time, with nothing waiting in memory.
+import asyncio
+
+from workers import DurableObject
+
+
+class Presence(DurableObject):
+    """ping(user) marks a user online; is_online(user) says whether they pinged in the last 30 s."""
+
+    async def ping(self, user):
+        await self.ctx.storage.put(f"online:{user}", True)
+
+        async def expire():
+            await asyncio.sleep(30)
+            await self.ctx.storage.delete(f"online:{user}")
+
+        asyncio.get_running_loop().create_task(expire())    # not awaited: it waits in memory
+
+    async def is_online(self, user):
+        return await self.ctx.storage.get(f"online:{user}") or False
+
+# %%
+from durable_dojo.workbook import check
+
+await check("01-let-it-hibernate", Presence)
 #
 # ## Hibernation with WebSockets: memory gone, sockets kept
 #
@@ -275,8 +312,6 @@ class PriceList(DurableObject):
         return round(usd * self.rates["EUR"], 2)
 
 # %%
-from durable_dojo.workbook import check
-
 await check("01-load-once", PriceList)
 #
 # ## Resets: when the platform throws the instance away

@@ -444,6 +444,33 @@ for method, order_id in [("place", "order-3"), ("place_fast", "order-4")]:
     print(f"{'':<11} stored: {await shop.env.ORDERS.getByName('shop').status(order_id)}")
 
 # %% [markdown]
+# ### Exercise: tell only what is stored
+#
+# This `Orders` stores an order, mails the customer, and confirms. To answer faster it opts its
+# write out of the output gate, so the mail (and the confirmation) can leave before the order is
+# stored. The check makes the write fail and looks at what left the object. Make sure nobody is
+# told about an order that was not stored.
+
+# %% tags=["exercise"]
+# Exercise: never tell anyone about an order that is not stored.
+from workers import DurableObject, fetch
+
+
+class Orders(DurableObject):
+    """place(order_id) stores the order, mails the customer and confirms; status(order_id) reads it."""
+
+    async def place(self, order_id):
+        self.ctx.storage.put(order_id, "placed", {"allowUnconfirmed": True})   # no waiting for the disk
+        await fetch(f"https://mail.example.com/notify?order={order_id}")
+        return f"{order_id} confirmed"
+
+    async def status(self, order_id):
+        return await self.ctx.storage.get(order_id)
+
+# %%
+await check("03-confirm-what-is-stored", Orders)
+
+# %% [markdown]
 # ## Try it
 #
 # The timeline widget draws the same lanes with colours: requests blue, storage green, commits

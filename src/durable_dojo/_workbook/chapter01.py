@@ -105,3 +105,59 @@ async def rebuild_the_cache(Leaderboard) -> str:
                 "instance makes must see what is stored.\nTrace:\n" + excerpt(rt, *trace))
     return ("The scores live in storage and the cache is rebuilt for every new instance: evictions and "
             "hibernation lose nothing, and no best score is overwritten by a worse one.")
+
+
+@checks("01-let-it-hibernate")
+async def let_it_hibernate(Presence) -> str:
+    from workers import DurableObject
+
+    require_class(Presence, "Presence", "ping", "is_online", base=DurableObject)
+    trace = ("constructor", "rpc:start", "storage:", "hibernate", "evict")
+    with module_state_unchanged(Presence), world({"PRESENCE": Presence}) as rt:
+        room = rt.env.PRESENCE.getByName("room")
+        await attempt("ping('bob')", room.ping("bob"), Presence, rt)
+        await rt.advance(120)
+        billed = rt.metrics("PRESENCE")["durationSeconds"]
+        if billed > 0:
+            raise NotYet(
+                f"bob pinged once and then nothing happened for 2 minutes, and the object was billed {billed:g} s "
+                "of duration for it. Work left waiting in memory (a timer in a background task) keeps the object "
+                "from hibernating, and every second it stays is billed. Store when each user was last seen and "
+                "decide when asked: then nothing waits, and the idle object hibernates without costing "
+                "anything.\nTrace:\n" + excerpt(rt, *trace, last=8))
+        seen = []
+
+        async def online(when: str) -> None:
+            seen.append((when, await attempt("is_online('ada')", room.is_online("ada"), Presence, rt)))
+
+        await attempt("ping('ada')", room.ping("ada"), Presence, rt)
+        await rt.advance(20)
+        await online("20 s after her ping")
+        await attempt("ping('ada')", room.ping("ada"), Presence, rt)
+        await rt.advance(15)
+        await online("15 s after her second ping")
+        await rt.evict(room)
+        await online("just after an eviction, 15 s after her second ping")
+        await rt.advance(20)
+        await online("35 s after her second ping")
+        got = [bool(answer) for _, answer in seen]
+        expected = [True, True, True, False]
+        if got != expected:
+            shown = "\n".join(f"  {when}: is_online('ada') -> {answer!r} (expected {wanted})"
+                              for (when, answer), wanted in zip(seen, expected))
+            if not got[0]:
+                why = ("She was offline 20 s after her ping, with no eviction: an idle object hibernates after "
+                       "10 s, and its memory goes with it. What decides must be stored.")
+            elif got[1] and not got[2]:
+                why = "The eviction made her offline: what decides must be stored, a field is gone with the instance."
+            elif not got[1]:
+                why = ("She was offline 15 s after pinging: something from her first ping (a timer?) took her "
+                       "offline although she pinged again.")
+            elif got[3]:
+                why = "She is still online 35 s after her last ping: nothing took her offline."
+            else:
+                why = "Decide from the time of her last ping, stored."
+            raise NotYet("A user is online for 30 s after their last ping. ada pinged, and again 20 s later:\n"
+                         f"{shown}\n{why}\nTrace:\n" + excerpt(rt, *trace))
+    return ("Online status is decided from what is stored, so it survives evictions and follows the "
+            "latest ping, and an idle object hibernates at once: no duration is billed while nobody asks.")

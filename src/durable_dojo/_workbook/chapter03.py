@@ -7,7 +7,7 @@ import asyncio
 
 from .._core.explore import explore
 from .framework import (NotYet, attempt, checks, describe_error, excerpt, make_world, module_state_unchanged,
-                        require_class)
+                        require_class, world)
 
 RACE_TRACE = ("rpc:start", "rpc:end", "storage:", "fetch:")
 INTEREST_PERCENT = 4  # not a round number: a hard-coded rate gives other balances
@@ -167,3 +167,62 @@ async def no_lock(Concert) -> str:
                 "charge outside any lock.\nTrace:\n" + gate)
     return (f"No order of the {_schedules(found)} oversells, keeps a declined card's seat or charges a fan "
             f"without a ticket, and 20 fans are served in {elapsed} ms: their charges overlap.")
+
+
+class Mailer:
+    """The mail service: records every notification that left the object."""
+
+    def __init__(self):
+        self.sent: list[str] = []
+
+    async def __call__(self, request):
+        from workers import Response
+
+        self.sent.append(request.url)
+        return Response("sent")
+
+
+@checks("03-confirm-what-is-stored")
+async def confirm_what_is_stored(Orders) -> str:
+    from workers import DurableObject
+
+    require_class(Orders, "Orders", "place", "status", base=DurableObject)
+    mailer = Mailer()
+    trace = ("rpc:start", "rpc:end", "rpc:error", "storage:", "commit", "fetch:", "reset")
+    with module_state_unchanged(Orders), world({"ORDERS": Orders}, outbound=mailer) as rt:
+        shop = rt.env.ORDERS.getByName("shop")
+        answers = await attempt("three place() calls at once", asyncio.gather(
+            shop.place("o-1"), shop.place("o-2"), shop.place("o-3")), Orders, rt)
+        stored = [await attempt(f"status({o!r})", shop.status(o), Orders, rt) for o in ("o-1", "o-2", "o-3")]
+        mailed = sorted(url.rsplit("order=", 1)[-1] for url in mailer.sent)
+        if list(answers) != ["o-1 confirmed", "o-2 confirmed", "o-3 confirmed"] or stored != ["placed"] * 3 \
+                or mailed != ["o-1", "o-2", "o-3"]:
+            raise NotYet(f"Three orders placed at once: place() answered {list(answers)}, status() reads {stored}, "
+                         f"and the customers were mailed about {mailed}. Expected each order confirmed, stored as "
+                         "'placed' and mailed once.\nTrace:\n" + excerpt(rt, *trace))
+        never = await attempt("status('o-99')", shop.status("o-99"), Orders, rt)
+        if never is not None:
+            raise NotYet(f"Nobody placed order o-99, but status('o-99') reads {never!r}: status() must read what "
+                         "is stored (None for an order that is not).")
+        rt.trace.clear()
+        mailer.sent.clear()
+        rt.faults.fail_next_flush(shop)  # the disk fails: the next write is not stored
+        try:
+            heard = repr(await shop.place("o-4"))
+        except Exception as error:  # noqa: BLE001 - an error is the right answer here
+            heard = f"an error ({error})"
+        await rt.run_until_idle()
+        status = await attempt("status('o-4')", rt.env.ORDERS.getByName("shop").status("o-4"), Orders, rt)
+        if status is None and (mailer.sent or not heard.startswith("an error")):
+            told = []
+            if mailer.sent:
+                told.append(f"the customer was mailed ({mailer.sent[0]})")
+            if not heard.startswith("an error"):
+                told.append(f"the caller heard {heard}")
+            raise NotYet(
+                f"The write of order o-4 failed (injected), so o-4 was never stored; yet {' and '.join(told)}. "
+                "Nothing may leave the object about a write before that write is stored: the output gate holds "
+                "responses and outgoing requests until the writes made before them are committed, unless a write "
+                "opts out (allowUnconfirmed) or is made after they leave.\nTrace:\n" + excerpt(rt, *trace))
+    return ("No confirmation and no mail ever leaves for an order that was not stored: the output gate "
+            "holds them until the write is committed, and a failed write becomes an error for the caller.")
