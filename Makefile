@@ -44,6 +44,7 @@ review-precision: env-test
 -include conformance.mk
 -include browser.mk
 -include site.mk
+-include pyodide.mk
 
 clean:
 	rm -rf .venv .pytest_cache

@@ -28,6 +28,7 @@ import notebook_html  # the hook's folder (site/) is on sys.path while mkdocs lo
 import pages
 import publish
 import runnable
+import vendor
 
 log = logging.getLogger("mkdocs.hooks.durable_dojo")
 SITE = Path(__file__).resolve().parent
@@ -133,6 +134,9 @@ def on_post_page(output, page, config):
 
 def on_post_build(config):
     site_dir = Path(config.site_dir)
+    # the in-browser runner's Python: Pyodide (npm), wheels (PyPI), the project's bundle (site/vendor.py)
+    runtime = vendor.install(site_dir)
+    log.info("in-browser runner: assets/pyodide/ (%.1f MB)", runtime["bytes"] / 1e6)
     _assets.write(site_dir)
     runnable.write_data(site_dir)
     archive = publish.write_archive(site_dir)

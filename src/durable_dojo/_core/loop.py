@@ -109,6 +109,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self._cancelled_timers = 0  # cancelled timers still in the heap (about)
         self._closed = False
         self._pumping = False
+        self._host_task = None  # the host's task, set aside while pumping
         self._exception_handler = None
         self._debug = False
         self.cpu_limit: float | None = None  # CPU seconds each event may use (the platform's limit)
@@ -366,8 +367,16 @@ class VirtualLoop(asyncio.AbstractEventLoop):
     def _start_pumping(self, wall_timeout: float | None, what: str):
         """While pumping, this loop is the thread's running loop and the watchdog watches.
         Returns the loop to put back (`_stop_pumping`). Not a context manager: it is on the path
-        of every call a test awaits."""
+        of every call a test awaits.
+
+        The host's task (a pytest-asyncio test awaiting a stub) is set aside meanwhile: from
+        Python 3.14 (Pyodide's) the running task is one per thread, not one per loop, and no
+        task of the world could start while the host's is entered."""
         host_loop = asyncio._get_running_loop()
+        host_task = asyncio.current_task(host_loop) if host_loop is not None else None
+        if host_task is not None:
+            asyncio.tasks._leave_task(host_loop, host_task)
+        self._host_task = host_task
         asyncio._set_running_loop(self)
         self._pumping = True
         if wall_timeout is not None:
@@ -379,6 +388,9 @@ class VirtualLoop(asyncio.AbstractEventLoop):
             _watchdog.disarm()
         self._pumping = False
         asyncio._set_running_loop(host_loop)
+        host_task, self._host_task = self._host_task, None
+        if host_task is not None:
+            asyncio.tasks._enter_task(host_loop, host_task)
 
 
 def _timeout_instead_of(error: BaseException) -> HangTimeout | None:

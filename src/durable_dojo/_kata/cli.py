@@ -152,31 +152,45 @@ def _summary(verdict: Verdict) -> str:
     return f"{len(failing)} of {len(verdict.tests)} tests failing"
 
 
+def verdict_lines(verdict: Verdict) -> list[list[tuple[str, str]]]:
+    """The verdict as `dojo check` shows it, one line per item: the kata and its summary, each
+    test (the first failure in full, the others in short, where in the learner's code), the
+    run's own message, the notes and the rule. A line is a list of (text, rich style) pieces;
+    the in-browser runner shows the same lines as plain text."""
+    kata = verdict.kata
+    style = _STYLE.get(verdict.status, "red")
+    lines = [[(f"{_SYMBOL.get(verdict.status, '✗')} {kata.id}", f"bold {style}"), ("  ", ""), (kata.title, "bold"),
+              ("  ", ""), (_summary(verdict), style), (f"  ({verdict.seconds:.1f} s)", "dim")]]
+    first = True
+    for test in verdict.tests:
+        lines.append([("  ", ""), (_SYMBOL.get(test.outcome, "✗"), _STYLE.get(test.outcome, "red")),
+                      (" " + test.name, "")])
+        if test.outcome in FAILING and test.message:
+            # The first failure in full (kata tests quote the trace), the others in short.
+            message = short_message(test.message, max_lines=15 if first else 4, max_chars=2000 if first else 400)
+            lines.append([(_indent(message, 6), "red" if test.outcome != "hung" else "yellow")])
+            first = False
+        if test.outcome in FAILING and test.where:
+            lines.append([(_indent(f"at {test.where}", 6), "dim")])
+    if verdict.message:
+        lines.append([(_indent(verdict.message, 2), style)])
+    for note in verdict.notes:
+        lines.append([(_indent(note, 2), "yellow")])
+    lines.append([("  Rule: ", ""), (kata.rule.strip(), "italic")])
+    return lines
+
+
+def verdict_text(verdict: Verdict) -> str:
+    """`verdict_lines` as plain text."""
+    return "\n".join("".join(text for text, _ in line) for line in verdict_lines(verdict))
+
+
 def _render_verdict(ctx: _Context, verdict: Verdict) -> None:
     from rich.text import Text
 
     console, kata = ctx.console, verdict.kata
-    summary = _summary(verdict)
-    style = _STYLE.get(verdict.status, "red")
-    head = Text.assemble((f"{_SYMBOL.get(verdict.status, '✗')} {kata.id}", f"bold {style}"), "  ",
-                         (kata.title, "bold"), "  ", (summary, style), (f"  ({verdict.seconds:.1f} s)", "dim"))
-    console.print(head)
-    first = True
-    for test in verdict.tests:
-        console.print(Text.assemble("  ", (_SYMBOL.get(test.outcome, "✗"), _STYLE.get(test.outcome, "red")),
-                                    " ", test.name))
-        if test.outcome in FAILING and test.message:
-            # The first failure in full (kata tests quote the trace), the others in short.
-            message = short_message(test.message, max_lines=15 if first else 4, max_chars=2000 if first else 400)
-            console.print(Text(_indent(message, 6)), style="red" if test.outcome != "hung" else "yellow")
-            first = False
-        if test.outcome in FAILING and test.where:
-            console.print(Text(_indent(f"at {test.where}", 6), style="dim"))
-    if verdict.message:
-        console.print(Text(_indent(verdict.message, 2), style=style))
-    for note in verdict.notes:
-        console.print(Text(_indent(note, 2), style="yellow"))
-    console.print(Text.assemble("  Rule: ", (kata.rule.strip(), "italic")))
+    for line in verdict_lines(verdict):
+        console.print(Text.assemble(*line))
     if verdict.passed:
         console.print(f"  The reference solution and why it works: [bold]dojo solution {kata.id}[/]"
                       f" · then [bold]dojo next[/]")

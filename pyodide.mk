@@ -1,0 +1,25 @@
+# The emulator under Pyodide, in Node (issue 17): the same npm package and files the docs site
+# vendors for the in-browser runner (site/vendor.py). Included by the Makefile.
+#
+#   make pyodide-test     the kata checks through the site's Web Worker: every kata fails as
+#                         shipped (exactly its failing_tests) and passes with its solution
+#   make pyodide-vendor   download Pyodide (npm) and the wheels (PyPI) into .cache/pyodide-vendor/
+#
+# Needs node and npm (for `npm pack`); the downloads are cached, pinned and hash-checked.
+PYODIDE_SITE := .cache/pyodide-site
+
+.PHONY: pyodide-test pyodide-vendor pyodide-site
+
+pyodide-vendor:
+	$(PYTHON) site/vendor.py fetch
+
+# A site with only what the runner needs: assets/pyodide/ and assets/dojo/runner-worker.js.
+pyodide-site: env-test
+	$(PYTHON) site/vendor.py install $(PYODIDE_SITE)
+	mkdir -p $(PYODIDE_SITE)/assets/dojo && cp site/assets/dojo/runner-worker.js $(PYODIDE_SITE)/assets/dojo/
+	.venv/bin/python -c "import json; from durable_dojo._kata.manifest import load_manifest; \
+	  print(json.dumps([dict(id=k.id, learner=k.learner, solution=k.solution, failing_tests=list(k.failing_tests)) \
+	  for k in load_manifest('.').katas]))" > $(PYODIDE_SITE)/katas.json
+
+pyodide-test: pyodide-site
+	node tests/pyodide/katas.mjs $(PYODIDE_SITE) $(PYODIDE_SITE)/katas.json $(KATAS)
