@@ -388,8 +388,28 @@ def test_a_redraw_after_a_cell_never_raises_into_the_kernel(rt, notebook_shell):
     notebook_shell.user_ns.update(rt=rt, Inspector=Inspector)
     assert notebook_shell.run_cell("rt.run(rt.env.COUNTER.getByName('a').increment())").success
     assert notebook_shell.run_cell("inspector = Inspector(rt); inspector.widget").success
-    assert notebook_shell.run_cell("inspector.objects = None").success  # a world that cannot be read
+    # a world that cannot be read, in a cell that moves it
+    assert notebook_shell.run_cell("inspector.objects = None; rt.run(rt.advance(1))").success
     assert "could not be read: TypeError" in notebook_shell.user_ns["inspector"]._widget.table.value
+
+
+def test_a_cell_that_leaves_the_world_alone_reads_nothing(rt, notebook_shell, monkeypatch):
+    """A notebook redraws after every cell: with a big world on screen, only a change may cost a read."""
+    from durable_dojo._widgets import views
+
+    reads, timelines = [], []
+    real_view, real_refresh = views._view, views.Timeline.refresh
+    monkeypatch.setattr(views, "_view", lambda host, lifecycle: reads.append(host.label) or real_view(host, lifecycle))
+    monkeypatch.setattr(views.Timeline, "refresh", lambda self: timelines.append(1) or real_refresh(self))
+    notebook_shell.user_ns.update(rt=rt, Inspector=Inspector)
+    assert notebook_shell.run_cell("rt.run(rt.env.COUNTER.getByName('a').increment())").success
+    assert notebook_shell.run_cell("inspector = Inspector(rt); inspector.widget; print(inspector.text())").success
+    assert reads == ["a"]  # text, table and object list: one read
+    drawn = len(timelines)
+    assert notebook_shell.run_cell("x = 1 + 1").success
+    assert reads == ["a"] and len(timelines) == drawn  # nor reads the trace again for its timeline
+    assert notebook_shell.run_cell("rt.run(rt.env.COUNTER.getByName('a').increment())").success
+    assert reads == ["a", "a"] and "count=2" in notebook_shell.user_ns["inspector"]._widget.table.value
 
 
 def test_a_failing_button_shows_the_error_instead_of_raising(rt):

@@ -105,6 +105,42 @@ for text in ["not-hex", rt.env.ROOM.idFromName("alice").toString()]:
         print(f"idFromString({text[:10]}…): {error.name}: {error.message}")
 
 # %% [markdown]
+# ### Exercise: one new object per document, found again from its ID
+#
+# A document editor makes a new document with `POST /docs` and hands its ID out as text; later
+# requests bring the text back in the URL (`POST /docs/<id>` appends, `GET /docs/<id>` reads). The
+# Worker below makes the ID right, but finds the document again with `getByName(text)`, which
+# treats the text as a *name* and so reaches another object. Turn the text back into the same ID,
+# and answer 404 for text that is not the ID of a document (made up, or from another namespace).
+# The check brings its own `Document` class: `append(text)` returns the whole text, `text()` reads it.
+
+# %% tags=["exercise"]
+# Exercise: a new document gets a new object, found again from its ID.
+from workers import Response, WorkerEntrypoint
+
+
+class Docs(WorkerEntrypoint):
+    """POST /docs makes a document (201, its ID); POST /docs/<id> appends the body and answers the
+    whole text; GET /docs/<id> reads it; an <id> that is not a document's is a 404."""
+
+    async def fetch(self, request):
+        parts = request.url.split("/", 3)[3].split("/")      # ["docs"] or ["docs", "<id>"]
+        if parts == ["docs"] and request.method == "POST":
+            doc_id = self.env.DOC.newUniqueId()
+            return Response(doc_id.toString(), status=201)
+        if len(parts) == 2 and parts[0] == "docs":
+            doc = self.env.DOC.getByName(parts[1])
+            if request.method == "POST":
+                return Response(await doc.append(await request.text()))
+            return Response(await doc.text())
+        return Response("not found", status=404)
+
+# %%
+from durable_dojo.workbook import check
+
+await check("04-document-ids", Docs)
+
+# %% [markdown]
 # ## One object per what?
 #
 # | shape | ID | good for | watch out |
@@ -171,7 +207,36 @@ print(f"8 shards: {len(failed)} of 600 hits failed, {counted} counted")
 # Nothing failed, and the total is the sum of the shards (a read now costs eight calls, which is
 # the trade). Retrying an `overloaded` error only adds to the queue: the fix is fewer requests
 # per object. Chapter 7 builds a complete sharded counter.
+
+# %% [markdown]
+# ### Exercise: shard the page views
 #
+# Every page view of a site goes to one counter object. The check sends 500 views at 2,000 a
+# second; its counter objects cost 2 ms per `add()`, like the `BusyCounter` above, so one of them
+# serves at most 500 a second. Spread the views over enough shards that none gets more than that,
+# and make `GET /views` add all the shards up.
+
+# %% tags=["exercise"]
+# Exercise: spread the page views over shards, and add them up on read.
+from workers import Response, WorkerEntrypoint
+
+
+class PageViews(WorkerEntrypoint):
+    """POST /view counts one view; GET /views answers the total number of views."""
+
+    async def fetch(self, request):
+        counter = self.env.COUNTER.getByName("views")          # every view of the site: one object
+        if request.method == "POST" and request.url.endswith("/view"):
+            await counter.add(1)
+            return Response("counted")
+        if request.url.endswith("/views"):
+            return Response(str(await counter.count()))
+        return Response("not found", status=404)
+
+# %%
+await check("04-sharded-views", PageViews)
+
+# %% [markdown]
 # ## Stubs and RPC
 #
 # A stub turns method calls into messages. The rules, as the platform applies them:

@@ -87,6 +87,39 @@ await world.advance(100)
 print("alarm runs:", len(world.trace.select("alarm:start")))
 
 # %% [markdown]
+# ### Exercise: an alarm that keeps itself going
+#
+# A team's activity digest goes out once a minute. Every page load calls `start()` to make sure
+# it is scheduled, and `alarm()` sends the digest (here it counts it). As written, the first digest
+# never repeats, and a busy team, loading a page every 30 s, never gets one at all: each `start()`
+# replaces the pending alarm with one a minute later. Make `alarm()` schedule the next digest, and
+# make `start()` leave a pending alarm alone.
+
+# %% tags=["exercise"]
+# Exercise: a digest once a minute, which calling start() never pushes back.
+from js import Date
+from workers import DurableObject
+
+
+class Digest(DurableObject):
+    """start() is called on every page load; a digest goes out once a minute (sent() counts them)."""
+
+    async def start(self):
+        await self.ctx.storage.setAlarm(Date.now() + 60_000)
+
+    async def alarm(self, alarm_info):
+        sent = (await self.ctx.storage.get("sent") or 0) + 1
+        await self.ctx.storage.put("sent", sent)                # stands for sending the digest
+
+    async def sent(self):
+        return await self.ctx.storage.get("sent") or 0
+
+# %%
+from durable_dojo.workbook import check
+
+await check("05-every-minute", Digest)
+
+# %% [markdown]
 # ## Why not a timer?
 #
 # A reminder implemented with `asyncio.sleep` lives in the instance. From compatibility date
@@ -226,7 +259,44 @@ for cls in [Billing, IdempotentBilling]:
 # The marker is keyed by `scheduledTime`, which stays the same across retries of one alarm, and
 # it is written in the same batch as the charge, so they commit together or not at all. (A real
 # payment API also takes an idempotency key: pass it the same one.)
+
+# %% [markdown]
+# ### Exercise: an outbox that delivers each message exactly once
 #
+# `send(message)` queues a message for a partner's API, and an alarm delivers the queue. The
+# partner sometimes answers `503` ("busy, try later"); `fetch` does not raise for that, it returns
+# the response. As written, a refused message is dropped with the rest of the queue. Make every
+# message arrive exactly once, in order: a failure must leave the message in storage and make the
+# alarm run again, a retry must not send what was already delivered, and a message sent while the
+# alarm is delivering (its `fetch` awaits let other requests in) must not be lost.
+
+# %% tags=["exercise"]
+# Exercise: deliver every message exactly once, whatever the partner's API answers.
+from js import Date
+from workers import DurableObject, fetch
+
+INBOX = "https://partner.example.com/inbox"
+
+
+class Outbox(DurableObject):
+    """send(message) queues a message; the alarm POSTs each queued message to the partner's inbox."""
+
+    async def send(self, message):
+        queue = await self.ctx.storage.get("queue") or []
+        queue.append(message)
+        await self.ctx.storage.put("queue", queue)
+        if await self.ctx.storage.getAlarm() is None:
+            await self.ctx.storage.setAlarm(Date.now() + 1000)
+
+    async def alarm(self, alarm_info):
+        for message in await self.ctx.storage.get("queue") or []:
+            await fetch(INBOX, method="POST", body=message)
+        await self.ctx.storage.delete("queue")
+
+# %%
+await check("05-deliver-once", Outbox)
+
+# %% [markdown]
 # ## Many timers, one alarm: a queue
 #
 # One alarm per object does not mean one job per object. Store the jobs, each under a key that

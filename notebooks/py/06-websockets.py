@@ -139,7 +139,52 @@ print(f"billed time in memory: {chat.metrics('ROOM')['durationSeconds']:,.0f} s"
 # before it hibernates), and nothing the room needs was lost. The rule that
 # follows: **keep per-connection state in attachments (or storage), and find sockets with
 # `getWebSockets(tag)`, never in a field.**
+
+# %% [markdown]
+# ### Exercise: channels that survive hibernation
 #
+# One object per team, several channels in it. A socket joins with `/connect?user=ada&channel=dev`,
+# and a message goes to the others in the sender's channel as `ada: <text>`. This version keeps who
+# is who in a field: it works until the first quiet spell, when the object hibernates and comes back
+# with an empty dict. Put the channel in the socket's tags and the name in its attachment, and find
+# a channel's sockets with `getWebSockets(tag)`.
+
+# %% tags=["exercise"]
+# Exercise: channels that survive hibernation: tags and attachments instead of fields.
+from urllib.parse import parse_qs, urlparse
+
+from js import WebSocketPair
+from workers import DurableObject, Response
+
+
+class Team(DurableObject):
+    """One object per team. GET /connect?user=ada&channel=dev opens a socket; a message goes to the
+    others in the sender's channel as 'ada: <text>'."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.members = {}                                  # socket -> (user, channel): memory only
+
+    async def fetch(self, request):
+        query = parse_qs(urlparse(request.url).query)
+        user, channel = query["user"][0], query["channel"][0]
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        self.members[server] = (user, channel)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        user, channel = self.members[ws]
+        for other, (_, their_channel) in self.members.items():
+            if their_channel == channel and other is not ws:
+                other.send(f"{user}: {message}")
+
+# %%
+from durable_dojo.workbook import check
+
+await check("06-team-channels", Team)
+
+# %% [markdown]
 # ## Auto-response: answering pings without waking up
 #
 # Clients send keep-alive pings. With `ctx.setWebSocketAutoResponse(pair)` the runtime answers an
@@ -161,6 +206,40 @@ for _ in range(3):
     client.send("ping")
     print(await client.receive(), end=" ")
 print("- constructors run by the pings:", len(pings.trace.select("constructor")) - before)
+
+# %% [markdown]
+# ### Exercise: pings that do not wake the room
+#
+# The clients of this room send `ping` every 20 s to keep their connections open. The room answers
+# each one from `webSocketMessage`, which wakes the hibernated object (a constructor, then the
+# handler) for every ping of every client. Let the runtime answer them instead, and keep passing
+# real messages on.
+
+# %% tags=["exercise"]
+# Exercise: answer the clients' keep-alive pings without waking the object.
+from js import WebSocketPair
+from workers import DurableObject, Response
+
+
+class Room(DurableObject):
+    """Passes each message on to everyone else in the room. Clients send 'ping' every 20 s and
+    expect 'pong' back."""
+
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        if message == "ping":
+            ws.send("pong")
+            return
+        for other in self.ctx.getWebSockets():
+            if other is not ws:
+                other.send(message)
+
+# %%
+await check("06-ping-without-waking", Room)
 
 # %% [markdown]
 # ## Closing: the handshake, and clients that just vanish

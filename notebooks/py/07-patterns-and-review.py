@@ -223,7 +223,45 @@ for cls in [NaiveWebhooks, DurableWebhooks]:
 # lived in memory and died with it. The durable one delivered all five, once each, although its
 # instance was lost in the middle. (If an outage can outlast the alarm's 6 retries, count the
 # attempts in storage and re-arm the alarm for later instead of throwing.)
+
+# %% [markdown]
+# ### Exercise: payments that a retry cannot repeat
 #
+# A shop calls `pay(order_key, amount)` and, when the answer is slow to come, calls it again with
+# the same key. Make each order charge once and give every retry the first receipt back, across an
+# eviction and with two copies arriving at once. A refused payment (not enough funds) has not
+# happened: once the customer tops up, the same order may be paid.
+
+# %% tags=["exercise"]
+# Exercise: a retried payment must not charge twice.
+from workers import DurableObject
+
+
+class Wallet(DurableObject):
+    """One wallet per customer. pay(key, amount) charges the order `key` once and returns its receipt,
+    the same receipt for every retry of that order; a payment larger than the balance is refused."""
+
+    async def deposit(self, amount):
+        balance = await self.ctx.storage.get("balance") or 0
+        await self.ctx.storage.put("balance", balance + amount)
+        return balance + amount
+
+    async def pay(self, key, amount):
+        balance = await self.ctx.storage.get("balance") or 0
+        if amount > balance:
+            raise ValueError(f"insufficient funds: {balance} < {amount}")
+        await self.ctx.storage.put("balance", balance - amount)
+        return {"key": key, "amount": amount, "balance": balance - amount}
+
+    async def balance(self):
+        return await self.ctx.storage.get("balance") or 0
+
+# %%
+from durable_dojo.workbook import check
+
+await check("07-idempotent-payments", Wallet)
+
+# %% [markdown]
 # ## Sharded counter: spreading one hot number
 #
 # Page views on a popular page are more than one object can take (chapter 4). Split the count
@@ -350,7 +388,58 @@ for cls in [RateLimiter, TimerCleanupLimiter]:
 # wait) must be exact: a Durable Object per account, as here. A "fair use" limit of thousands of
 # API calls per hour can be approximate: counting in Workers KV is eventually consistent (and
 # allows only one write per second per key), but a few extra requests do no harm.
+
+# %% [markdown]
+# ### Exercise: review a design for cost
 #
+# The session store below works: sessions keep their data while used and lose it 30 minutes after
+# their last use. The check runs it for a while, then reviews it the way this section did, with
+# `durable_dojo.advise(world)` and `rt.estimate_cost(...)`, and quotes what they find. Keep the
+# behaviour and make the review come back clean.
+
+# %% tags=["exercise"]
+# Exercise: the same sessions, for less: make durable_dojo.advise and the bill happy.
+import asyncio
+
+from workers import DurableObject
+
+EXPIRY_S = 30 * 60
+
+
+class Sessions(DurableObject):
+    """One object per session: save(key, value) and load(key). A session's data is deleted 30 minutes
+    after its last use (a save or a load)."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.expiry = None
+
+    async def save(self, key, value):
+        async def write():
+            await self.ctx.storage.put(key, value)
+
+        await self.ctx.blockConcurrencyWhile(write)             # "to be safe"
+        self.expire_later()
+
+    async def load(self, key):
+        value = await self.ctx.blockConcurrencyWhile(lambda: self.ctx.storage.get(key))
+        self.expire_later()
+        return value
+
+    def expire_later(self):
+        if self.expiry is not None:
+            self.expiry.cancel()
+
+        async def expire():
+            await asyncio.sleep(EXPIRY_S)
+            await self.ctx.storage.deleteAll()
+
+        self.expiry = asyncio.get_running_loop().create_task(expire())
+
+# %%
+await check("07-session-costs", Sessions)
+
+# %% [markdown]
 # ## The review checklist, applied
 #
 # The reviewer's checklist, item by item, with the evidence from this workbook's runs. The verdicts

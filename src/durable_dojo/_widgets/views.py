@@ -247,13 +247,19 @@ class Inspector(_View):
         self.max_rows = max_rows  # rows shown by text() and the table (rows/objects() have them all)
         self.message = ""
         self._widget = None
+        self._read: tuple = (None, [])  # (the world's moment, the objects read then)
 
     # ----- reading the world -----
 
     def objects(self) -> list[ObjectView]:
-        """Every object of the world (or of `binding`) that a stub has reached, in creation order."""
-        lifecycle = _last_lifecycle(self.rt)
-        return [_view(host, lifecycle) for host in self.rt._hosts_in(self.binding)]
+        """Every object of the world (or of `binding`) that a stub has reached, in creation order,
+        as it is now. Read again only when the world moved (its clock or its trace): a notebook
+        redraws after every cell, and a large world takes a while to read."""
+        moment = _moment(self.rt)
+        if self._read[0] != moment:
+            lifecycle = _last_lifecycle(self.rt)
+            self._read = (moment, [_view(host, lifecycle) for host in self.rt._hosts_in(self.binding)])
+        return list(self._read[1])
 
     @property
     def rows(self) -> list[ObjectView]:
@@ -414,6 +420,14 @@ class Inspector(_View):
         self._widget.update()
 
 
+def _moment(rt) -> tuple:
+    """What changes whenever the world does: its clock, and the trace's length and last event (every
+    request, write, eviction and socket message is traced; the trace is bounded, so its length
+    alone can stand still)."""
+    events = rt.trace._events
+    return rt.now(), len(events), id(events[-1]) if events else None
+
+
 def _view(host, lifecycle: dict) -> ObjectView:
     """One object's row: `lifecycle` is `_last_lifecycle(rt)`."""
     sockets = sum(1 for ws in host.sockets if ws.readyState != 3)
@@ -437,7 +451,9 @@ _displayed_inspectors: "weakref.WeakSet[Inspector]" = weakref.WeakSet()
 def _redraw_displayed_inspectors(*_result) -> None:
     """IPython's post_run_cell handler: the cell that just ran may have changed any world."""
     for inspector in list(_displayed_inspectors):
-        inspector._update_widget()
+        widget = inspector._widget
+        if widget is not None and widget.drawn_at != _moment(inspector.rt):  # nothing moved: nothing to draw
+            inspector._update_widget()
 
 
 def _redraw_after_every_cell(inspector: Inspector) -> None:
@@ -474,6 +490,7 @@ class _InspectorWidget:
         self.refresh_button = w.Button(description="Refresh")
         self.status = w.HTML()
         self.timeline = w.HTML()
+        self.drawn_at = None  # the world's moment the view shows
         self.evict_button.on_click(lambda _: self.act(inspector.evict, self.choice.value))
         self.hibernate_button.on_click(lambda _: self.act(inspector.hibernate, self.choice.value))
         self.alarm_button.on_click(lambda _: self.act(inspector.fire_alarm, self.choice.value))
@@ -504,9 +521,10 @@ class _InspectorWidget:
 
     def update(self) -> None:
         inspector = self.inspector
+        self.drawn_at = _moment(inspector.rt)
         try:
             self.table.value = inspector.html()
-            options = tuple(view.key for view in inspector.rows)
+            options = tuple(view.key for view in inspector.rows)  # the same read as html()
         except Exception as exc:  # noqa: BLE001 - a redraw after a cell must never raise into the kernel
             self.table.value = f"<i>{html.escape(f'the world could not be read: {type(exc).__name__}: {exc}')}</i>"
             return
