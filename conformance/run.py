@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from launcher import Client, Workerd, ensure_workerd, workerd_version  # noqa: E402
-from scenarios import SCENARIOS, Scenario, new_runtime  # noqa: E402
+from scenarios import COMPATIBILITY_DATE, SCENARIOS, Scenario, new_runtime  # noqa: E402
 
 SLOW_JOIN_TIMEOUT_S = 60.0
 SHOW_CHARS = 2500
@@ -62,7 +62,7 @@ def run_js(sc: Scenario, port: int):
 
 
 def run_py(sc: Scenario):
-    rt = new_runtime() if sc.date is None else new_runtime(sc.date)
+    rt = new_runtime(sc.date or COMPATIBILITY_DATE, **(sc.options or {}))
     try:
         if sc.host:
             return asyncio.run(sc.py(rt))

@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from js import Date, WebSocketPair
 from pyodide.ffi import JsException
@@ -1793,7 +1793,7 @@ async def _outbound(request):
     return Response("ok")
 
 
-def new_runtime(compatibility_date: str = COMPATIBILITY_DATE) -> Runtime:
+def new_runtime(compatibility_date: str = COMPATIBILITY_DATE, **options) -> Runtime:
     return Runtime(
         durable_objects={"TEST": TestDO, "OTHER": OtherDO, "NOALARM": NoAlarmDO, "CTOR": CtorDO,
                          "CONFB": ConfBDO},
@@ -1801,6 +1801,7 @@ def new_runtime(compatibility_date: str = COMPATIBILITY_DATE) -> Runtime:
         compatibility_date=compatibility_date,
         idle_eviction=WORKERD_IDLE_EVICTION_S,
         outbound=_outbound,
+        **options,
     )
 
 
@@ -2178,6 +2179,7 @@ class Scenario:
     slow: bool = False    # run the JS side in a background thread (real waits)
     expected_diff: str | None = None  # key of a row in DIFFERENCES.md
     date: str | None = None  # a compatibility date other than COMPATIBILITY_DATE (section conf-b)
+    options: dict | None = None  # more Runtime options for the emulator's side (section conf-b)
 
 
 def S(name, py, **kw) -> Scenario:
@@ -2373,17 +2375,42 @@ class ConfBDO(DurableObject):
     def __init__(self, ctx, env):
         super().__init__(ctx, env)
         self.events = []
+        self.rand = str(uuid.uuid4())  # changes whenever the constructor runs again
 
     async def fetch(self, request):
         url = urlsplit(request.url)
+        q = dict(parse_qsl(url.query))
         if url.path == "/ws":
             client, server = new_pair()
-            tag = dict(pair.split("=", 1) for pair in url.query.split("&") if "=" in pair).get("tag", "t")
-            self.ctx.acceptWebSocket(server, [tag])
+            self.ctx.acceptWebSocket(server, [q.get("tag", "t")])
             return Response(None, status=101, web_socket=client)
-        if url.path == "/echo":
-            return Response(json.dumps({"url": request.url, "method": str(request.method)}))
-        return Response("not found", status=404)
+        if url.path == "/ws-standard":
+            client, server = new_pair()
+            server.accept()
+            server.addEventListener("close", lambda e: self.events.append(
+                ["close", enc(e.code), e.reason, e.wasClean, enc(server.readyState)]))
+            return Response(None, status=101, web_socket=client)
+        if url.path == "/headers":
+            return Response(json.dumps([[k, v] for k, v in request.headers.items()]))
+        if url.path == "/body":
+            return Response(json.dumps(await read_body(request, q.get("mode"))))
+        if url.path == "/respond":
+            return respond_with(q.get("kind"))
+        return Response(json.dumps({"url": request.url, "method": str(request.method)}, separators=(",", ":")))
+
+    async def start_pending(self, ms):
+        async def later():
+            await asyncio.sleep(ms / 1000)
+            await self.ctx.storage.put("pending-done", True)
+
+        asyncio.get_running_loop().create_task(later())
+        return self.rand
+
+    async def pending_report(self):
+        return {"rand": self.rand, "done": (await self.ctx.storage.get("pending-done")) or False}
+
+    async def tick(self):
+        return 1
 
     async def webSocketMessage(self, ws, message):
         self.events.append(["message", message if isinstance(message, str) else enc(memoryview(message)),
@@ -2691,6 +2718,246 @@ class ConfBDO(DurableObject):
             ("both_ends", both_ends)]}
 
 
+async def read_body(request, mode):
+    """The request body read as `mode` says, or the error that gave."""
+    out = {"body_is_null": request.body is None, "used_before": request.body_used}
+    try:
+        if mode == "reader":
+            reader = request.body.getReader()
+            chunks = b""
+            while True:
+                result = await reader.read()
+                if result.done:
+                    break
+                chunks += result.value.to_bytes()
+            out["value"] = enc(memoryview(chunks))
+        elif mode == "text":
+            out["value"] = await request.text()
+        elif mode == "bytes":
+            out["value"] = enc(memoryview(await request.bytes()))
+        elif mode == "json":
+            out["value"] = enc(await request.json())
+        elif mode == "twice":
+            out["value"] = await request.text()
+            out["again"] = await request.text()
+    except Exception as e:  # noqa: BLE001 - the error is the result
+        out["error"] = {"type": "py:" + type(e).__name__, "message": str(e)} if isinstance(e, OSError) else err_of(e)
+    out["used_after"] = request.body_used
+    return out
+
+
+def respond_with(kind):
+    """A response of the given kind (ConfBDO's /respond)."""
+    if kind == "headers":
+        return Response("ok", headers=[("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("X-Y", "1"), ("x-y", "2"), ("X-A", "z")])
+    if kind == "status-text":
+        return Response("x", status=299, status_text="Fine")
+    if kind == "teapot":
+        return Response("x", status=418)
+    if kind == "empty-text":
+        return Response("x", status=201, status_text="")
+    if kind == "redirect":
+        return Response.redirect("http://do/landed", 302)
+    if kind == "no-content":
+        return Response(None, status=204)
+    if kind == "not-modified":
+        return Response(None, status=304)
+    if kind == "json":
+        return Response.json({"a": [1, 2]})
+    return Response("unknown kind", status=400)
+
+
+async def urls_seen(env, name, urls):
+    """What the object saw as request.url (or the error stub.fetch raised), for each URL."""
+    stub = env.CONFB.getByName(name)
+    out = {}
+    for k, u in urls.items():
+        async def seen(u=u):
+            return json.loads(await (await stub.fetch(u)).text())["url"]
+        out[k] = await cap(seen)
+    return out
+
+
+async def ws_close_reply_standard(env):
+    name = "close-reply-standard"
+    resp = await env.CONFB.getByName(name).fetch("http://do/ws-standard", headers={"Upgrade": "websocket"})
+    ws = resp.web_socket
+    ws.accept()
+    closed = asyncio.ensure_future(closed_within(ws, 1.0))
+    ws.close(4000, "client bye")
+    seen = await closed
+    events = await env.CONFB.getByName(name).events_seen(1)
+    return {"client_saw": seen, "client_state": enc(ws.readyState), "listener_events": events}
+
+
+async def ws_close_codes_from_client(env):
+    out = {}
+    for k, args in {"none": (), "code_1000": (1000,), "code_3000_reason": (3000, "r\u00e9"), "code_4999": (4999, "")}.items():
+        name = "close-codes-" + k
+        _, ws = await open_socket(env, name)
+        ws.close(*args)
+        out[k] = await env.CONFB.getByName(name).events_seen(1)
+    return out
+
+
+async def http_url_paths(env):
+    return await urls_seen(env, "urls", {
+        "space": "http://do/a b", "unicode": "http://do/\u00e9", "encoded_kept": "http://do/%41%2f",
+        "dot_dot_encoded": "http://do/a/%2e%2E/b", "dots": "http://do/a/./b/../c", "backslashes": "http://do\\a\\b",
+        "double_slash": "http://do/a//b", "empty_query": "http://do/x?", "query_unicode": "http://do/x?a=\u00e9&b=%20",
+        "fragment": "http://do/x#frag", "query_and_fragment": "http://do/x?q=a#f", "bad_escape": "http://do/%zz",
+        "specials": "http://do/`{}|^", "query_quote": "http://do/x?q='\"<>",
+    })
+
+
+async def http_url_hosts(env):
+    return await urls_seen(env, "hosts", {
+        "upper_scheme_host": "HTTP://DO.EXAMPLE/x", "ipv4_port_80": "http://127.0.0.1:80/x", "ipv6": "http://[::1]:8080/x",
+        "userinfo": "http://u:p@do/x", "trailing_dot": "http://do./x", "port_leading_zeros": "http://do:0080/x",
+        "https_443_no_path": "https://do:443", "http_443": "http://do:443/x", "idna": "http://\u00e9xample.com/x",
+    })
+
+
+async def http_url_invalid(env):
+    return await urls_seen(env, "bad-urls", {
+        "relative": "do/x", "no_host": "http://", "port_too_big": "http://do:99999/", "space_in_host": "http://a b/",
+        "empty": "",
+    })
+
+
+async def http_methods(env):
+    stub = env.CONFB.getByName("methods")
+    out = {}
+    for m in ["post", "patch", "Delete", "put", "options", "FOO", "get", "head"]:
+        async def seen(m=m):
+            r = await stub.fetch("http://do/m", method=m)
+            t = await r.text()
+            return json.loads(t)["method"] if t else [r.status, t]
+        out[m] = await cap(seen)
+    out["get_with_body"] = await cap(lambda: stub.fetch("http://do/m", method="GET", body="x"))
+    return out
+
+
+async def http_request_headers(env):
+    r = await env.CONFB.getByName("headers").fetch("http://do/headers", method="POST", body="b", headers=[
+        ("X-B", "1"), ("x-a", "2"), ("X-A", "3"), ("Set-Cookie", "a=1"), ("set-cookie", "b=2"), ("Content-Type", "text/plain")])
+    return {"pairs": json.loads(await r.text())}
+
+
+async def http_response_headers(env):
+    r = await env.CONFB.getByName("respond").fetch("http://do/respond?kind=headers")
+    return {
+        "pairs": [[k, v] for k, v in r.headers.items()],
+        "get_set_cookie": r.headers.get("set-cookie"),
+        "get_x_y": r.headers.get("X-Y"),
+        "has_x_a": r.headers.has("x-a"),
+        "missing": r.headers.get("nope"),
+    }
+
+
+async def http_status_text(env):
+    stub = env.CONFB.getByName("respond")
+    out = {}
+    for kind in ["status-text", "teapot", "empty-text", "json"]:
+        r = await stub.fetch("http://do/respond?kind=" + kind)
+        out[kind] = [enc(r.status), r.status_text, await r.text()]
+
+    def made(text):
+        return cap_s(lambda: Response(None, status=200, status_text=text).status_text)
+
+    out["constructed_default"] = Response(None).status_text
+    out["constructed_newline"] = made("a\nb")
+    out["constructed_latin1"] = made("\u00e9t\u00e9")
+    out["constructed_euro"] = made("\u20ac")
+    return out
+
+
+async def http_redirects(env):
+    r = await env.CONFB.getByName("respond").fetch("http://do/respond?kind=redirect")
+    out = {"followed": [enc(r.status), r.redirected, r.url, r.headers.get("location"), await r.text()]}
+    manual = await env.CONFB.getByName("respond").fetch("http://do/respond?kind=redirect", redirect="manual")
+    out["manual"] = [enc(manual.status), manual.redirected, manual.headers.get("location")]
+
+    def made(url, status):
+        def run():
+            x = Response.redirect(url, status)
+            return [x.status, x.headers.get("location")]
+        return cap_s(run)
+
+    out["made_301"] = made("http://do/a b", 301)
+    out["made_300"] = made("http://do/", 300)
+    out["made_relative"] = made("/x", 302)
+    return out
+
+
+async def http_null_bodies(env):
+    stub = env.CONFB.getByName("respond")
+    out = {}
+    for kind in ["no-content", "not-modified"]:
+        r = await stub.fetch("http://do/respond?kind=" + kind)
+        out[kind] = [enc(r.status), r.body is None, await r.text()]
+    return out
+
+
+async def http_request_body(env):
+    stub = env.CONFB.getByName("body")
+
+    async def post(mode, body):
+        return json.loads(await (await stub.fetch("http://do/body?mode=" + mode, method="POST", body=body)).text())
+
+    return {
+        "reader": await post("reader", "h\u00e9llo"),
+        "text": await post("text", "h\u00e9llo"),
+        "bytes": await post("bytes", "h\u00e9llo"),
+        "json": await post("json", '{"a": [1, 2.5, null]}'),
+        "twice": await post("twice", "x"),
+        "get_has_no_body": json.loads(await (await stub.fetch("http://do/body?mode=none")).text()),
+        "empty_post": await post("text", ""),
+    }
+
+
+async def http_response_body_twice(env):
+    stub = env.CONFB.getByName("respond")
+    r = await stub.fetch("http://do/respond?kind=json")
+    out = {"first": await cap(lambda: r.json(), err_user), "used": r.body_used}
+    out["second"] = await cap(lambda: r.text(), err_user)
+    r2 = await stub.fetch("http://do/respond?kind=status-text")
+    c = r2.clone()
+    out["clone_both"] = [await r2.text(), await c.text()]
+    out["clone_after_read"] = await cap(lambda: r2.clone(), err_user)
+    return out
+
+
+async def overload_burst(env):
+    stub = env.CONFB.getByName("burst")
+    results = await asyncio.gather(*(stub.tick() for _ in range(1100)), return_exceptions=True)
+    errors = {}
+    for r in results:
+        if isinstance(r, BaseException):
+            errors[str(r)] = errors.get(str(r), 0) + 1
+    return {"ok": enc(sum(1 for r in results if not isinstance(r, BaseException))), "errors": enc(errors)}
+
+
+PENDING_WAIT_S = 11.5  # workerd evicts an idle object 10 s after its last request
+
+
+def summarize_pending(first_rand, report) -> dict:
+    return {"same_instance": report["rand"] == first_rand, "timer_ran": report["done"]}
+
+
+def js_pending(client):
+    first = client.get_json("/confb/pending/start_pending_15s")
+    time.sleep(PENDING_WAIT_S)  # real time, on workerd only (in a background thread)
+    return summarize_pending(first, client.get_json("/confb/pending/pending_report"))
+
+
+async def py_pending(rt):
+    stub = rt.env.CONFB.getByName("pending")
+    first = await stub.start_pending(15000)
+    await rt.advance(PENDING_WAIT_S)
+    return summarize_pending(first, await stub.pending_report())
+
+
 async def open_socket(env, name):
     """A socket to ConfBDO `name` through its fetch handler (a hibernatable server end there)."""
     resp = await env.CONFB.getByName(name).fetch("http://do/ws", headers={"Upgrade": "websocket"})
@@ -2734,7 +3001,7 @@ def at_date(sc: Scenario, date: str) -> Scenario:
     """`sc` run at compatibility date `date` on both sides, named `<name>@<date>`."""
     js = sc.js if sc.js is not None else (lambda client, name=sc.name: client.get_json("/sc/" + name))
     return Scenario(f"{sc.name}@{date}", sc.py, host=sc.host, js=js, slow=sc.slow,
-                    expected_diff=sc.expected_diff, date=date)
+                    expected_diff=sc.expected_diff, date=date, options=sc.options)
 
 
 SCENARIOS += [
@@ -2758,5 +3025,27 @@ SCENARIOS += [
     B("ws_auto_response", "ws-auto", "ws_auto_response"),
     B("ws_event_timeouts", "ws-timeouts", "ws_event_timeouts"),
     B("ws_accept_errors", "ws-accept-errors", "ws_accept_errors"),
+    S("ws_close_reply_standard", ws_close_reply_standard),
+    at_date(S("ws_close_reply_standard", ws_close_reply_standard), "2026-04-06"),
+    at_date(S("ws_close_reply_standard", ws_close_reply_standard), "2026-04-07"),
+    S("ws_close_codes_from_client", ws_close_codes_from_client),
+    # HTTP
+    S("http_url_paths", http_url_paths),
+    S("http_url_hosts", http_url_hosts),
+    S("http_url_invalid", http_url_invalid),
+    S("http_methods", http_methods),
+    S("http_request_headers", http_request_headers),
+    S("http_response_headers", http_response_headers),
+    S("http_status_text", http_status_text),
+    S("http_redirects", http_redirects),
+    S("http_null_bodies", http_null_bodies),
+    S("http_request_body", http_request_body),
+    S("http_response_body_twice", http_response_body_twice),
+    # overload: workerd has no queue limit; the emulator's model (max_queued_requests) is set off
+    S("overload_burst", overload_burst, options={"max_queued_requests": None}),
+    # lifecycle: a pending timer and eviction, each side of 2026-10-01 (real waits on workerd)
+    at_date(Scenario("pending_io_keeps_alive", py_pending, host=True, slow=True, js=js_pending,
+                     expected_diff="pending-io-before-2026-10-01"), "2026-09-30"),
+    at_date(Scenario("pending_io_keeps_alive", py_pending, host=True, slow=True, js=js_pending), "2026-10-01"),
 ]
 # ---- end section: conf-b ----

@@ -1869,19 +1869,48 @@ export class ConfBDO extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.events = [];
+    this.rand = crypto.randomUUID(); // changes whenever the constructor runs again
   }
 
+  // /ws: a hibernatable socket; /ws-standard: a standard-API one whose close listener does not
+  // close back; /headers: the request's headers; /body?mode=: the body read one way;
+  // /respond?kind=: a response of that kind; anything else: the URL and method seen.
   async fetch(request) {
     const url = new URL(request.url);
+    const q = (k) => url.searchParams.get(k);
     if (url.pathname === "/ws") {
       const [client, server] = Object.values(new WebSocketPair());
-      this.ctx.acceptWebSocket(server, [url.searchParams.get("tag") ?? "t"]);
+      this.ctx.acceptWebSocket(server, [q("tag") ?? "t"]);
       return new Response(null, { status: 101, webSocket: client });
     }
-    if (url.pathname === "/echo") {
-      return new Response(JSON.stringify({ url: request.url, method: request.method }));
+    if (url.pathname === "/ws-standard") {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.addEventListener("close", (e) => this.events.push(["close", enc(e.code), e.reason, e.wasClean, enc(server.readyState)]));
+      return new Response(null, { status: 101, webSocket: client });
     }
-    return new Response("not found", { status: 404 });
+    if (url.pathname === "/headers") return new Response(JSON.stringify([...request.headers]));
+    if (url.pathname === "/body") return new Response(JSON.stringify(await readBody(request, q("mode"))));
+    if (url.pathname === "/respond") return respondWith(q("kind"));
+    return new Response(JSON.stringify({ url: request.url, method: request.method }));
+  }
+
+  // Pending I/O: a timer that writes when it fires; does it keep the idle object in memory?
+  async start_pending(ms) {
+    setTimeout(() => this.ctx.storage.put("pending-done", true), ms);
+    return this.rand;
+  }
+
+  async start_pending_15s() {
+    return this.start_pending(15000);
+  }
+
+  async pending_report() {
+    return { rand: this.rand, done: (await this.ctx.storage.get("pending-done")) ?? false };
+  }
+
+  async tick() {
+    return 1;
   }
 
   webSocketMessage(ws, message) {
@@ -2180,6 +2209,54 @@ export class ConfBDO extends DurableObject {
   }
 }
 
+// The request body read as `mode` says, or the error that gave.
+async function readBody(request, mode) {
+  const out = { body_is_null: request.body === null, used_before: request.bodyUsed };
+  try {
+    if (mode === "reader") {
+      const reader = request.body.getReader();
+      const chunks = [];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(...value);
+      }
+      out.value = enc(new Uint8Array(chunks));
+    } else if (mode === "text") out.value = await request.text();
+    else if (mode === "bytes") out.value = enc(new Uint8Array(await request.arrayBuffer()));
+    else if (mode === "json") out.value = enc(await request.json());
+    else if (mode === "twice") {
+      out.value = await request.text();
+      out.again = await request.text();
+    }
+  } catch (e) {
+    // The Python SDK's Request checks bodyUsed itself and raises OSError("Body already used")
+    // (workers/request.py, _raise_if_failed) before JavaScript would throw this TypeError.
+    out.error = e instanceof TypeError && /already been used/.test(e.message)
+      ? { type: "py:OSError", message: "Body already used" } : errOf(e);
+  }
+  out.used_after = request.bodyUsed;
+  return out;
+}
+
+// A response of the given kind (ConfBDO's /respond).
+function respondWith(kind) {
+  switch (kind) {
+    case "headers":
+      return new Response("ok", { headers: [["Set-Cookie", "a=1"], ["Set-Cookie", "b=2"], ["X-Y", "1"], ["x-y", "2"], ["X-A", "z"]] });
+    case "status-text": return new Response("x", { status: 299, statusText: "Fine" });
+    case "teapot": return new Response("x", { status: 418 });
+    // the SDK passes statusText only when it is not empty (Response._create_options)
+    case "empty-text": return new Response("x", { status: 201 });
+    case "redirect": return Response.redirect("http://do/landed", 302);
+    case "no-content": return new Response(null, { status: 204 });
+    case "not-modified": return new Response(null, { status: 304 });
+    // the SDK's Response.json(data) is new Response(json.dumps(data)) with the JSON type
+    case "json": return new Response('{"a": [1, 2]}', { headers: { "content-type": "application/json" } });
+  }
+  return new Response("unknown kind", { status: 400 });
+}
+
 // A socket to ConfBDO `name` through its fetch handler (a hibernatable server end there), or the
 // failed upgrade's status.
 async function openSocket(env, name) {
@@ -2189,7 +2266,168 @@ async function openSocket(env, name) {
   return { status: resp.status, ws };
 }
 
+// What the object saw as request.url (or the error stub.fetch threw), for each URL.
+async function urlsSeen(env, name, urls) {
+  const stub = env.CONFB.getByName(name);
+  const out = {};
+  for (const [k, u] of Object.entries(urls)) out[k] = await cap(async () => JSON.parse(await (await stub.fetch(u)).text()).url);
+  return out;
+}
+
 const CONF_B_SCENARIOS = {
+  // The standard API: from 2026-04-07 the runtime answers a Close frame itself and readyState is
+  // CLOSED in the close listener; before, CLOSING, and the client waits.
+  async ws_close_reply_standard(env) {
+    const name = "close-reply-standard";
+    const resp = await env.CONFB.getByName(name).fetch("http://do/ws-standard", { headers: { Upgrade: "websocket" } });
+    const ws = resp.webSocket;
+    ws.accept();
+    const closed = closedWithin(ws, 1000);
+    ws.close(4000, "client bye");
+    const seen = await closed;
+    const events = await env.CONFB.getByName(name).events_seen(1);
+    return { client_saw: seen, client_state: enc(ws.readyState), listener_events: events };
+  },
+  // Codes and reasons as the object's webSocketClose receives them from a client.
+  async ws_close_codes_from_client(env) {
+    const out = {};
+    for (const [k, args] of Object.entries({ none: [], code_1000: [1000], code_3000_reason: [3000, "ré"], code_4999: [4999, ""] })) {
+      const name = "close-codes-" + k;
+      const { ws } = await openSocket(env, name);
+      ws.close(...args);
+      out[k] = await env.CONFB.getByName(name).events_seen(1);
+    }
+    return out;
+  },
+  http_url_paths: (env) => urlsSeen(env, "urls", {
+    space: "http://do/a b", unicode: "http://do/é", encoded_kept: "http://do/%41%2f", dot_dot_encoded: "http://do/a/%2e%2E/b",
+    dots: "http://do/a/./b/../c", backslashes: "http://do\\a\\b", double_slash: "http://do/a//b", empty_query: "http://do/x?",
+    query_unicode: "http://do/x?a=é&b=%20", fragment: "http://do/x#frag", query_and_fragment: "http://do/x?q=a#f",
+    bad_escape: "http://do/%zz", specials: "http://do/`{}|^", query_quote: "http://do/x?q='\"<>",
+  }),
+  http_url_hosts: (env) => urlsSeen(env, "hosts", {
+    upper_scheme_host: "HTTP://DO.EXAMPLE/x", ipv4_port_80: "http://127.0.0.1:80/x", ipv6: "http://[::1]:8080/x",
+    userinfo: "http://u:p@do/x", trailing_dot: "http://do./x", port_leading_zeros: "http://do:0080/x",
+    https_443_no_path: "https://do:443", http_443: "http://do:443/x", idna: "http://éxample.com/x",
+  }),
+  http_url_invalid: (env) => urlsSeen(env, "bad-urls", {
+    relative: "do/x", no_host: "http://", port_too_big: "http://do:99999/", space_in_host: "http://a b/", empty: "",
+  }),
+  async http_methods(env) {
+    const stub = env.CONFB.getByName("methods");
+    const out = {};
+    for (const m of ["post", "patch", "Delete", "put", "options", "FOO", "get", "head"]) {
+      out[m] = await cap(async () => {
+        const r = await stub.fetch("http://do/m", { method: m });
+        const t = await r.text();
+        return t ? JSON.parse(t).method : [r.status, t];
+      });
+    }
+    out.get_with_body = await cap(() => stub.fetch("http://do/m", { method: "GET", body: "x" }));
+    return out;
+  },
+  async http_request_headers(env) {
+    const r = await env.CONFB.getByName("headers").fetch("http://do/headers", {
+      method: "POST", body: "b",
+      headers: [["X-B", "1"], ["x-a", "2"], ["X-A", "3"], ["Set-Cookie", "a=1"], ["set-cookie", "b=2"], ["Content-Type", "text/plain"]],
+    });
+    return { pairs: JSON.parse(await r.text()) };
+  },
+  async http_response_headers(env) {
+    const r = await env.CONFB.getByName("respond").fetch("http://do/respond?kind=headers");
+    return {
+      pairs: [...r.headers],
+      get_set_cookie: r.headers.get("set-cookie"),
+      get_x_y: r.headers.get("X-Y"),
+      has_x_a: r.headers.has("x-a"),
+      missing: r.headers.get("nope"),
+    };
+  },
+  async http_status_text(env) {
+    const stub = env.CONFB.getByName("respond");
+    const out = {};
+    for (const kind of ["status-text", "teapot", "empty-text", "json"]) {
+      const r = await stub.fetch("http://do/respond?kind=" + kind);
+      out[kind] = [enc(r.status), r.statusText, await r.text()];
+    }
+    const made = (statusText) => {
+      try {
+        const r = new Response(null, { status: 200, statusText });
+        return { ok: r.statusText };
+      } catch (e) {
+        return { err: { type: e.name === "TypeError" ? "py:TypeError" : e.name, message: e.message } };
+      }
+    };
+    out.constructed_default = new Response(null).statusText;
+    out.constructed_newline = made("a\nb");
+    out.constructed_latin1 = made("été");
+    out.constructed_euro = made("€");
+    return out;
+  },
+  async http_redirects(env) {
+    const r = await env.CONFB.getByName("respond").fetch("http://do/respond?kind=redirect");
+    const out = { followed: [enc(r.status), r.redirected, r.url, r.headers.get("location"), await r.text()] };
+    const manual = await env.CONFB.getByName("respond").fetch("http://do/respond?kind=redirect", { redirect: "manual" });
+    out.manual = [enc(manual.status), manual.redirected, manual.headers.get("location")];
+    const made = (url, status) => {
+      try {
+        const x = Response.redirect(url, status);
+        return { ok: [enc(x.status), x.headers.get("location")] };
+      } catch (e) {
+        const type = { RangeError: "py:ValueError", TypeError: "py:TypeError" }[e.name] ?? e.name;
+        return { err: { type, message: e.message } };
+      }
+    };
+    out.made_301 = made("http://do/a b", 301);
+    out.made_300 = made("http://do/", 300);
+    out.made_relative = made("/x", 302);
+    return out;
+  },
+  async http_null_bodies(env) {
+    const stub = env.CONFB.getByName("respond");
+    const out = {};
+    for (const kind of ["no-content", "not-modified"]) {
+      const r = await stub.fetch("http://do/respond?kind=" + kind);
+      out[kind] = [enc(r.status), r.body === null, await r.text()];
+    }
+    return out;
+  },
+  async http_request_body(env) {
+    const stub = env.CONFB.getByName("body");
+    const post = async (mode, body) => JSON.parse(await (await stub.fetch("http://do/body?mode=" + mode, { method: "POST", body })).text());
+    return {
+      reader: await post("reader", "héllo"),
+      text: await post("text", "héllo"),
+      bytes: await post("bytes", "héllo"),
+      json: await post("json", '{"a": [1, 2.5, null]}'),
+      twice: await post("twice", "x"),
+      get_has_no_body: JSON.parse(await (await stub.fetch("http://do/body?mode=none")).text()),
+      empty_post: await post("text", ""),
+    };
+  },
+  async http_response_body_twice(env) {
+    const stub = env.CONFB.getByName("respond");
+    const r = await stub.fetch("http://do/respond?kind=json");
+    const out = { first: await cap(() => r.json()), used: r.bodyUsed };
+    out.second = await cap(() => r.text());
+    const r2 = await stub.fetch("http://do/respond?kind=status-text");
+    const c = r2.clone();
+    out.clone_both = [await r2.text(), await c.text()];
+    out.clone_after_read = await cap(() => r2.clone());
+    return out;
+  },
+  // workerd has no queue limit of its own: 1,100 concurrent calls to one object all succeed.
+  async overload_burst(env) {
+    const stub = env.CONFB.getByName("burst");
+    const results = await Promise.allSettled(Array.from({ length: 1100 }, () => stub.tick()));
+    const out = { ok: 0, errors: {} };
+    for (const r of results) {
+      if (r.status === "fulfilled") out.ok += 1;
+      else out.errors[r.reason.message] = (out.errors[r.reason.message] ?? 0) + 1;
+    }
+    return { ok: enc(out.ok), errors: enc(out.errors) };
+  },
+
   // The client closes; the object's webSocketClose does not close back. From 2026-04-07
   // (web_socket_auto_reply_to_close) the runtime answers the Close frame itself and readyState
   // is CLOSED in the handler; before, it is CLOSING and no reply is sent.

@@ -1,9 +1,12 @@
 """The HTTP types of the `workers` module: Headers, Request, Response, FetchResponse, FormData,
 Blob and File, with the SDK's names and workerd's error messages."""
 
+import json
 from http import HTTPMethod
 
 import pytest
+from pyodide.ffi import JsException
+from workers import DurableObject
 
 from durable_dojo._core.http import (
     Blob,
@@ -714,3 +717,103 @@ def test_request_url_is_normalised_as_the_whatwg_parser_does(url, seen):
     # workerd's request.url (conformance scenario edge_request_urls): a route on "/echo" matches
     assert Request(url).url == seen
 
+
+
+# ----- URLs, the stub's HTTP hop and redirects as workerd gives them (conformance http_*)
+
+
+@pytest.mark.parametrize("url, seen", [
+    ("http://do\\a\\b?x=\\", "http://do/a/b?x=\\"),        # a backslash is a slash before the query
+    ("http://do/x?", "http://do/x?"),                    # an empty query keeps its "?"
+    ("http://do/a/%2e%2E/b", "http://do/b"),             # dot segments written with %2e
+    ("http://do/`{}|^", "http://do/%60%7B%7D|%5E"),      # ^ is percent-encoded in a path, | is not
+    ("http://\u00e9xample.com/x", "http://xn--xample-9ua.com/x"),  # a non-ASCII host in Punycode
+    ("http://do:0080/x", "http://do/x"),
+])
+def test_request_urls_are_normalised_as_the_whatwg_parser_does(url, seen):
+    assert Request(url).url == seen
+
+
+@pytest.mark.parametrize("url", ["http://a b/", "http://a<b/", "http://a^b/"])
+def test_a_host_with_a_forbidden_character_is_an_invalid_url(url):
+    with pytest.raises(TypeError) as error:
+        Request(url)
+    assert str(error.value) == f"Invalid URL: {url}"
+
+
+def test_clone_after_the_body_was_read_gives_workerds_locked_stream_error():
+    response = FetchResponse(body="x")
+    import asyncio
+
+    asyncio.run(response.text())
+    with pytest.raises(TypeError) as error:
+        response.clone()
+    assert str(error.value) == "This ReadableStream is currently locked to a reader,"
+
+
+class Site(DurableObject):
+    async def fetch(self, request):
+        path = request.url.split("/", 3)[3]
+        if path.startswith("go-"):
+            return Response.redirect(f"http://do/{path[3:]}", int(path[3:6]) if path[3:6].isdigit() else 302)
+        if path == "loop":
+            return Response.redirect("http://do/loop", 302)
+        return Response(json.dumps([request.url, str(request.method), dict(request.headers.items()),
+                                    (await request.text()) if request.body is not None else None]))
+
+
+@pytest.fixture
+def site(make_runtime):
+    rt = make_runtime(durable_objects={"SITE": Site})
+    return rt, rt.env.SITE.getByName("s")
+
+
+async def test_the_hop_drops_credentials_and_fragment_and_adds_content_length(site):
+    _, stub = site
+    resp = await stub.fetch("http://u:p@do/x#frag", method="POST", body="abc")
+    assert json.loads(await resp.text()) == ["http://do/x", "POST", {"content-length": "3", "content-type":
+                                             "text/plain;charset=UTF-8"}, "abc"]
+
+
+async def test_stub_fetch_follows_a_redirect_as_workerd_does(site):
+    _, stub = site
+    resp = await stub.fetch("http://do/go-target")
+    assert (resp.status, resp.redirected, resp.url) == (200, True, "http://do/target")
+    assert json.loads(await resp.text())[:2] == ["http://do/target", "GET"]
+
+
+async def test_a_303_after_a_post_is_followed_with_a_get_without_body(site):
+    _, stub = site
+    resp = await stub.fetch("http://do/go-303", method="POST", body="x")
+    assert json.loads(await resp.text())[1:] == ["GET", {}, None]
+
+
+async def test_redirect_manual_returns_the_redirect_itself(site):
+    _, stub = site
+    resp = await stub.fetch("http://do/go-target", redirect="manual")
+    assert (resp.status, resp.redirected, resp.headers.get("location")) == (302, False, "http://do/target")
+
+
+async def test_a_redirect_loop_ends_after_20_hops_with_the_last_redirect(site):
+    _, stub = site
+    resp = await stub.fetch("http://do/loop")
+    assert resp.status == 302
+
+
+async def test_the_response_to_head_has_no_body_across_the_hop(site):
+    _, stub = site
+    resp = await stub.fetch("http://do/x", method="HEAD")
+    assert (resp.status, await resp.text()) == (200, "")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda stub: stub.fetch("do/x"), "Invalid URL: do/x"),
+    (lambda stub: stub.fetch("http://do/", method="FOO"), "Invalid HTTP method string: FOO"),
+    (lambda stub: stub.fetch("http://do/", body="x"), "Request with a GET or HEAD method cannot have a body."),
+])
+async def test_stub_fetch_errors_reach_python_as_a_js_type_error(site, call, message):
+    _, stub = site
+    with pytest.raises(JsException) as error:
+        await call(stub)
+    assert (error.value.name, error.value.message) == ("TypeError", message)
+    assert not isinstance(error.value, TypeError)  # `except TypeError` does not catch it, as on the platform

@@ -613,7 +613,10 @@ class ObjectHost:
                 raise JsException("TypeError", "Incorrect type for Promise: the Promise did not resolve to 'Response'.")
             if result.web_socket is not None:
                 result.web_socket._coupled = True
-            return result._detached_copy()
+            copy = result._detached_copy()
+            if event.args[0].method == "HEAD":
+                copy._body = None  # a response to HEAD carries no body over HTTP
+            return copy
         if event.kind == "rpc":
             return _copy_result(result)
         if event.kind == "run":

@@ -53,6 +53,7 @@ STATUS_RANGE_MESSAGE = (
 WEBSOCKET_STATUS_MESSAGE = "Responses with a WebSocket must have status code 101."
 NULL_BODY_MESSAGE = "Response with null body status (101, 204, 205, or 304) cannot have a body."
 CLONE_WEBSOCKET_MESSAGE = "Cannot clone a response to a WebSocket handshake."
+CLONE_USED_MESSAGE = "This ReadableStream is currently locked to a reader,"  # sic: workerd's text
 INVALID_HEADER_NAME_MESSAGE = "Invalid header name."
 INVALID_HEADER_VALUE_MESSAGE = "Invalid header value."
 HEADER_PAIR_MESSAGE = (
@@ -908,8 +909,14 @@ def _parse_url(url: str, message: str) -> str:
     Cached: the same few URLs come back on every request of a workload."""
     from urllib.parse import quote, urlsplit, urlunsplit
 
+    url = url.strip()
+    scheme = url.partition(":")[0].lower()
+    if scheme in _SPECIAL_SCHEMES:
+        # a backslash is a slash before the query of a special URL (`http://do\\a` is `http://do/a`)
+        before, mark, after = _split_at_query(url)
+        url = before.replace("\\", "/") + mark + after
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
         raise TypeError(message) from None
@@ -917,31 +924,67 @@ def _parse_url(url: str, message: str) -> str:
     if not scheme:
         raise TypeError(message)
     netloc, path = parts.netloc, parts.path
+    # urlsplit forgets an empty query or fragment; the URL keeps its "?" (and "#")
+    has_query = "?" in url.partition("#")[0]
     if scheme in _SPECIAL_SCHEMES:
         if not parts.hostname:
             raise TypeError(message)
         userinfo = netloc.rpartition("@")[0]
-        host = parts.hostname
-        if ":" in host:
-            host = f"[{host}]"
+        host = _host(parts.hostname, message)
         netloc = (userinfo + "@" if userinfo else "") + host
         if port is not None and str(port) != _SPECIAL_SCHEMES[scheme]:
             netloc += f":{port}"
         path = _remove_dot_segments(quote(path or "/", safe=_PATH_SAFE))
         query = quote(parts.query, safe=_QUERY_SAFE)
-        return urlunsplit((scheme, netloc, path, query, parts.fragment))
-    return urlunsplit((scheme, netloc, path, parts.query, parts.fragment))
+        return _unsplit(scheme, netloc, path, query, parts.fragment, has_query, "#" in url)
+    return _unsplit(scheme, netloc, path, parts.query, parts.fragment, has_query, "#" in url)
+
+
+def _split_at_query(url: str) -> tuple[str, str, str]:
+    """`url` cut at its first "?" or "#": (before, the mark, after)."""
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+    return url[:cut], url[cut:cut + 1], url[cut + 1:]
+
+
+def _unsplit(scheme, netloc, path, query, fragment, has_query, has_fragment) -> str:
+    text = f"{scheme}://{netloc}{path}" if netloc or scheme in _SPECIAL_SCHEMES else f"{scheme}:{path}"
+    if query or has_query:
+        text += "?" + query
+    if fragment or has_fragment:
+        text += "#" + fragment
+    return text
+
+
+# Characters the WHATWG URL parser refuses in a host (its "forbidden domain code points" that
+# urlsplit lets through).
+_FORBIDDEN_HOST_CHARS = frozenset(" \t\n\r#%/<>?@\\^|") | frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
+
+
+def _host(hostname: str, message: str) -> str:
+    """The host as the URL parser writes it: lower-case, an IPv6 address in brackets, a
+    non-ASCII name in Punycode (`éxample.com` is `xn--xample-9ua.com`)."""
+    if ":" in hostname:
+        return f"[{hostname}]"
+    if any(c in _FORBIDDEN_HOST_CHARS for c in hostname):
+        raise TypeError(message)
+    if not hostname.isascii():
+        try:
+            hostname = hostname.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise TypeError(message) from None
+    return hostname.lower()
 
 
 # What the WHATWG URL parser leaves as it is in an http(s) URL's path and query (it
 # percent-encodes spaces, quotes, `<`, `>`, controls and non-ASCII as UTF-8: `?q=a b` is `?q=a%20b`).
-_PATH_SAFE = "!$%&'()*+,-./:;=@[\\]^_|~"
+_PATH_SAFE = "!$%&'()*+,-./:;=@[\\]_|~"
 _QUERY_SAFE = "!$%&()*+,-./:;=?@[\\]^_`{|}~"
 
 
 def _remove_dot_segments(path: str) -> str:
-    """`/a/../b` is `/b` and `/./b` is `/b`, as the WHATWG URL parser resolves them."""
-    if "." not in path:
+    """`/a/../b` is `/b` and `/./b` is `/b`, as the WHATWG URL parser resolves them (also
+    written `%2e`: `/a/%2e%2E/b` is `/b`)."""
+    if "." not in path and "%2e" not in path.lower():
         return path
     kept: list[str] = []
     segments = path.split("/")[1:]
@@ -1087,7 +1130,32 @@ def as_request(input, init: dict) -> Request:
     request = input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
     if "#" in request._url:
         request._url = request._url.partition("#")[0]
+    scheme, sep, rest = request._url.partition("://")
+    authority = rest.split("/", 1)[0]
+    if "@" in authority:  # the hop does not carry credentials written in the URL
+        request._url = f"{scheme}{sep}{rest.partition('@')[2]}"
+    if request._body is not None and not request._headers.has("content-length"):
+        request._headers.set("content-length", str(len(request._body)))
     return request
+
+
+# The headers that describe a body, dropped when a redirect turns the request into a GET.
+_REQUEST_BODY_HEADERS = frozenset(("content-encoding", "content-language", "content-location", "content-type",
+                                   "content-length"))
+
+
+def redirect_request(request: Request, status: int, location: str) -> Request:
+    """The request that follows a redirect (the Fetch standard's rules): `location` resolved
+    against the request's URL; a 303, or a 301/302 after a POST, becomes a GET without a body."""
+    from urllib.parse import urljoin
+
+    url = _parse_url(urljoin(request.url, location), f"Invalid URL: {location}")
+    if status == 303 and request.method not in (HTTPMethod.GET, HTTPMethod.HEAD) or (
+            status in (301, 302) and request.method == HTTPMethod.POST):
+        headers = Headers([(k, v) for k, v in request.headers.items() if k not in _REQUEST_BODY_HEADERS])
+        return as_request(url, {"method": "GET", "headers": headers, "redirect": request.redirect})
+    return as_request(url, {"method": request.method, "headers": request.headers,
+                            "body": request._body, "redirect": request.redirect})
 
 
 def _copy_cf(cf):
@@ -1197,6 +1265,8 @@ class FetchResponse(_BodyMixin):
         """An independent copy whose body can be read separately."""
         if self.web_socket is not None:
             raise TypeError(CLONE_WEBSOCKET_MESSAGE)
+        if self._body_used:
+            raise TypeError(CLONE_USED_MESSAGE)
         return self._duplicate()
 
     def _detached_copy(self, *, url: str | None = None):

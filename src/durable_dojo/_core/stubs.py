@@ -17,10 +17,12 @@ import asyncio
 
 from . import codec as _codec
 from . import tracebacks as _tracebacks
-from .errors import DojoError
+from .errors import DojoError, JsException
 from .ffi import js_api
-from .http import as_request
+from .http import REDIRECT_STATUSES, as_request, redirect_request
 from .ids import DurableObjectId
+
+MAX_REDIRECTS = 20  # the Fetch standard's bound
 
 _MISSING = object()
 _CALL_KINDS = {"rpc": "rpc:call", "fetch": "fetch:call"}  # the trace's Kind.RPC_CALL and Kind.FETCH_CALL, made once
@@ -105,11 +107,48 @@ class DurableObjectStub:
             self._broken = exc  # the platform breaks the stub: use a new one to retry
 
     def fetch(self, input, **init) -> WorldCall:
-        """Send an HTTP request into the object's `fetch(request)` handler."""
-        request = as_request(input, init)
-        _require_absolute_url(request.url)
+        """Send an HTTP request into the object's `fetch(request)` handler. A redirect it answers
+        is followed (through this stub again) unless `redirect="manual"`."""
+        try:
+            request = as_request(input, init)
+            _require_absolute_url(request.url)
+        except TypeError as error:  # stub.fetch is JavaScript's: its TypeError reaches Python as JsException
+            raise JsException("TypeError", str(error)) from None
         label = f"{self._namespace.binding}.fetch({request.method} {request.url})"
-        return self._submit("fetch", "fetch", (request,), label)
+        call = self._submit("fetch", "fetch", (request,), label)
+        if request.redirect != "follow":
+            return call
+        world = self._namespace.world
+        outcome = world.loop.create_future()
+        self._follow(call._future, request, 0, outcome)
+        return WorldCall(world, outcome, label, self._note_error)
+
+    def _follow(self, reply: asyncio.Future, request, hops: int, outcome: asyncio.Future) -> None:
+        """Settle `outcome` with `reply`'s response, or fetch where it redirects to (workerd
+        follows a redirect from an object as fetch() does: a new request, `redirected` true)."""
+
+        def settle(reply):
+            if outcome.done():
+                return
+            if reply.cancelled():
+                outcome.cancel()
+                return
+            if reply.exception() is not None:
+                outcome.set_exception(reply.exception())
+                return
+            response = reply.result()
+            location = response.headers.get("location")
+            if response.status in REDIRECT_STATUSES and location is not None and hops < MAX_REDIRECTS:
+                target = redirect_request(request, response.status, location)
+                label = f"{self._namespace.binding}.fetch({target.method} {target.url})"
+                self._follow(self._submit("fetch", "fetch", (target,), label)._future, target, hops + 1, outcome)
+                return
+            if hops:
+                response._redirected = True
+                response._url = request.url
+            outcome.set_result(response)
+
+        reply.add_done_callback(settle, context=self._namespace.world._root_context)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
