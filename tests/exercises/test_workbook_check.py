@@ -152,3 +152,12 @@ def shipped_answer(exercise_id: str):
 
     source, answer, _ = SHIPPED[exercise_id]
     return define(source, answer, f"{exercise_id}, as shipped")
+
+
+async def test_an_exercise_whose_checks_are_not_written_yet_says_so(monkeypatch):
+    from durable_dojo._workbook.manifest import Exercise
+
+    listed = Exercise("99-later", "99-nowhere", "Thing", "not written yet", "nothing yet")
+    monkeypatch.setattr(framework, "find", lambda exercise_id: listed)
+    verdict = await judge("99-later", object())
+    assert not verdict.passed and "The check of '99-later' is missing" in verdict.message
