@@ -254,9 +254,10 @@ print(Timeline(rt, object="alice", last=9).text())
 # %% [markdown]
 # ## How the workbook and the katas fit together
 #
-# The **chapters** show each behaviour by running it; the **katas** are broken Durable Objects
-# with failing tests, each one a mistake from real code reviews, that you fix. Each chapter ends
-# with the katas that practise it.
+# The **chapters** show each behaviour by running it, with **checked exercises** along the way
+# (cells marked *Exercise*, checked in place by `await check(...)`, as above); the **katas** are
+# broken Durable Objects with failing tests, each one a mistake from real code reviews, that you
+# fix. Each chapter ends with the katas that practise it.
 #
 # | chapter | what it shows |
 # | --- | --- |

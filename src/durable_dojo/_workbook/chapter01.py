@@ -34,7 +34,7 @@ async def load_once(PriceList) -> str:
     with module_state_unchanged(PriceList), world({"PRICES": PriceList}, outbound=rates) as rt:
         shop = rt.env.PRICES.getByName("shop")
         try:
-            first = await attempt("three price() calls arriving together", asyncio.gather(
+            first = await attempt("Three price() calls arriving together", asyncio.gather(
                 shop.price(10), shop.price(20), shop.price(30)), PriceList, rt)
         except NotYet as error:
             raise NotYet(f"{error}\nA request started while the rates were still loading: the input gate opens "
@@ -52,7 +52,7 @@ async def load_once(PriceList) -> str:
                          "and the API counts them).\nTrace:\n" + excerpt(rt, *LOAD_TRACE))
         await rt.evict(shop)
         rates.rate = 0.8  # the rates changed while the object was out of memory
-        second = await attempt("two price() calls after an eviction", asyncio.gather(
+        second = await attempt("Two price() calls after an eviction", asyncio.gather(
             shop.price(10), shop.price(100)), PriceList, rt)
         if list(second) != [8.0, 80.0] or rates.calls != 2:
             raise NotYet(

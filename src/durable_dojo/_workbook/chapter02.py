@@ -24,7 +24,7 @@ async def put_it_back(Cart) -> str:
                 f"{items!r} (expected ['apple', 'pear', 'apple']). What get() gives you is a copy, and put() "
                 "stores a copy of the value as it is when put() is called: a change made after the put(), or "
                 "to a value read and never put back, is not stored.\nTrace:\n" + excerpt(rt, *trace))
-        together = await attempt("five add() calls arriving together",
+        together = await attempt("Five add() calls arriving together",
                                  asyncio.gather(*(cart.add(f"item-{n}") for n in range(5))), Cart, rt)
         if sorted(together) != [4, 5, 6, 7, 8]:
             raise NotYet(f"Five items added at the same moment got the counts {sorted(together)}, expected 4 to 8: "

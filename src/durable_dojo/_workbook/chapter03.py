@@ -191,7 +191,7 @@ async def confirm_what_is_stored(Orders) -> str:
     trace = ("rpc:start", "rpc:end", "rpc:error", "storage:", "commit", "fetch:", "reset")
     with module_state_unchanged(Orders), world({"ORDERS": Orders}, outbound=mailer) as rt:
         shop = rt.env.ORDERS.getByName("shop")
-        answers = await attempt("three place() calls at once", asyncio.gather(
+        answers = await attempt("Three place() calls at once", asyncio.gather(
             shop.place("o-1"), shop.place("o-2"), shop.place("o-3")), Orders, rt)
         stored = [await attempt(f"status({o!r})", shop.status(o), Orders, rt) for o in ("o-1", "o-2", "o-3")]
         mailed = sorted(url.rsplit("order=", 1)[-1] for url in mailer.sent)
