@@ -123,6 +123,38 @@ async def options(ctx):
 await inside(options)
 
 # %% [markdown]
+# ### Exercise: the latest events, in order
+#
+# Each chapter has checked exercises: edit the cell marked **Exercise**, run it, then run the
+# check below it (chapter 0 explains how they work; the reference answers are in the
+# repository's `solutions/workbook/`).
+#
+# `EventLog` stores each event under its number and lists the newest with `reverse` and
+# `limit`. Past event 9 it returns the wrong ones: `"event:10"` sorts before `"event:9"`. Make
+# `latest(k)` return the k newest events, newest first, while reading only k rows of storage (the
+# check records 150 events of 20 KB each and counts the rows read).
+
+# %% tags=["exercise"]
+# Exercise: keys that list in event order, so latest() reads only what it returns.
+from workers import DurableObject
+
+
+class EventLog(DurableObject):
+    """record(n, text) stores event number n; latest(k) returns the k latest texts, newest first."""
+
+    async def record(self, n, text):
+        await self.ctx.storage.put(f"event:{n}", text)
+
+    async def latest(self, k):
+        events = await self.ctx.storage.list({"prefix": "event:", "reverse": True, "limit": k})
+        return list(events.values())
+
+# %%
+from durable_dojo.workbook import check
+
+await check("02-keys-in-order", EventLog)
+
+# %% [markdown]
 # ## Values are copies
 #
 # Values are stored with the **structured clone** algorithm: what you read back is a new copy,
@@ -173,10 +205,6 @@ await inside(copies)
 # %% [markdown]
 # ### Exercise: put it back
 #
-# Each chapter has checked exercises: edit the cell marked **Exercise**, run it, then run the
-# check below it (chapter 0 explains how they work; the reference answers are in the
-# repository's `solutions/workbook/`).
-#
 # This `Cart` stores the cart and then adds the item, and every cart stays empty. Make `add`
 # store the cart *with* the new item.
 
@@ -199,8 +227,6 @@ class Cart(DurableObject):
         return cart["items"]
 
 # %%
-from durable_dojo.workbook import check
-
 await check("02-put-it-back", Cart)
 
 # %% [markdown]

@@ -161,3 +161,22 @@ async def test_an_exercise_whose_checks_are_not_written_yet_says_so(monkeypatch)
     monkeypatch.setattr(framework, "find", lambda exercise_id: listed)
     verdict = await judge("99-later", object())
     assert not verdict.passed and "The check of '99-later' is missing" in verdict.message
+
+
+TOO_BIG = '''
+from workers import DurableObject
+
+
+class Guestbook(DurableObject):
+    async def sign(self, who):
+        await self.ctx.storage.put("guests", "x" * 3_000_000)
+
+    async def names(self):
+        return []
+'''
+
+
+async def test_a_javascript_error_is_named_as_python_code_receives_it():
+    verdict = await judge("00-guestbook", cell(TOO_BIG, "Guestbook", "<too big cell>"))
+    assert "sign('ada') raised a JavaScript error, pyodide.ffi.JsException Error: string or blob too big" in verdict.message
+    assert "JsError" not in verdict.message.splitlines()[0]  # (the quoted trace keeps its own words)

@@ -99,3 +99,42 @@ async def all_or_nothing(Bank) -> str:
             raise NotYet(f"The second transfer was not reported to the auditors: they received {audit.entries}.")
     return ("Both writes of a transfer commit together or not at all: a crash in the middle of a "
             "transfer creates or loses no money, and every transfer is still reported.")
+
+
+EVENTS = 150  # past 99, so that two digits of padding are not enough
+PAYLOAD = "x" * 20_000  # each event carries 20 KB (a webhook's body): 3 MB in all
+
+
+@checks("02-keys-in-order")
+async def keys_in_order(EventLog) -> str:
+    from workers import DurableObject
+
+    require_class(EventLog, "EventLog", "record", "latest", base=DurableObject)
+    trace = ("rpc:start", "storage:", "evict")
+    with module_state_unchanged(EventLog), world({"LOG": EventLog}) as rt:
+        log = rt.env.LOG.getByName("webhooks")
+        for n in range(1, EVENTS + 1):
+            await attempt(f"record({n}, <event {n}, 20 KB>)", log.record(n, f"event {n} " + PAYLOAD), EventLog, rt)
+        for k in (3, 12):
+            reads_before = rt.metrics("LOG")["rowsRead"]
+            latest = await attempt(f"latest({k})", log.latest(k), EventLog, rt)
+            rows = rt.metrics("LOG")["rowsRead"] - reads_before
+            names = [str(text).split(" x", 1)[0] if isinstance(text, str) else repr(text)[:40] for text in latest or []]
+            expected = [f"event {n}" for n in range(EVENTS, EVENTS - k, -1)]
+            if names != expected:
+                raise NotYet(
+                    f"Events 1 to {EVENTS} were recorded; latest({k}) returned {names} (each text cut after its "
+                    f"number), expected {expected}. list() returns keys in text order, where 'event:10' comes "
+                    "before 'event:9': numbers in keys sort as text. Pad the number with zeros to a fixed width "
+                    "that no event number will exceed.\nTrace:\n" + excerpt(rt, *trace, last=6))
+            if rows > k + 2:
+                raise NotYet(
+                    f"latest({k}) returned the right events but read {rows} rows of storage to find {k}. Every row "
+                    "read is billed, and the log only grows. Let storage do the ordering: keys that sort in "
+                    "event order, and list() with reverse and limit reads just the rows it returns.")
+        await rt.evict(log)
+        latest = await attempt("latest(3)", log.latest(3), EventLog, rt)
+        if [str(t).split(" x", 1)[0] for t in latest or []] != ["event 150", "event 149", "event 148"]:
+            raise NotYet("After an eviction latest(3) changed: the events must be read from storage.")
+    return (f"{EVENTS} events of 20 KB each, one key per event, in an order storage keeps: latest(k) reads "
+            "exactly the k rows it returns.")
