@@ -1036,3 +1036,85 @@ def test_statement_length_limit_is_100_000_bytes(sql):
     assert err(sql, query + " " * (MAX_STATEMENT_BYTES - len(query) + 1)) == (
         "statement too long: SQLITE_TOOBIG"
     )
+
+
+# --------------------------------------------------------------------------- rows read and written
+# workerd counts inside SQLite (its patch 0001-row-counts-plain): every row and index entry
+# inserted is written, every executed rewind, seek and successful step is read. The values
+# below are the oracle's (conformance scenarios sqlp_counts_*, sqlp_cursor_protocol).
+
+
+def counts(sql, query, *bindings):
+    cursor = sql.exec(query, *bindings)
+    cursor.toArray()
+    return [cursor.rowsRead, cursor.rowsWritten]
+
+
+@pytest.fixture
+def indexed(sql):
+    sql.exec("CREATE TABLE ci (id INTEGER PRIMARY KEY, a TEXT, b TEXT UNIQUE, c INTEGER)")
+    sql.exec("CREATE INDEX ci_a ON ci (a)")
+    sql.exec("CREATE INDEX ci_ac ON ci (a, c)")
+    return sql
+
+
+def test_an_insert_writes_the_row_and_one_entry_per_index(indexed):
+    assert counts(indexed, "INSERT INTO ci (a, b, c) VALUES ('x', 'b1', 1)") == [0, 4]
+    assert counts(indexed, "INSERT INTO ci (a, b, c) VALUES ('y', 'b2', 2), ('z', 'b3', 3), ('x', 'b4', 4)") == [0, 12]
+
+
+def test_an_update_writes_the_row_and_the_entries_of_indexes_over_changed_columns(indexed):
+    indexed.exec("INSERT INTO ci (a, b, c) VALUES ('x', 'p', 1), ('y', 'q', 2), ('z', 'r', 3)")
+    assert counts(indexed, "UPDATE ci SET c = 9 WHERE id = 2") == [1, 2]  # ci_ac covers c
+    assert counts(indexed, "UPDATE ci SET b = 'n' WHERE id = 2") == [1, 2]  # the UNIQUE index on b
+    assert counts(indexed, "UPDATE ci SET a = 'w' WHERE id = 2") == [1, 3]  # ci_a and ci_ac
+    assert counts(indexed, "UPDATE ci SET a = a || '!'") == [3, 9]
+
+
+def test_a_delete_writes_one_per_row_and_without_where_reads_nothing(indexed):
+    indexed.exec("INSERT INTO ci (a, b) VALUES ('x', '1'), ('y', '2'), ('z', '3'), ('w', '4')")
+    assert counts(indexed, "DELETE FROM ci WHERE id = 1") == [1, 1]
+    assert counts(indexed, "DELETE FROM ci") == [0, 3]
+
+
+def test_a_without_rowid_tables_key_is_the_table_not_an_index(sql):
+    sql.exec("CREATE TABLE w (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID")
+    sql.exec("CREATE INDEX w_v ON w (v)")
+    assert counts(sql, "INSERT INTO w VALUES ('a', 1)") == [0, 2]
+
+
+@pytest.fixture
+def five(sql):
+    sql.exec("CREATE TABLE cr (id INTEGER PRIMARY KEY, a TEXT, n INTEGER)")
+    sql.exec("CREATE TABLE ce (v)")
+    sql.exec("INSERT INTO cr (a, n) VALUES ('x', 1), ('y', 2), ('z', 3), ('x', 4), ('w', 5)")
+    return sql
+
+
+def test_a_full_scan_reads_every_row_it_steps_over_not_only_those_it_returns(five):
+    assert counts(five, "SELECT id FROM cr WHERE n = 3") == [5, 0]
+    assert counts(five, "SELECT max(n) AS m FROM cr") == [5, 0]
+    assert counts(five, "SELECT * FROM cr") == [5, 0]
+
+
+def test_a_scan_of_an_empty_table_reads_one_its_rewind(five):
+    assert counts(five, "SELECT * FROM ce") == [1, 0]
+
+
+def test_count_star_reads_every_entry_of_the_table(five):
+    assert counts(five, "SELECT count(*) AS c FROM cr") == [5, 0]
+    assert counts(five, "SELECT count(*) AS c FROM ce") == [0, 0]
+
+
+def test_a_sorted_scan_reads_the_rows_then_the_sorter(five):
+    assert counts(five, "SELECT n FROM cr ORDER BY n DESC") == [10, 0]
+    assert counts(five, "SELECT n FROM cr WHERE n > 1 ORDER BY n DESC") == [9, 0]
+
+
+def test_a_plain_scan_counts_one_row_ahead_of_what_it_returned(five):
+    cursor = five.exec("SELECT n FROM cr")
+    assert cursor.rowsRead == 1
+    next(cursor)
+    assert cursor.rowsRead == 2
+    cursor.toArray()
+    assert cursor.rowsRead == 5

@@ -48,31 +48,32 @@ Fidelity notes (facts from workerd's source, `api/sql.c++`, `util/sqlite.c++`,
   works just fine". Its message `SQL cursor was closed because the same statement was
   executed again. ...` belongs to prepared statements (`sql.prepare()`, not exposed without
   a compatibility flag), so `exec()` never raises it.
-* **rowsRead / rowsWritten.** workerd reads libsql's `LIBSQL_STMTSTATUS_ROWS_READ/_WRITTEN`
-  counters, which count b-tree rows visited and written. Python's `sqlite3` has neither
-  these nor `sqlite3_stmt_status()`, so the cursor approximates them:
+* **rowsRead / rowsWritten.** workerd counts inside SQLite, with its patch
+  `patches/sqlite/0001-row-counts-plain.patch` (libSQL's `LIBSQL_STMTSTATUS_ROWS_READ/_WRITTEN`):
+  a row is read at every executed rewind, seek and successful step of a cursor (sorters
+  included) and `count(*)` reads every entry; a row is written for every table row inserted,
+  updated or deleted and every index entry inserted. No SQLite on PyPI has that patch, so:
 
-  - a `SELECT`/`VALUES`/`WITH` statement whose text contains `FROM` reads one row per row it
-    returns (workerd agrees for plain scans and index lookups; it counts more for
-    aggregates: `SELECT count(*)` over 3 rows is 3 there, 1 here). Statements without
-    `FROM` (`SELECT ? AS v`, `SELECT 1 AS a, 2 AS a`) and `PRAGMA`s read 0, as in the oracle;
-  - written rows are the growth of `conn.total_changes` while the statement steps (rows
-    inserted, updated or deleted, triggers included); `UPDATE`/`DELETE` also count each
-    changed row as read (the oracle's `UPDATE` of 3 rows gives 3/3; rows scanned but not
-    matched are not counted here);
-  - a `CREATE ...` that changes the schema reads 1 and writes 2 (the oracle's numbers for
-    `CREATE TABLE` and `CREATE VIRTUAL TABLE ... fts5`: SQLite inserts a placeholder row in
-    `sqlite_schema`, then updates it). `CREATE ... IF NOT EXISTS` of an existing object and
-    other DDL (`DROP`, `ALTER`) count 0 (`DROP TABLE IF EXISTS` of a missing table is 0/0 in
-    the oracle; the rest is unverified);
+  - written rows come from the preupdate hook (apsw): 1 per row changed plus 1 per index
+    entry an INSERT or UPDATE writes (`_rows_written`), triggers and cascades included;
+  - a statement that finished gets its exact read count when its program has a shape whose
+    count follows from `SQLITE_STMTSTATUS_FULLSCAN_STEP` (`_scan_shape`): one full scan
+    (1 + steps; an empty table reads 1), one full scan into a sorter, `count(*)`;
+  - otherwise a `SELECT`/`VALUES`/`WITH` reads one row per row it returns, an `UPDATE` or
+    `DELETE` one per row it changes (a `DELETE` without `WHERE` clears the table: 0), and a
+    `CREATE` that changes the schema reads 1 and writes 2 (the oracle's numbers). Index
+    seeks, lookups that miss, `ORDER BY ... LIMIT` and other DDL differ from workerd
+    (conformance/DIFFERENCES.md, `rows-read-seeks`);
   - like workerd, the cursor runs one row ahead of what it has returned, so after `exec()`
     a scan shows rowsRead 1, and after the k-th row min(k + 1, total) (sql-test.js).
 
-  apsw steps a statement when a row is asked for, as workerd does, so a runtime error on row
-  k + 1 (for example `malformed JSON`) surfaces at the same call as there. (The standard
-  `sqlite3` fetches one row further ahead: there it surfaces one call earlier.)
-* **Bindings.** workerd binds JS numbers as REAL; here a Python `int` binds as INTEGER (so
-  `SELECT ? / 2` with 5 gives 2 here and 2.5 on workerd).
+  Without apsw (the standard `sqlite3`), written rows are `total_changes` and reads the
+  rows returned. apsw steps a statement when a row is asked for, as workerd does, so a
+  runtime error on row k + 1 (for example `malformed JSON`) surfaces at the same call as
+  there. (The standard `sqlite3` fetches one row further ahead.)
+* **Bindings.** A Python `int` reaches JavaScript as a number, which workerd binds as REAL
+  (`SELECT ? / 2` with 7 is 3.5); beyond 2**53 it is a BigInt, refused. A str with a lone
+  surrogate binds as its WTF-8 bytes in TEXT, as V8 hands it to workerd (`_as_wtf8_text`).
 """
 
 from __future__ import annotations
@@ -380,13 +381,19 @@ class SqlGuard:
     connection goes away.
     """
 
-    __slots__ = ("depth", "base", "txn_denied", "_saved", "__weakref__")
+    __slots__ = ("depth", "base", "txn_denied", "_saved", "finished", "__weakref__")
 
     def __init__(self) -> None:
         self.depth = 0  # > 0 while trusted
         self.base = 0  # the depth outside trusted() blocks: 1 if trusted_by_default
         self.txn_denied = False  # set when user SQL tried BEGIN/COMMIT/SAVEPOINT/...
         self._saved: tuple[tuple[int, int], ...] = ()  # limits lifted while trusted
+        #: user statements that finished, by their text: the full-scan steps they took
+        self.finished: dict[str, int] = {}
+
+    def statement_finished(self, sql: str, fullscan_steps: int) -> None:
+        if sql.startswith(_USER_PREFIX):
+            self.finished[sql] = fullscan_steps
 
     def enter(self, conn: driver.Connection) -> None:
         if self.depth == 0:
@@ -489,6 +496,8 @@ def secure(
         for category, value in guard._saved:
             conn.setlimit(category, value)
     conn.set_authorizer(guard.authorize)
+    if driver.HAS_STATEMENT_STATS:
+        driver.watch_statement_ends(conn, guard.statement_finished)
     return guard
 
 
@@ -546,7 +555,7 @@ _PLAN_CACHE_MAX_QUERY = 8192
 class _Segment:
     """One statement of a query, ready to run."""
 
-    __slots__ = ("sql", "text", "base", "count_rows", "read_changes", "create")
+    __slots__ = ("sql", "text", "base", "count_rows", "read_changes", "create", "writes", "_shape")
 
     def __init__(self, text: str, base: int) -> None:
         self.text = text  # the user's statement text
@@ -556,13 +565,17 @@ class _Segment:
         word = m.group().upper() if m else ""
         upper = text.upper()
         self.count_rows = word in ("SELECT", "VALUES", "WITH") and "FROM" in upper
-        self.read_changes = word in ("UPDATE", "DELETE")
+        # DELETE without WHERE empties the table with one OP_Clear, which reads no row.
+        self.read_changes = word == "UPDATE" or (word == "DELETE" and _WHERE.search(upper) is not None)
+        self.writes = word in ("INSERT", "REPLACE", "UPDATE", "DELETE", "WITH")
         # 0: not a CREATE; 1: a CREATE that changes the schema when it succeeds;
         # 2: CREATE ... IF NOT EXISTS, which may do nothing.
         self.create = (2 if "EXISTS" in upper else 1) if word == "CREATE" else 0
         if word == "ALTER" and not _allowed_name(_renamed_to(text)):
             raise JsError("not authorized: SQLITE_AUTH")  # workerd's authorizer checks the new name too
 
+
+_WHERE = re.compile(r"\bWHERE\b")
 
 #: SQL tokens: strings and quoted names, comments, words, and any other character.
 _SQL_TOKEN = re.compile(r"""'(?:[^']|'')*'?|"(?:[^"]|"")*"?|`(?:[^`]|``)*`?|\[[^\]]*\]?|--[^\n]*|/\*.*?(?:\*/|$)|\w+|\S""", re.S)
@@ -1073,7 +1086,23 @@ class SqlStorageCursor:
         if row is None:
             self._close()
         self._tally(0 if row is None else 1, changed)
+        if row is None:
+            self._finished()
         self._next = row
+
+    def _finished(self) -> None:
+        """The statement ran to its end: where the rows it read can be known exactly from how
+        far it scanned (see `_scan_reads`), the count becomes that."""
+        sql = self._sql
+        stats = sql._guard.finished.pop(self._seg.sql, None)
+        if stats is None or not self._seg.count_rows:
+            return
+        total = _scan_reads(sql._conn, self._seg, self._params, stats, self._fetched)
+        if total is not None and total != self._read:
+            delta = total - self._read
+            self._read = total
+            if delta > 0:
+                sql._report(delta, 0)
 
     def _fetch(self, all_rows: bool):
         """Fetch the next row (or all the rest) as user SQL; returns the row or rows and how many
@@ -1151,6 +1180,7 @@ class SqlStorageCursor:
         rest, changed = self._fetch(True)
         self._close()
         self._tally(len(rest), changed)
+        self._finished()
         rest.insert(0, row)
         return rest
 
@@ -1348,6 +1378,10 @@ class SqlStorage:
         before = conn.total_changes
         guard.txn_denied = False
         depth = guard.user_begin(conn) if guard.depth else 0
+        changes: list | None = None
+        if seg.writes and driver.HAS_ROW_CHANGES:
+            changes = []
+            driver.watch_row_changes(conn, lambda *change: changes.append(change))
         try:
             with _watchdog.IN_SQLITE:
                 cur, names = driver.execute_user(conn, seg.sql, params)
@@ -1360,6 +1394,8 @@ class SqlStorage:
                 raise JsError(TRANSACTION_FORBIDDEN) from None
             raise _sqlite_error(exc, seg, conn) from None
         finally:
+            if changes is not None:
+                driver.unwatch_row_changes(conn)
             if depth:
                 guard.user_end(conn, depth)
         if seg.create:
@@ -1369,7 +1405,8 @@ class SqlStorage:
                 return cur, names, 1, 2
             return cur, names, 0, 0
         changed = conn.total_changes - before
-        return cur, names, (changed if seg.read_changes else 0), changed
+        written = _rows_written(conn, changes) if changes else changed
+        return cur, names, (changed if seg.read_changes else 0), written
 
     def _schema_version(self) -> int:
         conn = self._conn
@@ -1435,6 +1472,110 @@ class SqlStorage:
                 conn.execute("RELEASE _cf_reset_database")
                 conn.execute(f"PRAGMA defer_foreign_keys = {int(deferred)}")
                 raise
+
+
+#: Opcodes whose execution workerd's patched SQLite counts as rows read
+#: (patches/sqlite/0001-row-counts-plain.patch): seeks, rewinds (OP_Sort and OP_SorterSort
+#: run OP_Rewind's code), successful steps (OP_SorterNext and OP_Prev share OP_Next's), the
+#: entries OP_Count counts, virtual table steps.
+_READ_OPS = frozenset(
+    """Rewind Sort SorterSort Next Prev SorterNext SeekGE SeekGT SeekLE SeekLT SeekRowid
+    NotExists Last Count VNext""".split()
+)
+
+
+def _scan_shape(conn, seg: _Segment, params: tuple):
+    """What the statement's program reads, if it is one of the shapes whose count follows from
+    its full-scan steps: ("scan",) one full scan of a table or index; ("sorted",) one full scan
+    into a sorter; ("count", table) `count(*)` of a whole table (OP_Count). None otherwise.
+    Cached on the segment per schema version."""
+    with trusted(conn):
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        cached = getattr(seg, "_shape", None)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        try:
+            program = conn.execute("EXPLAIN " + seg.sql, params).fetchall()
+            shape = _classify(conn, program)
+        except driver.Error:
+            shape = None
+    seg._shape = (version, shape)
+    return shape
+
+
+def _classify(conn, program: list):
+    ephemeral = {row[2] for row in program if row[1] in ("OpenEphemeral", "OpenAutoindex", "OpenPseudo")}
+    reads = [(row[1], row[2], row[6]) for row in program if row[1] in _READ_OPS]
+    ops = sorted(op for op, _, _ in reads)
+    if any(cursor in ephemeral for _, cursor, _ in reads):
+        return None
+    scans = [(op, cursor, p5) for op, cursor, p5 in reads if op in ("Rewind", "Next")]
+    if ops == ["Next", "Rewind"] and scans[0][1] == scans[1][1] and any(p5 == 1 for _, _, p5 in scans):
+        return ("scan",)
+    if ops == ["Next", "Rewind", "SorterNext", "SorterSort"] and any(p5 == 1 for _, _, p5 in scans):
+        return ("sorted",)
+    if ops == ["Count"]:
+        count = next(row for row in program if row[1] == "Count")
+        if count[4] != 0:  # an estimate, not a count
+            return None
+        root = next((row[3] for row in program if row[1] == "OpenRead" and row[2] == count[2]), None)
+        found = conn.execute("SELECT tbl_name FROM sqlite_master WHERE rootpage = ?", (root,)).fetchone()
+        return ("count", found[0]) if found else None
+    return None
+
+
+def _scan_reads(conn, seg: _Segment, params: tuple, fullscan_steps: int, rows: int):
+    """Rows read by a finished statement of a known shape (see `_scan_shape`), as workerd counts
+    them: a full scan reads 1 for its rewind and 1 per step after it (an empty table reads 1);
+    a sorter adds 1 for its sort and 1 per row it hands out after the first; `count(*)` reads
+    every entry. None for other statements."""
+    shape = _scan_shape(conn, seg, params)
+    if shape is None:
+        return None
+    if shape[0] == "scan":
+        return 1 + fullscan_steps
+    if shape[0] == "sorted":
+        return 1 + fullscan_steps + 1 + max(rows - 1, 0)
+    with trusted(conn):
+        return conn.execute(f"SELECT count(*) FROM {_quote(shape[1])}").fetchone()[0]
+
+
+def _rows_written(conn, changes: list) -> int:
+    """Rows written as workerd's patched SQLite counts them (`LIBSQL_STMTSTATUS_ROWS_WRITTEN`):
+    1 per table row inserted, updated or deleted, plus 1 per index entry inserted: all the
+    table's indexes for an INSERT, those over a changed column for an UPDATE (SQLite rewrites
+    them; a column set to its own value counts as unchanged here, where SQLite rewrites it too),
+    none for a DELETE (index deletions are not counted). Triggers' and cascades' rows count too,
+    as they run in the same statement."""
+    indexes: dict[str, list] = {}
+    written = 0
+    for op, table, changed, moved in changes:
+        if op == "DELETE":
+            written += 1
+            continue
+        columns = indexes.get(table)
+        if columns is None:
+            columns = indexes[table] = _index_columns(conn, table)
+        if op == "INSERT":
+            written += 1 + len(columns)
+        else:
+            written += 1 + sum(1 for cols in columns if moved or cols is None or not cols.isdisjoint(changed))
+    return written
+
+
+def _index_columns(conn, table: str) -> list:
+    """For each index of `table` that SQLite keeps apart from the table's own b-tree: the set
+    of its column numbers (None if it indexes an expression)."""
+    with trusted(conn):
+        row = conn.execute("SELECT wr FROM pragma_table_list(?)", (table,)).fetchone()
+        without_rowid = bool(row and row[0])
+        out = []
+        for name, origin in conn.execute("SELECT name, origin FROM pragma_index_list(?)", (table,)).fetchall():
+            if without_rowid and origin == "pk":
+                continue  # the table itself
+            cids = [r[0] for r in conn.execute("SELECT cid FROM pragma_index_info(?)", (name,)).fetchall()]
+            out.append(None if any(c < 0 for c in cids) else frozenset(cids))
+    return out
 
 
 def _quote(name: str) -> str:

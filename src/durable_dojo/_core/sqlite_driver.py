@@ -19,6 +19,8 @@ of the standard `sqlite3` API (so the fallback needs no adapter at all):
   (apsw forgets them once a statement has run to its end);
 * `Error`, `error_code()`, `error_offset()`, `extended_name()`, `is_binding_count_error()`
   read an error the same way whichever library raised it;
+* `watch_row_changes()` (apsw only, `HAS_ROW_CHANGES`) sees each row a statement changes, and
+  `watch_statement_ends()` (`HAS_STATEMENT_STATS`) how far a finished statement scanned;
 * `complete_statement()`, `SQLITE_VERSION` and the C constants.
 """
 
@@ -107,6 +109,39 @@ if apsw is not None:
     def is_binding_count_error(exc: BaseException) -> bool:
         return isinstance(exc, apsw.BindingsError)
 
+    #: Whether `watch_row_changes` sees row changes (SQLite's preupdate hook).
+    HAS_ROW_CHANGES = hasattr(apsw, "PreUpdate")
+
+    def watch_row_changes(conn: Connection, record) -> None:
+        """Call `record(op, table, changed, moved)` for every row the next statements insert,
+        update or delete: `changed` is the set of column numbers whose value an UPDATE changes,
+        `moved` whether it changes the rowid (SQLite's preupdate hook)."""
+
+        def hook(change) -> None:
+            op = change.op
+            if op == "UPDATE":
+                changed = {i for i, v in enumerate(change.update) if v is not apsw.no_change}
+                record(op, change.table_name, changed, change.rowid != change.rowid_new)
+            else:
+                record(op, change.table_name, None, False)
+
+        conn.preupdate_hook(hook, id="dojo")
+
+    def unwatch_row_changes(conn: Connection) -> None:
+        conn.preupdate_hook(None, id="dojo")
+
+    HAS_STATEMENT_STATS = True
+
+    def watch_statement_ends(conn: Connection, record) -> None:
+        """Call `record(sql, fullscan_steps)` when a statement finishes (is reset): the text it
+        was prepared from and its `SQLITE_STMTSTATUS_FULLSCAN_STEP`, the rows a full scan
+        stepped to after its first (via `sqlite3_trace_v2`'s profile event)."""
+
+        def on_profile(event) -> None:
+            record(event["sql"], event["stmt_status"]["SQLITE_STMTSTATUS_FULLSCAN_STEP"])
+
+        conn.trace_v2(apsw.SQLITE_TRACE_PROFILE, on_profile, id="dojo")
+
 else:
     BACKEND = "sqlite3"
     SQLITE_VERSION = _stdlib.sqlite_version
@@ -142,3 +177,16 @@ else:
 
     def is_binding_count_error(exc: BaseException) -> bool:
         return isinstance(exc, _stdlib.ProgrammingError) and str(exc).startswith("Incorrect number of bindings")
+
+    HAS_ROW_CHANGES = False  # the standard module has no preupdate hook
+
+    def watch_row_changes(conn: Connection, record) -> None:
+        raise NotImplementedError
+
+    def unwatch_row_changes(conn: Connection) -> None:
+        raise NotImplementedError
+
+    HAS_STATEMENT_STATS = False  # no sqlite3_stmt_status in the standard module
+
+    def watch_statement_ends(conn: Connection, record) -> None:
+        raise NotImplementedError
