@@ -736,6 +736,14 @@ class TestDO(DurableObject):
             await s.setAlarm(nxt)
             await s.put("rearmed_to", nxt)
             await s.put("get_after_rearm", await s.getAlarm())
+        # conf-a: deleteAlarm() / setAlarm() inside a run that then fails
+        if cfg["mode"] == "delete_then_fail" and len(log) == 1:
+            await s.deleteAlarm()
+        if cfg["mode"] == "set_then_fail" and len(log) == 1:
+            nxt = Date.now() + 600000
+            await s.setAlarm(nxt)
+            await s.put("rearmed_to", nxt)
+            await s.put("get_after_rearm", await s.getAlarm())
         if len(log) <= cfg["fail"]:
             raise Exception(f"alarm failure #{len(log)}")
 
@@ -1753,6 +1761,545 @@ class TestDO(DurableObject):
         r["list_after"] = list((await s.list()).keys())
         return r
     # ---- end section: sqlite ----
+
+    # ---- section: conf-a ----
+    # Storage API arguments (WebIDL coercion as a Python Worker passes them), values round-tripped
+    # as a Python Worker sees them, RPC and alarms. Each method's JS twin has the same name in
+    # worker.js's conf-a section.
+    async def st_list_limit_coercion(self):
+        s = self.ctx.storage
+        await self.fill(["a", "b", "c", "d"])
+
+        async def L(limit):
+            return await listed(s, {"limit": limit})
+
+        return {
+            "int32_max": await L(2147483647), "over_int32": await L(2147483648), "int32_min": await L(-2147483648),
+            "under_int32_min": await L(-2147483649), "fraction_1_9": await L(1.9), "fraction_0_5": await L(0.5),
+            "fraction_neg": await L(-0.5), "infinity": await L(math.inf), "neg_infinity": await L(-math.inf),
+            "text_3": await L("3"), "text_spaces": await L(" 2 "), "text_hex": await L("0x2"), "text_empty": await L(""),
+            "empty_list": await L([]), "list_2": await L([2]), "bool_true": await L(True), "bool_false": await L(False),
+            "bigint": await L(2**64), "object": await L({}),
+            "left": keys_of(await s.list()),
+        }
+
+    async def st_list_range_combos(self):
+        s = self.ctx.storage
+        await self.fill(["a", "aa", "ab", "b", "ba", "c"])
+        L = functools.partial(listed, s)
+        return {
+            "start_after_end": await L({"startAfter": "a", "end": "b"}),
+            "start_after_prefix": await L({"startAfter": "aa", "prefix": "a"}),
+            "start_outside_prefix": await L({"start": "b", "prefix": "a"}),
+            "end_inside_prefix": await L({"end": "ab", "prefix": "a"}),
+            "end_before_prefix": await L({"end": "a", "prefix": "b"}),
+            "start_empty": await L({"start": "", "limit": 2}),
+            "end_empty": await L({"end": ""}),
+            "start_after_empty": await L({"startAfter": "", "limit": 2}),
+            "start_after_past_prefix": await L({"startAfter": "az", "prefix": "a"}),
+            "reverse_start_after_limit": await L({"startAfter": "a", "reverse": True, "limit": 2}),
+            "reverse_start_end": await L({"start": "aa", "end": "ba", "reverse": True}),
+            "reverse_start_after_end": await L({"startAfter": "b", "end": "c", "reverse": True}),
+            "reverse_end_before_start": await L({"start": "c", "end": "a", "reverse": True}),
+            "start_equals_start_after": await L({"start": "b", "startAfter": "b"}),
+            "start_after_equals_end": await L({"startAfter": "b", "end": "b"}),
+        }
+
+    async def st_list_option_types(self):
+        s = self.ctx.storage
+        await self.fill(["a", "b", "null", "true", "5"])
+        L = functools.partial(listed, s)
+        return {
+            "null_options": await L(None),
+            "empty_options": await L({}),
+            "reverse_zero": await L({"reverse": 0, "limit": 1}),
+            "reverse_one": await L({"reverse": 1, "limit": 1}),
+            "reverse_empty_text": await L({"reverse": "", "limit": 1}),
+            "reverse_null": await L({"reverse": None, "limit": 1}),
+            "prefix_null": await L({"prefix": None}),
+            "start_null": await L({"start": None}),
+            "end_null": await L({"end": None}),
+            "start_after_null": await L({"startAfter": None}),
+            "prefix_true": await L({"prefix": True}),
+            "prefix_number": await L({"prefix": 5}),
+            "allow_concurrency_text": await L({"allowConcurrency": "x", "limit": 1}),
+            "no_cache_number": await L({"noCache": 1, "limit": 1}),
+            "options_true": await L(True),
+            "options_list": await L([1]),
+        }
+
+    async def st_options_not_objects(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put("a", 1)
+        t = Date.now() + 3600000
+
+        r = {
+            "get_number": await cap(lambda: s.get("a", 5)),
+            "get_text": await cap(lambda: s.get("a", "x")),
+            "get_true": await cap(lambda: s.get("a", True)),
+            "get_null": await cap(lambda: s.get("a", None)),
+            "get_concurrency": await cap(lambda: s.get("a", {"allowConcurrency": True, "noCache": True})),
+            "get_many_number": await cap(lambda: _items_after(s.get(["a"], 5))),
+            "put_number": await cap(lambda: s.put("p1", 1, 5)),
+            "put_text": await cap(lambda: s.put("p2", 1, "x")),
+            "put_null": await cap(lambda: s.put("p3", 1, None)),
+            "put_unconfirmed": await cap(lambda: s.put("p4", 1, {"allowUnconfirmed": "yes"})),
+            "put_entries_number": await cap(lambda: s.put({"p5": 1}, 5)),
+            "put_entries_null": await cap(lambda: s.put({"p6": 1}, None)),
+            "delete_number": await cap(lambda: s.delete("a", 5)),
+            "delete_many_text": await cap(lambda: s.delete(["a"], "x")),
+            "delete_all_number": await cap(lambda: s.deleteAll(5)),
+            "get_alarm_number": await cap(lambda: s.getAlarm(5)),
+            "set_alarm_number": await cap(lambda: s.setAlarm(t, 5)),
+            "delete_alarm_text": await cap(lambda: s.deleteAlarm("x")),
+        }
+        r["left"] = pairs(await s.list())
+        r["alarm"] = enc(await s.getAlarm())
+        await s.deleteAlarm()
+        return r
+
+    async def st_key_types(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+
+        r = {
+            "put_null": await cap(lambda: s.put(None, "n")),
+            "get_null": await cap(lambda: s.get(None)),
+            "put_true": await cap(lambda: s.put(True, "t")),
+            "put_whole_float": await cap(lambda: s.put(1.0, "one")),
+            "put_neg_zero": await cap(lambda: s.put(-0.0, "zero")),
+            "put_1e21": await cap(lambda: s.put(1e21, "big")),
+            "put_bigint": await cap(lambda: s.put(2**64, "bigint")),
+            "put_nan": await cap(lambda: s.put(math.nan, "nan")),
+            "put_list_key": await cap(lambda: s.put(["l1", "l2"], 1)),
+            "get_nested_list": await cap(lambda: _items_after(s.get([["l1", "l2"], "zero"]))),
+            "get_mixed_list": await cap(lambda: _items_after(s.get([None, True, 1, 1e21]))),
+            "delete_nested": await cap(lambda: s.delete([["1", "0"]])),
+        }
+        r["keys"] = keys_of(await s.list())
+        return r
+
+    async def st_many_keys_duplicates(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put({"a": 1, "b": 2})
+        unique128 = [f"u{i}" for i in range(128)]
+
+        async def get_size(keys):
+            return len(await s.get(keys))
+
+        return {
+            "get_129_same": await cap(lambda: _items_after(s.get(["a"] * 129))),
+            "get_128_same": await cap(lambda: _items_after(s.get(["a"] * 128))),
+            "get_128_unique_plus_dup": await cap(lambda: get_size([*unique128, "u0"])),
+            "delete_129_same": await cap(lambda: s.delete(["b"] * 129)),
+            "delete_128_same": await cap(lambda: s.delete(["b"] * 128)),
+            "left": keys_of(await s.list()),
+        }
+
+    async def st_callback_types(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        before = self.rand
+
+        async def after():
+            await s.put("after", 1)
+            return await s.get("after")
+
+        r = {
+            "bcw_text": await cap(lambda: self.ctx.blockConcurrencyWhile("f")),
+            "bcw_object": await cap(lambda: self.ctx.blockConcurrencyWhile({})),
+            "bcw_list": await cap(lambda: self.ctx.blockConcurrencyWhile([])),
+            "txn_null": await cap(lambda: s.transaction(None)),
+            "txn_text": await cap(lambda: s.transaction("x")),
+            "txn_object": await cap(lambda: s.transaction({})),
+            "txn_sync_null": cap_s(lambda: s.transactionSync(None)),
+            "txn_sync_text": cap_s(lambda: s.transactionSync("x")),
+        }
+        r["same_instance"] = self.rand == before
+        r["storage_works"] = await cap(after)
+        return r
+
+    async def st_bcw_uncaught(self, v):
+        await self.ctx.blockConcurrencyWhile(v)
+        return "unreachable"
+
+    async def st_bcw_caught(self):
+        async def boom():
+            raise Exception("inside bcw")
+
+        try:
+            await self.ctx.blockConcurrencyWhile(boom)
+            return "not thrown"
+        except Exception as e:  # noqa: BLE001
+            return "caught: " + (e.message if isinstance(e, JsException) else str(e))
+
+    async def st_callback_results(self):
+        s = self.ctx.storage
+        vals = {"whole": 3.0, "neg_zero": -0.0, "half": 2.5, "big": 2**60, "nan": math.nan, "inf": math.inf,
+                "text": "s", "none": None}
+        out = {}
+        for k, v in vals.items():
+            async def value(*_args, v=v):
+                return v
+
+            out[k] = [
+                await cap(lambda: self.ctx.blockConcurrencyWhile(value)),
+                await cap(lambda: s.transaction(value)),
+                cap_s(lambda v=v: s.transactionSync(lambda: v)),
+            ]
+        return out
+
+    async def st_txn_nested_rollback(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        r = {}
+
+        async def inner_throws(t2):
+            await t2.put("y", 1)
+            raise Exception("inner")
+
+        async def outer1(t):
+            await t.put("x", 1)
+            r["inner_error"] = await cap(lambda: s.transaction(inner_throws))
+            return "outer ok"
+
+        r["inner_throw"] = await cap(lambda: s.transaction(outer1))
+        r["after_inner_throw"] = pairs(await s.get(["x", "y"]))
+
+        async def inner_rolls_back(t2):
+            await t2.put("b", 1)
+            t2.rollback()
+
+        async def outer2(t):
+            await t.put("a", 1)
+            await s.transaction(inner_rolls_back)
+            return "outer ok"
+
+        r["inner_rollback"] = await cap(lambda: s.transaction(outer2))
+        r["after_inner_rollback"] = pairs(await s.get(["a", "b"]))
+
+        async def inner_commits(t2):
+            await t2.put("c", 1)
+
+        async def outer3(t):
+            await s.transaction(inner_commits)
+            t.rollback()
+            return "rolled back"
+
+        r["outer_rollback"] = await cap(lambda: s.transaction(outer3))
+        r["after_outer_rollback"] = enc(await s.get("c"))
+
+        async def outer4(t):
+            await t.put("o", 5)
+
+            async def inner(t2):
+                return await t2.get("o")
+
+            return await s.transaction(inner)
+
+        r["inner_sees_outer"] = await cap(lambda: s.transaction(outer4))
+
+        async def outer5(t):
+            async def inner(_t2):
+                await t.put("u", 1)
+                return await t.get("u")
+
+            return await s.transaction(inner)
+
+        r["outer_txn_used_inside"] = await cap(lambda: s.transaction(outer5))
+        r["left"] = keys_of(await s.list())
+        return r
+
+    async def st_txn_sync_in_async(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        r = {}
+
+        def sync_body():
+            s.put("b", 2)
+            return "sync"
+
+        async def outer1(t):
+            await t.put("a", 1)
+            return s.transactionSync(sync_body)
+
+        r["sync_inside_async"] = await cap(lambda: s.transaction(outer1))
+
+        def sync_throws():
+            s.put("d", 2)
+            raise Exception("sync boom")
+
+        async def outer2(t):
+            await t.put("c", 1)
+            r["inner"] = cap_s(lambda: s.transactionSync(sync_throws))
+            return "outer"
+
+        r["sync_inside_async_throw"] = await cap(lambda: s.transaction(outer2))
+        r["left"] = pairs(await s.list())
+        return r
+
+    async def st_put_failed_unchanged(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put("keep", 1)
+
+        def t(c):
+            return {"err_type": c["err"]["type"]} if "err" in c else c
+
+        async def txn_body(tx):
+            await tx.put("t1", 1)
+            await tx.put("t2", lambda: 1)
+
+        r = {
+            "entries_with_function": t(await cap(lambda: s.put({"a": 1, "b": lambda: 1}))),
+            "value_function": t(await cap(lambda: s.put("keep", lambda: 2))),
+            "nested_function": t(await cap(lambda: s.put("keep", {"ok": 1, "f": [lambda: 2]}))),
+            "txn_with_function": t(await cap(lambda: s.transaction(txn_body))),
+        }
+        r["left"] = pairs(await s.list())
+        return r
+
+    async def st_sync_kv_edges(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        kv = s.kv
+        r = {
+            "put_whole_float": cap_s(lambda: kv.put("k", 3.0)),
+            "get_whole_float": cap_s(lambda: kv.get("k")),
+            "put_no_value": cap_s(lambda: kv.put("u")),
+            "put_null_key": cap_s(lambda: kv.put(None, 1)),
+            "get_null_key": cap_s(lambda: kv.get("null")),
+            "get_missing": cap_s(lambda: kv.get("missing")),
+            "delete_missing": cap_s(lambda: kv.delete("missing")),
+            "delete_existing": cap_s(lambda: kv.delete("null")),
+            "list_prefix": cap_s(lambda: list(kv.list({"prefix": "k"}))),
+            "list_limit0": cap_s(lambda: list(kv.list({"limit": 0}))),
+            "list_reverse_limit1": cap_s(lambda: list(kv.list({"reverse": True, "limit": 1}))),
+            "list_options_number": cap_s(lambda: list(kv.list(5))),
+            "get_list_key": cap_s(lambda: kv.get(["k"])),
+        }
+        r["left"] = pairs(await s.list())
+        return r
+
+    async def st_alarm_replace(self):
+        s = self.ctx.storage
+        await s.deleteAlarm()
+        t1 = Date.now() + 3600000
+        t2 = t1 + 60000
+        r = {}
+        await s.setAlarm(t1)
+        await s.setAlarm(t2)
+        r["later_replaces"] = (await s.getAlarm()) == t2
+        r["same_again"] = await cap(lambda: s.setAlarm(t2))
+        await s.setAlarm(t1)
+        r["earlier_replaces"] = (await s.getAlarm()) == t1
+        r["get_with_options"] = (await s.getAlarm({"allowConcurrency": True})) == t1
+        r["set_unconfirmed"] = await cap(lambda: s.setAlarm(t2, {"allowUnconfirmed": True}))
+        r["after_unconfirmed"] = (await s.getAlarm()) == t2
+        r["delete"] = enc(await s.deleteAlarm())
+        r["delete_again"] = enc(await s.deleteAlarm())
+        r["after"] = enc(await s.getAlarm())
+        return r
+
+    async def st_txn_alarm_rollback(self):
+        s = self.ctx.storage
+        await s.deleteAlarm()
+        t1 = Date.now() + 3600000
+        r = {}
+
+        async def set_then_throw(t):
+            await t.setAlarm(t1)
+            r["seen_inside"] = (await t.getAlarm()) == t1
+            r["outside_sees_it"] = (await s.getAlarm()) == t1
+            raise Exception("undo")
+
+        r["set_then_throw"] = await cap(lambda: s.transaction(set_then_throw))
+        r["after_throw"] = enc(await s.getAlarm())
+        await s.setAlarm(t1)
+
+        async def delete_then_rollback(t):
+            await t.deleteAlarm()
+            r["deleted_inside"] = enc(await t.getAlarm())
+            t.rollback()
+            return "rolled back"
+
+        r["delete_then_rollback"] = await cap(lambda: s.transaction(delete_then_rollback))
+        r["after_rollback_is_t1"] = (await s.getAlarm()) == t1
+
+        async def set_commit(t):
+            await t.setAlarm(t1 + 1000)
+
+        r["set_commit"] = await cap(lambda: s.transaction(set_commit))
+        r["after_commit"] = (await s.getAlarm()) == t1 + 1000
+        await s.deleteAlarm()
+        return r
+
+    async def alm_time_bounds(self):
+        s = self.ctx.storage
+        await s.deleteAlarm()
+
+        async def S(v):
+            return await cap(lambda: s.setAlarm(v))
+
+        r = {
+            "max_2189": await S(9223372036854),
+            "max_2189_read": enc(await s.getAlarm()),
+            "over_2189": await S(9223372036855),
+            "date_max": await S(8.64e15),
+            "over_date_max": await S(8.64e15 + 1),
+            "neg_date_max": await S(-8.64e15),
+            "neg_half": await S(-0.5),
+            "bigint": await S(2**64),
+            "list": await S([Date.now() + 3600000]),
+            "after_errors": enc(await s.getAlarm()),
+            "one": await S(1),
+            "half": await S(0.5),
+            "almost_one": await S(0.9999),
+        }
+        await s.deleteAlarm()
+        return r
+
+    async def alm_datetime_forms(self):
+        s = self.ctx.storage
+        await s.deleteAlarm()
+        utc = datetime.timezone.utc
+
+        async def set_(d):
+            c = await cap(lambda: s.setAlarm(d))
+            if "err" in c:
+                return c
+            return {"ok": enc(await s.getAlarm())}
+
+        r = {
+            "naive": await set_(datetime.datetime(2100, 1, 1)),
+            "aware_plus_2": await set_(datetime.datetime(2100, 1, 1, 2, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))),
+            "microseconds": await set_(datetime.datetime(2100, 1, 1, 0, 0, 0, 999999, tzinfo=utc)),
+            "epoch": await set_(datetime.datetime(1970, 1, 1)),
+            "before_epoch": await set_(datetime.datetime(1960, 1, 1, tzinfo=utc)),
+            "sub_ms_before_epoch": await set_(datetime.datetime(1969, 12, 31, 23, 59, 59, 999500)),
+            "after_errors": enc(await s.getAlarm()),
+        }
+        await s.deleteAlarm()
+        return r
+
+    # values, as a Python Worker sees them once stored and read back
+    async def val_whole_floats(self):
+        return await self.roundtrip({
+            "three": 3.0, "neg_zero": -0.0, "e20": 1e20, "two_53": 2.0**53, "safe_max": 9007199254740991.0,
+            "neg_safe": -9007199254740991.0, "point3": 0.1 + 0.2, "list": [1.0, 2.5], "dict": {"f": 4.0},
+            "float_key": {1.0: "k"}, "set": {1.0, 2.5},
+        })
+
+    async def val_big_ints(self):
+        return await self.roundtrip({
+            "safe_max": 2**53 - 1, "two_53": 2**53, "neg_two_53": -(2**53), "two_63": 2**63,
+            "neg_two_64_5": -(2**64) - 5, "ten_30": 10**30, "in_list": [2**70], "in_dict": {"b": -(2**60)},
+        })
+
+    async def val_bytes_views(self):
+        s = self.ctx.storage
+        out = await self.roundtrip({
+            "bytes": b"\x01\x02\x03", "view_slice": memoryview(b"\x01\x02\x03\x04")[1:3], "empty": b"",
+            "nested": {"d": {"b": b"\x09"}}, "in_list": [b"\x01", memoryview(b"\x02")],
+        })
+        await s.put("v:big", bytes([7]) * 70000)
+        big = await s.get("v:big")
+        out["big_length"] = len(big)
+        out["big_last"] = big[69999]
+        return out
+
+    async def val_datetimes(self):
+        utc = datetime.timezone.utc
+        base = datetime.datetime(2020, 1, 1)
+        return await self.roundtrip({
+            "naive": base,
+            "aware_plus_0530": datetime.datetime(2020, 1, 1, 5, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))),
+            "microseconds": datetime.datetime(2021, 6, 1, 12, 0, 0, 123456, tzinfo=utc),
+            "pre_epoch": datetime.datetime(1960, 6, 1), "pre_epoch_sub_ms": datetime.datetime(1969, 12, 31, 23, 59, 59, 999500),
+            "epoch": datetime.datetime(1970, 1, 1, tzinfo=utc),
+            "year_1": datetime.datetime(1, 1, 1), "year_9999": datetime.datetime(9999, 12, 31, 23, 59, 59, 999000),
+            "in_list": [base], "in_dict": {"d": base},
+        })
+
+    async def val_none_nested(self):
+        return await self.roundtrip({
+            "none": None, "list": [None, 1], "dict": {"a": None}, "nested": {"a": [None]}, "deep": [[None]], "set": {None},
+        })
+
+    async def val_errors(self):
+        return await self.roundtrip({
+            "plain": Exception("boom"), "type_error": TypeError("t"), "empty": Exception(""),
+            "in_list": [Exception("in list")], "in_dict": {"e": ValueError("v")},
+        })
+
+    async def val_dict_keys(self):
+        d = {2: "a", True: "b", None: "c", 2.5: "d", "z": 1, "0": 2, 10: 3, -1: 4, "01": 5, 4294967295: 6, 4294967294: 7}
+        return await self.roundtrip({"keys": d})
+
+    async def val_list_get_paths(self):
+        s = self.ctx.storage
+        await s.deleteAll()
+        await s.put({"w": 3.0, "b": b"\x01", "d": datetime.datetime(2020, 1, 1), "n": None, "z": -0.0, "f": 1.5})
+        return {
+            "list": pairs(await s.list()),
+            "get_many": pairs(await s.get(["z", "w", "n", "f", "d", "b"])),
+        }
+
+    async def val_shared_refs(self):
+        s = self.ctx.storage
+        shared_list, shared_set, shared_dict = [1], {1}, {"k": 1}
+        await s.put("shared", {"a": shared_list, "b": shared_list, "s1": shared_set, "s2": shared_set,
+                               "d": [shared_dict, shared_dict]})
+        r = await s.get("shared")
+        return {"lists_same": r["a"] is r["b"], "sets_same": r["s1"] is r["s2"], "dicts_same": r["d"][0] is r["d"][1],
+                "value": enc(r)}
+
+    async def rpc_shared(self):
+        shared_list, shared_set = [1], {1}
+        return {"a": shared_list, "b": shared_list, "s1": shared_set, "s2": shared_set}
+
+    # RPC
+    async def rpc_echo(self, *args):
+        return {"seen": [enc(a) for a in args], "back": list(args)}
+
+    async def rpc_call_back(self, fn, x):
+        return await fn(x)
+
+    async def rpc_call_twice(self, fn, x):
+        a = await fn(x)
+        b = await fn(a)
+        return [a, b]
+
+    async def rpc_make_counter(self, start):
+        n = [start]
+
+        def inc(k):
+            n[0] += k
+            return n[0]
+
+        return inc
+
+    async def rpc_make_tools(self, start):
+        n = [start]
+
+        def inc(k):
+            n[0] += k
+            return n[0]
+
+        async def get():
+            await asyncio.sleep(0.001)
+            return n[0]
+
+        return {"label": "tools", "inc": inc, "get": get}
+
+    async def rpc_call_stub(self, other):
+        return await other.ping()
+
+    async def _rpc_private(self):
+        return "private reached"
+    # ---- end section: conf-a ----
 
 class OtherDO(TestDO):
     pass
@@ -3062,3 +3609,264 @@ SCENARIOS += [
     at_date(Scenario("pending_io_keeps_alive", py_pending, host=True, slow=True, js=js_pending), "2026-10-01"),
 ]
 # ---- end section: conf-b ----
+
+# ---- section: conf-a ----
+# Worker-level twins of worker.js's CONF_A_SCENARIOS, and the conf-a scenario list.
+
+
+async def st_bcw_non_function_no_reset(env):
+    stub = env.TEST.getByName("st-bcw-uncaught")
+    await stub.put_value("survives", 1)
+    before = await stub.rand_of()
+    return {
+        "number": await cap(lambda: stub.st_bcw_uncaught(5), err_flags),
+        "text": await cap(lambda: stub.st_bcw_uncaught("f"), err_flags),
+        "same_instance": (await stub.rand_of()) == before,
+        "stored": await stub.get_value("survives"),
+    }
+
+
+async def st_bcw_caught_throw(env):
+    stub = env.TEST.getByName("st-bcw-caught")
+    before = await stub.rand_of()
+    res = await cap(stub.st_bcw_caught, err_flags)
+    after = await env.TEST.getByName("st-bcw-caught").rand_of()
+    return {"result": res, "constructor_ran_again": before != after}
+
+
+async def val_shared_refs_rpc(env):
+    r = await env.TEST.getByName("val-shared-rpc").rpc_shared()
+    return {"lists_same": r["a"] is r["b"], "sets_same": r["s1"] is r["s2"], "value": enc(r)}
+
+
+async def rpc_values(env):
+    stub = env.TEST.getByName("rpc-values")
+    r = await stub.rpc_echo(3.0, -0.0, math.nan, math.inf, 2**60, b"\x01\x02", datetime.datetime(2020, 1, 1),
+                            {"a": 1.0, "n": None}, [None, 2.0], {1.0}, 1.5, "s", True)
+    return {"seen": r["seen"], "back": enc(r["back"])}
+
+
+async def rpc_keyword_arguments(env):
+    stub = env.TEST.getByName("rpc-kwargs")
+
+    async def seen(call):
+        return (await call)["seen"]
+
+    return {
+        "positional_and_keywords": await seen(stub.rpc_echo(1, x=2, y=None)),
+        "keywords_only": await seen(stub.rpc_echo(x=1)),
+        "nothing": await seen(stub.rpc_echo()),
+        "none_argument": await seen(stub.rpc_echo(None)),
+    }
+
+
+async def rpc_function_argument(env):
+    stub = env.TEST.getByName("rpc-fn-arg")
+    count = [0]
+
+    async def plus_one(n):
+        await asyncio.sleep(0.001)
+        return n + 1
+
+    def bump(_):
+        count[0] += 1
+        return count[0]
+
+    r = {
+        "sync_fn": await cap(lambda: stub.rpc_call_back(lambda n: n * 2, 21)),
+        "async_fn": await cap(lambda: stub.rpc_call_back(plus_one, 1)),
+        "text_fn": await cap(lambda: stub.rpc_call_twice(lambda s: s + "!", "a")),
+        "closure_state": await cap(lambda: stub.rpc_call_twice(bump, None)),
+    }
+    r["count_after"] = count[0]
+    r["fraction_result"] = await cap(lambda: stub.rpc_call_back(lambda n: n + 0.5, 1))
+    return r
+
+
+async def rpc_function_result(env):
+    stub = env.TEST.getByName("rpc-fn-result")
+    inc = await stub.rpc_make_counter(10)
+    tools = await stub.rpc_make_tools(100)
+
+    async def other_counter():
+        return await (await stub.rpc_make_counter(0))(7)
+
+    return {
+        "first": await cap(lambda: inc(1)),
+        "second": await cap(lambda: inc(5)),
+        "label": tools["label"],
+        "tools_inc": await cap(lambda: tools["inc"](2)),
+        "tools_get": await cap(lambda: tools["get"]()),
+        "other_counter": await cap(other_counter),
+    }
+
+
+async def rpc_stub_argument(env):
+    stub = env.TEST.getByName("rpc-stub-arg")
+
+    async def id_seen():
+        return (await stub.rpc_echo(env.TEST.idFromName("x")))["seen"]
+
+    return {
+        "stub_as_argument": await cap(lambda: stub.rpc_call_stub(env.OTHER.getByName("peer"))),
+        "id_as_argument": await cap(id_seen),
+    }
+
+
+async def rpc_reserved_and_private(env):
+    stub = env.TEST.getByName("rpc-reserved")
+
+    async def works_after():
+        return type(await stub.rand_of()).__name__.replace("str", "string")
+
+    return {
+        "web_socket_close": await cap(lambda: stub.webSocketClose(None, 1000, "", True)),
+        "web_socket_error": await cap(lambda: stub.webSocketError(None, None)),
+        "private_method": await cap(lambda: stub._rpc_private()),
+        "works_after": await cap(works_after),
+    }
+
+
+async def id_odd_names(env):
+    def hex_(n):
+        return cap_s(lambda: env.TEST.idFromName(n).toString())
+
+    def same(a, b):
+        return cap_s(lambda: env.TEST.idFromName(a).toString() == env.TEST.idFromName(b).toString())
+
+    return {
+        "none_is_undefined": same(None, "undefined"),
+        "none_name": cap_s(lambda: env.TEST.idFromName(None).name),
+        "bool": same(True, "true"),
+        "float_1_5": same(1.5, "1.5"),
+        "whole_float": same(2.0, "2"),
+        "neg_zero": same(-0.0, "0"),
+        "bigint": same(2**64, "18446744073709551616"),
+        "nul_char": hex_("a\0b"),
+        "space": hex_(" "),
+        "emoji_name": cap_s(lambda: env.TEST.idFromName("\U0001F600").name),
+    }
+
+
+async def id_from_string_odd(env):
+    s = env.TEST.idFromName("foo").toString()
+
+    def parse(v):
+        return cap_s(lambda: env.TEST.idFromString(v).toString())
+
+    return {
+        "none": parse(None),
+        "bool": parse(True),
+        "mixed_case": parse(s[:32].upper() + s[32:]),
+        "trailing_newline": parse(s + "\n"),
+        "fullwidth_digits": parse("\uff10" * 64),
+        "name_of_parsed": cap_s(lambda: env.TEST.idFromString(s).name),
+    }
+
+
+async def id_get_across(env):
+    other = env.OTHER.idFromName("x")
+    mine = env.TEST.idFromName("x")
+
+    async def call_other():
+        return (await env.TEST.get(other).who())["id"] == other.toString()
+
+    return {
+        "get_other_namespace": cap_s(lambda: env.TEST.get(other).id.toString() == other.toString()),
+        "call_other_namespace": await cap(call_other),
+        "get_string": cap_s(lambda: env.TEST.get(mine.toString()).id.toString()),
+        "get_none": cap_s(lambda: env.TEST.get(None).id.toString()),
+        "get_location_hint": cap_s(lambda: env.TEST.get(mine, {"locationHint": "enam"}).id.equals(mine)),
+        "get_bad_hint": cap_s(lambda: env.TEST.get(mine, {"locationHint": "mars"}).id.equals(mine)),
+        "get_options_number": cap_s(lambda: env.TEST.get(mine, 5).id.equals(mine)),
+        "get_by_name_none": cap_s(lambda: env.TEST.getByName(None).name),
+        "get_by_name_number": cap_s(lambda: env.TEST.getByName(5).name),
+    }
+
+
+async def id_equals_and_text(env):
+    id_ = env.TEST.idFromName("x")
+    return {
+        "str_is_hex": str(id_) == id_.toString(),
+        "equals_from_string": cap_s(lambda: id_.equals(env.TEST.idFromString(id_.toString()))),
+        "equals_stub_id": cap_s(lambda: id_.equals(env.TEST.get(id_).id)),
+        "stub_id_equals": cap_s(lambda: env.TEST.get(id_).id.equals(id_)),
+        "equals_number": cap_s(lambda: id_.equals(5)),
+        "equals_nothing": cap_s(lambda: id_.equals()),
+        "equals_stub": cap_s(lambda: id_.equals(env.TEST.get(id_))),
+        "stub_name_from_string": cap_s(lambda: env.TEST.get(env.TEST.idFromString(id_.toString())).name),
+        "stub_name_from_name": cap_s(lambda: env.TEST.get(id_).name),
+    }
+
+
+def js_alarm_runs(name, fail, delay_ms, mode, attempts, settle_s, timeout_s=20.0):
+    """JS driver of an alarm run that may end with an alarm still set: poll until `attempts` ran
+    (bounded), then wait `settle_s` for a further (wrong) attempt."""
+
+    def driver(client):
+        setup = client.get_json(_alarm_path("setup", name, fail=fail, delay=delay_ms, mode=mode))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            if len(client.get_json(_alarm_path("report", name))["log"]) >= attempts:
+                break
+        time.sleep(settle_s)
+        return summarize_alarm(setup, client.get_json(_alarm_path("report", name)))
+
+    return driver
+
+
+def alarm_runs(name, obj, fail, delay_ms, mode, *, advance_s, attempts, settle_s) -> Scenario:
+    return Scenario(name, py_alarm(obj, fail, delay_ms, mode, advance_s), host=True, slow=True,
+                    js=js_alarm_runs(obj, fail, delay_ms, mode, attempts=attempts, settle_s=settle_s))
+
+
+SCENARIOS += [
+    # storage API: WebIDL coercion and validation of arguments; storage unchanged after a failure
+    R("st_list_limit_coercion", "st-list-limit", "st_list_limit_coercion"),
+    R("st_list_range_combos", "st-list-range", "st_list_range_combos"),
+    R("st_list_option_types", "st-list-options", "st_list_option_types"),
+    R("st_options_not_objects", "st-options", "st_options_not_objects"),
+    R("st_key_types", "st-key-types", "st_key_types"),
+    R("st_many_keys_duplicates", "st-many-keys", "st_many_keys_duplicates"),
+    R("st_callback_types", "st-callbacks", "st_callback_types"),
+    S("st_bcw_non_function_no_reset", st_bcw_non_function_no_reset),
+    S("st_bcw_caught_throw", st_bcw_caught_throw),
+    R("st_callback_results", "st-callback-results", "st_callback_results"),
+    R("st_txn_nested_rollback", "st-txn-nested", "st_txn_nested_rollback"),
+    R("st_txn_sync_in_async", "st-txn-sync-async", "st_txn_sync_in_async"),
+    R("st_put_failed_unchanged", "st-put-failed", "st_put_failed_unchanged"),
+    R("st_sync_kv_edges", "st-sync-kv", "st_sync_kv_edges"),
+    R("st_alarm_replace", "st-alarm-replace", "st_alarm_replace"),
+    R("st_txn_alarm_rollback", "st-txn-alarm", "st_txn_alarm_rollback"),
+    # values as a Python Worker sees them
+    R("val_whole_floats", "val-floats", "val_whole_floats"),
+    R("val_big_ints", "val-ints", "val_big_ints"),
+    R("val_bytes_views", "val-bytes", "val_bytes_views"),
+    R("val_datetimes", "val-dates", "val_datetimes"),
+    R("val_none_nested", "val-none", "val_none_nested"),
+    R("val_errors", "val-errors", "val_errors"),
+    R("val_dict_keys", "val-keys", "val_dict_keys"),
+    R("val_list_get_paths", "val-paths", "val_list_get_paths"),
+    R("val_shared_refs", "val-shared", "val_shared_refs"),
+    S("val_shared_refs_rpc", val_shared_refs_rpc),
+    # ids
+    S("id_odd_names", id_odd_names),
+    S("id_from_string_odd", id_from_string_odd),
+    S("id_get_across", id_get_across),
+    S("id_equals_and_text", id_equals_and_text),
+    # RPC
+    S("rpc_values", rpc_values),
+    S("rpc_keyword_arguments", rpc_keyword_arguments),
+    S("rpc_function_argument", rpc_function_argument),
+    S("rpc_function_result", rpc_function_result),
+    S("rpc_stub_argument", rpc_stub_argument),
+    S("rpc_reserved_and_private", rpc_reserved_and_private),
+    # alarms
+    R("alm_time_bounds", "alm-bounds", "alm_time_bounds"),
+    R("alm_datetime_forms", "alm-datetimes", "alm_datetime_forms"),
+    alarm_runs("alm_delete_then_fail", "alm-delete-fail", 1, 50, "delete_then_fail",
+               advance_s=10, attempts=1, settle_s=3.0),
+    alarm_runs("alm_set_then_fail", "alm-set-fail", 1, 50, "set_then_fail", advance_s=10, attempts=1, settle_s=3.0),
+]
+# ---- end section: conf-a ----

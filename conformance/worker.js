@@ -629,6 +629,14 @@ export class TestDO extends DurableObject {
       await s.put("rearmed_to", next);
       await s.put("get_after_rearm", await s.getAlarm());
     }
+    // conf-a: deleteAlarm() / setAlarm() inside a run that then fails
+    if (cfg.mode === "delete_then_fail" && log.length === 1) await s.deleteAlarm();
+    if (cfg.mode === "set_then_fail" && log.length === 1) {
+      const next = Date.now() + 600000;
+      await s.setAlarm(next);
+      await s.put("rearmed_to", next);
+      await s.put("get_after_rearm", await s.getAlarm());
+    }
     if (log.length <= cfg.fail) throw new Error("alarm failure #" + log.length);
   }
   async alarm_setup(fail, delayMs, mode) {
@@ -1556,6 +1564,448 @@ export class TestDO extends DurableObject {
     return r;
   }
   // ---- end section: sqlite ----
+  // ---- section: conf-a ----
+  // Storage API arguments (WebIDL coercion as a Python Worker passes them), values round-tripped
+  // as a Python Worker sees them, RPC and alarms. Each method's Python twin has the same name in
+  // scenarios.py's conf-a section.
+  async st_list_limit_coercion() {
+    const s = this.ctx.storage;
+    await this.fill(["a", "b", "c", "d"]);
+    const L = (limit) => listed(s, { limit });
+    return {
+      int32_max: await L(2147483647), over_int32: await L(2147483648), int32_min: await L(-2147483648),
+      under_int32_min: await L(-2147483649), fraction_1_9: await L(1.9), fraction_0_5: await L(0.5),
+      fraction_neg: await L(-0.5), infinity: await L(Infinity), neg_infinity: await L(-Infinity),
+      text_3: await L("3"), text_spaces: await L(" 2 "), text_hex: await L("0x2"), text_empty: await L(""),
+      empty_list: await L([]), list_2: await L([2]), bool_true: await L(true), bool_false: await L(false),
+      bigint: await L(2n ** 64n), object: await L({}),
+      left: keysOf(await s.list()),
+    };
+  }
+  async st_list_range_combos() {
+    const s = this.ctx.storage;
+    await this.fill(["a", "aa", "ab", "b", "ba", "c"]);
+    const L = (o) => listed(s, o);
+    return {
+      start_after_end: await L({ startAfter: "a", end: "b" }),
+      start_after_prefix: await L({ startAfter: "aa", prefix: "a" }),
+      start_outside_prefix: await L({ start: "b", prefix: "a" }),
+      end_inside_prefix: await L({ end: "ab", prefix: "a" }),
+      end_before_prefix: await L({ end: "a", prefix: "b" }),
+      start_empty: await L({ start: "", limit: 2 }),
+      end_empty: await L({ end: "" }),
+      start_after_empty: await L({ startAfter: "", limit: 2 }),
+      start_after_past_prefix: await L({ startAfter: "az", prefix: "a" }),
+      reverse_start_after_limit: await L({ startAfter: "a", reverse: true, limit: 2 }),
+      reverse_start_end: await L({ start: "aa", end: "ba", reverse: true }),
+      reverse_start_after_end: await L({ startAfter: "b", end: "c", reverse: true }),
+      reverse_end_before_start: await L({ start: "c", end: "a", reverse: true }),
+      start_equals_start_after: await L({ start: "b", startAfter: "b" }),
+      start_after_equals_end: await L({ startAfter: "b", end: "b" }),
+    };
+  }
+  async st_list_option_types() {
+    const s = this.ctx.storage;
+    await this.fill(["a", "b", "null", "true", "5"]);
+    const L = (o) => listed(s, o);
+    return {
+      null_options: await L(null),
+      empty_options: await L({}),
+      reverse_zero: await L({ reverse: 0, limit: 1 }),
+      reverse_one: await L({ reverse: 1, limit: 1 }),
+      reverse_empty_text: await L({ reverse: "", limit: 1 }),
+      reverse_null: await L({ reverse: null, limit: 1 }),
+      prefix_null: await L({ prefix: null }),
+      start_null: await L({ start: null }),
+      end_null: await L({ end: null }),
+      start_after_null: await L({ startAfter: null }),
+      prefix_true: await L({ prefix: true }),
+      prefix_number: await L({ prefix: 5 }),
+      allow_concurrency_text: await L({ allowConcurrency: "x", limit: 1 }),
+      no_cache_number: await L({ noCache: 1, limit: 1 }),
+      options_true: await L(true),
+      options_list: await L([1]),
+    };
+  }
+  async st_options_not_objects() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put("a", 1);
+    const t = Date.now() + 3600000;
+    const r = {
+      get_number: await cap(() => s.get("a", 5)),
+      get_text: await cap(() => s.get("a", "x")),
+      get_true: await cap(() => s.get("a", true)),
+      get_null: await cap(() => s.get("a", null)),
+      get_concurrency: await cap(() => s.get("a", { allowConcurrency: true, noCache: true })),
+      get_many_number: await cap(async () => [...(await s.get(["a"], 5))]),
+      put_number: await cap(() => s.put("p1", 1, 5)),
+      put_text: await cap(() => s.put("p2", 1, "x")),
+      put_null: await cap(() => s.put("p3", 1, null)),
+      put_unconfirmed: await cap(() => s.put("p4", 1, { allowUnconfirmed: "yes" })),
+      put_entries_number: await cap(() => s.put({ p5: 1 }, 5)),
+      put_entries_null: await cap(() => s.put({ p6: 1 }, null)),
+      delete_number: await cap(() => s.delete("a", 5)),
+      delete_many_text: await cap(() => s.delete(["a"], "x")),
+      delete_all_number: await cap(() => s.deleteAll(5)),
+      get_alarm_number: await cap(() => s.getAlarm(5)),
+      set_alarm_number: await cap(() => s.setAlarm(t, 5)),
+      delete_alarm_text: await cap(() => s.deleteAlarm("x")),
+    };
+    r.left = pairs(await s.list());
+    r.alarm = enc(await s.getAlarm());
+    await s.deleteAlarm();
+    return r;
+  }
+  async st_key_types() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    const r = {
+      put_null: await cap(() => s.put(null, "n")),
+      get_null: await cap(() => s.get(null)),
+      put_true: await cap(() => s.put(true, "t")),
+      put_whole_float: await cap(() => s.put(1, "one")),
+      put_neg_zero: await cap(() => s.put(-0, "zero")),
+      put_1e21: await cap(() => s.put(1e21, "big")),
+      put_bigint: await cap(() => s.put(2n ** 64n, "bigint")),
+      put_nan: await cap(() => s.put(NaN, "nan")),
+      put_list_key: await cap(() => s.put(["l1", "l2"], 1)),
+      get_nested_list: await cap(async () => [...(await s.get([["l1", "l2"], "zero"]))]),
+      get_mixed_list: await cap(async () => [...(await s.get([null, true, 1, 1e21]))]),
+      delete_nested: await cap(() => s.delete([["1", "0"]])),
+    };
+    r.keys = keysOf(await s.list());
+    return r;
+  }
+  async st_many_keys_duplicates() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put({ a: 1, b: 2 });
+    const unique128 = Array.from({ length: 128 }, (_, i) => "u" + i);
+    return {
+      get_129_same: await cap(async () => [...(await s.get(Array(129).fill("a")))]),
+      get_128_same: await cap(async () => [...(await s.get(Array(128).fill("a")))]),
+      get_128_unique_plus_dup: await cap(async () => (await s.get([...unique128, "u0"])).size),
+      delete_129_same: await cap(() => s.delete(Array(129).fill("b"))),
+      delete_128_same: await cap(() => s.delete(Array(128).fill("b"))),
+      left: keysOf(await s.list()),
+    };
+  }
+  async st_callback_types() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    const before = this.rand;
+    const r = {
+      bcw_text: await cap(() => this.ctx.blockConcurrencyWhile("f")),
+      bcw_object: await cap(() => this.ctx.blockConcurrencyWhile({})),
+      bcw_list: await cap(() => this.ctx.blockConcurrencyWhile([])),
+      txn_null: await cap(() => s.transaction(null)),
+      txn_text: await cap(() => s.transaction("x")),
+      txn_object: await cap(() => s.transaction({})),
+      txn_sync_null: capS(() => s.transactionSync(null)),
+      txn_sync_text: capS(() => s.transactionSync("x")),
+    };
+    r.same_instance = this.rand === before;
+    r.storage_works = await cap(async () => { await s.put("after", 1); return s.get("after"); });
+    return r;
+  }
+  async st_bcw_uncaught(v) {
+    await this.ctx.blockConcurrencyWhile(v);
+    return "unreachable";
+  }
+  async st_bcw_caught() {
+    try {
+      await this.ctx.blockConcurrencyWhile(async () => { throw new Error("inside bcw"); });
+      return "not thrown";
+    } catch (e) {
+      return "caught: " + e.message;
+    }
+  }
+  async st_callback_results() {
+    const s = this.ctx.storage;
+    const vals = { whole: 3, neg_zero: -0, half: 2.5, big: 2n ** 60n, nan: NaN, inf: Infinity, text: "s", none: undefined };
+    const out = {};
+    for (const [k, v] of Object.entries(vals)) {
+      out[k] = [
+        await cap(() => this.ctx.blockConcurrencyWhile(async () => v)),
+        await cap(() => s.transaction(async () => v)),
+        capS(() => s.transactionSync(() => v)),
+      ];
+    }
+    return out;
+  }
+  async st_txn_nested_rollback() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    const r = {};
+    r.inner_throw = await cap(() => s.transaction(async (t) => {
+      await t.put("x", 1);
+      r.inner_error = await cap(() => s.transaction(async (t2) => { await t2.put("y", 1); throw new Error("inner"); }));
+      return "outer ok";
+    }));
+    r.after_inner_throw = pairs(await s.get(["x", "y"]));
+    r.inner_rollback = await cap(() => s.transaction(async (t) => {
+      await t.put("a", 1);
+      await s.transaction(async (t2) => { await t2.put("b", 1); t2.rollback(); });
+      return "outer ok";
+    }));
+    r.after_inner_rollback = pairs(await s.get(["a", "b"]));
+    r.outer_rollback = await cap(() => s.transaction(async (t) => {
+      await s.transaction(async (t2) => { await t2.put("c", 1); });
+      t.rollback();
+      return "rolled back";
+    }));
+    r.after_outer_rollback = enc(await s.get("c"));
+    r.inner_sees_outer = await cap(() => s.transaction(async (t) => {
+      await t.put("o", 5);
+      return s.transaction(async (t2) => t2.get("o"));
+    }));
+    r.outer_txn_used_inside = await cap(() => s.transaction(async (t) => s.transaction(async () => {
+      await t.put("u", 1);
+      return t.get("u");
+    })));
+    r.left = keysOf(await s.list());
+    return r;
+  }
+  async st_txn_sync_in_async() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    const r = {};
+    r.sync_inside_async = await cap(() => s.transaction(async (t) => {
+      await t.put("a", 1);
+      return s.transactionSync(() => { s.put("b", 2); return "sync"; });
+    }));
+    r.sync_inside_async_throw = await cap(() => s.transaction(async (t) => {
+      await t.put("c", 1);
+      r.inner = capS(() => s.transactionSync(() => { s.put("d", 2); throw new Error("sync boom"); }));
+      return "outer";
+    }));
+    r.left = pairs(await s.list());
+    return r;
+  }
+  async st_put_failed_unchanged() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put("keep", 1);
+    const t = (c) => ("err" in c ? { err_type: c.err.type } : c);
+    const r = {
+      entries_with_function: t(await cap(() => s.put({ a: 1, b: () => 1 }))),
+      value_function: t(await cap(() => s.put("keep", () => 2))),
+      nested_function: t(await cap(() => s.put("keep", { ok: 1, f: [() => 2] }))),
+      txn_with_function: t(await cap(() => s.transaction(async (tx) => { await tx.put("t1", 1); await tx.put("t2", () => 1); }))),
+    };
+    r.left = pairs(await s.list());
+    return r;
+  }
+  async st_sync_kv_edges() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    const kv = s.kv;
+    const r = {
+      put_whole_float: capS(() => kv.put("k", 3)),
+      get_whole_float: capS(() => kv.get("k")),
+      put_no_value: capS(() => kv.put("u")),
+      put_null_key: capS(() => kv.put(null, 1)),
+      get_null_key: capS(() => kv.get("null")),
+      get_missing: capS(() => kv.get("missing")),
+      delete_missing: capS(() => kv.delete("missing")),
+      delete_existing: capS(() => kv.delete("null")),
+      list_prefix: capS(() => [...kv.list({ prefix: "k" })]),
+      list_limit0: capS(() => [...kv.list({ limit: 0 })]),
+      list_reverse_limit1: capS(() => [...kv.list({ reverse: true, limit: 1 })]),
+      list_options_number: capS(() => [...kv.list(5)]),
+      get_list_key: capS(() => kv.get(["k"])),
+    };
+    r.left = pairs(await s.list());
+    return r;
+  }
+  async st_alarm_replace() {
+    const s = this.ctx.storage;
+    await s.deleteAlarm();
+    const t1 = Date.now() + 3600000;
+    const t2 = t1 + 60000;
+    const r = {};
+    await s.setAlarm(t1);
+    await s.setAlarm(t2);
+    r.later_replaces = (await s.getAlarm()) === t2;
+    r.same_again = await cap(() => s.setAlarm(t2));
+    await s.setAlarm(t1);
+    r.earlier_replaces = (await s.getAlarm()) === t1;
+    r.get_with_options = (await s.getAlarm({ allowConcurrency: true })) === t1;
+    r.set_unconfirmed = await cap(() => s.setAlarm(t2, { allowUnconfirmed: true }));
+    r.after_unconfirmed = (await s.getAlarm()) === t2;
+    r.delete = enc(await s.deleteAlarm());
+    r.delete_again = enc(await s.deleteAlarm());
+    r.after = enc(await s.getAlarm());
+    return r;
+  }
+  async st_txn_alarm_rollback() {
+    const s = this.ctx.storage;
+    await s.deleteAlarm();
+    const t1 = Date.now() + 3600000;
+    const r = {};
+    r.set_then_throw = await cap(() => s.transaction(async (t) => {
+      await t.setAlarm(t1);
+      r.seen_inside = (await t.getAlarm()) === t1;
+      r.outside_sees_it = (await s.getAlarm()) === t1;
+      throw new Error("undo");
+    }));
+    r.after_throw = enc(await s.getAlarm());
+    await s.setAlarm(t1);
+    r.delete_then_rollback = await cap(() => s.transaction(async (t) => {
+      await t.deleteAlarm();
+      r.deleted_inside = enc(await t.getAlarm());
+      t.rollback();
+      return "rolled back";
+    }));
+    r.after_rollback_is_t1 = (await s.getAlarm()) === t1;
+    r.set_commit = await cap(() => s.transaction(async (t) => { await t.setAlarm(t1 + 1000); }));
+    r.after_commit = (await s.getAlarm()) === t1 + 1000;
+    await s.deleteAlarm();
+    return r;
+  }
+  async alm_time_bounds() {
+    const s = this.ctx.storage;
+    await s.deleteAlarm();
+    const S = (v) => cap(() => s.setAlarm(v));
+    const r = {
+      max_2189: await S(9223372036854),
+      max_2189_read: enc(await s.getAlarm()),
+      over_2189: await S(9223372036855),
+      date_max: await S(8.64e15),
+      over_date_max: await S(8.64e15 + 1),
+      neg_date_max: await S(-8.64e15),
+      neg_half: await S(-0.5),
+      bigint: await S(2n ** 64n),
+      list: await S([Date.now() + 3600000]),
+      after_errors: enc(await s.getAlarm()),
+      one: await S(1),
+      half: await S(0.5),
+      almost_one: await S(0.9999),
+    };
+    await s.deleteAlarm();
+    return r;
+  }
+  async alm_datetime_forms() {
+    const s = this.ctx.storage;
+    await s.deleteAlarm();
+    const base = Date.UTC(2100, 0, 1);
+    const set = async (d) => {
+      const c = await cap(() => s.setAlarm(d));
+      if ("err" in c) return c;
+      return { ok: enc(await s.getAlarm()) };
+    };
+    const r = {
+      naive: await set(new Date(base)),
+      aware_plus_2: await set(new Date(base)),
+      microseconds: await set(new Date(base + 999.999)),
+      epoch: await set(new Date(0)),
+      before_epoch: await set(new Date(Date.UTC(1960, 0, 1))),
+      sub_ms_before_epoch: await set(new Date(-0.5)),
+      after_errors: enc(await s.getAlarm()),
+    };
+    await s.deleteAlarm();
+    return r;
+  }
+  // values, as a Python Worker sees them once stored and read back
+  async val_whole_floats() {
+    return this.roundtrip({
+      three: 3, neg_zero: -0, e20: 1e20, two_53: 2 ** 53, safe_max: 9007199254740991, neg_safe: -9007199254740991,
+      point3: 0.1 + 0.2, list: [1, 2.5], dict: { f: 4 }, float_key: { 1: "k" }, set: new Set([1, 2.5]),
+    });
+  }
+  async val_big_ints() {
+    return this.roundtrip({
+      safe_max: 9007199254740991, two_53: 2n ** 53n, neg_two_53: -(2n ** 53n), two_63: 2n ** 63n,
+      neg_two_64_5: -(2n ** 64n) - 5n, ten_30: 10n ** 30n, in_list: [2n ** 70n], in_dict: { b: -(2n ** 60n) },
+    });
+  }
+  async val_bytes_views() {
+    const s = this.ctx.storage;
+    const out = await this.roundtrip({
+      bytes: new Uint8Array([1, 2, 3]), view_slice: new Uint8Array([2, 3]), empty: new Uint8Array(0),
+      nested: { d: { b: new Uint8Array([9]) } }, in_list: [new Uint8Array([1]), new Uint8Array([2])],
+    });
+    await s.put("v:big", new Uint8Array(70000).fill(7));
+    const big = await s.get("v:big");
+    out.big_length = big.byteLength;
+    out.big_last = new Uint8Array(big)[69999];
+    return out;
+  }
+  async val_datetimes() {
+    const base = Date.UTC(2020, 0, 1);
+    return this.roundtrip({
+      naive: new Date(base), aware_plus_0530: new Date(base), microseconds: new Date(Date.UTC(2021, 5, 1, 12) + 123.456),
+      pre_epoch: new Date(Date.UTC(1960, 5, 1)), pre_epoch_sub_ms: new Date(-0.5), epoch: new Date(0),
+      year_1: new Date("0001-01-01T00:00:00Z"), year_9999: new Date("9999-12-31T23:59:59.999Z"),
+      in_list: [new Date(base)], in_dict: { d: new Date(base) },
+    });
+  }
+  async val_none_nested() {
+    return this.roundtrip({
+      none: null, list: [null, 1], dict: { a: null }, nested: { a: [null] }, deep: [[null]], set: new Set([undefined]),
+    });
+  }
+  async val_errors() {
+    return pyErrors(await this.roundtrip({
+      plain: new Error("boom"), type_error: new Error("t"), empty: new Error(""), in_list: [new Error("in list")],
+      in_dict: { e: new Error("v") },
+    }));
+  }
+  async val_dict_keys() {
+    const d = Object.fromEntries([[2, "a"], [true, "b"], [null, "c"], [2.5, "d"], ["z", 1], ["0", 2], [10, 3], [-1, 4],
+      ["01", 5], [4294967295, 6], [4294967294, 7]]);
+    return this.roundtrip({ keys: d });
+  }
+  async val_list_get_paths() {
+    const s = this.ctx.storage;
+    await s.deleteAll();
+    await s.put({ w: 3, b: new Uint8Array([1]), d: new Date(Date.UTC(2020, 0, 1)), n: null, z: -0, f: 1.5 });
+    return {
+      list: pairs(await s.list()),
+      get_many: pairs(await s.get(["z", "w", "n", "f", "d", "b"])),
+    };
+  }
+  async val_shared_refs() {
+    // The SDK rebuilds dicts and lists without a memo (shared ones split) and keeps sets as they
+    // are; this is the value it sends.
+    const s = this.ctx.storage;
+    const set = new Set([1]);
+    await s.put("shared", { a: [1], b: [1], s1: set, s2: set, d: [{ k: 1 }, { k: 1 }] });
+    const r = await s.get("shared");
+    return { lists_same: r.a === r.b, sets_same: r.s1 === r.s2, dicts_same: r.d[0] === r.d[1], value: enc(r) };
+  }
+  rpc_shared() {
+    const set = new Set([1]);
+    return { a: [1], b: [1], s1: set, s2: set };
+  }
+  // RPC
+  rpc_echo(...args) {
+    return { seen: args.map(enc), back: args };
+  }
+  async rpc_call_back(fn, x) {
+    return await fn(x);
+  }
+  async rpc_call_twice(fn, x) {
+    const a = await fn(x);
+    const b = await fn(a);
+    return [a, b];
+  }
+  rpc_make_counter(start) {
+    let n = start;
+    return (k) => { n += k; return n; };
+  }
+  rpc_make_tools(start) {
+    let n = start;
+    return { label: "tools", inc: (k) => { n += k; return n; }, get: async () => { await sleep(1); return n; } };
+  }
+  async rpc_call_stub(other) {
+    return await other.ping();
+  }
+  _rpc_private() {
+    return "private reached";
+  }
+  // ---- end section: conf-a ----
 }
 
 export class OtherDO extends TestDO {}
@@ -2475,6 +2925,160 @@ function atDate(env, url, date) {
   return service.fetch("http://at/" + rest + url.search);
 }
 // ---- end section: conf-b ----
+
+// ---- section: conf-a ----
+// Errors as the Python SDK reads a stored JS Error: Exception(error.toString()).
+function pyErrors(x) {
+  if (Array.isArray(x)) return x.map(pyErrors);
+  if (x && typeof x === "object") {
+    if (x.error && x.error.type === "Error" && Object.keys(x).length === 1) {
+      return { error: { type: "Error", message: x.error.message ? "Error: " + x.error.message : "Error" } };
+    }
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, pyErrors(v)]));
+  }
+  return x;
+}
+
+const CONF_A_SCENARIOS = {
+  async st_bcw_non_function_no_reset(env) {
+    const stub = env.TEST.getByName("st-bcw-uncaught");
+    await stub.put_value("survives", 1);
+    const before = await stub.rand_of();
+    return {
+      number: await cap(() => stub.st_bcw_uncaught(5), errFlags),
+      text: await cap(() => stub.st_bcw_uncaught("f"), errFlags),
+      same_instance: (await stub.rand_of()) === before,
+      stored: await stub.get_value("survives"),
+    };
+  },
+  async st_bcw_caught_throw(env) {
+    const stub = env.TEST.getByName("st-bcw-caught");
+    const before = await stub.rand_of();
+    const res = await cap(() => stub.st_bcw_caught(), errFlags);
+    const after = await env.TEST.getByName("st-bcw-caught").rand_of();
+    return { result: res, constructor_ran_again: before !== after };
+  },
+  async val_shared_refs_rpc(env) {
+    const r = await env.TEST.getByName("val-shared-rpc").rpc_shared();
+    return { lists_same: r.a === r.b, sets_same: r.s1 === r.s2, value: enc(r) };
+  },
+  async rpc_values(env) {
+    const stub = env.TEST.getByName("rpc-values");
+    const r = await stub.rpc_echo(3, -0, NaN, Infinity, 2n ** 60n, new Uint8Array([1, 2]), new Date(Date.UTC(2020, 0, 1)),
+      { a: 1, n: null }, [null, 2], new Set([1]), 1.5, "s", true);
+    return { seen: r.seen, back: enc(r.back) };
+  },
+  async rpc_keyword_arguments(env) {
+    const stub = env.TEST.getByName("rpc-kwargs");
+    const seen = async (p) => (await p).seen;
+    return {
+      positional_and_keywords: await seen(stub.rpc_echo(1, { x: 2, y: null })),
+      keywords_only: await seen(stub.rpc_echo({ x: 1 })),
+      nothing: await seen(stub.rpc_echo()),
+      none_argument: await seen(stub.rpc_echo(null)),
+    };
+  },
+  async rpc_function_argument(env) {
+    const stub = env.TEST.getByName("rpc-fn-arg");
+    let count = 0;
+    return {
+      sync_fn: await cap(() => stub.rpc_call_back((n) => n * 2, 21)),
+      async_fn: await cap(() => stub.rpc_call_back(async (n) => { await sleep(1); return n + 1; }, 1)),
+      text_fn: await cap(() => stub.rpc_call_twice((s) => s + "!", "a")),
+      closure_state: await cap(() => stub.rpc_call_twice(() => ++count, null)),
+      count_after: count,
+      fraction_result: await cap(() => stub.rpc_call_back((n) => n + 0.5, 1)),
+    };
+  },
+  async rpc_function_result(env) {
+    const stub = env.TEST.getByName("rpc-fn-result");
+    const inc = await stub.rpc_make_counter(10);
+    const tools = await stub.rpc_make_tools(100);
+    return {
+      first: await cap(() => inc(1)),
+      second: await cap(() => inc(5)),
+      label: tools.label,
+      tools_inc: await cap(() => tools.inc(2)),
+      tools_get: await cap(() => tools.get()),
+      other_counter: await cap(async () => (await stub.rpc_make_counter(0))(7)),
+    };
+  },
+  async rpc_stub_argument(env) {
+    const stub = env.TEST.getByName("rpc-stub-arg");
+    return {
+      stub_as_argument: await cap(() => stub.rpc_call_stub(env.OTHER.getByName("peer"))),
+      id_as_argument: await cap(async () => (await stub.rpc_echo(env.TEST.idFromName("x"))).seen),
+    };
+  },
+  async rpc_reserved_and_private(env) {
+    const stub = env.TEST.getByName("rpc-reserved");
+    return {
+      web_socket_close: await cap(() => stub.webSocketClose(null, 1000, "", true)),
+      web_socket_error: await cap(() => stub.webSocketError(null, null)),
+      private_method: await cap(() => stub._rpc_private()),
+      works_after: await cap(() => stub.rand_of().then((r) => typeof r)),
+    };
+  },
+  async id_odd_names(env) {
+    const hex = (n) => capS(() => env.TEST.idFromName(n).toString());
+    const same = (a, b) => capS(() => env.TEST.idFromName(a).toString() === env.TEST.idFromName(b).toString());
+    return {
+      none_is_undefined: same(undefined, "undefined"),
+      none_name: capS(() => env.TEST.idFromName(undefined).name),
+      bool: same(true, "true"),
+      float_1_5: same(1.5, "1.5"),
+      whole_float: same(2, "2"),
+      neg_zero: same(-0, "0"),
+      bigint: same(2n ** 64n, "18446744073709551616"),
+      nul_char: hex("a\u0000b"),
+      space: hex(" "),
+      emoji_name: capS(() => env.TEST.idFromName("\u{1F600}").name),
+    };
+  },
+  async id_from_string_odd(env) {
+    const s = env.TEST.idFromName("foo").toString();
+    const parse = (v) => capS(() => env.TEST.idFromString(v).toString());
+    return {
+      none: parse(undefined),
+      bool: parse(true),
+      mixed_case: parse(s.slice(0, 32).toUpperCase() + s.slice(32)),
+      trailing_newline: parse(s + "\n"),
+      fullwidth_digits: parse("\uff10".repeat(64)),
+      name_of_parsed: capS(() => env.TEST.idFromString(s).name),
+    };
+  },
+  async id_get_across(env) {
+    const other = env.OTHER.idFromName("x");
+    const mine = env.TEST.idFromName("x");
+    return {
+      get_other_namespace: capS(() => env.TEST.get(other).id.toString() === other.toString()),
+      call_other_namespace: await cap(async () => (await env.TEST.get(other).who()).id === other.toString()),
+      get_string: capS(() => env.TEST.get(mine.toString()).id.toString()),
+      get_none: capS(() => env.TEST.get(undefined).id.toString()),
+      get_location_hint: capS(() => env.TEST.get(mine, { locationHint: "enam" }).id.equals(mine)),
+      get_bad_hint: capS(() => env.TEST.get(mine, { locationHint: "mars" }).id.equals(mine)),
+      get_options_number: capS(() => env.TEST.get(mine, 5).id.equals(mine)),
+      get_by_name_none: capS(() => env.TEST.getByName(undefined).name ?? null),
+      get_by_name_number: capS(() => env.TEST.getByName(5).name ?? null),
+    };
+  },
+  async id_equals_and_text(env) {
+    const id = env.TEST.idFromName("x");
+    return {
+      str_is_hex: String(id) === id.toString(),
+      equals_from_string: capS(() => id.equals(env.TEST.idFromString(id.toString()))),
+      equals_stub_id: capS(() => id.equals(env.TEST.get(id).id)),
+      stub_id_equals: capS(() => env.TEST.get(id).id.equals(id)),
+      equals_number: capS(() => id.equals(5)),
+      equals_nothing: capS(() => id.equals()),
+      equals_stub: capS(() => id.equals(env.TEST.get(id))),
+      stub_name_from_string: capS(() => env.TEST.get(env.TEST.idFromString(id.toString())).name ?? null),
+      stub_name_from_name: capS(() => env.TEST.get(id).name ?? null),
+    };
+  },
+};
+Object.assign(SCENARIOS, CONF_A_SCENARIOS);
+// ---- end section: conf-a ----
 
 export default {
   async fetch(request, env) {

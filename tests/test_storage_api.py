@@ -987,7 +987,7 @@ async def test_after_rollback_every_txn_method_names_itself(make_runtime):
                 "delete()": lambda: txn.delete("k"),
                 "list()": lambda: txn.list(),
                 "getAlarm()": lambda: txn.getAlarm(),
-                "setAlarm()": lambda: txn.setAlarm(10**13),
+                "setAlarm()": lambda: txn.setAlarm(4 * 10**12),
                 "deleteAlarm()": lambda: txn.deleteAlarm(),
             }
             return {op: await error_of(call) for op, call in calls.items()}

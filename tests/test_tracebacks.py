@@ -43,7 +43,7 @@ TESTS = textwrap.dedent('''\
 
     async def test_unclonable(make_runtime):
         rt = make_runtime(durable_objects={"B": Boom})
-        await rt.env.B.getByName("a").boom(lambda: 1)
+        await rt.env.B.getByName("a").boom(object())
 ''')
 
 

@@ -241,9 +241,11 @@ await check("04-sharded-views", PageViews)
 #
 # A stub turns method calls into messages. The rules, as the platform applies them:
 #
-# * every public method is callable, sync or async, and always returns something to `await`;
-# * names starting with `_`, static methods and the handler names (`fetch` is HTTP; `alarm`,
-#   `webSocketMessage`... are for the runtime: "'alarm' is a reserved method") are not;
+# * every method is callable, sync or async, and always returns something to `await`, even one
+#   whose name starts with `_` (RPC has no private methods: keep what callers must not reach
+#   out of the class);
+# * static methods and the handler names (`fetch` is HTTP; `alarm`, `webSocketMessage`... are
+#   for the runtime: "'alarm' is a reserved method") are not;
 # * JavaScript has no keyword arguments: Pyodide passes them as **one trailing dict**, so
 #   `stub.keep(value={"a": 1})` calls `keep({"value": {"a": 1}})`;
 # * arguments travel as **structured-clone copies**, both ways: the object never shares a
@@ -278,7 +280,8 @@ theirs = await profile.keep(mine)
 print("my dict after the call:  ", mine)
 print("what came back:          ", theirs)
 print("keyword arguments:       ", await profile.keep(value={"a": 1}))  # arrive as one trailing dict
-for attempt in [lambda: profile._secret(), lambda: profile.alarm(), lambda: profile.keep((1, 2))]:
+print("_secret() is callable:   ", await profile._secret())
+for attempt in [lambda: profile.alarm(), lambda: profile.keep((1, 2))]:
     try:
         await attempt()
     except TypeError as error:                       # the Python SDK refuses a tuple itself

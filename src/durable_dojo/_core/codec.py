@@ -51,9 +51,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from types import CoroutineType, GeneratorType
 
 from .errors import DataCloneError, RangeError, sdk_type_error
-from .values import datetime_from_ms, js_number_string, js_string
+from .values import datetime_from_ms, js_number_string, js_number_to_python, js_string
 
-__all__ = ["JsDict", "MAX_DEPTH", "clone", "deserialize", "sdk_copy", "serialize", "serialized_size", "v8_serialize"]
+__all__ = ["HostObjects", "JsDict", "MAX_DEPTH", "clone", "deserialize", "sdk_copy", "serialize", "serialized_size", "v8_serialize"]
 
 FORMAT_VERSION = 15
 _OLDEST_READABLE_VERSION = 13
@@ -97,6 +97,7 @@ _END_JS_SET = ord(",")
 _ARRAY_BUFFER = ord("B")
 _ARRAY_BUFFER_VIEW = ord("V")
 _ERROR = ord("r")
+_HOST_OBJECT = ord("\\")  # an object the embedder (workerd) writes: here, an entry of a side table
 
 # Sub-tags inside an Error record (V8's ErrorTag).
 _ERROR_PROTOTYPES = {
@@ -130,6 +131,7 @@ _DOUBLE_FORMAT = struct.Struct("<d")
 _SMALL_VARINTS = [bytes((n,)) for n in range(0x80)]
 _IMMUTABLE_SCALARS = frozenset((type(None), bool, int, float, str, bytes))
 _UNCHANGED_SCALARS = frozenset((type(None), bool, int, str))  # a round trip gives the same value
+UNCHANGED_SCALARS = _UNCHANGED_SCALARS  # for callers that skip building a clone's arguments
 
 
 class JsDict(dict):
@@ -153,21 +155,34 @@ class JsDict(dict):
 # --------------------------------------------------------------------------- public functions
 
 
-def serialize(value: object) -> bytes:
+def serialize(value: object, host_objects: HostObjects | None = None) -> bytes:
     """Serialize a Python Worker's value: the SDK's copy (`sdk_copy`), which is what reaches
     JavaScript, written as V8 structured-clone bytes (`v8_serialize`)."""
     if type(value) is int and _INT32_MIN <= value <= _INT32_MAX:  # counters: the bytes _Writer writes
         return _INT32_PREFIX + _varint((value << 1) ^ (value >> 31))
     if isinstance(value, (dict, list)):
         value = sdk_copy(value)
-    return v8_serialize(value)
+    return v8_serialize(value, host_objects)
 
 
-def v8_serialize(value: object) -> bytes:
+class HostObjects:
+    """What RPC passes besides data: workerd writes stubs and functions into a message as host
+    objects, which the receiver gets as new stubs. `externalize(value)` gives the object the
+    receiver gets for a value that is not data (or None: not cloneable), or raises the
+    platform's error; `objects` holds them, in order, for `deserialize`."""
+
+    __slots__ = ("externalize", "objects")
+
+    def __init__(self, externalize: Callable[[object], object | None]):
+        self.externalize = externalize
+        self.objects: list[object] = []
+
+
+def v8_serialize(value: object, host_objects: HostObjects | None = None) -> bytes:
     """Write `value`, taken as the JavaScript value it stands for, as V8 structured-clone
     bytes (format version 15). Shared references and cycles are kept, as V8 keeps them."""
     try:
-        return _serialize(value)
+        return _serialize(value, host_objects)
     except (TypeError, DataCloneError):
         # The SDK checks the whole value for types that RPC refuses before it converts anything,
         # so such a type wins over any other problem, wherever it sits in the value.
@@ -182,8 +197,10 @@ _SMALL_LIMIT = 24
 _SMALL_CACHE_SIZE = 4096
 
 
-def deserialize(data: bytes | bytearray | memoryview) -> object:
+def deserialize(data: bytes | bytearray | memoryview, host_objects: HostObjects | None = None) -> object:
     """Read a value back from structured-clone bytes; raise `ValueError` if they are malformed."""
+    if host_objects is not None:
+        return _deserialize(data, host_objects)
     if type(data) is bytes and len(data) <= _SMALL_LIMIT:
         # Counters, flags and short strings are most of what objects store: reading the same
         # bytes again gives an equal immutable value, so a small cache skips the parser.
@@ -221,21 +238,22 @@ def _int32_of(data: bytes) -> int | None:
     return None
 
 
-def _deserialize(data) -> object:
+def _deserialize(data, host_objects: HostObjects | None = None) -> object:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"deserialize() needs bytes, not {type(data).__name__}")
-    reader = _Reader(bytes(data))
+    reader = _Reader(bytes(data), host_objects)
     try:
         return reader.read_root()
     except (IndexError, KeyError, OverflowError, struct.error) as exc:
         raise _malformed(f"{type(exc).__name__}: {exc}") from exc
 
 
-def clone(value: object) -> object:
+def clone(value: object, externalize: Callable[[object], object | None] | None = None) -> object:
     """Copy `value` as structured clone does: `deserialize(serialize(value))`.
 
     Immutable scalars (None, bool, int, float, str, bytes) are returned as they are, since
-    their round trip gives an equal value of the same type.
+    their round trip gives an equal value of the same type. With `externalize` (RPC), a value
+    that is not data becomes what `externalize` gives for it (see `HostObjects`).
     """
     kind = type(value)
     if kind in _UNCHANGED_SCALARS:
@@ -244,7 +262,10 @@ def clone(value: object) -> object:
         return js_number_to_python(value)
     if kind is bytes:
         return memoryview(value)
-    return deserialize(serialize(value))
+    if externalize is None:
+        return deserialize(serialize(value))
+    host_objects = HostObjects(externalize)
+    return deserialize(serialize(value, host_objects), host_objects)
 
 
 def sdk_copy(value: object) -> object:
@@ -387,22 +408,19 @@ def _property_entries(mapping: dict) -> list[tuple[str, object]]:
     return ordered
 
 
-def js_number_to_python(x: float) -> int | float:
-    """Pyodide's rule for a JS Number reaching Python (`Number.isSafeInteger(x)` gives `int`)."""
-    if x.is_integer() and -_MAX_SAFE_INTEGER <= x <= _MAX_SAFE_INTEGER:
-        return int(x)
-    return x
-
-
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def datetime_ms(value: _dt.datetime) -> int:
-    """Whole milliseconds since the epoch (a naive datetime is UTC), in exact integer
-    arithmetic: `timestamp() * 1000` rounds near year 9999 into a Date no datetime can hold."""
+    """Whole milliseconds since the epoch (a naive datetime is UTC), truncated toward zero as
+    the SDK's `Date.new(timestamp() * 1000)` truncates (1969-12-31 23:59:59.9995 is the epoch),
+    in exact integer arithmetic: `timestamp() * 1000` rounds near year 9999 into a Date no
+    datetime can hold."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=_dt.UTC)
-    return (value - _EPOCH) // _dt.timedelta(milliseconds=1)
+    microseconds = (value - _EPOCH) // _dt.timedelta(microseconds=1)
+    whole_ms = abs(microseconds) // 1000
+    return whole_ms if microseconds >= 0 else -whole_ms
 
 
 def _time_clip(ms: float) -> float:
@@ -431,9 +449,9 @@ def _error_to_string(name: str, message: str | None) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def _serialize(value: object) -> bytes:
+def _serialize(value: object, host_objects: HostObjects | None = None) -> bytes:
     """Write `value` depth first with an explicit stack, so deep nesting needs no recursion."""
-    writer = _Writer()
+    writer = _Writer(host_objects)
     open_containers: list[Iterator[object]] = []
     children = writer.write(value)
     while True:
@@ -455,10 +473,11 @@ def _serialize(value: object) -> bytes:
 class _Writer:
     """Appends V8 records to `out` and numbers objects in the order V8 does."""
 
-    __slots__ = ("out", "_ids", "_next_id")
+    __slots__ = ("out", "_ids", "_next_id", "_host_objects")
 
-    def __init__(self) -> None:
+    def __init__(self, host_objects: HostObjects | None = None) -> None:
         self.out = bytearray(_HEADER)
+        self._host_objects = host_objects
         self._ids: dict[int, int] = {}  # id() of a list, dict or set -> its object id
         self._next_id = 0
 
@@ -488,8 +507,25 @@ class _Writer:
         elif isinstance(value, Exception):
             self._write_error(value)
         else:
-            raise _refused_type_error(value) or _not_cloneable(value)
+            refused = _refused_type_error(value)
+            if refused is not None:
+                raise refused
+            if not self._write_host_object(value):
+                raise _not_cloneable(value)
         return None
+
+    def _write_host_object(self, value: object) -> bool:
+        host_objects = self._host_objects
+        if host_objects is None:
+            return False
+        passed = host_objects.externalize(value)
+        if passed is None:
+            return False
+        self._new_object_id()
+        self.out.append(_HOST_OBJECT)
+        self.out += _varint(len(host_objects.objects))
+        host_objects.objects.append(passed)
+        return True
 
     def _new_object_id(self) -> int:
         object_id = self._next_id
@@ -617,10 +653,11 @@ class _Reader:
     """Reads V8 records. A container reader is a generator: it yields to ask for its next child
     value and returns the finished container, so nesting never uses the Python stack."""
 
-    __slots__ = ("data", "pos", "version", "objects", "buffer_ids")
+    __slots__ = ("data", "pos", "version", "objects", "buffer_ids", "host_objects")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, host_objects: HostObjects | None = None) -> None:
         self.data = data
+        self.host_objects = host_objects
         self.pos = 0
         self.version = 0
         self.objects: list[object] = []  # object id -> the value read for it
@@ -809,6 +846,12 @@ class _Reader:
             return self._read_view_if_any(value)
         return value
 
+    def _read_host_object(self) -> object:
+        index = self._read_varint()
+        if self.host_objects is None or index >= len(self.host_objects.objects):
+            raise _malformed(f"a host object ({index}) that this message does not carry")
+        return self._remember(self.host_objects.objects[index])
+
     def _read_date(self) -> _dt.datetime:
         return self._remember(_datetime_from_ms(self._read_double()))
 
@@ -974,6 +1017,7 @@ _VALUE_READERS: dict[int, Callable[[_Reader], object]] = {
     _DATE: _Reader._read_date,
     _ARRAY_BUFFER: _Reader._read_array_buffer,
     _ERROR: _Reader._read_error,
+    _HOST_OBJECT: _Reader._read_host_object,
     _TRUE_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_true),
     _FALSE_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_false),
     _NUMBER_OBJECT: lambda reader: reader._read_primitive_object(_Reader._read_number),

@@ -35,7 +35,8 @@ from .ids import DurableObjectId, name_seen_inside
 from .gates import InputGate, OutputGate, Scope, leave_caller
 from .loop import current_scope
 from .storage import DurableObjectStorage, ObjectStore
-from .values import datetime_from_ms
+from .stubs import rpc_externalizer
+from .values import datetime_from_ms, through_js
 from .trace import Kind
 
 log = logging.getLogger("durable_dojo")
@@ -276,7 +277,7 @@ class Instance:
                 if not result.done():
                     result.set_exception(exc)
             elif not result.done():
-                result.set_result(t.result())
+                result.set_result(through_js(t.result()))  # the callback's value went to JS and back
             self.input_gate.reopen(section)
 
         task.add_done_callback(finished, context=self.world._root_context)  # infrastructure: never gated
@@ -453,6 +454,9 @@ def invoke_method(instance: Instance, event: Event):
     obj = instance.obj
     kind = event.kind
     if kind == "rpc":
+        if event.name is None:  # a call of a function this object sent over RPC (stubs.RpcFunction)
+            function, args = event.args
+            return function(*args)
         method = rpc_method(type(obj), event.name)
         return method(obj, *event.args)  # the stub copied them when the call was made; only this event holds them
     if kind == "run":
@@ -473,8 +477,9 @@ _rpc_methods: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionar
 
 
 def rpc_method(cls, name: str):
-    """The function `name` names on `cls` if it may be called over RPC (public, a plain
-    method, not a reserved handler name), else the platform's TypeError (a JsException).
+    """The function `name` names on `cls` if it may be called over RPC (a plain method, not a
+    reserved handler name; a leading underscore is allowed, as in workerd, but not Python's
+    dunder methods), else the platform's TypeError (a JsException).
     Reserved names fail before any lookup (workerd's worker-rpc.c++, `isReservedName`)."""
     methods = _rpc_methods.get(cls)
     if methods is None:
@@ -484,7 +489,7 @@ def rpc_method(cls, name: str):
         if name in RPC_RESERVED:
             raise JsException("TypeError", f"'{name}' is a reserved method and cannot be called over RPC.")
         method = getattr(cls, name, None)
-        if (name.startswith("_") or method is None or not callable(method)
+        if (name.startswith("__") or method is None or not callable(method)
                 or not inspect.isfunction(inspect.getattr_static(cls, name))):  # plain functions only
             raise JsException("TypeError", f'The RPC receiver does not implement the method "{name}".')
         methods[name] = method
@@ -618,7 +623,7 @@ class ObjectHost:
                 copy._body = None  # a response to HEAD carries no body over HTTP
             return copy
         if event.kind == "rpc":
-            return _copy_result(result)
+            return _copy_result(result, instance)
         if event.kind == "run":
             return result  # run_in_durable_object: same process, no copy (as in vitest-pool-workers)
         return None
@@ -631,8 +636,11 @@ class ObjectHost:
             self.idle_timer = None
 
 
-def _copy_result(value):
-    """An RPC result as the caller receives it: structured-clone copy, HTTP objects detached."""
+def _copy_result(value, instance):
+    """An RPC result as the caller receives it: structured-clone copy, HTTP objects detached,
+    functions and stubs passed as RPC passes them."""
     if isinstance(value, (FetchResponse, Request)):
         return value._detached_copy()
-    return _codec.clone(value)
+    if type(value) in _codec.UNCHANGED_SCALARS:  # a counter's int: nothing to copy
+        return value
+    return _codec.clone(value, rpc_externalizer(instance.world, instance))

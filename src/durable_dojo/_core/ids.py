@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from .errors import JsError
 from .ffi import js_api
-from .values import js_string
+from .values import js_argument_string
 
 _BASE_LENGTH = 16
 _MAX_NAME_BYTES_FOR_CTX = 1024
@@ -36,7 +36,7 @@ class DurableObjectId:
     def toString(self) -> str:
         return self._hex
 
-    def equals(self, other: "DurableObjectId") -> bool:
+    def equals(self, other: "DurableObjectId" = None) -> bool:
         """Compares the 32 raw bytes, as the platform does (the name is not compared). Anything
         but an id (its hex string, None) is WebIDL's TypeError there, not False."""
         if not isinstance(other, DurableObjectId):
@@ -72,7 +72,7 @@ class IdFactory:
         return hmac.new(self._key, base, hashlib.sha256).digest()[:_BASE_LENGTH]
 
     def from_name(self, name) -> DurableObjectId:
-        name = js_string(name)
+        name = js_argument_string(name)
         base = hmac.new(self._key, name.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[:_BASE_LENGTH]
         return DurableObjectId(base + self._mac(base), name)
 
@@ -86,7 +86,7 @@ class IdFactory:
         return DurableObjectId(base + self._mac(base))
 
     def from_string(self, text) -> DurableObjectId:
-        text = js_string(text)
+        text = js_argument_string(text)
         if len(text) != 64 or not _HEX_DIGITS.issuperset(text):
             raise TypeError("Invalid Durable Object ID: must be 64 hex digits")
         raw = bytes.fromhex(text)

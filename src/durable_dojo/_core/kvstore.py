@@ -42,7 +42,7 @@ import os
 from typing import Any, Mapping
 
 from .errors import DojoError, JsError, RangeError
-from .values import js_string
+from .values import becomes_bigint, js_string
 from . import sqlite_driver as driver
 
 __all__ = [
@@ -406,8 +406,12 @@ def js_to_number(value: Any) -> float | int:
     """JS ToNumber of a value a Python Worker passes (2.7 → 2.7, "2" → 2, "x" → NaN)."""
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, int) and becomes_bigint(value):
+        raise TypeError("Cannot convert a BigInt value to a number")  # Pyodide sent a BigInt
     if isinstance(value, (int, float)):
         return value
+    if isinstance(value, list):
+        return js_to_number(js_string(value))  # ToNumber(array) reads String(array): [2] is 2
     if value is None:
         return 0  # ToNumber(null)
     if isinstance(value, str):
@@ -451,13 +455,13 @@ def js_uint32(value: Any) -> int:
 _LIST_OPTION_NAMES = {"start": "start", "startAfter": "start_after", "end": "end", "prefix": "prefix"}
 
 
-def parse_list_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
+def parse_list_options(options: Mapping[str, Any] | None,
+                       interface: str = "DurableObjectStorage") -> dict[str, Any]:
     """Validate the options a learner passes to `storage.list({...})`; return `list()` kwargs.
 
     Takes JS names (`start`, `startAfter`, `end`, `prefix`, `reverse`, `limit`,
-    `allowConcurrency`, `noCache`) and ignores unknown keys. A key's or `reverse`'s value of
-    `None` counts as absent; a `limit` of `None` is JS `null` (the SDK's conversion), which
-    WebIDL makes 0. Raises workerd's TypeErrors for a non-dict argument, both `start` and
+    `allowConcurrency`, `noCache`) and ignores unknown keys. `None` is JS `null` (the SDK's
+    conversion): WebIDL makes it the key "null", `reverse` false and `limit` 0. Raises workerd's TypeErrors for a non-dict argument, both `start` and
     `startAfter`, a limit outside int32 and a limit that is not positive.
     """
     if options is None:
@@ -468,14 +472,12 @@ def parse_list_options(options: Mapping[str, Any] | None) -> dict[str, Any]:
         return {"reverse": True}
     if not isinstance(options, Mapping):
         raise TypeError(
-            "Failed to execute 'list' on 'DurableObjectStorage': "
-            "parameter 1 is not of type 'ListOptions'."
+            f"Failed to execute 'list' on '{interface}': parameter 1 is not of type 'ListOptions'."
         )
     out: dict[str, Any] = {}
     for js_name, py_name in _LIST_OPTION_NAMES.items():
-        v = options.get(js_name)
-        if v is not None:
-            out[py_name] = coerce_key(v)
+        if js_name in options:  # None is JS null (the SDK's conversion), which WebIDL makes "null"
+            out[py_name] = coerce_key(options[js_name])
     if "start" in out and "start_after" in out:
         raise TypeError("list() cannot be called with both start and startAfter values.")
     rev = options.get("reverse")

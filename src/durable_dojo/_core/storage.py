@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Mapping
 
 from . import codec as _codec
 from .errors import JsError
 from .ffi import js_api, require_function
 from .kvstore import coerce_key, parse_list_options
+from .values import becomes_bigint, through_js
 from .trace import Kind
 
 _MISSING = object()
@@ -56,11 +58,22 @@ def _keys_argument(method: str, keys):
     return coerce_key(keys)
 
 
+def _options_argument(options, method: str, position: int, dictionary: str,
+                      interface: str = "DurableObjectStorage") -> None:
+    """WebIDL's check of an options dictionary: null (None), an object or an array passes;
+    a number, string or boolean is a TypeError, before the method does anything."""
+    if options is None or isinstance(options, (Mapping, list)) or callable(options):
+        return
+    raise TypeError(f"Failed to execute '{method}' on '{interface}': parameter {position} is not of type "
+                    f"'{dictionary}'.")
+
+
 def alarm_time_ms(value) -> int:
     """The ms timestamp `setAlarm` accepts: a number or a datetime, checked like workerd."""
     if isinstance(value, datetime.datetime):
-        value = _codec.datetime_ms(value)  # naive is UTC, as in the isolate; exact ms
-    elif isinstance(value, bool) or not isinstance(value, (int, float)):
+        value = _codec.datetime_ms(value)  # naive is UTC, as in the isolate; ms toward zero, as Date
+    elif (isinstance(value, bool) or not isinstance(value, (int, float))
+          or (isinstance(value, int) and becomes_bigint(value))):  # a BigInt is not a date either
         raise TypeError(
             "Failed to execute 'setAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'date'."
         )
@@ -71,9 +84,10 @@ def alarm_time_ms(value) -> int:
         raise TypeError("This API doesn't support dates after 2189.")
     if value * 1_000_000 <= -(2**63):
         raise TypeError("This API doesn't support dates before 1687.")
-    if value <= 0:
+    ms = math.trunc(value)  # whole milliseconds: 0.5 is the epoch itself
+    if ms <= 0:
         raise TypeError("setAlarm() cannot be called with an alarm time <= 0")
-    return int(value)
+    return ms
 
 
 
@@ -240,6 +254,8 @@ class _SqlCounters:
 class _StorageOperations:
     """The methods `ctx.storage` and a transaction's `txn` share."""
 
+    _interface = "DurableObjectStorage"  # the JS interface its WebIDL errors name
+
     def __init__(self, instance):
         self._instance = instance
         self._host = instance.host
@@ -278,6 +294,7 @@ class _StorageOperations:
 
     def get(self, keys=_MISSING, options=None):
         """A value (or None), or for a list of keys a dict of the keys that exist, in key order."""
+        _options_argument(options, "get", 2, "GetOptions", self._interface)
         store = self._usable("get()")
         keys = _keys_argument("get", keys)
         self._trace("get", keys)
@@ -294,6 +311,8 @@ class _StorageOperations:
 
     def put(self, key_or_entries=_MISSING, value=_MISSING, options=None):
         """Write one key, or every entry of a dict. Resolves at once; committed at the turn's end."""
+        if not isinstance(key_or_entries, dict):
+            _options_argument(options, "put", 3, "PutOptions", self._interface)
         store = self._usable("put()")
         if isinstance(key_or_entries, dict):
             if value is not _MISSING and value is not None and not isinstance(value, dict):
@@ -321,6 +340,7 @@ class _StorageOperations:
 
     def delete(self, keys=_MISSING, options=None):
         """True if the key existed; for a list of keys, how many existed."""
+        _options_argument(options, "delete", 2, "PutOptions", self._interface)
         store = self._usable("delete()")
         keys = _keys_argument("delete", keys)
         if isinstance(keys, list):
@@ -336,7 +356,7 @@ class _StorageOperations:
     def list(self, options=None):
         """A dict of the keys in range, in UTF-8 byte order (see semantics §3.5 for the options)."""
         store = self._usable("list()")
-        kwargs = parse_list_options(options)
+        kwargs = parse_list_options(options, self._interface)
         rows = store.list(**kwargs)
         self._trace("list", kwargs.get("prefix") or kwargs.get("start") or "")
         self._world._counters.storage_read(self._host, max(len(rows), 1))
@@ -346,6 +366,7 @@ class _StorageOperations:
 
     def getAlarm(self, options=None):
         """The scheduled time in ms, or None (also None while the alarm handler runs)."""
+        _options_argument(options, "getAlarm", 1, "GetAlarmOptions", self._interface)
         store = self._usable("getAlarm()")
         value = store.get_alarm()
         if self._host.alarms.hides(value):
@@ -354,8 +375,9 @@ class _StorageOperations:
 
     def setAlarm(self, scheduled_time=_MISSING, options=None):
         """Replace the object's one alarm. A time in the past means "as soon as possible"."""
-        store = self._usable("setAlarm()")
         ms = alarm_time_ms(None if scheduled_time is _MISSING else scheduled_time)
+        _options_argument(options, "setAlarm", 2, "SetAlarmOptions", self._interface)
+        store = self._usable("setAlarm()")
         # No check for an alarm() handler: workerd asks the Python entrypoint proxy, which
         # answers every name (python-entrypoint-helper.ts), so setAlarm() always works and a
         # class without alarm() fails when the alarm runs ("Method alarm does not exist").
@@ -369,6 +391,7 @@ class _StorageOperations:
         return self._done(None)
 
     def deleteAlarm(self, options=None):
+        _options_argument(options, "deleteAlarm", 1, "SetAlarmOptions", self._interface)
         store = self._usable("deleteAlarm()")
         store.set_alarm(None)
         self._host.storage.alarm_changed = True
@@ -399,6 +422,7 @@ class DurableObjectStorage(_StorageOperations):
 
     def deleteAll(self, options=None):
         """Delete every key (and, from compatibility date 2026-02-24, the alarm) atomically."""
+        _options_argument(options, "deleteAll", 1, "PutOptions")
         store = self._usable("deleteAll()")
         if self._host.storage.txn_depth:
             raise JsError("Cannot call deleteAll() within a transaction")
@@ -487,7 +511,7 @@ class DurableObjectStorage(_StorageOperations):
         storage.end(savepoint, keep=True)
         if not storage.txn_depth:
             self._instance.output_gate.note_write()
-        return result
+        return through_js(result)  # the callback's value went to JavaScript and back
 
     def sync(self):
         """Resolves once every pending write, `allowUnconfirmed` ones included, is durable."""
@@ -501,6 +525,7 @@ class DurableObjectTransaction(_StorageOperations):
     """The `txn` a `transaction()` closure receives."""
 
     _OPS = ("get", "put", "delete", "list", "getAlarm", "setAlarm", "deleteAlarm")
+    _interface = "DurableObjectTransaction"
 
     def __init__(self, instance, savepoint=None, layer=None):
         super().__init__(instance)
@@ -551,9 +576,9 @@ class SyncKvStorage:
         return None if raw is None else _codec.deserialize(raw)
 
     def put(self, key, value=_MISSING) -> None:
-        store = self._storage._usable("put()")
         if value is _MISSING:
-            raise TypeError("put() called with undefined value.")
+            raise TypeError("Failed to execute 'put' on 'SyncKvStorage': parameter 2 is not of type 'Value'.")
+        store = self._storage._usable("put()")
         store.put(coerce_key(key), _codec.serialize(value))
         self._storage._world._counters.storage_write(self._storage._host, 1)
         self._storage._wrote()
@@ -568,7 +593,7 @@ class SyncKvStorage:
     def list(self, options=None):
         """An iterator of `[key, value]` pairs in key order (same options as `storage.list`)."""
         store = self._storage._usable("list()")
-        rows = store.list(**parse_list_options(options))
+        rows = store.list(**parse_list_options(options, "SyncKvStorage"))
         self._storage._world._counters.storage_read(self._storage._host, max(len(rows), 1))
         return iter([[key, _codec.deserialize(raw)] for key, raw in rows])
 

@@ -14,13 +14,15 @@ is there.
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from . import codec as _codec
 from . import tracebacks as _tracebacks
-from .errors import DojoError, JsException
+from .errors import DataCloneError, DojoError, JsError, JsException
 from .ffi import js_api
 from .http import REDIRECT_STATUSES, as_request, redirect_request
 from .ids import DurableObjectId
+from .loop import current_scope
 
 MAX_REDIRECTS = 20  # the Fetch standard's bound
 
@@ -102,6 +104,10 @@ class DurableObjectStub:
         event = self._host.submit(kind, name, args, label, trace_kind=_CALL_KINDS[kind])
         return WorldCall(world, event.reply, label, self._note_error)
 
+    def _externalize(self, value):
+        """A value of an argument that is not data (a function, a stub): see `rpc_externalize`."""
+        return rpc_externalize(self._namespace.world, None, value)
+
     def _note_error(self, exc: BaseException) -> None:
         if getattr(exc, "durableObjectReset", False) or getattr(exc, "retryable", False):
             self._broken = exc  # the platform breaks the stub: use a new one to retry
@@ -162,13 +168,104 @@ class DurableObjectStub:
             __tracebackhide__ = True  # noqa: F841
             if args:
                 try:
-                    args = tuple([_codec.clone(arg) for arg in args])
+                    args = tuple([_codec.clone(arg, self._externalize) for arg in args])
                 except Exception as error:  # DataCloneError: the learner's call is the place to show
                     raise _tracebacks.prune(error)
             return self._submit("rpc", name, args, f"{self._namespace.binding}.{name}()")
 
         rpc.__name__ = name
         return rpc
+
+
+def rpc_externalize(world, instance, value):
+    """What RPC passes besides data (`codec.HostObjects`), as workerd passes it: a stub stays a
+    stub to the same object; a Python function becomes a function the receiver can call, which
+    runs where it was made (`RpcFunction`); a Durable Object ID cannot be sent; anything else is
+    not cloneable (None). `instance` is the object whose code made the value (None: the one
+    whose code is running now, if any)."""
+    if isinstance(value, (DurableObjectStub, RpcFunction)):
+        return value
+    if isinstance(value, DurableObjectId):
+        raise DataCloneError('Could not serialize object of type "DurableObjectId". This type does not '
+                             "support serialization.")
+    if callable(value) and not isinstance(value, type):
+        if instance is None:
+            scope = current_scope.get()
+            instance = scope.instance if scope is not None else None
+        return RpcFunction(world, value, instance)  # the SDK's create_proxy(fn), sent as a stub
+    return None
+
+
+def rpc_externalizer(world, instance=None):
+    """`rpc_externalize` for values made by `instance`, as `codec.clone` takes it."""
+    return functools.partial(rpc_externalize, world, instance)
+
+
+class RpcFunction:
+    """A Python function sent over RPC (an argument or a result), as the receiver holds it.
+
+    On the platform the SDK wraps the function in a JS proxy, and RPC sends it as a stub:
+    calling it sends a call back to where the function was made, and returns a promise. Here a
+    call is an event of the object whose code made the function (so it waits its turn at that
+    object's input gate), or, for a function a Worker made, a task of the world. Arguments and
+    the result are copied as RPC copies them.
+    """
+
+    __slots__ = ("_world", "_function", "_instance")
+
+    def __init__(self, world, function, instance):
+        self._world = world
+        self._function = function
+        self._instance = instance  # the object instance whose code made it, or None (a Worker)
+
+    def __repr__(self) -> str:
+        return f"<RPC stub of {getattr(self._function, '__qualname__', self._function)!r}>"
+
+    def __call__(self, *args, **kwargs) -> WorldCall:
+        __tracebackhide__ = True  # noqa: F841
+        if kwargs:
+            args = (*args, kwargs)  # keyword arguments are one trailing options object
+        world = self._world
+        name = getattr(self._function, "__name__", "function")
+        label = f"{name}() over RPC"
+        try:
+            copied = tuple(_codec.clone(arg, rpc_externalizer(world)) for arg in args)
+        except Exception as error:  # noqa: BLE001 - DataCloneError: the caller's line is the place
+            raise _tracebacks.prune(error)
+        instance = self._instance
+        if instance is None:
+            reply = world.loop.create_future()
+            world.loop.create_task(self._run_in_worker(copied, reply), context=world._root_context)
+            return WorldCall(world, reply, label)
+        host = instance.host
+        if host.instance is not instance or not instance.alive:
+            reply = world.loop.create_future()
+            reply.set_exception(JsError("RPC stub used after being disposed."))
+            return WorldCall(world, reply, label)
+        event = host.submit("rpc", None, (self._function, copied), label, trace_kind="rpc:call")
+        return WorldCall(world, event.reply, label)
+
+    async def _run_in_worker(self, args, reply) -> None:
+        try:
+            result = self._function(*args)
+            if hasattr(result, "__await__"):
+                result = await result
+            result = _codec.clone(result, rpc_externalizer(self._world))
+        except BaseException as error:  # noqa: BLE001 - the caller gets it
+            if not reply.done():
+                reply.set_exception(error)
+            return
+        if not reply.done():
+            reply.set_result(result)
+
+
+def _stub_options(options, method: str) -> None:
+    """WebIDL's check of the options dictionary (`locationHint`, ...): None, a dict or a list
+    passes; a number, string or boolean is a TypeError."""
+    if options is None or isinstance(options, (dict, list)):
+        return
+    raise TypeError(f"Failed to execute '{method}' on 'DurableObjectNamespace': parameter 2 is not of type "
+                    "'GetDurableObjectOptions'.")
 
 
 def _require_absolute_url(url: str) -> None:
@@ -214,10 +311,12 @@ class DurableObjectNamespace:
             raise TypeError(
                 "Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'."
             )
+        _stub_options(options, "get")
         return DurableObjectStub(self, self.world._host_for(self, id_), id_)
 
     def getByName(self, name, options=None) -> DurableObjectStub:
         """Same as `get(idFromName(name))`."""
+        _stub_options(options, "getByName")
         return self.get(self.idFromName(name), options)
 
     def jurisdiction(self, name: str) -> "DurableObjectNamespace":

@@ -16,8 +16,8 @@ def js_string(key) -> str:
 
     `str` stays (lone surrogates become U+FFFD, as in V8's UTF-8 conversion); `int` gives
     its digits, `bool` gives "true"/"false", `float` is formatted like JS's
-    Number-to-String (1.0 → "1", 1.5 → "1.5", 1e21 → "1e+21"), `None` gives "null".
-    Anything else raises `TypeError`.
+    Number-to-String (1.0 → "1", 1.5 → "1.5", 1e21 → "1e+21"), `None` gives "null", a list
+    its items joined by commas. Anything else raises `TypeError`.
     """
     if type(key) is str:
         if key.isascii():
@@ -37,10 +37,45 @@ def js_string(key) -> str:
         return _decimal(int(key))
     if isinstance(key, float):
         return js_number_string(key)
+    if isinstance(key, list):
+        # The SDK sends a list as a JS Array, and String(array) joins its items with commas
+        # (null items are empty): put(["a", "b"], 1) writes the key "a,b".
+        return ",".join("" if item is None else js_string(item) for item in key)
     raise TypeError(
         f"Expected a string (or a number, bool or None, which JavaScript turns into a "
         f"string), not {type(key).__name__}: {key!r:.60}"
     )
+
+
+MAX_SAFE_INTEGER = 2**53 - 1  # Number.MAX_SAFE_INTEGER
+
+
+def becomes_bigint(n: int) -> bool:
+    """Whether Pyodide hands the Python int `n` to JavaScript as a BigInt (else a Number)."""
+    return not -MAX_SAFE_INTEGER <= n <= MAX_SAFE_INTEGER
+
+
+def js_number_to_python(x: float) -> int | float:
+    """Pyodide's rule for a JS Number reaching Python (`Number.isSafeInteger(x)` gives `int`)."""
+    if x.is_integer() and -MAX_SAFE_INTEGER <= x <= MAX_SAFE_INTEGER:
+        return int(x)
+    return x
+
+
+def through_js(value):
+    """A value a Python callback returns to a JavaScript API, as it comes back to Python: Pyodide
+    makes a float a JS Number, which returns as an `int` if it is a safe integer (3.0 -> 3,
+    -0.0 -> 0). Other values cross as proxies of themselves and come back unchanged."""
+    if type(value) is float:
+        return js_number_to_python(value)
+    return value
+
+
+def js_argument_string(value) -> str:
+    """`String(value)` of an argument Python passes straight to a JS method, as to a namespace's
+    `idFromName()`: Pyodide passes `None` as `undefined`, so it is the text "undefined" (the
+    SDK's wrapped bindings, such as `ctx.storage`, send `None` as `null`: "null")."""
+    return "undefined" if value is None else js_string(value)
 
 
 def _decimal(n: int) -> str:
