@@ -38,7 +38,9 @@ def chapter_words(script: Path) -> tuple[int, int]:
             in_markdown = "[markdown]" in line
             continue
         if in_markdown:
-            prose += words(line.lstrip("# "))
+            text = line.lstrip("# ")
+            if not text.startswith(("<!-- diagram:", '<figure class="dojo-diagram"')):  # a picture, not words
+                prose += words(text)
         elif not line.startswith("# NBVAL"):
             code += words(line)
     return prose, code

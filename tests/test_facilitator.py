@@ -1,5 +1,6 @@
-"""`dojo progress [--json] [FILE]`: a participant's progress summarised for a workshop
-facilitator, from their progress.json, as JSON for scripts and as text for a person."""
+"""`dojo progress [--json] [FILE...]`: a participant's progress summarised for a workshop
+facilitator, from their progress.json, as JSON for scripts and as text for a person; with several
+files, the room's medians per kata."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def test_json_summary_counts_passes_checks_and_hints_and_names_the_stuck_kata(pa
     by_id = {k["id"]: k for k in summary["katas"]}
     assert by_id["01-counter-forgets"] == {
         "id": "01-counter-forgets", "order": 1, "title": "A counter that forgets", "status": "passed",
-        "checks": 2, "hints_shown": 1, "hints_total": 3, "passed_at": "2026-12-07T10:00:00+0000"}
+        "checks": 2, "hints_shown": 1, "hints_total": 3, "first_check_at": None,
+        "passed_at": "2026-12-07T10:00:00+0000", "minutes": None}
     assert by_id["02-cart-never-found"]["status"] == "regressed"
     assert by_id["04-frozen-relay"]["status"] == "new" and by_id["04-frozen-relay"]["checks"] == 0
     assert [k["order"] for k in summary["katas"]] == sorted(k["order"] for k in summary["katas"])
@@ -91,3 +93,63 @@ def test_the_dojo_command_has_progress(participant, capsys):
 
     assert dojo(["progress", "--json", str(participant)]) == 0
     assert json.loads(capsys.readouterr().out)["katas_passed"] == 2
+
+
+def test_minutes_run_from_a_katas_first_check_to_its_first_pass(tmp_path, capsys):
+    path = tmp_path / "progress.json"
+    path.write_text(json.dumps({"katas": {
+        "01-counter-forgets": {"passed": True, "last": "passed", "runs": 3,
+                               "first_check_at": "2026-12-07T10:00:00+0000", "passed_at": "2026-12-07T10:12:30+0000"},
+        "02-cart-never-found": {"passed": True, "last": "passed", "runs": 1,  # a file from before the time stamp
+                                "passed_at": "2026-12-07T10:20:00+0000"},
+    }}), encoding="utf-8")
+    summary = json.loads(run(capsys, "--json", str(path))[1])
+    by_id = {k["id"]: k for k in summary["katas"]}
+    assert by_id["01-counter-forgets"]["minutes"] == 12.5
+    assert by_id["02-cart-never-found"]["minutes"] is None
+    out = run(capsys, str(path))[1]
+    assert out.splitlines()[0].split()[-2:] == ["12.5", "min"] and "min" not in out.splitlines()[1]
+
+
+def test_a_check_stamps_the_katas_first_check_once(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from durable_dojo._kata import progress as progress_module
+
+    clock = iter(["2026-12-07T09:00:00+0000", "2026-12-07T09:05:00+0000", "2026-12-07T09:09:00+0000"])
+    monkeypatch.setattr(progress_module.time, "strftime", lambda fmt: next(clock))
+    progress = progress_module.Progress(tmp_path / "progress.json")
+    kata = SimpleNamespace(id="01-counter-forgets")
+    progress.record(SimpleNamespace(kata=kata, status="failed", passed=False))
+    progress.record(SimpleNamespace(kata=kata, status="failed", passed=False))
+    progress.record(SimpleNamespace(kata=kata, status="passed", passed=True))
+    entry = progress.data["katas"]["01-counter-forgets"]
+    assert entry["first_check_at"] == "2026-12-07T09:00:00+0000" and entry["passed_at"] == "2026-12-07T09:09:00+0000"
+
+
+def test_several_files_give_the_rooms_medians_per_kata(tmp_path, capsys):
+    def participant(name, **katas):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"katas": katas}), encoding="utf-8")
+        return str(path)
+
+    def passed(minutes, runs):
+        return {"passed": True, "last": "passed", "runs": runs, "first_check_at": "2026-12-07T10:00:00+0000",
+                "passed_at": f"2026-12-07T10:{minutes:02d}:00+0000"}
+
+    files = [participant("ann", **{"01-counter-forgets": passed(10, 2)}),
+             participant("bob", **{"01-counter-forgets": passed(20, 4), "02-cart-never-found": passed(5, 1)}),
+             participant("cy", **{"01-counter-forgets": {"last": "failed", "runs": STUCK_CHECKS + 1}}),
+             participant("dee", **{"01-counter-forgets": passed(59, 9)})]
+    room = json.loads(run(capsys, "--json", *files)[1])
+    assert room["participants"] == 4
+    first, second = room["katas"][:2]
+    assert (first["id"], first["started"], first["passed"], first["median_minutes"], first["timed"],
+            first["median_checks"], first["stuck"]) == ("01-counter-forgets", 4, 3, 20.0, 3, 4, ["cy"])
+    assert (second["started"], second["passed"], second["median_minutes"]) == (1, 1, 5.0)
+    lines = run(capsys, *files)[1].splitlines()
+    assert lines[0] == "4 participants"
+    assert lines[2].split() == ["01-counter-forgets", "4", "3", "20", "4", "cy"]
+    assert len(lines) == 4  # katas nobody started are left out
+    code, _, err = run(capsys, files[0], str(tmp_path / "missing.json"))
+    assert code == 2 and "missing.json" in err

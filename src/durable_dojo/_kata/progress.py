@@ -72,11 +72,13 @@ class Progress:
 
     def record(self, verdict: Verdict) -> None:
         entry = self.entry(verdict.kata.id)
+        now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        entry.setdefault("first_check_at", now)  # with passed_at: how long the kata took (dojo progress)
         entry["last"] = verdict.status
         entry["runs"] = int(entry.get("runs", 0)) + 1
         if verdict.passed and not entry.get("passed"):
             entry["passed"] = True
-            entry["passed_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            entry["passed_at"] = now
 
     def forget_pass(self, kata_id: str) -> None:
         entry = self.entry(kata_id)
