@@ -2299,6 +2299,10 @@ class TestDO(DurableObject):
 
     async def _rpc_private(self):
         return "private reached"
+
+    @staticmethod
+    def rpc_static():
+        return "static reached"
     # ---- end section: conf-a ----
 
 class OtherDO(TestDO):
@@ -2520,7 +2524,7 @@ async def edge_ids_rpc(env):
         "unique_jurisdiction_number": cap_s(lambda: env.TEST.newUniqueId({"jurisdiction": 5}).toString()),
         "rpc_alarm": await cap(lambda: stub.alarm()),
         "rpc_web_socket_message": await cap(lambda: stub.webSocketMessage(None, "x")),
-        "rpc_missing": await cap(lambda: stub.no_such_method()),
+        # a missing method: rpc_unknown_method and rpc_python_entrypoint (the Python entrypoint's message)
         "rpc_works_after": await cap(lambda: stub.who()),
     }
 
@@ -2828,7 +2832,7 @@ SCENARIOS: list[Scenario] = [
     S("bcw_constructor", bcw_constructor),
     # errors crossing a stub
     S("handler_throw_no_reset", handler_throw_no_reset),
-    S("rpc_unknown_method", rpc_unknown_method),
+    S("rpc_unknown_method", rpc_unknown_method, expected_diff="python-entrypoint-rpc"),
     S("fetch_without_handler", fetch_status("NOALARM", "no-fetch", "http://do/")),
     S("fetch_non_response", fetch_status("TEST", "non-response", "http://do/not-a-response")),
     # alarms
@@ -3727,6 +3731,16 @@ async def rpc_reserved_and_private(env):
     }
 
 
+async def rpc_python_entrypoint(env):
+    stub = env.TEST.getByName("rpc-entrypoint")
+    return {
+        "missing": await cap(lambda: stub.no_such_method(), err_flags),
+        "attribute_not_callable": await cap(lambda: stub.field(), err_flags),
+        "static_method": await cap(lambda: stub.rpc_static()),
+        "works_after": await cap(lambda: stub.rpc_static()),
+    }
+
+
 async def id_odd_names(env):
     def hex_(n):
         return cap_s(lambda: env.TEST.idFromName(n).toString())
@@ -3865,6 +3879,7 @@ SCENARIOS += [
     # alarms
     R("alm_time_bounds", "alm-bounds", "alm_time_bounds"),
     R("alm_datetime_forms", "alm-datetimes", "alm_datetime_forms"),
+    S("rpc_python_entrypoint", rpc_python_entrypoint, expected_diff="python-entrypoint-rpc"),
     alarm_runs("alm_delete_then_fail", "alm-delete-fail", 1, 50, "delete_then_fail",
                advance_s=10, attempts=1, settle_s=3.0),
     alarm_runs("alm_set_then_fail", "alm-set-fail", 1, 50, "set_then_fail", advance_s=10, attempts=1, settle_s=3.0),

@@ -2005,6 +2005,9 @@ export class TestDO extends DurableObject {
   _rpc_private() {
     return "private reached";
   }
+  static rpc_static() {
+    return "static reached";
+  }
   // ---- end section: conf-a ----
 }
 
@@ -2209,7 +2212,7 @@ const SCENARIOS = {
       unique_jurisdiction_number: capS(() => env.TEST.newUniqueId({ jurisdiction: 5 }).toString()),
       rpc_alarm: await cap(() => stub.alarm()),
       rpc_web_socket_message: await cap(() => stub.webSocketMessage(null, "x")),
-      rpc_missing: await cap(() => stub.no_such_method()),
+      // a missing method: rpc_unknown_method and rpc_python_entrypoint (the Python entrypoint's message)
       rpc_works_after: await cap(() => stub.who()),
     };
   },
@@ -3017,6 +3020,15 @@ const CONF_A_SCENARIOS = {
       web_socket_error: await cap(() => stub.webSocketError(null, null)),
       private_method: await cap(() => stub._rpc_private()),
       works_after: await cap(() => stub.rand_of().then((r) => typeof r)),
+    };
+  },
+  async rpc_python_entrypoint(env) {
+    const stub = env.TEST.getByName("rpc-entrypoint");
+    return {
+      missing: await cap(() => stub.no_such_method(), errFlags),
+      attribute_not_callable: await cap(() => stub.field(), errFlags),
+      static_method: await cap(() => stub.rpc_static()),
+      works_after: await cap(() => stub.rpc_static()),
     };
   },
   async id_odd_names(env) {

@@ -117,12 +117,18 @@ async def test_unclonable_argument_and_result_raise_data_clone_error(stub):
         await stub.return_object()
 
 
-# 8.2 / 9.4: static and missing methods are not RPC methods.
-@pytest.mark.parametrize("name", ["static_helper", "nope"])
-async def test_names_that_are_not_rpc_methods_are_refused(stub, name):
-    with pytest.raises(JsException, match=f'^TypeError: The RPC receiver does not implement the method "{name}"\\.$') as caught:
+# 8.2 / 9.4: workerd's Python entrypoint proxy calls any callable attribute of the object and
+# refuses anything else with its own message (python-entrypoint-helper, makeEntrypointProxyHandler).
+@pytest.mark.parametrize("name", ["nope", "kept"])
+async def test_a_name_that_is_not_callable_on_the_object_is_refused_by_the_python_entrypoint(stub, name):
+    with pytest.raises(JsException, match=f"^TypeError: Method {name} does not exist$") as caught:
         await getattr(stub, name)()
     assert caught.value.remote is True
+
+
+async def test_static_and_underscored_methods_are_callable_over_rpc(stub):
+    assert await stub.static_helper() == "static"
+    assert await stub._private() == "secret"
 
 
 # Reserved names fail with workerd's own message (worker-rpc.c++ isReservedName; js-rpc-test.js).

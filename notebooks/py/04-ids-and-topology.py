@@ -243,9 +243,10 @@ await check("04-sharded-views", PageViews)
 #
 # * every method is callable, sync or async, and always returns something to `await`, even one
 #   whose name starts with `_` (RPC has no private methods: keep what callers must not reach
-#   out of the class);
-# * static methods and the handler names (`fetch` is HTTP; `alarm`, `webSocketMessage`... are
-#   for the runtime: "'alarm' is a reserved method") are not;
+#   out of the class); a name that is not callable on the object fails with
+#   "Method <name> does not exist";
+# * the handler names are not (`fetch` is HTTP; `alarm`, `webSocketMessage`... are for the
+#   runtime: "'alarm' is a reserved method");
 # * JavaScript has no keyword arguments: Pyodide passes them as **one trailing dict**, so
 #   `stub.keep(value={"a": 1})` calls `keep({"value": {"a": 1}})`;
 # * arguments travel as **structured-clone copies**, both ways: the object never shares a

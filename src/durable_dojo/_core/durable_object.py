@@ -18,7 +18,6 @@ import contextvars
 import inspect
 import time as _time
 import logging
-import weakref
 
 from . import codec as _codec
 from . import lifecycle as _lifecycle
@@ -457,8 +456,8 @@ def invoke_method(instance: Instance, event: Event):
         if event.name is None:  # a call of a function this object sent over RPC (stubs.RpcFunction)
             function, args = event.args
             return function(*args)
-        method = rpc_method(type(obj), event.name)
-        return method(obj, *event.args)  # the stub copied them when the call was made; only this event holds them
+        method = rpc_method(obj, event.name)
+        return method(*event.args)  # the stub copied them when the call was made; only this event holds them
     if kind == "run":
         return event.args[0](obj, instance.ctx)
     if kind == "call":
@@ -473,26 +472,21 @@ def invoke_method(instance: Instance, event: Event):
     return handler(*event.args)
 
 
-_rpc_methods: "weakref.WeakKeyDictionary[type, dict]" = weakref.WeakKeyDictionary()  # per class, gone with it
+def rpc_method(obj, name: str):
+    """What `stub.<name>(...)` calls on the object `obj`, as workerd finds it for a Python
+    Durable Object, else the platform's TypeError (a JsException).
 
-
-def rpc_method(cls, name: str):
-    """The function `name` names on `cls` if it may be called over RPC (a plain method, not a
-    reserved handler name; a leading underscore is allowed, as in workerd, but not Python's
-    dunder methods), else the platform's TypeError (a JsException).
-    Reserved names fail before any lookup (workerd's worker-rpc.c++, `isReservedName`)."""
-    methods = _rpc_methods.get(cls)
-    if methods is None:
-        methods = _rpc_methods[cls] = {}
-    method = methods.get(name)
-    if method is None:
-        if name in RPC_RESERVED:
-            raise JsException("TypeError", f"'{name}' is a reserved method and cannot be called over RPC.")
-        method = getattr(cls, name, None)
-        if (name.startswith("__") or method is None or not callable(method)
-                or not inspect.isfunction(inspect.getattr_static(cls, name))):  # plain functions only
-            raise JsException("TypeError", f'The RPC receiver does not implement the method "{name}".')
-        methods[name] = method
+    Reserved names fail first (workerd's worker-rpc.c++, `isReservedName`). Then workerd asks
+    the Python entrypoint proxy (`makeEntrypointProxyHandler` in its python-entrypoint-helper),
+    which answers every other name and calls `obj.<name>` if it is callable, whatever it is: a
+    method (also one whose name starts with `_`), a static method, a callable attribute. If it
+    is missing or not callable (a property's value, a number), the proxy throws
+    `TypeError: Method <name> does not exist`."""
+    if name in RPC_RESERVED:
+        raise JsException("TypeError", f"'{name}' is a reserved method and cannot be called over RPC.")
+    method = getattr(obj, name, None) if not name.startswith("__") else None
+    if method is None or not callable(method):
+        raise JsException("TypeError", f"Method {name} does not exist")
     return method
 
 
