@@ -4,7 +4,10 @@
     before editing is told what is wrong, not congratulated);
 (b) its check PASSES with the reference answer, `solutions/workbook/<id>.py`;
 (c) its check REJECTS every plausible wrong answer in `wrong_answers/<id>.py` (a hard-coded value,
-    data kept outside storage, a fix that is safe in one schedule only...): at least one each.
+    data kept outside storage, a fix that is safe in one schedule only...): at least one each;
+(d) its check ACCEPTS every differently written right answer in `right_answers/<id>.py` (SQL
+    instead of key-value storage, another key layout, a transaction instead of one batched put...):
+    at least one each. A check that rejects them demands the reference's shape, not the lesson.
 
 Each answer is the source of a whole exercise cell, run alone in a fresh namespace as a notebook
 would run it. The chapters are read as shipped (git `HEAD`), so a learner who has solved exercises
@@ -29,14 +32,17 @@ from durable_dojo._workbook.manifest import exercises
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = ROOT / "solutions" / "workbook"
 WRONG = Path(__file__).resolve().parent / "wrong_answers"
+RIGHT = Path(__file__).resolve().parent / "right_answers"
 EXERCISES = {e.id: e for e in exercises()}
 CHECK_CALL = re.compile(r"""^await check\(["'](?P<id>[^"']+)["'], (?P<answer>\w+)\)$""", re.M)
 # what a learner must never read in a verdict: the emulator's insides
 INTERNAL = re.compile(r"durable_dojo|_core|_workbook|site-packages|Traceback|File \"|<locals>|0x[0-9a-f]{6,}")
 
 # filled by the tests below, printed by conftest.py at the end of the run
-RESULTS: dict[str, set] = {"fail as shipped": set(), "pass with the answer": set(), "wrong answers rejected": set()}
+RESULTS: dict[str, set] = {"fail as shipped": set(), "pass with the answer": set(), "wrong answers rejected": set(),
+                           "right answers accepted": set()}
 WRONG_TOTAL: set = set()
+RIGHT_TOTAL: set = set()
 
 
 def chapter_source(chapter: str) -> str:
@@ -65,13 +71,23 @@ def exercise_cells(chapter: str) -> dict[str, tuple[str, str]]:
     return found
 
 
-def wrong_answers(exercise_id: str) -> list[tuple[str, str]]:
-    """[(why it is wrong, cell source)] from `# %% wrong: <why>` sections."""
-    path = WRONG / f"{exercise_id}.py"
+def answers_in(folder: Path, kind: str, exercise_id: str) -> list[tuple[str, str]]:
+    """[(what this answer is, cell source)] from the `# %% <kind>: <what>` sections of a file."""
+    path = folder / f"{exercise_id}.py"
     if not path.exists():
         return []
-    parts = re.split(r"^# %% wrong: (.+)$", path.read_text(encoding="utf-8"), flags=re.M)
+    parts = re.split(rf"^# %% {kind}: (.+)$", path.read_text(encoding="utf-8"), flags=re.M)
     return [(why.strip(), source.strip() + "\n") for why, source in zip(parts[1::2], parts[2::2])]
+
+
+def wrong_answers(exercise_id: str) -> list[tuple[str, str]]:
+    """[(why it is wrong, cell source)] from `# %% wrong: <why>` sections."""
+    return answers_in(WRONG, "wrong", exercise_id)
+
+
+def right_answers(exercise_id: str) -> list[tuple[str, str]]:
+    """[(how it differs from the reference, cell source)] from `# %% right: <how>` sections."""
+    return answers_in(RIGHT, "right", exercise_id)
 
 
 def define(source: str, name: str, label: str):
@@ -88,6 +104,7 @@ SHIPPED = {}
 for _chapter in sorted({e.chapter for e in EXERCISES.values()}):
     SHIPPED.update({id_: (cell, answer, _chapter) for id_, (cell, answer) in exercise_cells(_chapter).items()})
 WRONG_CASES = [(id_, why, source) for id_ in EXERCISES for why, source in wrong_answers(id_)]
+RIGHT_CASES = [(id_, how, source) for id_ in EXERCISES for how, source in right_answers(id_)]
 
 
 def test_every_exercise_in_the_list_is_in_its_chapter_and_every_exercise_cell_is_listed():
@@ -107,10 +124,11 @@ def test_the_built_notebooks_keep_the_exercise_tag():
         assert len(tagged) == len(expected), f"{chapter}.ipynb: rebuild it with notebooks/build.py"
 
 
-def test_every_exercise_has_a_reference_answer_and_a_wrong_answer():
+def test_every_exercise_has_a_reference_answer_a_wrong_answer_and_another_right_answer():
     for exercise_id in EXERCISES:
         assert (ANSWERS / f"{exercise_id}.py").is_file(), f"{exercise_id}: no solutions/workbook/{exercise_id}.py"
         assert wrong_answers(exercise_id), f"{exercise_id}: no wrong answer in {WRONG.name}/{exercise_id}.py"
+        assert right_answers(exercise_id), f"{exercise_id}: no other right answer in {RIGHT.name}/{exercise_id}.py"
 
 
 def assert_learner_words(message: str) -> None:
@@ -144,10 +162,21 @@ async def test_the_check_rejects_a_wrong_answer(exercise_id, why, source):
     RESULTS["wrong answers rejected"].add((exercise_id, why))
 
 
+@pytest.mark.parametrize(("exercise_id", "how", "source"), RIGHT_CASES,
+                         ids=[f"{id_}: {how}" for id_, how, _ in RIGHT_CASES])
+async def test_the_check_accepts_a_differently_written_right_answer(exercise_id, how, source):
+    RIGHT_TOTAL.add((exercise_id, how))
+    verdict = await judge(exercise_id, define(source, EXERCISES[exercise_id].answer, f"{exercise_id}, right"))
+    assert verdict.passed, f"{exercise_id}: a right answer ({how}) fails the check:\n{verdict}"
+    assert_learner_words(verdict.message)
+    RESULTS["right answers accepted"].add((exercise_id, how))
+
+
 def summary() -> str | None:
     """The counts, once the honesty tests above have run."""
     if not any(RESULTS.values()):
         return None
     return (f"{len(EXERCISES)} exercises: {len(RESULTS['fail as shipped'])} fail as shipped, "
             f"{len(RESULTS['pass with the answer'])} pass with the answer, "
-            f"{len(RESULTS['wrong answers rejected'])} of {len(WRONG_TOTAL)} wrong answers rejected")
+            f"{len(RESULTS['wrong answers rejected'])} of {len(WRONG_TOTAL)} wrong answers rejected, "
+            f"{len(RESULTS['right answers accepted'])} of {len(RIGHT_TOTAL)} differently written right answers accepted")

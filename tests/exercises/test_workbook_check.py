@@ -37,7 +37,7 @@ class Guestbook(DurableObject):
 async def test_an_error_in_the_learners_code_is_reported_with_their_line_and_no_emulator_frame():
     verdict = await judge("00-guestbook", cell(RAISES, "Guestbook"))
     assert not verdict.passed
-    assert "sign('ada') raised AttributeError: 'NoneType' object has no attribute 'append'" in verdict.message
+    assert "sign('cy') raised AttributeError: 'NoneType' object has no attribute 'append'" in verdict.message
     assert "In your code: line 8 in sign: guests.append(who)" in verdict.message
     assert "durable_dojo" not in verdict.message and 'File "' not in verdict.message
 
@@ -95,7 +95,7 @@ async def test_code_that_never_gives_control_back_gets_a_plain_verdict(monkeypat
     monkeypatch.setattr(framework, "HANG_SECONDS", 0.5)
     verdict = await judge("00-guestbook", cell(HANGS, "Guestbook", "<hanging cell>"))
     assert not verdict.passed
-    assert "sign('ada') never finished" in verdict.message and "infinite loop" in verdict.message
+    assert "sign('cy') never finished" in verdict.message and "infinite loop" in verdict.message
     assert "durable_dojo" not in verdict.message
 
 
@@ -135,10 +135,10 @@ async def test_the_shipped_interest_exercise_is_right_in_one_run_so_only_explori
     the loop's own order and wrong in another, which is why its check explores every order."""
     import asyncio
 
-    from durable_dojo._workbook.chapter03 import INTEREST_PERCENT, services
+    from durable_dojo._workbook.chapter03 import INTEREST_PERCENT, Services
 
     shipped = shipped_answer("03-interest")
-    with framework.world({"SAVINGS": shipped}, outbound=services) as rt:
+    with framework.world({"SAVINGS": shipped}, outbound=Services()) as rt:
         account = rt.env.SAVINGS.getByName("ada")
         await account.deposit(100)
         await asyncio.gather(account.add_interest(), account.deposit(50))
@@ -178,5 +178,5 @@ class Guestbook(DurableObject):
 
 async def test_a_javascript_error_is_named_as_python_code_receives_it():
     verdict = await judge("00-guestbook", cell(TOO_BIG, "Guestbook", "<too big cell>"))
-    assert "sign('ada') raised a JavaScript error, pyodide.ffi.JsException Error: string or blob too big" in verdict.message
+    assert "sign('cy') raised a JavaScript error, pyodide.ffi.JsException Error: string or blob too big" in verdict.message
     assert "JsError" not in verdict.message.splitlines()[0]  # (the quoted trace keeps its own words)

@@ -52,7 +52,8 @@ class AuditLog:
     async def __call__(self, request):
         from workers import Response
 
-        self.entries.append(request.url)
+        body = await request.text()  # a report may be in the URL or in a POST body
+        self.entries.append(request.url + (f" {body}" if body else ""))
         if self.crash is not None:
             crash, self.crash = self.crash, None
             crash()
@@ -76,7 +77,7 @@ async def all_or_nothing(Bank) -> str:
                          "Trace:\n" + excerpt(rt, *trace))
         if len(audit.entries) != 1 or "30" not in audit.entries[0]:
             raise NotYet(f"Every transfer must be reported to the auditors (https://audit.example.com/...), with "
-                         f"its amount; they received {audit.entries}.")
+                         f"its amount (30) in the URL or the body; they received {audit.entries}.")
         # Now the machine fails while the object waits for the auditors' answer.
         audit.crash = lambda: rt.faults.crash(bank)
         try:
@@ -97,6 +98,19 @@ async def all_or_nothing(Bank) -> str:
                 "Trace:\n" + crashed)
         if len(audit.entries) != 2:
             raise NotYet(f"The second transfer was not reported to the auditors: they received {audit.entries}.")
+        # Two transfers at once: each waits for the auditors while the other runs.
+        a, b = after["alice"] or 0, after["bob"] or 0
+        await attempt("transfer('alice', 'bob', 10) and transfer('bob', 'alice', 5) at once", asyncio.gather(
+            fresh.transfer("alice", "bob", 10), fresh.transfer("bob", "alice", 5)), Bank, rt)
+        balances = [await attempt(f"balance({who!r})", fresh.balance(who), Bank, rt) for who in ("alice", "bob")]
+        if balances != [a - 5, b + 5]:
+            raise NotYet(
+                f"alice had {a} and bob {b}; then alice sent bob 10 while bob sent alice 5, at the same moment. The "
+                f"balances are {balances}, expected {[a - 5, b + 5]}. While one transfer awaits something outside "
+                "the object (the auditors), the other one runs: balances read before that await are out of date "
+                "after it. Read and write with no outside await between them.\nTrace:\n" + excerpt(rt, *trace))
+        if len(audit.entries) != 4:
+            raise NotYet(f"Not every transfer was reported to the auditors: they received {audit.entries}.")
     return ("Both writes of a transfer commit together or not at all: a crash in the middle of a "
             "transfer creates or loses no money, and every transfer is still reported.")
 

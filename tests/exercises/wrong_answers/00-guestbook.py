@@ -58,3 +58,28 @@ class Guestbook(DurableObject):
 
     async def names(self):
         return list((await self.ctx.storage.list({"prefix": "guest:"})).values())
+
+# %% wrong: one key per guest numbered without padding, listed in key order (guest:10 sorts before guest:2)
+from workers import DurableObject
+
+
+class Guestbook(DurableObject):
+    async def sign(self, who):
+        count = (await self.ctx.storage.get("count") or 0) + 1
+        await self.ctx.storage.put({"count": count, f"guest:{count}": who})
+        return count
+
+    async def names(self):
+        return list((await self.ctx.storage.list(prefix="guest:")).values())
+
+# %% wrong: the guests kept as keys of their own, so names() lists them in alphabetical order, not in signing order
+from workers import DurableObject
+
+
+class Guestbook(DurableObject):
+    async def sign(self, who):
+        await self.ctx.storage.put(f"guest:{who}", True)
+        return len(await self.ctx.storage.list(prefix="guest:"))
+
+    async def names(self):
+        return [key.removeprefix("guest:") for key in await self.ctx.storage.list(prefix="guest:")]

@@ -51,3 +51,29 @@ class Presence(DurableObject):
 
     async def is_online(self, user):
         return await self.ctx.storage.get(f"online:{user}") or False
+
+# %% wrong: online for 25 s after a ping instead of 30 s
+from js import Date
+from workers import DurableObject
+
+
+class Presence(DurableObject):
+    async def ping(self, user):
+        await self.ctx.storage.put(f"seen:{user}", Date.now())
+
+    async def is_online(self, user):
+        seen = await self.ctx.storage.get(f"seen:{user}")
+        return seen is not None and Date.now() - seen < 25_000
+
+# %% wrong: online for 34 s after a ping instead of 30 s
+from js import Date
+from workers import DurableObject
+
+
+class Presence(DurableObject):
+    async def ping(self, user):
+        await self.ctx.storage.put(f"seen:{user}", Date.now())
+
+    async def is_online(self, user):
+        seen = await self.ctx.storage.get(f"seen:{user}")
+        return seen is not None and Date.now() - seen < 34_000

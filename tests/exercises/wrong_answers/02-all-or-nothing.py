@@ -51,3 +51,20 @@ class Bank(DurableObject):
 
     async def balance(self, who):
         return await self.ctx.storage.get(who) or 0
+
+# %% wrong: balances read before the report and both written in one put after it (a transfer running meanwhile is overwritten)
+from workers import DurableObject, fetch
+
+
+class Bank(DurableObject):
+    async def deposit(self, who, amount):
+        await self.ctx.storage.put(who, (await self.ctx.storage.get(who) or 0) + amount)
+
+    async def transfer(self, source, target, amount):
+        balances = await self.ctx.storage.get([source, target])
+        await fetch(f"https://audit.example.com/transfer?from={source}&to={target}&amount={amount}")
+        await self.ctx.storage.put({source: (balances.get(source) or 0) - amount,
+                                    target: (balances.get(target) or 0) + amount})
+
+    async def balance(self, who):
+        return await self.ctx.storage.get(who) or 0

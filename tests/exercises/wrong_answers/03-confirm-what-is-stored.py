@@ -42,3 +42,20 @@ class Orders(DurableObject):
 
     async def status(self, order_id):
         return "placed"
+
+# %% wrong: the orders kept in a field, never stored (gone with the instance)
+from workers import DurableObject, fetch
+
+
+class Orders(DurableObject):
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.orders = {}
+
+    async def place(self, order_id):
+        self.orders[order_id] = "placed"
+        await fetch(f"https://mail.example.com/notify?order={order_id}")
+        return f"{order_id} confirmed"
+
+    async def status(self, order_id):
+        return self.orders.get(order_id)

@@ -59,3 +59,22 @@ class Savings(DurableObject):
 
     async def balance(self):
         return await self.ctx.storage.get("balance") or 0
+
+# %% wrong: asks the rates service about a made-up balance of 0 before reading, to keep the read and the write together
+from workers import DurableObject, fetch
+
+
+class Savings(DurableObject):
+    async def deposit(self, amount):
+        await fetch("https://fraud-check.example.com/")
+        balance = await self.ctx.storage.get("balance") or 0
+        await self.ctx.storage.put("balance", balance + amount)
+
+    async def add_interest(self):
+        response = await fetch("https://rates.example.com/?balance=0")
+        percent = (await response.json())["percent"]
+        balance = await self.ctx.storage.get("balance") or 0
+        await self.ctx.storage.put("balance", balance + balance * percent // 100)
+
+    async def balance(self):
+        return await self.ctx.storage.get("balance") or 0

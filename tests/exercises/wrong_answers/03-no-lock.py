@@ -66,3 +66,27 @@ class Concert(DurableObject):
 
     async def seats_left(self):
         return await self.ctx.storage.get("seats")
+
+# %% wrong: charges first and takes a seat after (with more fans than seats, fans pay and get no ticket)
+from workers import DurableObject, fetch
+
+
+class Concert(DurableObject):
+    async def open(self, seats):
+        await self.ctx.storage.put("seats", seats)
+
+    async def buy(self, fan, card):
+        if await self.ctx.storage.get("seats") == 0:
+            return "sold out"
+        response = await fetch(f"https://pay.example.com/charge?card={card}")
+        if response.status != 200:
+            return "declined"
+        seats = await self.ctx.storage.get("seats")
+        if seats == 0:
+            return "sold out"
+        await self.ctx.storage.put("seats", seats - 1)
+        await self.ctx.storage.put(f"ticket:{fan}", card)
+        return "booked"
+
+    async def seats_left(self):
+        return await self.ctx.storage.get("seats")
