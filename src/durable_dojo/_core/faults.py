@@ -81,9 +81,9 @@ class FaultPlan:
     def __init__(self):
         self.next_failures: list = []  # keys of objects (or None for any) whose next commit fails
         self.probability = 0.0
-        self.rng = random.Random(0)
+        self.rng = None  # set with `probability` (fail_flushes): most worlds never inject faults
         self.chaos = 0.0
-        self.chaos_rng = random.Random(0)
+        self.chaos_rng = None  # set with `chaos` (chaos_eviction)
 
     def before_commit(self, host) -> None:
         """Raise the injected failure if this commit of `host` is to fail."""

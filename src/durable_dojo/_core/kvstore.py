@@ -199,6 +199,33 @@ _UNSET: Any = object()  # "no pending alarm change"
 # SharedDb
 
 
+# A world's shared in-memory database (committed KV storage and alarms; an object that uses SQL
+# has a database of its own), emptied when its world closes, for the next world to take.
+# Connecting and creating the schema costs more than the rest of a world's set-up, and
+# `explore()` makes a world per schedule. Only small ones are kept: SQLite keeps the pages a
+# DELETE freed.
+_SPARE_WORLD_DBS: list = []
+_SPARE_LIMIT = 2
+_SPARE_MAX_PAGES = 64
+_SHARED_TABLES = {"_cf_kv", "_cf_alarms"}
+
+
+def _emptied(conn, cur) -> bool:
+    """Empty a closing world's database for reuse; False if it cannot be (then it is closed)."""
+    try:
+        if conn.in_transaction:
+            return False
+        if cur.execute("PRAGMA page_count").fetchone()[0] > _SPARE_MAX_PAGES:
+            return False
+        if {row[0] for row in cur.execute("SELECT name FROM sqlite_schema").fetchall()} != _SHARED_TABLES:
+            return False
+        cur.execute("DELETE FROM _cf_kv")
+        cur.execute("DELETE FROM _cf_alarms")
+        return True
+    except Exception:  # noqa: BLE001 - whatever went wrong, a fresh database is made instead
+        return False
+
+
 class SharedDb:
     """The committed storage of every object of a world, in one SQLite connection.
 
@@ -219,14 +246,16 @@ class SharedDb:
 
     __slots__ = (
         "path", "own", "layout", "has_kv", "has_metadata", "_conn", "_cur", "on_open", "on_close",
-        "keep_open", "__weakref__",
+        "keep_open", "_reuse", "__weakref__",
     )
 
-    def __init__(self, path: str = ":memory:", *, own: bool = False) -> None:
+    def __init__(self, path: str = ":memory:", *, own: bool = False, reuse: bool = False) -> None:
         """`own=True`: the database of one object, laid out as workerd lays it out (see the
-        layouts above); otherwise the world's shared database of many objects."""
+        layouts above); otherwise the world's shared database of many objects. `reuse`: a
+        world's shared in-memory database, handed on when it closes (see _SPARE_WORLD_DBS)."""
         self.path = path
         self.own = own
+        self._reuse = reuse and not own and path == ":memory:"
         self.layout = OWN if own else SHARED
         self.has_kv = not own  # own: whether _cf_KV exists (made at the first write)
         self.has_metadata = not own  # own: whether _cf_METADATA exists (made by the first alarm)
@@ -244,6 +273,9 @@ class SharedDb:
         return self.path != ":memory:" and not self.path.startswith("file::memory:")
 
     def _open(self) -> driver.Connection:
+        if self._reuse and _SPARE_WORLD_DBS:
+            self._conn, self._cur = _SPARE_WORLD_DBS.pop()
+            return self._conn
         if self._is_file:
             _make_room_for_a_file()
         conn = driver.connect(self.path)
@@ -346,7 +378,10 @@ class SharedDb:
         _OPEN_FILES.pop(id(self), None)
         if self.on_close is not None:
             self.on_close(conn)
-        self._conn = self._cur = None
+        cur, self._conn, self._cur = self._cur, None, None
+        if self._reuse and len(_SPARE_WORLD_DBS) < _SPARE_LIMIT and _emptied(conn, cur):
+            _SPARE_WORLD_DBS.append((conn, cur))
+            return
         conn.close()
 
     def __repr__(self) -> str:

@@ -169,13 +169,11 @@ class Runtime:
         self._counters = Metrics(self)
         self.faults = Faults(self)
         self.isolates = Isolates(self, isolates, seed)
-        self._db = SharedDb()  # committed storage of every object, unless persisted to files
+        self._db = SharedDb(reuse=True)  # committed storage of every object, unless persisted to files
         self.persist_to = None if persist_to is None else os.fspath(persist_to)
         self._foreign_files: set[str] = set()  # files in persist_to already warned about
         self.env = Env()
-        self._rng_ids = random.Random(f"{seed}:ids")
-        self._rng_eviction = random.Random(f"{seed}:eviction")
-        self._rng_jitter = random.Random(f"{seed}:alarm-jitter")
+        self._rngs: dict[str, random.Random] = {}  # seeded on first use (see _rng)
         if idle_eviction is not None and not isinstance(idle_eviction, tuple):
             idle_eviction = (float(idle_eviction), float(idle_eviction))
         self.idle_eviction = idle_eviction
@@ -214,7 +212,7 @@ class Runtime:
             raise TypeError(f"durable_objects[{binding!r}] must be a class, not {cls!r}")
         if self.persist_to is not None:
             _check_folder_name(binding, unique_key)
-        ids = IdFactory(unique_key, self._rng_ids.randbytes)
+        ids = IdFactory(unique_key, self._random_id_bytes)
         namespace = DurableObjectNamespace(self, binding, cls, unique_key, ids)
         self._namespaces[binding] = namespace
         self.env._bind(binding, namespace)
@@ -235,6 +233,19 @@ class Runtime:
         elif host.id.name is None and id_.name is not None:
             host.learn_name(id_.name)
         return host
+
+    def _rng(self, purpose: str) -> random.Random:
+        """The world's random generator for `purpose` ("ids", "eviction", "alarm-jitter"), seeded
+        from the world's seed when first used: seeding one costs about as much as the rest of a
+        small world's set-up, and most worlds never draw from most of them (explore() makes a
+        world per schedule). The draws are the same as with generators made up front."""
+        rng = self._rngs.get(purpose)
+        if rng is None:
+            rng = self._rngs[purpose] = random.Random(f"{self.seed}:{purpose}")
+        return rng
+
+    def _random_id_bytes(self, n: int) -> bytes:
+        return self._rng("ids").randbytes(n)
 
     def _object_file(self, unique_key: str, hex_id: str) -> str:
         """One SQLite file per object, laid out like workerd's: <dir>/<unique key>/<id>.sqlite."""
@@ -315,10 +326,10 @@ class Runtime:
         if self.idle_eviction is None:
             return None
         low, high = self.idle_eviction
-        return low if low == high else self._rng_eviction.uniform(low, high)
+        return low if low == high else self._rng("eviction").uniform(low, high)
 
     def _alarm_jitter(self) -> float:
-        return self._rng_jitter.random()
+        return self._rng("alarm-jitter").random()
 
     # ----- pumping the world from the outside -----
 
