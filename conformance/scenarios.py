@@ -2954,6 +2954,11 @@ class ConfBDO(DurableObject):
             server.addEventListener("close", lambda e: self.events.append(
                 ["close", enc(e.code), e.reason, e.wasClean, enc(server.readyState)]))
             return Response(None, status=101, web_socket=client)
+        if url.path == "/ws-hib":
+            client, server = new_pair()
+            self.ctx.acceptWebSocket(server, ["hib", "room"])
+            server.serializeAttachment({"n": 1, "rand": self.rand})
+            return Response(None, status=101, web_socket=client)
         if url.path == "/headers":
             return Response(json.dumps([[k, v] for k, v in request.headers.items()]))
         if url.path == "/body":
@@ -2976,7 +2981,27 @@ class ConfBDO(DurableObject):
     async def tick(self):
         return 1
 
+    async def hold_hib(self):
+        resp = await self.env.CONFB.getByName("hib-target").fetch("http://do/ws-hib", headers={"Upgrade": "websocket"})
+        self.ws = resp.web_socket
+        self.ws.accept()
+        self.got = []
+        self.ws.addEventListener("message", lambda e: self.got.append(e.data))
+        return self.rand
+
+    async def ask_who(self):
+        self.ws.send("who")
+        for _ in range(100):
+            if self.got:
+                break
+            await asyncio.sleep(0.02)
+        return self.got.pop(0) if self.got else None
+
     async def webSocketMessage(self, ws, message):
+        if message == "who":
+            ws.send(json.dumps({"rand": self.rand, "attachment": ws.deserializeAttachment(),
+                                "tags": self.ctx.getTags(ws), "sockets": len(self.ctx.getWebSockets())}))
+            return
         self.events.append(["message", message if isinstance(message, str) else enc(memoryview(message)),
                             enc(ws.readyState)])
         if message == "close-me":
@@ -3502,6 +3527,64 @@ async def overload_burst(env):
     return {"ok": enc(sum(1 for r in results if not isinstance(r, BaseException))), "errors": enc(errors)}
 
 
+async def ws_client(env):
+    from js import WebSocket
+
+    out = {}
+    for k, args in {"ftp": ("ftp://x/",), "https": ("https://x/",), "relative": ("/rel",), "fragment": ("ws://x/#f",),
+                    "dup_protocols": ("ws://x/", ["a", "a"]), "bad_protocol": ("ws://x/", "a b")}.items():
+        out[k] = cap_s(lambda args=args: WebSocket.new(*args).url)
+    ws = WebSocket.new("ws://127.0.0.1:1/x?y")
+    out["initial"] = [enc(ws.readyState), ws.url, ws.protocol, ws.extensions, ws.binaryType]
+    out["send_connecting"] = cap_s(lambda: ws.send("x"), err_user)
+    events = []
+    for k in ["open", "error", "close", "message"]:
+        ws.addEventListener(k, lambda e, k=k: events.append([k, enc(e.code), e.reason, e.wasClean] if k == "close" else [k]))
+    for _ in range(100):
+        if any(e[0] == "close" for e in events):
+            break
+        await asyncio.sleep(0.02)
+    out["events"] = events
+    out["state_after"] = enc(ws.readyState)
+    out["close_after"] = cap_s(lambda: (ws.close(), "ok")[1])
+    return out
+
+
+async def ws_close_handler_order(env):
+    name = "close-order"
+    _, ws = await open_socket(env, name)
+    ws.send("a")
+    ws.close(1000, "done")
+    late = cap_s(lambda: ws.send("b"), err_user)
+    return {"late_send": late, "client_state": enc(ws.readyState),
+            "handler_events": await env.CONFB.getByName(name).events_seen(2)}
+
+
+def summarize_hibernation(holder_rand, before, after) -> dict:
+    b, a = json.loads(before), json.loads(after)
+    return {"target_constructor_ran_again": a["rand"] != b["rand"], "attachment_kept": a["attachment"] == b["attachment"],
+            "attachment_from_first_instance": a["attachment"]["rand"] == b["rand"], "tags_after": a["tags"],
+            "sockets_after": a["sockets"], "holder_alive": bool(holder_rand)}
+
+
+HIBERNATION_WAIT_S = 11.5  # workerd hibernates an idle object 10 s after its last event
+
+
+def js_hibernation(client):
+    holder = client.get_json("/confb/hib-holder/hold_hib")
+    before = client.get_json("/confb/hib-holder/ask_who")
+    time.sleep(HIBERNATION_WAIT_S)  # real time, on workerd only (in a background thread)
+    return summarize_hibernation(holder, before, client.get_json("/confb/hib-holder/ask_who"))
+
+
+async def py_hibernation(rt):
+    stub = rt.env.CONFB.getByName("hib-holder")
+    holder = await stub.hold_hib()
+    before = await stub.ask_who()
+    await rt.advance(HIBERNATION_WAIT_S)
+    return summarize_hibernation(holder, before, await stub.ask_who())
+
+
 PENDING_WAIT_S = 11.5  # workerd evicts an idle object 10 s after its last request
 
 
@@ -3593,6 +3676,9 @@ SCENARIOS += [
     at_date(S("ws_close_reply_standard", ws_close_reply_standard), "2026-04-06"),
     at_date(S("ws_close_reply_standard", ws_close_reply_standard), "2026-04-07"),
     S("ws_close_codes_from_client", ws_close_codes_from_client),
+    S("ws_client", ws_client),
+    S("ws_close_handler_order", ws_close_handler_order),
+    Scenario("ws_hibernation_wakes", py_hibernation, host=True, slow=True, js=js_hibernation),
     # HTTP
     S("http_url_paths", http_url_paths),
     S("http_url_hosts", http_url_hosts),

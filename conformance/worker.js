@@ -2354,6 +2354,12 @@ export class ConfBDO extends DurableObject {
       server.addEventListener("close", (e) => this.events.push(["close", enc(e.code), e.reason, e.wasClean, enc(server.readyState)]));
       return new Response(null, { status: 101, webSocket: client });
     }
+    if (url.pathname === "/ws-hib") {
+      const [client, server] = Object.values(new WebSocketPair());
+      this.ctx.acceptWebSocket(server, ["hib", "room"]);
+      server.serializeAttachment({ n: 1, rand: this.rand });
+      return new Response(null, { status: 101, webSocket: client });
+    }
     if (url.pathname === "/headers") return new Response(JSON.stringify([...request.headers]));
     if (url.pathname === "/body") return new Response(JSON.stringify(await readBody(request, q("mode"))));
     if (url.pathname === "/respond") return respondWith(q("kind"));
@@ -2378,7 +2384,29 @@ export class ConfBDO extends DurableObject {
     return 1;
   }
 
+  // Hibernation: this object holds a standard-API client socket to "hib-target" (which pins it
+  // in memory); the target's hibernatable end may hibernate meanwhile.
+  async hold_hib() {
+    const resp = await this.env.CONFB.getByName("hib-target").fetch("http://do/ws-hib", { headers: { Upgrade: "websocket" } });
+    this.ws = resp.webSocket;
+    this.ws.accept();
+    this.got = [];
+    this.ws.addEventListener("message", (e) => this.got.push(e.data));
+    return this.rand;
+  }
+
+  async ask_who() {
+    this.ws.send("who");
+    for (let i = 0; i < 100 && !this.got.length; i++) await sleep(20);
+    return this.got.shift() ?? null;
+  }
+
   webSocketMessage(ws, message) {
+    if (message === "who") {
+      ws.send(JSON.stringify({ rand: this.rand, attachment: ws.deserializeAttachment(), tags: this.ctx.getTags(ws),
+        sockets: this.ctx.getWebSockets().length }));
+      return;
+    }
     this.events.push(["message", typeof message === "string" ? message : enc(new Uint8Array(message)), enc(ws.readyState)]);
     if (message === "close-me") ws.close(4001, "asked");
   }
@@ -2740,6 +2768,36 @@ async function urlsSeen(env, name, urls) {
 }
 
 const CONF_B_SCENARIOS = {
+  // new WebSocket(url): the constructor's checks, the CONNECTING state, and a handshake that
+  // fails (workerd refuses 127.0.0.1:1; the emulator's outbound answers 200, not 101).
+  async ws_client(env) {
+    const out = {};
+    for (const [k, args] of Object.entries({ ftp: ["ftp://x/"], https: ["https://x/"], relative: ["/rel"], fragment: ["ws://x/#f"],
+      dup_protocols: ["ws://x/", ["a", "a"]], bad_protocol: ["ws://x/", "a b"] })) {
+      out[k] = capS(() => new WebSocket(...args).url);
+    }
+    const ws = new WebSocket("ws://127.0.0.1:1/x?y");
+    out.initial = [enc(ws.readyState), ws.url, ws.protocol, ws.extensions, ws.binaryType];
+    out.send_connecting = capS(() => ws.send("x"));
+    const events = [];
+    for (const k of ["open", "error", "close", "message"]) {
+      ws.addEventListener(k, (e) => events.push(k === "close" ? [k, enc(e.code), e.reason, e.wasClean] : [k]));
+    }
+    for (let i = 0; i < 100 && !events.some((e) => e[0] === "close"); i++) await sleep(20);
+    out.events = events;
+    out.state_after = enc(ws.readyState);
+    out.close_after = capS(() => (ws.close(), "ok"));
+    return out;
+  },
+  // A client sends, closes, then tries to send again: the object gets the message, then the close.
+  async ws_close_handler_order(env) {
+    const name = "close-order";
+    const { ws } = await openSocket(env, name);
+    ws.send("a");
+    ws.close(1000, "done");
+    const late = capS(() => ws.send("b"));
+    return { late_send: late, client_state: enc(ws.readyState), handler_events: await env.CONFB.getByName(name).events_seen(2) };
+  },
   // The standard API: from 2026-04-07 the runtime answers a Close frame itself and readyState is
   // CLOSED in the close listener; before, CLOSING, and the client waits.
   async ws_close_reply_standard(env) {

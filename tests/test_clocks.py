@@ -1,5 +1,6 @@
 """Python's clocks inside a world read the world's clock, in UTC; outside they stay real."""
 
+import asyncio
 import datetime as host_datetime
 import pickle
 import time
@@ -129,3 +130,44 @@ async def test_naive_datetimes_are_utc_inside_the_world_whatever_the_hosts_zone(
 
 async def test_world_datetimes_are_datetimes_and_survive_storage_and_pickle(rt):
     assert await rt.env.CLOCKS.getByName("a").datetime_round_trip() == [True, True, True]
+
+
+# ----- time.monotonic() and time.perf_counter(): frozen while code runs, moved by I/O
+
+
+class Timing(DurableObject):
+    async def measure(self):
+        t0, p0, n0 = time.monotonic(), time.perf_counter(), time.monotonic_ns()
+        sum(range(200_000))  # CPU work: on the platform performance.now() does not move meanwhile
+        t1, p1 = time.monotonic(), time.perf_counter()
+        await asyncio.sleep(5)  # a wait: the clock moves by its (virtual) duration
+        t2, p2 = time.monotonic(), time.perf_counter()
+        return [t1 - t0, p1 - p0, t2 - t1, p2 - p1, time.monotonic_ns() - n0, time.perf_counter_ns() - n0,
+                time.monotonic() == time.time()]
+
+
+def test_monotonic_and_perf_counter_follow_the_world_clock(make_runtime):
+    rt = make_runtime(durable_objects={"T": Timing})
+    assert rt.run(rt.env.T.getByName("t").measure()) == [0.0, 0.0, 5.0, 5.0, 5_000_000_000, 5_000_000_000, True]
+
+
+def test_monotonic_and_perf_counter_stay_real_outside_the_world(make_runtime):
+    from durable_dojo._core import clocks
+
+    make_runtime(durable_objects={"T": Timing})
+    assert abs(time.monotonic() - clocks._real.monotonic()) < 60  # the process's clock, not 2026's
+    assert abs(time.perf_counter() - clocks._real.perf_counter()) < 60
+
+
+def test_an_event_loop_of_the_host_keeps_the_real_clock_in_the_worlds_context(make_runtime):
+    """A loop that is not the world's (a server's, a test's) schedules its timers on the real clock,
+    even when it runs in a context copied from the world."""
+    from durable_dojo._core import clocks
+
+    rt = make_runtime(durable_objects={"T": Timing})
+
+    async def read():
+        return time.monotonic()
+
+    seen = rt._root_context.copy().run(asyncio.run, read())
+    assert abs(seen - clocks._real.monotonic()) < 60

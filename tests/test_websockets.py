@@ -7,7 +7,7 @@ import pytest
 from durable_dojo import JsError, RangeError
 from durable_dojo.testing import connect
 from js import WebSocketPair, WebSocketRequestResponsePair
-from workers import DurableObject, Response
+from workers import DurableObject, Response, WorkerEntrypoint
 from pyodide.ffi import JsException
 
 
@@ -414,3 +414,137 @@ def test_a_socket_held_by_worker_code_gets_its_listeners_called(make_runtime):
         return got
 
     assert rt.run(worker()) == ["v: hello"]
+
+
+# ----- new WebSocket(url): an outgoing client socket (js.WebSocket)
+
+
+class EchoServer(DurableObject):
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        server.send(f"welcome {request.headers.get('sec-websocket-protocol')}")  # before anyone listens
+        return Response(None, status=101, web_socket=client, headers={"sec-websocket-protocol": "chat"})
+
+    async def webSocketMessage(self, ws, message):
+        ws.send("echo " + message)
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        ws.close(code, reason)
+
+
+class Caller(DurableObject):
+    async def talk(self, url):
+        from js import WebSocket
+
+        ws = WebSocket.new(url, ["chat", "v2"])
+        got = [ws.readyState, ws.url]
+        opened = asyncio.get_running_loop().create_future()
+
+        def on_open(event):
+            got.append([event.type, ws.readyState, ws.protocol])
+            opened.set_result(None)
+
+        ws.addEventListener("open", on_open)
+        ws.addEventListener("message", lambda e: got.append(e.data))
+        ws.addEventListener("close", lambda e: got.append([e.code, e.reason, e.wasClean]))
+        try:
+            ws.send("too early")
+        except JsException as error:  # a JavaScript TypeError
+            got.append(error.message)
+        await opened
+        ws.send("hi")
+        await asyncio.sleep(0.1)
+        ws.close(1000, "bye")
+        await asyncio.sleep(0.1)
+        got.append(ws.readyState)
+        return got
+
+    async def refused(self, url):
+        from js import WebSocket
+
+        ws = WebSocket.new(url)
+        got = []
+        ws.addEventListener("open", lambda e: got.append("open"))
+        ws.addEventListener("error", lambda e: got.append(e.type))
+        ws.addEventListener("close", lambda e: got.append([e.code, e.reason, e.wasClean]))
+        await asyncio.sleep(1)
+        return got + [ws.readyState]
+
+
+TALKED = [0, "wss://echo.example/room",
+          "You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.",
+          ["open", 1, "chat"], "welcome chat, v2", "echo hi", [1000, "bye", True], 3]
+
+
+def test_new_websocket_reaches_an_object_through_outbound(make_runtime):
+    rt = make_runtime(durable_objects={"ECHO": EchoServer, "CALLER": Caller},
+                      outbound=lambda request: rt.env.ECHO.getByName("e").fetch(request))
+    assert rt.run(rt.env.CALLER.getByName("c").talk("wss://echo.example/room")) == TALKED
+
+
+def test_new_websocket_reaches_the_worker_fetch_handler_without_outbound(make_runtime):
+    class Gateway(WorkerEntrypoint):
+        async def fetch(self, request):
+            return await self.env.ECHO.getByName("e").fetch(request)
+
+    rt = make_runtime(durable_objects={"ECHO": EchoServer, "CALLER": Caller}, worker=Gateway)
+    assert rt.run(rt.env.CALLER.getByName("c").talk("wss://echo.example/room")) == TALKED
+
+
+def test_a_handshake_without_101_gives_error_then_close_1006(make_runtime):
+    rt = make_runtime(durable_objects={"CALLER": Caller}, outbound=lambda request: Response("no", status=404))
+    assert rt.run(rt.env.CALLER.getByName("c").refused("ws://example.com/")) == [
+        "error", [1006, "Failed to establish websocket connection", False], 3]
+
+
+@pytest.mark.parametrize("url, protocols, message", [
+    ("ftp://x/", None, "The url scheme must be ws or wss."),
+    ("https://x/", None, "The url scheme must be ws or wss."),
+    ("/relative", None, "The url is invalid."),
+    ("ws://x/#f", None, "The url fragment must be empty."),
+    ("ws://x/", ["a", "a"], "The protocols header cannot have repeating values."),
+    ("ws://x/", "a b", "The protocol header token is invalid."),
+])
+def test_new_websocket_checks_its_arguments_as_workerd_does(make_runtime, url, protocols, message):
+    from js import WebSocket
+
+    make_runtime(durable_objects={"CALLER": Caller})
+    with pytest.raises(JsException) as error:
+        WebSocket.new(url, protocols)
+    assert (error.value.name, error.value.message) == ("SyntaxError", f"WebSocket Constructor: {message}")
+
+
+class Ordered(DurableObject):
+    """Records the socket's state as each handler starts."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.log = []
+
+    async def fetch(self, request):
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        self.log.append([message, ws.readyState])
+
+    async def webSocketClose(self, ws, code, reason, wasClean):
+        self.log.append(["close", ws.readyState])
+        ws.close(code, reason)
+
+    def seen(self):
+        return self.log
+
+
+async def test_a_message_sent_before_the_close_is_handled_while_the_socket_is_open(make_runtime):
+    """Frames are handled in order (workerd, conformance ws_close_handler_order): the close that
+    follows a message shows only once webSocketClose runs."""
+    rt = make_runtime(durable_objects={"O": Ordered})
+    stub = rt.env.O.getByName("o")
+    client = await connect(stub, "http://do/")
+    client.send("a")
+    client.close(1000, "done")
+    assert await client.closed() == (1000, "done", True)
+    assert await stub.seen() == [["a", 1], ["close", 2]]

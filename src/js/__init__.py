@@ -1,9 +1,9 @@
 """`js`: the JavaScript globals Python Worker code takes from Pyodide's `js` module.
 
-`Object`, `Date`, `JSON`, `URL`, `Response`, `WebSocketPair`, `console` and `fetch`, with the
-JavaScript spelling (`Date.new(ms)`, `Object.fromEntries(pairs)`, `JSON.stringify(value)`).
-`Date.now()` reads the world's virtual clock, so code that timestamps with it behaves the same
-when `rt.advance(3600)` jumps an hour. An outgoing `WebSocket` client is not provided.
+`Object`, `Date`, `JSON`, `URL`, `Response`, `WebSocketPair`, `WebSocket`, `console` and `fetch`,
+with the JavaScript spelling (`Date.new(ms)`, `Object.fromEntries(pairs)`, `JSON.stringify(value)`,
+`WebSocket.new(url)`). `Date.now()` reads the world's virtual clock, so code that timestamps with it
+behaves the same when `rt.advance(3600)` jumps an hour.
 """
 
 from __future__ import annotations
@@ -185,7 +185,52 @@ class WebSocketPair:
         return new_pair(world)
 
 
+class WebSocket:
+    """JavaScript's `WebSocket`: `WebSocket.new(url, protocols)` opens an outgoing connection
+    (`ws://` or `wss://`), as `new WebSocket(url)` does in a Worker. The handshake leaves the
+    world as any `fetch()` does, through `Runtime(outbound=...)` (which can hand it to an
+    object: `outbound=lambda request: env.ROOM.getByName("r").fetch(request)`), or, in a world
+    without `outbound`, to its own Worker's fetch handler (`Runtime(worker=...)`). The socket is
+    CONNECTING until the answer comes: then `open` (a 101 with a WebSocket), or `error` and
+    `close` with 1006 (anything else). Listen with `addEventListener`; `send()` before `open`
+    raises, as on the platform."""
+
+    CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
+
+    @staticmethod
+    def new(url, protocols=None):
+        from durable_dojo._core.runtime import latest_world, outbound_fetch
+        from durable_dojo._core.websockets import client_socket, connect_failed, connected
+        from durable_dojo._core.http import Request
+
+        world = latest_world()
+        if world is None:
+            raise RuntimeError("WebSocket needs a durable_dojo.Runtime: create one first.")
+        end, protocols = client_socket(world, url, protocols)
+        headers = {"upgrade": "websocket"}
+        if protocols:
+            headers["sec-websocket-protocol"] = ", ".join(protocols)
+        request = Request("http" + end.url[2:], headers=headers)  # the handshake is an HTTP request
+
+        async def handshake():
+            try:
+                if world.outbound is None and world.worker is not None:
+                    response = await world.fetch(request)
+                else:
+                    response = await outbound_fetch(world, request)
+            except Exception as error:  # noqa: BLE001 - a failed handshake is an error event
+                connect_failed(end, str(error))
+                return
+            if response.status != 101 or response.web_socket is None:
+                connect_failed(end, f"the server answered {response.status}, not 101")
+                return
+            connected(end, response.web_socket, response.headers.get("sec-websocket-protocol") or "")
+
+        world.loop.create_task(handshake(), context=world._root_context.copy())
+        return end
+
+
 from durable_dojo._core.websockets import WebSocketRequestResponsePair  # noqa: E402
 
-__all__ = ["JSON", "URL", "Date", "Object", "Response", "WebSocketPair", "WebSocketRequestResponsePair",
+__all__ = ["JSON", "URL", "Date", "Object", "Response", "WebSocket", "WebSocketPair", "WebSocketRequestResponsePair",
            "console", "fetch"]

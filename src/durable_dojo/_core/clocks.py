@@ -19,12 +19,18 @@ variable is set there and nowhere else), so the test runner's own code keeps the
   `datetime` and `date` answer `now()`, `utcnow()`, `today()` and `fromtimestamp()` from the
   world's clock, and treat naive datetimes as UTC (the platform's zone), whatever the host's.
 
-The virtual clock is monotonic (`time.monotonic` and `time.perf_counter` keep measuring the real
-process, which the emulator's own timeouts rely on).
+`time.monotonic()`, `time.perf_counter()` and their `_ns` forms read the world's clock too. In a
+Python Worker they come from `performance.now()` (Pyodide's clocks are Emscripten's), which the
+platform freezes while code runs and advances only when the Worker does I/O, as `Date.now()` (the
+Spectre mitigation; docs: /workers/runtime-apis/performance/); the world's virtual clock moves the
+same way, so timing a CPU-bound loop inside an object gives 0 here as in production, and timing an
+`await` gives its virtual duration. (Local workerd lets them tick; the emulator follows production.)
+The emulator's own timeouts keep the real clocks: loop.py and watchdog.py hold the real functions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import datetime as _datetime
 import time as _time
@@ -36,6 +42,8 @@ _real = types.SimpleNamespace(
     time=_time.time, time_ns=_time.time_ns, localtime=_time.localtime, gmtime=_time.gmtime,
     ctime=_time.ctime, asctime=_time.asctime, strftime=_time.strftime, mktime=_time.mktime,
     datetime=_datetime.datetime, date=_datetime.date,
+    monotonic=_time.monotonic, monotonic_ns=_time.monotonic_ns,
+    perf_counter=_time.perf_counter, perf_counter_ns=_time.perf_counter_ns,
 )
 _UTC = _datetime.timezone.utc
 
@@ -99,7 +107,33 @@ def _time_mktime(t):
     return float(calendar.timegm(tuple(t)[:6] + (0, 0, 0)))
 
 
+def _in_world_code() -> bool:
+    """Code of the world runs in its context *and* on its loop; an event loop of the host (a
+    server's, a test's) measuring its own timers keeps the real clock even in that context."""
+    world = current_world.get()
+    return world is not None and asyncio._get_running_loop() is world.loop
+
+
+def _time_monotonic() -> float:
+    """Inside the world, the virtual clock in seconds (frozen while code runs, as on the platform)."""
+    return world_seconds() if _in_world_code() else _real.monotonic()
+
+
+def _time_monotonic_ns() -> int:
+    return _time_time_ns() if _in_world_code() else _real.monotonic_ns()
+
+
+def _time_perf_counter() -> float:
+    return world_seconds() if _in_world_code() else _real.perf_counter()
+
+
+def _time_perf_counter_ns() -> int:
+    return _time_time_ns() if _in_world_code() else _real.perf_counter_ns()
+
+
 _TIME_FUNCTIONS = {
+    "monotonic": _time_monotonic, "monotonic_ns": _time_monotonic_ns,
+    "perf_counter": _time_perf_counter, "perf_counter_ns": _time_perf_counter_ns,
     "time": _time_time, "time_ns": _time_time_ns, "gmtime": _time_gmtime, "localtime": _time_localtime,
     "ctime": _time_ctime, "asctime": _time_asctime, "strftime": _time_strftime, "mktime": _time_mktime,
 }

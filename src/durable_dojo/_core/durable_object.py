@@ -462,6 +462,8 @@ def invoke_method(instance: Instance, event: Event):
         return event.args[0](obj, instance.ctx)
     if kind == "call":
         return event.args[0](*event.args[1])
+    if kind == "ws" and event.name == "webSocketClose":
+        event.args[0].close_event_started()
     handler = getattr(obj, event.name, None)
     if handler is None:
         if kind == "ws" and event.name in ("webSocketClose", "webSocketError"):

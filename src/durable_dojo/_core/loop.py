@@ -38,6 +38,10 @@ import time as _time
 from .errors import DeadlockError, DojoError, HangTimeout
 from . import watchdog as _watchdog
 
+# The real clock, taken before clocks.install() points time.monotonic at the world's clock inside
+# a world: the loop's real-time mode and its pumping deadlines measure the process.
+_real_monotonic = _time.monotonic
+
 log = logging.getLogger("durable_dojo")
 
 # The scope a callback belongs to: an `_object.Scope` or None (Worker code, test clients).
@@ -99,7 +103,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self._world = world
         self._now = 0.0  # virtual seconds since the world started
         self.real_time = real_time  # `dojo serve`: the clock follows the wall clock, no jumps
-        self._t0 = _time.monotonic()
+        self._t0 = _real_monotonic()
         self.on_ready = None  # called when work is scheduled (wakes the real-time driver)
         self.chooser = None  # a schedule explorer (explore.Chooser) that picks what runs next
         self._ready: collections.deque = collections.deque()  # (handle, scope)
@@ -295,7 +299,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         host_loop = self._start_pumping(wall_timeout, "a handler")
         try:
             for _ in range(max_rounds):
-                self._now = _time.monotonic() - self._t0
+                self._now = _real_monotonic() - self._t0
                 self._pop_due_timers()
                 if not self._ready:
                     break
@@ -310,7 +314,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         if self._ready:
             return 0.0
         when = self._next_timer_time()
-        return None if when is None else max(0.0, when - (_time.monotonic() - self._t0))
+        return None if when is None else max(0.0, when - (_real_monotonic() - self._t0))
 
     def requeue(self, handle, scope) -> None:
         """Give back a callback that a gate held (used when the gate opens)."""
@@ -329,7 +333,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                 f"Cannot wait for {what} from inside the world: code running in a Durable Object "
                 "or a Worker must await its calls instead."
             )
-        deadline = None if wall_timeout is None else _time.monotonic() + wall_timeout
+        deadline = None if wall_timeout is None else _real_monotonic() + wall_timeout
         spins = 0
         host_loop = self._start_pumping(wall_timeout, what)
         try:
@@ -339,7 +343,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
                 if self._ready:
                     self._run_ready()
                     spins += 1
-                    if deadline is not None and not spins & 63 and _time.monotonic() > deadline:
+                    if deadline is not None and not spins & 63 and _real_monotonic() > deadline:
                         raise _watchdog.timeout_error(what)
                     continue
                 when = self._next_timer_time()

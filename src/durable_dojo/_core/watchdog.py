@@ -27,6 +27,8 @@ import time
 
 from .errors import HangTimeout, JsError, mark_remote
 
+_real_monotonic = time.monotonic  # taken before clocks.install(): deadlines are real time
+
 _POLL_SECONDS = 0.25
 
 #: What the caller of an object that used up its CPU budget sees (production's wording).
@@ -89,7 +91,7 @@ def _watch() -> None:
         target = None
         with _lock:
             deadline, tid = _state.deadline, _state.thread_id
-            if deadline is not None and tid is not None and time.monotonic() >= deadline:
+            if deadline is not None and tid is not None and _real_monotonic() >= deadline:
                 _state.fired = True
                 _state.deadline = None
                 target = (tid, HangTimeout)
@@ -148,7 +150,7 @@ def arm(seconds: float | None, what: str) -> None:
         _state.what = what
         _state.timeout_seconds = seconds
         _state.thread_id = threading.get_ident()
-        _state.deadline = time.monotonic() + seconds
+        _state.deadline = _real_monotonic() + seconds
 
 
 def disarm() -> None:

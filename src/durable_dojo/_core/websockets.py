@@ -46,8 +46,19 @@ MAX_EVENT_TIMEOUT_MS = 604_800_000
 MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 RESET_MESSAGE = "Durable Object connection closed because the object was reset."
 DISCONNECTED_REASON = "WebSocket disconnected without sending Close frame."
+CONNECT_FAILED_REASON = "Failed to establish websocket connection"
 SEND_BEFORE_ACCEPT = ("You must call one of accept() or state.acceptWebSocket() on this WebSocket before "
                       "sending messages.")
+
+
+class Event:
+    """What an `open` or `error` listener receives."""
+
+    __slots__ = ("type", "message")
+
+    def __init__(self, type_: str, message: str = ""):
+        self.type = type_
+        self.message = message
 
 
 class MessageEvent:
@@ -97,6 +108,24 @@ class WebSocket:
         # (websocket_standard_binary_type) a Blob, as the WHATWG standard says; before, bytes
         self._binary_type = "blob" if world.compat.websocket_standard_binary_type else "arraybuffer"
         self.on_receive = None  # for client ends: the test client or the server bridge
+        self._url = None  # set for a socket made by `new WebSocket(url)` (`connect()`)
+        self._protocol = ""
+        self._close_when_open = None  # close(code, reason) called while CONNECTING
+        self._state_at_close_event = None  # a hibernatable socket's state once webSocketClose runs
+
+    @property
+    def url(self):
+        """The URL a socket made by `new WebSocket(url)` connects to; None for a pair's end."""
+        return self._url
+
+    @property
+    def protocol(self) -> str:
+        """The subprotocol the server chose ("" if none)."""
+        return self._protocol
+
+    @property
+    def extensions(self) -> str:
+        return ""
 
     @property
     def binaryType(self) -> str:  # noqa: N802 - the JS name
@@ -158,7 +187,7 @@ class WebSocket:
 
     def send(self, message) -> None:
         """Send a str or bytes message to the other end."""
-        if self.role == "server" and not self._accepted:
+        if self.role == "server" and not self._accepted or self._state == CONNECTING:
             raise TypeError(SEND_BEFORE_ACCEPT)
         if self._close_sent or self.readyState == CLOSED:
             raise TypeError("Can't call WebSocket send() after close().")
@@ -187,6 +216,9 @@ class WebSocket:
         if len(reason.encode("utf-8", "surrogatepass")) > MAX_CLOSE_REASON_BYTES:
             raise JsException("SyntaxError", CLOSE_REASON_TOO_LONG)
         if self._close_sent or self.readyState == CLOSED:
+            return
+        if self._state == CONNECTING:  # sent once the connection is open
+            self._close_when_open = (1005 if code is None else code, reason)
             return
         self._send_close(1005 if code is None else code, reason)
 
@@ -282,12 +314,22 @@ class WebSocket:
         auto_reply = self._accepted != "hibernatable" and self._world.compat.web_socket_auto_reply_to_close
         if auto_reply and not self._close_sent:
             self._send_close(code, reason)
-        if self._close_sent:
-            self.readyState = CLOSED
-            self._finished()
+        state = CLOSED if self._close_sent else CLOSING
+        if self._accepted == "hibernatable":
+            # frames are handled in order: the socket is OPEN for the messages queued before
+            # the close, and CLOSING once webSocketClose starts (close_event_started)
+            self._state_at_close_event = state
         else:
-            self.readyState = CLOSING
+            self.readyState = state
+            if state == CLOSED:
+                self._finished()
         self._deliver_close(code, reason, True, require_reply=not auto_reply)
+
+    def close_event_started(self) -> None:
+        """webSocketClose is about to run: the close frame that caused it now shows."""
+        state, self._state_at_close_event = self._state_at_close_event, None
+        if state is not None and self.readyState != CLOSED:
+            self.readyState = state
 
     def _deliver_close(self, code: int, reason: str, clean: bool, *, require_reply: bool) -> None:
         if self._accepted == "hibernatable":
@@ -353,6 +395,73 @@ def _call_listener(handler, args) -> None:
     result = handler(*args)
     if inspect.isawaitable(result):
         asyncio.ensure_future(result)
+
+
+# ----- `new WebSocket(url)`: a client socket the code opens itself (js.WebSocket) -----
+
+
+def _constructor_error(text: str) -> JsException:
+    return JsException("SyntaxError", f"WebSocket Constructor: {text}")
+
+
+def client_socket(world, url, protocols=None) -> WebSocket:
+    """A socket in the CONNECTING state, checked as workerd checks `new WebSocket(url,
+    protocols)` (its messages word for word); `connected()` or `connect_failed()` ends the
+    handshake. Accepted with the standard API by the code that made it (it pins an object)."""
+    from .http import _TOKEN_CHARS, _parse_url
+
+    url = js_string(url)
+    try:
+        parsed = _parse_url(url, "invalid")
+    except TypeError:
+        raise _constructor_error("The url is invalid.") from None
+    if parsed.partition(":")[0] not in ("ws", "wss"):
+        raise _constructor_error("The url scheme must be ws or wss.")
+    if "#" in parsed:
+        raise _constructor_error("The url fragment must be empty.")
+    if protocols is None:
+        protocols = []
+    elif isinstance(protocols, str):
+        protocols = [protocols]
+    else:
+        protocols = [js_string(p) for p in protocols]
+    for i, protocol in enumerate(protocols):
+        if not protocol or any(c not in _TOKEN_CHARS for c in protocol):
+            raise _constructor_error("The protocol header token is invalid.")
+        if protocol in protocols[:i]:
+            raise _constructor_error("The protocols header cannot have repeating values.")
+    end = WebSocket(world, "client")
+    end._state = CONNECTING
+    end._url = parsed
+    end.accept()
+    return end, protocols
+
+
+def connected(end: WebSocket, theirs: WebSocket, protocol: str) -> None:
+    """The upgrade succeeded: `end` takes the place of `theirs` (the client end of the server's
+    pair) and is OPEN; what the server already sent is delivered after `open`."""
+    server = theirs.peer
+    end.peer, server.peer = server, end
+    theirs._coupled = True
+    end._protocol = protocol
+    end._state = OPEN
+    end._dispatch_standard("open", (Event("open"),))
+    early, theirs._early = theirs._early, []
+    for kind, args in early:
+        if kind == "message":
+            end._received(args[0].data)
+        else:
+            end._close_frame(*args)
+    if end._close_when_open is not None:
+        end._send_close(*end._close_when_open)
+
+
+def connect_failed(end: WebSocket, message: str) -> None:
+    """The upgrade failed (no 101 answer): `error`, then `close` with 1006, as workerd does."""
+    end._state = CLOSED
+    end._finished()
+    end._dispatch_standard("error", (Event("error", message),))
+    end._dispatch_standard("close", (CloseEvent(1006, CONNECT_FAILED_REASON, False),))
 
 
 class WebSocketPairResult(tuple):
