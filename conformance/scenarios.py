@@ -2303,6 +2303,19 @@ class TestDO(DurableObject):
     @staticmethod
     def rpc_static():
         return "static reached"
+
+    async def rpc_keep_fn(self, fn):
+        self.kept_fn = fn
+        return "kept"
+
+    async def rpc_call_kept(self, x):
+        return await self.kept_fn(x)
+
+    async def rpc_length(self, text):
+        return len(text)
+
+    async def rpc_big(self, n):
+        return "x" * n
     # ---- end section: conf-a ----
 
 class OtherDO(TestDO):
@@ -3827,6 +3840,27 @@ async def rpc_python_entrypoint(env):
     }
 
 
+async def rpc_function_after_call(env):
+    stub = env.TEST.getByName("rpc-fn-after")
+    kept = await stub.rpc_keep_fn(lambda n: n + 1)
+    return {"kept": kept, "call_after": await cap(lambda: stub.rpc_call_kept(1), err_flags)}
+
+
+async def rpc_size_limit(env):
+    stub = env.TEST.getByName("rpc-size")
+    mib = 1024 * 1024
+
+    async def length_of(call):
+        return len(await call)
+
+    return {
+        "arg_under": await cap(lambda: stub.rpc_length("x" * (32 * mib - 64))),
+        "arg_over": await cap(lambda: stub.rpc_length("x" * (32 * mib + 1)), err_flags),
+        "result_under": await cap(lambda: length_of(stub.rpc_big(32 * mib - 64))),
+        "result_over": await cap(lambda: length_of(stub.rpc_big(32 * mib + 1)), err_flags),
+    }
+
+
 async def id_odd_names(env):
     def hex_(n):
         return cap_s(lambda: env.TEST.idFromName(n).toString())
@@ -3966,6 +4000,8 @@ SCENARIOS += [
     R("alm_time_bounds", "alm-bounds", "alm_time_bounds"),
     R("alm_datetime_forms", "alm-datetimes", "alm_datetime_forms"),
     S("rpc_python_entrypoint", rpc_python_entrypoint, expected_diff="python-entrypoint-rpc"),
+    S("rpc_function_after_call", rpc_function_after_call),
+    S("rpc_size_limit", rpc_size_limit),
     alarm_runs("alm_delete_then_fail", "alm-delete-fail", 1, 50, "delete_then_fail",
                advance_s=10, attempts=1, settle_s=3.0),
     alarm_runs("alm_set_then_fail", "alm-set-fail", 1, 50, "set_then_fail", advance_s=10, attempts=1, settle_s=3.0),

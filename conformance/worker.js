@@ -2008,6 +2008,19 @@ export class TestDO extends DurableObject {
   static rpc_static() {
     return "static reached";
   }
+  rpc_keep_fn(fn) {
+    this.keptFn = fn;
+    return "kept";
+  }
+  async rpc_call_kept(x) {
+    return await this.keptFn(x);
+  }
+  rpc_length(text) {
+    return text.length;
+  }
+  rpc_big(n) {
+    return "x".repeat(n);
+  }
   // ---- end section: conf-a ----
 }
 
@@ -3087,6 +3100,21 @@ const CONF_A_SCENARIOS = {
       attribute_not_callable: await cap(() => stub.field(), errFlags),
       static_method: await cap(() => stub.rpc_static()),
       works_after: await cap(() => stub.rpc_static()),
+    };
+  },
+  async rpc_function_after_call(env) {
+    const stub = env.TEST.getByName("rpc-fn-after");
+    const kept = await stub.rpc_keep_fn((n) => n + 1);
+    return { kept, call_after: await cap(() => stub.rpc_call_kept(1), errFlags) };
+  },
+  async rpc_size_limit(env) {
+    const stub = env.TEST.getByName("rpc-size");
+    const MiB = 1024 * 1024;
+    return {
+      arg_under: await cap(() => stub.rpc_length("x".repeat(32 * MiB - 64))),
+      arg_over: await cap(() => stub.rpc_length("x".repeat(32 * MiB + 1)), errFlags),
+      result_under: await cap(async () => (await stub.rpc_big(32 * MiB - 64)).length),
+      result_over: await cap(async () => (await stub.rpc_big(32 * MiB + 1)).length, errFlags),
     };
   },
   async id_odd_names(env) {

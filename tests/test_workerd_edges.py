@@ -72,6 +72,18 @@ class Box(DurableObject):
     async def ping(self):
         return "pong"
 
+    async def keep_fn(self, fn):
+        self.kept_fn = fn
+
+    async def call_kept(self, x):
+        return await self.kept_fn(x)
+
+    async def length(self, text):
+        return len(text)
+
+    async def text_of(self, n):
+        return "x" * n
+
     async def call_peer(self, peer):
         return await peer.ping()
 
@@ -239,3 +251,26 @@ async def test_a_stub_crosses_rpc_and_an_id_does_not(rt, box):
 # rpc_reserved_and_private
 async def test_a_method_with_a_leading_underscore_is_callable_over_rpc(box):
     assert await box._underscored() == "reached"
+
+
+# rpc_function_after_call
+async def test_a_function_argument_is_disposed_when_its_call_completes(box):
+    await box.keep_fn(lambda n: n + 1)
+    with pytest.raises(JsException) as caught:
+        await box.call_kept(1)
+    assert (caught.value.name, caught.value.message) == ("Error", "RPC stub used after being disposed.")
+
+
+# rpc_size_limit
+async def test_rpc_arguments_and_results_are_bounded_at_32_mib(box):
+    mib = 1024 * 1024
+    assert await box.length("x" * (32 * mib - 64)) == 32 * mib - 64
+    with pytest.raises(JsException) as caught:
+        box.length("x" * (32 * mib + 1))
+    assert caught.value.message == ("Serialized RPC arguments or return values are limited to 32MiB, but the size "
+                                    "of this value was: 33554445 bytes.")
+    with pytest.raises(JsException) as caught:
+        await box.text_of(32 * mib + 1)
+    assert caught.value.message == ("Serialized RPC arguments or return values are limited to 32MiB, but the size "
+                                    "of this value was: 33554440 bytes.")
+    assert caught.value.remote is True

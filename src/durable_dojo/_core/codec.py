@@ -50,10 +50,11 @@ import struct
 from collections.abc import Awaitable, Callable, Iterator
 from types import CoroutineType, GeneratorType
 
-from .errors import DataCloneError, RangeError, sdk_type_error
+from .errors import DataCloneError, JsError, RangeError, sdk_type_error
 from .values import datetime_from_ms, js_number_string, js_number_to_python, js_string
 
-__all__ = ["HostObjects", "JsDict", "MAX_DEPTH", "clone", "deserialize", "sdk_copy", "serialize", "serialized_size", "v8_serialize"]
+__all__ = ["HostObjects", "JsDict", "MAX_DEPTH", "RPC_MESSAGE_LIMIT", "clone", "is_small_scalar", "rpc_copy",
+           "rpc_copy_arguments", "deserialize", "sdk_copy", "serialize", "serialized_size", "v8_serialize"]
 
 FORMAT_VERSION = 15
 _OLDEST_READABLE_VERSION = 13
@@ -131,7 +132,6 @@ _DOUBLE_FORMAT = struct.Struct("<d")
 _SMALL_VARINTS = [bytes((n,)) for n in range(0x80)]
 _IMMUTABLE_SCALARS = frozenset((type(None), bool, int, float, str, bytes))
 _UNCHANGED_SCALARS = frozenset((type(None), bool, int, str))  # a round trip gives the same value
-UNCHANGED_SCALARS = _UNCHANGED_SCALARS  # for callers that skip building a clone's arguments
 
 
 class JsDict(dict):
@@ -266,6 +266,50 @@ def clone(value: object, externalize: Callable[[object], object | None] | None =
         return deserialize(serialize(value))
     host_objects = HostObjects(externalize)
     return deserialize(serialize(value, host_objects), host_objects)
+
+
+RPC_MESSAGE_LIMIT = 32 * 1024 * 1024  # workerd's bound on one RPC call's arguments, or its result
+_SMALL_TEXT = 1 << 16
+
+
+def is_small_scalar(value: object) -> bool:
+    """A value whose RPC copy needs no size check and no host objects: a number, a boolean,
+    None, or a short str or bytes."""
+    kind = type(value)
+    if kind in _SMALL_NUMBERS:
+        return True
+    return (kind is str or kind is bytes) and len(value) < _SMALL_TEXT
+
+
+_SMALL_NUMBERS = frozenset((type(None), bool, int, float))
+
+
+def _check_rpc_size(size: int) -> None:
+    if size > RPC_MESSAGE_LIMIT:
+        raise JsError("Serialized RPC arguments or return values are limited to 32MiB, but the size of this "
+                      f"value was: {size} bytes.")
+
+
+def rpc_copy(value: object, externalize: Callable[[object], object | None]) -> object:
+    """An RPC result as the caller receives it: its structured-clone copy, functions and stubs
+    passed as `externalize` says, refused past workerd's 32 MiB."""
+    host_objects = HostObjects(externalize)
+    data = serialize(value, host_objects)
+    _check_rpc_size(len(data))
+    return deserialize(data, host_objects)
+
+
+def rpc_copy_arguments(args: tuple, externalize: Callable[[object], object | None]) -> tuple:
+    """An RPC call's arguments as the receiver gets them. The SDK converts each one on its own
+    (so nothing is shared between two arguments); workerd sends them as one array, whose size
+    is bounded like a result's."""
+    host_objects = HostObjects(externalize)
+    encoded = [serialize(arg, host_objects) for arg in args]
+    count = len(_varint(len(args)))
+    header = len(_HEADER)
+    # the array: header, 'A', its length, the items without their headers, '$', 0, its length
+    _check_rpc_size(header + 1 + count + sum(len(data) - header for data in encoded) + 2 + count)
+    return tuple(deserialize(data, host_objects) for data in encoded)
 
 
 def sdk_copy(value: object) -> object:

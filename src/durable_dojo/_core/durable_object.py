@@ -637,6 +637,6 @@ def _copy_result(value, instance):
     functions and stubs passed as RPC passes them."""
     if isinstance(value, (FetchResponse, Request)):
         return value._detached_copy()
-    if type(value) in _codec.UNCHANGED_SCALARS:  # a counter's int: nothing to copy
-        return value
-    return _codec.clone(value, rpc_externalizer(instance.world, instance))
+    if _codec.is_small_scalar(value):  # a counter's int: a plain copy, nothing to bound
+        return _codec.clone(value)
+    return _codec.rpc_copy(value, rpc_externalizer(instance.world, instance))

@@ -104,10 +104,6 @@ class DurableObjectStub:
         event = self._host.submit(kind, name, args, label, trace_kind=_CALL_KINDS[kind])
         return WorldCall(world, event.reply, label, self._note_error)
 
-    def _externalize(self, value):
-        """A value of an argument that is not data (a function, a stub): see `rpc_externalize`."""
-        return rpc_externalize(self._namespace.world, None, value)
-
     def _note_error(self, exc: BaseException) -> None:
         if getattr(exc, "durableObjectReset", False) or getattr(exc, "retryable", False):
             self._broken = exc  # the platform breaks the stub: use a new one to retry
@@ -166,23 +162,43 @@ class DurableObjectStub:
                 # receives `stub.m(1, x=2)` as `m(1, {"x": 2})`.
                 args = (*args, kwargs)
             __tracebackhide__ = True  # noqa: F841
+            sent = None
             if args:
                 try:
-                    args = tuple([_codec.clone(arg, self._externalize) for arg in args])
+                    if all(map(_codec.is_small_scalar, args)):
+                        args = tuple([_codec.clone(arg) for arg in args])
+                    else:
+                        sent = []  # the functions this call sends: disposed when it completes
+                        externalize = functools.partial(rpc_externalize, self._namespace.world, None, sent=sent)
+                        args = _codec.rpc_copy_arguments(args, externalize)
                 except Exception as error:  # DataCloneError: the learner's call is the place to show
                     raise _tracebacks.prune(error)
-            return self._submit("rpc", name, args, f"{self._namespace.binding}.{name}()")
+            call = self._submit("rpc", name, args, f"{self._namespace.binding}.{name}()")
+            if sent:
+                call._future.add_done_callback(_dispose_all(sent))
+            return call
 
         rpc.__name__ = name
         return rpc
 
 
-def rpc_externalize(world, instance, value):
+def _dispose_all(functions):
+    """A done-callback that disposes the function stubs a call sent (workerd disposes the stubs
+    among a call's arguments when the call completes)."""
+
+    def dispose(_future) -> None:
+        for function in functions:
+            function._disposed = True
+
+    return dispose
+
+
+def rpc_externalize(world, instance, value, sent=None):
     """What RPC passes besides data (`codec.HostObjects`), as workerd passes it: a stub stays a
     stub to the same object; a Python function becomes a function the receiver can call, which
     runs where it was made (`RpcFunction`); a Durable Object ID cannot be sent; anything else is
     not cloneable (None). `instance` is the object whose code made the value (None: the one
-    whose code is running now, if any)."""
+    whose code is running now, if any); the functions made are added to `sent`, if given."""
     if isinstance(value, (DurableObjectStub, RpcFunction)):
         return value
     if isinstance(value, DurableObjectId):
@@ -192,7 +208,10 @@ def rpc_externalize(world, instance, value):
         if instance is None:
             scope = current_scope.get()
             instance = scope.instance if scope is not None else None
-        return RpcFunction(world, value, instance)  # the SDK's create_proxy(fn), sent as a stub
+        function = RpcFunction(world, value, instance)  # the SDK's create_proxy(fn), sent as a stub
+        if sent is not None:
+            sent.append(function)
+        return function
     return None
 
 
@@ -211,12 +230,13 @@ class RpcFunction:
     the result are copied as RPC copies them.
     """
 
-    __slots__ = ("_world", "_function", "_instance")
+    __slots__ = ("_world", "_function", "_instance", "_disposed")
 
     def __init__(self, world, function, instance):
         self._world = world
         self._function = function
         self._instance = instance  # the object instance whose code made it, or None (a Worker)
+        self._disposed = False  # an argument's stub is disposed when its call completes
 
     def __repr__(self) -> str:
         return f"<RPC stub of {getattr(self._function, '__qualname__', self._function)!r}>"
@@ -229,10 +249,14 @@ class RpcFunction:
         name = getattr(self._function, "__name__", "function")
         label = f"{name}() over RPC"
         try:
-            copied = tuple(_codec.clone(arg, rpc_externalizer(world)) for arg in args)
+            copied = _codec.rpc_copy_arguments(args, rpc_externalizer(world))
         except Exception as error:  # noqa: BLE001 - DataCloneError: the caller's line is the place
             raise _tracebacks.prune(error)
         instance = self._instance
+        if self._disposed:
+            reply = world.loop.create_future()
+            reply.set_exception(JsError("RPC stub used after being disposed."))
+            return WorldCall(world, reply, label)
         if instance is None:
             reply = world.loop.create_future()
             world.loop.create_task(self._run_in_worker(copied, reply), context=world._root_context)
@@ -250,7 +274,7 @@ class RpcFunction:
             result = self._function(*args)
             if hasattr(result, "__await__"):
                 result = await result
-            result = _codec.clone(result, rpc_externalizer(self._world))
+            result = _codec.rpc_copy(result, rpc_externalizer(self._world))
         except BaseException as error:  # noqa: BLE001 - the caller gets it
             if not reply.done():
                 reply.set_exception(error)
