@@ -381,7 +381,7 @@ class SqlGuard:
     connection goes away.
     """
 
-    __slots__ = ("depth", "base", "txn_denied", "_saved", "finished", "__weakref__")
+    __slots__ = ("depth", "base", "txn_denied", "_saved", "finished", "indexes", "__weakref__")
 
     def __init__(self) -> None:
         self.depth = 0  # > 0 while trusted
@@ -390,6 +390,8 @@ class SqlGuard:
         self._saved: tuple[tuple[int, int], ...] = ()  # limits lifted while trusted
         #: user statements that finished, by their text: the full-scan steps they took
         self.finished: dict[str, int] = {}
+        #: (schema version, {table: its indexes' columns}) for counting rows written
+        self.indexes: tuple[int, dict] = (-1, {})
 
     def statement_finished(self, sql: str, fullscan_steps: int) -> None:
         if sql.startswith(_USER_PREFIX):
@@ -496,8 +498,6 @@ def secure(
         for category, value in guard._saved:
             conn.setlimit(category, value)
     conn.set_authorizer(guard.authorize)
-    if driver.HAS_STATEMENT_STATS:
-        driver.watch_statement_ends(conn, guard.statement_finished)
     return guard
 
 
@@ -1035,7 +1035,7 @@ class SqlStorageCursor:
 
     __slots__ = (
         "_sql", "_seg", "_params", "_cur", "_names", "_next", "_read", "_written", "_fetched", "_hex_text",
-        "__weakref__",
+        "_watch", "__weakref__",
     )
 
     def __init__(self) -> None:
@@ -1043,7 +1043,8 @@ class SqlStorageCursor:
 
     @classmethod
     def _open(
-        cls, sql: SqlStorage, seg: _Segment, params: tuple, cur: object, names: list[str], read: int, written: int
+        cls, sql: SqlStorage, seg: _Segment, params: tuple, cur: object, names: list[str], read: int, written: int,
+        watch: bool = False,
     ) -> SqlStorageCursor:
         self = object.__new__(cls)
         self._sql = sql
@@ -1053,6 +1054,7 @@ class SqlStorageCursor:
         self._names = names
         self._fetched = 0  # rows taken from the driver's cursor so far
         self._hex_text = False  # the rows come from _reread(): TEXT values as 't' + hex
+        self._watch = watch  # its read count is known exactly when it finishes (_finished)
         self._next = None
         self._read = 0
         self._written = 0
@@ -1094,8 +1096,10 @@ class SqlStorageCursor:
         """The statement ran to its end: where the rows it read can be known exactly from how
         far it scanned (see `_scan_reads`), the count becomes that."""
         sql = self._sql
+        if not self._watch:
+            return
         stats = sql._guard.finished.pop(self._seg.sql, None)
-        if stats is None or not self._seg.count_rows:
+        if stats is None:
             return
         total = _scan_reads(sql._conn, self._seg, self._params, stats, self._fetched)
         if total is not None and total != self._read:
@@ -1115,6 +1119,9 @@ class SqlStorageCursor:
         lenient = driver.LENIENT_TEXT_FACTORY
         if lenient:
             conn.text_factory = _LENIENT_TEXT
+        watch = self._watch
+        if watch:
+            driver.watch_statement_ends(conn, guard.statement_finished)
         try:
             with _watchdog.IN_SQLITE:
                 try:
@@ -1132,6 +1139,8 @@ class SqlStorageCursor:
         finally:
             if lenient:
                 conn.text_factory = str
+            if watch:
+                driver.unwatch_statement_ends(conn)
             if depth:
                 guard.user_end(conn, depth)
         return result, conn.total_changes - before
@@ -1342,7 +1351,7 @@ class SqlStorage:
         if self._before is not None:
             self._before()
         for seg in plan.earlier:
-            cur, _, read, written = self._step(seg, (), False)
+            cur, _, read, written, _ = self._step(seg, (), False)
             cur.close()
             self._report(read, written)
         last = plan.last
@@ -1351,8 +1360,8 @@ class SqlStorage:
         lone = _lone_surrogate_params(params)
         if lone:
             last, params = _as_wtf8_text(last, params, lone)
-        cur, names, read, written = self._step(last, params, True)
-        cursor = SqlStorageCursor._open(self, last, params, cur, names, read, written)
+        cur, names, read, written, watch = self._step(last, params, True)
+        cursor = SqlStorageCursor._open(self, last, params, cur, names, read, written, watch)
         if cursor._cur is not None:
             self._open.add(cursor)
         return cursor
@@ -1366,7 +1375,7 @@ class SqlStorage:
             if written:
                 counters.rows_written(written)
 
-    def _step(self, seg: _Segment, params: tuple, is_last: bool) -> tuple[object, list[str], int, int]:
+    def _step(self, seg: _Segment, params: tuple, is_last: bool) -> tuple[object, list[str], int, int, bool]:
         """Prepare `seg` and step it once (what the driver's execute() does).
 
         Returns the driver's cursor, the column names and the rows read and written by that
@@ -1382,6 +1391,9 @@ class SqlStorage:
         if seg.writes and driver.HAS_ROW_CHANGES:
             changes = []
             driver.watch_row_changes(conn, lambda *change: changes.append(change))
+        watch = seg.count_rows and driver.HAS_STATEMENT_STATS and _scan_shape(conn, seg, params) is not None
+        if watch:
+            driver.watch_statement_ends(conn, guard.statement_finished)
         try:
             with _watchdog.IN_SQLITE:
                 cur, names = driver.execute_user(conn, seg.sql, params)
@@ -1396,17 +1408,19 @@ class SqlStorage:
         finally:
             if changes is not None:
                 driver.unwatch_row_changes(conn)
+            if watch:
+                driver.unwatch_statement_ends(conn)
             if depth:
                 guard.user_end(conn, depth)
         if seg.create:
             # A CREATE that changed the schema: 1 schema row read, 2 written (the oracle's
             # numbers); one that did nothing (IF NOT EXISTS): 0 and 0.
             if version is None or self._schema_version() != version:
-                return cur, names, 1, 2
-            return cur, names, 0, 0
+                return cur, names, 1, 2, watch
+            return cur, names, 0, 0, watch
         changed = conn.total_changes - before
-        written = _rows_written(conn, changes) if changes else changed
-        return cur, names, (changed if seg.read_changes else 0), written
+        written = _rows_written(conn, guard, changes) if changes else changed
+        return cur, names, (changed if seg.read_changes else 0), written, watch
 
     def _schema_version(self) -> int:
         conn = self._conn
@@ -1540,14 +1554,18 @@ def _scan_reads(conn, seg: _Segment, params: tuple, fullscan_steps: int, rows: i
         return conn.execute(f"SELECT count(*) FROM {_quote(shape[1])}").fetchone()[0]
 
 
-def _rows_written(conn, changes: list) -> int:
+def _rows_written(conn, guard: SqlGuard, changes: list) -> int:
     """Rows written as workerd's patched SQLite counts them (`LIBSQL_STMTSTATUS_ROWS_WRITTEN`):
     1 per table row inserted, updated or deleted, plus 1 per index entry inserted: all the
     table's indexes for an INSERT, those over a changed column for an UPDATE (SQLite rewrites
     them; a column set to its own value counts as unchanged here, where SQLite rewrites it too),
     none for a DELETE (index deletions are not counted). Triggers' and cascades' rows count too,
     as they run in the same statement."""
-    indexes: dict[str, list] = {}
+    with trusted(conn):
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    if guard.indexes[0] != version:
+        guard.indexes = (version, {})
+    indexes = guard.indexes[1]
     written = 0
     for op, table, changed, moved in changes:
         if op == "DELETE":

@@ -64,12 +64,10 @@ if apsw is not None:
         """An apsw connection with the few `sqlite3.Connection` spellings the core uses."""
 
         total_changes = property(apsw.Connection.total_changes)
-
-        def getlimit(self, category: int) -> int:
-            return self.limit(category)
-
-        def setlimit(self, category: int, value: int) -> int:
-            return self.limit(category, value)
+        # sqlite3's getlimit(category) and setlimit(category, value) are apsw's limit(): the
+        # C method itself, as the SQL API sets limits around every user statement.
+        getlimit = apsw.Connection.limit
+        setlimit = apsw.Connection.limit
 
     def connect(path: str) -> Connection:
         """A connection to `path` (a file, `:memory:` or a `file:` URI), in autocommit mode."""
@@ -142,6 +140,9 @@ if apsw is not None:
 
         conn.trace_v2(apsw.SQLITE_TRACE_PROFILE, on_profile, id="dojo")
 
+    def unwatch_statement_ends(conn: Connection) -> None:
+        conn.trace_v2(0, None, id="dojo")
+
 else:
     BACKEND = "sqlite3"
     SQLITE_VERSION = _stdlib.sqlite_version
@@ -189,4 +190,7 @@ else:
     HAS_STATEMENT_STATS = False  # no sqlite3_stmt_status in the standard module
 
     def watch_statement_ends(conn: Connection, record) -> None:
+        raise NotImplementedError
+
+    def unwatch_statement_ends(conn: Connection) -> None:
         raise NotImplementedError
