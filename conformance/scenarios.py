@@ -1398,6 +1398,9 @@ class TestDO(DurableObject):
             "where_order_by": self._sql_counts("SELECT n FROM cr WHERE n > 1 ORDER BY n DESC"),
             "count_empty": self._sql_counts("SELECT count(*) AS c FROM ce"),
             "no_from": self._sql_counts("SELECT 1 AS one"),
+            "by_rowid_miss": self._sql_counts("SELECT n FROM cr WHERE id = 99"),
+            "update_miss": self._sql_counts("UPDATE cr SET n = 0 WHERE id = 99"),
+            "insert_explicit_ids": self._sql_counts("INSERT INTO cr (id, a, n) VALUES (100, 'q', 0), (101, 'r', 1)"),
         }
 
     async def sqlp_database_size_growth(self):
@@ -1721,8 +1724,6 @@ class TestDO(DurableObject):
         sql.exec("CREATE INDEX rs_a ON rs (a)")
         sql.exec("INSERT INTO rs (a, n) VALUES ('x', 1), ('y', 2), ('z', 3), ('x', 4), ('w', 5)")
         return {
-            "insert_explicit_id": self._sql_counts("INSERT INTO rs (id, a, n) VALUES (100, 'q', 0)"),
-            "update_no_match": self._sql_counts("UPDATE rs SET n = 0 WHERE id = 99"),
             "delete_by_index": self._sql_counts("DELETE FROM rs WHERE a = 'y'"),
             "select_by_index": self._sql_counts("SELECT n FROM rs WHERE a = 'x'"),
             "order_limit": self._sql_counts("SELECT n FROM rs ORDER BY n DESC LIMIT 2"),

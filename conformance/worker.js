@@ -1225,6 +1225,9 @@ export class TestDO extends DurableObject {
       where_order_by: this._sqlCounts("SELECT n FROM cr WHERE n > 1 ORDER BY n DESC"),
       count_empty: this._sqlCounts("SELECT count(*) AS c FROM ce"),
       no_from: this._sqlCounts("SELECT 1 AS one"),
+      by_rowid_miss: this._sqlCounts("SELECT n FROM cr WHERE id = 99"),
+      update_miss: this._sqlCounts("UPDATE cr SET n = 0 WHERE id = 99"),
+      insert_explicit_ids: this._sqlCounts("INSERT INTO cr (id, a, n) VALUES (100, 'q', 0), (101, 'r', 1)"),
     };
   }
   async sqlp_database_size_growth() {
@@ -1525,8 +1528,6 @@ export class TestDO extends DurableObject {
     sql.exec("CREATE INDEX rs_a ON rs (a)");
     sql.exec("INSERT INTO rs (a, n) VALUES ('x', 1), ('y', 2), ('z', 3), ('x', 4), ('w', 5)");
     return {
-      insert_explicit_id: this._sqlCounts("INSERT INTO rs (id, a, n) VALUES (100, 'q', 0)"),
-      update_no_match: this._sqlCounts("UPDATE rs SET n = 0 WHERE id = 99"),
       delete_by_index: this._sqlCounts("DELETE FROM rs WHERE a = 'y'"),
       select_by_index: this._sqlCounts("SELECT n FROM rs WHERE a = 'x'"),
       order_limit: this._sqlCounts("SELECT n FROM rs ORDER BY n DESC LIMIT 2"),

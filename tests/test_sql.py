@@ -1118,3 +1118,15 @@ def test_a_plain_scan_counts_one_row_ahead_of_what_it_returned(five):
     assert cursor.rowsRead == 2
     cursor.toArray()
     assert cursor.rowsRead == 5
+
+
+def test_a_lookup_by_rowid_reads_one_found_or_not(five):
+    assert counts(five, "SELECT n FROM cr WHERE id = 4") == [1, 0]
+    assert counts(five, "SELECT n FROM cr WHERE id = 99") == [1, 0]
+    assert counts(five, "UPDATE cr SET n = 0 WHERE id = 99") == [1, 0]
+    assert counts(five, "DELETE FROM cr WHERE id = 5") == [1, 1]
+
+
+def test_an_insert_with_an_explicit_rowid_reads_one_per_row_for_its_free_check(five):
+    assert counts(five, "INSERT INTO cr (a, n) VALUES ('q', 0)") == [0, 1]
+    assert counts(five, "INSERT INTO cr (id, a, n) VALUES (100, 'q', 0), (101, 'r', 1)") == [2, 2]

@@ -555,7 +555,7 @@ _PLAN_CACHE_MAX_QUERY = 8192
 class _Segment:
     """One statement of a query, ready to run."""
 
-    __slots__ = ("sql", "text", "base", "count_rows", "read_changes", "create", "writes", "_shape")
+    __slots__ = ("sql", "text", "base", "count_rows", "read_changes", "create", "writes", "inserts", "_shape")
 
     def __init__(self, text: str, base: int) -> None:
         self.text = text  # the user's statement text
@@ -568,6 +568,7 @@ class _Segment:
         # DELETE without WHERE empties the table with one OP_Clear, which reads no row.
         self.read_changes = word == "UPDATE" or (word == "DELETE" and _WHERE.search(upper) is not None)
         self.writes = word in ("INSERT", "REPLACE", "UPDATE", "DELETE", "WITH")
+        self.inserts = word in ("INSERT", "REPLACE")
         # 0: not a CREATE; 1: a CREATE that changes the schema when it succeeds;
         # 2: CREATE ... IF NOT EXISTS, which may do nothing.
         self.create = (2 if "EXISTS" in upper else 1) if word == "CREATE" else 0
@@ -1420,7 +1421,10 @@ class SqlStorage:
             return cur, names, 0, 0, watch
         changed = conn.total_changes - before
         written = _rows_written(conn, guard, changes) if changes else changed
-        return cur, names, (changed if seg.read_changes else 0), written, watch
+        read = changed if seg.read_changes else 0
+        if changes is not None and seg.writes and _scan_shape(conn, seg, params) == ("lookup",):
+            read = sum(1 for change in changes if change[0] == "INSERT") if seg.inserts else 1
+        return cur, names, read, written, watch
 
     def _schema_version(self) -> int:
         conn = self._conn
@@ -1500,8 +1504,9 @@ _READ_OPS = frozenset(
 
 def _scan_shape(conn, seg: _Segment, params: tuple):
     """What the statement's program reads, if it is one of the shapes whose count follows from
-    its full-scan steps: ("scan",) one full scan of a table or index; ("sorted",) one full scan
-    into a sorter; ("count", table) `count(*)` of a whole table (OP_Count). None otherwise.
+    what SQLite tells: ("scan",) one full scan of a table or index; ("sorted",) one full scan
+    into a sorter; ("count", table) `count(*)` of a whole table (OP_Count); ("lookup",) one
+    seek by rowid. None otherwise.
     Cached on the segment per schema version."""
     with trusted(conn):
         version = conn.execute("PRAGMA schema_version").fetchone()[0]
@@ -1511,7 +1516,7 @@ def _scan_shape(conn, seg: _Segment, params: tuple):
         try:
             program = conn.execute("EXPLAIN " + seg.sql, params).fetchall()
             shape = _classify(conn, program)
-        except driver.Error:
+        except (driver.Error, UnicodeDecodeError):  # e.g. a literal that is not UTF-8 in P4
             shape = None
     seg._shape = (version, shape)
     return shape
@@ -1523,6 +1528,10 @@ def _classify(conn, program: list):
     ops = sorted(op for op, _, _ in reads)
     if any(cursor in ephemeral for _, cursor, _ in reads):
         return None
+    if ops == ["SeekRowid"] or ops == ["NotExists"]:
+        # One lookup by rowid: `... WHERE id = ?` (once, found or not), or an INSERT's check
+        # that an explicit rowid is free (once per row it inserts).
+        return ("lookup",)
     scans = [(op, cursor, p5) for op, cursor, p5 in reads if op in ("Rewind", "Next")]
     if ops == ["Next", "Rewind"] and scans[0][1] == scans[1][1] and any(p5 == 1 for _, _, p5 in scans):
         return ("scan",)
@@ -1550,6 +1559,8 @@ def _scan_reads(conn, seg: _Segment, params: tuple, fullscan_steps: int, rows: i
         return 1 + fullscan_steps
     if shape[0] == "sorted":
         return 1 + fullscan_steps + 1 + max(rows - 1, 0)
+    if shape[0] == "lookup":
+        return 1  # the one seek by rowid, found or not
     with trusted(conn):
         return conn.execute(f"SELECT count(*) FROM {_quote(shape[1])}").fetchone()[0]
 
