@@ -298,7 +298,7 @@ async def test_lone_surrogate_keys_on_the_shared_database_too(make_runtime):
 
 
 def test_a_persisted_file_is_laid_out_like_workerds(tmp_path):
-    import apsw
+    from durable_dojo._core.sqlite_driver import connect
 
     rt = Runtime(durable_objects={"T": Tables}, persist_to=tmp_path)
     stub = rt.env.T.getByName("t")
@@ -307,7 +307,7 @@ def test_a_persisted_file_is_laid_out_like_workerds(tmp_path):
     alarm_ms = rt.run(_alarm_of(stub))
     path = tmp_path / "Tables" / (rt.env.T.idFromName("t").toString() + ".sqlite")
     rt.close()
-    db = apsw.Connection(str(path))
+    db = connect(str(path))
     schema = db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     assert [name for name, _ in schema] == ["_cf_KV", "_cf_METADATA"]
     assert db.execute("SELECT key, typeof(value) FROM _cf_KV").fetchall() == [("k", "blob")]
@@ -320,14 +320,14 @@ def _alarm_of(stub):
 
 
 def test_a_file_in_the_earlier_layout_is_upgraded_when_opened(tmp_path):
-    import apsw
+    from durable_dojo._core.sqlite_driver import connect
 
     rt = Runtime(durable_objects={"T": Tables}, persist_to=tmp_path)
     hex_id = rt.env.T.idFromName("t").toString()
     rt.close()
     folder = tmp_path / "Tables"
     folder.mkdir(exist_ok=True)
-    old = apsw.Connection(str(folder / f"{hex_id}.sqlite"))
+    old = connect(str(folder / f"{hex_id}.sqlite"))
     old.execute("CREATE TABLE _cf_kv (ns TEXT NOT NULL, obj TEXT NOT NULL, key TEXT NOT NULL, "
                 "value BLOB NOT NULL, PRIMARY KEY (ns, obj, key)) WITHOUT ROWID")
     old.execute("CREATE TABLE _cf_alarms (ns TEXT NOT NULL, obj TEXT NOT NULL, time INTEGER NOT NULL, "
