@@ -25,7 +25,7 @@ from . import overload as _overload
 from . import websockets as _websockets
 from . import tracebacks as _tracebacks
 from . import watchdog as _watchdog
-from .errors import DurableObjectAbort, HangTimeout, JsError, JsException, mark_remote
+from .errors import DurableObjectAbort, HangTimeout, JsError, JsException, error_name, mark_remote
 from .alarms import AlarmClock
 from .events import Event
 from .ffi import js_api, require_function
@@ -220,7 +220,7 @@ class Instance:
             if event.kind in ("alarm", "ws", "call") and world.log_errors:  # nobody awaits these: say it
                 log.warning("%s raised in %r (%s)", type(exc).__name__, self.host, event.label, exc_info=exc)
             trace.record(_ERROR[event.kind], self.host, request=event.request_id,
-                         detail=f"{type(exc).__name__}: {exc}")
+                         detail=f"{error_name(exc)}: {exc}")
         else:
             event.succeed(result)
             trace.record(_END[event.kind], self.host, request=event.request_id)
@@ -555,7 +555,7 @@ class ObjectHost:
             if self.instance is instance:
                 self.instance = None
             self.storage.discard()
-            self.world.trace.record(Kind.CONSTRUCTOR_ERROR, self, detail=f"{type(exc).__name__}: {exc}")
+            self.world.trace.record(Kind.CONSTRUCTOR_ERROR, self, detail=f"{error_name(exc)}: {exc}")
             event.fail(remote_copy(exc))
             return None
         return instance if instance.alive else None

@@ -72,6 +72,12 @@ for _kind in (JsException, JsError, RangeError, DataCloneError):
     _kind.__qualname__ = "JsException"
 
 
+def error_name(error: BaseException) -> str:
+    """The class name a Python Worker's traceback shows for `error`: every JavaScript error is
+    `JsException` (its JS name follows in `str(error)`), never the emulator's subclass."""
+    return "JsException" if isinstance(error, JsException) else type(error).__name__
+
+
 def sdk_type_error(message: str) -> TypeError:
     """A Python `TypeError` that the SDK raises itself, in Python, before JavaScript sees a
     value (`<class 'tuple'> cannot be sent over RPC.`): it stays a `TypeError`."""

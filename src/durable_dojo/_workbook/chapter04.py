@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from .framework import NotYet, attempt, checks, excerpt, require_class, world
+from .framework import NotYet, attempt, checks, excerpt, module_state_unchanged, require_class, world
 
 URL = "https://docs.example.com"
 
@@ -43,7 +43,7 @@ async def document_ids(Docs) -> str:
 
     require_class(Docs, "Docs", "fetch", base=WorkerEntrypoint)
     Document, Spreadsheet = _document_class()
-    with world({"DOC": Document, "SHEET": Spreadsheet}, worker=Docs) as rt:
+    with module_state_unchanged(Docs), world({"DOC": Document, "SHEET": Spreadsheet}, worker=Docs) as rt:
         made = []
         for _ in range(2):
             status, body = await _call(rt, Docs, "POST", "/docs")

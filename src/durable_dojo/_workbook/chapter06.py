@@ -67,7 +67,7 @@ async def team_channels(Team) -> str:
         await say("bob", "still there?", {"ada": ["bob: still there?"], "bob": [], "cy": [], "dee": []})
         await say("dee", "yes", {"ada": [], "bob": [], "cy": ["dee: yes"], "dee": []})
     return ("Each message reached its own channel only, with the sender's name, before and after hibernation: "
-            "the channel lives in the socket's tags and the name in its attachment, not in fields.")
+            "the channel and the name travel with each socket (its tags or its attachment), not in fields.")
 
 
 @checks("06-ping-without-waking")

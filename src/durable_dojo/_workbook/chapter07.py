@@ -108,6 +108,13 @@ async def session_costs(Sessions) -> str:
             raise NotYet(f"{len(left)} sessions last used at minute 11 still have their data at minute 47, more than "
                          f"{EXPIRY_MINUTES} minutes later: expired sessions must be deleted.\nTrace:\n"
                          + excerpt(rt, "alarm:", "storage:delete", "evict", last=6))
+        await rt.advance(13 * MINUTE)  # minute 60: session-0 was read at minute 37, saved last at minute 11
+        still = await attempt("load('page')", stubs[0].load("page"), Sessions, rt)
+        if still != MINUTES_ACTIVE - 1:
+            raise NotYet(f"session-0 was last saved at minute 11 and read at minute 37; at minute 60 load('page') "
+                         f"returned {still!r}, expected {MINUTES_ACTIVE - 1}: a load is a use too, and a session "
+                         f"expires {EXPIRY_MINUTES} minutes after its last use, a save or a load.\nTrace:\n"
+                         + excerpt(rt, "alarm:", "storage:delete", last=6))
         await rt.advance(2 * 3600)
         advice = advise(rt, multiplier=SCALE)
         if advice:

@@ -81,3 +81,26 @@ class Outbox(DurableObject):
                 raise ConnectionError(f"the partner answered {response.status}")
             queue.pop(0)
             await self.ctx.storage.put("queue", queue)
+
+# %% wrong: remembers in storage that an alarm was set and never forgets it, so a message sent after the queue emptied waits for ever
+from js import Date
+from workers import DurableObject, fetch
+
+INBOX = "https://partner.example.com/inbox"
+
+
+class Outbox(DurableObject):
+    async def send(self, message):
+        number = (await self.ctx.storage.get("last") or 0) + 1
+        await self.ctx.storage.put({"last": number, f"message:{number:08d}": message})
+        if not await self.ctx.storage.get("alarm-set"):
+            await self.ctx.storage.put("alarm-set", True)
+            await self.ctx.storage.setAlarm(Date.now() + 1000)
+
+    async def alarm(self, alarm_info):
+        waiting = await self.ctx.storage.list({"prefix": "message:"})
+        for key, message in waiting.items():
+            response = await fetch(INBOX, method="POST", body=message)
+            if not response.ok:
+                raise ConnectionError(f"the partner answered {response.status}")
+            await self.ctx.storage.delete(key)

@@ -75,3 +75,19 @@ class Sessions(DurableObject):
 
     async def alarm(self, alarm_info):
         await self.ctx.storage.deleteAll()
+
+# %% wrong: the expiry moved by save() only, so a session that is only read expires 30 minutes after its last save
+from js import Date
+from workers import DurableObject
+
+
+class Sessions(DurableObject):
+    async def save(self, key, value):
+        await self.ctx.storage.put(key, value)
+        await self.ctx.storage.setAlarm(Date.now() + 30 * 60 * 1000)
+
+    async def load(self, key):
+        return await self.ctx.storage.get(key)
+
+    async def alarm(self, alarm_info):
+        await self.ctx.storage.deleteAll()
