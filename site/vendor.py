@@ -52,7 +52,7 @@ PYODIDE_PYTHON = "3.14"
 
 # The project's files in the bundle: (folder, file name pattern).
 BUNDLE = (
-    ("src/durable_dojo", r".*\.py"),
+    ("src/durable_dojo", r".*\.(py|toml|json)"),  # with its data files (_workbook/exercises.toml)
     ("src/workers", r".*\.py"),
     ("src/js", r".*\.py"),
     ("src/pyodide", r".*\.py"),

@@ -13,6 +13,7 @@
 //   {type: "runKata", id, kata, source}             -> {type: "test", ...} per test, {type: "kataResult", ...}
 //   {type: "runCell", id, chapter, index, source}   -> {type: "cellResult", ...}
 //   {type: "resetChapter", id, chapter}             -> {type: "chapterReset", id, chapter}
+//   {type: "widget", id, view, action, argument}    -> {type: "widgetResult", id, view: {view, objects, html, message}}
 //   {type: "hangVerdict", id, kata, test}           -> {type: "kataResult", ...} (the verdict of a run the page stopped)
 // While loading: {type: "progress", text, loaded, total}. A failure: {type: "error", id, message}.
 // Messages are handled one at a time, in order. The page owns the hang guard: learner code that
@@ -56,6 +57,7 @@ async function load() {
     stdout: () => {},
     stderr: () => {},
   });
+  progress(vendor.core.reduce((sum, entry) => sum + entry.size, 0)); // fetched by loadPyodide itself
   const bytes = await packages;
   const sitePackages = `/lib/python${vendor.python}/site-packages`;
   vendor.wheels.forEach((entry, i) => pyodide.unpackArchive(bytes[i], "wheel", { extractDir: sitePackages }));
@@ -91,6 +93,10 @@ async function handle(message) {
       case "runCell": {
         const result = JSON.parse(api.run_cell(message.chapter, message.index ?? 0, message.source));
         return post({ type: "cellResult", id, chapter: message.chapter, index: message.index, ...result });
+      }
+      case "widget": {
+        const view = JSON.parse(api.widget(message.view, message.action, message.argument ?? null));
+        return post({ type: "widgetResult", id, view });
       }
       case "resetChapter":
         api.reset_chapter(message.chapter);

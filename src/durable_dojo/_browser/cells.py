@@ -8,7 +8,9 @@ run until the cell's code is done.
 Outputs are nbformat's: `stream` (stdout, stderr), `display_data` (`display(obj)`),
 `execute_result` (the value of the cell's last expression, `text/plain` and `text/html` when the
 object has an HTML form, as the workbook's views do) and `error`, whose traceback shows the
-cell's frames and the learner's, never the emulator's.
+cell's frames and the learner's, never the emulator's. An `Inspector` also carries its state for
+the page's buttons (`views.MIME`), and every result lists the displayed Inspectors as they are
+after the cell (`views`), since in Jupyter they redraw after each cell.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import sys
 import traceback
 
 from .._core.tracebacks import prune
+from . import views
+from .._widgets.views import Inspector
 from .host import HostLoop, learner_run
 
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE: the cell awaits at its top level
@@ -74,7 +78,10 @@ def mime_bundle(value) -> dict:
         if html is not None:
             data["text/html"] = html
     data.setdefault("text/plain", repr(value))
-    return {k: v for k, v in data.items() if isinstance(v, str)}
+    data = {k: v for k, v in data.items() if isinstance(v, str)}
+    if isinstance(value, Inspector):  # the page draws its buttons and sends them back (views.py)
+        data[views.MIME] = views.state(views.register(value))
+    return data
 
 
 class Chapter:
@@ -117,7 +124,7 @@ class Chapter:
         for output in cell.outputs:
             if output["output_type"] == "execute_result":
                 output["execution_count"] = self.count
-        return {"outputs": cell.outputs, "error": error, "execution_count": self.count}
+        return {"outputs": cell.outputs, "error": error, "execution_count": self.count, "views": views.states()}
 
     def _execute(self, source: str, filename: str):
         """Run the cell's statements; the value of its last expression (None if it has none)."""
@@ -159,3 +166,4 @@ def reset_chapter(chapter: str) -> None:
     old = _chapters.pop(chapter, None)
     if old is not None:
         old.loop.close()
+    views.forget()

@@ -22,7 +22,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from .._kata import plugin as _plugin
-from .._kata.cli import _summary, verdict_text
+from .._kata.cli import _summary, verdict_lines, verdict_text
 from .._kata.manifest import LEARNER_TREE, Kata, Manifest, load_manifest, test_names
 from .._kata.run import (FAILING, RunResult, TestResult, Verdict, _apply_events, _pytest_command, short_message,
                          verdict_from_run)
@@ -121,6 +121,7 @@ def verdict_json(verdict: Verdict) -> dict:
         "passed": [t.name for t in verdict.tests if t.outcome == "passed"],
         "failed": [t.name for t in verdict.tests if t.outcome in FAILING or t.outcome == "not run"],
         "output": verdict_text(verdict),
+        "lines": verdict_lines(verdict),  # [[text, rich style], ...] per line: dojo check's colours
         "verdict": {
             "status": verdict.status,
             "summary": _summary(verdict),

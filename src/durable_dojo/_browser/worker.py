@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import cells, katas
+from . import cells, katas, views
 
 
 def start(project: str) -> None:
@@ -16,7 +16,7 @@ def start(project: str) -> None:
 
 
 def run_kata(kata: str, source: str, on_test_start=None) -> str:
-    """`{kata, passed, failed, output, verdict}` for the page (see `katas.verdict_json`)."""
+    """`{kata, passed, failed, output, lines, verdict}` for the page (see `katas.verdict_json`)."""
     return json.dumps(katas.verdict_json(katas.run_kata(kata, source, on_test_start)))
 
 
@@ -32,3 +32,8 @@ def run_cell(chapter: str, index: int, source: str) -> str:
 
 def reset_chapter(chapter: str) -> None:
     cells.reset_chapter(chapter)
+
+
+def widget(view: str, action: str, argument=None) -> str:
+    """A button of a displayed Inspector: `{view, objects, html, message}` after it."""
+    return json.dumps(views.act(view, action, argument))

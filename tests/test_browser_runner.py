@@ -1,0 +1,188 @@
+"""The in-browser runner (`durable_dojo._browser`), here in CPython: the same code runs in
+Pyodide in the site's Web Worker (`make pyodide-test` runs it there, in Node).
+
+A kata run in-process must give the verdict `dojo check` gives in its child process; a chapter's
+cells must behave as in a Jupyter kernel; the Inspector's buttons must act on the world.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from durable_dojo._browser import cells, host, katas, views
+from durable_dojo._core.errors import DeadlockError
+from durable_dojo._kata.run import run_kata_tests
+
+REPO = Path(__file__).resolve().parent.parent
+KATA = "01-counter-forgets"
+
+
+@pytest.fixture
+def project(monkeypatch, tmp_path):
+    monkeypatch.setattr(katas, "PROJECT", REPO)
+    monkeypatch.setattr(katas, "RUNS", tmp_path / "runs")
+    monkeypatch.setattr(katas, "_manifest", None)
+    return REPO
+
+
+def source(tree: str, kata: str = KATA, name: str = "counter.py") -> str:
+    return (REPO / tree / kata / name).read_text(encoding="utf-8")
+
+
+def outcomes(verdict) -> dict[str, tuple[str, str]]:
+    return {t.name: (t.outcome, t.message.splitlines()[0] if t.message else "") for t in verdict.tests}
+
+
+def test_a_kata_run_in_process_gives_the_verdict_dojo_check_gives(project):
+    shipped = source("katas")
+    in_process = katas.run_kata(KATA, shipped)
+    child = run_kata_tests(KATA, {"counter.py": shipped})
+    assert in_process.status == child.status == "failed"
+    assert outcomes(in_process) == outcomes(child)
+    assert in_process.notes == child.notes
+    page = katas.verdict_json(in_process)
+    assert sorted(page["failed"]) == sorted(katas.manifest().find(KATA).failing_tests)
+    # the same text as dojo check prints, but for the time the run took
+    first, *rest = page["output"].splitlines()
+    assert first.startswith(f"✗ {KATA}  A counter that forgets  3 of 6 tests failing  (")
+    assert "  ✗ test_count_survives_eviction" in rest and rest[-1].startswith("  Rule: ")
+    assert page["lines"][0][0] == (f"✗ {KATA}", "bold red")
+    assert len(page["verdict"]["hints"]) == 3
+
+
+def test_each_run_uses_the_source_it_is_given(project):
+    # no module, compiled file or cached line of an earlier run is used again
+    assert katas.run_kata(KATA, source("katas")).status == "failed"
+    assert katas.run_kata(KATA, source("solutions")).status == "passed"
+    assert katas.run_kata(KATA, source("katas")).status == "failed"
+
+
+def test_the_page_hears_each_test_as_it_starts(project):
+    started = []
+    verdict = katas.run_kata(KATA, source("solutions"), on_test_start=started.append)
+    assert started == [t.name for t in verdict.tests] and len(started) == 6
+
+
+def test_where_in_the_learners_code_a_test_failed_is_named_as_dojo_check_names_it(project):
+    raising = source("solutions").replace('        """The total number of views so far."""\n',
+                                          '        """The total number of views so far."""\n        raise ValueError("no")\n')
+    in_process = katas.run_kata(KATA, raising)
+    child = run_kata_tests(KATA, {"counter.py": raising})
+    failing = [t for t in in_process.tests if t.outcome == "failed"]
+    assert failing and all(t.where == f'katas/{KATA}/counter.py:23 in views: raise ValueError("no")' for t in failing)
+    assert {t.name: t.where for t in in_process.tests} == {t.name: t.where for t in child.tests}
+
+
+def test_a_hang_the_page_stopped_gets_dojo_checks_words(project):
+    page = katas.hang_verdict(KATA, "test_count_survives_eviction")
+    assert page["verdict"]["status"] == "hung"
+    assert page["verdict"]["message"].splitlines() == [
+        f"Kata {KATA} did not finish within its timeout of 10 s and was stopped.",
+        "Stuck in test_count_survives_eviction.",
+        "Likely cause: an infinite loop or a blocking call (time.sleep) in a handler, or an await that never completes.",
+    ]
+
+
+# ----- the host loop and the platform's modules -----
+
+
+def test_the_host_loop_says_when_the_awaited_code_can_never_be_woken():
+    loop = host.HostLoop()
+    try:
+        with pytest.raises(DeadlockError, match="can never happen"):
+            loop.run_until_complete(loop.create_future())
+    finally:
+        loop.close()
+
+
+def test_the_host_loop_runs_timers_and_gathers():
+    loop = host.HostLoop()
+
+    async def main():
+        await asyncio.sleep(0.01)
+        return await asyncio.gather(asyncio.sleep(0, "a"), asyncio.sleep(0, "b"))
+
+    try:
+        assert loop.run_until_complete(main()) == ["a", "b"]
+    finally:
+        loop.close()
+
+
+def test_the_emulators_js_is_what_learner_code_imports_only_during_a_run():
+    before = sys.modules.get("js")
+    with host.learner_run():
+        import js
+        import pyodide.ffi
+
+        emulated = js
+        assert js.__file__ == str(REPO / "src" / "js" / "__init__.py")
+        assert pyodide.ffi.JsException.__module__ == "pyodide.ffi"
+        assert asyncio._get_running_loop() is None
+    assert sys.modules.get("js") is before
+    assert emulated is not before  # the run's own copy, loaded from the bundle's folder
+
+
+# ----- chapter cells -----
+
+COUNTER = '''
+from workers import DurableObject
+from durable_dojo import Runtime
+
+class Counter(DurableObject):
+    async def increment(self):
+        n = (await self.ctx.storage.get("n") or 0) + 1
+        await self.ctx.storage.put("n", n)
+        return n
+
+rt = Runtime(durable_objects={"COUNTER": Counter})
+page = rt.env.COUNTER.getByName("home")
+print("ready")
+await page.increment()
+'''
+
+
+@pytest.fixture
+def chapter():
+    name = "test-chapter"
+    cells.reset_chapter(name)
+    yield name
+    cells.reset_chapter(name)
+
+
+def test_cells_share_a_namespace_await_at_top_level_and_show_the_last_value(chapter):
+    first = cells.run_cell(chapter, COUNTER)
+    assert first["error"] is None
+    assert first["outputs"] == [
+        {"output_type": "stream", "name": "stdout", "text": "ready\n"},
+        {"output_type": "execute_result", "data": {"text/plain": "1"}, "metadata": {}, "execution_count": 1},
+    ]
+    second = cells.run_cell(chapter, "import asyncio\nawait asyncio.gather(page.increment(), page.increment())")
+    assert second["outputs"][0]["data"]["text/plain"] == "[2, 3]"
+
+
+def test_a_cell_error_shows_the_cells_line_and_none_of_the_emulators_frames(chapter):
+    cells.run_cell(chapter, COUNTER)
+    result = cells.run_cell(chapter, "x = 1\nawait page.no_such_method()")
+    error = result["error"]
+    assert error["ename"] == "JsException" and "does not implement the method" in error["evalue"]
+    text = "\n".join(error["traceback"])
+    assert "line 2, in <module>" in text and "await page.no_such_method()" in text
+    assert "durable_dojo" not in text and "asyncio" not in text.replace("await", "")
+
+
+def test_the_inspectors_buttons_act_on_the_world(chapter):
+    cells.run_cell(chapter, COUNTER)
+    shown = cells.run_cell(chapter, "from durable_dojo.widgets import Inspector\nInspector(rt)")
+    state = shown["outputs"][0]["data"][views.MIME]
+    assert state["objects"] == ["COUNTER home"] and "in memory" in state["html"]
+    after = views.act(state["view"], "evict", "COUNTER home")
+    assert after["message"] == "evicted COUNTER home"
+    assert "evicted" in after["html"] or "in memory" not in after["html"]
+    refused = views.act(state["view"], "fire_alarm", None)
+    assert refused["message"] == "KeyError: choose an object first"
+    # the next cell sees the eviction: the count came back from storage
+    assert cells.run_cell(chapter, "await page.increment()")["outputs"][0]["data"]["text/plain"] == "2"
