@@ -4,11 +4,12 @@
 #   make pyodide-test     the kata checks through the site's Web Worker: every kata fails as
 #                         shipped (exactly its failing_tests) and passes with its solution
 #   make pyodide-vendor   download Pyodide (npm) and the wheels (PyPI) into .cache/pyodide-vendor/
+#   make bench-pyodide    cold start and warm runs of the runner in Node (bench/pyodide_start.mjs)
 #
 # Needs node and npm (for `npm pack`); the downloads are cached, pinned and hash-checked.
 PYODIDE_SITE := .cache/pyodide-site
 
-.PHONY: pyodide-test pyodide-vendor pyodide-site
+.PHONY: pyodide-test pyodide-vendor pyodide-site bench-pyodide
 
 pyodide-vendor:
 	$(PYTHON) site/vendor.py fetch
@@ -23,3 +24,7 @@ pyodide-site: env-test
 
 pyodide-test: pyodide-site
 	node tests/pyodide/katas.mjs $(PYODIDE_SITE) $(PYODIDE_SITE)/katas.json $(KATAS)
+
+# Cold start (a new process: nothing loaded or compiled) and warm runs of the runner, in Node.
+bench-pyodide: pyodide-site
+	node bench/pyodide_start.mjs $(PYODIDE_SITE) 5

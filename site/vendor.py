@@ -18,7 +18,8 @@ Everything is pinned and checked, and comes only from npm and PyPI:
 
 The downloads are cached in `.cache/pyodide-vendor/` (git-ignored): a second build needs no network.
 
-The site gets `assets/pyodide/`: Pyodide's files, `wheels/*.whl`, `dojo-bundle.zip` and
+The site gets `assets/pyodide/`: Pyodide's files, `wheels/*.whl`, `dojo-bundle.zip`,
+`bytecode.zip` (the wheels and the bundle compiled by that Pyodide, when node is there) and
 `vendor.json`, the list the worker (`assets/dojo/runner-worker.js`) loads, with each file's size
 and sha256 (the worker adds the hash to the address, so a browser never mixes two builds).
 """
@@ -41,6 +42,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".cache" / "pyodide-vendor"
 REQUIREMENTS = REPO / "site" / "pyodide" / "requirements.txt"
+PRECOMPILE = REPO / "site" / "pyodide" / "precompile.mjs"
+PROJECT = "/dojo"  # where the worker unpacks the bundle in Pyodide's file system
 
 PYODIDE_VERSION = "314.0.7"
 PYODIDE_INTEGRITY = "sha512-0YvXxEhfEdpLfb/XkM2BFAeMROq0iMUX2bzzH9pOttyMcWkwq+HbE5uyuGD82LN7y2q+SNvi/6V5JEsOlD2R1A=="
@@ -191,8 +194,10 @@ def write_bundle(dest: Path, repo: Path = REPO) -> Path:
     return dest
 
 
-def install(site_dir: Path) -> dict:
-    """Write `site_dir/assets/pyodide/`; returns what `vendor.json` says."""
+def install(site_dir: Path, precompile: bool = True) -> dict:
+    """Write `site_dir/assets/pyodide/`; returns what `vendor.json` says. With `precompile` and
+    node on the PATH, also `bytecode.zip` (site/pyodide/precompile.mjs): the first Run then does
+    not compile the wheels and the emulator (without it the runner works the same, slower)."""
     pyodide, wheels = fetch()
     out = Path(site_dir) / "assets" / "pyodide"
     shutil.rmtree(out, ignore_errors=True)
@@ -210,13 +215,23 @@ def install(site_dir: Path) -> dict:
     manifest = {
         "pyodide": PYODIDE_VERSION,
         "python": PYODIDE_PYTHON,
+        "project": PROJECT,
         "core": [entry(name) for name in PYODIDE_FILES],
         "wheels": [entry(f"wheels/{w.name}") for w in wheels],
         "bundle": entry("dojo-bundle.zip"),
     }
-    manifest["bytes"] = sum(e["size"] for e in manifest["core"] + manifest["wheels"] + [manifest["bundle"]])
-    (out / "vendor.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    _write_manifest(out, manifest)
+    if precompile and shutil.which("node"):
+        subprocess.run(["node", str(PRECOMPILE), str(out)], check=True)
+        manifest["bytecode"] = entry("bytecode.zip")
+        _write_manifest(out, manifest)
     return manifest
+
+
+def _write_manifest(out: Path, manifest: dict) -> None:
+    files = manifest["core"] + manifest["wheels"] + [manifest["bundle"]] + ([manifest["bytecode"]] if "bytecode" in manifest else [])
+    manifest["bytes"] = sum(e["size"] for e in files)
+    (out / "vendor.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str]) -> int:

@@ -22,7 +22,6 @@
 import { loadPyodide } from "../pyodide/pyodide.mjs";
 
 const ASSETS = new URL("../pyodide/", import.meta.url);
-const PROJECT = "/dojo"; // where the bundle is unpacked (the layout of the repository)
 
 let api = null; // the Python side: durable_dojo._browser.worker
 let loading = null;
@@ -51,7 +50,8 @@ async function load() {
     post({ type: "progress", text: "Loading Python…", loaded, total });
   };
   // The wheels and the bundle download while Pyodide starts.
-  const packages = Promise.all([...vendor.wheels, vendor.bundle].map((entry) => fetchBytes(entry, progress)));
+  const files = [...vendor.wheels, vendor.bundle, ...(vendor.bytecode ? [vendor.bytecode] : [])];
+  const packages = Promise.all(files.map((entry) => fetchBytes(entry, progress)));
   const pyodide = await loadPyodide({
     indexURL: ASSETS.protocol === "file:" ? decodeURIComponent(ASSETS.pathname) : ASSETS.href,
     stdout: () => {},
@@ -61,10 +61,12 @@ async function load() {
   const bytes = await packages;
   const sitePackages = `/lib/python${vendor.python}/site-packages`;
   vendor.wheels.forEach((entry, i) => pyodide.unpackArchive(bytes[i], "wheel", { extractDir: sitePackages }));
-  pyodide.unpackArchive(bytes[vendor.wheels.length], "zip", { extractDir: PROJECT });
-  pyodide.runPython(`import sys; sys.path.append("${PROJECT}/src")`);
+  // the bundle keeps the repository's layout: /dojo/src, /dojo/katas, /dojo/tests/katas
+  pyodide.unpackArchive(bytes[vendor.wheels.length], "zip", { extractDir: vendor.project });
+  if (vendor.bytecode) pyodide.unpackArchive(bytes[vendor.wheels.length + 1], "zip", { extractDir: "/" });
+  pyodide.runPython(`import sys; sys.path.append("${vendor.project}/src")`);
   api = pyodide.pyimport("durable_dojo._browser.worker");
-  api.start(PROJECT);
+  api.start(vendor.project);
   post({ type: "ready", pyodide: pyodide.version, seconds: (Date.now() - started) / 1000 });
 }
 
