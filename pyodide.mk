@@ -1,8 +1,10 @@
 # The emulator under Pyodide, in Node (issue 17): the same npm package and files the docs site
 # vendors for the in-browser runner (site/vendor.py). Included by the Makefile.
 #
-#   make pyodide-test     the kata checks through the site's Web Worker: every kata fails as
-#                         shipped (exactly its failing_tests) and passes with its solution
+#   make pyodide-test     through the site's own Web Worker (tests/pyodide/worker_host.mjs): every
+#                         kata fails as shipped (exactly its failing_tests) and passes with its
+#                         solution, every chapter's cells run without an error.
+#                         KATAS="01-counter-forgets ..." picks katas.
 #   make pyodide-vendor   download Pyodide (npm) and the wheels (PyPI) into .cache/pyodide-vendor/
 #   make bench-pyodide    cold start and warm runs of the runner in Node (bench/pyodide_start.mjs)
 #
@@ -24,6 +26,7 @@ pyodide-site: env-test
 
 pyodide-test: pyodide-site
 	node tests/pyodide/katas.mjs $(PYODIDE_SITE) $(PYODIDE_SITE)/katas.json $(KATAS)
+	node tests/pyodide/chapters.mjs $(PYODIDE_SITE) notebooks/*.ipynb
 
 # Cold start (a new process: nothing loaded or compiled) and warm runs of the runner, in Node.
 bench-pyodide: pyodide-site
