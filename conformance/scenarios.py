@@ -2975,6 +2975,11 @@ class ConfBDO(DurableObject):
             return Response(None, status=101, web_socket=client)
         if url.path == "/headers":
             return Response(json.dumps([[k, v] for k, v in request.headers.items()]))
+        if url.path == "/misc":
+            return Response(json.dumps({
+                "cf": request.cf.to_py() if request.cf is not None else None, "redirect": request.redirect,
+                "method": str(request.method), "body_is_null": request.body is None,
+                "headers": [[k, v] for k, v in request.headers.items()], "url": request.url}))
         if url.path == "/body":
             return Response(json.dumps(await read_body(request, q.get("mode"))))
         if url.path == "/respond":
@@ -2989,11 +2994,22 @@ class ConfBDO(DurableObject):
         asyncio.get_running_loop().create_task(later())
         return self.rand
 
+    async def start_wait_until_15s(self):
+        async def later():
+            await asyncio.sleep(15)
+            await self.ctx.storage.put("pending-done", True)
+
+        self.ctx.waitUntil(later())
+        return self.rand
+
     async def pending_report(self):
         return {"rand": self.rand, "done": (await self.ctx.storage.get("pending-done")) or False}
 
     async def tick(self):
         return 1
+
+    async def start_pending_15s(self):
+        return await self.start_pending(15000)
 
     async def hold_hib(self):
         resp = await self.env.CONFB.getByName("hib-target").fetch("http://do/ws-hib", headers={"Upgrade": "websocket"})
@@ -3447,6 +3463,20 @@ async def http_request_headers(env):
     return {"pairs": json.loads(await r.text())}
 
 
+async def http_request_misc(env):
+    stub = env.CONFB.getByName("misc")
+
+    async def seen(**init):
+        return json.loads(await (await stub.fetch("http://do/misc?x=1", **init)).text())
+
+    return {
+        "get": await seen(),
+        "manual": await seen(redirect="manual"),
+        "cf_given": await seen(cf={"colo": "AMS"}),
+        "delete_empty_body": await seen(method="DELETE", body=""),
+    }
+
+
 async def http_response_headers(env):
     r = await env.CONFB.getByName("respond").fetch("http://do/respond?kind=headers")
     return {
@@ -3606,17 +3636,22 @@ def summarize_pending(first_rand, report) -> dict:
     return {"same_instance": report["rand"] == first_rand, "timer_ran": report["done"]}
 
 
-def js_pending(client):
-    first = client.get_json("/confb/pending/start_pending_15s")
-    time.sleep(PENDING_WAIT_S)  # real time, on workerd only (in a background thread)
-    return summarize_pending(first, client.get_json("/confb/pending/pending_report"))
+def js_pending(start):
+    """JS driver: start the pending work (`start` names the method), wait in real time, report."""
+    def driver(client):
+        first = client.get_json(f"/confb/pending-{start}/{start}")
+        time.sleep(PENDING_WAIT_S)  # real time, on workerd only (in a background thread)
+        return summarize_pending(first, client.get_json(f"/confb/pending-{start}/pending_report"))
+    return driver
 
 
-async def py_pending(rt):
-    stub = rt.env.CONFB.getByName("pending")
-    first = await stub.start_pending(15000)
-    await rt.advance(PENDING_WAIT_S)
-    return summarize_pending(first, await stub.pending_report())
+def py_pending(start):
+    async def driver(rt):
+        stub = rt.env.CONFB.getByName(f"pending-{start}")
+        first = await getattr(stub, start)()
+        await rt.advance(PENDING_WAIT_S)
+        return summarize_pending(first, await stub.pending_report())
+    return driver
 
 
 async def open_socket(env, name):
@@ -3708,9 +3743,16 @@ SCENARIOS += [
     # overload: workerd has no queue limit; the emulator's model (max_queued_requests) is set off
     S("overload_burst", overload_burst, options={"max_queued_requests": None}),
     # lifecycle: a pending timer and eviction, each side of 2026-10-01 (real waits on workerd)
-    at_date(Scenario("pending_io_keeps_alive", py_pending, host=True, slow=True, js=js_pending,
-                     expected_diff="pending-io-before-2026-10-01"), "2026-09-30"),
-    at_date(Scenario("pending_io_keeps_alive", py_pending, host=True, slow=True, js=js_pending), "2026-10-01"),
+    at_date(Scenario("pending_io_keeps_alive", py_pending("start_pending_15s"), host=True, slow=True,
+                     js=js_pending("start_pending_15s"), expected_diff="pending-io-before-2026-10-01"), "2026-09-30"),
+    at_date(Scenario("pending_io_keeps_alive", py_pending("start_pending_15s"), host=True, slow=True,
+                     js=js_pending("start_pending_15s")), "2026-10-01"),
+    at_date(Scenario("wait_until_keeps_alive", py_pending("start_wait_until_15s"), host=True, slow=True,
+                     js=js_pending("start_wait_until_15s"), expected_diff="pending-io-before-2026-10-01"),
+            "2026-09-30"),
+    at_date(Scenario("wait_until_keeps_alive", py_pending("start_wait_until_15s"), host=True, slow=True,
+                     js=js_pending("start_wait_until_15s")), "2026-10-01"),
+    S("http_request_misc", http_request_misc),
 ]
 # ---- end section: conf-b ----
 

@@ -2375,6 +2375,10 @@ export class ConfBDO extends DurableObject {
       return new Response(null, { status: 101, webSocket: client });
     }
     if (url.pathname === "/headers") return new Response(JSON.stringify([...request.headers]));
+    if (url.pathname === "/misc") {
+      return new Response(JSON.stringify({ cf: request.cf ?? null, redirect: request.redirect, method: request.method,
+        body_is_null: request.body === null, headers: [...request.headers], url: request.url }));
+    }
     if (url.pathname === "/body") return new Response(JSON.stringify(await readBody(request, q("mode"))));
     if (url.pathname === "/respond") return respondWith(q("kind"));
     return new Response(JSON.stringify({ url: request.url, method: request.method }));
@@ -2388,6 +2392,11 @@ export class ConfBDO extends DurableObject {
 
   async start_pending_15s() {
     return this.start_pending(15000);
+  }
+
+  async start_wait_until_15s() {
+    this.ctx.waitUntil(sleep(15000).then(() => this.ctx.storage.put("pending-done", true)));
+    return this.rand;
   }
 
   async pending_report() {
@@ -2869,6 +2878,17 @@ const CONF_B_SCENARIOS = {
       headers: [["X-B", "1"], ["x-a", "2"], ["X-A", "3"], ["Set-Cookie", "a=1"], ["set-cookie", "b=2"], ["Content-Type", "text/plain"]],
     });
     return { pairs: JSON.parse(await r.text()) };
+  },
+  // A plain GET through the stub, as the object sees it: no cf object, redirect mode, no body.
+  async http_request_misc(env) {
+    const stub = env.CONFB.getByName("misc");
+    const seen = async (init) => JSON.parse(await (await stub.fetch("http://do/misc?x=1", init)).text());
+    return {
+      get: await seen(undefined),
+      manual: await seen({ redirect: "manual" }),
+      cf_given: await seen({ cf: { colo: "AMS" } }),
+      delete_empty_body: await seen({ method: "DELETE", body: "" }),
+    };
   },
   async http_response_headers(env) {
     const r = await env.CONFB.getByName("respond").fetch("http://do/respond?kind=headers");

@@ -817,3 +817,17 @@ async def test_stub_fetch_errors_reach_python_as_a_js_type_error(site, call, mes
         await call(stub)
     assert (error.value.name, error.value.message) == ("TypeError", message)
     assert not isinstance(error.value, TypeError)  # `except TypeError` does not catch it, as on the platform
+
+
+class RedirectMode(DurableObject):
+    async def fetch(self, request):
+        return Response(request.redirect)
+
+
+@pytest.mark.parametrize("mode", ["follow", "manual"])
+async def test_a_fetch_handler_receives_the_request_with_redirect_manual(make_runtime, mode):
+    """As on workerd (conformance http_request_misc): the caller's mode decides whether the
+    stub follows; the request the object receives says "manual"."""
+    rt = make_runtime(durable_objects={"M": RedirectMode})
+    resp = await rt.env.M.getByName("m").fetch("http://do/", redirect=mode)
+    assert await resp.text() == "manual"

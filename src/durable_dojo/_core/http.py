@@ -1153,9 +1153,8 @@ def redirect_request(request: Request, status: int, location: str) -> Request:
     if status == 303 and request.method not in (HTTPMethod.GET, HTTPMethod.HEAD) or (
             status in (301, 302) and request.method == HTTPMethod.POST):
         headers = Headers([(k, v) for k, v in request.headers.items() if k not in _REQUEST_BODY_HEADERS])
-        return as_request(url, {"method": "GET", "headers": headers, "redirect": request.redirect})
-    return as_request(url, {"method": request.method, "headers": request.headers,
-                            "body": request._body, "redirect": request.redirect})
+        return as_request(url, {"method": "GET", "headers": headers})
+    return as_request(url, {"method": request.method, "headers": request.headers, "body": request._body})
 
 
 def _copy_cf(cf):

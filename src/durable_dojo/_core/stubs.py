@@ -117,8 +117,10 @@ class DurableObjectStub:
         except TypeError as error:  # stub.fetch is JavaScript's: its TypeError reaches Python as JsException
             raise JsException("TypeError", str(error)) from None
         label = f"{self._namespace.binding}.fetch({request.method} {request.url})"
+        follow = request.redirect == "follow"
+        request._redirect = "manual"  # what a fetch handler sees: the mode of a received request
         call = self._submit("fetch", "fetch", (request,), label)
-        if request.redirect != "follow":
+        if not follow:
             return call
         world = self._namespace.world
         outcome = world.loop.create_future()
@@ -142,6 +144,7 @@ class DurableObjectStub:
             location = response.headers.get("location")
             if response.status in REDIRECT_STATUSES and location is not None and hops < MAX_REDIRECTS:
                 target = redirect_request(request, response.status, location)
+                target._redirect = "manual"
                 label = f"{self._namespace.binding}.fetch({target.method} {target.url})"
                 self._follow(self._submit("fetch", "fetch", (target,), label)._future, target, hops + 1, outcome)
                 return
