@@ -2315,6 +2315,12 @@ class TestDO(DurableObject):
     async def rpc_length(self, text):
         return len(text)
 
+    async def rpc_peer_stub(self):
+        return {"peer": self.env.OTHER.getByName("peer"), "label": "peer"}
+
+    async def rpc_errors_as_values(self):
+        return {"plain": Exception("boom"), "list": [ValueError("in list")], "empty": Exception("")}
+
     async def rpc_big(self, n):
         return "x" * n
     # ---- end section: conf-a ----
@@ -3904,6 +3910,43 @@ async def rpc_size_limit(env):
     }
 
 
+async def rpc_stub_result(env):
+    stub = env.TEST.getByName("rpc-stub-result")
+    r = await stub.rpc_peer_stub()
+
+    async def in_dict():
+        return len((await stub.rpc_echo({"s": env.OTHER.getByName("p2")}))["seen"])
+
+    return {
+        "label": r["label"],
+        "call_returned_stub": await cap(lambda: r["peer"].ping()),
+        "stub_in_argument_dict": await cap(in_dict),
+    }
+
+
+async def rpc_error_values(env):
+    stub = env.TEST.getByName("rpc-error-values")
+    r = await stub.rpc_errors_as_values()
+    seen = await stub.rpc_echo(Exception("as argument"))
+    return {"result": enc(r), "seen": seen["seen"]}
+
+
+async def id_new_unique_arguments(env):
+    def U(o):
+        return cap_s(lambda: lower_hex64(env.TEST.newUniqueId(o).toString()))
+
+    return {
+        "none": U(None),
+        "text": U("eu"),
+        "bool": U(True),
+        "list": U([]),
+        "jurisdiction_fedramp": U({"jurisdiction": "fedramp"}),
+        "jurisdiction_empty": U({"jurisdiction": ""}),
+        "unknown_option": U({"other": 1}),
+        "namespace_jurisdiction": cap_s(lambda: "object" if env.TEST.jurisdiction("eu") is not None else None),
+    }
+
+
 async def id_odd_names(env):
     def hex_(n):
         return cap_s(lambda: env.TEST.idFromName(n).toString())
@@ -4045,6 +4088,9 @@ SCENARIOS += [
     S("rpc_python_entrypoint", rpc_python_entrypoint, expected_diff="python-entrypoint-rpc"),
     S("rpc_function_after_call", rpc_function_after_call),
     S("rpc_size_limit", rpc_size_limit),
+    S("rpc_stub_result", rpc_stub_result),
+    S("rpc_error_values", rpc_error_values),
+    S("id_new_unique_arguments", id_new_unique_arguments),
     alarm_runs("alm_delete_then_fail", "alm-delete-fail", 1, 50, "delete_then_fail",
                advance_s=10, attempts=1, settle_s=3.0),
     alarm_runs("alm_set_then_fail", "alm-set-fail", 1, 50, "set_then_fail", advance_s=10, attempts=1, settle_s=3.0),

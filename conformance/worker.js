@@ -2019,6 +2019,12 @@ export class TestDO extends DurableObject {
   rpc_length(text) {
     return text.length;
   }
+  rpc_peer_stub() {
+    return { peer: this.env.OTHER.getByName("peer"), label: "peer" };
+  }
+  rpc_errors_as_values() {
+    return { plain: new Error("boom"), list: [new Error("in list")], empty: new Error("") };
+  }
   rpc_big(n) {
     return "x".repeat(n);
   }
@@ -3136,6 +3142,34 @@ const CONF_A_SCENARIOS = {
       arg_over: await cap(() => stub.rpc_length("x".repeat(32 * MiB + 1)), errFlags),
       result_under: await cap(async () => (await stub.rpc_big(32 * MiB - 64)).length),
       result_over: await cap(async () => (await stub.rpc_big(32 * MiB + 1)).length, errFlags),
+    };
+  },
+  async rpc_stub_result(env) {
+    const stub = env.TEST.getByName("rpc-stub-result");
+    const r = await stub.rpc_peer_stub();
+    return {
+      label: r.label,
+      call_returned_stub: await cap(() => r.peer.ping()),
+      stub_in_argument_dict: await cap(async () => (await stub.rpc_echo({ s: env.OTHER.getByName("p2") })).seen.length),
+    };
+  },
+  async rpc_error_values(env) {
+    const stub = env.TEST.getByName("rpc-error-values");
+    const r = await stub.rpc_errors_as_values();
+    const seen = await stub.rpc_echo(new Error("as argument"));
+    return pyErrors({ result: enc(r), seen: seen.seen });
+  },
+  async id_new_unique_arguments(env) {
+    const U = (o) => capS(() => lowerHex64(env.TEST.newUniqueId(o).toString()));
+    return {
+      none: U(undefined),
+      text: U("eu"),
+      bool: U(true),
+      list: U([]),
+      jurisdiction_fedramp: U({ jurisdiction: "fedramp" }),
+      jurisdiction_empty: U({ jurisdiction: "" }),
+      unknown_option: U({ other: 1 }),
+      namespace_jurisdiction: capS(() => typeof env.TEST.jurisdiction("eu")),
     };
   },
   async id_odd_names(env) {

@@ -274,3 +274,12 @@ async def test_rpc_arguments_and_results_are_bounded_at_32_mib(box):
     assert caught.value.message == ("Serialized RPC arguments or return values are limited to 32MiB, but the size "
                                     "of this value was: 33554440 bytes.")
     assert caught.value.remote is True
+
+
+# id_new_unique_arguments
+def test_new_unique_id_takes_an_array_as_an_options_object(rt):
+    assert len(rt.env.BOX.newUniqueId([]).toString()) == 64
+    with pytest.raises(JsException) as caught:
+        rt.env.BOX.newUniqueId("eu")
+    assert caught.value.message == ("Failed to execute 'newUniqueId' on 'DurableObjectNamespace': parameter 1 is "
+                                    "not of type 'NewUniqueIdOptions'.")

@@ -77,6 +77,8 @@ class IdFactory:
         return DurableObjectId(base + self._mac(base), name)
 
     def new_unique(self, options=None) -> DurableObjectId:
+        if isinstance(options, list):
+            options = None  # an array is an object to WebIDL, without a jurisdiction member
         if options is not None and not isinstance(options, Mapping):
             raise TypeError("Failed to execute 'newUniqueId' on 'DurableObjectNamespace': "
                             "parameter 1 is not of type 'NewUniqueIdOptions'.")
