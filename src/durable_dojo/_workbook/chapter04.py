@@ -4,6 +4,7 @@ spread over shards."""
 from __future__ import annotations
 
 import asyncio
+import math
 
 from .framework import NotYet, attempt, checks, excerpt, module_state_unchanged, require_class, world
 
@@ -156,16 +157,21 @@ async def sharded_views(PageViews) -> str:
                          "of env.COUNTER.")
         busiest, hits = max(served.items(), key=lambda kv: kv[1])
         rate = hits / burst_s
-        if rate > CAPACITY:
+        # Views spread at random land unevenly: a few standard deviations above the mean is chance, not
+        # design. The design is wrong when the mean share reaches what one object can serve, or when one
+        # object gets far more than chance would give it.
+        mean = HITS / len(served)
+        chance = max(CAPACITY * burst_s, mean + 4 * math.sqrt(mean))
+        if RATE / len(served) >= CAPACITY or hits > chance:
             answered = max(e.time for e in rt.trace.select("rpc:end") if e.object == busiest) / 1000
             raise NotYet(
-                f"{HITS} views arrived in {burst_s:g} s ({RATE:,} a second). The counter object {busiest!r} "
-                f"received {hits} of them: {rate:,.0f} a second, but at 2 ms per add() one object serves at most "
-                f"{CAPACITY:,.0f} a second. Its queue only grew: its last add() was done {answered:.2f} s after the "
-                "first view, and on the platform a queue that grows ends in 'Durable Object is overloaded'. "
-                f"Counter objects used: {len(served)}. Spread the views over enough shards that none gets more "
-                f"than {CAPACITY:,.0f} a second.\nTrace (the end of the busiest object's queue):\n"
-                + excerpt(rt, "rpc:start", last=4))
+                f"{HITS} views arrived in {burst_s:g} s ({RATE:,} a second) and went to {len(served)} counter "
+                f"object{'s' if len(served) != 1 else ''}. {busiest!r} received {hits} of them: {rate:,.0f} a "
+                f"second, but at 2 ms per add() one object serves at most {CAPACITY:,.0f} a second. Its queue only "
+                f"grew: its last add() was done {answered:.2f} s after the first view, and on the platform a queue "
+                "that grows ends in 'Durable Object is overloaded'. Spread the views evenly over enough shards "
+                f"that each gets well under {CAPACITY:,.0f} a second.\nTrace (the end of the busiest object's "
+                "queue):\n" + excerpt(rt, "rpc:start", last=4))
         status, body = await _call(rt, PageViews, "GET", "/views")
         if status != 200 or body.strip() != str(HITS):
             counted = sum(served.values())
