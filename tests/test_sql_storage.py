@@ -343,3 +343,30 @@ def test_a_file_in_the_earlier_layout_is_upgraded_when_opened(tmp_path):
     assert second.run(_alarm_of(stub)) == 4102444800000
     assert second.run(stub.tables()) == [["_cf_KV", 2], ["_cf_METADATA", 2]]
     second.close()
+
+
+async def test_an_alarm_set_in_the_turn_that_first_uses_sql_is_lost_with_that_turn_only(make_runtime):
+    """The committed alarm moves into the object's own database with its keys; the new one, set
+    in a turn whose flush fails, is lost with that turn and the committed one stays."""
+
+    class Late(DurableObject):
+        async def arm(self, when):
+            await self.ctx.storage.setAlarm(when)
+
+        async def rearm_with_sql(self, when):
+            await self.ctx.storage.setAlarm(when)
+            self.ctx.storage.sql.exec("CREATE TABLE t (x)")  # the first SQL: a database of its own
+
+        async def alarm_at(self):
+            return await self.ctx.storage.getAlarm()
+
+        async def alarm(self, info=None):
+            pass
+
+    rt = make_runtime(durable_objects={"L": Late})
+    stub = rt.env.L.getByName("l")
+    await stub.arm(4_102_444_800_000)
+    rt.faults.fail_next_flush(stub)
+    with pytest.raises(JsError):
+        await stub.rearm_with_sql(4_102_444_900_000)
+    assert await rt.env.L.getByName("l").alarm_at() == 4_102_444_800_000

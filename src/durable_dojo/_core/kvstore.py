@@ -972,8 +972,9 @@ class KvStore:
         head = self._head
         source = self._db
         rows = source.cur.execute(source.layout.all_rows, head).fetchall() if source.has_kv else []
-        alarm = self.get_alarm() if self._alarm is _UNSET else None
         keep_pending = self._alarm
+        self._alarm = _UNSET
+        alarm = self.get_alarm()  # the committed one (a pending change stays pending)
         target = db.cur
         target.execute("BEGIN")
         self._db = db
