@@ -116,6 +116,7 @@ async def all_or_nothing(Bank) -> str:
 
 
 EVENTS = 150  # past 99, so that two digits of padding are not enough
+GROWN = 1_050  # then small events up to here: past 999, so that three digits are not enough either
 PAYLOAD = "x" * 20_000  # each event carries 20 KB (a webhook's body): 3 MB in all
 
 
@@ -150,5 +151,14 @@ async def keys_in_order(EventLog) -> str:
         latest = await attempt("latest(3)", log.latest(3), EventLog, rt)
         if [str(t).split(" x", 1)[0] for t in latest or []] != ["event 150", "event 149", "event 148"]:
             raise NotYet("After an eviction latest(3) changed: the events must be read from storage.")
-    return (f"{EVENTS} events of 20 KB each, one key per event, in an order storage keeps: latest(k) reads "
-            "exactly the k rows it returns.")
+        for n in range(EVENTS + 1, GROWN + 1):  # the log keeps growing (small events now)
+            await attempt(f"record({n}, 'event {n}')", log.record(n, f"event {n}"), EventLog, rt)
+        latest = await attempt("latest(3)", log.latest(3), EventLog, rt)
+        names = [str(t).split(" x", 1)[0] for t in latest or []]
+        expected = [f"event {n}" for n in range(GROWN, GROWN - 3, -1)]
+        if names != expected:
+            raise NotYet(f"The log kept growing, to event {GROWN:,}: latest(3) returned {names}, expected {expected}. "
+                         "A width of zeros that the numbers outgrow sorts 'event:1000' before 'event:999' again: "
+                         "pick a width no event number will ever exceed.")
+    return (f"{EVENTS} events of 20 KB each, then more up to {GROWN:,}, one key per event, in an order storage "
+            "keeps: latest(k) reads exactly the k rows it returns.")

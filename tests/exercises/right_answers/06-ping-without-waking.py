@@ -26,3 +26,20 @@ class Room(DurableObject):
         for other in self.ctx.getWebSockets("lobby"):
             if other != ws:
                 other.send(message)
+
+# %% right: the auto-response set when a client connects, in fetch() (the runtime keeps it while the object hibernates)
+from js import WebSocketPair, WebSocketRequestResponsePair
+from workers import DurableObject, Response
+
+
+class Room(DurableObject):
+    async def fetch(self, request):
+        self.ctx.setWebSocketAutoResponse(WebSocketRequestResponsePair.new("ping", "pong"))
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server)
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        for other in self.ctx.getWebSockets():
+            if other is not ws:
+                other.send(message)
