@@ -3040,6 +3040,9 @@ class ConfBDO(DurableObject):
         return self.got.pop(0) if self.got else None
 
     async def webSocketMessage(self, ws, message):
+        if not isinstance(message, str) and len(message) > 1024:
+            ws.send(f"got {len(message)}")
+            return
         if message == "who":
             ws.send(json.dumps({"rand": self.rand, "attachment": ws.deserializeAttachment(),
                                 "tags": self.ctx.getTags(ws), "sockets": len(self.ctx.getWebSockets())}))
@@ -3606,6 +3609,22 @@ async def ws_client(env):
     return out
 
 
+async def ws_message_size(env):
+    out = {}
+    for size in [1048577, 33554432, 33554433]:
+        _, ws = await open_socket(env, f"size-{size}")
+        ev = []
+        ws.addEventListener("message", lambda e, ev=ev: ev.append(e.data))
+        ws.addEventListener("close", lambda e, ev=ev: ev.append(["close", enc(e.code), e.reason, e.wasClean]))
+        ws.send(bytes(size))
+        for _ in range(100):
+            if ev:
+                break
+            await asyncio.sleep(0.02)
+        out[str(size)] = {"events": ev, "state": enc(ws.readyState)}
+    return out
+
+
 async def ws_close_handler_order(env):
     name = "close-order"
     _, ws = await open_socket(env, name)
@@ -3739,6 +3758,7 @@ SCENARIOS += [
     S("ws_close_codes_from_client", ws_close_codes_from_client),
     S("ws_client", ws_client),
     S("ws_close_handler_order", ws_close_handler_order),
+    S("ws_message_size", ws_message_size, expected_diff="ws-message-size"),
     Scenario("ws_hibernation_wakes", py_hibernation, host=True, slow=True, js=js_hibernation),
     # HTTP
     S("http_url_paths", http_url_paths),

@@ -2431,6 +2431,10 @@ export class ConfBDO extends DurableObject {
   }
 
   webSocketMessage(ws, message) {
+    if (typeof message !== "string" && message.byteLength > 1024) {
+      ws.send("got " + message.byteLength);
+      return;
+    }
     if (message === "who") {
       ws.send(JSON.stringify({ rand: this.rand, attachment: ws.deserializeAttachment(), tags: this.ctx.getTags(ws),
         sockets: this.ctx.getWebSockets().length }));
@@ -2816,6 +2820,20 @@ const CONF_B_SCENARIOS = {
     out.events = events;
     out.state_after = enc(ws.readyState);
     out.close_after = capS(() => (ws.close(), "ok"));
+    return out;
+  },
+  // Big binary messages from a client: production refuses one over 32 MiB (1009); workerd does not.
+  async ws_message_size(env) {
+    const out = {};
+    for (const size of [1048577, 33554432, 33554433]) {
+      const { ws } = await openSocket(env, "size-" + size);
+      const ev = [];
+      ws.addEventListener("message", (e) => ev.push(e.data));
+      ws.addEventListener("close", (e) => ev.push(["close", enc(e.code), e.reason, e.wasClean]));
+      ws.send(new Uint8Array(size));
+      for (let i = 0; i < 100 && ev.length === 0; i++) await sleep(20);
+      out[String(size)] = { events: ev, state: enc(ws.readyState) };
+    }
     return out;
   },
   // A client sends, closes, then tries to send again: the object gets the message, then the close.

@@ -367,6 +367,18 @@ class WsEdges(DurableObject):
             names[id(end)] = name
         return [[names[id(w)] for w in self.ctx.getWebSockets()], [names[id(w)] for w in self.ctx.getWebSockets("x")]]
 
+    async def binary_type(self, client, server):
+        got = []
+        client.accept()
+        client.addEventListener("message", lambda e: got.append(e.data))
+        server.accept()
+        client.binaryType = "arraybuffer"
+        server.send(b"a")
+        client.binaryType = "nonsense"  # WebIDL: an unknown value is ignored
+        server.send(b"b")
+        await asyncio.sleep(0.01)
+        return [client.binaryType, got]
+
     async def client_end_events(self, client, server):
         got = []
         client.accept()
@@ -389,6 +401,7 @@ class WsEdges(DurableObject):
     ("timestamp_of_non_socket", ["TypeError", "Failed to execute 'getWebSocketAutoResponseTimestamp' on "
                                               "'DurableObjectState': parameter 1 is not of type 'WebSocket'."]),
     ("order", [["c", "b", "a"], ["a", "c"]]),  # all: newest first; by tag: in acceptance order
+    ("binary_type", ["arraybuffer", [b"a", b"b"]]),
     ("client_end_events", [["hi", [1000, "done", True]], 3, 3]),  # the client end answers the close
 ])
 async def test_websocket_edges_as_workerd_gives_them(make_runtime, what, result):
