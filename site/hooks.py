@@ -146,6 +146,11 @@ def on_post_build(config):
     over = [w.page for w in weights if w.over]
     if over:
         raise PluginError(f"{len(over)} page(s) over the {publish.PAGE_BUDGET // 1024} KB budget: {', '.join(over)}")
+    if runnable.enabled():
+        line, over_budget = runnable.weight_report(site_dir)
+        print(line)
+        if over_budget:
+            raise PluginError("the in-browser path is over its budget: " + "; ".join(over_budget))
     log.info("compressed copies: %d .gz files", publish.compress(site_dir))
 
 

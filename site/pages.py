@@ -254,22 +254,29 @@ def _link(url: str) -> str:
 
 
 HUNG_TEST = "\x00test\x00"  # where the page puts the name of the test that was running
+HUNG_SECONDS = 0.0  # the run's time, which the page puts in its place too
 
 
-def hang_messages(kata: Kata) -> dict[str, str]:
-    """What `dojo check` says when the kata's tests overrun the timeout, made by the runner's own
-    verdict code (`verdict_from_run`) so the page says it in the same words: "test" with
-    `{test}` where the page puts the test that was running, "none" when none had started. A
-    page cannot read the stack of a stopped worker, so no line of code is named."""
+def hang_verdicts(kata: Kata) -> dict[str, dict]:
+    """What `dojo check` prints when the kata's tests overrun the timeout, made by the runner's
+    own code (`verdict_from_run`, `verdict_lines`) so the page says it in the same words: "test"
+    with `{test}` where the page puts the test that was running, "none" when none had started.
+    Each is {"message": the run's message, "lines": the verdict's lines, as the worker sends
+    them}. A page cannot read the stack of a worker it stopped, so no line of code is named."""
+    from durable_dojo._kata.cli import verdict_lines
     from durable_dojo._kata.run import RunResult, TestResult, verdict_from_run
+
+    def placeholders(text: str) -> str:
+        return text.replace(HUNG_TEST, "{test}")
 
     out = {}
     for key, running in (("test", HUNG_TEST), ("none", None)):
-        run = RunResult(stopped=True, hung_test=f"t.py::{running}" if running else None)
+        run = RunResult(stopped=True, hung_test=f"t.py::{running}" if running else None, seconds=HUNG_SECONDS)
         if running:
             run.tests[run.hung_test] = TestResult(run.hung_test, Path("t.py"), running, outcome="hung")
         verdict = verdict_from_run(manifest(), kata, run, REPO / "katas", project=REPO)
-        out[key] = verdict.message.replace(HUNG_TEST, "{test}")
+        lines = [[[placeholders(text), style] for text, style in line] for line in verdict_lines(verdict)]
+        out[key] = {"message": placeholders(verdict.message), "lines": lines}
     return out
 
 
@@ -277,7 +284,7 @@ def kata_data(kata: Kata, source: str) -> dict:
     """What a kata page's scripts need (site/assets/dojo/kata.js): the file as it ships (the
     editor's start and what Reset restores), the timeout and its message, the rule, the hints."""
     return {"id": kata.id, "title": kata.title, "file": posixpath.basename(kata.learner), "learner": kata.learner,
-            "source": source, "timeout": kata.timeout, "hang": hang_messages(kata), "rule": kata.rule.strip(),
+            "source": source, "timeout": kata.timeout, "hang": hang_verdicts(kata), "rule": kata.rule.strip(),
             "hints": len(kata.hints), "tests": [t.split("::")[-1] for t in kata.failing_tests]}
 
 

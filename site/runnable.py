@@ -8,6 +8,9 @@ chapters.
 - `write_data()`: what those scripts fetch when they run: assets/dojo/katas.json (each kata's
   timeout, the words of its hang verdict, its rule) and assets/dojo/chapters/<name>.json (the
   chapter's code cells, in order, as the notebook has them).
+- `run_weights()` against the budgets: what the first Run downloads (Python, its packages and the
+  project, assets/pyodide/, plus the worker) and what a kata page loads before any Run (the
+  editor and the page's scripts). Sizes as stored; a host that compresses sends less.
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ DOJO = "assets/dojo"
 WORKER = f"{DOJO}/runner-worker.js"
 KATA_SCRIPTS = (f"{DOJO}/editor.js", f"{DOJO}/runner.js", f"{DOJO}/kata.js")
 CHAPTER_SCRIPTS = (f"{DOJO}/runner.js", f"{DOJO}/chapter.js")
+RUNTIME_DIR = "assets/pyodide"  # what the worker loads (web-core's site/vendor.py writes it)
+# The budgets of the in-browser path (bytes as stored). Measured at the start: 15.7 MB for the
+# first Run (Pyodide's core 13.5 MB of it), 0.48 MB of scripts on a kata page (the editor 0.46 MB).
+FIRST_RUN_BUDGET = 20 * 1000 * 1000
+PAGE_SCRIPTS_BUDGET = 750 * 1000
 
 
 def enabled() -> bool:
@@ -33,7 +41,9 @@ def enabled() -> bool:
 def scripts_for(src_uri: str) -> tuple[str, ...]:
     if src_uri.startswith("notebooks/") and src_uri.endswith(".ipynb"):
         return CHAPTER_SCRIPTS
-    if src_uri.startswith("katas/") and src_uri != pages.KATAS_INDEX:
+    if src_uri == pages.KATAS_INDEX:  # kata.js marks the katas passed in this browser
+        return (f"{DOJO}/kata.js",)
+    if src_uri.startswith("katas/"):
         return KATA_SCRIPTS
     return ()
 
@@ -43,6 +53,9 @@ def add_scripts(output: str, src_uri: str, page_url: str) -> str:
     wanted = scripts_for(src_uri) if enabled() else ()
     if not wanted:
         return output
+    if src_uri == pages.KATAS_INDEX:
+        output = output.replace('<article class="md-content__inner md-typeset">',
+                                '<article class="md-content__inner md-typeset dojo-kata-index">', 1)
     if wanted is CHAPTER_SCRIPTS:  # chapter.js finds the chapter's name on its wrapper
         stem = posixpath.basename(src_uri)[: -len(".ipynb")]
         output = output.replace('<div class="jupyter-wrapper">', f'<div class="jupyter-wrapper" data-chapter="{stem}">', 1)
@@ -82,3 +95,28 @@ def write_data(site_dir: Path) -> None:
     for path in pages.notebook_paths():
         (target / "chapters" / f"{path.stem}.json").write_text(json.dumps(chapter_cells(path), ensure_ascii=False),
                                                                encoding="utf-8")
+
+
+def run_weights(site_dir: Path) -> dict[str, int]:
+    """Bytes a reader downloads for the in-browser path: `first_run` (the worker and everything
+    it loads: assets/pyodide/ without the .gz copies beside the files) and `kata_page_scripts`
+    (loaded with a kata page, before any Run)."""
+    runtime = site_dir / RUNTIME_DIR
+    first_run = sum(f.stat().st_size for f in runtime.rglob("*") if f.is_file() and f.suffix != ".gz")
+    first_run += (site_dir / WORKER).stat().st_size if (site_dir / WORKER).is_file() else 0
+    scripts = sum((site_dir / path).stat().st_size for path in KATA_SCRIPTS if (site_dir / path).is_file())
+    return {"first_run": first_run, "kata_page_scripts": scripts}
+
+
+def weight_report(site_dir: Path) -> tuple[str, list[str]]:
+    """The in-browser path's weights as a line for the build log, and what is over budget."""
+    weights = run_weights(site_dir)
+    over = []
+    if weights["first_run"] > FIRST_RUN_BUDGET:
+        over.append(f"the first Run downloads {weights['first_run'] / 1e6:.1f} MB (budget {FIRST_RUN_BUDGET / 1e6:g} MB)")
+    if weights["kata_page_scripts"] > PAGE_SCRIPTS_BUDGET:
+        over.append(f"a kata page's scripts are {weights['kata_page_scripts'] / 1e3:.0f} KB "
+                    f"(budget {PAGE_SCRIPTS_BUDGET / 1e3:g} KB)")
+    line = (f"in-browser path: first Run {weights['first_run'] / 1e6:.1f} MB (budget {FIRST_RUN_BUDGET / 1e6:g} MB), "
+            f"kata page scripts {weights['kata_page_scripts'] / 1e3:.0f} KB (budget {PAGE_SCRIPTS_BUDGET / 1e3:g} KB)")
+    return line, over

@@ -225,21 +225,25 @@ def test_checklist_links_agree_with_the_kata_cross_check():
 
 def test_landing_page_passes_the_ten_second_test():
     """What a Durable Object is, who it is for, what you need and how long it takes, before the
-    first section; then a numbered path whose steps are the download and the two commands."""
+    first section; then the in-browser path first (a kata and a chapter, nothing to install), then
+    a numbered path on your own machine whose steps are the download and the two commands."""
     index = (REPO / "site" / "index.md").read_text()
     top, _, rest = index.partition("\n## ")
     assert re.search(r"A \*\*Durable Object\*\* is [^\n]+", top), "no one-line definition before the first section"
     for fact in ("**Who it is for**", "**What you need**", "**How long it takes**"):
         assert fact in top, fact
-    assert rest.startswith("Start\n")
-    steps = re.findall(r"^(\d)\. (.+)$", rest.split("\n## ")[0], re.M)
+    sections = rest.split("\n## ")
+    assert sections[0].startswith("Try it now, in your browser\n")
+    assert "(katas/01-counter-forgets.md)" in sections[0] and "**Run tests**" in sections[0]
+    assert "(notebooks/00-welcome.ipynb)" in sections[0] and "**Run the chapter**" in sections[0]
+    assert sections[1].startswith("Or work on your own machine\n")
+    start = sections[1]
+    steps = re.findall(r"^(\d)\. (.+)$", start, re.M)
     assert [n for n, _ in steps] == ["1", "2", "3", "4"]
     assert "(get-started.md)" in steps[0][1]
-    start = rest.split("\n## ")[0]
     assert "tar xzf durable-dojo.tar.gz" in start and "make lab" in start and ".venv/bin/dojo" in start
     first = pages.notebook_paths()[0].name
     assert f"(notebooks/{first})" in index and "(katas/index.md)" in index and "(api/durable_dojo.md)" in index
-    assert "browser" not in top.lower()  # no promise of an in-browser path that does not exist yet
 
 
 def test_get_started_page_offers_the_download_and_the_clone_command_only_with_a_repository():

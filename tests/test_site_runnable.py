@@ -29,11 +29,17 @@ def test_a_kata_page_carries_the_file_as_shipped_and_its_timeout(kata):
     assert data["id"] == kata.id and data["timeout"] == kata.timeout and data["rule"] == kata.rule.strip()
     assert data["source"] == (pages.katas_dir().parent / kata.learner).read_text(encoding="utf-8")
     assert data["file"] == Path(kata.learner).name
-    # the words of dojo check's verdict on a run stopped at the timeout
+    # the words of dojo check's verdict on a run stopped at the timeout, and its lines
     head = f"Kata {kata.id} did not finish within its timeout of {kata.timeout:g} s and was stopped."
     cause = "Likely cause: an infinite loop or a blocking call (time.sleep) in a handler, or an await that never completes."
-    assert data["hang"]["test"].splitlines() == [head, "Stuck in {test}.", cause]
-    assert data["hang"]["none"].splitlines() == [head, cause]
+    hang = data["hang"]
+    assert hang["test"]["message"].splitlines() == [head, "Stuck in {test}.", cause]
+    assert hang["none"]["message"].splitlines() == [head, cause]
+    text = ["".join(piece for piece, _ in line) for line in hang["test"]["lines"]]
+    assert text[0] == f"⧗ {kata.id}  {kata.title}  stopped after {kata.timeout:g} s  (0.0 s)"
+    assert text[1] == "  ⧗ {test}" and text[-1] == f"  Rule: {kata.rule.strip()}"
+    assert "\n".join(text[2:-1]) == "\n".join("  " + line for line in hang["test"]["message"].splitlines())
+    assert hang["test"]["lines"][0][-1] == ["  (0.0 s)", "dim"]  # the piece runner.js fills with the time
 
 
 def test_the_kata_data_cannot_end_its_script_element_early():
@@ -62,7 +68,10 @@ def test_kata_and_chapter_pages_load_their_scripts_from_the_site(monkeypatch):
     assert re.findall(r'<script src="([^"]+)" defer>', chapter) == ["../../assets/dojo/runner.js",
                                                                     "../../assets/dojo/chapter.js"]
     assert '<div class="jupyter-wrapper" data-chapter="01-lifecycle">' in chapter
-    for other in ("index.md", "katas/index.md", "review-checklist.md", "api/durable_dojo.md"):
+    index = runnable.add_scripts(KATA_HTML, "katas/index.md", "katas/")
+    assert re.findall(r'<script src="([^"]+)" defer>', index) == ["../assets/dojo/kata.js"]  # the passed marks
+    assert "dojo-kata-index" in index
+    for other in ("index.md", "review-checklist.md", "api/durable_dojo.md", "get-started.md"):
         assert runnable.add_scripts(KATA_HTML, other, "x/") == KATA_HTML, other
     for script in ("editor.js", "runner.js", "kata.js", "chapter.js"):
         assert (REPO / "site" / "assets" / "dojo" / script).is_file(), script

@@ -1,13 +1,14 @@
 // Durable Dojo: a chapter you can run in the browser. "Run the chapter" runs its code cells in
 // order in a Web Worker (runner.js), each cell's outputs replacing the ones the notebook stored.
 // An Inspector's view gets working controls (evict, hibernate, fire alarm, advance the clock):
-// each sends the action to the live Inspector in the worker, which acts on the chapter's world
-// and answers with the new view.
+// each sends the action to the live Inspector in the worker (durable_dojo._browser.views), which
+// acts on the chapter's world and answers with the new view.
 (function () {
   "use strict";
 
-  const INSPECTOR = "application/vnd.durable-dojo.inspector+json";
+  const INSPECTOR = "application/vnd.durable-dojo.inspector+json"; // durable_dojo._browser.views.MIME
   const ANSI = /\u001b\[[0-9;]*m/g;
+  let live = []; // the Inspectors drawn by this run: {view, show}, redrawn after each cell
 
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
@@ -56,7 +57,9 @@
     return child;
   }
 
-  // An Inspector with its controls. `view`: {view: id, objects: [names], html, message}.
+  // An Inspector with its controls, as the notebook's widget has them. `view`: its state,
+  // {view: id, objects: [names], html, message}; each button calls the same method of the live
+  // Inspector in the worker and draws the state it answers.
   function inspectorView(view) {
     const box = el("div", { class: "jupyter-widgets jp-OutputArea-output dojo-inspector" });
     const table = el("div", { class: "widget-html-content" });
@@ -92,7 +95,7 @@
       box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
       try {
         const result = await window.DojoRunner.sendWidget(view.view, action, argument);
-        show(result.view || result.data || view);
+        show(result.view);
       } catch (error) {
         message.textContent = String(error.message || error);
       } finally {
@@ -102,6 +105,7 @@
     }
 
     show(view);
+    live.push({ view: view.view, show });
     return box;
   }
 
@@ -119,6 +123,14 @@
     cell.classList.add("dojo-ran");
     const prompt = cell.querySelector(".jp-InputPrompt");
     if (prompt) prompt.textContent = `In [${count}]:`;
+  }
+
+  // As a notebook redraws a displayed Inspector after every cell (the cell may have changed its
+  // world): each cell's result has every displayed Inspector's state as it is after the cell.
+  function redraw(states) {
+    for (const state of states) {
+      for (const shown of live) if (shown.view === state.view) shown.show(state);
+    }
   }
 
   function start(wrapper) {
@@ -145,11 +157,13 @@
       run.disabled = true;
       try {
         const chapter = await chapterCells(name);
+        live = [];
         const result = await runChapter(name, (index, cellResult) => {
           const id = chapter.ids[index];
           const cell = id && document.getElementById("cell-id=" + id);
           if (cell) showOutputs(cell, cellResult, index + 1);
           status.textContent = `Ran cell ${index + 1} of ${chapter.cells.length}`;
+          redraw(cellResult.views || []);
         });
         status.textContent = result.errors.length
           ? `Done: ${result.errors.length} cell(s) raised an error` : `Done: ${result.cells} cells ran`;

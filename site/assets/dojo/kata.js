@@ -5,8 +5,6 @@
 (function () {
   "use strict";
 
-  const SYMBOL = { passed: "✓", failed: "✗", error: "✗", hung: "⏱", skipped: "–", "not run": "·" };
-  const FAILING = ["failed", "error", "hung"];
   const STORE = "dojo:kata:"; // + kata id -> {source, passed}
 
   function load(id) {
@@ -27,58 +25,22 @@
     return node;
   }
 
-  // A test failure message as dojo check shows it (run.short_message's rules, kept short).
-  function shortMessage(message, maxLines) {
-    let lines = message.trim().split("\n");
-    if (lines[0] && lines[0].startsWith("Failed: ")) lines[0] = lines[0].slice(8);
-    if (lines[0] && lines[0].startsWith("AssertionError: ")) {
-      lines[0] = lines[0].slice(16);
-      const cut = lines.findIndex((line, i) => i && line.startsWith("assert "));
-      if (cut > 0) lines = lines.slice(0, cut);
-    } else if (lines[0] === "AssertionError") {
-      lines = lines.slice(1).length ? lines.slice(1) : ["the test's assertion failed"];
-    }
-    const text = lines.slice(0, maxLines).map((l) => l.trimEnd()).join("\n");
-    return lines.length > maxLines ? text + "\n…" : text;
-  }
-
-  function summary(kata, verdict) {
-    const tests = verdict.tests || [];
-    if (verdict.status === "passed") return `all ${tests.length} tests pass`;
-    if (verdict.status === "hung") return `stopped after ${kata.timeout} s`;
-    if (verdict.status === "error") return "could not run";
-    if (verdict.status === "crashed") return "the tests' process ended early";
-    const failing = tests.filter((t) => t.outcome !== "passed").length;
-    return `${failing} of ${tests.length} tests failing`;
-  }
-
-  // The verdict, laid out as `dojo check` prints it: the head line, each test with its mark,
-  // the first failure in full (the kata tests quote the emulator's trace), the others short,
-  // the run's message and notes, the rule.
-  function renderVerdict(kata, verdict, box) {
-    box.replaceChildren();
-    const status = verdict.status;
+  // The verdict exactly as `dojo check` prints it: the worker sends its lines as made by the
+  // runner's own code (`verdict_lines`: pieces of text with the terminal's styles, "bold red",
+  // "dim"...), drawn here with those styles; or, from an older worker, its plain text.
+  function renderVerdict(result, box) {
+    const status = (result.verdict && result.verdict.status) || "error";
     box.className = "dojo-verdict dojo-verdict--" + status;
-    const seconds = verdict.seconds ? `  (${verdict.seconds.toFixed(1)} s)` : "";
-    box.append(el("div", { class: "dojo-verdict__head" }, [
-      el("strong", { text: `${SYMBOL[status] || "✗"} ${kata.id}  ${kata.title}` }),
-      `  ${verdict.summary || summary(kata, verdict)}`, el("span", { class: "dojo-dim", text: seconds })]));
-    const list = el("ul", { class: "dojo-verdict__tests" });
-    let first = true;
-    for (const test of verdict.tests || []) {
-      const item = el("li", { class: "dojo-test dojo-test--" + test.outcome.replace(" ", "-") },
-        [el("span", { class: "dojo-mark", text: SYMBOL[test.outcome] || "✗" }), " ", el("code", { text: test.name })]);
-      if (FAILING.includes(test.outcome) && test.message) {
-        item.append(el("pre", { class: "dojo-verdict__message", text: shortMessage(test.message, first ? 15 : 4) }));
-        first = false;
+    const lines = result.lines || String(result.output || "").split("\n").map((line) => [[line, ""]]);
+    const pre = el("pre", { class: "dojo-verdict__lines" });
+    for (const line of lines) {
+      for (const [text, style] of line) {
+        const classes = String(style || "").split(/\s+/).filter(Boolean).map((s) => "dojo-s-" + s);
+        pre.append(classes.length ? el("span", { class: classes.join(" "), text }) : text);
       }
-      if (FAILING.includes(test.outcome) && test.where) item.append(el("div", { class: "dojo-dim", text: `at ${test.where}` }));
-      list.append(item);
+      pre.append("\n");
     }
-    box.append(list);
-    if (verdict.message) box.append(el("pre", { class: "dojo-verdict__message dojo-verdict__run", text: verdict.message }));
-    for (const note of verdict.notes || []) box.append(el("pre", { class: "dojo-verdict__note", text: note }));
-    box.append(el("p", { class: "dojo-verdict__rule" }, ["Rule: ", el("em", { text: kata.rule })]));
+    box.replaceChildren(pre);
   }
 
   function start(app) {
@@ -86,7 +48,7 @@
     const stored = load(data.id);
     const run = el("button", { type: "button", class: "md-button md-button--primary dojo-run", text: "Run tests" });
     const reset = el("button", { type: "button", class: "md-button dojo-reset", text: "Reset",
-      title: "Put the file back as it ships (Ctrl-Z in the editor undoes it)" });
+      title: "Put the file back as it ships and forget its pass (Ctrl-Z in the editor undoes the edit)" });
     const status = el("span", { class: "dojo-status", role: "status", "aria-live": "polite" });
     const badge = el("span", { class: "dojo-badge", text: stored.passed ? "✓ passed in this browser" : "" });
     const holder = el("div", { class: "dojo-editor" });
@@ -98,6 +60,7 @@
 
     const editor = window.DojoEditor.create(holder, stored.source != null ? stored.source : data.source,
       (text) => save(data.id, { source: text }));
+    app.dojoEditor = editor; // for automation: get(), set(text)
     app.hidden = false;
     const shipped = app.parentNode.querySelector(".dojo-shipped");
     if (shipped) shipped.hidden = true;
@@ -110,9 +73,10 @@
       else if (!busy) status.textContent = "";
     });
 
-    reset.addEventListener("click", () => {
+    reset.addEventListener("click", () => { // as `dojo reset`: the file as shipped, its pass forgotten
       editor.set(data.source);
-      save(data.id, { source: data.source });
+      save(data.id, { source: data.source, passed: false });
+      badge.textContent = "";
       verdictBox.replaceChildren();
       verdictBox.className = "dojo-verdict";
     });
@@ -126,7 +90,7 @@
         const result = await checkKata(data.id, editor.get(), (event) => {
           if (event.type === "test") status.textContent = `Running ${event.name}…`;
         });
-        renderVerdict(data, result.verdict, verdictBox);
+        renderVerdict(result, verdictBox);
         status.textContent = "";
         if (result.verdict.status === "passed") {
           save(data.id, { passed: true });
@@ -172,8 +136,19 @@
     return el("p", {}, [`Edit ${data.file} above · `, button]);
   }
 
+  // The kata index: a mark beside each kata passed in this browser.
+  function markPassed() {
+    document.querySelectorAll("article table a[href]").forEach((link) => {
+      const id = (link.getAttribute("href").match(/([^/]+)\/?$/) || [])[1];
+      if (id && load(id).passed && !link.querySelector(".dojo-badge")) {
+        link.append(" ", el("span", { class: "dojo-badge", title: "passed in this browser", text: "✓" }));
+      }
+    });
+  }
+
   function startAll() {
     document.querySelectorAll(".dojo-kata-app").forEach(start);
+    if (document.querySelector(".dojo-kata-index")) markPassed();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startAll);
   else startAll();

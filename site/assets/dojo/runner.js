@@ -19,9 +19,12 @@
   const ROOT = new URL("../../", here).href; // assets/dojo/runner.js -> the site's root
   const WORKER_URL = new URL("runner-worker.js", here).href;
   // Before the first test starts, the run also imports pytest and collects the tests: as
-  // `dojo check` allows its child process time to start, the page allows this much more.
+  // `dojo check` allows its child process time to start, the page allows this much more. A
+  // fresh worker's first run also imports the emulator inside its first test (measured: several
+  // seconds on a busy machine), so until a worker has finished one run its tests get it too.
   const STARTUP_ALLOWANCE_MS = 30000;
   const CELL_TIMEOUT_MS = 60000; // a chapter's cell: generous, the chapters run in seconds
+  const FATAL = /fatal error/i; // Pyodide's words when its interpreter cannot go on
 
   class Hung extends Error {}
 
@@ -35,6 +38,7 @@
       this.queue = Promise.resolve();
       this.listeners = new Set(); // status listeners: (state, text) => void
       this.state = "idle"; // idle | loading | ready | running
+      this.warm = false; // the current worker has answered a request
     }
 
     on(listener) {
@@ -52,6 +56,7 @@
       if (this.loaded) return this.loaded;
       const worker = new Worker(WORKER_URL, { type: "module" }); // it imports Pyodide (an ES module)
       this.worker = worker;
+      this.warm = false;
       this.tell("loading", "Loading Python in your browser (the first run only)…");
       this.loaded = new Promise((resolve, reject) => {
         worker.onmessage = (event) => this.receive(worker, event.data, resolve, reject);
@@ -80,12 +85,19 @@
         reject(error);
       } else if (message.id !== undefined && this.pending.has(message.id)) {
         const request = this.pending.get(message.id);
-        if (/Result$/.test(message.type)) { // kataResult, cellResult, widgetResult
+        if (/Result$|^chapterReset$/.test(message.type)) { // kataResult, cellResult, widgetResult...
           this.pending.delete(message.id);
+          this.warm = true;
           request.resolve(message);
         } else if (message.type === "error") {
+          const error = new Error(message.message || "the run failed");
+          if (FATAL.test(error.message)) { // the interpreter died (e.g. its stack ran out): a fresh worker
+            this.fail(worker, error);
+            this.restart();
+            return;
+          }
           this.pending.delete(message.id);
-          request.reject(new Error(message.message || "the run failed"));
+          request.reject(error);
         } else if (request.onEvent) {
           request.onEvent(message); // e.g. {type: "test", name}: a test started
         }
@@ -105,13 +117,6 @@
 
     restart() {
       this.ready().catch(() => {});
-    }
-
-    // Send a message that has no answer, in turn with the requests.
-    notify(message) {
-      const sent = this.queue.then(() => this.ready()).then(() => this.worker.postMessage(message));
-      this.queue = sent.catch(() => {});
-      return sent;
     }
 
     // Send one request once the worker is ready and the previous one is answered.
@@ -144,7 +149,7 @@
             reject: done(reject),
             onEvent: (event) => {
               if (guard.onEvent) guard.onEvent(event);
-              if (event.type === "test") arm(guard.perTestMs);
+              if (event.type === "test") arm(guard.perTestMs + (this.warm ? 0 : STARTUP_ALLOWANCE_MS));
             },
           });
           arm(guard.firstMs);
@@ -183,6 +188,7 @@
     const kata = await kataInfo(id);
     let running = null;
     const timeoutMs = kata.timeout * 1000;
+    const started = performance.now();
     try {
       return await runner.request({ type: "runKata", kata: id, source }, {
         firstMs: STARTUP_ALLOWANCE_MS + timeoutMs,
@@ -194,12 +200,24 @@
       });
     } catch (error) {
       if (!(error instanceof Hung)) throw error;
-      const message = running ? kata.hang.test.replace("{test}", running) : kata.hang.none;
-      return {
-        passed: [], failed: running ? [running] : [], output: message,
-        verdict: { status: "hung", message, notes: [], tests: running ? [{ name: running, outcome: "hung", message: "", where: "" }] : [] },
-      };
+      return hungResult(kata, running, (performance.now() - started) / 1000);
     }
+  }
+
+  // The verdict on a run the page stopped: dojo check's, made at build time by the runner's own
+  // code (katas.json: site/pages.py hang_verdicts), with the test that was running and the time.
+  function hungResult(kata, running, seconds) {
+    const verdict = running ? kata.hang.test : kata.hang.none;
+    const fill = (text) => text.replace("{test}", running || "");
+    const lines = verdict.lines.map((line) => line.map(([text, style]) => [fill(text), style]));
+    const head = lines[0];
+    const last = head[head.length - 1];
+    if (/^\s*\(0\.0 s\)$/.test(last[0])) last[0] = `  (${seconds.toFixed(1)} s)`;
+    return {
+      passed: [], failed: running ? [running] : [], lines,
+      output: lines.map((line) => line.map(([text]) => text).join("")).join("\n"),
+      verdict: { status: "hung", message: fill(verdict.message) },
+    };
   }
 
   // The code cells of a chapter (assets/dojo/chapters/<name>.json), in order.
@@ -212,9 +230,9 @@
 
   // Run one cell of a chapter; `first` starts the chapter's Python namespace afresh.
   function runCell(chapter, index, source, first) {
-    if (first) runner.notify({ type: "resetChapter", chapter });
-    return runner.request({ type: "runCell", chapter, index, source },
-      { firstMs: CELL_TIMEOUT_MS, perTestMs: CELL_TIMEOUT_MS }).catch((error) => {
+    const guard = { firstMs: CELL_TIMEOUT_MS, perTestMs: CELL_TIMEOUT_MS };
+    const reset = first ? runner.request({ type: "resetChapter", chapter }, guard) : Promise.resolve();
+    return reset.then(() => runner.request({ type: "runCell", chapter, index, source }, guard)).catch((error) => {
       if (!(error instanceof Hung)) throw error;
       const seconds = CELL_TIMEOUT_MS / 1000;
       return { outputs: [{ output_type: "error", ename: "Stopped",
@@ -232,7 +250,7 @@
       for (const output of result.outputs || []) {
         if (output.output_type === "error") errors.push({ cell: index, error: `${output.ename}: ${output.evalue}` });
       }
-      if (onCell) onCell(index, result);
+      if (onCell) await onCell(index, result);
     }
     return { cells: chapter.cells.length, errors };
   }

@@ -1,0 +1,268 @@
+"""The site runs the katas and the chapters in the reader's browser, offline (site-build/ in
+Debian's Chromium, served on 127.0.0.1, with every other host unreachable).
+
+- each kata fails as it ships and passes with its solution (window.dojo.runKata);
+- a kata done through the page: the editor, Run tests, the verdict, the solution opened after a
+  pass, the work kept in the browser, Reset;
+- every chapter runs without an error (window.dojo.runChapter), its outputs replacing the stored ones;
+- an Inspector's buttons act on the chapter's live world;
+- learner code that never returns is stopped with dojo check's words, and the page runs again;
+- Python loads only on the first Run;
+- the in-browser path stays within its size budget (site/runnable.py).
+
+Python loads once per page (tens of seconds on a busy machine): the katas share one page. No
+test asserts a time (bench/browser_start.py measures them).
+Run with `make site-test`; skipped without DOJO_BROWSER=1 (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ROOT / "site-build"
+sys.path.insert(0, str(ROOT / "site"))
+import runnable  # noqa: E402  (site/runnable.py: the budget and the data the pages fetch)
+
+RUN_MS = 240_000  # the longest a run may take here (a cold start on a loaded machine included)
+KATAS = json.loads((SITE / "assets/dojo/katas.json").read_text()) if (SITE / "assets/dojo/katas.json").is_file() else {}
+CHAPTERS = sorted(p.stem for p in (SITE / "assets/dojo/chapters").glob("*.json")) if KATAS else []
+# A second line of defence under the route that aborts other hosts: no name but 127.0.0.1
+# resolves, for the page and for its Web Worker alike.
+ONLY_LOCAL = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+
+pytestmark = pytest.mark.skipif(not KATAS, reason="the site was built without the in-browser runner")
+
+
+def expect():
+    from playwright.sync_api import expect as playwright_expect
+
+    playwright_expect.set_options(timeout=RUN_MS)
+    return playwright_expect
+
+
+@pytest.fixture(scope="module")
+def offline_browser(chromium_launch):
+    from playwright.sync_api import sync_playwright
+
+    options = dict(chromium_launch, args=[*chromium_launch["args"], ONLY_LOCAL])
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**options)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def open_page(offline_browser, site_url):
+    """open_page(path) -> a page of the site in a fresh context (empty storage and caches),
+    whose requests to any other host are aborted and recorded in page.elsewhere."""
+    from urllib.parse import urlsplit
+
+    contexts = []
+    origin = urlsplit(site_url).netloc
+
+    def open_(path):
+        context = offline_browser.new_context(viewport={"width": 1366, "height": 900})
+        context.set_default_timeout(RUN_MS)
+        contexts.append(context)
+        elsewhere, errors, requests = [], [], []
+
+        def route(route):
+            url = route.request.url
+            if url.startswith(("data:", "blob:")) or urlsplit(url).netloc == origin:
+                route.continue_()
+            else:
+                elsewhere.append(url)
+                route.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.on("request", lambda request: requests.append(request.url))
+        page.elsewhere, page.errors, page.requests = elsewhere, errors, requests
+        page.goto(site_url + path)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def kata_page(open_page):
+    """One kata page, Python loaded, shared by the kata tests."""
+    page = open_page("katas/01-counter-forgets/")
+    page.evaluate("() => dojo.ready()")
+    return page
+
+
+def shipped(kata_id: str) -> str:
+    """The learner file as the site ships it (the kata page's editor starts with it)."""
+    html = (SITE / "katas" / kata_id / "index.html").read_text(encoding="utf-8")
+    data = re.search(r'<script type="application/json" class="dojo-kata-data">(.*?)</script>', html, re.S)
+    return json.loads(data.group(1))["source"]
+
+
+def solution(kata_id: str) -> str:
+    learner = KATAS[kata_id]["learner"]  # katas/<id>/<file>
+    return (ROOT / "solutions" / kata_id / Path(learner).name).read_text(encoding="utf-8")
+
+
+def run_kata(page, kata_id: str, source: str) -> dict:
+    return page.evaluate("([id, source]) => dojo.runKata(id, source)", [kata_id, source])
+
+
+@pytest.mark.parametrize("kata_id", sorted(KATAS))
+def test_each_kata_fails_as_shipped_and_passes_with_its_solution(kata_page, kata_id):
+    as_shipped = run_kata(kata_page, kata_id, shipped(kata_id))
+    failing = {name.split("::")[-1].split("[")[0] for name in KATAS[kata_id]["tests"]}
+    assert as_shipped["failed"], as_shipped["output"]
+    assert {name.split("[")[0] for name in as_shipped["failed"]} == failing, as_shipped["output"]
+    assert as_shipped["output"].startswith(f"✗ {kata_id}"), as_shipped["output"]
+
+    solved = run_kata(kata_page, kata_id, solution(kata_id))
+    assert solved["failed"] == [] and len(solved["passed"]) >= len(failing), solved["output"]
+    assert solved["output"].startswith(f"✓ {kata_id}") and "tests pass" in solved["output"], solved["output"]
+    assert not kata_page.elsewhere and not kata_page.errors, (kata_page.elsewhere, kata_page.errors)
+
+
+def editor_text(page) -> str:
+    return page.evaluate("() => document.querySelector('.dojo-kata-app').dojoEditor.get()")
+
+
+def type_into_editor(page, text: str) -> None:
+    page.locator(".dojo-editor .cm-content").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(text)
+
+
+def test_a_kata_done_in_the_page_editor_run_solution_progress_reset(open_page):
+    kata_id = "05-oversold-stock"
+    page = open_page(f"katas/{kata_id}/")
+    editor = page.locator(".dojo-editor .cm-editor")
+    expect()(editor).to_be_visible()
+    assert editor_text(page) == shipped(kata_id)
+    assert page.locator(".dojo-shipped").is_hidden()  # the static copy gives way to the editor
+    # Python is not loaded with the page: only the first Run loads it
+    page.wait_for_load_state("networkidle")
+    assert not [u for u in page.requests if "/assets/pyodide/" in u or "runner-worker.js" in u]
+
+    verdict = page.locator(".dojo-verdict")
+    page.get_by_role("button", name="Run tests").click()
+    expect()(verdict).to_contain_text(f"✗ {kata_id}")
+    for name in KATAS[kata_id]["tests"]:
+        expect()(verdict).to_contain_text(name.split("[")[0])
+    expect()(verdict).to_contain_text("Rule: " + KATAS[kata_id]["rule"][:40])
+    assert [u for u in page.requests if "/assets/pyodide/" in u], "the Run did not load Python"
+    expect()(page.get_by_role("button", name=re.compile(r"Stuck\? Open hint 1 of 3"))).to_be_visible()
+    assert page.locator("article details.success").get_attribute("open") is None
+
+    type_into_editor(page, solution(kata_id))
+    page.get_by_role("button", name="Run tests").click()
+    expect()(verdict).to_contain_text(f"✓ {kata_id}")
+    expect()(verdict).to_contain_text("tests pass")
+    expect()(page.locator("article details.success")).to_have_attribute("open", "")  # the solution, opened
+    expect()(page.locator(".dojo-badge")).to_contain_text("passed")
+
+    page.reload()  # the work and the pass are kept in this browser
+    expect()(page.locator(".dojo-editor .cm-editor")).to_be_visible()
+    assert editor_text(page) == solution(kata_id)
+    expect()(page.locator(".dojo-badge")).to_contain_text("passed")
+    index = page.url.rsplit(f"{kata_id}/", 1)[0]  # the kata index marks it as passed in this browser
+    page.goto(index)
+    expect()(page.locator(f"article table a[href*='{kata_id}'] .dojo-badge")).to_have_text("✓")
+    assert page.locator("article table .dojo-badge").count() == 1
+    page.go_back()
+    expect()(page.locator(".dojo-editor .cm-editor")).to_be_visible()
+    page.get_by_role("button", name="Reset").click()  # as dojo reset: the file as shipped, the pass forgotten
+    assert editor_text(page) == shipped(kata_id)
+    expect()(page.locator(".dojo-badge")).to_have_text("")
+    page.reload()
+    expect()(page.locator(".dojo-editor .cm-editor")).to_be_visible()
+    assert editor_text(page) == shipped(kata_id)
+    expect()(page.locator(".dojo-badge")).to_have_text("")
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
+
+
+HANGING = "    async def increment(self):\n        while True:\n            pass\n"
+
+
+def test_code_that_never_returns_is_stopped_and_the_page_runs_again(open_page):
+    kata_id = "01-counter-forgets"
+    page = open_page(f"katas/{kata_id}/")
+    verdict = page.locator(".dojo-verdict")
+    page.get_by_role("button", name="Run tests").click()  # a first run: Python loaded, the worker warm
+    expect()(verdict).to_contain_text(f"✗ {kata_id}")
+
+    source = shipped(kata_id)
+    hanging = re.sub(r"    async def increment\(self\):\n", HANGING, source, count=1)
+    assert hanging != source
+    type_into_editor(page, hanging)
+    page.get_by_role("button", name="Run tests").click()
+    timeout = KATAS[kata_id]["timeout"]
+    expect()(verdict).to_contain_text(f"Kata {kata_id} did not finish within its timeout of {timeout:g} s and was stopped.")
+    expect()(verdict).to_contain_text(re.compile(r"Stuck in test_\w+\."))
+    expect()(verdict).to_contain_text("Likely cause: an infinite loop or a blocking call (time.sleep)")
+    expect()(page.get_by_role("button", name="Run tests")).to_be_enabled()
+
+    type_into_editor(page, solution(kata_id))  # the page stays usable: a fresh worker runs the next one
+    page.get_by_role("button", name="Run tests").click()
+    expect()(verdict).to_contain_text(f"✓ {kata_id}")
+    result = run_kata(page, kata_id, "while True:\n    pass\n")  # the API says the same
+    assert "did not finish within its timeout" in result["output"] and result["passed"] == []
+    assert run_kata(page, kata_id, solution(kata_id))["failed"] == []
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_runs_in_the_page_without_an_error(open_page, chapter):
+    page = open_page(f"notebooks/{chapter}/")
+    expect()(page.locator(".dojo-chapter-bar")).to_be_visible()
+    cells = json.loads((SITE / "assets/dojo/chapters" / f"{chapter}.json").read_text())["cells"]
+    result = page.evaluate("(name) => dojo.runChapter(name)", chapter)
+    assert result == {"cells": len(cells), "errors": []}, result
+    # on the chapter's own page each cell's outputs are the ones this run made
+    assert page.locator(".dojo-ran").count() == len(cells)
+    expect()(page.locator(".dojo-chapter-bar .dojo-status")).to_contain_text(f"Done: {len(cells)} cells ran")
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
+
+
+def test_the_inspector_buttons_act_on_the_chapters_world(open_page):
+    page = open_page("notebooks/01-lifecycle/")
+    page.get_by_role("button", name="Run the chapter").click()
+    status = page.locator(".dojo-chapter-bar .dojo-status")
+    expect()(status).to_contain_text("Done:")
+    inspector = page.locator(".dojo-inspector").first
+    expect()(inspector).to_be_visible()
+    clock = re.compile(r"World clock ([0-9.]+)s")
+    before = float(clock.search(inspector.inner_text()).group(1))
+    inspector.locator("input").fill("100")
+    inspector.get_by_role("button", name="Advance clock").click()
+    expect()(inspector.locator(".dojo-inspector__message")).to_contain_text("advanced 100s")
+    assert float(clock.search(inspector.inner_text()).group(1)) == pytest.approx(before + 100)
+    # evict the first object: the row and the message are the live Inspector's answer
+    name = inspector.locator("select option").first.inner_text()
+    inspector.get_by_role("button", name="Evict").click()
+    expect()(inspector.locator(".dojo-inspector__message")).to_contain_text(
+        re.compile(f"evicted {re.escape(name)}|is not in memory"))
+    row = inspector.locator("tr", has_text=name.split(" ", 1)[1]).first
+    expect()(row).not_to_contain_text("in memory")
+    inspector.get_by_role("button", name="Refresh").click()
+    expect()(inspector.locator(".dojo-inspector__message")).to_have_text("refreshed")
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
+
+
+def test_the_in_browser_path_is_within_its_size_budget():
+    """What a first Run downloads (Python, its packages, the project) and what a kata page loads
+    before it (the editor and the page's scripts): runnable.py states both budgets."""
+    weights = runnable.run_weights(SITE)
+    assert 0 < weights["first_run"] <= runnable.FIRST_RUN_BUDGET, weights
+    assert 0 < weights["kata_page_scripts"] <= runnable.PAGE_SCRIPTS_BUDGET, weights
