@@ -16,7 +16,9 @@ nobody else did), which also interrupts a blocking `time.sleep()`; on other thre
 injected between two bytecodes. SQLite's C code sees neither: `sqlite_progress` is installed as
 the progress handler of the SQL API's connection and stops a statement once a deadline passed
 (or the server is shutting down); `interruption()` then says what to raise instead of SQLite's
-"interrupted".
+"interrupted". Where threads cannot start (Pyodide), the progress handler checks the hang
+timeout itself, so a runaway query still ends; Python code that never yields cannot be stopped
+from inside the process there (the in-browser runner's page ends its Web Worker instead).
 """
 
 from __future__ import annotations
@@ -270,6 +272,12 @@ def sqlite_progress() -> int:
     if deadline is not None and _cpu_now() > deadline:
         state.cpu_fired = state.cpu_run
         return 1
+    if _thread is None:  # no watchdog thread (Pyodide): the handler watches the hang timeout itself
+        with _lock:
+            if state.deadline is not None and state.thread_id is not None and time.monotonic() >= state.deadline:
+                state.fired = True
+                state.deadline = None
+                return 1
     return 0
 
 
