@@ -15,7 +15,8 @@
 //   {type: "resetChapter", id, chapter}             -> {type: "chapterReset", id, chapter}
 //   {type: "widget", id, view, action, argument}    -> {type: "widgetResult", id, view: {view, objects, html, message}}
 //   {type: "hangVerdict", id, kata, test}           -> {type: "kataResult", ...} (the verdict of a run the page stopped)
-// While loading: {type: "progress", text, loaded, total}. A failure: {type: "error", id, message}.
+// While loading: {type: "progress", text, loaded, total}. A failure: {type: "error", id, message};
+// with `fatal: true` this worker's Python is gone (its stack ran out): the page starts a new worker.
 // Messages are handled one at a time, in order. The page owns the hang guard: learner code that
 // never returns keeps this worker busy, and the page terminates it and starts a new one.
 
@@ -25,6 +26,7 @@ const ASSETS = new URL("../pyodide/", import.meta.url);
 
 let api = null; // the Python side: durable_dojo._browser.worker
 let loading = null;
+let dead = null; // Pyodide's fatal error, after which it can run nothing more
 
 const post = (message) => self.postMessage(message);
 
@@ -77,6 +79,7 @@ function ready() {
 
 async function handle(message) {
   const id = message.id;
+  if (dead) return post({ type: "error", id, fatal: true, message: dead });
   try {
     await ready();
     switch (message.type) {
@@ -107,7 +110,13 @@ async function handle(message) {
         return post({ type: "error", id, message: `unknown message type: ${message.type}` });
     }
   } catch (error) {
-    post({ type: "error", id, message: String(error && error.message ? error.message : error) });
+    const text = String(error && error.message ? error.message : error);
+    if (error && error.pyodide_fatal_error) {
+      // e.g. values nested so deep that WebAssembly's stack ran out: this Python is gone
+      dead = `Python stopped with a fatal error (${text}). Run again to start a fresh one.`;
+      return post({ type: "error", id, fatal: true, message: dead });
+    }
+    post({ type: "error", id, message: text });
   }
 }
 
