@@ -124,6 +124,30 @@ async def test_data_kept_at_module_level_or_on_the_class_is_named():
     assert "on the class, shared by all its objects and at module level" in message
 
 
+WORKER_STATE = '''
+from workers import Response, WorkerEntrypoint
+
+COUNT = [0]
+
+
+class Front(WorkerEntrypoint):
+    async def fetch(self, request):
+        COUNT[0] += 1
+        return Response(str(COUNT[0]))
+'''
+
+
+async def test_a_worker_keeping_data_at_module_level_is_told_to_use_an_object_not_self_ctx_storage():
+    """A Worker has no self.ctx.storage: the advice for it names a Durable Object's storage."""
+    Front = cell(WORKER_STATE, "Front", "<worker state cell>")
+    with pytest.raises(framework.NotYet) as raised:
+        with framework.module_state_unchanged(Front), framework.world({}, worker=Front) as rt:
+            await rt.fetch("https://example.com/")
+    message = str(raised.value)
+    assert message.startswith("Your Worker changed COUNT, which lives at module level.")
+    assert "keep the data in a Durable Object's storage" in message and "self.ctx.storage" not in message
+
+
 async def test_untouched_module_state_passes():
     Visits = cell(MODULE_STATE, "Visits", "<module state cell 2>")
     with framework.module_state_unchanged(Visits), framework.world({"V": Visits}):

@@ -50,12 +50,13 @@ async def idempotent_payments(Wallet) -> str:
         if results[0] != results[1]:
             raise NotYet(f"Two copies of order-3 arrived at the same time and got different answers: {results!r}.")
         try:
-            await ada.pay("order-4", 500)
+            refused = await ada.pay("order-4", 500)
         except Exception:  # noqa: BLE001 - refused, as it should be: 30 is not enough
             pass
         else:
-            raise NotYet("ada has 30 and pay('order-4', 500) succeeded: a payment larger than the balance must be "
-                         "refused (raise an error), as the exercise cell does.")
+            raise NotYet(f"ada has 30 and pay('order-4', 500) returned {refused!r} instead of raising an error: a "
+                         "payment larger than the balance must be refused (raise an error), as the exercise cell "
+                         "does, so that the shop does not ship the order.")
         await attempt("deposit(1000)", ada.deposit(1000), Wallet, rt)
         fourth = await pay("order-4", 500, "(after a deposit: the refused order, tried again)")
         if not isinstance(fourth, dict) or fourth.get("balance") != 530:
@@ -66,7 +67,9 @@ async def idempotent_payments(Wallet) -> str:
         late = await pay("order-2", 30, "(a late retry, 150 s later)")
         await balance_is(530, "order-2 was retried 150 s later.")
         if late != second:
-            raise NotYet(f"A late retry of order-2 returned {late!r}, the first call {second!r}.")
+            raise NotYet(f"A late retry of order-2 returned {late!r}, the first call {second!r}. A retry must get "
+                         "the first call's receipt, whenever it comes: store the receipt under the key and return "
+                         "it as stored.")
     return ("Each order key charged once, across retries, an eviction, concurrent copies and a quiet spell, "
             "each retry got the first receipt back, and a refused payment did not use up its key.")
 

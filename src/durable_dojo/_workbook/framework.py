@@ -243,10 +243,18 @@ def module_state_unchanged(answer):
     after = _outside_state(answer)
     changed = sorted(name for name in before if after.get(name) != before[name])
     if changed:
+        names = ", ".join(changed)
+        if not any(base.__name__ == "DurableObject" for base in inspect.getmro(answer)):  # the Worker
+            raise NotYet(
+                f"Your Worker changed {names}, which lives at module level. It looks like it works, because the "
+                "requests one isolate runs share it; but the platform runs a Worker in many isolates, each with "
+                "its own copy, and a deploy or a restart starts it from scratch. A Worker keeps nothing between "
+                "requests: keep the data in a Durable Object's storage.")
         where = " and ".join(["on the class, shared by all its objects"] * any("." in n for n in changed)
                              + ["at module level"] * any("." not in n for n in changed))
         raise NotYet(
-            f"Your code changed {', '.join(changed)}, which lives outside the object ({where}). It looks like it works: it survives an eviction, because the objects of one isolate share it. "
-            "But every object of that isolate sees the same variable, an object in another isolate does not see "
-            "it at all, and a deploy or a restart starts it from scratch. Keep the data in self.ctx.storage.")
+            f"Your code changed {names}, which lives outside the object ({where}). It looks like it works: it "
+            "survives an eviction, because the objects of one isolate share it. But every object of that isolate "
+            "sees the same variable, an object in another isolate does not see it at all, and a deploy or a "
+            "restart starts it from scratch. Keep the data in self.ctx.storage.")
 

@@ -66,3 +66,23 @@ class Team(DurableObject):
         me = ws.deserializeAttachment()
         for other in self.ctx.getWebSockets(me["channel"]):
             other.send(f"{me['user']}: {message}")
+
+# %% wrong: tags given as [user, channel] but read back as [channel, user], so the message goes to the sender's own tag
+from urllib.parse import parse_qs, urlparse
+
+from js import WebSocketPair
+from workers import DurableObject, Response
+
+
+class Team(DurableObject):
+    async def fetch(self, request):
+        query = parse_qs(urlparse(request.url).query)
+        client, server = WebSocketPair.new()
+        self.ctx.acceptWebSocket(server, [query["user"][0], query["channel"][0]])
+        return Response(None, status=101, web_socket=client)
+
+    async def webSocketMessage(self, ws, message):
+        channel, user = self.ctx.getTags(ws)
+        for other in self.ctx.getWebSockets(channel):
+            if other is not ws:
+                other.send(f"{user}: {message}")

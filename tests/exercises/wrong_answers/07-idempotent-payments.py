@@ -74,3 +74,49 @@ class Wallet(DurableObject):
 
     async def balance(self):
         return await self.ctx.storage.get("balance") or 0
+
+# %% wrong: a retry recognised by its stored key, but answered with a new receipt made from the balance as it is now
+from workers import DurableObject
+
+
+class Wallet(DurableObject):
+    async def deposit(self, amount):
+        balance = (await self.ctx.storage.get("balance") or 0) + amount
+        await self.ctx.storage.put("balance", balance)
+        return balance
+
+    async def pay(self, key, amount):
+        balance = await self.ctx.storage.get("balance") or 0
+        if await self.ctx.storage.get(f"paid:{key}"):
+            return {"key": key, "amount": amount, "balance": balance}
+        if amount > balance:
+            raise ValueError("insufficient funds")
+        await self.ctx.storage.put({"balance": balance - amount, f"paid:{key}": True})
+        return {"key": key, "amount": amount, "balance": balance - amount}
+
+    async def balance(self):
+        return await self.ctx.storage.get("balance") or 0
+
+# %% wrong: a payment larger than the balance answered with None instead of an error (the shop thinks it went through)
+from workers import DurableObject
+
+
+class Wallet(DurableObject):
+    async def deposit(self, amount):
+        balance = (await self.ctx.storage.get("balance") or 0) + amount
+        await self.ctx.storage.put("balance", balance)
+        return balance
+
+    async def pay(self, key, amount):
+        receipt = await self.ctx.storage.get(f"receipt:{key}")
+        if receipt is not None:
+            return receipt
+        balance = await self.ctx.storage.get("balance") or 0
+        if amount > balance:
+            return None
+        receipt = {"key": key, "amount": amount, "balance": balance - amount}
+        await self.ctx.storage.put({"balance": balance - amount, f"receipt:{key}": receipt})
+        return receipt
+
+    async def balance(self):
+        return await self.ctx.storage.get("balance") or 0
