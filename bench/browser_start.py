@@ -11,7 +11,9 @@ served on 127.0.0.1): how long a reader waits for a kata's verdict.
   what a reader who comes back waits for.
 
 Medians of ROUNDS rounds (each round a new browser profile). The machine is shared and noisy:
-these are figures for one run, to compare, not guarantees. Needs the built site and Chromium
+these are figures for one run, to compare, not guarantees. Beside the wall time, the CPU time
+the browser's processes used (all of Chromium's processes of that profile, from /proc): on a
+machine whose CPUs are busy with other work, wall time is mostly waiting for a CPU. Needs the built site and Chromium
 (`make site-test` installs both); run with:
 
     .venv/bin/python bench/browser_start.py [KATA] [--rounds N]
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import re
 import statistics
 import tempfile
@@ -56,6 +59,23 @@ def timed(page, script: str, arg=None) -> float:
     return time.perf_counter() - started
 
 
+def browser_cpu(profile: str) -> float:
+    """CPU seconds used so far by the Chromium processes running with this profile."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if profile.encode() not in f.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / ticks
+
+
 def one_round(playwright, url: str, kata_id: str, source: str) -> dict[str, float]:
     run = "([id, source]) => dojo.runKata(id, source)"
     with tempfile.TemporaryDirectory(prefix="dojo-bench-profile-") as profile:
@@ -65,8 +85,10 @@ def one_round(playwright, url: str, kata_id: str, source: str) -> dict[str, floa
             page = context.new_page()
             page.goto(url + f"katas/{kata_id}/")
             page.wait_for_function("() => window.dojo")
+            cpu = browser_cpu(profile)
             load = timed(page, "() => dojo.ready()")
             first = timed(page, run, [kata_id, source])
+            cold_cpu = browser_cpu(profile) - cpu
             warm = [timed(page, run, [kata_id, source]) for _ in range(WARM_RUNS)]
             page.close()
             page = context.new_page()  # the same profile: the HTTP cache holds Python now
@@ -75,7 +97,8 @@ def one_round(playwright, url: str, kata_id: str, source: str) -> dict[str, floa
             reload = timed(page, run, [kata_id, source])
         finally:
             context.close()
-    return {"load": load, "first run": first, "cold": load + first, "warm": statistics.median(warm), "reload": reload}
+    return {"load": load, "first run": first, "cold": load + first, "cold cpu": cold_cpu,
+            "warm": statistics.median(warm), "reload": reload}
 
 
 def main() -> int:
@@ -101,9 +124,12 @@ def main() -> int:
     finally:
         server.shutdown()
     median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
-    print(f"\nkata {args.kata}, medians of {len(rounds)} rounds (Chromium, site on 127.0.0.1):")
+    load = os.getloadavg()[0]
+    print(f"\nkata {args.kata}, medians of {len(rounds)} rounds (Chromium, site on 127.0.0.1; "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs):")
     print(f"  cold start (empty cache: load Python, then the first Run)  {median['cold']:6.2f} s   "
           f"target < {COLD_TARGET:g} s  ({'met' if median['cold'] < COLD_TARGET else 'NOT met'})")
+    print(f"    CPU time of the browser's processes for it               {median['cold cpu']:6.2f} s")
     print(f"    of which loading Python (dojo.ready)                     {median['load']:6.2f} s")
     print(f"    of which the first Run                                   {median['first run']:6.2f} s")
     print(f"  warm run (Python loaded, the next Run)                     {median['warm']:6.2f} s   "
