@@ -163,3 +163,45 @@ def test_architecture_md_maps_every_core_module_and_each_imports_only_those_abov
                 if name.startswith(CORE + ".")} - {module}
         assert uses <= above, f"{module} imports {sorted(uses - above)}, listed below it in ARCHITECTURE.md"
         above.add(module)
+
+
+#: The tool layers over the core, each a package of `durable_dojo`.
+TOOLS = ("_kata", "_review", "_serve", "_widgets", "_workbook", "_browser")
+#: The one tool built on another: the in-browser runner gives `dojo check`'s verdict with the kata
+#: runner's own code (manifest, plugin, verdict wording) instead of a second copy of it.
+TOOL_ON_TOOL = {("_browser", "_kata")}
+
+
+def _tool_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "durable_dojo" and parts[1] in TOOLS else None
+
+
+def test_every_tool_package_is_a_known_layer():
+    packages = {p.name for p in (SRC / "durable_dojo").iterdir() if p.is_dir() and p.name.startswith("_")
+                and (p / "__init__.py").exists()}
+    assert packages == set(TOOLS) | {"_core"}
+
+
+def test_a_tool_imports_no_other_tool_but_through_its_public_face():
+    """`_workbook` reaches the adviser as `durable_dojo.advise`, `_browser` the Inspector as
+    `durable_dojo.widgets`: a tool's internals change without breaking another tool."""
+    offenders = {}
+    for name in MODULES:
+        tool = _tool_of(name)
+        if tool is None:
+            continue
+        others = {m for m in imports_of(name)
+                  if _tool_of(m) not in (None, tool) and (tool, _tool_of(m)) not in TOOL_ON_TOOL}
+        if others:
+            offenders[name] = sorted(others)
+    assert offenders == {}
+
+
+def test_architecture_md_names_every_tool_and_facade():
+    text = (SRC.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    tools = text.split("### Tools", 1)[1].split("\n## ", 1)[0]
+    assert [tool for tool in TOOLS if f"- `{tool}/" not in tools] == []
+    facades = text.split("### Facades", 1)[1].split("\n### ", 1)[0]
+    public = sorted(p.name for p in (SRC / "durable_dojo").glob("[!_]*.py"))
+    assert [f for f in public if f"`{f}`" not in facades] == []

@@ -62,7 +62,7 @@
         worker.onmessage = (event) => this.receive(worker, event.data, resolve, reject);
         worker.onerror = (event) => {
           event.preventDefault();
-          const error = new Error("The Python worker failed: " + (event.message || "unknown error"));
+          const error = new Error("Python stopped in this page: " + (event.message || "unknown error"));
           this.fail(worker, error);
           reject(error);
         };

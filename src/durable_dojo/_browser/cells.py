@@ -22,7 +22,7 @@ import traceback
 
 from .._core.tracebacks import prune
 from . import views
-from .._widgets.views import Inspector
+from ..widgets import Inspector
 from .host import HostLoop, learner_run
 
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE: the cell awaits at its top level

@@ -8,7 +8,7 @@ an id the page got with the output (`MIME`), and calls the same methods on it.
 
 from __future__ import annotations
 
-from .._widgets.views import Inspector
+from ..widgets import Inspector
 from .host import learner_run
 
 MIME = "application/vnd.durable-dojo.inspector+json"

@@ -86,7 +86,7 @@ SCALE = 1000  # the production traffic, as a multiple of the check's
 async def session_costs(Sessions) -> str:
     from workers import DurableObject
 
-    from .._review.advice import advise
+    from .. import advise  # the public face: a tool does not import another tool
 
     require_class(Sessions, "Sessions", "save", "load", base=DurableObject)
     with world({"SESSIONS": Sessions}) as rt:
