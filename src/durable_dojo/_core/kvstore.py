@@ -3,17 +3,19 @@
 Everything here is synchronous and knows nothing about asyncio. Keys are `str`; values
 arrive already serialized as `bytes` (another module does the structured clone).
 
-**One shared SQLite connection.** `SharedDb` is a single stdlib `sqlite3` connection that
-holds the *committed* data of every object in a world, in two tables keyed by
-`(namespace, object id, ...)`. A connection per object would be the obvious model of
-"each DO has its own SQLite database", but it costs about 35 KB and 0.2 ms per object:
+**One shared SQLite connection.** `SharedDb` is a single connection (`sqlite_driver`: apsw,
+or the standard `sqlite3`) that holds the *committed* data of every object in a world, in two
+tables keyed by `(namespace, object id, ...)`. A connection per object would be the obvious
+model of "each DO has its own SQLite database", but it costs about 35 KB and 0.2 ms per object:
 100,000 objects took 3.5 GB and 20 s. With one connection an object costs a small Python
-object and its rows, and all objects share SQLite's page cache.
+object and its rows, and all objects share SQLite's page cache. An object that uses the SQL
+API, and every object persisted to a file, has a database of its own instead, laid out as
+workerd lays it out (`_cf_KV`, `_cf_METADATA`; see "two table layouts" below).
 
-Keys are `TEXT` compared with SQLite's BINARY collation, i.e. memcmp of the UTF-8 bytes.
-That is the platform's key order (workerd's `_cf_KV` table does the same), and for valid
-Unicode it equals Python's code-point order of `str`, so the Python side can merge and
-sort with plain `sorted()`.
+Keys are `TEXT` holding the key's WTF-8 bytes, compared with SQLite's BINARY collation, i.e.
+memcmp of those bytes. That is the platform's key order (workerd's `_cf_KV` table does the
+same), and it equals Python's code-point order of `str` (lone surrogates included), so the
+Python side can merge and sort with plain `sorted()`.
 
 **The pending batch.** `KvStore` is one object's view. Its writes do not touch SQLite at
 once: they go into an in-memory overlay, the *pending batch*:
