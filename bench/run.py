@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
-BENCHMARKS = ["core.py", "katas.py", "explore.py"]
+BENCHMARKS = ["core.py", "katas.py", "explore.py", "queue.py"]
 
 for name in BENCHMARKS if len(sys.argv) < 2 else sys.argv[1:]:
     print(f"== {name}")

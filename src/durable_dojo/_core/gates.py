@@ -9,6 +9,9 @@ The input gate keeps other events out while an event's code cannot be interrupte
   holds back every callback of its instance that does not belong to the section (new events,
   timers, replies to other requests' outgoing calls) and gives them back when it closes. The
   loop asks `Scope.held_by_gate` before it runs any callback (loop.py, `_run_ready`).
+  The callbacks held back go back to the loop as one entry (`_Reopened`), in the order they were
+  held: when one of them shuts the gate again, the rest are parked again at once instead of each
+  being asked again, so a queue of N requests behind a busy object costs N, not N squared.
 
 The output gate keeps a response (or an outgoing call, a socket send, a KV write) from leaving
 the object before the writes it depends on are durable: `OutputGate.wait()` commits them first
@@ -18,6 +21,8 @@ turn that made them (`note_write` schedules that flush).
 """
 
 from __future__ import annotations
+
+from collections import deque
 
 from .errors import JsError, mark_remote
 from .loop import current_scope
@@ -65,16 +70,15 @@ class InputGate:
     def __init__(self, instance):
         self._instance = instance
         self.sections: list[Section] = []  # open sections, innermost last
-        self.held: list = []  # (handle, scope) of callbacks kept back
-        self.queued: list = []  # events that arrived while closed
+        self.held: deque = deque()  # (handle, scope) of callbacks kept back, in order
+        self.queued: deque = deque()  # events that arrived while closed
 
     @property
     def closed(self) -> bool:
         return bool(self.sections)
 
     def holds(self, handle, scope: Scope) -> bool:
-        instance = self._instance
-        if not self.sections or not instance.alive or self.sections[-1].contains(scope.section):
+        if not self.sections or not self._instance.alive or self.sections[-1].contains(scope.section):
             return False
         self.held.append((handle, scope))
         return True
@@ -103,14 +107,68 @@ class InputGate:
         if not self.sections:
             self.release_held()
             while self.queued and not self.sections and instance.alive:
-                instance.start(self.queued.pop(0))
+                instance.start(self.queued.popleft())
 
     def release_held(self) -> None:
         """Give the callbacks the gate held back to the loop (the gate opened, or the instance ended)."""
-        held, self.held = self.held, []
+        if not self.held:
+            return
+        held, self.held = self.held, deque()
         loop = self._instance.world.loop
-        for handle, scope in held:
-            loop.requeue(handle, scope)
+        if loop.chooser is not None:
+            # A schedule explorer lists its choices from every ready callback: one by one for it.
+            for handle, scope in held:
+                loop.requeue(handle, scope)
+        else:
+            loop.requeue(_Reopened(self, held), None)
+
+    def hold_rest(self, waiting: deque) -> None:
+        """`holds` just kept a callback that was given back: the rest of `waiting`, given back
+        after it and not yet run, wait too, behind it (in one move when it is the only one held)."""
+        held = self.held
+        if len(held) == 1:
+            waiting.appendleft(held.pop())
+            self.held = waiting
+        else:
+            held.extend(waiting)
+
+
+class _Reopened:
+    """The callbacks an input gate held, given back to the loop as one ready entry.
+
+    The loop runs it like a callback of no object (`_run`): it runs the callbacks in the order the
+    gate held them, each as the loop would (`VirtualLoop.run_handle`), for as long as the gate
+    stays open. The first one the gate would hold again means that the gate shut again (a new
+    section, opened after all of them were held, so it contains none of them): the rest would
+    each be held again in turn, so they go back to the gate together. The loop sees the same
+    callbacks run in the same order as if each had been given back alone, without asking the
+    gate once per waiting callback every time it opens and shuts."""
+
+    __slots__ = ("_gate", "_waiting")
+
+    _cancelled = False  # the loop skips cancelled handles; this entry is never cancelled
+
+    def __init__(self, gate: InputGate, waiting: deque):
+        self._gate = gate
+        self._waiting = waiting
+
+    def _run(self) -> None:
+        gate = self._gate
+        waiting = self._waiting
+        loop = gate._instance.world.loop
+        try:
+            while waiting:
+                handle, scope = waiting.popleft()
+                if handle._cancelled:
+                    continue
+                if gate.holds(handle, scope):
+                    gate.hold_rest(waiting)  # shut again: all of the rest wait for it to reopen
+                    return
+                loop.run_handle(handle, scope)
+        except BaseException:
+            if waiting:  # interrupted (the watchdog): the rest stay first in line, as they were
+                loop.requeue_first(self, None)
+            raise
 
 
 class OutputGate:

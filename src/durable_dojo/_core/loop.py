@@ -320,6 +320,10 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         """Give back a callback that a gate held (used when the gate opens)."""
         self._ready.append((handle, scope))
 
+    def requeue_first(self, handle, scope) -> None:
+        """Give back a callback at the head of the line (one interrupted before it could run)."""
+        self._ready.appendleft((handle, scope))
+
     def run_until(self, done, *, horizon: float | None = None, stop_at_housekeeping: bool = False,
                   wall_timeout: float | None = None, what: str = "the world") -> bool:
         """Pump until `done()` is true. Returns False if the clock reached `horizon` first.
