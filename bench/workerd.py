@@ -13,7 +13,7 @@ return it), measured three ways in one run.
 
 The Durable Object code is the conformance twin on both sides (TestDO in conformance/worker.js and
 conformance/scenarios.py). Each way runs ROUNDS rounds, each bounded in count and in time; the
-script prints the median rates and the ratios emulator / workerd (target: at least 10x).
+script prints the median rates and the ratios emulator / workerd (target: at least 15x).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ ROUNDS = 5
 WORKERD_REQUESTS = 2_000       # per round
 EMULATOR_CALLS = 5_000         # per round
 ROUND_TIME_LIMIT_S = 30.0      # a round stops early past this (the rate counts what was done)
-TARGET_RATIO = 10.0
+TARGET_RATIO = 15.0  # issue 18: the emulator at least 15x workerd's local rate
 
 
 def bench_workerd(binary: str) -> tuple[list[float], int, str]:

@@ -497,7 +497,7 @@ class ObjectHost:
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "storage", "instance",
                  "instances_made", "alarms", "idle_timer", "idle_state", "sockets", "auto_response",
-                 "ws_event_timeout", "__weakref__")
+                 "ws_event_timeout", "trace_names", "__weakref__")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -517,6 +517,7 @@ class ObjectHost:
         self.sockets: list = []  # hibernatable WebSockets: they belong to the object, not the instance
         self.auto_response = None
         self.ws_event_timeout = None
+        self.trace_names = None  # (binding, label, key): shared by the trace's events of this object
 
     def __repr__(self) -> str:
         return f"<{self.binding} {self.label}>"
@@ -525,6 +526,7 @@ class ObjectHost:
         """The object was first reached by ID and is now reached by name: label it by name."""
         self.id.name = name
         self.label = name
+        self.trace_names = None  # the trace's events from now on name it by name
 
     # ----- events -----
 

@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import itertools
 import random
 import re
 
@@ -294,9 +293,8 @@ class Chooser:
         clock[name] = clock.get(name, 0) + 1
         self.clocks[name] = clock
         self.started.add(name)
-        events = self.world.trace._events
-        full = events.maxlen is not None and len(events) >= events.maxlen - _STEP_LIMIT
-        before = len(events)
+        trace = self.world.trace
+        before = trace.recorded
         waiting = {id(handle) for handle, _ in loop._ready}
         ran = 0
         while ran < _STEP_LIMIT:
@@ -312,9 +310,9 @@ class Chooser:
                 if woken != name:
                     _join(self.wakes.setdefault(woken, {}), clock)
         snapshot = dict(clock)
-        if full or len(events) >= events.maxlen:
+        touched = trace.objects_since(before)
+        if touched is None:  # some of the step's events fell off the trace: assume it touched everything
             return _EVERYTHING, snapshot
-        touched = {raw[6] for raw in itertools.islice(events, before, None) if raw[6] is not None}
         touched.add(name[0])
         return frozenset(touched), snapshot
 

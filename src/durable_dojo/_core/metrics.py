@@ -7,15 +7,17 @@ CPU as measured process time inside handlers).
 
 from __future__ import annotations
 
+import array
 import collections
 
+COMPACT_AFTER = 4096  # instances stopped before the table of active ones is copied to its size
 CPU_SAMPLES = 100_000  # cpuTimeP50/P95 are over the most recent handler runs: a server stays small
 
 
 class _Counters:
     __slots__ = ("requests", "active", "ever_active", "storage_reads", "storage_writes", "storage_deletes",
-                 "alarms_fired", "alarms_retried", "cpu_ms", "first_request_ms", "rows_read", "rows_written",
-                 "active_seconds")
+                 "alarms_fired", "alarms_retried", "cpu_ms", "cpu_next", "first_request_ms", "rows_read",
+                 "rows_written", "active_seconds", "stopped")
 
     def __init__(self):
         self.requests = 0
@@ -26,11 +28,13 @@ class _Counters:
         self.storage_deletes = 0
         self.alarms_fired = 0
         self.alarms_retried = 0
-        self.cpu_ms: collections.deque = collections.deque(maxlen=CPU_SAMPLES)  # recent handlers
+        self.cpu_ms = array.array("d")  # ms of the most recent handler runs: a ring once CPU_SAMPLES long
+        self.cpu_next = 0  # the ring's oldest sample, replaced next
         self.first_request_ms: float | None = None
         self.rows_read = 0
         self.rows_written = 0
         self.active_seconds = 0.0  # in-memory (billable) time of finished instances
+        self.stopped = 0  # instances stopped since `active` was last compacted
 
 
 class Metrics:
@@ -54,9 +58,14 @@ class Metrics:
 
     def object_stopped(self, host) -> None:
         counters = self._for(host.binding)
-        started = counters.active.pop(host.key, None)
+        active = counters.active
+        started = active.pop(host.key, None)
         if started is not None:
             counters.active_seconds += self._world.loop._now - started
+        counters.stopped += 1
+        if counters.stopped > COMPACT_AFTER and counters.stopped > len(active):
+            counters.active = dict(active)  # a dict keeps the table of its largest size: shrink it
+            counters.stopped = 0
 
     def billing_paused(self, host) -> None:
         """Idle and eligible for hibernation: Cloudflare bills no duration from here."""
@@ -98,7 +107,13 @@ class Metrics:
             counters.alarms_retried += 1
 
     def handler_cpu(self, binding: str, seconds: float) -> None:
-        self._for(binding).cpu_ms.append(seconds * 1000.0)
+        counters = self._for(binding)
+        samples = counters.cpu_ms
+        if len(samples) < CPU_SAMPLES:
+            samples.append(seconds * 1000.0)
+        else:  # the percentiles do not depend on the order: overwrite the oldest
+            samples[counters.cpu_next] = seconds * 1000.0
+            counters.cpu_next = (counters.cpu_next + 1) % CPU_SAMPLES
 
     def snapshot(self, binding: str) -> dict:
         counters = self._for(binding)

@@ -47,6 +47,7 @@ AUTO_REPLY_TO_CLOSE_FROM = "2026-04-07"  # compat flag web_socket_auto_reply_to_
 BLOB_BINARY_TYPE_FROM = "2026-03-17"  # compat flag websocket_standard_binary_type
 PROD_IDLE_EVICTION = (70.0, 140.0)
 KEPT_EVICTED_RECORDS = 1000  # evicted objects whose record stays in the world's table
+COMPACT_AFTER = 4096  # records forgotten before the world's tables are copied to their new size
 
 
 class Env:
@@ -187,8 +188,9 @@ class Runtime:
         self._hosts: dict[tuple[str, str], ObjectHost] = {}
         # Objects that left memory with nothing to keep (no socket, alarm, or database of their
         # own in memory): their record goes once no stub holds it; storage has what matters.
-        self._dormant: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self._dormant = _Dormant()
         self._evicted: collections.OrderedDict = collections.OrderedDict()  # keys, oldest eviction first
+        self._forgotten = 0  # records forgotten since the tables were last compacted
         self._namespaces: dict[str, DurableObjectNamespace] = {}
         self._root_context = contextvars.Context()
         self._root_context.run(current_world.set, self)
@@ -293,7 +295,11 @@ class Runtime:
             old = self._hosts.get(old_key)
             if old is not None and self._can_forget(old):
                 del self._hosts[old_key]
-                self._dormant[old_key] = old
+                self._dormant.add(old_key, old)
+                self._forgotten += 1
+        if self._forgotten > COMPACT_AFTER and self._forgotten > len(self._hosts):
+            self._hosts = dict(self._hosts)  # a dict keeps the table of its largest size: shrink it
+            self._forgotten = 0
 
     def _can_forget(self, host: ObjectHost) -> bool:
         """Nothing of the object needs its record in memory: no instance, no socket or socket
@@ -595,6 +601,44 @@ class Runtime:
 
     def __repr__(self) -> str:
         return f"<Runtime {', '.join(self._namespaces)} at {self.now()} ms, {len(self._hosts)} objects>"
+
+
+class _Dormant:
+    """Records the world forgot that a stub may still hold, by key (a stub that calls again brings
+    its record back). An entry goes when its record does; the table is copied to its size once
+    most entries went, since a dict keeps the table of its largest size."""
+
+    __slots__ = ("_refs", "_gone", "__weakref__")
+
+    def __init__(self):
+        self._refs: dict = {}
+        self._gone = 0
+
+    def add(self, key, host) -> None:
+        me = weakref.ref(self)
+
+        def went(ref, key=key):
+            dormant = me()
+            if dormant is not None:
+                dormant._went(key, ref)
+
+        self._refs[key] = weakref.ref(host, went)
+
+    def pop(self, key, default=None):
+        ref = self._refs.pop(key, None)
+        host = None if ref is None else ref()
+        return default if host is None else host
+
+    def _went(self, key, ref) -> None:
+        if self._refs.get(key) is ref:
+            del self._refs[key]
+        self._gone += 1
+        if self._gone > COMPACT_AFTER and self._gone > len(self._refs):
+            self._refs = dict(self._refs)
+            self._gone = 0
+
+    def __len__(self) -> int:
+        return len(self._refs)
 
 
 def _check_folder_name(binding: str, unique_key: str) -> None:

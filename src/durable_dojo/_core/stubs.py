@@ -176,7 +176,7 @@ class DurableObjectStub:
                         args = _codec.rpc_copy_arguments(args, externalize)
                 except Exception as error:  # DataCloneError: the learner's call is the place to show
                     raise _tracebacks.prune(error)
-            call = self._submit("rpc", name, args, f"{self._namespace.binding}.{name}()")
+            call = self._submit("rpc", name, args, self._namespace.call_label(name))
             if sent:
                 call._future.add_done_callback(_dispose_all(sent))
             return call
@@ -312,9 +312,20 @@ class DurableObjectNamespace:
         self.unique_key = unique_key
         self._ids = ids
         self.env = world.env
+        self._call_labels: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<DurableObjectNamespace {self.binding} ({self.cls.__name__})>"
+
+    def call_label(self, method: str) -> str:
+        """How the trace names an RPC call of `method` ("COUNTER.increment()"): one string per
+        method, shared by every call's trace events, not a new one per call."""
+        label = self._call_labels.get(method)
+        if label is None:
+            label = f"{self.binding}.{method}()"
+            if len(self._call_labels) < 1024:
+                self._call_labels[method] = label
+        return label
 
     def idFromName(self, name) -> DurableObjectId:
         """The same name always gives the same ID in this namespace."""

@@ -10,7 +10,9 @@ records them, and the widgets, the advice, the tests and the docs read them from
 
 from __future__ import annotations
 
-import collections
+import array
+import itertools
+import sys
 from typing import Iterable, NamedTuple
 
 from .loop import current_scope
@@ -88,6 +90,13 @@ KINDS = frozenset(
 )
 
 
+# Kinds are stored as small numbers (one byte an event); names in sorted order.
+_KIND_NAMES = tuple(sorted(KINDS))
+_KIND_CODES = {kind: code for code, kind in enumerate(_KIND_NAMES)}
+assert len(_KIND_NAMES) <= 256
+_intern = sys.intern
+
+
 def _known_kind(kind: str) -> bool:
     return kind in KINDS or (kind.endswith(":") and any(k.startswith(kind) for k in KINDS))
 
@@ -108,40 +117,131 @@ class TraceEvent(NamedTuple):
         return f"{self.time / 1000:>10.3f}s {req:>5} {where:<24} {self.kind}{detail}"
 
 
-class Trace:
-    """Every event of a world, in order. Filter with `select(...)`, print with `str(trace)`."""
+DEFAULT_MAXLEN = 200_000  # events a world's trace keeps (the oldest fall off)
+_BATCH = 256  # events staged before they move into the ring
 
-    def __init__(self, world, maxlen: int = 200_000):
+
+class Trace:
+    """Every event of a world, in order. Filter with `select(...)`, print with `str(trace)`.
+
+    A bounded ring of `maxlen` events, kept compact because a long-running world fills it: each
+    event is a few machine words in parallel arrays (time, kind number, request id, a reference
+    to its object's names, shared by all of that object's events, and its detail), about 40 bytes instead of the ~150 of a tuple. Recording is on every hot path, so
+    events are first staged as tuples and moved into the arrays a batch at a time (and whenever
+    the trace is read). `TraceEvent`s are made when read.
+    """
+
+    def __init__(self, world, maxlen: int = DEFAULT_MAXLEN):
+        if maxlen < 1:
+            raise ValueError(f"maxlen must be at least 1, not {maxlen!r}")
         self._loop = world.loop
-        self._events: collections.deque[tuple] = collections.deque(maxlen=maxlen)
+        self.maxlen = maxlen
+        self._moved = 0  # events moved into the ring so far, fallen off or not
+        self.clear()
+
+    def clear(self) -> None:
+        self._staged: list[tuple] = []  # (time, kind, request, names, detail), not in the ring yet
+        self._head = 0  # once the ring is full: the slot of the oldest event, overwritten next
+        self._times = array.array("d")  # virtual ms
+        self._kinds = bytearray()  # index into _KIND_NAMES
+        self._requests = array.array("q")  # request id, 0 for none
+        self._objects: list = []  # (binding, name, full id) of the object, or None (the world)
+        self._details: list = []
+
+    @property
+    def recorded(self) -> int:
+        """Events ever recorded, fallen off or not (a mark for `objects_since`)."""
+        return self._moved + len(self._staged)
 
     def record(self, kind: str, host=None, *, request=None, instance=None, detail=None) -> None:
-        assert kind in KINDS, f"trace kind {kind!r} is not in trace.Kind"
-        if request is None and host is not None:
-            scope = current_scope.get()  # attribute the event to the request that caused it
-            if scope is not None and scope.event is not None:
-                request = scope.event.request_id
-        if instance is not None:
-            detail = f"instance {instance}" if detail is None else f"instance {instance}: {detail}"
-        # Plain tuples here (TraceEvents are built when read): recording is on every hot path.
+        if kind not in _KIND_CODES:
+            raise AssertionError(f"trace kind {kind!r} is not in trace.Kind")
         if host is None:
-            self._events.append((self._loop._now * 1000.0, kind, None, None, request, detail, None))
+            names = None
         else:
-            self._events.append((self._loop._now * 1000.0, kind, host.binding, host.label, request, detail,
-                                 host.key))
+            if request is None:
+                scope = current_scope.get()  # attribute the event to the request that caused it
+                if scope is not None and scope.event is not None:
+                    request = scope.event.request_id
+            names = host.trace_names  # made again when the object learns its name
+            if names is None:
+                names = host.trace_names = (host.binding, host.label, host.key)
+        if instance is not None:
+            detail = _intern(f"instance {instance}" if detail is None else f"instance {instance}: {detail}")
+        staged = self._staged
+        staged.append((self._loop._now * 1000.0, kind, request or 0, names, detail))
+        if len(staged) >= _BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Move the staged events into the ring (the oldest fall off once it is full)."""
+        staged = self._staged
+        if not staged:
+            return
+        self._staged = []
+        self._moved += len(staged)
+        maxlen = self.maxlen
+        if len(staged) > maxlen:
+            staged = staged[-maxlen:]
+        times, kinds, requests, objects, details = zip(*staged)
+        kinds = bytes(map(_KIND_CODES.__getitem__, kinds))
+        room = maxlen - len(self._details)
+        if room:
+            self._times.fromlist(list(times[:room]))
+            self._kinds += kinds[:room]
+            self._requests.fromlist(list(requests[:room]))
+            self._objects += objects[:room]
+            self._details += details[:room]
+        done = min(room, len(staged))
+        while done < len(staged):  # overwrite the oldest, from the head, wrapping at the end
+            head = self._head
+            end = min(maxlen, head + len(staged) - done)
+            part = slice(done, done + end - head)
+            self._times[head:end] = array.array("d", times[part])
+            self._kinds[head:end] = kinds[part]
+            self._requests[head:end] = array.array("q", requests[part])
+            self._objects[head:end] = objects[part]
+            self._details[head:end] = details[part]
+            done += end - head
+            self._head = 0 if end == maxlen else end
+
+    def _slots(self, last: int | None = None) -> Iterable[int]:
+        """The ring's slots, oldest event first (only the `last` ones if given)."""
+        self._flush()
+        size = len(self._details)
+        count = size if last is None else max(0, min(last, size))
+        first = (self._head + size - count) % size if size else 0
+        if first + count <= size:
+            return range(first, first + count)
+        return itertools.chain(range(first, size), range(0, first + count - size))
+
+    def _event(self, slot: int) -> TraceEvent:
+        names = self._objects[slot]
+        request = self._requests[slot]
+        binding, name, object_id = names if names is not None else (None, None, None)
+        return TraceEvent(self._times[slot], _KIND_NAMES[self._kinds[slot]], binding, name,
+                          request if request else None, self._details[slot], object_id)
+
+    def objects_since(self, mark: int) -> set[str] | None:
+        """Full ids of the objects named in the events recorded after `mark` (an earlier value
+        of `recorded`), or None if some of those events have fallen off the ring."""
+        count = self.recorded - mark
+        slots = self._slots(count)
+        if count > len(self._details):
+            return None
+        objects = self._objects
+        return {objects[slot][2] for slot in slots if objects[slot] is not None}
 
     def __iter__(self):
-        make = TraceEvent._make
-        return (make(raw) for raw in self._events)
+        event = self._event
+        return (event(slot) for slot in self._slots())
 
     def __len__(self) -> int:
-        return len(self._events)
+        self._flush()
+        return len(self._details)
 
     def __getitem__(self, index):
         return list(self)[index]
-
-    def clear(self) -> None:
-        self._events.clear()
 
     def select(self, kind: str | None = None, *, object: str | None = None, binding: str | None = None,
                request: int | None = None) -> list[TraceEvent]:
@@ -174,4 +274,4 @@ class Trace:
         return self.format()
 
     def __repr__(self) -> str:
-        return f"<Trace {len(self._events)} events>"
+        return f"<Trace {len(self)} events>"

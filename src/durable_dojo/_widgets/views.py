@@ -421,11 +421,10 @@ class Inspector(_View):
 
 
 def _moment(rt) -> tuple:
-    """What changes whenever the world does: its clock, and the trace's length and last event (every
-    request, write, eviction and socket message is traced; the trace is bounded, so its length
-    alone can stand still)."""
-    events = rt.trace._events
-    return rt.now(), len(events), id(events[-1]) if events else None
+    """What changes whenever the world does: its clock, and how many events the trace has recorded
+    (every request, write, eviction and socket message is traced; `recorded` counts the ones the
+    bounded trace let fall off too)."""
+    return rt.now(), rt.trace.recorded
 
 
 def _view(host, lifecycle: dict) -> ObjectView:
