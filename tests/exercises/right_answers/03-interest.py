@@ -45,3 +45,24 @@ class Savings(DurableObject):
 
     async def balance(self):
         return self.current()
+
+# %% right: asks again until the balance did not move during the call (optimistic retry)
+from workers import DurableObject, fetch
+
+
+class Savings(DurableObject):
+    async def deposit(self, amount):
+        await fetch("https://fraud-check.example.com/")
+        await self.ctx.storage.put("balance", (await self.ctx.storage.get("balance") or 0) + amount)
+
+    async def add_interest(self):
+        while True:
+            quoted = await self.ctx.storage.get("balance") or 0
+            response = await fetch(f"https://rates.example.com/?balance={quoted}")
+            percent = (await response.json())["percent"]
+            if (await self.ctx.storage.get("balance") or 0) == quoted:
+                break
+        await self.ctx.storage.put("balance", quoted + quoted * percent // 100)
+
+    async def balance(self):
+        return await self.ctx.storage.get("balance") or 0
