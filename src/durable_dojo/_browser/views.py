@@ -12,7 +12,6 @@ from ..widgets import Inspector
 from .host import learner_run
 
 MIME = "application/vnd.durable-dojo.inspector+json"
-ACTIONS = ("evict", "hibernate", "fire_alarm", "advance", "refresh")
 
 _displayed: dict[str, Inspector] = {}
 
@@ -41,23 +40,11 @@ def states() -> list[dict]:
 
 
 def act(view: str, action: str, argument=None) -> dict:
-    """A button: the Inspector's method; an error becomes its message, as the widget shows it."""
+    """A button: `Inspector.press`, as the notebook's widget does; the Inspector's state after it."""
     if view not in _displayed:
         raise KeyError(f"no Inspector {view!r} on this page: run the cell that displays it")
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
-    inspector = _displayed[view]
     with learner_run():
-        try:
-            if action == "refresh":
-                inspector.message = "refreshed"
-            elif argument is None or argument == "":
-                raise KeyError("choose an object first" if action != "advance" else "how many seconds?")
-            else:
-                getattr(inspector, action)(float(argument) if action == "advance" else argument)
-        except Exception as exc:  # noqa: BLE001 - a button never raises into the page
-            detail = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            inspector.message = f"{type(exc).__name__}: {detail}"
+        _displayed[view].press(action, argument)
         return state(view)
 
 

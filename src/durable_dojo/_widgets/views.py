@@ -381,6 +381,28 @@ class Inspector(_View):
         return self._done(f"alarm of {host.binding} {host.label} ran" if ran
                           else f"{host.binding} {host.label} has no alarm set")
 
+    BUTTONS = ("evict", "hibernate", "fire_alarm", "advance", "refresh")
+
+    def press(self, button: str, argument=None) -> str:
+        """What a button of the view does, in a notebook (ipywidgets) or on the site's chapter
+        page: the method of that name with the chosen object (or the seconds to advance). Never
+        raises: an error becomes the message the view shows. Returns the message."""
+        if button not in self.BUTTONS:
+            raise ValueError(f"unknown button {button!r}: one of {', '.join(self.BUTTONS)}")
+        try:
+            if button == "refresh":
+                self.message = "refreshed"
+                self.refresh()
+            else:
+                if argument is None or argument == "":
+                    raise KeyError("choose an object first")
+                getattr(self, button)(argument)
+        except Exception as exc:  # noqa: BLE001 - a button must never raise into the kernel or the page
+            detail = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            self.message = f"{type(exc).__name__}: {detail}"
+            self.refresh()
+        return self.message
+
     # ----- display -----
 
     def __repr__(self) -> str:
@@ -490,11 +512,11 @@ class _InspectorWidget:
         self.status = w.HTML()
         self.timeline = w.HTML()
         self.drawn_at = None  # the world's moment the view shows
-        self.evict_button.on_click(lambda _: self.act(inspector.evict, self.choice.value))
-        self.hibernate_button.on_click(lambda _: self.act(inspector.hibernate, self.choice.value))
-        self.alarm_button.on_click(lambda _: self.act(inspector.fire_alarm, self.choice.value))
-        self.advance_button.on_click(lambda _: self.act(inspector.advance, self.seconds.value))
-        self.refresh_button.on_click(lambda _: self.act(None, None))
+        self.evict_button.on_click(lambda _: self.act("evict", self.choice.value))
+        self.hibernate_button.on_click(lambda _: self.act("hibernate", self.choice.value))
+        self.alarm_button.on_click(lambda _: self.act("fire_alarm", self.choice.value))
+        self.advance_button.on_click(lambda _: self.act("advance", self.seconds.value))
+        self.refresh_button.on_click(lambda _: self.act("refresh", None))
         children = [self.table,
                     w.HBox([self.choice, self.evict_button, self.hibernate_button, self.alarm_button]),
                     w.HBox([self.seconds, self.advance_button, self.refresh_button]),
@@ -503,20 +525,9 @@ class _InspectorWidget:
             children.append(self.timeline)
         self.box = w.VBox(children)
 
-    def act(self, method, argument) -> None:
-        """A button press: call the method, show its message or the error it raised."""
-        try:
-            if method is None:
-                self.inspector.message = "refreshed"
-                self.inspector.refresh()
-            else:
-                if argument is None:
-                    raise KeyError("choose an object first")
-                method(argument)
-        except Exception as exc:  # noqa: BLE001 - a button must never raise into the kernel
-            detail = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-            self.inspector.message = f"{type(exc).__name__}: {detail}"
-            self.inspector.refresh()
+    def act(self, button: str, argument) -> None:
+        """A button press: `Inspector.press`, which shows its message or the error it raised."""
+        self.inspector.press(button, argument)
 
     def update(self) -> None:
         inspector = self.inspector
