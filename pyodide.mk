@@ -3,8 +3,9 @@
 #
 #   make pyodide-test     through the site's own Web Worker (tests/pyodide/worker_host.mjs): every
 #                         kata fails as shipped (exactly its failing_tests) and passes with its
-#                         solution, every chapter's cells run without an error.
-#                         KATAS="01-counter-forgets ..." picks katas.
+#                         solution, every chapter's cells run without an error; then the emulator's
+#                         core test files in Pyodide (tests/pyodide/core_tests.py lists them, and
+#                         the tests left out with why). KATAS="01-counter-forgets ..." picks katas.
 #   make pyodide-vendor   download Pyodide (npm) and the wheels (PyPI) into .cache/pyodide-vendor/
 #   make bench-pyodide    cold start and warm runs of the runner in Node (bench/pyodide_start.mjs)
 #
@@ -27,6 +28,7 @@ pyodide-site: env-test
 pyodide-test: pyodide-site
 	node tests/pyodide/katas.mjs $(PYODIDE_SITE) $(PYODIDE_SITE)/katas.json $(KATAS)
 	node tests/pyodide/chapters.mjs $(PYODIDE_SITE) notebooks/*.ipynb
+	node tests/pyodide/core_tests.mjs $(PYODIDE_SITE) $(PYTEST_ARGS)
 
 # Cold start (a new process: nothing loaded or compiled) and warm runs of the runner, in Node.
 bench-pyodide: pyodide-site

@@ -47,6 +47,12 @@ DESELECT = {
     "tests/test_persistence.py::test_another_process_sees_what_this_one_committed": "a second process",
     "tests/test_persistence.py::test_killing_a_writer_with_sigkill_never_leaves_half_a_batch": "a child process",
     "tests/test_runtime.py::test_a_script_with_no_event_loop_can_drive_the_world": "a child interpreter",
+    "tests/test_bounded_resources.py::test_hundreds_of_persisted_objects_work_under_a_small_descriptor_limit":
+        "a child process with a descriptor limit",
+    "tests/test_tracebacks.py::test_a_handlers_error_points_at_the_learners_line_and_no_emulator_frame":
+        "reads a child pytest's report",
+    "tests/test_tracebacks.py::test_an_await_that_can_never_finish_names_the_learners_line": "a child pytest",
+    "tests/test_tracebacks.py::test_an_unclonable_argument_shows_the_call_and_no_codec_frame": "a child pytest",
     # Code that never yields (a busy loop, time.sleep) is stopped by the watchdog's thread: none in
     # Pyodide, where the page ends the Web Worker instead. (The [endless] await chain is stopped there.)
     "tests/test_runtime.py::test_code_that_never_yields_is_stopped_with_a_clear_timeout[spin]": "no thread",
