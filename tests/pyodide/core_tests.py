@@ -75,7 +75,7 @@ from durable_dojo._browser.host import learner_run  # noqa: E402
 given = list(pytest_args)  # noqa: F821 - set by core_tests.mjs
 chosen = [a for i, a in enumerate(given) if a.startswith("tests/") and (i == 0 or not given[i - 1].startswith("-"))]
 options = [a for a in given if a not in chosen]
-args = (chosen or [f"tests/{name}" for name in CORE_TESTS] + LIMITS) + ["-q", "-p", "no:cacheprovider", "-p", "pytest_asyncio.plugin",
+args = (chosen or [f"tests/{name}" for name in CORE_TESTS] + LIMITS) + ["-p", "no:cacheprovider", "-p", "pytest_asyncio.plugin",
                                                    "-p", "durable_dojo.pytest_plugin", "--tb=short", "-rfE"]
 args += [arg for test in DESELECT for arg in ("--deselect", test)]
 with learner_run():
