@@ -61,6 +61,15 @@ def test_each_run_uses_the_source_it_is_given(project):
     assert katas.run_kata(KATA, source("katas")).status == "failed"
 
 
+def test_a_run_leaves_none_of_its_modules_behind(project):
+    # a reader's page runs a kata again and again in one Python: the learner's modules, the kata's
+    # tests and its conftest of each run are dropped, or memory grows with every Run
+    before = set(sys.modules)
+    for tree in ("katas", "solutions", "katas"):
+        katas.run_kata(KATA, source(tree))
+    assert sorted(n for n in set(sys.modules) - before if n.startswith(("kata_", "test_", "conftest"))) == []
+
+
 def test_the_page_hears_each_test_as_it_starts(project):
     started = []
     verdict = katas.run_kata(KATA, source("solutions"), on_test_start=started.append)

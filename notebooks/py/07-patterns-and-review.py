@@ -98,7 +98,7 @@ class Session(DurableObject):
         await self._touch()
         return cart
 
-    async def _touch(self):                            # private: not callable over RPC
+    async def _touch(self):                            # RPC can call it too: no method is private
         await self.ctx.storage.setAlarm(Date.now() + self.TTL_MS)
 
     async def alarm(self, alarm_info):

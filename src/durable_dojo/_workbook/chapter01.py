@@ -124,8 +124,8 @@ async def rebuild_the_cache(Leaderboard) -> str:
         what = str(error) if isinstance(error, AssertionError) else describe_error("a call", error, Leaderboard)
         raise NotYet(
             "ada scored 50, bob 70 and cy 48; the object was evicted, and the new instance's first two requests, "
-            "record('ada', 45) and top(3), arrived together. In one of the "
-            f"{found.schedules_run} orders the platform could run them in (schedule {failure.schedule}): {what}. "
+            "record('ada', 45) and top(3), arrived together. In one order the platform could run them in "
+            f"(schedule {failure.schedule}, found among {found.schedules_run} tried): {what}. "
             "A request ran before the cache was filled from storage, and decided on an empty cache. Fill it "
             "before any request can run (blockConcurrencyWhile in the constructor), or in the request itself.\n"
             f"Trace of that order (replay it with Runtime(..., schedule={failure.schedule!r})):\n"
