@@ -53,7 +53,8 @@ const median = middle(warm);
 const mb = (n) => (n / 1e6).toFixed(1);
 console.log(`in-browser runner in Node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}`);
 console.log(`  loaded: ${mb(vendor.bytes)} MB (Pyodide core ${mb(vendor.core.reduce((s, e) => s + e.size, 0))} MB, ` +
-  `${vendor.wheels.length} wheels ${mb(vendor.wheels.reduce((s, e) => s + e.size, 0))} MB, bundle ${mb(vendor.bundle.size)} MB)`);
+  `${vendor.wheels.length} wheels ${mb(vendor.wheels.reduce((s, e) => s + e.size, 0))} MB, bundle ${mb(vendor.bundle.size)} MB` +
+  `${vendor.bytecode ? `, bytecode ${mb(vendor.bytecode.size)} MB` : ""})`);
 // CPU seconds say what the work costs when the machine is shared (wall time includes the wait for a CPU)
 console.log(`  cold, start to first verdict: ${cold.toFixed(2)} s wall, ${(c2 - c0).toFixed(2)} s CPU ` +
   `(target 15 s: ${(cold / 15).toFixed(2)} of it)`);
