@@ -972,24 +972,33 @@ def test_good_example_is_clean(code):
     assert found(source, **CASE_OPTIONS.get(code, {})) == []
 
 
-def test_close_reciprocation_depends_on_the_compatibility_date(tmp_path):
+def _do504_lines(source, **options):
+    return sorted(line for code, line in found(source, **options) if code == "DO504")
+
+
+def test_close_reciprocation_is_needed_with_hibernation_at_every_date_and_with_a_listener_before_2026_04_07(tmp_path):
+    # The Hibernation API never answers a client's close for the object (workerd 1.20261117.1 at
+    # 2026-04-06 and 2026-04-07: the socket stays CLOSING in webSocketClose); the runtime answers a
+    # standard-API socket's close by itself from 2026-04-07 (web_socket_auto_reply_to_close).
     bad = src(CASES["DO504"][0])
+    handler_line, listener_line = _do504_lines(bad, compatibility_date="2026-04-06")
+    assert "webSocketClose" in bad.splitlines()[handler_line - 1]
+    assert "addEventListener" in bad.splitlines()[listener_line - 1]
     assert found(bad, compatibility_date="2026-04-06") == expected(bad)
-    assert "DO504" not in {c for c, _ in found(bad, compatibility_date="2026-04-07")}
-    assert "DO504" not in {c for c, _ in found(bad)}  # no wrangler config: a current date
-    assert "DO504" not in {c for c, _ in found(bad, compatibility_date="2026-01-01",
-                                                compatibility_flags=["web_socket_auto_reply_to_close"])}
-    # found in the nearest wrangler config above the file, up to the repository root
+    for current in ({"compatibility_date": "2026-04-07"}, {},  # no wrangler config: a current date
+                    {"compatibility_date": "2026-01-01", "compatibility_flags": ["web_socket_auto_reply_to_close"]}):
+        assert _do504_lines(bad, **current) == [handler_line], current
+    # the date is found in the nearest wrangler config above the file, up to the repository root
     project = tmp_path / "worker"
     (project / "src" / "rooms").mkdir(parents=True)
     (project / "pyproject.toml").write_text("")
     (project / "wrangler.toml").write_text('compatibility_date = "2026-01-01"\n')
     path = project / "src" / "rooms" / "room.py"
     path.write_text(bad)
-    assert "DO504" in {f.code for f in review_paths([path])}
+    assert sorted(f.line for f in review_paths([path]) if f.code == "DO504") == [handler_line, listener_line]
     (project / "wrangler.toml").unlink()
     (project / "wrangler.jsonc").write_text('{\n  // current\n  "compatibility_date": "2026-11-01"\n}\n')
-    assert "DO504" not in {f.code for f in review_paths([path])}
+    assert [f.line for f in review_paths([path]) if f.code == "DO504"] == [handler_line]
 
 
 def test_rules_are_grouped_by_category_and_fully_described():

@@ -33,6 +33,7 @@ class ChatRoom(DurableObject):
             self._broadcast(f"{name}: {message}", exclude=ws)
 
     async def webSocketClose(self, ws, code, reason, wasClean):
+        ws.close(1000 if code in (1005, 1006, 1015) else code, reason)  # answer the close frame
         self._broadcast(f"* {self._name(ws)} left", exclude=ws)
 
     def _name(self, ws):

@@ -28,8 +28,8 @@ class TeamRoom(DurableObject):
         self._broadcast(f"{self._name(ws)}: {message}", exclude=ws)
 
     async def webSocketClose(self, ws, code, reason, wasClean):
-        # Answer the member's close frame. Before compatibility date 2026-04-07 the runtime
-        # does not do it for us, and the member would see 1006 (abnormal closure). The reserved
+        # Answer the member's close frame. With the Hibernation API the runtime never does it
+        # for us, and the member would see 1006 (abnormal closure). The reserved
         # codes 1005, 1006 and 1015 only report what happened and may not be sent; on a socket
         # that is already closed (a dropped connection) close() does nothing.
         ws.close(1000 if code in (1005, 1006, 1015) else code, reason)

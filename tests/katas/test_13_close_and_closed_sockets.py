@@ -1,8 +1,9 @@
 """Kata 13: closing the handshake, and not sending to sockets that are closing.
 
-The room runs with compatibility date 2026-01-01, before the runtime answered close frames by
-itself (`web_socket_auto_reply_to_close`, 2026-04-07): a `webSocketClose` handler that does not
-call `ws.close()` leaves the member with 1006. And `getWebSockets()` also returns sockets that
+The room's sockets use the Hibernation API, for which the runtime never answers a client's close
+frame for the object, at any compatibility date (its automatic reply from 2026-04-07 is for the
+standard API's sockets): a `webSocketClose` handler that does not call `ws.close()` leaves the
+member with 1006. And `getWebSockets()` also returns sockets that
 are closing: a broadcast that sends to one of them throws
 `TypeError: Can't call WebSocket send() after close().` and stops for everyone after it.
 """
@@ -51,7 +52,7 @@ async def test_a_member_who_leaves_gets_a_clean_close(room):
             pytest.fail(
                 f"{name} closed the connection {sent} and waited for the room's answer, but the app saw "
                 f"{got} {got_reason!r} (wasClean={clean}): an abnormal closure, as if the network had failed. "
-                f"With compatibility date {COMPATIBILITY_DATE} the runtime does not answer a close frame: "
+                f"With the Hibernation API the runtime never answers a client's close frame for you: "
                 f"webSocketClose must, with a code that may be sent (1000, or 3000-4999; 1005, 1006 and 1015 "
                 f"only describe a close).\nThe room's story:\n{story(rt)}",
                 pytrace=False,

@@ -35,6 +35,7 @@ class ChatRoom(DurableObject):
             other.send(f"{self.name_of(ws)}: {message}")
 
     async def webSocketClose(self, ws, code, reason, wasClean):
+        ws.close(1000 if code in (1005, 1006, 1015) else code, reason)  # answer the close frame
         for other in self.ctx.getWebSockets():
             if other != ws:
                 other.send(f"* {self.name_of(ws)} left")

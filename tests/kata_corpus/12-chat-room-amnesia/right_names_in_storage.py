@@ -31,6 +31,7 @@ class ChatRoom(DurableObject):
             self._send_all(f"{await self._name(ws)}: {message}", skip=ws)
 
     async def webSocketClose(self, ws, code, reason, wasClean):
+        ws.close(1000 if code in (1005, 1006, 1015) else code, reason)  # answer the close frame
         name = await self._name(ws)
         await self.ctx.storage.delete(f"member:{ws.deserializeAttachment()}")
         self._send_all(f"* {name} left", skip=ws)

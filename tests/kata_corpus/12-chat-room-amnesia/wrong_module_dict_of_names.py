@@ -30,6 +30,7 @@ class ChatRoom(DurableObject):
             self._broadcast(f"{NAMES.get(ws, 'anonymous')}: {message}", exclude=ws)
 
     async def webSocketClose(self, ws, code, reason, wasClean):
+        ws.close(1000 if code in (1005, 1006, 1015) else code, reason)  # answer the close frame
         self._broadcast(f"* {NAMES.pop(ws, 'someone')} left", exclude=ws)
 
     def _broadcast(self, text, exclude=None):

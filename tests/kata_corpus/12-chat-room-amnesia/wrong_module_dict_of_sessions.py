@@ -32,6 +32,7 @@ class ChatRoom(DurableObject):
             self._broadcast(f"{name}: {message}", exclude=ws)
 
     async def webSocketClose(self, ws, code, reason, wasClean):
+        ws.close(1000 if code in (1005, 1006, 1015) else code, reason)  # answer the close frame
         name = SESSIONS.pop(ws, "someone")
         self._broadcast(f"* {name} left")
 

@@ -84,17 +84,21 @@ class BroadcastToClosedSockets(Rule):
         "close()\"), which ends the loop: the remaining clients miss the message and the handler fails. "
         "Sockets kept in a field go stale whenever a client leaves; `ctx.getWebSockets()` leaves out closed "
         "sockets but still returns *closing* ones: those the object closed itself (a kick, a timeout) until "
-        "the client answers, and, before compatibility date 2026-04-07, those whose client sent a close the "
-        "handler has not answered. Skip sockets whose `readyState` is not OPEN and wrap each send in "
-        "`try`/`except`, so one bad socket costs only its own message. (A `getWebSockets()` broadcast in an "
-        "object that never closes sockets itself, on a current compatibility date, is not flagged.) Docs: "
+        "the client answers, and those whose client sent a close that `webSocketClose` has not answered (the "
+        "Hibernation API never answers for you). Skip sockets whose `readyState` is not OPEN and wrap each "
+        "send in `try`/`except`, so one bad socket costs only its own message. (A `getWebSockets()` broadcast "
+        "in an object that never closes sockets itself and answers every close in `webSocketClose` is not "
+        "flagged.) Docs: "
         + DOCS + "/durable-objects/best-practices/websockets/ and "
         + DOCS + "/durable-objects/examples/websocket-hibernation-server/"
     )
 
     def check(self, module):
         for cls in module.do_classes:
-            runtime_list_risky = _closes_sockets_itself(cls) or not module.auto_close_reply
+            # getWebSockets() returns CLOSING sockets: those the object closed itself until the client
+            # answers, and those whose client's close the handler leaves unanswered (the Hibernation
+            # API never answers a close for the object, at any compatibility date).
+            runtime_list_risky = _closes_sockets_itself(cls) or not _answers_close(cls)
             for method in cls.methods.values():
                 parents = module.parents(method)
                 for loop in ast.walk(method):
@@ -116,6 +120,15 @@ class BroadcastToClosedSockets(Rule):
                             if not guarded:
                                 yield call, None
                                 break
+
+
+def _answers_close(cls: ClassInfo) -> bool:
+    """`webSocketClose` closes its socket back, so a client's close never leaves it CLOSING."""
+    handler = cls.methods.get("webSocketClose")
+    if handler is None:
+        return False
+    params = [a.arg for a in handler.args.args if a.arg != "self"]
+    return bool(params) and _closes_param(cls, handler, params[0], set())
 
 
 def _closes_sockets_itself(cls: ClassInfo) -> bool:
@@ -145,24 +158,26 @@ class NoCloseReciprocation(Rule):
         "When a client closes, the object receives the close frame (`webSocketClose`, or the `close` "
         "listener of the standard API) and must answer with its own close frame to finish the handshake: "
         "`ws.close(code, reason)` (1005, 1006 and 1015 only report what happened and may not be sent: answer "
-        "1000 for those). Before compatibility date 2026-04-07 (the `web_socket_auto_reply_to_close` flag) "
-        "the runtime does not answer for you: the socket stays half-closed and the client ends with an "
-        "abnormal 1006 instead of its own code. The review reads the compatibility date from the nearest "
-        "`wrangler.toml`/`wrangler.jsonc` above the file and stays silent when there is none or it is "
-        "current; closing back is harmless either way. Docs: "
+        "1000 for those). With the Hibernation API (`webSocketClose`) the runtime never answers for you, "
+        "at any compatibility date: the socket stays half-closed and the client ends with an abnormal 1006 "
+        "instead of its own code. For the standard API (`server.accept()` and a `close` listener) the "
+        "runtime answers by itself from compatibility date 2026-04-07 (the `web_socket_auto_reply_to_close` "
+        "flag): the review reads the compatibility date from the nearest `wrangler.toml`/`wrangler.jsonc` "
+        "above the file and flags a listener only before that date. Closing back is harmless either way. "
+        "Docs: "
         + DOCS + "/durable-objects/best-practices/websockets/ and "
         + DOCS + "/durable-objects/api/base/ (webSocketClose)"
     )
 
     def check(self, module):
-        if module.auto_close_reply:
-            return
         for cls in module.do_classes:
             handler = cls.methods.get("webSocketClose")
             if handler is not None:
                 params = [a.arg for a in handler.args.args if a.arg != "self"]
                 if params and not _closes_param(cls, handler, params[0], set()):
                     yield handler, None
+            if module.auto_close_reply:
+                continue  # the standard API's close is answered by the runtime from 2026-04-07
             for method in cls.methods.values():
                 local_defs = {n.name: n for n in ast.walk(method) if isinstance(n, FunctionNode) and n is not method}
                 for call in ast.walk(method):
