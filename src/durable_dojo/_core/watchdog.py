@@ -101,8 +101,10 @@ def _watch() -> None:
             if target is None and cpu_tid is not None:
                 if _state.cpu_fired == run:
                     target = (cpu_tid, CpuLimitExceeded)  # still running after the first signal: again
-                elif _state.cpu_deadline is not None:
-                    if _cpu_now() > _state.cpu_deadline:
+                else:
+                    # read once: run_metered clears it without the lock as its callback ends
+                    cpu_deadline = _state.cpu_deadline
+                    if cpu_deadline is not None and _cpu_now() > cpu_deadline:
                         _state.cpu_fired = run
                         target = (cpu_tid, CpuLimitExceeded)
         if target is not None:
@@ -219,16 +221,23 @@ def run_metered(handle, event, instance, limit_seconds: float) -> None:
         state.cpu_poll = min(_POLL_SECONDS, max(limit_seconds / 5, 0.005))
         _install_signal_handler()
         _start_thread()
+    landed_outside = False
     try:
-        handle._run()
-    finally:
-        state.cpu_deadline = None
-        state.cpu_event = None
-        state.cpu_run = run + 1  # a signal still on its way finds another run and does nothing
-        event.cpu_seconds = spent + (_cpu_now() - started)
-        over = state.cpu_fired == run or event.cpu_seconds > limit_seconds
-        state.cpu_fired = 0
-        to_reset, state.cpu_instance = state.cpu_instance, None
+        try:
+            handle._run()
+        finally:
+            state.cpu_run = run + 1  # first: a signal still on its way finds another run and does nothing
+            state.cpu_deadline = None
+            state.cpu_event = None
+    except CpuLimitExceeded:
+        # The signal reached this frame, not the callback's code (on a busy machine it can arrive
+        # just as the callback ends). Let it go no further, into the code that drives the loop
+        # (`dojo serve` answered such a request with its server's bare 500); the object is reset below.
+        landed_outside = True
+    event.cpu_seconds = spent + (_cpu_now() - started)
+    over = landed_outside or state.cpu_fired == run or event.cpu_seconds > limit_seconds
+    state.cpu_fired = 0
+    to_reset, state.cpu_instance = state.cpu_instance, None
     if over and to_reset is not None and to_reset.alive:
         to_reset.reset(cpu_limit_error())  # the budget ran out where no signal could land (no watchdog thread)
 
