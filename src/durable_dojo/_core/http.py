@@ -90,6 +90,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # compatibility flag) and the SDK returns `request.method` as an `http.HTTPMethod`, so we accept
 # the members of that enum. CONNECT is not a method a Request can carry.
 _METHODS = {m.value: m for m in HTTPMethod if m is not HTTPMethod.CONNECT}
+_GET, _HEAD = HTTPMethod.GET, HTTPMethod.HEAD  # read once: an enum member read from its class goes through a descriptor
+_NO_BODY_METHODS = (_GET, _HEAD)
 
 # RFC 9110 token characters: the only characters allowed in a header name.
 _TOKEN_CHARS = frozenset(
@@ -135,12 +137,24 @@ def _default_status_text(status: int) -> str:
 # Headers
 
 
+_VALID_HEADER_NAMES: dict[str, str] = {}  # a valid name as given -> lower-cased: the few names a workload uses
+_VALID_HEADER_NAMES_MAX = 1024
+
+
 def _header_name(name: str) -> str:
-    """Validate a header name and return it lower-cased."""
+    """Validate a header name and return it lower-cased (a name seen before is looked up)."""
+    if type(name) is str:
+        known = _VALID_HEADER_NAMES.get(name)
+        if known is not None:
+            return known
+    given = name
     name = js_string(name)
     if not name or not _TOKEN_CHARS.issuperset(name):
         raise TypeError(INVALID_HEADER_NAME_MESSAGE)
-    return name.lower()
+    lowered = name.lower()
+    if type(given) is str and len(_VALID_HEADER_NAMES) < _VALID_HEADER_NAMES_MAX:
+        _VALID_HEADER_NAMES[given] = lowered
+    return lowered
 
 
 def _header_value(value: str) -> str:
@@ -175,6 +189,12 @@ class Headers:
             if isinstance(pair, (str, bytes)) or len(pair) != 2:
                 raise TypeError(HEADER_PAIR_MESSAGE)
             self.append(pair[0], pair[1])
+
+    def _copy(self) -> Headers:
+        """An independent copy (what `Headers(self)` makes, without checking the argument)."""
+        other = Headers.__new__(Headers)
+        other._values = {name: values.copy() for name, values in self._values.items()}
+        return other
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The value of `name` (repeated values joined with ", "), or `default` when missing."""
@@ -682,7 +702,7 @@ class _BodyMixin:
         self._check_unused()
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
-        other._headers = Headers(self._headers)
+        other._headers = self._headers._copy()
         other._body_used = False
         return other
 
@@ -1046,7 +1066,7 @@ class Request(_BodyMixin):
         else:
             url = str(input)
             self._url = _parse_url(url, f"Invalid URL: {url}")
-            self._method = HTTPMethod.GET
+            self._method = _GET
             self._headers = Headers()
             self._redirect = "follow"
             self._cf = None
@@ -1062,7 +1082,7 @@ class Request(_BodyMixin):
                 raise TypeError(INVALID_REDIRECT_MODE_MESSAGE)
             self._redirect = str(redirect).lower()
 
-        no_body_allowed = self._method in (HTTPMethod.GET, HTTPMethod.HEAD)
+        no_body_allowed = self._method in _NO_BODY_METHODS
         self._body_used = False
         if body is not None:
             data, content_type = body_to_bytes(body, "Request")
@@ -1346,6 +1366,13 @@ class Response(FetchResponse):
         headers: Headers | dict[str, str] | list[tuple[str, str]] | None = None,
         web_socket=None,
     ):
+        if type(body) is str and status is None and headers is None and web_socket is None and not status_text:
+            # the usual `Response("text")`: what the general path below gives, without its checks
+            plain = Headers.__new__(Headers)
+            plain._values = {"content-type": [TEXT_CONTENT_TYPE]}
+            self._fill("", body.encode("utf-8"), 200, None, plain, False, None)
+            self._status_text = ""
+            return
         data, content_type = body_to_bytes(body, "Response")
         status = int(status) if status else 200
         headers = _to_headers(headers)

@@ -116,8 +116,8 @@ class DurableObjectStub:
             _require_absolute_url(request.url)
         except TypeError as error:  # stub.fetch is JavaScript's: its TypeError reaches Python as JsException
             raise JsException("TypeError", str(error)) from None
-        label = f"{self._namespace.binding}.fetch({request.method} {request.url})"
-        follow = request.redirect == "follow"
+        label = f"{self._namespace.binding}.fetch({request._method._value_} {request._url})"
+        follow = request._redirect == "follow"
         request._redirect = "manual"  # what a fetch handler sees: the mode of a received request
         call = self._submit("fetch", "fetch", (request,), label)
         if not follow:
@@ -141,8 +141,8 @@ class DurableObjectStub:
                 outcome.set_exception(reply.exception())
                 return
             response = reply.result()
-            location = response.headers.get("location")
-            if response.status in REDIRECT_STATUSES and location is not None and hops < MAX_REDIRECTS:
+            if response._status in REDIRECT_STATUSES and hops < MAX_REDIRECTS and (
+                    location := response._headers.get("location")) is not None:
                 target = redirect_request(request, response.status, location)
                 target._redirect = "manual"
                 label = f"{self._namespace.binding}.fetch({target.method} {target.url})"
