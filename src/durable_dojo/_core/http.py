@@ -1147,16 +1147,40 @@ class Request(_BodyMixin):
 def as_request(input, init: dict) -> Request:
     """The Request that `fetch(input, **init)` sends: a fresh copy of a Request given alone,
     otherwise `Request(input, **init)`; without its fragment, which no HTTP hop carries."""
-    request = input._detached_copy() if isinstance(input, Request) and not init else Request(input, **init)
-    if "#" in request._url:
-        request._url = request._url.partition("#")[0]
-    scheme, sep, rest = request._url.partition("://")
-    authority = rest.split("/", 1)[0]
-    if "@" in authority:  # the hop does not carry credentials written in the URL
-        request._url = f"{scheme}{sep}{rest.partition('@')[2]}"
+    if type(input) is str and not init:
+        request = _plain_get(input)
+    elif isinstance(input, Request) and not init:
+        request = input._detached_copy()
+    else:
+        request = Request(input, **init)
+    request._url = _hop_url(request._url)
     if request._body is not None and not request._headers.has("content-length"):
         request._headers.set("content-length", str(len(request._body)))
     return request
+
+
+def _plain_get(url: str) -> Request:
+    """`Request(url)`: a GET without headers or body (the usual `stub.fetch(url)`), built directly."""
+    request = Request.__new__(Request)
+    request._url = _parse_url(url, f"Invalid URL: {url}")
+    request._method = _GET
+    request._headers = Headers()
+    request._redirect = "follow"
+    request._cf = None
+    request._body_used = False
+    request._body = None
+    return request
+
+
+@functools.lru_cache(maxsize=4096)
+def _hop_url(url: str) -> str:
+    """A normalised URL as an HTTP hop carries it: no fragment, no credentials. Cached like `_parse_url`."""
+    url = url.partition("#")[0]
+    scheme, sep, rest = url.partition("://")
+    authority = rest.split("/", 1)[0]
+    if "@" in authority:
+        url = f"{scheme}{sep}{rest.partition('@')[2]}"
+    return url
 
 
 # The headers that describe a body, dropped when a redirect turns the request into a GET.
