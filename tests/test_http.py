@@ -111,6 +111,19 @@ def test_headers_reject_invalid_names(name):
     assert str(info.value) == "Invalid header name."
 
 
+@pytest.mark.parametrize("name", ["bad name", "x:y", "caf\u00e9"])
+def test_an_invalid_header_name_is_rejected_every_time_it_is_used(name):
+    # valid names are remembered once checked (the fetch path looks them up); an invalid one never is
+    headers = Headers()
+    for write in (headers.set, headers.append, headers.set):
+        with pytest.raises(TypeError, match="Invalid header name"):
+            write(name, "v")
+    for read in (headers.get, headers.has, headers.delete):
+        with pytest.raises(TypeError, match="Invalid header name"):
+            read(name)
+    assert headers.items() == []
+
+
 def test_headers_reject_values_with_newlines():
     with pytest.raises(TypeError) as info:
         Headers().set("x-a", "one\r\ntwo")
@@ -345,6 +358,21 @@ async def test_response_with_text_body():
     assert response.headers.get("content-type") == "text/plain;charset=UTF-8"
     assert response.headers.get("x-a") == "1"
     assert await response.text() == "hello"
+
+
+async def test_response_of_text_alone_is_a_200_text_response_with_no_status_text():
+    # Response("text") with no other argument is built on a shorter path: the same response
+    response = Response("h\u00e9llo")
+    assert response.status == 200
+    assert response.status_text == ""
+    assert response.ok is True
+    assert response.headers.items() == [("content-type", "text/plain;charset=UTF-8")]
+    assert response.url == ""
+    assert response.redirected is False
+    assert response.web_socket is None
+    assert response.body_used is False
+    assert await response.bytes() == "h\u00e9llo".encode()
+    assert response.body_used is True
 
 
 def test_response_status_text_can_be_given():
