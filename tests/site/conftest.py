@@ -64,15 +64,22 @@ def site_url():
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_launch):
+def playwright():
+    """One Playwright for the whole session: its sync API runs an event loop of its own, and a
+    second one started while the first is open fails ("Sync API inside the asyncio loop")."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**chromium_launch)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright, chromium_launch):
+    browser = playwright.chromium.launch(**chromium_launch)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture(scope="session")

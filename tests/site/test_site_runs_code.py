@@ -47,16 +47,13 @@ def expect():
 
 
 @pytest.fixture(scope="module")
-def offline_browser(chromium_launch):
-    from playwright.sync_api import sync_playwright
-
+def offline_browser(playwright, chromium_launch):
     options = dict(chromium_launch, args=[*chromium_launch["args"], ONLY_LOCAL])
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(**options)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = playwright.chromium.launch(**options)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture(scope="module")
