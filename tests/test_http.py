@@ -124,6 +124,22 @@ def test_an_invalid_header_name_is_rejected_every_time_it_is_used(name):
     assert headers.items() == []
 
 
+def test_a_copy_of_headers_has_its_own_values():
+    # Headers(other), clone() and the stub's hop each copy the headers: a change on one side
+    # (append to a repeated name, set, delete) never shows on the other
+    original = Headers([("x-a", "1"), ("x-b", "2")])
+    request = Request(URL, headers=original)
+    response = Response(None, headers=original)
+    copies = [Headers(original), request.clone().headers, response.clone().headers]
+    for copy in copies:
+        copy.append("x-a", "more")
+        copy.delete("x-b")
+    original.append("x-a", "orig")
+    assert original.items() == [("x-a", "1, orig"), ("x-b", "2")]
+    assert request.headers.items() == response.headers.items() == [("x-a", "1"), ("x-b", "2")]
+    assert [copy.items() for copy in copies] == [[("x-a", "1, more")]] * 3
+
+
 def test_headers_reject_values_with_newlines():
     with pytest.raises(TypeError) as info:
         Headers().set("x-a", "one\r\ntwo")
