@@ -15,6 +15,7 @@ import pytest
 
 from durable_dojo._browser import cells, host, katas, views
 from durable_dojo._core.errors import DeadlockError
+from durable_dojo._kata.pristine import shipped_file
 from durable_dojo._kata.run import run_kata_tests
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,6 +31,9 @@ def project(monkeypatch, tmp_path):
 
 
 def source(tree: str, kata: str = KATA, name: str = "counter.py") -> str:
+    if tree == "katas":  # the file as shipped (the last commit), not the learner's progress in it
+        data, _ = shipped_file(REPO, f"katas/{kata}/{name}")
+        return data.decode("utf-8")
     return (REPO / tree / kata / name).read_text(encoding="utf-8")
 
 
