@@ -122,13 +122,17 @@ class BroadcastToClosedSockets(Rule):
                                 break
 
 
+def _socket_param(handler) -> str | None:
+    """The name `webSocketClose` gives its socket: its first parameter after `self`."""
+    params = [a.arg for a in handler.args.args if a.arg != "self"]
+    return params[0] if params else None
+
+
 def _answers_close(cls: ClassInfo) -> bool:
     """`webSocketClose` closes its socket back, so a client's close never leaves it CLOSING."""
     handler = cls.methods.get("webSocketClose")
-    if handler is None:
-        return False
-    params = [a.arg for a in handler.args.args if a.arg != "self"]
-    return bool(params) and _closes_param(cls, handler, params[0], set())
+    socket = _socket_param(handler) if handler is not None else None
+    return socket is not None and _closes_param(cls, handler, socket, set())
 
 
 def _closes_sockets_itself(cls: ClassInfo) -> bool:
@@ -172,10 +176,8 @@ class NoCloseReciprocation(Rule):
     def check(self, module):
         for cls in module.do_classes:
             handler = cls.methods.get("webSocketClose")
-            if handler is not None:
-                params = [a.arg for a in handler.args.args if a.arg != "self"]
-                if params and not _closes_param(cls, handler, params[0], set()):
-                    yield handler, None
+            if handler is not None and _socket_param(handler) is not None and not _answers_close(cls):
+                yield handler, None
             if module.auto_close_reply:
                 continue  # the standard API's close is answered by the runtime from 2026-04-07
             for method in cls.methods.values():
