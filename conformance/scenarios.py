@@ -164,6 +164,10 @@ def ab(values) -> bytes:
 
 
 class TestDO(DurableObject):
+    def _rows(self, query, *bindings):
+        """The rows of a SQL statement, or its error, as the SQL scenarios compare them."""
+        return cap_s(lambda: self.ctx.storage.sql.exec(query, *bindings).toArray())
+
     def __init__(self, ctx, env):
         super().__init__(ctx, env)
         self.rand = str(uuid.uuid4())  # changes whenever the constructor runs again
@@ -890,11 +894,9 @@ class TestDO(DurableObject):
         }
 
     async def sql_errors(self):
-        sql = self.ctx.storage.sql
         await self.ctx.storage.put("kvkey", "kvval")
 
-        def X(q, *b):
-            return cap_s(lambda: sql.exec(q, *b).toArray())
+        X = self._rows
 
         return {
             "begin": X("BEGIN TRANSACTION"),
@@ -1213,8 +1215,7 @@ class TestDO(DurableObject):
         sql.exec("CREATE TABLE pt (id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT 'x', n REAL)")
         sql.exec("CREATE INDEX pt_name ON pt (name)")
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
 
         return {
             "table_info": X("PRAGMA table_info(pt)"),
@@ -1238,8 +1239,7 @@ class TestDO(DurableObject):
         await self.ctx.storage.setAlarm(Date.now() + 3600000)
         sql.exec("CREATE TABLE it (v)")
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
 
         return {
             "table_list": X("PRAGMA table_list"),
@@ -1253,8 +1253,7 @@ class TestDO(DurableObject):
         sql.exec("CREATE TABLE ch (p INTEGER REFERENCES c(id))")
         sql.exec("INSERT INTO c VALUES (1, 'a', 'x', 1)")
 
-        def X(q, *b):
-            return cap_s(lambda: sql.exec(q, *b).toArray())
+        X = self._rows
 
         return {
             "unique": X("INSERT INTO c VALUES (2, 'a', 'x', 1)"),
@@ -1286,8 +1285,7 @@ class TestDO(DurableObject):
         sql.exec("CREATE TABLE tx (v TEXT)")
         sql.exec("INSERT INTO tx VALUES (CAST(x'61ff62' AS TEXT))")
 
-        def X(q, *b):
-            return cap_s(lambda: sql.exec(q, *b).toArray())
+        X = self._rows
 
         return {
             "cast_ff": X("SELECT CAST(x'ff' AS TEXT) AS t"),
@@ -1302,10 +1300,8 @@ class TestDO(DurableObject):
         }
 
     async def edge_sql_new_functions(self):
-        sql = self.ctx.storage.sql
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
 
         return {
             "unhex": X("SELECT unhex('6869') AS v"),
@@ -1329,10 +1325,8 @@ class TestDO(DurableObject):
         return cap_s(run)
 
     async def sqlp_functions_3_54(self):
-        sql = self.ctx.storage.sql
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
         return {
             "subsec": X("SELECT unixepoch('2026-01-01 00:00:00.250', 'subsec') AS v"),
             "timediff": X("SELECT timediff('2026-03-01', '2026-01-01') AS v"),
@@ -1470,8 +1464,7 @@ class TestDO(DurableObject):
         sql.exec("INSERT INTO ep VALUES (1)")
         sql.exec("INSERT INTO ec VALUES (1, 1, 'a', 1)")
 
-        def X(q, *b):
-            return cap_s(lambda: sql.exec(q, *b).toArray())
+        X = self._rows
         return {
             "foreign_key": X("INSERT INTO ec VALUES (2, 5, 'b', 2)"),
             "not_null": X("INSERT INTO ec VALUES (2, NULL, 'b', 2)"),
@@ -1489,8 +1482,7 @@ class TestDO(DurableObject):
         sql = self.ctx.storage.sql
         sql.exec("CREATE TABLE eo (a, b)")
 
-        def X(q, *b):
-            return cap_s(lambda: sql.exec(q, *b).toArray())
+        X = self._rows
         return {
             "syntax_end": X("SELECT a FROM eo WHERE"),
             "syntax_mid": X("SELECT a FROM eo WHERE a = = 1"),
@@ -1587,8 +1579,7 @@ class TestDO(DurableObject):
         sql.exec("CREATE TABLE bl (b BLOB)")
         sql.exec("INSERT INTO bl VALUES (?), (x''), (zeroblob(3)), (NULL)", ab([1, 2, 250]))
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
         return {
             "rows": X("SELECT b, typeof(b) AS t, length(b) AS n FROM bl"),
             "raw": cap_s(lambda: list(sql.exec("SELECT b FROM bl").raw())),
@@ -1600,10 +1591,8 @@ class TestDO(DurableObject):
         }
 
     async def sqlp_numbers(self):
-        sql = self.ctx.storage.sql
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
         return {
             "ints": X("SELECT 1 AS a, -1 AS b, 9007199254740993 AS c, 9223372036854775807 AS d"),
             "reals": X("SELECT 1.0 AS a, -0.0 AS b, 1e300 * 1e10 AS c, 0.5 AS d, 3.0 / 2 AS e"),
@@ -1617,8 +1606,7 @@ class TestDO(DurableObject):
         sql.exec("CREATE TABLE jw (g TEXT, v INTEGER, j TEXT)")
         sql.exec("INSERT INTO jw VALUES ('a', 1, '{\"x\":1}'), ('a', 2, '{\"x\":[2,3]}'), ('b', 3, '{}')")
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
         return {
             "arrows": X("SELECT j -> '$.x' AS a, j ->> '$.x' AS b FROM jw ORDER BY v"),
             "each": X("SELECT key, value, type FROM jw, json_each(jw.j) ORDER BY v, key"),
@@ -1628,10 +1616,8 @@ class TestDO(DurableObject):
         }
 
     async def sqlp_virtual_tables(self):
-        sql = self.ctx.storage.sql
 
-        def X(q, *b):
-            return cap_s(lambda: sql.exec(q, *b).toArray())
+        X = self._rows
         return {
             "fts_create": X("CREATE VIRTUAL TABLE docs USING fts5(title, body)"),
             "fts_insert": X("INSERT INTO docs VALUES ('one', 'the quick brown fox'), ('two', 'lazy dogs sleep')"),
@@ -1648,8 +1634,7 @@ class TestDO(DurableObject):
         sql = self.ctx.storage.sql
         sql.exec("CREATE TABLE sc (a INTEGER, b TEXT)")
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
         return {
             "add_column": X("ALTER TABLE sc ADD COLUMN c REAL DEFAULT 1.5"),
             "rename_column": X("ALTER TABLE sc RENAME COLUMN b TO bb"),
@@ -1689,10 +1674,8 @@ class TestDO(DurableObject):
         }
 
     async def sqlp_transactions_refused(self):
-        sql = self.ctx.storage.sql
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
         return {
             "begin": X("BEGIN"),
             "begin_immediate": X("BEGIN IMMEDIATE"),
@@ -1736,8 +1719,7 @@ class TestDO(DurableObject):
         s = self.ctx.storage
         sql = s.sql
 
-        def X(q):
-            return cap_s(lambda: sql.exec(q).toArray())
+        X = self._rows
         r = {}
         r["before_put"] = X("SELECT name FROM sqlite_master ORDER BY name")
         r["before_size"] = sql.databaseSize
