@@ -22,9 +22,9 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from .._kata import plugin as _plugin
-from .._kata.cli import _summary, verdict_lines, verdict_text
+from .._kata.cli import verdict_summary, verdict_lines, verdict_text
 from .._kata.manifest import LEARNER_TREE, Kata, Manifest, load_manifest, test_names
-from .._kata.run import (FAILING, RunResult, TestResult, Verdict, _apply_events, _pytest_command, short_message,
+from .._kata.run import (FAILING, RunResult, TestResult, Verdict, apply_events, command_running_pytest, short_message,
                          verdict_from_run)
 from .host import learner_run
 
@@ -76,7 +76,7 @@ def run_kata(kata_id: str, source: str, on_test_start=None) -> Verdict:
     reporter = _ListReporter(kata_root.resolve(), run_dir, on_test_start)
     reporter.emit(event="session", rootpath=str(project), pid=os.getpid())
     tests = [str(project / t) for t in kata.tests]
-    args = _pytest_command(tests)[3:] + ["--rootdir", str(project), "-p", "pytest_asyncio.plugin",
+    args = command_running_pytest(tests)[3:] + ["--rootdir", str(project), "-p", "pytest_asyncio.plugin",
                                           "-p", "durable_dojo.pytest_plugin"]
     output = io.StringIO()
     before = set(sys.modules)
@@ -106,7 +106,7 @@ def run_kata(kata_id: str, source: str, on_test_start=None) -> Verdict:
                 del sys.modules[name]
     run.seconds = time.monotonic() - started
     run.output = output.getvalue()[-64 * 1024:]
-    _apply_events(reporter.events, run)
+    apply_events(reporter.events, run)
     expected: set[str] = set()
     for test in kata.tests:
         expected |= test_names(project / test)
@@ -124,7 +124,7 @@ def verdict_json(verdict: Verdict) -> dict:
         "lines": verdict_lines(verdict),  # [[text, rich style], ...] per line: dojo check's colours
         "verdict": {
             "status": verdict.status,
-            "summary": _summary(verdict),
+            "summary": verdict_summary(verdict),
             "tests": [{"name": t.name, "outcome": t.outcome, "where": t.where,
                        "message": short_message(t.message) if t.message else ""} for t in verdict.tests],
             "message": verdict.message,

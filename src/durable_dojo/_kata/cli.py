@@ -137,7 +137,7 @@ def _status(ctx: _Context, kata: Kata) -> str:
     return ctx.progress.status(kata.id)
 
 
-def _summary(verdict: Verdict) -> str:
+def verdict_summary(verdict: Verdict) -> str:
     if verdict.status == "passed":
         return f"all {len(verdict.tests)} tests pass"
     if verdict.status == "hung":
@@ -160,7 +160,7 @@ def verdict_lines(verdict: Verdict) -> list[list[tuple[str, str]]]:
     kata = verdict.kata
     style = _STYLE.get(verdict.status, "red")
     lines = [[(f"{_SYMBOL.get(verdict.status, '✗')} {kata.id}", f"bold {style}"), ("  ", ""), (kata.title, "bold"),
-              ("  ", ""), (_summary(verdict), style), (f"  ({verdict.seconds:.1f} s)", "dim")]]
+              ("  ", ""), (verdict_summary(verdict), style), (f"  ({verdict.seconds:.1f} s)", "dim")]]
     first = True
     for test in verdict.tests:
         lines.append([("  ", ""), (_SYMBOL.get(test.outcome, "✗"), _STYLE.get(test.outcome, "red")),
@@ -287,7 +287,7 @@ def _check_all(ctx: _Context) -> int:
         verdict = _run_check(ctx, kata)
         style = _STYLE.get(verdict.status, "red")
         ctx.console.print(Text.assemble((f"{_SYMBOL.get(verdict.status, '✗')} {kata.id}", f"bold {style}"), "  ",
-                                        kata.title, "  ", (_summary(verdict), style)))
+                                        kata.title, "  ", (verdict_summary(verdict), style)))
         if not verdict.passed:
             failing.append(kata)
     ctx.console.print(_progress_bar(ctx))

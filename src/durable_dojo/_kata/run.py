@@ -90,7 +90,9 @@ class RunResult:
         return self.stopped
 
 
-def _pytest_command(args: list[str]) -> list[str]:
+def command_running_pytest(args: list[str]) -> list[str]:
+    """pytest on `args` with the kata plugin and nothing of the project's own setup (the browser
+    runner takes the arguments after `-m pytest` from here too)."""
     return [sys.executable, "-m", "pytest", *args, "-q", "--tb=short", "-p", "no:cacheprovider",
             "-p", "no:nbval", "-p", "durable_dojo._kata.plugin"]
 
@@ -120,7 +122,7 @@ def run_pytest(root: Path, args: list[str], kata_root: Path, *, test_timeouts: d
     # The sandbox runs as a script in an isolated interpreter without site (-I -S): it needs
     # only the standard library, and importing the package would cost every check its time.
     command = [sys.executable, "-I", "-S", str(Path(__file__).with_name("sandbox.py")), str(memory_mb), "--",
-               *_pytest_command(args)]
+               *command_running_pytest(args)]
     try:
         proc = subprocess.Popen(command, cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, pass_fds=(report_w, key_r), start_new_session=True)
@@ -156,7 +158,7 @@ def run_pytest(root: Path, args: list[str], kata_root: Path, *, test_timeouts: d
     result.output = b"".join(tail).decode("utf-8", "replace")
     result.seconds = time.monotonic() - started
     result.forged = channel.forged
-    _apply_events(channel.events, result)
+    apply_events(channel.events, result)
     if trace.exists():
         result.stack = trace.read_text(encoding="utf-8", errors="replace")
     shutil.rmtree(workdir, ignore_errors=True)
@@ -299,7 +301,7 @@ def _stop(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def _apply_events(events: list[dict], result: RunResult) -> None:
+def apply_events(events: list[dict], result: RunResult) -> None:
     running: str | None = None
     for event in events:
         kind = event.get("event")
