@@ -120,16 +120,19 @@ def _python_with_pip() -> str | None:
     return None
 
 
-def _download_wheel() -> Path:
+def _download(kind: str) -> Path:
+    """Download the pinned SDK release into the cache: its wheel (`kind="wheel"`) or its source
+    distribution (`kind="sdist"`, which also holds Cloudflare's own tests)."""
     requirement = f"workers-runtime-sdk=={SDK_VERSION}"
+    only = "--only-binary=:all:" if kind == "wheel" else "--no-binary=:all:"
     python = _python_with_pip()
     if python is None:
         pytest.skip(f"no Python with pip to download {requirement}; run "
-                    f"`python3 -m pip download --no-deps --only-binary=:all: --dest .cache/sdk {requirement}`")
+                    f"`python3 -m pip download --no-deps {only} --dest .cache/sdk {requirement}`")
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE, prefix=".download-") as tmp:
         command = [
-            python, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+            python, "-m", "pip", "download", "--no-deps", only,
             "--disable-pip-version-check", "--no-input", "--timeout", "20", "--retries", "1",
             "--dest", tmp, requirement,
         ]
@@ -142,22 +145,31 @@ def _download_wheel() -> Path:
             if any(marker in output for marker in NETWORK_TROUBLE):
                 pytest.skip(f"cannot reach PyPI to download {requirement} (no network):\n{output[-1500:]}")
             pytest.fail(f"pip could not download {requirement} (does the pinned version exist?):\n{output[-3000:]}")
-        wheels = sorted(Path(tmp).glob("workers_runtime_sdk-*.whl"))
-        if len(wheels) != 1:
-            pytest.fail(f"pip downloaded {[w.name for w in wheels]} for {requirement}:\n{output[-1500:]}")
-        target = CACHE / wheels[0].name
-        os.replace(wheels[0], target)  # atomic: a half-written wheel is never in the cache
+        pattern = "workers_runtime_sdk-*.whl" if kind == "wheel" else "workers_runtime_sdk-*.tar.gz"
+        files = sorted(Path(tmp).glob(pattern))
+        if len(files) != 1:
+            pytest.fail(f"pip downloaded {[f.name for f in files]} for {requirement}:\n{output[-1500:]}")
+        target = CACHE / files[0].name
+        os.replace(files[0], target)  # atomic: a half-written file is never in the cache
     return target
 
 
-def _wheel() -> Path:
-    cached = sorted(CACHE.glob(f"workers_runtime_sdk-{SDK_VERSION}-*.whl"))
-    path = cached[0] if cached else _download_wheel()
+def _pinned(kind: str, pattern: str, sha256: str) -> Path:
+    cached = sorted(CACHE.glob(pattern))
+    path = cached[0] if cached else _download(kind)
     digest = _sha256(path)
-    if digest != SDK_SHA256:
-        pytest.fail(f"{path} has sha256 {digest}, not the pinned {SDK_SHA256}: delete it and rerun, "
-                    "or re-pin in tests/sdk_parity.toml after reviewing the new wheel")
+    if digest != sha256:
+        pytest.fail(f"{path} has sha256 {digest}, not the pinned {sha256}: delete it and rerun, "
+                    "or re-pin in tests/sdk_parity.toml after reviewing the new release")
     return path
+
+
+def _wheel() -> Path:
+    return _pinned("wheel", f"workers_runtime_sdk-{SDK_VERSION}-*.whl", SDK_SHA256)
+
+
+def _sdist() -> Path:
+    return _pinned("sdist", f"workers_runtime_sdk-{SDK_VERSION}.tar.gz", PARITY["sdk"]["sdist_sha256"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -706,3 +718,48 @@ def test_helpers_we_added_behave_as_documented():
     assert [m for m in vars(workers.Context) if not m.startswith("_")] == ["waitUntil"]
     assert typing.is_typeddict(workers.FetchKwargs) and not workers.FetchKwargs.__required_keys__
     assert inspect.iscoroutinefunction(workers.fetch)
+
+
+# --------------------------------------------------------------------------------------------
+# Cloudflare's own Durable Object binding tests, run unchanged
+
+# The harness around them: in the SDK's repository they run inside a Worker whose wrangler.jsonc
+# binds TEST_DO to TestDurableObject, with pytest inside workerd. Here a world with that binding
+# is the latest world, so `from workers import env` (their conftest's `env` fixture) is its env.
+_BINDING_TESTS_HARNESS = '''\
+import pytest
+from durable_dojo import Runtime
+from worker_durable_object import TestDurableObject
+
+
+@pytest.fixture(autouse=True)
+def world():
+    rt = Runtime(durable_objects={"TEST_DO": TestDurableObject})
+    yield rt
+    rt.close()
+'''
+_BINDING_TESTS = ("conftest.py", "test_do.py", "worker_durable_object.py")
+_BINDING_TESTS_COUNT = 31  # `async def test_` in test_do.py of 1.9.5
+
+
+def test_cloudflares_durable_object_binding_tests_pass_unchanged(tmp_path):
+    """The SDK release's own tests of the Durable Object binding (tests/bindings-test/src/test_do.py
+    and the object it calls, worker_durable_object.py, from the pinned sdist), not one character
+    changed: storage, SQL cursors, alarms (`setAlarm()` on a class without `alarm()`),
+    transactions, ids, RPC with dicts, `fetch`, `blockConcurrencyWhile`, top-level `workers.env`."""
+    import tarfile
+
+    source = tmp_path / "src"
+    source.mkdir()
+    with tarfile.open(_sdist()) as archive:
+        for name in _BINDING_TESTS:
+            member = archive.getmember(f"workers_runtime_sdk-{SDK_VERSION}/tests/bindings-test/src/{name}")
+            (source / name).write_bytes(archive.extractfile(member).read())
+    (tmp_path / "conftest.py").write_text(_BINDING_TESTS_HARNESS)
+    assert (source / "test_do.py").read_text().count("\nasync def test_") == _BINDING_TESTS_COUNT
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+                           "-W", "ignore::DeprecationWarning", "src/test_do.py"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(source)})
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert f"{_BINDING_TESTS_COUNT} passed" in done.stdout, done.stdout[-2000:]

@@ -28,7 +28,7 @@ from . import watchdog as _watchdog
 from .errors import DurableObjectAbort, HangTimeout, JsError, JsException, error_name, mark_remote
 from .alarms import AlarmClock
 from .events import Event
-from .ffi import js_api, require_function
+from .ffi import call_relaxed, js_api, require_function
 from .http import FetchResponse, Request, Response
 from .ids import DurableObjectId, name_seen_inside
 from .gates import InputGate, OutputGate, Scope, leave_caller
@@ -471,7 +471,7 @@ def invoke_method(instance: Instance, event: Event):
         if kind == "alarm":  # the Python entrypoint proxy's answer (python-entrypoint-helper.ts)
             raise JsException("TypeError", f"Method {event.name} does not exist")
         raise JsError(f"Handler does not export a {event.name}() function.")
-    return handler(*event.args)
+    return call_relaxed(handler, *event.args)  # fetch, alarm, webSocket*: as workerd calls them
 
 
 def rpc_method(obj, name: str):

@@ -25,7 +25,7 @@ import inspect
 
 from .errors import JsException
 
-__all__ = ["js_api", "require_function"]
+__all__ = ["call_relaxed", "js_api", "require_function"]
 
 
 def js_api(cls=None, *, calls_python=(), returns_promises=False):
@@ -140,3 +140,36 @@ def require_function(value, method: str, interface: str) -> None:
     if not callable(value):
         raise JsException("TypeError", f"Failed to execute '{method}' on '{interface}': "
                                        "parameter 1 is not of type 'function'.")
+
+
+def call_relaxed(fn, *args):
+    """Call `fn` with as many of `args` as it accepts, as Pyodide's `callRelaxed` does.
+
+    workerd calls a Python Worker's handlers this way (`doPyCallHelper(relaxed=true)` in its
+    python-entrypoint-helper.ts, `relaxed_call` in its introspection.py): a Worker's `fetch` and
+    `test`, a module-level `on_fetch`, and a Durable Object's `fetch`, `alarm`,
+    `webSocketMessage`, `webSocketClose` and `webSocketError`. So `async def alarm(self)` and
+    `async def fetch(self)` work on the platform although the runtime passes more arguments.
+    RPC methods are called strictly."""
+    accepts = _positional_parameters(fn)
+    if accepts is not None and accepts < len(args):
+        args = args[:accepts]
+    return fn(*args)
+
+
+def _positional_parameters(fn) -> int | None:
+    """How many positional arguments `fn` takes, or None if any number (`*args`) or unknown."""
+    function = getattr(fn, "__func__", fn)
+    code = getattr(function, "__code__", None)
+    if code is not None and not hasattr(function, "__wrapped__"):  # a plain or bound function: its code
+                                                                    # object (no inspect.signature)
+        if code.co_flags & inspect.CO_VARARGS:
+            return None
+        return code.co_argcount - (1 if function is not fn else 0)
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        return None
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in parameters)

@@ -23,6 +23,7 @@ import inspect
 import os
 import sys
 
+from .ffi import call_relaxed
 from .http import Response
 from .loop import current_world
 from .runtime import ExecutionContext, Runtime
@@ -33,18 +34,6 @@ from .wrangler import ConfigError, LoadedWorker, find_config, load_worker, read_
 # Module-level handler names workerd's Python entrypoint looks up for a request (`on_` + the
 # event), and the newer spelling without the prefix (a function defined in the module itself).
 FETCH_HANDLER_NAMES = ("on_fetch", "fetch")
-
-
-def call_relaxed(fn, *args):
-    """Call `fn` with as many of `args` as it accepts, as Pyodide's `callRelaxed` does."""
-    try:
-        parameters = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return fn(*args)
-    if any(p.kind is p.VAR_POSITIONAL for p in parameters):
-        return fn(*args)
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return fn(*args[: len(positional)])
 
 
 def _defined_here(module, name: str):
@@ -150,17 +139,26 @@ def _project_module(rt: Runtime):
 
 
 def run_test_entry(rt: Runtime) -> WorldCall:
-    """Run the project's module-level `test(ctrl, env, ctx)` inside the world, as workerd's test
-    runner does (`callRelaxed`: it may take fewer arguments). Awaiting it raises what the test
-    raised (an `AssertionError` for a failed `assert`)."""
+    """Run the project's `test()` entry inside the world, as workerd's test runner does: the
+    Worker class's `test(self, ctrl)` method if it has one (`python_no_global_handlers`), else
+    the module-level `test(ctrl, env, ctx)`; both called relaxed (they may take fewer
+    arguments). Awaiting it raises what the test raised (an `AssertionError` for a failed
+    `assert`)."""
     module = _project_module(rt)
-    if _defined_here(module, "test") is None:
+    worker = rt.worker
+    method = callable(getattr(worker, "test", None)) and not hasattr(worker, "project_module")
+    if not method and _defined_here(module, "test") is None:
         where = getattr(module, "__file__", module.__name__)
-        raise ConfigError(f"{where} has no test() entry: add `async def test(ctrl, env, ctx)`.")
+        raise ConfigError(f"{where} has no test() entry: add `async def test(ctrl, env, ctx)`, "
+                          "or a `test(self, ctrl)` method on its WorkerEntrypoint class.")
 
     async def run():
-        entry = getattr(_isolate_copy(module), "test")
-        result = call_relaxed(entry, TestController(rt), rt.env, ExecutionContext(rt))
+        if method:
+            entrypoint = rt.isolates.worker_class(worker)(ExecutionContext(rt), rt.env)
+            result = call_relaxed(entrypoint.test, TestController(rt), rt.env, ExecutionContext(rt))
+        else:
+            entry = getattr(_isolate_copy(module), "test")
+            result = call_relaxed(entry, TestController(rt), rt.env, ExecutionContext(rt))
         if inspect.isawaitable(result):
             result = await result
         if isinstance(result, Response):

@@ -19,6 +19,7 @@ import time
 import weakref
 
 from .errors import DojoError, HangTimeout, JsException
+from .ffi import call_relaxed
 from . import clocks
 from .faults import Faults
 from .explore import replaying
@@ -517,7 +518,7 @@ class Runtime:
 
     async def _worker_fetch(self, request):
         entrypoint = self.isolates.worker_class(self.worker)(ExecutionContext(self), self.env)
-        response = entrypoint.fetch(request)
+        response = call_relaxed(entrypoint.fetch, request)  # `async def fetch(self)` works, as on workerd
         if inspect.isawaitable(response):
             response = await response
         if not isinstance(response, Response):
