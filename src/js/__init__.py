@@ -9,7 +9,10 @@ behaves the same when `rt.advance(3600)` jumps an hour.
 from __future__ import annotations
 
 import datetime as _dt
+import decimal as _decimal
 import json as _json
+import math
+import secrets as _secrets
 import time as _time
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -61,8 +64,13 @@ class Date(_dt.datetime):
         return _now_ms()
 
     @classmethod
-    def new(cls, ms: float | None = None) -> Date:
-        ms = _now_ms() if ms is None else ms
+    def new(cls, ms: float | str | None = None) -> Date:
+        """`new Date()`, `new Date(ms)` or `new Date("2026-05-01T12:00:00Z")` (an ISO 8601
+        string; without an offset it is UTC, the isolate's zone)."""
+        if ms is None:
+            ms = _now_ms()
+        elif isinstance(ms, str):
+            ms = _iso_ms(ms)
         moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=int(ms))
         return cls(moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
                    moment.microsecond, tzinfo=_dt.UTC)
@@ -75,18 +83,80 @@ class Date(_dt.datetime):
         return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
+def _iso_ms(text: str) -> int:
+    """Milliseconds since the epoch of an ISO 8601 date or date-time, as `Date.parse` reads it."""
+    try:
+        moment = _dt.datetime.fromisoformat(text.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        from durable_dojo._core.errors import JsException
+
+        raise JsException("RangeError", f"Invalid time value: {text!r} (use an ISO 8601 date, "
+                                        "such as 2026-05-01T12:00:00Z)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.UTC)
+    return round(moment.timestamp() * 1000)
+
+
 class JSON:
-    """JavaScript's `JSON`: `stringify` writes compact JSON, `parse` gives plain objects."""
+    """JavaScript's `JSON`: `stringify` writes JSON as JavaScript does (compact, numbers in
+    JavaScript's form: `3.0` is `3`, `1e-7` is `1e-7`, NaN and Infinity are `null`), `parse`
+    gives plain objects whose properties read as attributes."""
 
     @staticmethod
     def stringify(value, replacer=None, space=None) -> str:
         indent = space if isinstance(space, int) and space > 0 else None
         separators = (",", ":") if indent is None else (",", ": ")
-        return _json.dumps(value, ensure_ascii=False, separators=separators, indent=indent)
+        numbers: list[str] = []  # numbers Python would write differently, put in afterwards
+        marker = f"\ue000{_secrets.token_hex(8)}:"
+
+        def convert(item):
+            if isinstance(item, float):
+                if not math.isfinite(item):
+                    return None  # JSON.stringify(NaN) is "null"
+                if item.is_integer() and abs(item) < 2**53:
+                    return int(item)  # -0.0 and 3.0 are written 0 and 3
+                text = _number_to_string(item)
+                if text == repr(item):
+                    return item
+                numbers.append(text)
+                return f"{marker}{len(numbers) - 1}"
+            if isinstance(item, dict):
+                return {key: convert(value) for key, value in item.items()}
+            if isinstance(item, (list, tuple)):
+                return [convert(value) for value in item]
+            return item
+
+        written = _json.dumps(convert(value), ensure_ascii=False, separators=separators, indent=indent)
+        for i, text in enumerate(numbers):
+            written = written.replace(f'"{marker}{i}"', text, 1)
+        return written
 
     @staticmethod
     def parse(text: str):
         return _json.loads(text, object_hook=JsObject)
+
+
+def _number_to_string(x: float) -> str:
+    """ECMAScript's Number::toString(x) for a finite number: the shortest digits that round-trip
+    (as Python's repr finds them), laid out by the specification's rules (exponent form below
+    1e-6 and from 1e21)."""
+    if x == 0:
+        return "0"
+    if x < 0:
+        return "-" + _number_to_string(-x)
+    sign_, digits_tuple, exponent = _decimal.Decimal(repr(x)).normalize().as_tuple()
+    digits = "".join(map(str, digits_tuple))
+    k = len(digits)
+    n = k + exponent  # x = 0.digits * 10**n
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * -n + digits
+    e = n - 1
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
 
 
 class URL:
