@@ -171,3 +171,39 @@ def test_an_event_loop_of_the_host_keeps_the_real_clock_in_the_worlds_context(ma
 
     seen = rt._root_context.copy().run(asyncio.run, read())
     assert abs(seen - clocks._real.monotonic()) < 60
+
+
+def test_in_a_class_of_the_main_module_only_the_time_module_reads_the_worlds_clock():
+    """What the README's "Not covered" says: a class defined in a notebook cell or in a script
+    run directly (`__main__`) is not run again by an isolate, so it keeps the real `datetime`:
+    `datetime.now()` reads the machine's clock there and `date.today()` the machine's zone, while
+    `time.time()` and `Date.now()` read the world's. (If this test fails, that gap is closed:
+    update the README.)"""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import asyncio, time
+        from datetime import date, datetime
+        from js import Date
+        from durable_dojo import Runtime
+        from workers import DurableObject
+
+        class Clock(DurableObject):
+            async def read(self):
+                return [time.time(), Date.now(), datetime.now().timestamp(), date.today().isoformat()]
+
+        async def main():
+            rt = Runtime(durable_objects={"CLOCK": Clock})
+            print(await rt.env.CLOCK.getByName("c").read())
+
+        asyncio.run(main())
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "TZ": "America/New_York"})
+    assert done.returncode == 0, done.stderr
+    seconds, ms, now, today = eval(done.stdout)  # noqa: S307 - our own script's printed list
+    assert (seconds, ms) == (1767225600, 1767225600000)  # the world's 2026-01-01T00:00:00Z
+    assert abs(now - time.time()) < 86400 < abs(now - seconds)  # the machine's clock, not the world's
+    assert today == "2025-12-31"  # the world's instant, read in New York's zone
