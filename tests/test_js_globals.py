@@ -145,3 +145,42 @@ async def test_js_response_new_takes_the_init_as_keyword_arguments():
         assert await run_in_durable_object(stub, lambda obj, ctx: js.JSON.stringify({"n": 2.0})) == '{"n":2}'
     finally:
         rt.close()
+
+
+# --------------------------------------------------------------------------- pyodide.ffi names
+
+
+async def test_a_body_chunk_is_a_js_buffer_whose_to_py_is_a_memoryview():
+    from pyodide.ffi import JsBuffer, JsProxy
+    from workers import Request
+
+    chunk = (await Request("https://e.com/", method="POST", body="hi").body.getReader().read()).value
+    assert isinstance(chunk, JsBuffer) and isinstance(chunk, JsProxy)
+    assert type(chunk.to_py()) is memoryview and chunk.to_bytes() == b"hi"
+    assert not isinstance(b"hi", JsBuffer) and not isinstance(memoryview(b"hi"), JsBuffer)
+
+
+async def test_jsnull_is_falsy_and_converted_results_give_none_instead():
+    from pyodide.ffi import jsnull
+
+    class Box(DurableObject):
+        async def read(self):
+            return await self.ctx.storage.get("missing")
+
+    rt = Runtime(durable_objects={"BOX": Box})
+    try:
+        missing = await rt.env.BOX.getByName("b").read()
+        assert missing is None and missing is not jsnull  # the SDK's python_from_rpc: jsnull -> None
+        assert not jsnull and repr(jsnull) == "jsnull"
+    finally:
+        rt.close()
+
+
+def test_destroy_proxies_destroys_each_proxy():
+    from pyodide.ffi import create_proxy, destroy_proxies
+
+    proxies = [create_proxy(lambda: 1), create_proxy(lambda: 2)]
+    destroy_proxies(proxies)
+    for proxy in proxies:
+        with pytest.raises(JsException, match="already been destroyed"):
+            proxy()

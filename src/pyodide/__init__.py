@@ -5,8 +5,8 @@ or later gets Pyodide 0.28.2 (CPython 3.13): workerd's `build/python_metadata.bz
 `python_workers_20250116` flag, implied after that date, in `compatibility-date.capnp`. Pyodide
 314.0.4 (CPython 3.14) needs the explicit `python_workers_20260610` flag.
 
-* `pyodide.ffi`: `JsException` (how a JavaScript error reaches Python), `JsProxy`, `to_js`,
-  `create_proxy`, `create_once_callable`, `run_sync`, `jsnull`.
+* `pyodide.ffi`: `JsException` (how a JavaScript error reaches Python), `JsProxy`, `JsBuffer`,
+  `to_js`, `create_proxy`, `create_once_callable`, `destroy_proxies`, `run_sync`, `jsnull`.
 * `pyodide.http.pyfetch`: an outgoing HTTP request (here: `workers.fetch`).
 """
 

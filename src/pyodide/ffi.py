@@ -28,10 +28,13 @@ from durable_dojo._core.ids import DurableObjectId
 from durable_dojo._core.websockets import WebSocket
 
 __all__ = [
+    "JsBuffer",
     "JsException",
     "JsProxy",
     "create_once_callable",
     "create_proxy",
+    "destroy_proxies",
+    "jsnull",
     "run_sync",
     "to_js",
 ]
@@ -43,6 +46,31 @@ class JsProxy(ABC):  # noqa: B024 - a marker type, as `isinstance(x, JsProxy)` u
 
 for _js_type in (WebSocket, DurableObjectId, ReadableStream, Uint8Array, JsBodyObject, JsObject):
     JsProxy.register(_js_type)
+
+
+class JsBuffer(JsProxy):  # noqa: B024 - a marker type
+    """A JavaScript buffer (a `Uint8Array`) seen from Python: `to_bytes()`, `to_py()` (a memoryview)."""
+
+
+JsBuffer.register(Uint8Array)
+
+
+class _JsNull:
+    """JavaScript's `null` as Pyodide gives it where it is not turned into None. The SDK turns it
+    into None in everything it converts (`python_from_rpc`), and so does the emulator: no API
+    here returns `jsnull`, so `value is jsnull` is False as it is for those results on the
+    platform."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "jsnull"
+
+
+jsnull = _JsNull()
 
 
 _DESTROYED = "Object has already been destroyed"
@@ -77,6 +105,12 @@ def create_proxy(obj: Callable, /, *, capture_this: bool = False, roundtrip: boo
     """A proxy for a Python function, to pass to JavaScript (an event listener, a callback).
     It stays callable until `.destroy()`."""
     return _PyProxy(obj)
+
+
+def destroy_proxies(proxies, /) -> None:
+    """Destroy each proxy of the list (`create_proxy` results), as Pyodide does."""
+    for proxy in proxies:
+        proxy.destroy()
 
 
 def create_once_callable(obj: Callable, /) -> _PyProxy:
