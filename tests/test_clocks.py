@@ -173,6 +173,7 @@ def test_an_event_loop_of_the_host_keeps_the_real_clock_in_the_worlds_context(ma
     assert abs(seen - clocks._real.monotonic()) < 60
 
 
+@pytest.mark.skipif(__import__("sys").platform == "emscripten", reason="a child interpreter: none in Pyodide")
 def test_in_a_class_of_the_main_module_only_the_time_module_reads_the_worlds_clock():
     """What the README's "Not covered" says: a class defined in a notebook cell or in a script
     run directly (`__main__`) is not run again by an isolate, so it keeps the real `datetime`:
