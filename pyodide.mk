@@ -2,10 +2,12 @@
 # vendors for the in-browser runner (site/vendor.py). Included by the Makefile.
 #
 #   make pyodide-test     through the site's own Web Worker (tests/pyodide/worker_host.mjs): every
-#                         kata fails as shipped (exactly its failing_tests) and passes with its
-#                         solution, every chapter's cells run without an error; then the emulator's
-#                         core test files in Pyodide (tests/pyodide/core_tests.py lists them, and
-#                         the tests left out with why). KATAS="01-counter-forgets ..." picks katas.
+#                         kata fails as shipped (exactly its failing_tests; the learner file of
+#                         the last commit, as make test reads it: tests/pyodide/katas_json.py)
+#                         and passes with its solution, every chapter's cells run without an
+#                         error; then the emulator's core test files in Pyodide
+#                         (tests/pyodide/core_tests.py lists them, and the tests left out with why).
+#                         KATAS="01-counter-forgets ..." picks katas.
 #   make pyodide-vendor   download Pyodide (npm) and the wheels (PyPI) into .cache/pyodide-vendor/
 #   make bench-pyodide    cold start and warm runs of the runner in Node (bench/pyodide_start.mjs)
 #
@@ -21,9 +23,7 @@ pyodide-vendor:
 pyodide-site: env-test
 	$(PYTHON) site/vendor.py install $(PYODIDE_SITE)
 	mkdir -p $(PYODIDE_SITE)/assets/dojo && cp site/assets/dojo/runner-worker.js $(PYODIDE_SITE)/assets/dojo/
-	.venv/bin/python -c "import json; from durable_dojo._kata.manifest import load_manifest; \
-	  print(json.dumps([dict(id=k.id, learner=k.learner, solution=k.solution, failing_tests=list(k.failing_tests)) \
-	  for k in load_manifest('.').katas]))" > $(PYODIDE_SITE)/katas.json
+	.venv/bin/python tests/pyodide/katas_json.py $(PYODIDE_SITE)/katas.json
 
 pyodide-test: pyodide-site
 	node tests/pyodide/katas.mjs $(PYODIDE_SITE) $(PYODIDE_SITE)/katas.json $(KATAS)

@@ -12,9 +12,11 @@ Everything is pinned and checked, and comes only from npm and PyPI:
 * the pure-Python wheels pytest needs, listed with their sha256 in `site/pyodide/requirements.txt`
   and fetched with `pip download --require-hashes` (their hashes are checked again when the cache
   is used);
-* the project's own code, built from the working tree: the emulator (`src/durable_dojo`), the
-  SDK shims (`src/workers`, `src/js`, `src/pyodide`), the kata manifest and learner files, the
-  kata tests and the pytest settings (`dojo-bundle.zip`).
+* the project's own code (`dojo-bundle.zip`): the emulator (`src/durable_dojo`), the SDK shims
+  (`src/workers`, `src/js`, `src/pyodide`) and the pytest settings from the working tree; the
+  kata manifest, the learner files and the kata tests as shipped (the last commit, as `make test`
+  and the kata pages read them), so a learner who solved katas in this checkout never publishes
+  solved files; the working tree's only where there is no git (a folder unpacked from an archive).
 
 The downloads are cached in `.cache/pyodide-vendor/` (git-ignored): a second build needs no network.
 
@@ -170,27 +172,48 @@ def fetch() -> tuple[Path, list[Path]]:
     return fetch_pyodide(), fetch_wheels()
 
 
-def bundle_files(repo: Path = REPO) -> list[str]:
-    """The project's files in the bundle, as paths relative to the repository, sorted."""
-    files = list(BUNDLE_FILES)
+def _source_folders(repo: Path, scratch: Path) -> dict[str, Path]:
+    """Where each folder of `BUNDLE` is read from: `katas/` and `tests/katas/` as shipped
+    (`durable_dojo._kata.pristine`, the same copy `make test` and the kata pages use; `scratch`
+    holds the export), the others from the working tree."""
+    if str(repo / "src") not in sys.path:  # the checkout's durable_dojo, also without an install
+        sys.path.insert(0, str(repo / "src"))
+    from durable_dojo._kata.pristine import PristineNotFound, export_shipped_tree, shipped_katas_dir
+
+    folders = {folder: repo / folder for folder, _ in BUNDLE}
+    try:
+        folders["katas"] = shipped_katas_dir(repo)
+    except PristineNotFound:  # no git and no packaged copy: the working tree is all there is
+        pass
+    folders["tests/katas"] = scratch / "tests-katas"
+    export_shipped_tree(repo, "tests/katas", folders["tests/katas"])  # the working tree's without git
+    return folders
+
+
+def bundle_sources(repo: Path, scratch: Path) -> dict[str, Path]:
+    """The project's files in the bundle: {path in the bundle (relative to the repository):
+    the file to read}, sorted by path."""
+    files = {rel: repo / rel for rel in BUNDLE_FILES}
+    folders = _source_folders(repo, scratch)
     for folder, pattern in BUNDLE:
-        base = repo / folder
+        base = folders[folder]
         for path in base.rglob("*"):
             rel = path.relative_to(base).as_posix()
             full = f"{folder}/{rel}"
             if (path.is_file() and "__pycache__" not in rel and re.fullmatch(pattern, rel)
                     and not full.startswith(BUNDLE_LEAVE_OUT)):
-                files.append(full)
-    return sorted(files)
+                files[full] = path
+    return dict(sorted(files.items()))
 
 
 def write_bundle(dest: Path, repo: Path = REPO) -> Path:
-    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for rel in bundle_files(repo):
+    with tempfile.TemporaryDirectory(prefix="dojo-bundle-") as scratch, \
+            zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for rel, path in bundle_sources(repo, Path(scratch)).items():
             info = zipfile.ZipInfo(rel, ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, (repo / rel).read_bytes())
+            archive.writestr(info, path.read_bytes())
     return dest
 
 

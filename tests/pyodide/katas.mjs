@@ -3,7 +3,8 @@
 // the built site (see worker_host.mjs), so this checks what a reader's browser runs.
 //
 //   node tests/pyodide/katas.mjs SITE_DIR KATAS_JSON [kata id...]
-// KATAS_JSON: [{id, learner, solution, failing_tests}] (the Makefile writes it from katas.toml).
+// KATAS_JSON: [{id, shipped, solution, failing_tests}] (tests/pyodide/katas_json.py: `shipped` is the
+// learner file's text as shipped, the last commit's, whatever a learner changed in katas/).
 
 import fs from "node:fs";
 import { startWorker } from "./worker_host.mjs";
@@ -18,7 +19,7 @@ const ready = await worker.request({ type: "init" }, "ready");
 console.log(`pyodide ${ready.pyodide} ready in ${ready.seconds.toFixed(1)} s`);
 const problems = [];
 for (const kata of katas) {
-  const shipped = await worker.request({ type: "runKata", kata: kata.id, source: fs.readFileSync(kata.learner, "utf8") }, "kataResult");
+  const shipped = await worker.request({ type: "runKata", kata: kata.id, source: kata.shipped }, "kataResult");
   const solved = await worker.request({ type: "runKata", kata: kata.id, source: fs.readFileSync(kata.solution, "utf8") }, "kataResult");
   const bad = [];
   if (shipped.verdict.status !== "failed" || !same(shipped.failed, kata.failing_tests)) {
