@@ -16,11 +16,18 @@ uv:
 	  || $(PYTHON) -m pip install --quiet uv
 
 # --inexact keeps the lab packages if `make lab` installed them, so the two targets never undo each other.
+# Then apsw on a SQLite that counts rows read/written as workerd does (tools/counting_sqlite.py):
+# built once into .cache/ (a C compiler is needed; without one, PyPI's apsw stays, with approximate
+# counts), and reinstalled from there in a moment whenever `uv sync` put PyPI's apsw back.
+COUNTING_SQLITE = UV="$(UV)" .venv/bin/python tools/counting_sqlite.py
+
 env-test: uv
 	$(UV) sync --frozen --inexact --all-extras --group test
+	@$(COUNTING_SQLITE)
 
 env-lab: uv
 	$(UV) sync --frozen --inexact --all-extras --group test --group lab
+	@$(COUNTING_SQLITE)
 
 test: env-test
 	.venv/bin/python -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)

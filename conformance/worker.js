@@ -1522,7 +1522,7 @@ export class TestDO extends DurableObject {
     };
   }
   async sqlp_rows_read_seeks() {
-    // Row counts the emulator does not model (DIFFERENCES.md: rows-read-seeks).
+    // Row counts of index seeks, a sorter with LIMIT and schema changes (the counting SQLite).
     const sql = this.ctx.storage.sql;
     sql.exec("CREATE TABLE rs (id INTEGER PRIMARY KEY, a TEXT, n INTEGER)");
     sql.exec("CREATE INDEX rs_a ON rs (a)");
@@ -1565,6 +1565,147 @@ export class TestDO extends DurableObject {
     return r;
   }
   // ---- end section: sqlite ----
+  // ---- section: sqlcount ----
+  // rowsRead / rowsWritten of every kind of statement (issue 18 item 5). Twins of scenarios.py's
+  // sqlcount section: the same statements in the same order.
+  async sqlc_index_reads() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE ir (id INTEGER PRIMARY KEY, a TEXT, n INTEGER, t TEXT)");
+    sql.exec("CREATE INDEX ir_a ON ir (a)");
+    sql.exec("CREATE INDEX ir_n ON ir (n)");
+    sql.exec("INSERT INTO ir (a, n, t) VALUES ('x', 1, 'p'), ('y', 2, 'q'), ('z', 3, 'r'), ('x', 4, 's'), ('w', 5, 't'), ('v', 6, 'u'), ('x', 7, 'v'), ('u', 8, 'w')");
+    const r = {};
+    r.range_two = this._sqlCounts("SELECT a FROM ir WHERE n BETWEEN 3 AND 4");
+    r.range_none = this._sqlCounts("SELECT a FROM ir WHERE n BETWEEN 100 AND 200");
+    r.range_open = this._sqlCounts("SELECT a FROM ir WHERE n > 5");
+    r.range_below = this._sqlCounts("SELECT a FROM ir WHERE n < 3");
+    r.eq_three = this._sqlCounts("SELECT n FROM ir WHERE a = 'x'");
+    r.eq_miss = this._sqlCounts("SELECT n FROM ir WHERE a = 'nope'");
+    r.eq_miss_between = this._sqlCounts("SELECT n FROM ir WHERE a = 'xa'");
+    r.in_list = this._sqlCounts("SELECT n FROM ir WHERE a IN ('w', 'z', 'nope')");
+    r.rowid_range = this._sqlCounts("SELECT a FROM ir WHERE id > 5");
+    r.rowid_in = this._sqlCounts("SELECT a FROM ir WHERE id IN (2, 4, 99)");
+    r.covering_scan = this._sqlCounts("SELECT a FROM ir ORDER BY a");
+    r.order_index_limit = this._sqlCounts("SELECT n FROM ir ORDER BY n DESC LIMIT 2");
+    r.order_sorter_limit = this._sqlCounts("SELECT t FROM ir ORDER BY t DESC LIMIT 3");
+    r.order_sorter_offset = this._sqlCounts("SELECT t FROM ir ORDER BY t LIMIT 2 OFFSET 3");
+    r.min_index = this._sqlCounts("SELECT min(n) AS m FROM ir");
+    r.max_index = this._sqlCounts("SELECT max(n) AS m FROM ir");
+    r.count_where = this._sqlCounts("SELECT count(*) AS c FROM ir WHERE a = 'x'");
+    r.group_by = this._sqlCounts("SELECT t, count(*) AS c FROM ir GROUP BY t");
+    r.group_by_index = this._sqlCounts("SELECT a, count(*) AS c FROM ir GROUP BY a");
+    r.distinct = this._sqlCounts("SELECT DISTINCT t FROM ir");
+    r.like = this._sqlCounts("SELECT n FROM ir WHERE t LIKE 'q%'");
+    r.limit_scan = this._sqlCounts("SELECT * FROM ir LIMIT 3");
+    r.stepping = capS(() => {
+      const c = sql.exec("SELECT a FROM ir WHERE n BETWEEN 2 AND 5");
+      const seen = [c.rowsRead];
+      for (const _ of c) seen.push(c.rowsRead);
+      return seen;
+    });
+    r.interleaved = capS(() => {
+      const c = sql.exec("SELECT a FROM ir WHERE n BETWEEN 2 AND 5");
+      c.next();
+      sql.exec("SELECT * FROM ir").toArray();
+      sql.exec("INSERT INTO ir (a, n, t) VALUES ('k', 100, 'k')");
+      c.toArray();
+      return [c.rowsRead, c.rowsWritten];
+    });
+    return r;
+  }
+  async sqlc_joins() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE jp (id INTEGER PRIMARY KEY, name TEXT)");
+    sql.exec("CREATE TABLE jc (id INTEGER PRIMARY KEY, pid INTEGER, v INTEGER)");
+    sql.exec("CREATE INDEX jc_pid ON jc (pid)");
+    sql.exec("CREATE TABLE jn (k INTEGER, w TEXT)");
+    sql.exec("INSERT INTO jp (name) VALUES ('a'), ('b'), ('c'), ('d')");
+    sql.exec("INSERT INTO jc (pid, v) VALUES (1, 10), (1, 11), (2, 20), (4, 40), (4, 41), (4, 42)");
+    sql.exec("INSERT INTO jn (k, w) VALUES (1, 'one'), (2, 'two'), (3, 'three'), (9, 'nine')");
+    const r = {};
+    r.join_index = this._sqlCounts("SELECT jp.name, jc.v FROM jp JOIN jc ON jc.pid = jp.id");
+    r.join_rowid = this._sqlCounts("SELECT jp.name, jc.v FROM jc JOIN jp ON jp.id = jc.pid");
+    r.left_join = this._sqlCounts("SELECT jp.name, jc.v FROM jp LEFT JOIN jc ON jc.pid = jp.id");
+    r.join_autoindex = this._sqlCounts("SELECT jp.name, jn.w FROM jp JOIN jn ON jn.k = jp.id");
+    r.in_subquery = this._sqlCounts("SELECT name FROM jp WHERE id IN (SELECT pid FROM jc WHERE v > 15)");
+    r.exists = this._sqlCounts("SELECT name FROM jp WHERE EXISTS (SELECT 1 FROM jc WHERE jc.pid = jp.id)");
+    r.correlated = this._sqlCounts("SELECT name, (SELECT count(*) FROM jc WHERE jc.pid = jp.id) AS c FROM jp");
+    r.union = this._sqlCounts("SELECT name AS x FROM jp UNION SELECT w FROM jn");
+    r.union_all = this._sqlCounts("SELECT name AS x FROM jp UNION ALL SELECT w FROM jn");
+    r.recursive_cte = this._sqlCounts("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5) SELECT i FROM c");
+    r.window = this._sqlCounts("SELECT v, sum(v) OVER (PARTITION BY pid ORDER BY v) AS s FROM jc");
+    r.group_join = this._sqlCounts("SELECT jp.name, sum(jc.v) AS s FROM jp JOIN jc ON jc.pid = jp.id GROUP BY jp.name ORDER BY s DESC");
+    return r;
+  }
+  async sqlc_writes() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE wp (id INTEGER PRIMARY KEY, name TEXT UNIQUE)");
+    sql.exec("CREATE TABLE wc (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES wp(id) ON DELETE CASCADE, a TEXT, n INTEGER)");
+    sql.exec("CREATE INDEX wc_a ON wc (a)");
+    sql.exec("CREATE INDEX wc_pid ON wc (pid)");
+    sql.exec("CREATE TABLE wlog (msg TEXT)");
+    sql.exec("CREATE TRIGGER wc_log AFTER UPDATE OF n ON wc BEGIN INSERT INTO wlog VALUES ('n ' || new.n); END");
+    sql.exec("INSERT INTO wp (name) VALUES ('p1'), ('p2'), ('p3')");
+    sql.exec("INSERT INTO wc (pid, a, n) VALUES (1, 'x', 1), (1, 'y', 2), (2, 'x', 3), (2, 'z', 4), (3, 'x', 5), (3, 'w', 6)");
+    const r = {};
+    r.update_by_index = this._sqlCounts("UPDATE wc SET a = 'q' WHERE a = 'z'");
+    r.update_by_index_miss = this._sqlCounts("UPDATE wc SET a = 'q' WHERE a = 'nope'");
+    r.update_trigger = this._sqlCounts("UPDATE wc SET n = n + 10 WHERE a = 'x'");
+    r.delete_by_index = this._sqlCounts("DELETE FROM wc WHERE a = 'y'");
+    r.delete_range = this._sqlCounts("DELETE FROM wc WHERE n > 14");
+    r.update_limit = this._sqlCounts("UPDATE wc SET a = 'l' WHERE n > 0 ORDER BY n LIMIT 2");
+    r.delete_limit = this._sqlCounts("DELETE FROM wc WHERE a = 'l' LIMIT 1");
+    r.insert_select = this._sqlCounts("INSERT INTO wc (pid, a, n) SELECT pid, a || '2', n + 100 FROM wc WHERE pid = 2");
+    r.upsert = this._sqlCounts("INSERT INTO wp (id, name) VALUES (1, 'p1') ON CONFLICT (name) DO UPDATE SET name = 'p1b'");
+    r.replace_unique = this._sqlCounts("INSERT OR REPLACE INTO wp (id, name) VALUES (9, 'p3')");
+    r.insert_fk_check = this._sqlCounts("INSERT INTO wc (pid, a, n) VALUES (2, 'f', 0)");
+    r.delete_cascade = this._sqlCounts("DELETE FROM wp WHERE name = 'p2'");
+    r.insert_returning = this._sqlCounts("INSERT INTO wlog VALUES ('r') RETURNING msg");
+    r.update_returning = this._sqlCounts("UPDATE wlog SET msg = msg || '!' WHERE msg = 'r' RETURNING msg");
+    r.delete_scan = this._sqlCounts("DELETE FROM wlog WHERE msg > 'n 12'");
+    r.delete_all = this._sqlCounts("DELETE FROM wlog");
+    return r;
+  }
+  async sqlc_schema() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE sd (id INTEGER PRIMARY KEY, a TEXT, n INTEGER)");
+    sql.exec("INSERT INTO sd (a, n) VALUES ('x', 1), ('y', 2), ('z', 3), ('x', 4), ('w', 5), ('v', 6)");
+    const r = {};
+    r.create_index = this._sqlCounts("CREATE INDEX sd_n ON sd (n)");
+    r.create_unique_index = this._sqlCounts("CREATE UNIQUE INDEX sd_an ON sd (a, n)");
+    r.create_index_exists = this._sqlCounts("CREATE INDEX IF NOT EXISTS sd_n ON sd (n)");
+    r.create_partial_index = this._sqlCounts("CREATE INDEX sd_p ON sd (a) WHERE n > 3");
+    r.drop_index = this._sqlCounts("DROP INDEX sd_p");
+    r.add_column = this._sqlCounts("ALTER TABLE sd ADD COLUMN c TEXT");
+    r.rename_column = this._sqlCounts("ALTER TABLE sd RENAME COLUMN c TO d");
+    r.drop_column = this._sqlCounts("ALTER TABLE sd DROP COLUMN d");
+    r.rename_table = this._sqlCounts("ALTER TABLE sd RENAME TO sd2");
+    r.create_as_select = this._sqlCounts("CREATE TABLE sd3 AS SELECT a, n FROM sd2 WHERE n > 2");
+    r.create_view = this._sqlCounts("CREATE VIEW sdv AS SELECT a FROM sd2");
+    r.select_view = this._sqlCounts("SELECT a FROM sdv");
+    r.create_trigger = this._sqlCounts("CREATE TRIGGER sdt AFTER INSERT ON sd3 BEGIN SELECT 1; END");
+    r.drop_view = this._sqlCounts("DROP VIEW sdv");
+    r.drop_table = this._sqlCounts("DROP TABLE sd3");
+    r.analyze = this._sqlCounts("ANALYZE");
+    r.pragma_table_info = this._sqlCounts("PRAGMA table_info(sd2)");
+    return r;
+  }
+  async sqlc_virtual() {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE VIRTUAL TABLE fv USING fts5(body)");
+    sql.exec("INSERT INTO fv (body) VALUES ('alpha beta'), ('beta gamma'), ('gamma delta'), ('alpha omega')");
+    sql.exec("CREATE VIRTUAL TABLE rv USING rtree(id, x0, x1)");
+    sql.exec("INSERT INTO rv VALUES (1, 0, 1), (2, 2, 3), (3, 4, 5)");
+    const r = {};
+    r.fts_match = this._sqlCounts("SELECT body FROM fv WHERE fv MATCH 'alpha'");
+    r.fts_scan = this._sqlCounts("SELECT body FROM fv");
+    r.fts_insert = this._sqlCounts("INSERT INTO fv (body) VALUES ('epsilon')");
+    r.fts_delete = this._sqlCounts("DELETE FROM fv WHERE rowid = 1");
+    r.rtree_query = this._sqlCounts("SELECT id FROM rv WHERE x0 >= 2");
+    r.rtree_insert = this._sqlCounts("INSERT INTO rv VALUES (4, 6, 7)");
+    return r;
+  }
+  // ---- end section: sqlcount ----
   // ---- section: conf-a ----
   // Storage API arguments (WebIDL coercion as a Python Worker passes them), values round-tripped
   // as a Python Worker sees them, RPC and alarms. Each method's Python twin has the same name in

@@ -50,24 +50,27 @@ Fidelity notes (facts from workerd's source, `api/sql.c++`, `util/sqlite.c++`,
   a compatibility flag), so `exec()` never raises it.
 * **rowsRead / rowsWritten.** workerd counts inside SQLite, with its patch
   `patches/sqlite/0001-row-counts-plain.patch` (libSQL's `LIBSQL_STMTSTATUS_ROWS_READ/_WRITTEN`):
-  a row is read at every executed rewind, seek and successful step of a cursor (sorters
-  included) and `count(*)` reads every entry; a row is written for every table row inserted,
-  updated or deleted and every index entry inserted. No SQLite on PyPI has that patch, so:
+  a row is read at every executed rewind, seek and successful step of a cursor (sorters and
+  temporary tables included) and `count(*)` reads every entry; a row is written for every
+  table row and index entry inserted and every row deleted (temporary tables excluded).
 
-  - written rows come from the preupdate hook (apsw): 1 per row changed plus 1 per index
-    entry an INSERT or UPDATE writes (`_rows_written`), triggers and cascades included;
-  - a statement that finished gets its exact read count when its program has a shape whose
-    count follows from `SQLITE_STMTSTATUS_FULLSCAN_STEP` (`_scan_shape`): one full scan
-    (1 + steps; an empty table reads 1), one full scan into a sorter, `count(*)`;
-  - otherwise a `SELECT`/`VALUES`/`WITH` reads one row per row it returns, an `UPDATE` or
-    `DELETE` one per row it changes (a `DELETE` without `WHERE` clears the table: 0), and a
-    `CREATE` that changes the schema reads 1 and writes 2 (the oracle's numbers). Index
-    seeks, lookups that miss, `ORDER BY ... LIMIT` and other DDL differ from workerd
-    (conformance/DIFFERENCES.md, `rows-read-seeks`);
-  - like workerd, the cursor runs one row ahead of what it has returned, so after `exec()`
-    a scan shows rowsRead 1, and after the k-th row min(k + 1, total) (sql-test.js).
+  - With the counting SQLite (`driver.ROW_COUNTS`: the apsw `make env-test` builds with
+    `tools/counting_sqlite.py`, counters at the same bytecode sites) the counts are SQLite's
+    own: `driver.row_counts()` is reset before and read after every step of a user statement
+    (`SqlStorage._step()` for `exec()`'s first step, `SqlStorageCursor._fetch()` for the
+    rest), so statements run in between (other cursors, the emulator's own) never mix in.
+  - Without it (PyPI's apsw where nothing could be built): written rows come from the
+    preupdate hook, 1 per row changed plus 1 per index entry an INSERT or UPDATE writes
+    (`_rows_written`); a finished statement whose program has a known shape (`_scan_shape`:
+    one full scan, a full scan into a sorter, `count(*)`, a rowid lookup) gets its exact read
+    count from `SQLITE_STMTSTATUS_FULLSCAN_STEP`; otherwise a `SELECT` reads one row per row
+    it returns, an `UPDATE` or `DELETE` one per row it changes, a `CREATE` 1 (written 2).
+    Index seeks, `ORDER BY ... LIMIT` and most DDL then differ from workerd.
+  - Either way, like workerd, the cursor runs one step ahead of what it has returned, so
+    after `exec()` a scan shows rowsRead 1, and after the k-th row min(k + 1, total)
+    (sql-test.js).
 
-  Without apsw (the standard `sqlite3`), written rows are `total_changes` and reads the
+  With the standard `sqlite3` (Pyodide), written rows are `total_changes` and reads the
   rows returned. apsw steps a statement when a row is asked for, as workerd does, so a
   runtime error on row k + 1 (for example `malformed JSON`) surfaces at the same call as
   there. (The standard `sqlite3` fetches one row further ahead.)
@@ -1073,22 +1076,22 @@ class SqlStorageCursor:
             self._written += written
         self._sql._report(read, written)
 
-    def _tally(self, rows: int, changed: int) -> None:
-        """Count a fetch that returned `rows` rows while SQLite changed `changed` rows."""
+    def _approximate(self, rows: int, changed: int) -> tuple[int, int]:
+        """Without the counting SQLite: the rows read and written by a fetch that returned
+        `rows` rows while SQLite changed `changed` rows."""
         seg = self._seg
         if seg.create:
             changed = 0  # counted once by SqlStorage._step() (schema rows)
-        read = (changed if seg.read_changes else 0) + (rows if seg.count_rows else 0)
-        if read or changed:
-            self._count(read, changed)
+        return (changed if seg.read_changes else 0) + (rows if seg.count_rows else 0), changed
 
     def _advance(self) -> None:
         """Fetch the next row into `_next` (None at the end), counting rows. Called only while
         the sqlite3 cursor is open (`_next` is set only while `_cur` is)."""
-        row, changed = self._fetch(False)
+        row, read, written = self._fetch(False)
         if row is None:
             self._close()
-        self._tally(0 if row is None else 1, changed)
+        if read or written:
+            self._count(read, written)
         if row is None:
             self._finished()
         self._next = row
@@ -1110,12 +1113,15 @@ class SqlStorageCursor:
                 sql._report(delta, 0)
 
     def _fetch(self, all_rows: bool):
-        """Fetch the next row (or all the rest) as user SQL; returns the row or rows and how many
-        rows SQLite changed meanwhile. An error closes the cursor."""
+        """Fetch the next row (or all the rest) as user SQL; returns the row or rows and the
+        rows read and written meanwhile. An error closes the cursor."""
         sql = self._sql
         conn = sql._conn
         guard = sql._guard
         depth = guard.user_begin(conn) if guard.depth else 0
+        exact = driver.ROW_COUNTS
+        if exact:
+            driver.row_counts(conn)  # count from here (other statements may have run since)
         before = conn.total_changes
         lenient = driver.LENIENT_TEXT_FACTORY
         if lenient:
@@ -1144,7 +1150,9 @@ class SqlStorageCursor:
                 driver.unwatch_statement_ends(conn)
             if depth:
                 guard.user_end(conn, depth)
-        return result, conn.total_changes - before
+        if exact:
+            return (result, *driver.row_counts(conn))
+        return (result, *self._approximate(len(result) if all_rows else result is not None, conn.total_changes - before))
 
     def _reread(self, conn) -> bool:
         """TEXT that is not valid UTF-8 (`CAST(x'ff' AS TEXT)`) reads with U+FFFD for each bad
@@ -1166,6 +1174,8 @@ class SqlStorageCursor:
         self._cur, _ = driver.execute_user(conn, text, self._params)
         for _ in range(self._fetched):
             self._cur.fetchone()
+        if driver.ROW_COUNTS:
+            driver.row_counts(conn)  # the rows skipped again were counted the first time
         self._hex_text = True
         return True
 
@@ -1187,9 +1197,10 @@ class SqlStorageCursor:
         row = self._next
         if row is None:
             return []
-        rest, changed = self._fetch(True)
+        rest, read, written = self._fetch(True)
         self._close()
-        self._tally(len(rest), changed)
+        if read or written:
+            self._count(read, written)
         self._finished()
         rest.insert(0, row)
         return rest
@@ -1240,12 +1251,13 @@ class SqlStorageCursor:
 
     @property
     def rowsRead(self) -> int:  # noqa: N802 - the JS name
-        """Rows read so far (approximated: see the module docstring)."""
+        """Rows read so far (workerd's count with the counting SQLite, else approximated: see
+        the module docstring)."""
         return self._read
 
     @property
     def rowsWritten(self) -> int:  # noqa: N802 - the JS name
-        """Rows written so far (approximated: see the module docstring)."""
+        """Rows written so far (workerd's count with the counting SQLite, else approximated)."""
         return self._written
 
     def __repr__(self) -> str:
@@ -1384,15 +1396,20 @@ class SqlStorage:
         """
         conn = self._conn
         guard = self._guard
-        version = self._schema_version() if seg.create == 2 else None
+        exact = driver.ROW_COUNTS
+        version = self._schema_version() if seg.create == 2 and not exact else None
         before = conn.total_changes
         guard.txn_denied = False
         depth = guard.user_begin(conn) if guard.depth else 0
         changes: list | None = None
-        if seg.writes and driver.HAS_ROW_CHANGES:
+        if exact:
+            driver.row_counts(conn)  # count from here
+        elif seg.writes and driver.HAS_ROW_CHANGES:
             changes = []
             driver.watch_row_changes(conn, lambda *change: changes.append(change))
-        watch = seg.count_rows and driver.HAS_STATEMENT_STATS and _scan_shape(conn, seg, params) is not None
+        watch = (
+            not exact and seg.count_rows and driver.HAS_STATEMENT_STATS and _scan_shape(conn, seg, params) is not None
+        )
         if watch:
             driver.watch_statement_ends(conn, guard.statement_finished)
         try:
@@ -1413,6 +1430,8 @@ class SqlStorage:
                 driver.unwatch_statement_ends(conn)
             if depth:
                 guard.user_end(conn, depth)
+        if exact:
+            return (cur, names, *driver.row_counts(conn), False)
         if seg.create:
             # A CREATE that changed the schema: 1 schema row read, 2 written (the oracle's
             # numbers); one that did nothing (IF NOT EXISTS): 0 and 0.

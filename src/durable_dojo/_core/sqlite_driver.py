@@ -19,9 +19,21 @@ of the standard `sqlite3` API (so the fallback needs no adapter at all):
   (apsw forgets them once a statement has run to its end);
 * `Error`, `error_code()`, `error_offset()`, `extended_name()`, `is_binding_count_error()`
   read an error the same way whichever library raised it;
+* `row_counts()` (`ROW_COUNTS`): the rows read and written since the last call, as workerd's
+  SQLite counts them; only with the counting SQLite below;
 * `watch_row_changes()` (apsw only, `HAS_ROW_CHANGES`) sees each row a statement changes, and
-  `watch_statement_ends()` (`HAS_STATEMENT_STATS`) how far a finished statement scanned;
+  `watch_statement_ends()` (`HAS_STATEMENT_STATS`) how far a finished statement scanned: what
+  the SQL API approximates the counts from without the counting SQLite;
 * `complete_statement()`, `SQLITE_VERSION` and the C constants.
+
+Which SQLite is active (`DESCRIPTION` says it in words):
+
+* **the counting SQLite** (`ROW_COUNTS` true): apsw 3.54.1.0 built by `make env-test`
+  (`tools/counting_sqlite.py`) on SQLite 3.54.1 with counters at the bytecode sites where
+  workerd's SQLite counts `rowsRead` / `rowsWritten`, read through `sqlite3_db_status()`
+  (verb `ROW_COUNTS_STATUS`); it also has workerd's `UPDATE/DELETE ... LIMIT`;
+* **PyPI's apsw** (where no C compiler built the above): the same SQLite without counters;
+* **the standard `sqlite3`** (Pyodide, or no apsw at all).
 """
 
 from __future__ import annotations
@@ -34,6 +46,8 @@ import sqlite3 as _stdlib
 
 __all__ = [
     "BACKEND",
+    "DESCRIPTION",
+    "ROW_COUNTS",
     "Connection",
     "Error",
     "SQLITE_VERSION",
@@ -49,6 +63,10 @@ __all__ = [
 # The C constants (authorizer actions and answers, limit categories) are SQLite's own numbers;
 # the standard module defines every one the core uses, whichever library runs the statements.
 C = _stdlib
+
+#: The `sqlite3_db_status()` verb of the counting SQLite: (rows read, rows written) since the
+#: last reset (tools/counting_sqlite.py defines it; stock SQLite answers SQLITE_ERROR).
+ROW_COUNTS_STATUS = 7401
 
 if apsw is not None:
     BACKEND = "apsw"
@@ -128,6 +146,22 @@ if apsw is not None:
     def unwatch_row_changes(conn: Connection) -> None:
         conn.preupdate_hook(None, id="dojo")
 
+    def _has_row_counts() -> bool:
+        try:
+            apsw.Connection(":memory:").status(ROW_COUNTS_STATUS)
+        except apsw.Error:
+            return False
+        return True
+
+    #: Whether SQLite counts rows read and written as workerd's does (the counting SQLite).
+    ROW_COUNTS = _has_row_counts()
+    _status = apsw.Connection.status
+
+    def row_counts(conn: Connection) -> tuple[int, int]:
+        """(rows read, rows written) by the statements the connection stepped since the last
+        call (not by statements SQLite ran inside them), and start counting again from 0."""
+        return _status(conn, ROW_COUNTS_STATUS, True)
+
     HAS_STATEMENT_STATS = True
 
     def watch_statement_ends(conn: Connection, record) -> None:
@@ -179,6 +213,11 @@ else:
     def is_binding_count_error(exc: BaseException) -> bool:
         return isinstance(exc, _stdlib.ProgrammingError) and str(exc).startswith("Incorrect number of bindings")
 
+    ROW_COUNTS = False  # stock SQLite has no row counters
+
+    def row_counts(conn: Connection) -> tuple[int, int]:
+        raise NotImplementedError
+
     HAS_ROW_CHANGES = False  # the standard module has no preupdate hook
 
     def watch_row_changes(conn: Connection, record) -> None:
@@ -194,3 +233,13 @@ else:
 
     def unwatch_statement_ends(conn: Connection) -> None:
         raise NotImplementedError
+
+
+#: Which SQLite the core runs on, in words (for reports and the install's message).
+DESCRIPTION = (
+    f"apsw {apsw.apswversion()} on SQLite {SQLITE_VERSION} with workerd's row counters"
+    if ROW_COUNTS
+    else f"apsw {apsw.apswversion()} on SQLite {SQLITE_VERSION} (rowsRead/rowsWritten approximate)"
+    if apsw is not None
+    else f"Python's sqlite3 on SQLite {SQLITE_VERSION} (rowsRead/rowsWritten approximate)"
+)
