@@ -230,6 +230,10 @@ def test_landing_page_passes_the_ten_second_test():
     index = (REPO / "site" / "index.md").read_text()
     top, _, rest = index.partition("\n## ")
     assert re.search(r"A \*\*Durable Object\*\* is [^\n]+", top), "no one-line definition before the first section"
+    tagline = re.search(r"^\*\*(Learn [^\n]+)\*\*$", top, re.M).group(1)
+    assert "in this page" in tagline and tagline.find("in this page") < tagline.find("own machine"), (
+        "the tagline offers the in-browser path first"
+    )
     for fact in ("**Who it is for**", "**What you need**", "**How long it takes**"):
         assert fact in top, fact
     sections = rest.split("\n## ")
