@@ -184,3 +184,74 @@ def test_destroy_proxies_destroys_each_proxy():
     for proxy in proxies:
         with pytest.raises(JsException, match="already been destroyed"):
             proxy()
+
+
+# --------------------------------------------------------------------------- setTimeout
+
+
+class Reminder(DurableObject):
+    """Sets a JavaScript timer, the way a Python Worker does it through Pyodide."""
+
+    async def remind_in(self, ms):
+        from pyodide.ffi import create_once_callable
+
+        async def write():
+            await self.ctx.storage.put("reminded at", js.Date.now())
+
+        return js.setTimeout(create_once_callable(write), ms)
+
+    async def cancel(self, timer_id):
+        js.clearTimeout(timer_id)
+
+    async def reminded_at(self):
+        return await self.ctx.storage.get("reminded at")
+
+
+async def test_set_timeout_calls_back_after_its_delay_on_the_worlds_clock():
+    rt = Runtime(durable_objects={"REMINDER": Reminder})
+    try:
+        stub = rt.env.REMINDER.getByName("r")
+        first = await stub.remind_in(5000)
+        await rt.advance(4.9)
+        assert await stub.reminded_at() is None
+        await rt.advance(0.2)
+        assert await stub.reminded_at() == 1767225605000
+        assert await stub.remind_in(1) > first  # a fresh id each time
+    finally:
+        rt.close()
+
+
+async def test_clear_timeout_cancels_a_pending_timer_and_ignores_unknown_ids():
+    rt = Runtime(durable_objects={"REMINDER": Reminder})
+    try:
+        stub = rt.env.REMINDER.getByName("r")
+        timer = await stub.remind_in(5000)
+        await stub.cancel(timer)
+        await stub.cancel(timer)  # already cleared: nothing happens, as in JavaScript
+        await stub.cancel(123456)
+        await rt.advance(60)
+        assert await stub.reminded_at() is None
+    finally:
+        rt.close()
+
+
+async def test_a_pending_timer_keeps_the_object_from_hibernating():
+    """docs/lifecycle.md fact 2: an object with a pending setTimeout does not meet the hibernation
+    criteria; once the timer has fired it hibernates 10 s later."""
+    rt = Runtime(durable_objects={"REMINDER": Reminder})
+    try:
+        stub = rt.env.REMINDER.getByName("r")
+        await stub.remind_in(60_000)
+        await rt.advance(30)
+        assert rt.metrics("REMINDER")["activeObjects"] == 1  # idle 30 s, still in memory
+        await rt.advance(31)  # the timer fires at 60 s
+        await rt.advance(11)
+        assert rt.metrics("REMINDER")["activeObjects"] == 0
+        assert await stub.reminded_at() == 1767225660000
+    finally:
+        rt.close()
+
+
+def test_set_timeout_outside_a_world_says_what_it_needs():
+    with pytest.raises(RuntimeError, match="durable_dojo world"):
+        js.setTimeout(lambda: None, 10)

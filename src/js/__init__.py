@@ -1,6 +1,7 @@
 """`js`: the JavaScript globals Python Worker code takes from Pyodide's `js` module.
 
-`Object`, `Date`, `JSON`, `URL`, `Response`, `WebSocketPair`, `WebSocket`, `console` and `fetch`,
+`Object`, `Date`, `JSON`, `URL`, `Response`, `WebSocketPair`, `WebSocket`, `console`, `fetch`,
+`setTimeout` and `clearTimeout`,
 with the JavaScript spelling (`Date.new(ms)`, `Object.fromEntries(pairs)`, `JSON.stringify(value)`,
 `WebSocket.new(url)`). `Date.now()` reads the world's virtual clock, so code that timestamps with it
 behaves the same when `rt.advance(3600)` jumps an hour.
@@ -8,7 +9,10 @@ behaves the same when `rt.advance(3600)` jumps an hour.
 
 from __future__ import annotations
 
+import asyncio as _asyncio
 import datetime as _dt
+import inspect as _inspect
+import itertools
 import decimal as _decimal
 import json as _json
 import math
@@ -241,6 +245,47 @@ class console:  # noqa: N801 - JavaScript's name
     error = warn
 
 
+_timers: dict = {}  # timer id -> its task, while it is pending
+_timer_ids = itertools.count(1)
+
+
+def setTimeout(callback, delay=0, *args) -> int:  # noqa: N802 - JavaScript's name
+    """`setTimeout(create_once_callable(fn), ms)`: call `fn(*args)` after `ms` milliseconds of
+    the world's clock; returns the timer's id for `clearTimeout`. Inside a Durable Object the
+    pending timer is the object's pending work: the object does not hibernate while it waits
+    (and, from compatibility date 2026-10-01, is kept alive by it), as on the platform."""
+    from durable_dojo._core.loop import current_world
+
+    world = current_world.get()
+    if world is None:
+        raise RuntimeError("setTimeout needs code running in a durable_dojo world (an object or the Worker).")
+    if not callable(callback):
+        from durable_dojo._core.errors import JsException
+
+        raise JsException("TypeError", "Failed to execute 'setTimeout': parameter 1 is not of type 'Function'.")
+    seconds = max(0.0, float(delay or 0)) / 1000
+    timer_id = next(_timer_ids)
+
+    async def fire():
+        try:
+            await _asyncio.sleep(seconds)
+        finally:
+            _timers.pop(timer_id, None)
+        result = callback(*args)
+        if _inspect.isawaitable(result):
+            await result
+
+    _timers[timer_id] = world.loop.create_task(fire())  # in this context: the object's own task
+    return timer_id
+
+
+def clearTimeout(timer_id) -> None:  # noqa: N802 - JavaScript's name
+    """Cancel a pending `setTimeout`; an unknown or fired id is ignored, as in JavaScript."""
+    task = _timers.pop(timer_id, None)
+    if task is not None:
+        task.cancel()
+
+
 class WebSocketPair:
     """`WebSocketPair.new()` gives `(client, server)`: two connected WebSocket ends."""
 
@@ -303,4 +348,4 @@ class WebSocket:
 from durable_dojo._core.websockets import WebSocketRequestResponsePair  # noqa: E402
 
 __all__ = ["JSON", "URL", "Date", "Object", "Response", "WebSocket", "WebSocketPair", "WebSocketRequestResponsePair",
-           "console", "fetch"]
+           "clearTimeout", "console", "fetch", "setTimeout"]
