@@ -13,7 +13,6 @@ import asyncio as _asyncio
 import datetime as _dt
 import inspect as _inspect
 import itertools
-import decimal as _decimal
 import json as _json
 import math
 import secrets as _secrets
@@ -22,6 +21,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from durable_dojo._core.http import JsObject
 from durable_dojo._core.http import Response as _Response
+from durable_dojo._core.values import js_number_string as _js_number_string
 from durable_dojo._core.workers_api import fetch
 
 
@@ -119,7 +119,7 @@ class JSON:
                     return None  # JSON.stringify(NaN) is "null"
                 if item.is_integer() and abs(item) < 2**53:
                     return int(item)  # -0.0 and 3.0 are written 0 and 3
-                text = _number_to_string(item)
+                text = _js_number_string(item)
                 if text == repr(item):
                     return item
                 numbers.append(text)
@@ -138,29 +138,6 @@ class JSON:
     @staticmethod
     def parse(text: str):
         return _json.loads(text, object_hook=JsObject)
-
-
-def _number_to_string(x: float) -> str:
-    """ECMAScript's Number::toString(x) for a finite number: the shortest digits that round-trip
-    (as Python's repr finds them), laid out by the specification's rules (exponent form below
-    1e-6 and from 1e21)."""
-    if x == 0:
-        return "0"
-    if x < 0:
-        return "-" + _number_to_string(-x)
-    sign_, digits_tuple, exponent = _decimal.Decimal(repr(x)).normalize().as_tuple()
-    digits = "".join(map(str, digits_tuple))
-    k = len(digits)
-    n = k + exponent  # x = 0.digits * 10**n
-    if k <= n <= 21:
-        return digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return "0." + "0" * -n + digits
-    e = n - 1
-    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-    return f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
 
 
 class URL:
