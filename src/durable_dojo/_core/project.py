@@ -82,10 +82,13 @@ def module_entrypoint(module) -> type | None:
 
 
 def runtime_options(config) -> dict:
-    """The `Runtime` options a Wrangler config asks for (bindings are added by the caller)."""
+    """The `Runtime` options a Wrangler config asks for (bindings are added by the caller):
+    its compatibility date and flags, CPU limit, Workers KV namespaces and storage backend."""
     options: dict = {"kv_namespaces": list(config.kv_namespaces), "storage": config.storage}
     if config.compatibility_date:
         options["compatibility_date"] = str(config.compatibility_date)
+    if config.compatibility_flags:
+        options["compatibility_flags"] = list(config.compatibility_flags)
     if config.cpu_ms is not None:
         options["cpu_limit_ms"] = config.cpu_ms  # [limits] cpu_ms, as on the platform
     return options

@@ -71,16 +71,35 @@ class Env:
         return f"<Env {', '.join(sorted(self._bindings))}>"
 
 
-class Compatibility:
-    """The behaviour switches that depend on the compatibility date."""
+# Each switch: (attribute, the date it turns on, its enable flag, its disable flag), as in
+# workerd's compatibility-date.capnp (the flag names are in workerd 1.20261117.1).
+COMPATIBILITY_SWITCHES = (
+    ("delete_all_deletes_alarm", DELETE_ALL_DELETES_ALARM_FROM, "delete_all_deletes_alarm",
+     "delete_all_preserves_alarm"),
+    ("web_socket_auto_reply_to_close", AUTO_REPLY_TO_CLOSE_FROM, "web_socket_auto_reply_to_close",
+     "web_socket_manual_reply_to_close"),
+    ("websocket_standard_binary_type", BLOB_BINARY_TYPE_FROM, "websocket_standard_binary_type",
+     "no_websocket_standard_binary_type"),
+    ("pending_io_keeps_alive", PENDING_IO_KEEPS_ALIVE_FROM, "durable_object_io_tasks_prevent_eviction",
+     "durable_object_io_tasks_do_not_prevent_eviction"),
+)
 
-    def __init__(self, date: str):
+
+class Compatibility:
+    """The behaviour switches that depend on the compatibility date, and the compatibility
+    flags that turn one on before its date or off after it (`compatibility_flags` in a
+    Wrangler config). Flags the emulator has no switch for (`python_workers`, ...) change
+    nothing here."""
+
+    def __init__(self, date: str, flags=()):
         datetime.date.fromisoformat(date)  # validates the format
         self.date = date
-        self.delete_all_deletes_alarm = date >= DELETE_ALL_DELETES_ALARM_FROM
-        self.web_socket_auto_reply_to_close = date >= AUTO_REPLY_TO_CLOSE_FROM
-        self.websocket_standard_binary_type = date >= BLOB_BINARY_TYPE_FROM
-        self.pending_io_keeps_alive = date >= PENDING_IO_KEEPS_ALIVE_FROM
+        self.flags = tuple(flags)
+        for attribute, since, enable, disable in COMPATIBILITY_SWITCHES:
+            if enable in self.flags and disable in self.flags:
+                raise ValueError(f"Compatibility flags are mutually contradictory: {enable} vs {disable}")
+            on = (date >= since or enable in self.flags) and disable not in self.flags
+            setattr(self, attribute, on)
 
 
 class ExecutionContext:
@@ -113,7 +132,7 @@ class Runtime:
     off; see lifecycle.py); `isolates=4` isolates for module state (isolates.py);
     `max_queued_requests=1000` requests per object before it sheds load as overloaded (overload.py);
     `unique_keys={"COUNTER": "..."}` to derive the same IDs as a given workerd namespace;
-    `compatibility_date` for date-gated behaviour; `outbound` (a function from Request to
+    `compatibility_date` for date-gated behaviour (and `compatibility_flags` that move one switch); `outbound` (a function from Request to
     Response) for `fetch()` calls that leave the world, each taking `outbound_latency` virtual
     seconds; `hang_timeout` wall seconds before stuck code is stopped with a clear error;
     `cpu_limit_ms` the CPU time each event may use (the platform's 30,000 ms by default, up to
@@ -136,6 +155,7 @@ class Runtime:
         storage: str = "sqlite",
         idle_eviction: tuple[float, float] | float | None = PROD_IDLE_EVICTION,
         compatibility_date: str = DEFAULT_COMPATIBILITY_DATE,
+        compatibility_flags=(),
         outbound=None,
         outbound_latency: float = 0.01,
         hang_timeout: float | None = 10.0,
@@ -157,7 +177,7 @@ class Runtime:
         clocks.install()  # time.time() inside the world reads its clock
         self.seed = seed
         self.storage_backend = storage
-        self.compat = Compatibility(compatibility_date)
+        self.compat = Compatibility(compatibility_date, compatibility_flags)
         if start_time_ms is None:  # a fixed start keeps runs reproducible; real time starts now
             start_time_ms = int(time.time() * 1000) if real_time else DEFAULT_START_MS
         self.start_ms = start_time_ms
