@@ -26,7 +26,7 @@ import sys
 from .ffi import call_relaxed
 from .http import Response
 from .loop import current_world
-from .runtime import ExecutionContext, Runtime
+from .runtime import Compatibility, ExecutionContext, Runtime
 from .stubs import WorldCall
 from .workers_api import WorkerEntrypoint
 from .wrangler import ConfigError, LoadedWorker, find_config, load_worker, read_config
@@ -82,13 +82,11 @@ def module_entrypoint(module) -> type | None:
 
 
 def runtime_options(config) -> dict:
-    """The `Runtime` options a Wrangler config asks for (bindings are added by the caller):
-    its compatibility date and flags, CPU limit, Workers KV namespaces and storage backend."""
+    """The `Runtime` options a Wrangler config asks for (bindings and flags are added by
+    `configure_world`): its compatibility date, CPU limit, Workers KV namespaces and storage."""
     options: dict = {"kv_namespaces": list(config.kv_namespaces), "storage": config.storage}
     if config.compatibility_date:
         options["compatibility_date"] = str(config.compatibility_date)
-    if config.compatibility_flags:
-        options["compatibility_flags"] = list(config.compatibility_flags)
     if config.cpu_ms is not None:
         options["cpu_limit_ms"] = config.cpu_ms  # [limits] cpu_ms, as on the platform
     return options
@@ -112,6 +110,17 @@ def load_project(path: str | os.PathLike = ".", **options) -> Runtime:
     settings.update(options)
     try:
         rt = Runtime(durable_objects=dict(worker.durable_objects), worker=worker.entrypoint, **settings)
+    except ValueError as error:
+        raise ConfigError(f"{config.path}: {error}") from None
+    return configure_world(rt, config)
+
+
+def configure_world(rt: Runtime, config) -> Runtime:
+    """Give a new world what its Wrangler config adds to the Runtime options: the `vars`, and
+    the `compatibility_flags` that move a date-gated switch (`Compatibility`); both flags of one
+    switch are refused as workerd refuses them."""
+    try:
+        rt.compat = Compatibility(rt.compat.date, config.compatibility_flags)
     except ValueError as error:
         raise ConfigError(f"{config.path}: {error}") from None
     for name, value in config.vars.items():

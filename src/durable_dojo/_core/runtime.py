@@ -87,9 +87,9 @@ COMPATIBILITY_SWITCHES = (
 
 class Compatibility:
     """The behaviour switches that depend on the compatibility date, and the compatibility
-    flags that turn one on before its date or off after it (`compatibility_flags` in a
-    Wrangler config). Flags the emulator has no switch for (`python_workers`, ...) change
-    nothing here."""
+    flags that turn one on before its date or off after it (a Wrangler config's
+    `compatibility_flags`, applied by `project.configure_world`). Flags the emulator has no
+    switch for (`python_workers`, ...) change nothing here."""
 
     def __init__(self, date: str, flags=()):
         datetime.date.fromisoformat(date)  # validates the format
@@ -132,7 +132,7 @@ class Runtime:
     off; see lifecycle.py); `isolates=4` isolates for module state (isolates.py);
     `max_queued_requests=1000` requests per object before it sheds load as overloaded (overload.py);
     `unique_keys={"COUNTER": "..."}` to derive the same IDs as a given workerd namespace;
-    `compatibility_date` for date-gated behaviour (and `compatibility_flags` that move one switch); `outbound` (a function from Request to
+    `compatibility_date` for date-gated behaviour; `outbound` (a function from Request to
     Response) for `fetch()` calls that leave the world, each taking `outbound_latency` virtual
     seconds; `hang_timeout` wall seconds before stuck code is stopped with a clear error;
     `cpu_limit_ms` the CPU time each event may use (the platform's 30,000 ms by default, up to
@@ -155,7 +155,6 @@ class Runtime:
         storage: str = "sqlite",
         idle_eviction: tuple[float, float] | float | None = PROD_IDLE_EVICTION,
         compatibility_date: str = DEFAULT_COMPATIBILITY_DATE,
-        compatibility_flags=(),
         outbound=None,
         outbound_latency: float = 0.01,
         hang_timeout: float | None = 10.0,
@@ -177,7 +176,7 @@ class Runtime:
         clocks.install()  # time.time() inside the world reads its clock
         self.seed = seed
         self.storage_backend = storage
-        self.compat = Compatibility(compatibility_date, compatibility_flags)
+        self.compat = Compatibility(compatibility_date)
         if start_time_ms is None:  # a fixed start keeps runs reproducible; real time starts now
             start_time_ms = int(time.time() * 1000) if real_time else DEFAULT_START_MS
         self.start_ms = start_time_ms

@@ -105,7 +105,7 @@ def _with_console_errors(cls: type) -> type:
 
 def build_runtime(worker, *, persist_to=None, seed: int | None = None):
     """A real-time Runtime for a loaded Worker (`_wrangler.load_worker`)."""
-    from .._core.project import runtime_options
+    from .._core.project import configure_world, runtime_options
     from .._core.runtime import Runtime
     from .._core.wrangler import ConfigError
 
@@ -125,9 +125,7 @@ def build_runtime(worker, *, persist_to=None, seed: int | None = None):
         )
     except ValueError as error:
         raise ConfigError(f"{config.path}: {error}") from None
-    for name, value in config.vars.items():
-        rt.env._bind(name, value)
-    return rt
+    return configure_world(rt, config)  # its vars and compatibility flags
 
 
 def _is_loopback(scope) -> bool:
