@@ -1791,6 +1791,7 @@ class TestDO(DurableObject):
             c.next()
             sql.exec("SELECT * FROM ir").toArray()
             sql.exec("INSERT INTO ir (a, n, t) VALUES ('k', 100, 'k')")
+            self.ctx.storage.kv.put("between", 1)
             c.toArray()
             return [c.rowsRead, c.rowsWritten]
         r["stepping"] = cap_s(stepping)

@@ -1608,6 +1608,7 @@ export class TestDO extends DurableObject {
       c.next();
       sql.exec("SELECT * FROM ir").toArray();
       sql.exec("INSERT INTO ir (a, n, t) VALUES ('k', 100, 'k')");
+      this.ctx.storage.kv.put("between", 1);
       c.toArray();
       return [c.rowsRead, c.rowsWritten];
     });
