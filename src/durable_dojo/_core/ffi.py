@@ -151,7 +151,17 @@ def call_relaxed(fn, *args):
     `webSocketMessage`, `webSocketClose` and `webSocketError`. So `async def alarm(self)` and
     `async def fetch(self)` work on the platform although the runtime passes more arguments.
     RPC methods are called strictly."""
-    accepts = _positional_parameters(fn)
+    function = getattr(fn, "__func__", fn)
+    code = getattr(function, "__code__", None)
+    if code is not None:  # a plain or bound function (the usual handler): read its code object
+        if code.co_flags & inspect.CO_VARARGS:
+            if not hasattr(function, "__wrapped__"):  # `*args` of its own takes them all
+                return fn(*args)
+        elif code.co_argcount - (function is not fn) >= len(args):
+            return fn(*args)  # takes every argument: the common case, no signature needed
+        elif not hasattr(function, "__wrapped__"):
+            return fn(*args[: code.co_argcount - (function is not fn)])
+    accepts = _positional_parameters(fn)  # a decorated function, a partial, a callable object
     if accepts is not None and accepts < len(args):
         args = args[:accepts]
     return fn(*args)
@@ -159,13 +169,6 @@ def call_relaxed(fn, *args):
 
 def _positional_parameters(fn) -> int | None:
     """How many positional arguments `fn` takes, or None if any number (`*args`) or unknown."""
-    function = getattr(fn, "__func__", fn)
-    code = getattr(function, "__code__", None)
-    if code is not None and not hasattr(function, "__wrapped__"):  # a plain or bound function: its code
-                                                                    # object (no inspect.signature)
-        if code.co_flags & inspect.CO_VARARGS:
-            return None
-        return code.co_argcount - (1 if function is not fn else 0)
     try:
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
