@@ -252,6 +252,36 @@ async def test_a_pending_timer_keeps_the_object_from_hibernating():
         rt.close()
 
 
+async def test_set_timeout_with_something_not_callable_is_workerds_type_error():
+    class Wrong(DurableObject):
+        async def set(self, callback):
+            try:
+                js.setTimeout(callback, 10)
+            except JsException as error:
+                return [error.name, error.message]
+
+    rt = Runtime(durable_objects={"WRONG": Wrong})
+    try:
+        # workerd 1.20261117.1: setTimeout(5, 10)
+        assert await rt.env.WRONG.getByName("w").set(5) == [
+            "TypeError", 'The "callback" argument must be of type function. Received type number (5)']
+    finally:
+        rt.close()
+
+
 def test_set_timeout_outside_a_world_says_what_it_needs():
     with pytest.raises(RuntimeError, match="durable_dojo world"):
         js.setTimeout(lambda: None, 10)
+
+
+async def test_a_world_closed_with_a_timer_pending_is_not_kept_alive_by_it():
+    import gc
+    import weakref
+
+    rt = Runtime(durable_objects={"REMINDER": Reminder})
+    await rt.env.REMINDER.getByName("r").remind_in(3_600_000)
+    world = weakref.ref(rt)
+    rt.close()
+    del rt
+    gc.collect()
+    assert world() is None

@@ -13,6 +13,7 @@ import asyncio as _asyncio
 import datetime as _dt
 import inspect as _inspect
 import itertools
+import weakref
 import json as _json
 import math
 import secrets as _secrets
@@ -222,7 +223,9 @@ class console:  # noqa: N801 - JavaScript's name
     error = warn
 
 
-_timers: dict = {}  # timer id -> its task, while it is pending
+# Timer id -> its pending task, held weakly: the world's loop keeps a pending timer's task alive,
+# and a closed world takes its timers with it.
+_timers: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _timer_ids = itertools.count(1)
 
 
@@ -239,7 +242,7 @@ def setTimeout(callback, delay=0, *args) -> int:  # noqa: N802 - JavaScript's na
     if not callable(callback):
         from durable_dojo._core.errors import JsException
 
-        raise JsException("TypeError", "Failed to execute 'setTimeout': parameter 1 is not of type 'Function'.")
+        raise JsException("TypeError", f'The "callback" argument must be of type function. {_received(callback)}')
     seconds = max(0.0, float(delay or 0)) / 1000
     timer_id = next(_timer_ids)
 
@@ -254,6 +257,19 @@ def setTimeout(callback, delay=0, *args) -> int:  # noqa: N802 - JavaScript's na
 
     _timers[timer_id] = world.loop.create_task(fire())  # in this context: the object's own task
     return timer_id
+
+
+def _received(value) -> str:
+    """How workerd's Node-style argument errors describe the value given ("Received ...")."""
+    if value is None:
+        return "Received null"
+    if isinstance(value, bool):
+        return f"Received type boolean ({'true' if value else 'false'})"
+    if isinstance(value, (int, float)):
+        return f"Received type number ({_js_number_string(float(value)) if isinstance(value, float) else value})"
+    if isinstance(value, str):
+        return f"Received type string ('{value}')"
+    return f"Received an instance of {type(value).__name__}"
 
 
 def clearTimeout(timer_id) -> None:  # noqa: N802 - JavaScript's name
