@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from durable_dojo._core.http import JsObject
 from durable_dojo._core.http import Response as _Response
+from durable_dojo._core.values import check_json_nesting
 from durable_dojo._core.values import js_number_string as _js_number_string
 from durable_dojo._core.workers_api import fetch
 
@@ -138,6 +139,7 @@ class JSON:
 
     @staticmethod
     def parse(text: str):
+        check_json_nesting(text)  # RecursionError, never a dead interpreter under Pyodide (values.py)
         return _json.loads(text, object_hook=JsObject)
 
 

@@ -150,7 +150,8 @@ def to_js(
             return cache[key]
         if isinstance(value, (list, tuple)):
             result = cache[key] = []
-            result.extend(convert(item, level + 1) for item in value)
+            for item in value:  # a loop, not a generator: deep nesting is a RecursionError in Pyodide too
+                result.append(convert(item, level + 1))
             return result
         if isinstance(value, dict):
             entries = [(k, convert(v, level + 1)) for k, v in value.items()]

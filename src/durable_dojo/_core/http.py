@@ -27,7 +27,7 @@ from enum import StrEnum
 from http import HTTPMethod, HTTPStatus
 
 from .codec import JsDict
-from .values import js_string
+from .values import check_json_nesting, check_nesting, js_string
 
 __all__ = [
     "Blob",
@@ -719,7 +719,9 @@ class _BodyMixin:
         """The body parsed as JSON; keyword arguments go to `json.loads`."""
         import json
 
-        return json.loads(_decode_utf8(self._read_once()), **kwargs)
+        text = _decode_utf8(self._read_once())
+        check_json_nesting(text)  # json's own guard fails under Pyodide (see values.py)
+        return json.loads(text, **kwargs)
 
     async def bytes(self) -> bytes:
         """The body as bytes."""
@@ -1365,6 +1367,7 @@ class FetchResponse(_BodyMixin):
         headers = _to_headers(headers)
         if not headers.has("content-type"):
             headers.set("content-type", JSON_CONTENT_TYPE)
+        check_nesting(data)  # json's own guard fails under Pyodide (see values.py)
         return Response(json.dumps(data), status=status, status_text=status_text, headers=headers)
 
     def __repr__(self) -> str:

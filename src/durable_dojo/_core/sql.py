@@ -884,7 +884,7 @@ def _js_to_string(value: object) -> str:
     if isinstance(value, dict):
         return "[object Object]"
     if isinstance(value, (list, tuple)):
-        return ",".join(map(_js_to_string, value))
+        return ",".join([_js_to_string(item) for item in value])  # plain Python calls, see values.check_nesting
     raise TypeError(f"Unsupported type for a SQL binding: {type(value).__name__}")
 
 

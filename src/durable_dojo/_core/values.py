@@ -8,7 +8,11 @@ with the platform (`idFromName(123)` is `idFromName("123")`).
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import math
+import operator
+import re
+import sys
 
 
 def js_string(key) -> str:
@@ -40,7 +44,10 @@ def js_string(key) -> str:
     if isinstance(key, list):
         # The SDK sends a list as a JS Array, and String(array) joins its items with commas
         # (null items are empty): put(["a", "b"], 1) writes the key "a,b".
-        return ",".join("" if item is None else js_string(item) for item in key)
+        # a list comprehension, not a generator: each level is then a plain Python call, and
+        # nesting past the recursion limit is a RecursionError under Pyodide too (see
+        # check_nesting), not a fatal overflow of WebAssembly's stack
+        return ",".join(["" if item is None else js_string(item) for item in key])
     raise TypeError(
         f"Expected a string (or a number, bool or None, which JavaScript turns into a "
         f"string), not {type(key).__name__}: {key!r:.60}"
@@ -128,3 +135,66 @@ def datetime_from_ms(ms: float) -> _dt.datetime:
     """A JS `Date` as the SDK hands it to Python (`datetime.fromtimestamp(ms / 1000)` in the
     isolate): a naive datetime in UTC."""
     return _dt.datetime.fromtimestamp(ms / 1000, _dt.UTC).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------------------- deep nesting
+#
+# CPython's C code that walks a nested value or text (json.dumps, json.loads) guards its recursion
+# with a check of the C stack it measures. Under Pyodide (the in-browser runner) that is not the
+# stack V8 gives WebAssembly, which runs out first: a few thousand levels end the interpreter
+# (a fatal "Maximum call stack size exceeded") instead of raising RecursionError. There, the
+# emulator checks the nesting before handing a learner's value or text to json and raises what
+# CPython raises, at the recursion limit. Its own recursive conversions recurse in plain Python
+# (no generator expression, no map between two levels), which Pyodide stops at the same limit.
+
+JSON_GUARDS_ITSELF = sys.platform != "emscripten"
+"""Whether json's C code raises RecursionError on its own (everywhere but under Pyodide)."""
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEPS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")  # an opening bracket 2, a closing one 0
+
+
+def check_json_nesting(text: str) -> None:
+    """Where json does not guard itself, raise `RecursionError` (json's words) if the JSON `text`
+    nests arrays and objects deeper than the recursion limit; brackets inside strings do not count."""
+    if JSON_GUARDS_ITSELF:
+        return
+    limit = sys.getrecursionlimit()
+    if text.count("[") + text.count("{") <= limit:  # the usual case, counted in C
+        return
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    steps = brackets.encode("ascii").translate(_DEPTH_STEPS)
+    # the depth after each bracket: the sum of the steps so far less one per bracket (all in C)
+    depths = list(map(operator.sub, itertools.accumulate(steps), range(1, len(steps) + 1)))
+    if steps and max(depths) > limit:
+        kind = "array" if brackets[depths.index(limit + 1)] == "[" else "object"
+        raise RecursionError(f"maximum recursion depth exceeded while decoding a JSON {kind} from a unicode string")
+
+
+def check_nesting(value: object) -> None:
+    """Where json does not guard itself, raise `RecursionError` (json's words) if the lists,
+    tuples and dicts of `value` nest deeper than the recursion limit. Walks with an explicit stack;
+    a cycle is left for json to report ("Circular reference detected")."""
+    if JSON_GUARDS_ITSELF or not isinstance(value, _NESTING):
+        return
+    limit = sys.getrecursionlimit()
+    on_path = {id(value)}
+    path = [(id(value), _items(value))]
+    while path:
+        for item in path[-1][1]:
+            if isinstance(item, _NESTING) and id(item) not in on_path:
+                if len(path) >= limit:
+                    raise RecursionError("maximum recursion depth exceeded while encoding a JSON object")
+                on_path.add(id(item))
+                path.append((id(item), _items(item)))
+                break
+        else:
+            on_path.discard(path.pop()[0])
+
+
+_NESTING = (list, tuple, dict)
+
+
+def _items(container):
+    return iter(container.values() if isinstance(container, dict) else container)

@@ -66,7 +66,7 @@ from .errors import JsError, RangeError, sdk_type_error
 from .ffi import js_api
 from .loop import current_scope
 from .stubs import WorldCall
-from .values import js_number_string, js_string
+from .values import check_json_nesting, js_number_string, js_string
 from .trace import Kind
 
 __all__ = ["KVNamespace", "KVReadableStream", "LOCATIONS", "HOME_LOCATION", "KV_LATENCY", "object_location"]
@@ -695,6 +695,7 @@ def _refuse_constant(name: str):
 
 def _json_parse(text: str):
     """`JSON.parse`, then the SDK's conversion: objects are JsDicts, safe integers ints."""
+    check_json_nesting(text)  # json's own guard fails under Pyodide (see values.py)
     try:
         return json.loads(text, object_pairs_hook=JsDict, parse_float=lambda s: _js_number(float(s)),
                           parse_int=lambda s: _js_number(float(s)), parse_constant=_refuse_constant)
@@ -754,7 +755,8 @@ def _json_stringify_walk(value) -> str:
             seen.add(id(v))
             try:
                 if isinstance(v, list):
-                    return "[" + ",".join(walk(item) or "null" for item in v) + "]"
+                    # a list, not a generator: plain Python calls (check_nesting in values.py)
+                    return "[" + ",".join([walk(item) or "null" for item in v]) + "]"
                 parts = []
                 for key, item in _property_entries(v):
                     text = walk(item)
