@@ -99,17 +99,33 @@ def write_data(site_dir: Path) -> None:
 
 def run_weights(site_dir: Path) -> dict[str, int]:
     """Bytes a reader downloads for the in-browser path: `first_run` (the worker and everything
-    it loads: assets/pyodide/ without the .gz copies beside the files) and `kata_page_scripts`
-    (loaded with a kata page, before any Run)."""
+    it loads: assets/pyodide/ without the .gz copies beside the files), and its parts as
+    site/vendor.py listed them in vendor.json (`pyodide`: the interpreter and its standard
+    library, `wheels`: pytest and its dependencies, `bytecode`: those and the project compiled,
+    `project`: the project's bundle); `kata_page_scripts` and `chapter_page_scripts` (loaded with
+    the page, before any Run)."""
     runtime = site_dir / RUNTIME_DIR
     first_run = sum(f.stat().st_size for f in runtime.rglob("*") if f.is_file() and f.suffix != ".gz")
     first_run += (site_dir / WORKER).stat().st_size if (site_dir / WORKER).is_file() else 0
-    scripts = sum((site_dir / path).stat().st_size for path in KATA_SCRIPTS if (site_dir / path).is_file())
-    return {"first_run": first_run, "kata_page_scripts": scripts}
+    weights = {"first_run": first_run,
+               "kata_page_scripts": _size(site_dir, KATA_SCRIPTS),
+               "chapter_page_scripts": _size(site_dir, CHAPTER_SCRIPTS)}
+    listed = runtime / "vendor.json"
+    if listed.is_file():
+        vendor = json.loads(listed.read_text(encoding="utf-8"))
+        weights["pyodide"] = sum(entry["size"] for entry in vendor["core"])
+        weights["wheels"] = sum(entry["size"] for entry in vendor["wheels"])
+        weights["bytecode"] = vendor["bytecode"]["size"] if "bytecode" in vendor else 0
+        weights["project"] = vendor["bundle"]["size"]
+    return weights
+
+
+def _size(site_dir: Path, paths: tuple[str, ...]) -> int:
+    return sum((site_dir / path).stat().st_size for path in paths if (site_dir / path).is_file())
 
 
 def weight_report(site_dir: Path) -> tuple[str, list[str]]:
-    """The in-browser path's weights as a line for the build log, and what is over budget."""
+    """The in-browser path's weights as lines for the build log, and what is over budget."""
     weights = run_weights(site_dir)
     over = []
     if weights["first_run"] > FIRST_RUN_BUDGET:
@@ -118,5 +134,11 @@ def weight_report(site_dir: Path) -> tuple[str, list[str]]:
         over.append(f"a kata page's scripts are {weights['kata_page_scripts'] / 1e3:.0f} KB "
                     f"(budget {PAGE_SCRIPTS_BUDGET / 1e3:g} KB)")
     line = (f"in-browser path: first Run {weights['first_run'] / 1e6:.1f} MB (budget {FIRST_RUN_BUDGET / 1e6:g} MB), "
-            f"kata page scripts {weights['kata_page_scripts'] / 1e3:.0f} KB (budget {PAGE_SCRIPTS_BUDGET / 1e3:g} KB)")
+            f"kata page scripts {weights['kata_page_scripts'] / 1e3:.0f} KB (budget {PAGE_SCRIPTS_BUDGET / 1e3:g} KB), "
+            f"chapter page scripts {weights['chapter_page_scripts'] / 1e3:.0f} KB")
+    if "pyodide" in weights:
+        line += ("\n  first Run, as stored: " + ", ".join(
+            f"{label} {weights[key] / 1e6:.2f} MB" for key, label in (
+                ("pyodide", "Pyodide (interpreter, standard library)"), ("wheels", "wheels (pytest...)"),
+                ("bytecode", "compiled modules"), ("project", "the project"))))
     return line, over

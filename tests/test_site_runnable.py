@@ -85,3 +85,22 @@ def test_a_chapter_runs_its_code_cells_in_the_notebooks_order(path):
     assert cells["name"] == path.stem and len(cells["cells"]) == len(code) >= 1
     assert cells["cells"][0] == "".join(code[0]["source"])
     assert len(set(cells["ids"])) == len(code) and all(cells["ids"])
+
+
+def test_the_build_log_gives_the_first_runs_weight_part_by_part(tmp_path):
+    runtime = tmp_path / runnable.RUNTIME_DIR
+    (runtime / "wheels").mkdir(parents=True)
+    files = {"pyodide.asm.wasm": 3_000_000, "wheels/pytest.whl": 400_000, "bytecode.zip": 200_000,
+             "dojo-bundle.zip": 100_000}
+    for name, size in files.items():
+        (runtime / name).write_bytes(b"x" * size)
+    entry = lambda name: {"path": name, "size": files[name]}  # noqa: E731
+    vendor = {"core": [entry("pyodide.asm.wasm")], "wheels": [entry("wheels/pytest.whl")],
+              "bytecode": entry("bytecode.zip"), "bundle": entry("dojo-bundle.zip")}
+    (runtime / "vendor.json").write_text(json.dumps(vendor))
+    line, over = runnable.weight_report(tmp_path)
+    assert over == []
+    first_run, parts = line.splitlines()
+    assert first_run.startswith(f"in-browser path: first Run {(3_700_000 + len(json.dumps(vendor))) / 1e6:.1f} MB")
+    assert parts == ("  first Run, as stored: Pyodide (interpreter, standard library) 3.00 MB, "
+                     "wheels (pytest...) 0.40 MB, compiled modules 0.20 MB, the project 0.10 MB")
