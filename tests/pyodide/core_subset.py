@@ -11,7 +11,7 @@ from pathlib import Path
 # The tests of the emulator itself (the core, the SDK shims, the testing helpers), run in Pyodide.
 CORE_TESTS = [
     "test_alarms.py", "test_bad_input.py", "test_bounded_resources.py", "test_clocks.py", "test_codec.py",
-    "test_compatibility_dates.py", "test_deep_nesting.py", "test_explore.py", "test_faults.py", "test_gates.py",
+    "test_compatibility_dates.py", "test_compatibility_flags.py", "test_deep_nesting.py", "test_explore.py", "test_faults.py", "test_gates.py",
     "test_http.py", "test_ids.py", "test_isolates.py", "test_js_globals.py", "test_kvstore.py",
     "test_lifecycle.py", "test_memory_bounds.py", "test_observe.py", "test_overload.py", "test_persistence.py",
     "test_persist_directory.py", "test_public_api.py", "test_python_boundary.py", "test_relaxed_handlers.py",
