@@ -875,3 +875,47 @@ async def test_a_fetch_handler_receives_the_request_with_redirect_manual(make_ru
     rt = make_runtime(durable_objects={"M": RedirectMode})
     resp = await rt.env.M.getByName("m").fetch("http://do/", redirect=mode)
     assert await resp.text() == "manual"
+
+
+class Echo(DurableObject):
+    """Answers with the request it received, then changes that request's headers."""
+
+    async def fetch(self, request):
+        seen = [request.url, str(request.method), request.redirect, dict(request.headers.items())]
+        request.headers.set("x-touched", "yes")
+        return Response(json.dumps(seen))
+
+
+async def test_every_fetch_of_one_url_string_sends_its_own_normalised_request(make_runtime):
+    # stub.fetch(url) remembers what a URL string becomes; each call still sends a fresh Request
+    rt = make_runtime(durable_objects={"E": Echo})
+    stub = rt.env.E.getByName("e")
+    for _ in range(3):
+        resp = await stub.fetch("HTTP://u:p@DO:80/a/../b?q#frag")
+        assert json.loads(await resp.text()) == ["http://do/b?q", "GET", "manual", {}]
+
+
+@pytest.mark.parametrize("url, message", [
+    ("do/x", "Invalid URL: do/x"),
+    ("mailto:someone", "Fetch API cannot load: mailto:someone"),
+])
+async def test_a_url_string_stub_fetch_cannot_load_is_refused_every_time(site, url, message):
+    _, stub = site
+    for _ in range(2):
+        with pytest.raises(JsException) as error:
+            await stub.fetch(url)
+        assert (error.value.name, error.value.message) == ("TypeError", message)
+
+
+async def test_a_body_read_twice_raises_the_error_of_its_kind_and_no_body_reads_empty():
+    response = Response("x")
+    assert await response.text() == "x"
+    with pytest.raises(TypeError) as error:
+        await response.text()
+    assert str(error.value) == BODY_USED
+    request = Request(URL, method="POST", body="x")
+    assert await request.text() == "x"
+    with pytest.raises(OSError, match="^Body already used$"):  # the SDK's Request checks first
+        await request.text()
+    empty = Response(None)
+    assert (await empty.text(), await empty.text(), empty.body_used) == ("", "", False)

@@ -137,6 +137,8 @@ def _default_status_text(status: int) -> str:
 # Headers
 
 
+_new_object = object.__new__  # an instance without its __init__: copies and fast paths set the fields themselves
+
 _VALID_HEADER_NAMES: dict[str, str] = {}  # a valid name as given -> lower-cased: the few names a workload uses
 _VALID_HEADER_NAMES_MAX = 1024
 
@@ -192,10 +194,10 @@ class Headers:
 
     def _copy(self) -> Headers:
         """An independent copy (what `Headers(self)` makes, without checking the argument)."""
-        other = Headers.__new__(Headers)
+        other = _new_object(Headers)
         other._values = copied = self._values.copy()
-        for name, values in copied.items():  # (a loop, not a comprehension: no frame made on 3.11)
-            copied[name] = values.copy()
+        for name in copied:  # (a loop, not a comprehension: no frame made on 3.11)
+            copied[name] = copied[name].copy()
         return other
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -704,8 +706,9 @@ class _BodyMixin:
 
     def _duplicate(self):
         """A fresh, unread object of the same class with the same data and its own headers."""
-        self._check_unused()
-        other = object.__new__(type(self))
+        if self._body_used:
+            self._check_unused()  # raises the error of this class (Request's differs)
+        other = _new_object(type(self))
         other.__dict__ = self.__dict__.copy()
         other._headers = self._headers._copy()
         other._body_used = False
@@ -713,7 +716,15 @@ class _BodyMixin:
 
     async def text(self) -> str:
         """The body decoded as UTF-8."""
-        return _decode_utf8(self._read_once())
+        data = self._body  # _read_once() and _decode_utf8(), written out: every response read goes here
+        if data is None:
+            return ""
+        if self._body_used:
+            self._check_unused()
+        self._body_used = True
+        if data[:3] == b"\xef\xbb\xbf":
+            data = data[3:]
+        return data.decode("utf-8", "replace")
 
     async def json(self, **kwargs):
         """The body parsed as JSON; keyword arguments go to `json.loads`."""
@@ -1155,8 +1166,8 @@ def as_request(input, init: dict) -> Request:
     """The Request that `fetch(input, **init)` sends: a fresh copy of a Request given alone,
     otherwise `Request(input, **init)`; without its fragment, which no HTTP hop carries."""
     if type(input) is str and not init:
-        request = _plain_get(input)
-    elif isinstance(input, Request) and not init:
+        return get_request(hop_url_of(input))
+    if isinstance(input, Request) and not init:
         request = input._detached_copy()
     else:
         request = Request(input, **init)
@@ -1166,12 +1177,20 @@ def as_request(input, init: dict) -> Request:
     return request
 
 
-def _plain_get(url: str) -> Request:
-    """`Request(url)`: a GET without headers or body (the usual `stub.fetch(url)`), built directly."""
-    request = Request.__new__(Request)
-    request._url = _parse_url(url, f"Invalid URL: {url}")
+def hop_url_of(url: str) -> str:
+    """The URL a request made from the string `url` carries over an HTTP hop: normalised
+    (`Request(url).url`), without fragment and credentials. Raises TypeError for an invalid URL."""
+    return _hop_url(_parse_url(url, f"Invalid URL: {url}"))
+
+
+def get_request(url: str) -> Request:
+    """`Request(url)` for a URL already normalised: a GET without headers or body (the usual
+    `fetch(url)`), with the fields the constructor sets, built directly."""
+    request = _new_object(Request)
+    request._url = url
     request._method = _GET
-    request._headers = Headers()
+    request._headers = headers = _new_object(Headers)
+    headers._values = {}
     request._redirect = "follow"
     request._cf = None
     request._body_used = False
@@ -1400,10 +1419,15 @@ class Response(FetchResponse):
     ):
         if type(body) is str and status is None and headers is None and web_socket is None and not status_text:
             # the usual `Response("text")`: what the general path below gives, without its checks
-            plain = Headers.__new__(Headers)
+            self._headers = plain = _new_object(Headers)
             plain._values = {"content-type": [TEXT_CONTENT_TYPE]}
-            self._fill("", body.encode("utf-8"), 200, None, plain, False, None)
+            self._body = body.encode("utf-8")  # the fields _fill() sets, written out
+            self._body_used = False
+            self._status = 200
             self._status_text = ""
+            self._url = ""
+            self._redirected = False
+            self.web_socket = None
             return
         data, content_type = body_to_bytes(body, "Response")
         status = int(status) if status else 200

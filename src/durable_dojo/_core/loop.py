@@ -34,6 +34,7 @@ import contextvars
 import heapq
 import logging
 import time as _time
+from asyncio import format_helpers
 
 from .errors import DeadlockError, DojoError, HangTimeout
 from . import watchdog as _watchdog
@@ -96,6 +97,29 @@ class _Timer(asyncio.TimerHandle):
         loop._timer_cancelled()
 
 
+_watchdog_state = _watchdog._state  # its `fired` flag is read after every callback
+
+
+def _report_callback_error(handle, exc: BaseException) -> None:
+    """What `asyncio.Handle._run` does with an error its callback raised: hand it to the loop's
+    exception handler (the default one logs it)."""
+    source = format_helpers._format_callback_source(handle._callback, handle._args)
+    context = {"message": f"Exception in callback {source}", "exception": exc, "handle": handle}
+    if handle._source_traceback:
+        context["source_traceback"] = handle._source_traceback
+    handle._loop.call_exception_handler(context)
+
+
+class _Callback(asyncio.Handle):
+    """A callback made by `VirtualLoop.call_soon` outside debug mode: an `asyncio.Handle` whose
+    fields call_soon sets itself (no `__init__` call, no `get_debug()` call)."""
+
+    __slots__ = ()
+
+
+_new_callback = object.__new__
+
+
 class VirtualLoop(asyncio.AbstractEventLoop):
     """An asyncio loop whose clock is virtual and which the world pumps by hand."""
 
@@ -126,8 +150,20 @@ class VirtualLoop(asyncio.AbstractEventLoop):
     # ----- scheduling (the asyncio API used by tasks, futures, sleep, timeouts) -----
 
     def call_soon(self, callback, *args, context=None):
-        scope = current_scope.get() if context is None else context.get(current_scope)  # _scope_of, inline
-        handle = asyncio.Handle(callback, args, self, context)
+        if context is None:
+            context = contextvars.copy_context()
+        scope = context.get(current_scope)  # _scope_of, inline
+        if self._debug:
+            handle = asyncio.Handle(callback, args, self, context)
+        else:  # every event makes several: the fields asyncio.Handle's __init__ sets, without its calls
+            handle = _new_callback(_Callback)
+            handle._context = context
+            handle._loop = self
+            handle._callback = callback
+            handle._args = args
+            handle._cancelled = False
+            handle._repr = None
+            handle._source_traceback = None
         self._ready.append((handle, scope))
         if self.on_ready is not None:
             self.on_ready()
@@ -235,6 +271,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
             self.chooser.run_ready(self)  # exploring schedules: one step of the strand it picks
             return
         ready = self._ready
+        watchdog = _watchdog_state
         for _ in range(len(ready)):
             handle, scope = ready.popleft()
             if handle._cancelled:
@@ -245,13 +282,20 @@ class VirtualLoop(asyncio.AbstractEventLoop):
             try:
                 if self.cpu_limit is not None and scope is not None and scope.event is not None:
                     _watchdog.run_metered(handle, scope.event, scope.instance, self.cpu_limit)
+                elif type(handle) is _Callback:
+                    try:  # handle._run(), written out: one call less for most callbacks
+                        handle._context.run(handle._callback, *handle._args)
+                    except (SystemExit, KeyboardInterrupt):
+                        raise
+                    except BaseException as exc:  # noqa: BLE001 - reported, as asyncio reports it
+                        _report_callback_error(handle, exc)
                 else:
-                    handle._run()
+                    handle._run()  # a timer, or a gate's batch of held callbacks
             except BaseException:
-                if _watchdog.fired() and scope is not None:
+                if watchdog.fired and scope is not None:
                     scope.instance.exceeded_time_limit()
                 raise
-            if _watchdog.fired():
+            if watchdog.fired:  # _watchdog.fired(), without the call
                 if scope is not None:
                     scope.instance.exceeded_time_limit()
                 raise _watchdog.take_timeout()

@@ -20,7 +20,7 @@ from . import codec as _codec
 from . import tracebacks as _tracebacks
 from .errors import DataCloneError, DojoError, JsError, JsException
 from .ffi import js_api
-from .http import REDIRECT_STATUSES, as_request, redirect_request
+from .http import REDIRECT_STATUSES, as_request, get_request, hop_url_of, redirect_request
 from .ids import DurableObjectId
 from .loop import current_scope
 
@@ -104,6 +104,14 @@ class DurableObjectStub:
         event = self._host.submit(kind, name, args, label, trace_kind=_CALL_KINDS[kind])
         return WorldCall(world, event.reply, label, self._note_error)
 
+    def _send_fetch(self, request, label: str) -> asyncio.Future:
+        """Submit a fetch event (`_submit` without its WorldCall); returns the reply future."""
+        if self._broken is not None:
+            reply = self._namespace.world.loop.create_future()
+            reply.set_exception(self._broken)
+            return reply
+        return self._host.submit("fetch", "fetch", (request,), label, trace_kind="fetch:call").reply
+
     def _note_error(self, exc: BaseException) -> None:
         if getattr(exc, "durableObjectReset", False) or getattr(exc, "retryable", False):
             self._broken = exc  # the platform breaks the stub: use a new one to retry
@@ -111,20 +119,28 @@ class DurableObjectStub:
     def fetch(self, input, **init) -> WorldCall:
         """Send an HTTP request into the object's `fetch(request)` handler. A redirect it answers
         is followed (through this stub again) unless `redirect="manual"`."""
-        try:
-            request = as_request(input, init)
-            _require_absolute_url(request.url)
-        except TypeError as error:  # stub.fetch is JavaScript's: its TypeError reaches Python as JsException
-            raise JsException("TypeError", str(error)) from None
-        label = f"{self._namespace.binding}.fetch({request._method._value_} {request._url})"
-        follow = request._redirect == "follow"
+        if type(input) is str and not init:  # the usual stub.fetch(url): a GET, following redirects
+            url = _fetchable_urls.get(input)
+            if url is None:
+                url = _fetchable_url(input)
+            request = get_request(url)
+            label = f"{self._namespace.binding}.fetch(GET {url})"
+            follow = True
+        else:
+            try:
+                request = as_request(input, init)
+                _require_absolute_url(request._url)
+            except TypeError as error:  # stub.fetch is JavaScript's: its TypeError reaches Python as JsException
+                raise JsException("TypeError", str(error)) from None
+            label = f"{self._namespace.binding}.fetch({request._method._value_} {request._url})"
+            follow = request._redirect == "follow"
         request._redirect = "manual"  # what a fetch handler sees: the mode of a received request
-        call = self._submit("fetch", "fetch", (request,), label)
-        if not follow:
-            return call
+        reply = self._send_fetch(request, label)
         world = self._namespace.world
+        if not follow:
+            return WorldCall(world, reply, label, None if self._broken is not None else self._note_error)
         outcome = world.loop.create_future()
-        self._follow(call._future, request, 0, outcome)
+        self._follow(reply, request, 0, outcome)
         return WorldCall(world, outcome, label, self._note_error)
 
     def _follow(self, reply: asyncio.Future, request, hops: int, outcome: asyncio.Future) -> None:
@@ -143,14 +159,14 @@ class DurableObjectStub:
             response = reply.result()
             if response._status in REDIRECT_STATUSES and hops < MAX_REDIRECTS and (
                     location := response._headers.get("location")) is not None:
-                target = redirect_request(request, response.status, location)
+                target = redirect_request(request, response._status, location)
                 target._redirect = "manual"
                 label = f"{self._namespace.binding}.fetch({target.method} {target.url})"
-                self._follow(self._submit("fetch", "fetch", (target,), label)._future, target, hops + 1, outcome)
+                self._follow(self._send_fetch(target, label), target, hops + 1, outcome)
                 return
             if hops:
                 response._redirected = True
-                response._url = request.url
+                response._url = request._url
             outcome.set_result(response)
 
         reply.add_done_callback(settle, context=self._namespace.world._root_context)
@@ -293,6 +309,23 @@ def _stub_options(options, method: str) -> None:
         return
     raise TypeError(f"Failed to execute '{method}' on 'DurableObjectNamespace': parameter 2 is not of type "
                     "'GetDurableObjectOptions'.")
+
+
+_fetchable_urls: dict[str, str] = {}  # a URL string given to stub.fetch -> the URL its request carries
+_FETCHABLE_URLS_MAX = 1024
+
+
+def _fetchable_url(url: str) -> str:
+    """The URL the request of `stub.fetch(url)` carries (the string checked as fetch checks it:
+    JsException TypeError if it is not an absolute URL); remembered for the next call."""
+    try:
+        carried = hop_url_of(url)
+        _require_absolute_url(carried)
+    except TypeError as error:  # stub.fetch is JavaScript's: its TypeError reaches Python as JsException
+        raise JsException("TypeError", str(error)) from None
+    if len(_fetchable_urls) < _FETCHABLE_URLS_MAX:
+        _fetchable_urls[url] = carried
+    return carried
 
 
 def _require_absolute_url(url: str) -> None:

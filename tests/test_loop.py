@@ -1,0 +1,57 @@
+"""The world's event loop runs callbacks as asyncio's own loop does: in their context, not once
+cancelled, and an error in one goes to the loop's exception handler."""
+
+import asyncio
+import contextvars
+
+from durable_dojo._core.loop import VirtualLoop
+
+color = contextvars.ContextVar("color", default="none")
+
+
+def run_ready(loop: VirtualLoop) -> None:
+    loop.run_until(lambda: not loop._ready)
+
+
+def test_a_callback_runs_in_the_context_it_was_given_or_a_copy_of_the_callers():
+    loop = VirtualLoop()
+    seen = []
+    given = contextvars.Context()
+    given.run(color.set, "blue")
+    loop.call_soon(lambda: seen.append(color.get()), context=given)
+    color.set("red")
+    loop.call_soon(lambda: (seen.append(color.get()), color.set("green")))  # a copy: "green" stays inside
+    run_ready(loop)
+    assert seen == ["blue", "red"]
+    assert color.get() == "red"
+
+
+def test_callbacks_run_in_order_and_a_cancelled_one_never_runs():
+    loop = VirtualLoop()
+    seen, reported = [], []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    loop.call_soon(seen.append, 1)
+    handle = loop.call_soon(seen.append, 2)
+    loop.call_soon(seen.append, 3)
+    assert isinstance(handle, asyncio.Handle) and not handle.cancelled()
+    handle.cancel()
+    run_ready(loop)
+    assert (seen, reported) == ([1, 3], [])
+    assert "cancelled" in repr(handle)
+
+
+def test_an_error_in_a_callback_goes_to_the_exception_handler_and_the_next_callback_runs():
+    loop = VirtualLoop()
+    reported, seen = [], []
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+
+    def fails():
+        raise ValueError("boom")
+
+    handle = loop.call_soon(fails)
+    loop.call_soon(seen.append, "after")
+    run_ready(loop)
+    assert seen == ["after"]
+    [context] = reported
+    assert context["message"].startswith("Exception in callback ") and "fails" in context["message"]
+    assert type(context["exception"]) is ValueError and context["handle"] is handle
