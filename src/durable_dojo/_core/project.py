@@ -158,19 +158,18 @@ def run_test_entry(rt: Runtime) -> WorldCall:
     `assert`)."""
     module = _project_module(rt)
     worker = rt.worker
-    method = callable(getattr(worker, "test", None)) and not hasattr(worker, "project_module")
-    if not method and _defined_here(module, "test") is None:
+    on_class = callable(getattr(worker, "test", None)) and not hasattr(worker, "project_module")
+    if not on_class and _defined_here(module, "test") is None:
         where = getattr(module, "__file__", module.__name__)
         raise ConfigError(f"{where} has no test() entry: add `async def test(ctrl, env, ctx)`, "
                           "or a `test(self, ctrl)` method on its WorkerEntrypoint class.")
 
     async def run():
-        if method:
-            entrypoint = rt.isolates.worker_class(worker)(ExecutionContext(rt), rt.env)
-            result = call_relaxed(entrypoint.test, TestController(rt), rt.env, ExecutionContext(rt))
+        if on_class:
+            entry = rt.isolates.worker_class(worker)(ExecutionContext(rt), rt.env).test
         else:
             entry = getattr(_isolate_copy(module), "test")
-            result = call_relaxed(entry, TestController(rt), rt.env, ExecutionContext(rt))
+        result = call_relaxed(entry, TestController(rt), rt.env, ExecutionContext(rt))
         if inspect.isawaitable(result):
             result = await result
         if isinstance(result, Response):
