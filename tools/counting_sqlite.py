@@ -91,7 +91,7 @@ SITES: list[tuple[str | None, str, str, str]] = [
      "  sqlite3_int64 dojoRowsRead;    /* Durable Dojo: see DOJO_COUNTS */\n"
      "  sqlite3_int64 dojoRowsWritten; /* Durable Dojo: see DOJO_COUNTS */\n"
      "  void *pDojoCounted;            /* Durable Dojo: the statement the application steps */\n",
-     "the two counters live in the connection"),
+     "the counters and the statement they count live in the connection"),
     (None, "#endif /* SQLITE_OMIT_EXPLAIN */\n  {\n    db->nVdbeExec++;\n",
      "    if( db->nVdbeExec==1 ) db->pDojoCounted = p;  /* Durable Dojo: see DOJO_COUNTS */\n",
      "sqlite3_step() of a statement not run inside another: the one counted"),
@@ -177,7 +177,8 @@ def download(url: str, sha256: str) -> bytes:
 def build_key() -> str:
     """Changes whenever an input of the wheel changes: the pins, the instrumentation, the
     options, the Python it is built for."""
-    inputs = (AMALGAMATION, APSW_SDIST, SITES, COUNTERS, WHEEL_EXTENSIONS, WORKERD_DEFINES)
+    code = [(region, anchor, text) for region, anchor, text, _why in SITES]  # not the comments
+    inputs = (AMALGAMATION, APSW_SDIST, code, COUNTERS, WHEEL_EXTENSIONS, WORKERD_DEFINES)
     h = hashlib.sha256(repr(inputs).encode())
     h.update(f"{sys.implementation.cache_tag}-{sys.platform}-{sysconfig.get_platform()}".encode())
     return h.hexdigest()[:16]
