@@ -22,6 +22,7 @@ SQLite runs inside it (schema reloads, FTS5's own queries), as workerd counts pe
 
 If anything fails (no C compiler, no network), it prints one line and exits 0: the emulator
 then runs on PyPI's apsw and `rowsRead` is approximate (`sqlite_driver.ROW_COUNTS` says which).
+A failed build is remembered in the cache and not tried again until the cache is deleted.
 """
 
 from __future__ import annotations
@@ -253,19 +254,29 @@ def main() -> int:
     if counting_apsw_installed():
         return 0
     CACHE.mkdir(parents=True, exist_ok=True)
+    failed = CACHE / f"failed-{build_key()}"  # a build that failed is not tried again each time
     with open(CACHE / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two `make` runs at once build it once
         try:
-            wheel = build_wheel()
+            if failed.exists():
+                raise RuntimeError(failed.read_text(encoding="utf-8"))
+            try:
+                wheel = build_wheel()
+            except subprocess.CalledProcessError:
+                failed.write_text(f"the C build failed, see {CACHE / 'build.log'}", encoding="utf-8")
+                raise RuntimeError(failed.read_text(encoding="utf-8")) from None
             subprocess.run(
                 uv_command() + ["pip", "install", "--quiet", "--python", sys.executable, "--reinstall", "--no-deps", str(wheel)],
                 check=True,
             )
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - any failure falls back the same way
-            print(f"Counting SQLite not built ({exc}); PyPI's apsw is used and rowsRead/rowsWritten are approximate.")
+            print(
+                f"Counting SQLite not built ({exc}; delete {CACHE} to try again): "
+                "PyPI's apsw is used, rowsRead/rowsWritten are approximate."
+            )
             return 0
     if not counting_apsw_installed():
-        print("Counting SQLite built but not importable; PyPI's apsw is used and rowsRead/rowsWritten are approximate.")
+        print("Counting SQLite built but not importable: PyPI's apsw is used, rowsRead/rowsWritten are approximate.")
     return 0
 
 
