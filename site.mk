@@ -4,7 +4,8 @@
 #
 #   make site          sync the docs group, `mkdocs build --strict` into site-build/, check
 #                      every link of the built HTML (site/check_links.py), print the build time
-#   make serve-site    build, then serve site-build/ on http://127.0.0.1:$(SITE_PORT)/
+#   make serve-site    build, then serve site-build/ on http://127.0.0.1:$(SITE_PORT)/, cross-origin
+#                      isolated (site/serve.py sends COOP/COEP: a hang is interrupted through a SharedArrayBuffer)
 #                      (for live reload while writing: .venv/bin/mkdocs serve -a 127.0.0.1:8000)
 #   make site-test     build, install Chromium if missing (browser.mk), then open every page in
 #                      Chromium (tests/site, DOJO_BROWSER=1); screenshots in .artifacts/site/
@@ -35,7 +36,7 @@ site: env-docs
 
 serve-site: site
 	@echo "serving $(SITE_DIR)/ on http://127.0.0.1:$(SITE_PORT)/ (Ctrl-C to stop)"
-	.venv/bin/python -m http.server --bind 127.0.0.1 --directory $(SITE_DIR) $(SITE_PORT)
+	.venv/bin/python site/serve.py --directory $(SITE_DIR) --port $(SITE_PORT)
 
 site-test: site browser-env
 	DOJO_BROWSER=1 DOJO_CHROMIUM=$(CHROMIUM) .venv/bin/python -m pytest tests/site $(PYTEST_ARGS)

@@ -199,3 +199,52 @@ def test_the_inspectors_buttons_act_on_the_world(chapter):
     assert refused["message"] == "KeyError: choose an object first"
     # the next cell sees the eviction: the count came back from storage
     assert cells.run_cell(chapter, "await page.increment()")["outputs"][0]["data"]["text/plain"] == "2"
+
+
+# ---- the interrupt (in the browser: Pyodide's interrupt buffer; here: SIGINT from a timer) ----
+
+def with_increment_body(source_text: str, body: str, before: str = "") -> str:
+    import re
+
+    changed = re.sub(r"(    async def increment\(self\):\n)", lambda m: m.group(1) + body, source_text, count=1)
+    assert changed != source_text
+    return changed.replace("\nclass ", f"\n{before}\nclass ", 1) if before else changed
+
+
+def interrupt_soon():
+    import _thread
+    import threading
+
+    timer = threading.Timer(0.5, _thread.interrupt_main)  # what the worker's interrupt buffer does
+    timer.start()
+    return timer
+
+
+def test_an_interrupted_test_gets_the_hung_verdict_naming_the_learners_line(project):
+    hanging = with_increment_body(source("katas"), "        while True:\n            pass\n")
+    told = []
+    interrupt_soon()
+    verdict = katas.run_kata(KATA, hanging, on_stuck=told.append)
+    assert verdict.status == "hung"
+    assert "did not finish within its timeout of 10 s and was stopped." in verdict.message
+    assert f"at katas/{KATA}/counter.py:" in verdict.message and "while True:" in verdict.message
+    assert [t.outcome for t in verdict.tests].count("hung") == 1
+    assert told and told[0].status == "hung" and told[0].message == verdict.message  # the page heard it at once
+    assert katas.run_kata(KATA, source("solutions")).status == "passed"  # and the next run is clean
+
+
+def test_an_interrupt_the_learners_code_catches_still_ends_the_run_as_hung(project):
+    caught = with_increment_body(source("solutions"), (
+        "        global _stalled\n"
+        "        if not _stalled:\n"
+        "            _stalled = True\n"
+        "            try:\n"
+        "                while True:\n"
+        "                    pass\n"
+        "            except BaseException:\n"
+        "                pass\n"), before="_stalled = False\n")
+    interrupt_soon()
+    verdict = katas.run_kata(KATA, caught)
+    assert verdict.status == "hung", verdict.message
+    assert f"at katas/{KATA}/counter.py:" in verdict.message
+    assert sum(t.outcome == "passed" for t in verdict.tests) <= 1  # no test started after the interrupt

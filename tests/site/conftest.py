@@ -4,7 +4,9 @@ Without that variable these tests are skipped, so `make test` never needs a brow
 in tests/conftest.py, shared with tests/browser).
 
 Fixtures (session-wide, synchronous Playwright):
-- `site_url`: site-build/ served by a threaded HTTP server on 127.0.0.1 (a free port);
+- `site_url`: site-build/ served by a threaded HTTP server on 127.0.0.1 (a free port), without
+  the cross-origin isolation headers, as many static hosts serve it;
+- `isolated_site_url`: the same, with them (site/serve.py, as `make serve-site` serves it);
 - `browser`: Chromium launched with tests/conftest.py's `chromium_launch` options;
 - `watched_page`: a page whose every request must stay on 127.0.0.1 (anything else is recorded
   and aborted), and that records failed requests, HTTP errors, console errors and page errors.
@@ -12,16 +14,18 @@ Fixtures (session-wide, synchronous Playwright):
 
 from __future__ import annotations
 
-import functools
+import sys
 import threading
 from dataclasses import dataclass, field
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "site"))
+import serve  # noqa: E402  (site/serve.py: the site served as a static host serves it)
 SITE = ROOT / "site-build"
 ARTIFACTS = ROOT / ".artifacts" / "site"
 WAIT_MS = 10_000  # every wait is bounded
@@ -29,30 +33,10 @@ VIEWPORT = {"width": 1366, "height": 900}  # a common laptop screen
 PHONE = {"width": 390, "height": 844}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    """Serves site-build/ as a static host does: a missing page gets 404.html, status 404."""
-
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
-        pass
-
-    def send_error(self, code, message=None, explain=None):
-        page = SITE / "404.html"
-        if code != 404 or not page.is_file():
-            return super().send_error(code, message, explain)
-        body = page.read_bytes()
-        self.send_response(404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-
-@pytest.fixture(scope="session")
-def site_url():
+def _serve(isolated: bool):
     if not (SITE / "index.html").is_file():
         pytest.fail(f"{SITE} has no index.html: build the site first (make site, or make site-test)")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(SITE)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), serve.handler(SITE, isolated=isolated, quiet=True))
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
     try:
@@ -61,6 +45,16 @@ def site_url():
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def site_url():
+    yield from _serve(isolated=False)
+
+
+@pytest.fixture(scope="session")
+def isolated_site_url():
+    yield from _serve(isolated=True)
 
 
 @pytest.fixture(scope="session")

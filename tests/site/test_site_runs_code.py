@@ -60,6 +60,10 @@ def offline_browser(playwright, chromium_launch):
 def open_page(offline_browser, site_url):
     """open_page(path) -> a page of the site in a fresh context (empty storage and caches),
     whose requests to any other host are aborted and recorded in page.elsewhere."""
+    yield from _page_opener(offline_browser, site_url)
+
+
+def _page_opener(offline_browser, site_url):
     from urllib.parse import urlsplit
 
     contexts = []
@@ -206,7 +210,7 @@ def test_code_that_never_returns_is_stopped_and_the_page_runs_again(open_page):
     page.get_by_role("button", name="Run tests").click()
     timeout = KATAS[kata_id]["timeout"]
     expect()(verdict).to_contain_text(f"Kata {kata_id} did not finish within its timeout of {timeout:g} s and was stopped.")
-    expect()(verdict).to_contain_text(re.compile(r"Stuck in test_\w+\."))
+    expect()(verdict).to_contain_text(re.compile(r"Stuck in test_\w+[.,]"))
     expect()(verdict).to_contain_text("Likely cause: an infinite loop or a blocking call (time.sleep)")
     expect()(page.get_by_role("button", name="Run tests")).to_be_enabled()
 
@@ -263,3 +267,139 @@ def test_the_in_browser_path_is_within_its_size_budget():
     weights = runnable.run_weights(SITE)
     assert 0 < weights["first_run"] <= runnable.FIRST_RUN_BUDGET, weights
     assert 0 < weights["kata_page_scripts"] <= runnable.PAGE_SCRIPTS_BUDGET, weights
+
+
+# ---- section: web-interrupt ----
+# A run past its kata's timeout is interrupted where the learner's code is stuck (Pyodide's
+# interrupt buffer: a SharedArrayBuffer the page writes into where it is cross-origin isolated,
+# the worker's own clock elsewhere): the verdict names the line and the same worker, warm, runs
+# the next one. What Python cannot be interrupted in (C code) ends the worker, as before.
+
+COUNTER = "01-counter-forgets"
+
+
+@pytest.fixture(scope="module")
+def open_isolated_page(offline_browser, isolated_site_url):
+    """open_page, from a server that sends the cross-origin isolation headers (site/serve.py)."""
+    yield from _page_opener(offline_browser, isolated_site_url)
+
+
+def with_increment_body(source: str, body: str, before: str = "") -> str:
+    """`source` (kata 01's file) whose `increment` starts with `body`; `before` goes above the class."""
+    changed = re.sub(r"(    async def increment\(self\):\n)", lambda m: m.group(1) + body, source, count=1)
+    assert changed != source
+    return changed.replace("\nclass ", f"\n{before}\nclass ", 1) if before else changed
+
+
+def line_of(source: str, text: str) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), 1) if line.strip() == text)
+
+
+def workers_started(page) -> int:
+    return page.evaluate("() => DojoRunner.runner.started")
+
+
+STUCK_AT = r"Stuck in (test_\w+), at katas/01-counter-forgets/counter\.py:(\d+) in increment:\n\s+(.+)\n"
+
+
+@pytest.mark.parametrize("isolated", [True, False], ids=["isolated page", "page not isolated"])
+def test_a_hang_is_interrupted_at_the_learners_line_and_the_same_worker_runs_the_next_run(
+        open_page, open_isolated_page, isolated):
+    page = (open_isolated_page if isolated else open_page)(f"katas/{COUNTER}/")
+    assert page.evaluate("() => self.crossOriginIsolated") is isolated
+    page.evaluate("() => dojo.ready()")
+    assert page.evaluate("() => DojoRunner.runner.interrupt") == ("shared" if isolated else "clock")
+    workers = workers_started(page)
+    hanging = with_increment_body(shipped(COUNTER), "        while True:\n            pass\n")
+    result = run_kata(page, COUNTER, hanging)
+    output = result["output"]
+    timeout = KATAS[COUNTER]["timeout"]
+    assert result["passed"] == [], output
+    assert f"Kata {COUNTER} did not finish within its timeout of {timeout:g} s and was stopped." in output
+    where = re.search(STUCK_AT, output)
+    assert where, output
+    line, code = int(where.group(2)), where.group(3)
+    assert code in ("while True:", "pass") and line == line_of(hanging, code), output  # the loop's line
+    assert "durable_dojo" not in output and "_core" not in output, output  # no emulator frames
+    assert "Likely cause: an infinite loop" in output
+    # the same worker runs the next run (no new Python to load): the kata passes
+    solved = run_kata(page, COUNTER, solution(COUNTER))
+    assert solved["failed"] == [] and solved["passed"], solved["output"]
+    assert workers_started(page) == workers
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
+
+
+def test_code_that_catches_the_interrupt_still_ends_as_a_hang_never_a_pass(open_page):
+    page = open_page(f"katas/{COUNTER}/")
+    page.evaluate("() => dojo.ready()")
+    # caught once, then the kata's solution: every test would pass if the interrupt could be hidden
+    caught_once = with_increment_body(solution(COUNTER), (
+        "        global _stalled\n"
+        "        if not _stalled:\n"
+        "            _stalled = True\n"
+        "            try:\n"
+        "                while True:\n"
+        "                    pass\n"
+        "            except BaseException:\n"
+        "                pass\n"), before="_stalled = False\n")
+    result = run_kata(page, COUNTER, caught_once)
+    assert not result["output"].startswith("✓"), result["output"]
+    assert "did not finish within its timeout" in result["output"], result["output"]
+    assert len(result["passed"]) <= 1, result["output"]  # no test starts after the interrupt, as in dojo check
+    where = re.search(STUCK_AT, result["output"])
+    assert where and where.group(3) in ("while True:", "pass"), result["output"]
+    assert int(where.group(2)) == line_of(caught_once, where.group(3)), result["output"]
+
+    # caught every time: the run never ends; the worker is ended, the verdict says where it was
+    workers = workers_started(page)
+    caught_always = with_increment_body(shipped(COUNTER), (
+        "        while True:\n"
+        "            try:\n"
+        "                while True:\n"
+        "                    pass\n"
+        "            except BaseException:\n"
+        "                pass\n"))
+    result = run_kata(page, COUNTER, caught_always)
+    assert result["passed"] == [] and "did not finish within its timeout" in result["output"], result["output"]
+    where = re.search(STUCK_AT, result["output"])
+    assert where and where.group(3) in ("while True:", "pass"), result["output"]  # the inner loop
+    assert int(where.group(2)) > line_of(caught_always, "try:"), result["output"]
+    assert workers_started(page) == workers + 1  # a fresh worker took over
+    assert run_kata(page, COUNTER, solution(COUNTER))["failed"] == []
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
+
+
+def test_code_stuck_where_python_cannot_be_interrupted_ends_its_worker_as_before(open_page):
+    page = open_page(f"katas/{COUNTER}/")
+    page.evaluate("() => dojo.ready()")
+    workers = workers_started(page)
+    # consuming an endless iterator in C: Python never gets to look at the interrupt buffer
+    stuck_in_c = with_increment_body(shipped(COUNTER), "        collections.deque(itertools.count(), maxlen=0)\n",
+                                     before="import collections\nimport itertools\n")
+    result = run_kata(page, COUNTER, stuck_in_c)
+    output = result["output"]
+    assert result["passed"] == [] and "did not finish within its timeout" in output, output
+    assert re.search(r"Stuck in test_\w+\.", output), output  # the test; the line cannot be read
+    assert workers_started(page) == workers + 1
+    assert run_kata(page, COUNTER, solution(COUNTER))["failed"] == []
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
+
+
+def test_every_kind_of_page_loads_whole_when_cross_origin_isolated(offline_browser, isolated_site_url):
+    """Cross-Origin-Embedder-Policy: require-corp blocks what comes from elsewhere without
+    permission: the site loads nothing from elsewhere, so every page loads whole."""
+    context = offline_browser.new_context()
+    problems = []
+    page = context.new_page()
+    page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED" and problems.append(f"{r.url}: {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.url}: HTTP {r.status}"))
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        for path in ["", "get-started/", "katas/", f"katas/{COUNTER}/", "notebooks/01-lifecycle/",
+                     "notebooks/03-concurrency/", "review-checklist/", "api/durable_dojo/"]:
+            page.goto(isolated_site_url + path, wait_until="networkidle")
+            assert page.evaluate("() => self.crossOriginIsolated"), path
+        assert not problems, problems
+    finally:
+        context.close()

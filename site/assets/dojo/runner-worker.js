@@ -9,16 +9,28 @@
 // hashes; the hash goes into each address, so a browser never mixes files of two builds.
 //
 // Messages: see the contract in the project's notes (web-core.md). In short:
-//   {type: "init"}                                  -> {type: "ready", pyodide}
-//   {type: "runKata", id, kata, source}             -> {type: "test", ...} per test, {type: "kataResult", ...}
+//   {type: "init", interrupt?}                      -> {type: "ready", pyodide, interrupt: "shared" | "clock"}
+//   {type: "runKata", id, kata, source, limits?}    -> {type: "test", ...} per test, {type: "kataResult", ...}
+//                                                      ({type: "stuck", id, ...the hung verdict} if interrupted)
 //   {type: "runCell", id, chapter, index, source}   -> {type: "cellResult", ...}
 //   {type: "resetChapter", id, chapter}             -> {type: "chapterReset", id, chapter}
 //   {type: "widget", id, view, action, argument}    -> {type: "widgetResult", id, view: {view, objects, html, message}}
 //   {type: "hangVerdict", id, kata, test}           -> {type: "kataResult", ...} (the verdict of a run the page stopped)
 // While loading: {type: "progress", text, loaded, total}. A failure: {type: "error", id, message};
 // with `fatal: true` this worker's Python is gone (its stack ran out): the page starts a new worker.
-// Messages are handled one at a time, in order. The page owns the hang guard: learner code that
-// never returns keeps this worker busy, and the page terminates it and starts a new one.
+// Messages are handled one at a time, in order.
+//
+// The hang guard. Learner code that never returns keeps this worker busy; Pyodide reads an
+// "interrupt buffer" while Python runs (every few dozen bytecode jumps and calls) and raises
+// KeyboardInterrupt where the code is when it finds SIGINT there. Python then ends the run with
+// the hung verdict naming the learner's line (durable_dojo._browser.host.interrupts), and this
+// same worker runs the next request. Two sources of the SIGINT:
+//   - a cross-origin isolated page sends `interrupt`, an Int32Array over a SharedArrayBuffer,
+//     with `init`, and writes SIGINT into it at its deadline;
+//   - elsewhere the page sends its deadlines with each request (`limits: {firstMs, perTestMs}`:
+//     from the start, then from each test's start) and the buffer here reads the clock.
+// Code stuck in C (which Python never leaves to look at the buffer) or that catches the
+// KeyboardInterrupt and goes on: the page gives up after a short grace and ends this worker.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
 
@@ -29,6 +41,28 @@ let loading = null;
 let dead = null; // Pyodide's fatal error, after which it can run nothing more
 
 const post = (message) => self.postMessage(message);
+
+const SIGINT = 2;
+let shared = null; // the page's Int32Array over a SharedArrayBuffer (cross-origin isolated pages)
+let deadline = Infinity; // elsewhere: when (performance.now()) this worker interrupts itself
+// What Pyodide reads as its interrupt buffer where there is no shared one: slot 0 holds SIGINT
+// once the deadline has passed, once (Pyodide clears the slot after reading it).
+const clock = {
+  get 0() {
+    if (performance.now() < deadline) return 0;
+    deadline = Infinity;
+    return SIGINT;
+  },
+  set 0(value) {},
+};
+// From now, the run must end within `ms` (a new deadline replaces the last one).
+function allow(ms) {
+  if (!shared && ms != null) deadline = performance.now() + ms;
+}
+function quiet() {
+  deadline = Infinity;
+  if (shared) Atomics.store(shared, 0, 0); // a SIGINT written after the last run ended is void
+}
 
 async function fetchBytes(entry, progress) {
   const url = new URL(`${entry.path}?v=${entry.sha256.slice(0, 16)}`, ASSETS);
@@ -69,7 +103,9 @@ async function load() {
   pyodide.runPython(`import sys; sys.path.append("${vendor.project}/src")`);
   api = pyodide.pyimport("durable_dojo._browser.worker");
   api.start(vendor.project);
-  post({ type: "ready", pyodide: pyodide.version, seconds: (Date.now() - started) / 1000 });
+  pyodide.setInterruptBuffer(shared || clock);
+  post({ type: "ready", pyodide: pyodide.version, interrupt: shared ? "shared" : "clock",
+    seconds: (Date.now() - started) / 1000 });
 }
 
 function ready() {
@@ -80,15 +116,23 @@ function ready() {
 async function handle(message) {
   const id = message.id;
   if (dead) return post({ type: "error", id, fatal: true, message: dead });
+  if (message.type === "init" && message.interrupt instanceof Int32Array && !api) shared = message.interrupt;
+  const limits = message.limits || {};
   try {
     await ready();
+    quiet();
+    allow(limits.firstMs);
     switch (message.type) {
       case "init":
         return;
       case "runKata": {
         const kata = message.kata ?? message.id;
-        const onTest = (name) => post({ type: "test", id, kata, name });
-        const result = JSON.parse(api.run_kata(kata, message.source, onTest));
+        const onTest = (name) => {
+          allow(limits.perTestMs);
+          post({ type: "test", id, kata, name });
+        };
+        const onStuck = (verdict) => post({ type: "stuck", id, ...JSON.parse(verdict) });
+        const result = JSON.parse(api.run_kata(kata, message.source, onTest, onStuck));
         return post({ type: "kataResult", id, ...result });
       }
       case "hangVerdict": {
@@ -117,6 +161,8 @@ async function handle(message) {
       return post({ type: "error", id, fatal: true, message: dead });
     }
     post({ type: "error", id, message: text });
+  } finally {
+    quiet();
   }
 }
 

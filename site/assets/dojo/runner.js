@@ -8,10 +8,15 @@
 //   await dojo.runKata(id, source)        // -> {passed: [...], failed: [...], output: "..."}
 //   await dojo.runChapter(name)           // -> {cells: N, errors: [...]}
 //
-// The hang guard: a Web Worker cannot be interrupted from outside, only ended. When a kata's
-// test runs longer than the kata's timeout (katas.toml), the worker is terminated, the run
-// ends with the words `dojo check` uses, and a fresh worker starts loading at once, so the
-// page stays usable.
+// The hang guard. When a kata's test runs longer than the kata's timeout (katas.toml), Python
+// in the worker is interrupted where the code is stuck (Pyodide's interrupt buffer: this page
+// writes SIGINT into a SharedArrayBuffer where it is cross-origin isolated, elsewhere the worker
+// reads its own clock against the deadlines sent with the request) and the run ends with the
+// verdict `dojo check` gives, naming the learner's line; the same worker, warm, runs the next
+// one. If no answer comes within a short grace (code stuck in C, or code that catches the
+// interrupt and goes on), the worker is terminated as a Web Worker can only be from outside,
+// the run ends as hung all the same, and a fresh worker starts loading at once, so the page
+// stays usable. A run past its deadline never counts as passed, whatever the worker answers.
 (function () {
   "use strict";
 
@@ -24,9 +29,24 @@
   // seconds on a busy machine), so until a worker has finished one run its tests get it too.
   const STARTUP_ALLOWANCE_MS = 30000;
   const CELL_TIMEOUT_MS = 60000; // a chapter's cell: generous, the chapters run in seconds
+  // After the deadline, how long an interrupted run has to end (pytest winds down, the verdict
+  // is made) before its worker is terminated instead.
+  const INTERRUPT_GRACE_MS = 5000;
+  const SIGINT = 2;
   const FATAL = /fatal error/i; // Pyodide's words when its interpreter cannot go on
+  // A SharedArrayBuffer can reach the worker only where the page is cross-origin isolated
+  // (served with Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp).
+  const ISOLATED = self.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
 
-  class Hung extends Error {}
+  // A run that overran its deadline. `stuck`: the worker's hung verdict, told the moment the
+  // interrupt stopped the code (it names the line); `late`: what the worker answered after it.
+  class Hung extends Error {
+    constructor(stuck, late) {
+      super("hung");
+      this.stuck = stuck || null;
+      this.late = late || null;
+    }
+  }
 
   // One worker at a time; requests are answered in order (the worker runs one at a time).
   class Runner {
@@ -39,6 +59,9 @@
       this.listeners = new Set(); // status listeners: (state, text) => void
       this.state = "idle"; // idle | loading | ready | running
       this.warm = false; // the current worker has answered a request
+      this.started = 0; // workers started in this page (for tests: a warm run after a hang uses the same one)
+      this.interrupt = null; // how a run past its deadline is interrupted: "shared" | "clock" | null (it cannot be)
+      this.shared = null; // the Int32Array over the SharedArrayBuffer this page writes SIGINT into
     }
 
     on(listener) {
@@ -56,7 +79,10 @@
       if (this.loaded) return this.loaded;
       const worker = new Worker(WORKER_URL, { type: "module" }); // it imports Pyodide (an ES module)
       this.worker = worker;
+      this.started += 1;
       this.warm = false;
+      this.interrupt = null;
+      this.shared = ISOLATED ? new Int32Array(new SharedArrayBuffer(4)) : null;
       this.tell("loading", "Loading Python in your browser (the first run only)…");
       this.loaded = new Promise((resolve, reject) => {
         worker.onmessage = (event) => this.receive(worker, event.data, resolve, reject);
@@ -68,7 +94,7 @@
         };
       });
       this.loaded.catch(() => {}); // a failed load is reported to whoever waits on it
-      worker.postMessage({ type: "init" });
+      worker.postMessage({ type: "init", interrupt: this.shared });
       return this.loaded;
     }
 
@@ -77,6 +103,7 @@
       if (message.type === "progress") {
         this.tell("loading", describeProgress(message));
       } else if (message.type === "ready") {
+        this.interrupt = message.interrupt || null;
         this.tell("ready", "");
         resolve();
       } else if (message.type === "error" && message.id === undefined) {
@@ -131,29 +158,48 @@
       await this.ready();
       const worker = this.worker;
       const id = this.nextId++;
+      const startMs = this.warm ? 0 : STARTUP_ALLOWANCE_MS; // a fresh worker's first run imports more
+      // the deadlines, for a worker that interrupts itself (pages that are not cross-origin isolated)
+      const limits = { firstMs: guard.firstMs, perTestMs: guard.perTestMs + startMs };
       this.tell("running", "");
       try {
         return await new Promise((resolve, reject) => {
           let timer = null;
+          let overdue = false; // past the deadline: whatever comes back now is a hang
+          let stuck = null; // the worker's hung verdict, if the interrupt stopped the code
+          const giveUp = () => {
+            this.fail(worker, new Hung(stuck));
+            this.restart(); // a fresh worker takes over at once
+          };
+          const deadlinePassed = () => {
+            overdue = true;
+            if (!this.interrupt) return giveUp(); // a worker that cannot be interrupted is ended
+            if (this.interrupt === "shared") Atomics.store(this.shared, 0, SIGINT);
+            timer = setTimeout(giveUp, INTERRUPT_GRACE_MS);
+          };
           const arm = (ms) => {
             clearTimeout(timer);
-            timer = setTimeout(() => {
-              const error = new Hung("hung");
-              this.fail(worker, error);
-              this.restart(); // a fresh worker takes over at once
-            }, ms);
+            timer = setTimeout(deadlinePassed, ms);
           };
-          const done = (fn) => (value) => { clearTimeout(timer); fn(value); };
+          const settle = (fn) => (value) => { clearTimeout(timer); fn(value); };
           this.pending.set(id, {
-            resolve: done(resolve),
-            reject: done(reject),
+            resolve: settle((result) => {
+              const hung = result && result.verdict && result.verdict.status === "hung";
+              if (overdue && !hung) reject(new Hung(stuck, result)); // a caught interrupt is no pass
+              else resolve(result);
+            }),
+            reject: settle((error) => reject(overdue && !(error instanceof Hung) ? new Hung(stuck) : error)),
             onEvent: (event) => {
+              if (event.type === "stuck") {
+                stuck = event;
+                return;
+              }
               if (guard.onEvent) guard.onEvent(event);
-              if (event.type === "test") arm(guard.perTestMs + (this.warm ? 0 : STARTUP_ALLOWANCE_MS));
+              if (event.type === "test" && !overdue) arm(limits.perTestMs);
             },
           });
-          arm(guard.firstMs);
-          worker.postMessage(Object.assign({ id }, message));
+          arm(limits.firstMs);
+          worker.postMessage(Object.assign({ id, limits }, message));
         });
       } finally {
         if (this.worker === worker) this.tell("ready", "");
@@ -200,6 +246,7 @@
       });
     } catch (error) {
       if (!(error instanceof Hung)) throw error;
+      if (error.stuck) return error.stuck; // the worker's own hung verdict: it names the line
       return hungResult(kata, running, (performance.now() - started) / 1000);
     }
   }
@@ -235,9 +282,12 @@
     return reset.then(() => runner.request({ type: "runCell", chapter, index, source }, guard)).catch((error) => {
       if (!(error instanceof Hung)) throw error;
       const seconds = CELL_TIMEOUT_MS / 1000;
+      // interrupted in place: the worker's traceback of the KeyboardInterrupt says where it was
+      const late = error.late && error.late.error;
+      const where = late && late.ename === "KeyboardInterrupt" ? late.traceback.slice(0, -1) : [];
       return { outputs: [{ output_type: "error", ename: "Stopped",
         evalue: `the cell did not finish within ${seconds} s and was stopped`,
-        traceback: [`The cell did not finish within ${seconds} s and was stopped. Likely cause: an infinite loop or a blocking call (time.sleep), or an await that never completes.`] }] };
+        traceback: [`The cell did not finish within ${seconds} s and was stopped. Likely cause: an infinite loop or a blocking call (time.sleep), or an await that never completes.`, ...where] }] };
     });
   }
 

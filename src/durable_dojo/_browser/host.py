@@ -9,6 +9,19 @@ The host loop
     I/O at all is enough: `HostLoop`. When it has nothing ready and nothing scheduled, what it
     waits for can never happen, and it says so instead of blocking the worker.
 
+The interrupt
+    Learner code that never returns (`while True: pass`) holds the worker: a Web Worker runs
+    one thing at a time, and the page cannot reach into it, only end it. Pyodide checks an
+    "interrupt buffer" while Python runs (every few dozen bytecode jumps and calls) and raises the
+    signal found there. The worker hands it one (runner-worker.js): the page writes SIGINT into it
+    at the kata's timeout where the page is cross-origin isolated (a SharedArrayBuffer), and
+    elsewhere the worker's own clock answers SIGINT once the deadline has passed. `interrupts()`
+    turns that SIGINT into a record of where the code was (the stack, as `dojo check` reads it
+    from faulthandler) and a KeyboardInterrupt at that point; the run then ends with the hang
+    verdict naming the learner's line, and the same worker runs the next one, warm. Code that
+    catches the KeyboardInterrupt and goes on cannot turn the hang into a pass: the record says
+    it hung, and if it never returns the page ends the worker as before.
+
 The platform's modules
     Pyodide has its own `js` (the browser's JavaScript globals) and `pyodide` (its FFI). Learner
     code written for Python Workers imports them too, and must get the emulator's: a `Date` on
@@ -23,8 +36,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib.util
+import signal
 import sys
 import time
+import traceback
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -87,6 +102,67 @@ def host_loop_policy():
             warnings.simplefilter("ignore", DeprecationWarning)
             asyncio.set_event_loop_policy(previous)
         asyncio._set_running_loop(pyodide_loop)
+
+
+# ----- the interrupt -----
+
+
+def stack_dump(frame) -> str:
+    """The stack from `frame` outwards, in faulthandler's words (what `stuck_where` reads)."""
+    lines = ["Stack (most recent call first):"]
+    for each, lineno in traceback.walk_stack(frame):
+        lines.append(f'  File "{each.f_code.co_filename}", line {lineno} in {each.f_code.co_name}')
+    return "\n".join(lines) + "\n"
+
+
+class Interrupt:
+    """What the first SIGINT of a run found: `stack` (empty if none came)."""
+
+    def __init__(self, on_interrupt=None):
+        self.stack = ""
+        self.on_interrupt = on_interrupt  # called with this record when it first fires
+
+    def handler(self, signum, frame):
+        if not self.stack:
+            self.stack = stack_dump(frame)
+            if self.on_interrupt is not None:
+                try:
+                    self.on_interrupt(self)
+                except Exception:  # telling the page is a courtesy: the interrupt must happen
+                    pass
+        raise KeyboardInterrupt
+
+
+_sleep = time.sleep
+SLEEP_SLICE = 0.01
+
+
+def _sleep_in_slices(seconds):
+    """`time.sleep` that an interrupt can stop. Pyodide's sleeps in C without looking at the
+    interrupt buffer; Python looks at it between these slices. (Counted in slices, not read
+    from a clock: inside a world `time.monotonic` is the world's virtual clock.)"""
+    if not seconds > 0:
+        return _sleep(seconds)  # 0, or the error a negative or odd argument gets
+    whole, rest = divmod(seconds, SLEEP_SLICE)
+    for _ in range(int(whole)):
+        _sleep(SLEEP_SLICE)
+    return _sleep(rest)
+
+
+@contextlib.contextmanager
+def interrupts(on_interrupt=None):
+    """While it lasts, a SIGINT records where the code was and raises KeyboardInterrupt there
+    (and, under Pyodide, `time.sleep` can be interrupted too)."""
+    record = Interrupt(on_interrupt)
+    previous = signal.signal(signal.SIGINT, record.handler)
+    sleep = time.sleep
+    if sys.platform == "emscripten":
+        time.sleep = _sleep_in_slices
+    try:
+        yield record
+    finally:
+        time.sleep = sleep
+        signal.signal(signal.SIGINT, previous)
 
 
 # ----- the platform's modules -----

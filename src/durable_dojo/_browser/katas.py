@@ -7,6 +7,11 @@ with the same kata plugin (`durable_dojo._kata.plugin`) reporting the same event
 and `_kata`'s own code turns them into the verdict: same outcomes, same messages, same "where in
 your code", same notes.
 
+A test that overruns the kata's timeout is interrupted where it is stuck (`host.interrupts`: the
+worker's interrupt buffer raises KeyboardInterrupt in the learner's code) and the run ends with
+the verdict `dojo check` gives a hung run, naming the learner's line from the stack at that
+moment; the page ends the worker only if that does not come back in time.
+
 The learner's file is written to a fresh folder for every run (`<runs>/<n>/katas/<id>/<file>`),
 so nothing of an earlier run (a module, a compiled file, a cached source line) is used again.
 """
@@ -26,7 +31,7 @@ from .._kata.cli import verdict_summary, verdict_lines, verdict_text
 from .._kata.manifest import LEARNER_TREE, Kata, Manifest, load_manifest, test_names
 from .._kata.run import (FAILING, RunResult, TestResult, Verdict, apply_events, command_running_pytest, short_message,
                          verdict_from_run)
-from .host import learner_run
+from .host import interrupts, learner_run
 
 # Where the worker unpacks the project (katas/, tests/katas/, pyproject.toml) and writes runs.
 PROJECT = Path(os.environ.get("DOJO_BROWSER_PROJECT", "/dojo"))
@@ -53,15 +58,40 @@ class _ListReporter(_plugin._Reporter):
         self.rootpath = project
         self.events: list[dict] = []
         self.on_test_start = on_test_start
+        self.running: str | None = None  # the node id of the test running now
+        self.stopped = False  # a test was interrupted: no further test starts, as in `dojo check`
 
     def emit(self, **event) -> None:
+        kind = event.get("event")
+        if kind == "start" and self.stopped:  # raised in pytest's code, where the learner's cannot catch it
+            raise KeyboardInterrupt
         self.events.append(event)
-        if event.get("event") == "start" and self.on_test_start is not None:
-            self.on_test_start(event["nodeid"].rpartition("::")[2])
+        if kind == "start":
+            self.running = event["nodeid"]
+            if self.on_test_start is not None:
+                self.on_test_start(event["nodeid"].rpartition("::")[2])
+        elif kind == "finish":
+            self.running = None
 
 
-def run_kata(kata_id: str, source: str, on_test_start=None) -> Verdict:
-    """Run kata `kata_id`'s tests against `source` as its learner file; the verdict."""
+def _clock() -> float:
+    """Real seconds, also inside a world (whose `time.monotonic` is the world's virtual clock)."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def _stopped(run: RunResult, nodeid: str | None, stack: str) -> RunResult:
+    """`run` as the runner records a run it stopped: the test that was running hung there."""
+    run.stopped, run.hung_test, run.stack = True, nodeid, stack
+    if nodeid in run.tests:
+        run.tests[nodeid].outcome = "hung"
+    return run
+
+
+def run_kata(kata_id: str, source: str, on_test_start=None, on_stuck=None) -> Verdict:
+    """Run kata `kata_id`'s tests against `source` as its learner file; the verdict.
+
+    `on_stuck(verdict)`, if given, hears the hung verdict as soon as an interrupt arrives (the
+    page keeps it in case the code goes on without returning and the worker has to be ended)."""
     global _runs
     project = PROJECT
     kata = manifest().find(kata_id)
@@ -84,14 +114,30 @@ def run_kata(kata_id: str, source: str, on_test_start=None) -> Verdict:
     saved = {name: os.environ.get(name) for name in environ}
     os.environ.update(environ)
     cwd = os.getcwd()
-    started = time.monotonic()
+    started = _clock()
     run = RunResult()
+    expected: set[str] = set()
+    for test in kata.tests:
+        expected |= test_names(project / test)
+    stuck_in: list[str | None] = []  # the test that was running when the interrupt came
+
+    def verdict(run: RunResult) -> Verdict:
+        return verdict_from_run(manifest(), kata, run, kata_root, project=run_dir, expected=expected)
+
+    def on_interrupt(interrupt) -> None:
+        stuck_in.append(reporter.running)
+        reporter.stopped = True
+        if on_stuck is not None:
+            so_far = RunResult(seconds=_clock() - started)
+            apply_events(list(reporter.events), so_far)
+            on_stuck(verdict(_stopped(so_far, reporter.running, interrupt.stack)))
+
     import pytest
 
     _plugin._reporter = reporter  # pytest_configure keeps a reporter already set
     try:
         os.chdir(project)
-        with learner_run(), redirect_stdout(output), redirect_stderr(output):
+        with learner_run(), interrupts(on_interrupt) as interrupt, redirect_stdout(output), redirect_stderr(output):
             run.returncode = int(pytest.main(args))
     finally:
         _plugin._reporter = None
@@ -104,13 +150,12 @@ def run_kata(kata_id: str, source: str, on_test_start=None) -> Verdict:
         for name in set(sys.modules) - before:  # the tests and the learner's modules, loaded again next run
             if name.startswith(("kata_", "test_", "conftest")) or name == "tests.katas.conftest":
                 del sys.modules[name]
-    run.seconds = time.monotonic() - started
+    run.seconds = _clock() - started
     run.output = output.getvalue()[-64 * 1024:]
     apply_events(reporter.events, run)
-    expected: set[str] = set()
-    for test in kata.tests:
-        expected |= test_names(project / test)
-    return verdict_from_run(manifest(), kata, run, kata_root, project=run_dir, expected=expected)
+    if interrupt.stack:  # it overran its timeout: hung, whatever happened after (a caught interrupt cannot make it pass)
+        _stopped(run, stuck_in[0], interrupt.stack)
+    return verdict(run)
 
 
 def verdict_json(verdict: Verdict) -> dict:

@@ -15,9 +15,11 @@ def start(project: str) -> None:
     katas.manifest()
 
 
-def run_kata(kata: str, source: str, on_test_start=None) -> str:
-    """`{kata, passed, failed, output, lines, verdict}` for the page (see `katas.verdict_json`)."""
-    return json.dumps(katas.verdict_json(katas.run_kata(kata, source, on_test_start)))
+def run_kata(kata: str, source: str, on_test_start=None, on_stuck=None) -> str:
+    """`{kata, passed, failed, output, lines, verdict}` for the page (see `katas.verdict_json`).
+    `on_stuck(json)` hears the hung verdict the moment an interrupt stops the learner's code."""
+    tell = None if on_stuck is None else (lambda verdict: on_stuck(json.dumps(katas.verdict_json(verdict))))
+    return json.dumps(katas.verdict_json(katas.run_kata(kata, source, on_test_start, tell)))
 
 
 def hang_verdict(kata: str, test: str | None = None) -> str:
