@@ -6,6 +6,7 @@ Chromium, three ways:
 * `isolated`: the page served with the cross-origin isolation headers (site/serve.py): the page
   interrupts Python through a SharedArrayBuffer at the timeout;
 * `clock`: served without them: the worker interrupts itself on its own clock;
+* `clock/sleep`: the same with `time.sleep(3600)` instead of the loop (slept in slices);
 * `terminated`: code stuck in C (an endless iterator consumed by `collections.deque`), which
   Python never leaves to look at the interrupt buffer: after a 5 s grace the page ends the worker
   and starts a fresh one, as every hang did before the interrupt buffer.
@@ -39,6 +40,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-backgroun
 KATA = "01-counter-forgets"
 BODIES = {
     "loop": "        while True:\n            pass\n",
+    "sleep": "        import time\n        time.sleep(3600)\n",
     "in C": "        import collections, itertools\n        collections.deque(itertools.count(), maxlen=0)\n",
 }
 
@@ -88,7 +90,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         rows = []
         for name, isolated, body in [("isolated", True, "loop"), ("clock", False, "loop"),
-                                     ("terminated", False, "in C")]:
+                                     ("clock/sleep", False, "sleep"), ("terminated", False, "in C")]:
             httpd, url = server(isolated)
             try:
                 rows.append((name, measure(browser, url, BODIES[body])))

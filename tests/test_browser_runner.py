@@ -212,12 +212,29 @@ def with_increment_body(source_text: str, body: str, before: str = "") -> str:
 
 
 def interrupt_soon():
+    """SIGINT (what the worker's interrupt buffer raises) once the learner's code is running."""
     import _thread
     import threading
+    import time
 
-    timer = threading.Timer(0.5, _thread.interrupt_main)  # what the worker's interrupt buffer does
-    timer.start()
-    return timer
+    main = threading.main_thread().ident
+
+    def in_learner_code() -> bool:
+        frame = sys._current_frames().get(main)
+        while frame is not None:
+            if Path(frame.f_code.co_filename).as_posix().endswith(f"katas/{KATA}/counter.py"):
+                return True
+            frame = frame.f_back
+        return False
+
+    def watch():
+        for _ in range(2400):  # at most 2 minutes
+            if in_learner_code():
+                _thread.interrupt_main()
+                return
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def test_an_interrupted_test_gets_the_hung_verdict_naming_the_learners_line(project):
@@ -248,3 +265,13 @@ def test_an_interrupt_the_learners_code_catches_still_ends_the_run_as_hung(proje
     assert verdict.status == "hung", verdict.message
     assert f"at katas/{KATA}/counter.py:" in verdict.message
     assert sum(t.outcome == "passed" for t in verdict.tests) <= 1  # no test started after the interrupt
+
+
+def test_a_sigint_once_the_learners_code_is_over_is_ignored():
+    """The page's interrupt may land while the verdict is being made: too late to matter."""
+    import signal
+
+    with host.interrupts() as interrupt:
+        interrupt.done = True
+        signal.raise_signal(signal.SIGINT)
+    assert interrupt.stack == ""

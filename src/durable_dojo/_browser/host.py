@@ -116,13 +116,17 @@ def stack_dump(frame) -> str:
 
 
 class Interrupt:
-    """What the first SIGINT of a run found: `stack` (empty if none came)."""
+    """What the first SIGINT of a run found: `stack` (empty if none came). Once `done` (the
+    learner's code is over, the result is being made), a SIGINT is ignored."""
 
     def __init__(self, on_interrupt=None):
         self.stack = ""
         self.on_interrupt = on_interrupt  # called with this record when it first fires
+        self.done = False
 
     def handler(self, signum, frame):
+        if self.done:
+            return
         if not self.stack:
             self.stack = stack_dump(frame)
             if self.on_interrupt is not None:

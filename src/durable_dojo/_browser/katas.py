@@ -135,27 +135,29 @@ def run_kata(kata_id: str, source: str, on_test_start=None, on_stuck=None) -> Ve
     import pytest
 
     _plugin._reporter = reporter  # pytest_configure keeps a reporter already set
-    try:
-        os.chdir(project)
-        with learner_run(), interrupts(on_interrupt) as interrupt, redirect_stdout(output), redirect_stderr(output):
-            run.returncode = int(pytest.main(args))
-    finally:
-        _plugin._reporter = None
-        os.chdir(cwd)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        for name in set(sys.modules) - before:  # the tests and the learner's modules, loaded again next run
-            if name.startswith(("kata_", "test_", "conftest")) or name == "tests.katas.conftest":
-                del sys.modules[name]
-    run.seconds = _clock() - started
-    run.output = output.getvalue()[-64 * 1024:]
-    apply_events(reporter.events, run)
-    if interrupt.stack:  # it overran its timeout: hung, whatever happened after (a caught interrupt cannot make it pass)
-        _stopped(run, stuck_in[0], interrupt.stack)
-    return verdict(run)
+    with interrupts(on_interrupt) as interrupt:
+        try:
+            os.chdir(project)
+            with learner_run(), redirect_stdout(output), redirect_stderr(output):
+                run.returncode = int(pytest.main(args))
+        finally:
+            interrupt.done = True  # from here a SIGINT comes too late to matter: the learner's code is over
+            _plugin._reporter = None
+            os.chdir(cwd)
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            for name in set(sys.modules) - before:  # the tests and the learner's modules, loaded again next run
+                if name.startswith(("kata_", "test_", "conftest")) or name == "tests.katas.conftest":
+                    del sys.modules[name]
+        run.seconds = _clock() - started
+        run.output = output.getvalue()[-64 * 1024:]
+        apply_events(reporter.events, run)
+        if interrupt.stack:  # it overran its timeout: hung, whatever happened after (a caught interrupt cannot make it pass)
+            _stopped(run, stuck_in[0], interrupt.stack)
+        return verdict(run)
 
 
 def verdict_json(verdict: Verdict) -> dict:
