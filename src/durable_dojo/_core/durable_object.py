@@ -98,6 +98,8 @@ class DurableObjectState:
 
     def waitUntil(self, awaitable) -> None:
         """Keep the object alive until `awaitable` settles (at most 15 minutes); no response waits."""
+        if not hasattr(awaitable, "__await__") and not isinstance(awaitable, asyncio.Future):
+            return  # workerd makes any other value a resolved promise: nothing to wait for
         self._instance.wait_until(awaitable)
 
     def abort(self, reason: str | None = None):

@@ -8,6 +8,10 @@ what Python code sees, and `js_api` applies both to every public method of the c
 * keyword arguments become one trailing options object: `storage.list(reverse=True, limit=1)`
   is `storage.list({reverse: true, limit: 1})`, and `storage.put("k", 1, allowUnconfirmed=True)`
   is `storage.put("k", 1, {allowUnconfirmed: true})`;
+* arguments beyond the ones the method takes are ignored, as JavaScript ignores them: so
+  `id.toString(x=1)` is `id.toString({x: 1})`, which is `id.toString()`, and a string parameter
+  given the options object reads it as JavaScript's `String({...})`, `"[object Object]"`
+  (`idFromName(name="x")` is the ID of the name "[object Object]", as in workerd);
 * an error the JavaScript API throws reaches Python as `pyodide.ffi.JsException`, carrying the
   JavaScript error's `name` and `message` (`str(error)` is `"TypeError: ..."`). It is not a
   Python `TypeError` or `ValueError`, so `except TypeError` around a storage call does not catch
@@ -59,12 +63,19 @@ def js_api(cls=None, *, calls_python=(), returns_promises=False):
 
 
 def _js_method(function, *, passes_errors: bool, promises: bool = False):
+    # JavaScript ignores arguments beyond a function's parameters: the bound method's `self`
+    # and the method's own positional parameters are all it receives.
+    code = function.__code__
+    takes = None if code.co_flags & inspect.CO_VARARGS else code.co_argcount
+
     if passes_errors:
 
         @functools.wraps(function)
         def call_passing_errors(*args, **options):
             if options:
                 args = (*args, options)
+            if takes is not None and len(args) > takes:
+                args = args[:takes]
             return function(*args)
 
         return call_passing_errors
@@ -76,6 +87,8 @@ def _js_method(function, *, passes_errors: bool, promises: bool = False):
             # A JS method that returns a promise: its TypeError arrives when it is awaited.
             if options:
                 args = (*args, options)
+            if takes is not None and len(args) > takes:
+                args = args[:takes]
             try:
                 return await function(*args)
             except TypeError as error:
@@ -89,6 +102,8 @@ def _js_method(function, *, passes_errors: bool, promises: bool = False):
     def call(*args, **options):
         if options:
             args = (*args, options)
+        if takes is not None and len(args) > takes:
+            args = args[:takes]
         try:
             result = function(*args)
         except TypeError as error:

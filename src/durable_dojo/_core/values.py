@@ -81,8 +81,14 @@ def through_js(value):
 def js_argument_string(value) -> str:
     """`String(value)` of an argument Python passes straight to a JS method, as to a namespace's
     `idFromName()`: Pyodide passes `None` as `undefined`, so it is the text "undefined" (the
-    SDK's wrapped bindings, such as `ctx.storage`, send `None` as `null`: "null")."""
-    return "undefined" if value is None else js_string(value)
+    SDK's wrapped bindings, such as `ctx.storage`, send `None` as `null`: "null"). A dict is the
+    options object Pyodide makes of keyword arguments (`idFromName(name="x")`), a JS object:
+    `String({...})` is "[object Object]"."""
+    if value is None:
+        return "undefined"
+    if isinstance(value, dict):
+        return "[object Object]"
+    return js_string(value)
 
 
 def _decimal(n: int) -> str:

@@ -32,7 +32,7 @@ from .ffi import js_api
 from .http import Blob
 from .kvstore import js_int, js_uint32
 from .trace import Kind
-from .values import js_string
+from .values import js_argument_string, js_string
 
 CONNECTING, OPEN, CLOSING, CLOSED = 0, 1, 2, 3
 MAX_TAGS = 10
@@ -539,7 +539,7 @@ def get_websockets(instance, tag=None) -> list[WebSocket]:
     host = instance.host
     if tag is None:  # workerd lists all of an object's sockets newest first
         return [ws for ws in reversed(host.sockets) if ws.readyState != CLOSED]
-    tag = js_string(tag)
+    tag = js_argument_string(tag)  # getWebSockets(tag="t") passes {tag: "t"}: "[object Object]"
     return [ws for ws in host.sockets if ws.readyState != CLOSED and tag in ws._tags]
 
 
