@@ -15,7 +15,7 @@ import js
 from durable_dojo import Runtime
 from durable_dojo.testing import run_in_durable_object
 from pyodide.ffi import JsException
-from workers import DurableObject
+from workers import DurableObject, Request, Response, WorkerEntrypoint
 
 
 class Box(DurableObject):
@@ -186,3 +186,25 @@ async def test_every_js_method_takes_a_trailing_options_object_as_javascript_doe
 
     walked, mismatches = await inside(rt, body)
     assert walked > 50 and mismatches == []
+
+
+# --------------------------------------------------------------------------- request.cf
+
+
+class CfWorker(WorkerEntrypoint):
+    async def fetch(self, request):
+        made_here = Request("https://example.com/")
+        return Response.json({"country": request.cf.country, "colo": request.cf.colo,
+                              "made_here": made_here.cf})
+
+
+async def test_the_workers_incoming_request_always_carries_cf(make_runtime):
+    # The SDK's Request.cf is `_jsnull_to_none(js_object.cf)`: a JsProxy when the runtime gives
+    # an object. A request from the internet always has one (wrangler dev: a stand-in from
+    # Austin, served by DFW); a Request made in code has none (workerd: `new Request(u).cf` is
+    # undefined, so None).
+    rt = make_runtime(worker=CfWorker)
+    response = await rt.fetch("https://example.com/")
+    assert await response.json() == {"country": "US", "colo": "DFW", "made_here": None}
+    response = await rt.fetch("https://example.com/", cf={"country": "GB", "colo": "LHR"})
+    assert await response.json() == {"country": "GB", "colo": "LHR", "made_here": None}
