@@ -208,3 +208,156 @@ async def test_the_workers_incoming_request_always_carries_cf(make_runtime):
     assert await response.json() == {"country": "US", "colo": "DFW", "made_here": None}
     response = await rt.fetch("https://example.com/", cf={"country": "GB", "colo": "LHR"})
     assert await response.json() == {"country": "GB", "colo": "LHR", "made_here": None}
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+@pytest.mark.parametrize(("body", "sent", "content_type"), [
+    # workerd 1.20261117.1, `fetch(url, {method: "POST", body})` to an echo Worker:
+    (["a", "b", "c"], b"abc", None),                  # an Array is a stream of its chunks
+    (["a", 1, "b"], b"ab", None),                     # items that are not text or bytes are dropped
+    ([1, 2], b"", None),
+    ([b"AB", "c", "é"], "ABcé".encode(), None),       # bytes become a Uint8Array chunk
+    ({"x": 1}, b"[object Object]", "text/plain;charset=UTF-8"),  # String() of a JS object
+    (42, b"42", "text/plain;charset=UTF-8"),
+    (1.5, b"1.5", "text/plain;charset=UTF-8"),
+    (True, b"true", "text/plain;charset=UTF-8"),
+])
+async def test_fetch_sends_a_body_as_javascripts_fetch_sends_what_the_sdk_converts(body, sent, content_type):
+    # The SDK's fetch hands its options to Pyodide's pyfetch, which converts them with to_js
+    # (a list becomes an Array, a dict an Object) for JS fetch(); Cloudflare's "Use the Alarms
+    # API" Python example posts `body=list(...)`.
+    from workers import fetch
+
+    seen = []
+
+    async def outbound(request):
+        seen.append((await request.bytes(), request.headers.get("content-type")))
+        return Response("ok")
+
+    class Sender(DurableObject):
+        async def send(self):
+            return await (await fetch("https://example.com/", method="POST", body=body)).text()
+
+    rt = Runtime(durable_objects={"SENDER": Sender}, outbound=outbound)
+    try:
+        assert await rt.env.SENDER.getByName("s").send() == "ok"
+    finally:
+        rt.close()
+    assert seen == [(sent, content_type)]
+
+
+def test_response_refuses_a_list_body_with_the_sdks_message():
+    # workers/response.py: `raise TypeError(f"Unsupported type in Response: {type(body).__name__}")`.
+    with pytest.raises(TypeError, match="^Unsupported type in Response: list$"):
+        Response(["x"])
+
+
+async def test_buffer_gives_a_js_array_buffer_as_the_sdk_does():
+    # workers/request.py: `buffer()` returns `await js_object.arrayBuffer()` (a JsBuffer proxy)
+    # and `bytes()` is `(await self.buffer()).to_bytes()`.
+    from pyodide.ffi import JsBuffer
+
+    buffer = await Request("https://example.com/", method="POST", body="hé").buffer()
+    assert isinstance(buffer, JsBuffer) and buffer.byteLength == 3
+    assert buffer.to_bytes() == "hé".encode() and bytes(buffer.to_memoryview()) == "hé".encode()
+    assert (await Response(b"\x00\x01").buffer()).to_bytes() == b"\x00\x01"
+
+
+async def test_request_and_response_wrap_their_js_objects_as_the_sdk_does():
+    # workers/request.py and response.py: a js.Request / js.Response is wrapped as it is (the
+    # same object: reading one reads the other), and any option is a ValueError.
+    request = Request("https://example.com/a", method="POST", body="hi")
+    wrapped = Request(request.js_object)
+    assert (wrapped.url, wrapped.method) == ("https://example.com/a", "POST")
+    assert await wrapped.text() == "hi" and request.body_used
+    with pytest.raises(ValueError, match="^Expected no options when constructing Request from a js.Request$"):
+        Request(request.js_object, method="GET")
+
+    response = Response("body", status=201, headers={"x-a": "1"})
+    again = Response(response.js_object)
+    assert (again.status, again.headers["x-a"], await again.text()) == (201, "1", "body")
+    assert response.body_used
+    with pytest.raises(ValueError, match="^Expected no options when constructing Response from a js.Response$"):
+        Response(response.js_object, status=200)
+
+
+# --------------------------------------------------------------------------- to_py / to_js
+
+
+async def test_to_py_leaves_objects_that_are_not_plain_data_as_they_are(rt):
+    # Pyodide's JsProxy.to_py converts Arrays, Maps, Sets and objects whose constructor is
+    # Object; any other object (a stream, a WebSocket, an ID) is returned as it is.
+    stream = Request("https://example.com/", method="POST", body="x").body
+    assert stream.to_py() is stream
+    id_ = rt.env.BOX.idFromName("a")
+    assert id_.to_py() is id_
+
+    def body(ctx):
+        ws = js.WebSocketPair.new()[0]
+        return ws.to_py() is ws
+
+    assert await inside(rt, body) is True
+
+
+def test_to_js_makes_a_dict_a_map_by_default():
+    # pyodide.ffi.to_js: dict -> Map unless a dict_converter is given; JsMap.to_py() is a dict.
+    from pyodide.ffi import JsMap, JsProxy, to_js
+
+    converted = to_js({"a": {"b": [1, {"c": 2}]}})
+    assert isinstance(converted, JsMap) and isinstance(converted, JsProxy)
+    assert converted.size == 1 and converted.has("a") and isinstance(converted["a"], JsMap)
+    plain = converted.to_py()
+    assert plain == {"a": {"b": [1, {"c": 2}]}} and type(plain["a"]) is dict and type(plain["a"]["b"][1]) is dict
+    assert type(to_js({"a": 1}, dict_converter=js.Object.fromEntries)) is not JsMap
+
+
+# --------------------------------------------------------------------------- js names
+
+
+def test_js_error_new_is_a_js_exception_python_can_raise():
+    # Pyodide: a JS Error object is a JsException; workerd's Python tests do `js.Error.new("message")`.
+    error = js.Error.new("message")
+    assert isinstance(error, JsException) and (error.name, error.message) == ("Error", "message")
+    with pytest.raises(JsException, match="^Error: message$"):
+        raise error
+
+
+def test_js_headers_uint8array_and_array():
+    headers = js.Headers.new([("a", "1")])  # what the SDK's _to_js_headers passes: pairs
+    headers.append("b", "2")
+    assert (headers.get("a"), headers.get("b"), headers.has("c")) == ("1", "2", False)
+    assert js.Uint8Array.new(b"ab").to_bytes() == b"ab" and js.Uint8Array.new(3).to_bytes() == b"\0\0\0"
+    assert js.Uint8Array.from_([1, 2]).to_bytes() == b"\x01\x02"
+    array = js.Array.new()
+    assert array.push("x", "y") == 2 and array.length == 2 and array.to_py() == ["x", "y"]
+    assert js.Array.from_("ab") == ["a", "b"] and js.Array.new(2) == [None, None] and js.Array.isArray(array)
+
+
+class Echo(DurableObject):
+    async def fetch(self, request):
+        return Response(f"{request.method} {await request.text()}")
+
+
+async def test_a_js_request_goes_to_fetch_and_into_a_workers_request(make_runtime):
+    # workerd's Python tests call handlers with `js.Request.new(url)`; fetch() takes a js.Request.
+    rt = make_runtime(durable_objects={"ECHO": Echo})
+    request = js.Request.new("https://example.com/", method="PUT", body="hi")
+    assert Request(request).url == "https://example.com/"
+    response = await rt.env.ECHO.getByName("e").fetch(js.Request.new("https://example.com/", method="PUT", body="hi"))
+    assert await response.text() == "PUT hi"
+
+
+async def test_js_promise_resolves_rejects_and_gathers(rt):
+    def body(ctx):
+        async def run():
+            made = js.Promise.new(lambda resolve, reject: resolve(5))
+            values = await js.Promise.all([js.Promise.resolve(1), made, 3])
+            with pytest.raises(JsException, match="^Error: no$"):
+                await js.Promise.reject(js.Error.new("no"))
+            return values
+
+        return run()
+
+    assert await inside(rt, body) == [1, 5, 3]

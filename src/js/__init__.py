@@ -1,7 +1,7 @@
 """`js`: the JavaScript globals Python Worker code takes from Pyodide's `js` module.
 
-`Object`, `Date`, `JSON`, `URL`, `Response`, `WebSocketPair`, `WebSocket`, `console`, `fetch`,
-`setTimeout` and `clearTimeout`,
+`Object`, `Date`, `JSON`, `URL`, `Response`, `Request`, `Headers`, `WebSocketPair`, `WebSocket`,
+`console`, `fetch`, `setTimeout`, `clearTimeout`, `Uint8Array`, `Array`, `Error` and `Promise`,
 with the JavaScript spelling (`Date.new(ms)`, `Object.fromEntries(pairs)`, `JSON.stringify(value)`,
 `WebSocket.new(url)`). `Date.now()` reads the world's virtual clock, so code that timestamps with it
 behaves the same when `rt.advance(3600)` jumps an hour.
@@ -20,8 +20,14 @@ import secrets as _secrets
 import time as _time
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from durable_dojo._core.errors import JsError as _JsError
+from durable_dojo._core.errors import JsException as _JsException
+from durable_dojo._core.http import Headers as _Headers
+from durable_dojo._core.http import JsBodyObject as _JsBodyObject
 from durable_dojo._core.http import JsObject
+from durable_dojo._core.http import Request as _Request
 from durable_dojo._core.http import Response as _Response
+from durable_dojo._core.http import Uint8Array as _Uint8Array
 from durable_dojo._core.values import check_json_nesting
 from durable_dojo._core.values import js_number_string as _js_number_string
 from durable_dojo._core.workers_api import fetch
@@ -340,7 +346,148 @@ class WebSocket:
         return end
 
 
+class Headers:
+    """JavaScript's `Headers`: `Headers.new(init)` from a dict or `(name, value)` pairs (what the
+    SDK's `_to_js_headers` passes), with `get`, `set`, `append`, `has`, `delete`."""
+
+    @staticmethod
+    def new(init=None) -> _Headers:
+        return _Headers(init)
+
+
+class Request:
+    """JavaScript's `Request`: `Request.new(url, method=..., headers=..., body=...)` gives a
+    JS request (what `workers.Request(js_request)` wraps, and what `fetch` and `stub.fetch` take)."""
+
+    @staticmethod
+    def new(input, method=None, headers=None, body=None, redirect=None, cf=None):
+        if isinstance(input, _JsBodyObject):
+            input = input._owner
+        return _Request(input, method=method, headers=headers, body=body, redirect=redirect, cf=cf).js_object
+
+
+class Uint8Array:
+    """JavaScript's `Uint8Array`: `Uint8Array.new(bytes)` copies the bytes, `Uint8Array.new(n)`
+    is n zero bytes; `Uint8Array.from_(iterable)` (Pyodide's spelling of `from`)."""
+
+    @staticmethod
+    def new(source=0) -> _Uint8Array:
+        if isinstance(source, int) and not isinstance(source, bool):
+            return _Uint8Array(bytes(source))
+        if hasattr(source, "to_bytes") and not isinstance(source, int):
+            return _Uint8Array(source.to_bytes())
+        return _Uint8Array(bytes(source))
+
+    @staticmethod
+    def from_(iterable) -> _Uint8Array:
+        return _Uint8Array(bytes(int(item) & 0xFF for item in iterable))
+
+
+class _JsArray(list):
+    """A JavaScript Array seen from Python (Pyodide's JsArray): a list with `push`, `length`,
+    `to_py()`."""
+
+    def push(self, *items) -> int:
+        self.extend(items)
+        return len(self)
+
+    @property
+    def length(self) -> int:
+        return len(self)
+
+    def to_py(self, *, depth: int = -1, default_converter=None) -> list:
+        return list(self)
+
+
+class Array:
+    """JavaScript's `Array`: `Array.new(*items)` (`Array.new(n)` is n empty slots, None here),
+    `Array.from_(iterable)`, `Array.of(*items)`, `Array.isArray(value)`."""
+
+    @staticmethod
+    def new(*items) -> _JsArray:
+        if len(items) == 1 and isinstance(items[0], int) and not isinstance(items[0], bool):
+            if items[0] < 0:
+                raise _JsException("RangeError", "Invalid array length")
+            return _JsArray([None] * items[0])
+        return _JsArray(items)
+
+    @staticmethod
+    def of(*items) -> _JsArray:
+        return _JsArray(items)
+
+    @staticmethod
+    def from_(iterable) -> _JsArray:
+        return _JsArray(iterable)
+
+    @staticmethod
+    def isArray(value) -> bool:  # noqa: N802 - JavaScript's name
+        return isinstance(value, (list, tuple))
+
+
+class Error:
+    """JavaScript's `Error`: `Error.new(message)` is a `JsException` named "Error", which Python
+    code can raise (as Pyodide makes every JS error object a JsException)."""
+
+    @staticmethod
+    def new(message="") -> _JsException:
+        return _JsError("" if message is None else str(message))
+
+
+class Promise:
+    """JavaScript's `Promise`: `Promise.new(executor)`, `Promise.resolve(value)`,
+    `Promise.reject(error)` and `Promise.all(awaitables)`, as awaitables of the running loop."""
+
+    @staticmethod
+    def _future():
+        try:
+            return _asyncio.get_running_loop().create_future()
+        except RuntimeError:
+            from durable_dojo._core.runtime import latest_world
+
+            world = latest_world()
+            if world is None:
+                raise RuntimeError("Promise needs a durable_dojo.Runtime: create one first.") from None
+            return world.loop.create_future()
+
+    @staticmethod
+    def new(executor):
+        future = Promise._future()
+
+        def resolve(value=None):
+            if not future.done():
+                future.set_result(value)
+
+        def reject(reason=None):
+            if not future.done():
+                future.set_exception(reason if isinstance(reason, BaseException)
+                                     else _JsException("Error", "" if reason is None else str(reason)))
+
+        try:
+            executor(resolve, reject)
+        except Exception as error:  # noqa: BLE001 - a throwing executor rejects the promise
+            reject(error)
+        return future
+
+    @staticmethod
+    def resolve(value=None):
+        if _inspect.isawaitable(value):
+            return _asyncio.ensure_future(value)
+        return Promise.new(lambda resolve, reject: resolve(value))
+
+    @staticmethod
+    def reject(reason=None):
+        return Promise.new(lambda resolve, reject: reject(reason))
+
+    @staticmethod
+    def all(awaitables):
+        async def gather():
+            return _JsArray([await item if _inspect.isawaitable(item) else item for item in awaitables])
+
+        return _asyncio.ensure_future(gather())
+
+
 from durable_dojo._core.websockets import WebSocketRequestResponsePair  # noqa: E402
 
-__all__ = ["JSON", "URL", "Date", "Object", "Response", "WebSocket", "WebSocketPair", "WebSocketRequestResponsePair",
-           "clearTimeout", "console", "fetch", "setTimeout"]
+__all__ = ["JSON", "URL", "Array", "Date", "Error", "Headers", "Object", "Promise", "Request", "Response",
+           "Uint8Array", "WebSocket", "WebSocketPair", "WebSocketRequestResponsePair", "clearTimeout", "console",
+           "fetch", "setTimeout"]

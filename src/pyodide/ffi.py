@@ -23,13 +23,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from durable_dojo._core.errors import JsException
-from durable_dojo._core.http import JsBodyObject, JsObject, ReadableStream, Uint8Array
+from durable_dojo._core.http import ArrayBuffer, JsBodyObject, JsObject, ReadableStream, Uint8Array
 from durable_dojo._core.ids import DurableObjectId
 from durable_dojo._core.websockets import WebSocket
 
 __all__ = [
     "JsBuffer",
     "JsException",
+    "JsMap",
     "JsProxy",
     "create_once_callable",
     "create_proxy",
@@ -44,7 +45,7 @@ class JsProxy(ABC):  # noqa: B024 - a marker type, as `isinstance(x, JsProxy)` u
     """The type of a JavaScript object seen from Python."""
 
 
-for _js_type in (WebSocket, DurableObjectId, ReadableStream, Uint8Array, JsBodyObject, JsObject):
+for _js_type in (WebSocket, DurableObjectId, ReadableStream, Uint8Array, ArrayBuffer, JsBodyObject, JsObject):
     JsProxy.register(_js_type)
 
 
@@ -53,6 +54,7 @@ class JsBuffer(JsProxy):  # noqa: B024 - a marker type
 
 
 JsBuffer.register(Uint8Array)
+JsBuffer.register(ArrayBuffer)
 
 
 class _JsNull:
@@ -131,7 +133,7 @@ def to_js(
 ) -> Any:
     """The JavaScript value Pyodide makes of `obj`.
 
-    Lists and tuples become arrays (lists), dicts become `Map`s, or what `dict_converter`
+    Lists and tuples become arrays (lists), dicts become `Map`s (a `JsMap`, Pyodide's default), or what `dict_converter`
     makes of their `(key, value)` pairs (`dict_converter=js.Object.fromEntries` gives a plain
     object), sets become `Set`s, bytes-like objects a `Uint8Array` (a `memoryview` here).
     Numbers, strings, booleans and None pass as they are. Anything else goes to
@@ -155,7 +157,7 @@ def to_js(
             return result
         if isinstance(value, dict):
             entries = [(k, convert(v, level + 1)) for k, v in value.items()]
-            result = dict_converter(entries) if dict_converter is not None else dict(entries)
+            result = dict_converter(entries) if dict_converter is not None else JsMap(entries)
             cache[key] = result
             return result
         if isinstance(value, (set, frozenset)):
@@ -170,6 +172,43 @@ def to_js(
         return value
 
     return convert(obj)
+
+
+class JsMap(dict):
+    """A JavaScript `Map` seen from Python (what `to_js(dict)` makes by default): a mapping with
+    the Map's own members (`size`, `has`, `set`, `delete`) and `to_py()`, which gives a dict."""
+
+    @property
+    def size(self) -> int:
+        return len(self)
+
+    def has(self, key) -> bool:
+        return key in self
+
+    def set(self, key, value) -> "JsMap":
+        self[key] = value
+        return self
+
+    def delete(self, key) -> bool:
+        return self.pop(key, _MISSING) is not _MISSING
+
+    def to_py(self, *, depth: int = -1, default_converter=None) -> dict:
+        return {key: _to_py(value, depth - 1 if depth > 0 else depth) for key, value in self.items()}
+
+
+JsProxy.register(JsMap)
+_MISSING = object()
+
+
+def _to_py(value, depth: int):
+    """`to_py` of a value inside a converted Map: Maps and arrays in it are converted too."""
+    if depth == 0:
+        return value
+    if isinstance(value, JsMap):
+        return value.to_py(depth=depth)
+    if type(value) is list:
+        return [_to_py(item, depth - 1 if depth > 0 else depth) for item in value]
+    return value
 
 
 def run_sync(x: Awaitable) -> Any:

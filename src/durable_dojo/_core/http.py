@@ -738,9 +738,10 @@ class _BodyMixin:
         """The body as bytes."""
         return self._read_once()
 
-    async def buffer(self) -> bytes:
-        """The body as bytes (JavaScript's `arrayBuffer()`; the SDK calls it `buffer`)."""
-        return self._read_once()
+    async def buffer(self) -> ArrayBuffer:
+        """The body as a JavaScript `ArrayBuffer` (what the SDK's `buffer()` returns: the result
+        of `arrayBuffer()`, a JsBuffer proxy): `.to_bytes()` gives bytes, as `bytes()` does."""
+        return ArrayBuffer(self._read_once())
 
     async def blob(self) -> Blob:
         """The body as a Blob typed with the Content-Type header."""
@@ -803,6 +804,36 @@ class Uint8Array:
         return f"[object Uint8Array] ({len(self._data)} bytes)"
 
 
+class ArrayBuffer:
+    """A JavaScript `ArrayBuffer` seen from Python (a JsBuffer, as `arrayBuffer()` and the SDK's
+    `buffer()` give it): `byteLength`, `to_bytes()`, `to_memoryview()`, `to_py()` (a memoryview),
+    `to_string()`. Unlike a Uint8Array it has no items: read it through one of those."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes):
+        self._data = data
+
+    @property
+    def byteLength(self) -> int:
+        return len(self._data)
+
+    def to_bytes(self) -> bytes:
+        return bytes(self._data)
+
+    def to_memoryview(self) -> memoryview:
+        return memoryview(self._data)
+
+    def to_py(self, *, depth: int = -1, default_converter=None) -> memoryview:
+        return memoryview(self._data)
+
+    def to_string(self, encoding: str | None = None) -> str:
+        return self._data.decode(encoding or "utf-8")
+
+    def __repr__(self) -> str:
+        return f"[object ArrayBuffer] ({len(self._data)} bytes)"
+
+
 class ReadResult:
     """What `reader.read()` resolves to: `done` and `value` (a Uint8Array, or None at the end)."""
 
@@ -823,6 +854,10 @@ class ReadableStream:
     def __init__(self, owner: _BodyMixin):
         self._owner = owner
         self._reader = None
+
+    def to_py(self, *, depth: int = -1, default_converter=None) -> ReadableStream:
+        """Itself: Pyodide's `to_py` converts only arrays, Maps, Sets and plain objects."""
+        return self
 
     @property
     def locked(self) -> bool:
@@ -913,8 +948,8 @@ class JsBodyObject:
     async def json(self):
         return await self._owner.json()
 
-    async def arrayBuffer(self) -> memoryview:
-        return memoryview(await self._owner.bytes())
+    async def arrayBuffer(self) -> ArrayBuffer:
+        return ArrayBuffer(await self._owner.bytes())
 
     async def formData(self) -> FormData:
         return await self._owner.form_data()
@@ -1070,6 +1105,12 @@ class Request(_BodyMixin):
         redirect: str | None = None,
         cf: dict | None = None,
     ):
+        if isinstance(input, JsBodyObject) and isinstance(input._owner, Request):
+            # The SDK wraps a js.Request as it is (workers/request.py): the same request, shared.
+            if (method, headers, body, redirect, cf) != (None, None, None, None, None):
+                raise ValueError("Expected no options when constructing Request from a js.Request")
+            self.__dict__ = input._owner.__dict__
+            return
         inherited_body = None
         if isinstance(input, Request):
             self._url = input._url
@@ -1169,6 +1210,8 @@ def as_request(input, init: dict) -> Request:
         return get_request(hop_url_of(input))
     if isinstance(input, Request) and not init:
         request = input._detached_copy()
+    elif isinstance(input, JsBodyObject) and isinstance(input._owner, Request):
+        return as_request(input._owner, init)  # a js.Request (`request.js_object`), as JS fetch() takes it
     else:
         request = Request(input, **init)
     request._url = _hop_url(request._url)
@@ -1428,6 +1471,12 @@ class Response(FetchResponse):
             self._url = ""
             self._redirected = False
             self.web_socket = None
+            return
+        if isinstance(body, JsBodyObject) and not isinstance(body._owner, Request):
+            # The SDK wraps a js.Response as it is (workers/response.py): the same response, shared.
+            if status is not None or status_text or headers is not None:
+                raise ValueError("Expected no options when constructing Response from a js.Response")
+            self.__dict__ = body._owner.__dict__
             return
         data, content_type = body_to_bytes(body, "Response")
         status = int(status) if status else 200

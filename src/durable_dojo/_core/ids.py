@@ -33,6 +33,10 @@ class DurableObjectId:
         self.name = name
         self.jurisdiction = None
 
+    def to_py(self, *, depth: int = -1, default_converter=None) -> "DurableObjectId":
+        """Itself: Pyodide's `to_py` converts only arrays, Maps, Sets and plain objects."""
+        return self
+
     def toString(self) -> str:
         return self._hex
 

@@ -247,6 +247,10 @@ class WebSocket:
 
     # ----- attachments (Hibernation API) -----
 
+    def to_py(self, *, depth: int = -1, default_converter=None) -> "WebSocket":
+        """Itself: Pyodide's `to_py` converts only arrays, Maps, Sets and plain objects."""
+        return self
+
     def serializeAttachment(self, value) -> None:
         """Keep a structured-clone copy of `value` with the socket (survives hibernation)."""
         data = _codec.serialize(value)
