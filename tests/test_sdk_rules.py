@@ -361,3 +361,33 @@ async def test_js_promise_resolves_rejects_and_gathers(rt):
         return run()
 
     assert await inside(rt, body) == [1, 5, 3]
+
+
+# --------------------------------------------------------------------------- closing a world
+
+
+class Dialer(DurableObject):
+    """Opens an outgoing WebSocket on every request; with no `outbound`, the handshake comes back
+    to the Worker, which routes it here again (python-workers-examples 14 does this offline)."""
+
+    async def fetch(self, request):
+        js.WebSocket.new("wss://example.com/stream")
+        return Response("dialing")
+
+
+class DialerWorker(WorkerEntrypoint):
+    async def fetch(self, request):
+        return await self.env.DIALER.getByName("d").fetch(request)
+
+
+async def test_closing_a_world_with_a_websocket_handshake_pending_warns_nothing(make_runtime, caplog):
+    import gc
+    import warnings
+
+    rt = make_runtime(durable_objects={"DIALER": Dialer}, worker=DialerWorker)
+    assert await (await rt.fetch("https://example.com/")).text() == "dialing"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rt.close()
+        gc.collect()
+    assert [str(w.message) for w in caught] == [] and "destroyed but it is pending" not in caplog.text

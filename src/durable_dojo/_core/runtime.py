@@ -605,17 +605,23 @@ class Runtime:
         loop = self.loop
         if loop.is_closed():
             return
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for task in pending:
-            task.cancel()
-        if pending and not loop._pumping:
+        for _ in range(3):  # code a cancelled task runs on its way out may start new tasks
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if not pending or loop._pumping:
+                break
             for host in self._hosts.values():  # cancelled tasks must not wait behind a gate
                 if host.instance is not None:
                     host.instance.input_gate.sections.clear()
             try:
                 loop.run_until(lambda: all(t.done() for t in pending), wall_timeout=2.0, what="close()")
             except Exception:  # noqa: BLE001 - closing is best effort
-                pass
+                break
+        for task in asyncio.all_tasks(loop):
+            coroutine = task.get_coro()
+            if inspect.iscoroutine(coroutine) and inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED:
+                coroutine.close()  # never started (an outgoing WebSocket's handshake): nothing to warn about
         loop.close()
         for host in self._hosts.values():
             if host.store.db is not self._db:
