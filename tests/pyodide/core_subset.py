@@ -17,7 +17,7 @@ CORE_TESTS = [
     "test_persist_directory.py", "test_public_api.py", "test_python_boundary.py", "test_relaxed_handlers.py",
     "test_runtime.py", "test_sql.py", "test_sql_storage.py", "test_storage_api.py", "test_stubs.py",
     "test_tracebacks.py", "test_webidl_arguments.py", "test_websockets.py", "test_workerd_edges.py",
-    "test_workers_kv.py",
+    "test_workers_kv.py", "test_sdk_rules.py",
 ]
 
 _PROCESSES = "starts child interpreters or processes (Pyodide has none)"
