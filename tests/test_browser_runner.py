@@ -275,3 +275,58 @@ def test_a_sigint_once_the_learners_code_is_over_is_ignored():
         interrupt.done = True
         signal.raise_signal(signal.SIGINT)
     assert interrupt.stack == ""
+
+
+PLAYGROUND = '''
+from durable_dojo import Runtime
+from durable_dojo.widgets import SchedulerPlayground
+from workers import DurableObject
+
+
+class Wallet(DurableObject):
+    async def deposit(self, amount):
+        await self.env.RATES.get("fee")  # Workers KV: the input gate opens here
+        balance = await self.ctx.storage.get("balance") or 0
+        await self.ctx.storage.put("balance", balance + amount)
+
+    async def add_interest(self):
+        balance = await self.ctx.storage.get("balance") or 0
+        await self.env.RATES.get("rate")
+        await self.ctx.storage.put("balance", balance + 1)
+
+
+def requests(rt):
+    wallet = rt.env.WALLET.getByName("alice")
+    return [wallet.add_interest(), wallet.deposit(100)]
+
+
+def check(results, play):
+    balance = play.storage("alice").get("balance")
+    return None if balance == 101 else f"the balance is {balance}, not 101: an update was lost"
+
+
+play = SchedulerPlayground(make_runtime=lambda: Runtime(durable_objects={"WALLET": Wallet}, kv_namespaces=["RATES"]),
+                           requests=requests, check=check)
+play
+'''
+
+
+def test_the_playgrounds_buttons_play_the_chapters_world(chapter):
+    shown = cells.run_cell(chapter, PLAYGROUND)
+    assert shown["error"] is None, shown["error"]
+    state = shown["outputs"][0]["data"][views.PLAYGROUND_MIME]
+    assert state["choices"] == ["#1 WALLET.add_interest(): resumes after its await",
+                                "#2 WALLET.deposit(): resumes after its await"]
+    broken = views.act(state["view"], "choose", 1)
+    assert broken["choices"] == [] and "Broken: the balance is 1, not 101: an update was lost" in broken["html"]
+    # the cells see the same playground the buttons played
+    assert cells.run_cell(chapter, "play.schedule")["outputs"][0]["data"]["text/plain"] == "'s0a'"
+    again = views.act(state["view"], "restart")
+    assert len(again["choices"]) == 2 and "Broken" not in again["html"]
+    refused = views.act(state["view"], "choose", 9)
+    assert refused["message"] == "ValueError: choose a number from 0 to 1" and len(refused["choices"]) == 2
+    held = views.act(state["view"], "auto")
+    assert held["message"] == "" and "The invariant held in this schedule." in held["html"]
+    # a later cell that plays on redraws the displayed playground, as a notebook does
+    after = cells.run_cell(chapter, "play.restart().choose(0)")
+    assert [view for view in after["views"] if view["view"] == state["view"]][0]["choices"] == []

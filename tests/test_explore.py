@@ -453,7 +453,37 @@ def test_the_playground_widget_has_one_button_per_ready_event():
     assert play.done and play.problem is not None
     assert box.children[1].children == ()
     assert "Broken" in box.children[0].value
+    restart, auto = box.children[2].children
+    restart.click()
+    assert len(box.children[1].children) == 2 and "Broken" not in box.children[0].value
+    auto.click()
+    assert play.problem is None and "The invariant held" in box.children[0].value
+    auto.click()  # nothing left to choose: Run the rest does nothing, and says nothing
+    assert box.children[3].value == ""
+    restart.click()
+    play.press("choose", 7)  # an error shows under the buttons, as the page shows it
+    assert box.children[3].value == "ValueError: choose a number from 0 to 1"
+    auto.click()
+    assert box.children[3].value == "" and play.done
 
+
+
+def test_the_playgrounds_buttons_press_its_methods_and_show_their_errors():
+    play = _wallet_game()
+    assert play.press("choose", 1.0) == ""  # a JavaScript number: the page sends 1 as a float
+    assert play.problem == "the balance is 1, not 101: an update was lost"
+    assert play.verdict == "Broken: the balance is 1, not 101: an update was lost"
+    assert "<b style='color:#c62828'>Broken: the balance is 1" in play.html()
+    assert play.press("choose", 0) == "ValueError: nothing is waiting for you: every request has finished " \
+        "(restart() to play again)"
+    assert play.press("restart") == "" and play.verdict is None and len(play.ready) == 2
+    assert play.press("choose", "1") == "ValueError: choose a ready event by its number, not '1'"
+    assert play.press("choose", 1.5).startswith("ValueError: choose a ready event by its number")
+    assert play.press("choose", 5) == "ValueError: choose a number from 0 to 1" and len(play.ready) == 2
+    assert play.press("auto") == "" and play.verdict == "The invariant held in this schedule."
+    assert play.storage("alice") == {"balance": 101}
+    with pytest.raises(ValueError, match="unknown button 'undo'"):
+        play.press("undo")
 
 # ----- the other kinds of choice: sockets, timers -----
 

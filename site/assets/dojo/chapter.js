@@ -1,14 +1,17 @@
 // Durable Dojo: a chapter you can run in the browser. "Run the chapter" runs its code cells in
 // order in a Web Worker (runner.js), each cell's outputs replacing the ones the notebook stored.
-// An Inspector's view gets working controls (evict, hibernate, fire alarm, advance the clock):
-// each sends the action to the live Inspector in the worker (durable_dojo._browser.views), which
-// acts on the chapter's world and answers with the new view.
+// The workbook's widgets get working controls, the ones their notebook view has: the Inspector's
+// (evict, hibernate, fire alarm, advance the clock, refresh) and the scheduler playground's (one
+// button per ready event, Restart, Run the rest). Each button sends its name to the live view in
+// the worker (durable_dojo._browser.views), whose `press` acts on the chapter's world, and the
+// page draws the state it answers: no widget logic here.
 (function () {
   "use strict";
 
   const INSPECTOR = "application/vnd.durable-dojo.inspector+json"; // durable_dojo._browser.views.MIME
+  const PLAYGROUND = "application/vnd.durable-dojo.playground+json"; // views.PLAYGROUND_MIME
   const ANSI = /\u001b\[[0-9;]*m/g;
-  let live = []; // the Inspectors drawn by this run: {view, show}, redrawn after each cell
+  let live = []; // the views drawn by this run: {view, show}, redrawn after each cell
 
   function el(tag, attrs, children) {
     const node = document.createElement(tag);
@@ -39,6 +42,8 @@
     const data = output.data || {};
     if (data[INSPECTOR]) {
       child.append(inspectorView(data[INSPECTOR]));
+    } else if (data[PLAYGROUND]) {
+      child.append(playgroundView(data[PLAYGROUND]));
     } else if (data["text/html"] != null) {
       const box = el("div", { class: "jp-RenderedHTMLCommon jp-RenderedHTML jp-OutputArea-output", "data-mime-type": "text/html" });
       box.innerHTML = String(data["text/html"]); // HTML made by the chapter's own code, in the reader's own page
@@ -57,44 +62,22 @@
     return child;
   }
 
-  // An Inspector with its controls, as the notebook's widget has them. `view`: its state,
-  // {view: id, objects: [names], html, message}; each button calls the same method of the live
-  // Inspector in the worker and draws the state it answers.
-  function inspectorView(view) {
-    const box = el("div", { class: "jupyter-widgets jp-OutputArea-output dojo-inspector" });
-    const table = el("div", { class: "widget-html-content" });
-    const choice = el("select", { "aria-label": "object" });
-    const seconds = el("input", { type: "number", value: "10", min: "0", step: "any", "aria-label": "seconds" });
-    const message = el("div", { class: "dojo-inspector__message", role: "status" });
-    const button = (text, title, action, argument) => {
-      const b = el("button", { type: "button", class: "md-button dojo-inspector__button", text, title });
-      b.addEventListener("click", () => act(action, argument()));
-      return b;
-    };
-    const controls = [
-      el("div", { class: "dojo-inspector__row" }, [el("label", { text: "object " }, [choice]),
-        button("Evict", "drop memory, keep storage", "evict", () => choice.value),
-        button("Hibernate", "drop memory, keep hibernatable sockets", "hibernate", () => choice.value),
-        button("Fire alarm", "run the stored alarm now", "fire_alarm", () => choice.value)]),
-      el("div", { class: "dojo-inspector__row" }, [el("label", { text: "seconds " }, [seconds]),
-        button("Advance clock", "move virtual time forward", "advance", () => Number(seconds.value)),
-        button("Refresh", "read the world again", "refresh", () => null)]),
-    ];
-    box.append(table, ...controls, message);
+  function button(text, title, onClick) {
+    const b = el("button", { type: "button", class: "md-button dojo-widget__button", text, title });
+    b.addEventListener("click", onClick);
+    return b;
+  }
 
-    function show(state) {
-      table.innerHTML = state.html; // the Inspector's own HTML (Inspector.html(): a table, no scripts)
-      const current = choice.value;
-      choice.replaceChildren(...state.objects.map((name) => el("option", { value: name, text: name })));
-      if (state.objects.includes(current)) choice.value = current;
-      message.textContent = state.message || "";
-    }
-
-    async function act(action, argument) {
+  // A live view: `press(action, argument)` sends one button to the view in the worker and draws
+  // the state it answers with `show`; the view's buttons wait meanwhile. It is redrawn after
+  // each later cell too (see redraw).
+  function liveView(box, state, show, kind) {
+    const message = el("div", { class: `dojo-widget__message dojo-${kind}__message`, role: "status" });
+    async function press(action, argument) {
       box.setAttribute("aria-busy", "true");
       box.querySelectorAll("button").forEach((b) => { b.disabled = true; });
       try {
-        const result = await window.DojoRunner.sendWidget(view.view, action, argument);
+        const result = await window.DojoRunner.sendWidget(state.view, action, argument);
         show(result.view);
       } catch (error) {
         message.textContent = String(error.message || error);
@@ -103,9 +86,63 @@
         box.querySelectorAll("button").forEach((b) => { b.disabled = false; });
       }
     }
+    live.push({ view: state.view, show });
+    return { press, message };
+  }
 
-    show(view);
-    live.push({ view: view.view, show });
+  // An Inspector with its controls, as the notebook's widget has them. Its state:
+  // {view: id, objects: [names], html, message, timeline}.
+  function inspectorView(state) {
+    const box = el("div", { class: "jupyter-widgets jp-OutputArea-output dojo-widget dojo-inspector" });
+    const table = el("div", { class: "widget-html-content" });
+    const choice = el("select", { "aria-label": "object" });
+    const seconds = el("input", { type: "number", value: "10", min: "0", step: "any", "aria-label": "seconds" });
+    const timeline = el("div", { class: "widget-html-content dojo-inspector__timeline" });
+    const { press, message } = liveView(box, state, show, "inspector");
+    const control = (text, title, action, argument) => button(text, title, () => press(action, argument()));
+    box.append(table,
+      el("div", { class: "dojo-widget__row" }, [el("label", { text: "object " }, [choice]),
+        control("Evict", "drop memory, keep storage", "evict", () => choice.value),
+        control("Hibernate", "drop memory, keep hibernatable sockets", "hibernate", () => choice.value),
+        control("Fire alarm", "run the stored alarm now", "fire_alarm", () => choice.value)]),
+      el("div", { class: "dojo-widget__row" }, [el("label", { text: "seconds " }, [seconds]),
+        control("Advance clock", "move virtual time forward", "advance", () => Number(seconds.value)),
+        control("Refresh", "read the world again", "refresh", () => null)]),
+      message, timeline);
+
+    function show(next) {
+      table.innerHTML = next.html; // the Inspector's own HTML (Inspector.html(): a table, no scripts)
+      const current = choice.value;
+      choice.replaceChildren(...next.objects.map((name) => el("option", { value: name, text: name })));
+      if (next.objects.includes(current)) choice.value = current;
+      message.textContent = next.message || "";
+      timeline.innerHTML = next.timeline || ""; // Timeline.html(): a table, no scripts
+    }
+    show(state);
+    return box;
+  }
+
+  // The scheduler playground, as the notebook's widget has it: its view (storage, timeline, the
+  // check's verdict once every request finished), one button per ready event, Restart and Run
+  // the rest. Its state: {view: id, html, choices: [what each ready event's button says], message}.
+  function playgroundView(state) {
+    const box = el("div", { class: "jupyter-widgets jp-OutputArea-output dojo-widget dojo-playground" });
+    const view = el("div", { class: "widget-html-content dojo-playground__view" });
+    const choices = el("div", { class: "dojo-widget__column dojo-playground__choices" });
+    const { press, message } = liveView(box, state, show, "playground");
+    box.append(view, choices,
+      el("div", { class: "dojo-widget__row" }, [
+        button("Restart", "a fresh world, the requests sent again", () => press("restart", null)),
+        button("Run the rest", "the world's own order for every remaining choice", () => press("auto", null))]),
+      message);
+
+    function show(next) {
+      view.innerHTML = next.html; // SchedulerPlayground.html(): escaped text, no scripts
+      choices.replaceChildren(...next.choices.map((text, index) =>
+        button(text, "run this event next", () => press("choose", index))));
+      message.textContent = next.message || "";
+    }
+    show(state);
     return box;
   }
 
@@ -125,8 +162,8 @@
     if (prompt) prompt.textContent = `In [${count}]:`;
   }
 
-  // As a notebook redraws a displayed Inspector after every cell (the cell may have changed its
-  // world): each cell's result has every displayed Inspector's state as it is after the cell.
+  // As a notebook redraws a displayed view after every cell (the cell may have changed its
+  // world): each cell's result has every displayed view's state as it is after the cell.
   function redraw(states) {
     for (const state of states) {
       for (const shown of live) if (shown.view === state.view) shown.show(state);
@@ -140,7 +177,7 @@
     const bar = el("div", { class: "dojo-chapter-bar" }, [
       run, status,
       el("p", { class: "dojo-intro", text: "Runs every code cell below in order, in your browser: nothing to install. "
-        + "Each cell's output replaces the one saved with the notebook, and the Inspector's buttons work. "
+        + "Each cell's output replaces the one saved with the notebook, and the widgets' buttons work. "
         + "The first run loads Python into this page, once." })]);
     const title = wrapper.querySelector(".jp-MarkdownCell");
     if (title) title.after(bar); else wrapper.prepend(bar);

@@ -8,9 +8,10 @@ run until the cell's code is done.
 Outputs are nbformat's: `stream` (stdout, stderr), `display_data` (`display(obj)`),
 `execute_result` (the value of the cell's last expression, `text/plain` and `text/html` when the
 object has an HTML form, as the workbook's views do) and `error`, whose traceback shows the
-cell's frames and the learner's, never the emulator's. An `Inspector` also carries its state for
-the page's buttons (`views.MIME`), and every result lists the displayed Inspectors as they are
-after the cell (`views`), since in Jupyter they redraw after each cell.
+cell's frames and the learner's, never the emulator's. A view with buttons (an `Inspector`, a
+`SchedulerPlayground`) also carries its state for the page's buttons (`views.bundle_entry`), and
+every result lists the displayed views as they are after the cell (`views`), since in Jupyter
+they redraw after each cell.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import traceback
 
 from .._core.tracebacks import prune
 from . import views
-from ..widgets import Inspector
 from .host import HostLoop, learner_run
 
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE: the cell awaits at its top level
@@ -79,8 +79,7 @@ def mime_bundle(value) -> dict:
             data["text/html"] = html
     data.setdefault("text/plain", repr(value))
     data = {k: v for k, v in data.items() if isinstance(v, str)}
-    if isinstance(value, Inspector):  # the page draws its buttons and sends them back (views.py)
-        data[views.MIME] = views.state(views.register(value))
+    data.update(views.bundle_entry(value))  # a view with buttons: the page draws them (views.py)
     return data
 
 

@@ -12,11 +12,13 @@ play                    # the widget: one button per ready event
 play.ready              # the same choices as text
 play.choose(1)          # what the second button does
 play.schedule           # the id of the choices so far, replayable with explore(replay=...)
+play.press("choose", 1) # a button, as the notebook's widget and the site's chapter page press it
 ```
 
 Whenever more than one event of the world could run next (see `durable_dojo.explore`), the
 world stops and you choose; where only one can run, it runs by itself. Every button calls a
-plain method, and the view prints as text where no widget can be shown.
+plain method through `press` (the notebook's ipywidgets view and the site's chapter page both
+do), and the view prints as text where no widget can be shown.
 """
 
 from __future__ import annotations
@@ -39,7 +41,12 @@ class ReadyEvent(NamedTuple):
     step: str  # "starts" or "resumes after its await"
 
     def __str__(self) -> str:
-        return f"[{self.index}] {self.label}: {self.step}"
+        return f"[{self.index}] {self.description}"
+
+    @property
+    def description(self) -> str:
+        """What its button says."""
+        return f"{self.label}: {self.step}"
 
 
 class _YourPick(_Default):
@@ -63,6 +70,7 @@ class SchedulerPlayground(_View):
         self.timeline_events = timeline
         self.rt = None
         self._widget = None
+        self.message = ""  # what the last button press said (an error), shown under the buttons
         self.restart()
 
     # ----- the game -----
@@ -72,6 +80,9 @@ class SchedulerPlayground(_View):
         if self.rt is not None:
             self._chooser.detach()
             self.rt.close()
+            for call in self.calls:  # the requests cut short by close(): their errors are not news
+                if call._future.done() and not call._future.cancelled():
+                    call._future.exception()
         self.rt = self.make_runtime()
         self._pick = _YourPick()
         self._chooser = Chooser(self._pick).attach(self.rt)
@@ -114,6 +125,25 @@ class SchedulerPlayground(_View):
             self.choose(0)
         return self
 
+    BUTTONS = ("choose", "restart", "auto")
+
+    def press(self, button: str, argument=None) -> str:
+        """What a button of the view does, in a notebook (ipywidgets) or on the site's chapter
+        page: "choose" (`argument`: the ready event's number), "restart" or "auto" ("Run the
+        rest"). Never raises: an error becomes the message the view shows. Returns the message."""
+        if button not in self.BUTTONS:
+            raise ValueError(f"unknown button {button!r}: one of {', '.join(self.BUTTONS)}")
+        try:
+            if button == "choose":
+                self.choose(_index(argument))
+            else:
+                getattr(self, button)()
+            self.message = ""
+        except Exception as exc:  # noqa: BLE001 - a button must never raise into the kernel or the page
+            self.message = f"{type(exc).__name__}: {exc}"
+        self.refresh()
+        return self.message
+
     def _run(self) -> None:
         chooser = self._chooser
         self.rt.loop.run_until(lambda: chooser.paused is not None or self.done,
@@ -152,6 +182,15 @@ class SchedulerPlayground(_View):
             return None
         return self.check(self.results, self)
 
+    @property
+    def verdict(self) -> str | None:
+        """The check's word once every request finished: "Broken: ..." or that the invariant
+        held (None while you are still choosing, or without a check)."""
+        if not self.done or self.check is None:
+            return None
+        problem = self.problem
+        return f"Broken: {problem}" if problem else "The invariant held in this schedule."
+
     def storage(self, name: str | None = None) -> dict:
         """Storage of the object named `name` (or of every object that has some, by name)."""
         hosts = {host.label: host for host in self.rt._hosts.values()}
@@ -170,14 +209,22 @@ class SchedulerPlayground(_View):
             lines.extend(f"  {event}" for event in self.ready)
         else:
             lines.append(f"Every request finished: results {self.results}")
-            problem = self.problem
-            if self.check is not None:
-                lines.append(f"Broken: {problem}" if problem else "The invariant held in this schedule.")
+            if self.verdict is not None:
+                lines.append(self.verdict)
         lines.append(f"Your schedule so far: {self.schedule}")
         return "\n".join(lines)
 
     def html(self) -> str:
-        return f"<pre style='font-size:12px'>{html.escape(self.text())}</pre>"
+        """The text, with the check's verdict in bold: red when the invariant broke, green when it held."""
+        verdict = self.verdict
+        lines = []
+        for line in self.text().split("\n"):
+            if verdict is not None and line == verdict:
+                colour = "#c62828" if self.problem else "#2e7d32"
+                lines.append(f"<b style='color:{colour}'>{html.escape(line)}</b>")
+            else:
+                lines.append(html.escape(line))
+        return "<pre style='font-size:12px'>" + "\n".join(lines) + "</pre>"
 
     def refresh(self) -> None:
         if self._widget is not None:
@@ -202,28 +249,33 @@ class _PlaygroundWidget:
         self.playground = playground
         self.view = w.HTML()
         self.choices = w.VBox()
-        restart = w.Button(description="Restart")
-        auto = w.Button(description="Run the rest", tooltip="the world's own order for every remaining choice")
-        restart.on_click(lambda _: self.act(playground.restart))
-        auto.on_click(lambda _: self.act(playground.auto))
+        restart = w.Button(description="Restart", tooltip=RESTART_TIP)
+        auto = w.Button(description="Run the rest", tooltip=AUTO_TIP)
+        restart.on_click(lambda _: playground.press("restart"))
+        auto.on_click(lambda _: playground.press("auto"))
         self.status = w.HTML()
         self.box = w.VBox([self.view, self.choices, w.HBox([restart, auto]), self.status])
 
-    def act(self, method, *args) -> None:
-        try:
-            method(*args)
-            self.status.value = ""
-        except Exception as exc:  # noqa: BLE001 - a button must never raise into the kernel
-            self.status.value = html.escape(f"{type(exc).__name__}: {exc}")
-        self.update()
-
     def update(self) -> None:
+        """Redraw from the playground (`press` calls it through `refresh` after every button)."""
         w = self.w
         playground = self.playground
         self.view.value = playground.html()
         buttons = []
         for event in playground.ready:
-            button = w.Button(description=f"{event.label}: {event.step}", layout=w.Layout(width="auto"))
-            button.on_click(lambda _, i=event.index: self.act(playground.choose, i))
+            button = w.Button(description=event.description, layout=w.Layout(width="auto"))
+            button.on_click(lambda _, i=event.index: playground.press("choose", i))
             buttons.append(button)
         self.choices.children = buttons
+        self.status.value = html.escape(playground.message)
+
+
+RESTART_TIP = "a fresh world, the requests sent again"
+AUTO_TIP = "the world's own order for every remaining choice"
+
+
+def _index(argument) -> int:
+    """A ready event's number, as a button or the page sends it (a JavaScript number is a float)."""
+    if isinstance(argument, bool) or not isinstance(argument, (int, float)) or not float(argument).is_integer():
+        raise ValueError(f"choose a ready event by its number, not {argument!r}")
+    return int(argument)

@@ -319,6 +319,12 @@ class Inspector(_View):
             lines.append(f"last action: {self.message}")
         return "\n".join(lines)
 
+    def timeline(self) -> "Timeline | None":
+        """The recent trace the widget draws under its buttons (None: made with `timeline=None`)."""
+        if not self.timeline_events:
+            return None
+        return Timeline(self.rt, binding=self.binding, last=self.timeline_events)
+
     def refresh(self) -> "Inspector":
         """Redraw the widget now. `rows` and `text()` are always current, and a displayed widget
         redraws itself after every button and every notebook cell: this is for code that changes
@@ -547,9 +553,9 @@ class _InspectorWidget:
             self.choice.value = options[0]
         self.status.value = (f"<span style='font-family:sans-serif;font-size:12px'>{html.escape(inspector.message)}"
                              "</span>" if inspector.message else "")
-        if inspector.timeline_events:
-            self.timeline.value = Timeline(inspector.rt, binding=inspector.binding,
-                                           last=inspector.timeline_events).html()
+        timeline = inspector.timeline()
+        if timeline is not None:
+            self.timeline.value = timeline.html()
 
 
 # ----------------------------------------------------------------------------- Timeline
