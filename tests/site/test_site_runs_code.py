@@ -403,3 +403,124 @@ def test_every_kind_of_page_loads_whole_when_cross_origin_isolated(offline_brows
         assert not problems, problems
     finally:
         context.close()
+
+
+# ---- section: web-sched ----
+# The chapters' widgets live in the page: every view with controls a chapter displays gets them
+# back once the chapter ran, each control pressing the same method the notebook's button does
+# (`press`) on the chapter's live world in the worker, the view redrawn from the worker's answer.
+
+PRESS_MS = 60_000  # a button's answer once Python is loaded (one step of a small world)
+BROKEN = "Broken: the balance is 1, not 101: an update was lost"  # chapter 3's balance_is_right
+HELD = "The invariant held in this schedule."
+
+
+def run_chapter_in_page(page):
+    """Press "Run the chapter" and wait until every cell ran; the status line's last words."""
+    page.get_by_role("button", name="Run the chapter").click()
+    status = page.locator(".dojo-chapter-bar .dojo-status")
+    expect()(status).to_contain_text("Done:")
+    return status.inner_text()
+
+
+def test_the_scheduler_playground_is_played_in_the_page(open_page):
+    page = open_page("notebooks/03-concurrency/")
+    assert run_chapter_in_page(page).endswith("cells ran")
+    play = page.locator(".dojo-playground")
+    expect()(play).to_have_count(1)
+    view, choices = play.locator(".dojo-playground__view"), play.locator(".dojo-playground__choices button")
+    message = play.locator(".dojo-playground__message")
+    press = lambda: expect()(play).not_to_have_attribute("aria-busy", "true", timeout=PRESS_MS)  # noqa: E731
+    # one button per ready event, as SchedulerPlayground.ready lists them
+    expect()(choices).to_have_text(["#1 WALLET.add_interest(): resumes after its await",
+                                    "#2 WALLET.deposit(): resumes after its await"])
+    expect()(view).to_contain_text("Ready to run (choose one):")
+    first_view = view.inner_text()
+
+    # the deposit resumes first: interest writes the balance it read before it, the deposit is lost
+    choices.nth(1).click()
+    expect()(view).to_contain_text(BROKEN, timeout=PRESS_MS)
+    press()
+    assert view.inner_text() != first_view
+    expect()(view).to_contain_text("Every request finished")
+    expect()(view).to_contain_text("alice: {'balance': 1}")
+    expect()(choices).to_have_count(0)
+    expect()(message).to_have_text("")
+    # the buttons played the chapter's own `play`: a cell run in the same chapter sees the lost update
+    cell = page.evaluate("() => DojoRunner.runCell('03-concurrency', 100, 'print(play.problem, play.schedule)')")
+    assert cell["outputs"] == [{"output_type": "stream", "name": "stdout",
+                                "text": "the balance is 1, not 101: an update was lost s0a\n"}], cell
+
+    # Restart: a fresh world, the same two choices
+    play.get_by_role("button", name="Restart").click()
+    expect()(view).not_to_contain_text("Broken", timeout=PRESS_MS)
+    press()
+    expect()(view).to_contain_text("Ready to run (choose one):")
+    expect()(choices).to_have_count(2)
+
+    # interest resumes first, then the deposit reads its write: the invariant holds, one step at a time
+    seen = [view.inner_text()]
+    while choices.count():
+        choices.first.click()
+        press()
+        assert view.inner_text() != seen[-1]  # every press redraws the view
+        seen.append(view.inner_text())
+    expect()(view).to_contain_text(HELD)
+    expect()(view).to_contain_text("alice: {'balance': 101}")
+
+    # Run the rest from a fresh start: the world's own order, the same verdict
+    play.get_by_role("button", name="Restart").click()
+    press()
+    expect()(choices).to_have_count(2)
+    play.get_by_role("button", name="Run the rest").click()
+    expect()(view).to_contain_text(HELD, timeout=PRESS_MS)
+    expect()(choices).to_have_count(0)
+
+    # the page stays usable: the chapter runs again, with a fresh playground
+    assert page.evaluate("() => dojo.runChapter('03-concurrency')")["errors"] == []
+    expect()(play.locator(".dojo-playground__choices button")).to_have_count(2)
+    expect()(play.locator(".dojo-playground__view")).not_to_contain_text(HELD)
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
+
+
+# What each Inspector button answers (Inspector.press's message), whatever the chapter's world
+INSPECTOR_ANSWERS = {
+    "Evict": r"^(evicted .+|.+ is not in memory)$",
+    "Hibernate": r"^(.+ is (hibernated|evicted)|.+ is not in memory)$",
+    "Fire alarm": r"^(alarm of .+ ran|.+ has no alarm set)$",
+    "Advance clock": r"^advanced 1s to [0-9.]+s, \d+ trace events?$",
+    "Refresh": r"^refreshed$",
+}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_control_a_chapter_shows_works_in_its_page(open_page, chapter):
+    """Each widget output with controls the notebook saved (the page notes they need Python)
+    becomes a live view once the chapter ran, and each of its controls answers from the world."""
+    page = open_page(f"notebooks/{chapter}/")
+    with_controls = page.locator('.jp-CodeCell[id^="cell-id="]', has=page.locator(".dojo-kernel-note"))
+    cell_ids = [cell.get_attribute("id") for cell in with_controls.all()]
+    assert cell_ids, "every chapter shows a widget with controls"
+    run_chapter_in_page(page)
+    for cell_id in cell_ids:
+        cell = page.locator(f'[id="{cell_id}"]')
+        expect()(cell.locator(".dojo-kernel-note")).to_have_count(0, timeout=PRESS_MS)  # the saved view gave way
+        widget = cell.locator(".dojo-widget")
+        expect()(widget).to_have_count(1, timeout=PRESS_MS)
+        done = lambda: expect()(widget).not_to_have_attribute("aria-busy", "true", timeout=PRESS_MS)  # noqa: E731,B023
+        if "dojo-playground" in widget.get_attribute("class"):
+            before = widget.inner_text()
+            widget.locator(".dojo-playground__choices button").first.click()
+            done()
+            assert widget.inner_text() != before
+            continue
+        # under its buttons, the recent trace the notebook's Inspector draws there too
+        expect()(widget.locator(".dojo-inspector__timeline table")).to_have_count(1)
+        message = widget.locator(".dojo-inspector__message")
+        widget.locator("input").fill("1")
+        for name, answer in INSPECTOR_ANSWERS.items():
+            page.evaluate("(m) => { m.textContent = ''; }", message.element_handle())
+            widget.get_by_role("button", name=name).click()
+            expect()(message).to_have_text(re.compile(answer), timeout=PRESS_MS)
+            done()
+    assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
