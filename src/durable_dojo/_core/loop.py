@@ -51,11 +51,6 @@ current_scope: contextvars.ContextVar = contextvars.ContextVar("durable_dojo_sco
 current_world: contextvars.ContextVar = contextvars.ContextVar("durable_dojo_world", default=None)
 
 
-def _scope_of(context: contextvars.Context | None):
-    """The scope of a callback that will run in `context` (None: the current context)."""
-    return current_scope.get() if context is None else context.get(current_scope)
-
-
 class _Timer(asyncio.TimerHandle):
     """A timer on the virtual clock that knows whether it is user work or housekeeping.
 
@@ -152,7 +147,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
     def call_soon(self, callback, *args, context=None):
         if context is None:
             context = contextvars.copy_context()
-        scope = context.get(current_scope)  # _scope_of, inline
+        scope = context.get(current_scope)  # the scope it will run in (written out: hot)
         if self._debug:
             handle = asyncio.Handle(callback, args, self, context)
         else:  # every event makes several: the fields asyncio.Handle's __init__ sets, without its calls
@@ -183,7 +178,8 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         return self._schedule(when, callback, args, contextvars.Context(), housekeeping=True)
 
     def _schedule(self, when, callback, args, context, housekeeping):
-        timer = _Timer(when, callback, args, self, context, _scope_of(context), not housekeeping)
+        scope = current_scope.get() if context is None else context.get(current_scope)  # the scope it will run in (written out: hot)
+        timer = _Timer(when, callback, args, self, context, scope, not housekeeping)
         if not housekeeping:
             self._work_timers += 1
         self._seq += 1
@@ -210,7 +206,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
     def create_task(self, coro, *, name=None, context=None):
         task = asyncio.Task(coro, loop=self, name=name, context=context)
         if self._world is not None:
-            scope = _scope_of(context)
+            scope = current_scope.get() if context is None else context.get(current_scope)  # the scope it will run in (written out: hot)
             self._world._task_created(task, scope)
         return task
 
