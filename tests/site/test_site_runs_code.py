@@ -295,6 +295,13 @@ def line_of(source: str, text: str) -> int:
     return next(n for n, line in enumerate(source.splitlines(), 1) if line.strip() == text)
 
 
+def run_kata_bounded(page, kata_id: str, source: str) -> dict:
+    """run_kata, failing after RUN_MS instead of waiting forever for a verdict that never comes."""
+    return page.evaluate("""([id, source, ms]) => Promise.race([dojo.runKata(id, source), new Promise(
+        (_, fail) => setTimeout(() => fail(new Error(`no verdict within ${ms} ms`)), ms))])""",
+                         [kata_id, source, RUN_MS])
+
+
 def workers_started(page) -> int:
     return page.evaluate("() => DojoRunner.runner.started")
 
@@ -311,7 +318,7 @@ def test_a_hang_is_interrupted_at_the_learners_line_and_the_same_worker_runs_the
     assert page.evaluate("() => DojoRunner.runner.interrupt") == ("shared" if isolated else "clock")
     workers = workers_started(page)
     hanging = with_increment_body(shipped(COUNTER), "        while True:\n            pass\n")
-    result = run_kata(page, COUNTER, hanging)
+    result = run_kata_bounded(page, COUNTER, hanging)
     output = result["output"]
     timeout = KATAS[COUNTER]["timeout"]
     assert result["passed"] == [], output
@@ -323,7 +330,7 @@ def test_a_hang_is_interrupted_at_the_learners_line_and_the_same_worker_runs_the
     assert "durable_dojo" not in output and "_core" not in output, output  # no emulator frames
     assert "Likely cause: an infinite loop" in output
     # the same worker runs the next run (no new Python to load): the kata passes
-    solved = run_kata(page, COUNTER, solution(COUNTER))
+    solved = run_kata_bounded(page, COUNTER, solution(COUNTER))
     assert solved["failed"] == [] and solved["passed"], solved["output"]
     assert workers_started(page) == workers
     assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
@@ -342,7 +349,7 @@ def test_code_that_catches_the_interrupt_still_ends_as_a_hang_never_a_pass(open_
         "                    pass\n"
         "            except BaseException:\n"
         "                pass\n"), before="_stalled = False\n")
-    result = run_kata(page, COUNTER, caught_once)
+    result = run_kata_bounded(page, COUNTER, caught_once)
     assert not result["output"].startswith("✓"), result["output"]
     assert "did not finish within its timeout" in result["output"], result["output"]
     assert len(result["passed"]) <= 1, result["output"]  # no test starts after the interrupt, as in dojo check
@@ -359,13 +366,13 @@ def test_code_that_catches_the_interrupt_still_ends_as_a_hang_never_a_pass(open_
         "                    pass\n"
         "            except BaseException:\n"
         "                pass\n"))
-    result = run_kata(page, COUNTER, caught_always)
+    result = run_kata_bounded(page, COUNTER, caught_always)
     assert result["passed"] == [] and "did not finish within its timeout" in result["output"], result["output"]
     where = re.search(STUCK_AT, result["output"])
     assert where and where.group(3) in ("while True:", "pass"), result["output"]  # the inner loop
     assert int(where.group(2)) > line_of(caught_always, "try:"), result["output"]
     assert workers_started(page) == workers + 1  # a fresh worker took over
-    assert run_kata(page, COUNTER, solution(COUNTER))["failed"] == []
+    assert run_kata_bounded(page, COUNTER, solution(COUNTER))["failed"] == []
     assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
 
 
@@ -376,12 +383,12 @@ def test_code_stuck_where_python_cannot_be_interrupted_ends_its_worker_as_before
     # consuming an endless iterator in C: Python never gets to look at the interrupt buffer
     stuck_in_c = with_increment_body(shipped(COUNTER), "        collections.deque(itertools.count(), maxlen=0)\n",
                                      before="import collections\nimport itertools\n")
-    result = run_kata(page, COUNTER, stuck_in_c)
+    result = run_kata_bounded(page, COUNTER, stuck_in_c)
     output = result["output"]
     assert result["passed"] == [] and "did not finish within its timeout" in output, output
     assert re.search(r"Stuck in test_\w+\.", output), output  # the test; the line cannot be read
     assert workers_started(page) == workers + 1
-    assert run_kata(page, COUNTER, solution(COUNTER))["failed"] == []
+    assert run_kata_bounded(page, COUNTER, solution(COUNTER))["failed"] == []
     assert not page.elsewhere and not page.errors, (page.elsewhere, page.errors)
 
 
