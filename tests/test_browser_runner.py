@@ -17,6 +17,7 @@ from durable_dojo._browser import cells, host, katas, views
 from durable_dojo._core.errors import DeadlockError
 from durable_dojo._kata.pristine import shipped_file
 from durable_dojo._kata.run import run_kata_tests
+from learner_edits import CATCH_THE_INTERRUPT_ONCE, CATCH_THE_INTERRUPT_ONCE_BEFORE, LOOP_FOREVER, with_increment_body
 
 REPO = Path(__file__).resolve().parent.parent
 KATA = "01-counter-forgets"
@@ -203,14 +204,6 @@ def test_the_inspectors_buttons_act_on_the_world(chapter):
 
 # ---- the interrupt (in the browser: Pyodide's interrupt buffer; here: SIGINT from a timer) ----
 
-def with_increment_body(source_text: str, body: str, before: str = "") -> str:
-    import re
-
-    changed = re.sub(r"(    async def increment\(self\):\n)", lambda m: m.group(1) + body, source_text, count=1)
-    assert changed != source_text
-    return changed.replace("\nclass ", f"\n{before}\nclass ", 1) if before else changed
-
-
 def interrupt_soon():
     """SIGINT (what the worker's interrupt buffer raises) once the learner's code is running."""
     import _thread
@@ -238,7 +231,7 @@ def interrupt_soon():
 
 
 def test_an_interrupted_test_gets_the_hung_verdict_naming_the_learners_line(project):
-    hanging = with_increment_body(source("katas"), "        while True:\n            pass\n")
+    hanging = with_increment_body(source("katas"), LOOP_FOREVER)
     told = []
     interrupt_soon()
     verdict = katas.run_kata(KATA, hanging, on_stuck=told.append)
@@ -251,15 +244,7 @@ def test_an_interrupted_test_gets_the_hung_verdict_naming_the_learners_line(proj
 
 
 def test_an_interrupt_the_learners_code_catches_still_ends_the_run_as_hung(project):
-    caught = with_increment_body(source("solutions"), (
-        "        global _stalled\n"
-        "        if not _stalled:\n"
-        "            _stalled = True\n"
-        "            try:\n"
-        "                while True:\n"
-        "                    pass\n"
-        "            except BaseException:\n"
-        "                pass\n"), before="_stalled = False\n")
+    caught = with_increment_body(source("solutions"), CATCH_THE_INTERRUPT_ONCE, before=CATCH_THE_INTERRUPT_ONCE_BEFORE)
     interrupt_soon()
     verdict = katas.run_kata(KATA, caught)
     assert verdict.status == "hung", verdict.message

@@ -27,7 +27,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "site-build"
 sys.path.insert(0, str(ROOT / "site"))
+sys.path.insert(0, str(ROOT / "tests"))
 import runnable  # noqa: E402  (site/runnable.py: the budget and the data the pages fetch)
+from learner_edits import (  # noqa: E402  (tests/learner_edits.py, shared with test_browser_runner.py)
+    CATCH_THE_INTERRUPT_ONCE, CATCH_THE_INTERRUPT_ONCE_BEFORE, LOOP_FOREVER, with_increment_body,
+)
 
 RUN_MS = 240_000  # the longest a run may take here (a cold start on a loaded machine included)
 KATAS = json.loads((SITE / "assets/dojo/katas.json").read_text()) if (SITE / "assets/dojo/katas.json").is_file() else {}
@@ -284,13 +288,6 @@ def open_isolated_page(offline_browser, isolated_site_url):
     yield from _page_opener(offline_browser, isolated_site_url)
 
 
-def with_increment_body(source: str, body: str, before: str = "") -> str:
-    """`source` (kata 01's file) whose `increment` starts with `body`; `before` goes above the class."""
-    changed = re.sub(r"(    async def increment\(self\):\n)", lambda m: m.group(1) + body, source, count=1)
-    assert changed != source
-    return changed.replace("\nclass ", f"\n{before}\nclass ", 1) if before else changed
-
-
 def line_of(source: str, text: str) -> int:
     return next(n for n, line in enumerate(source.splitlines(), 1) if line.strip() == text)
 
@@ -317,7 +314,7 @@ def test_a_hang_is_interrupted_at_the_learners_line_and_the_same_worker_runs_the
     page.evaluate("() => dojo.ready()")
     assert page.evaluate("() => DojoRunner.runner.interrupt") == ("shared" if isolated else "clock")
     workers = workers_started(page)
-    hanging = with_increment_body(shipped(COUNTER), "        while True:\n            pass\n")
+    hanging = with_increment_body(shipped(COUNTER), LOOP_FOREVER)
     result = run_kata_bounded(page, COUNTER, hanging)
     output = result["output"]
     timeout = KATAS[COUNTER]["timeout"]
@@ -340,15 +337,8 @@ def test_code_that_catches_the_interrupt_still_ends_as_a_hang_never_a_pass(open_
     page = open_page(f"katas/{COUNTER}/")
     page.evaluate("() => dojo.ready()")
     # caught once, then the kata's solution: every test would pass if the interrupt could be hidden
-    caught_once = with_increment_body(solution(COUNTER), (
-        "        global _stalled\n"
-        "        if not _stalled:\n"
-        "            _stalled = True\n"
-        "            try:\n"
-        "                while True:\n"
-        "                    pass\n"
-        "            except BaseException:\n"
-        "                pass\n"), before="_stalled = False\n")
+    caught_once = with_increment_body(solution(COUNTER), CATCH_THE_INTERRUPT_ONCE,
+                                      before=CATCH_THE_INTERRUPT_ONCE_BEFORE)
     result = run_kata_bounded(page, COUNTER, caught_once)
     assert not result["output"].startswith("✓"), result["output"]
     assert "did not finish within its timeout" in result["output"], result["output"]
