@@ -55,3 +55,15 @@ def test_an_error_in_a_callback_goes_to_the_exception_handler_and_the_next_callb
     [context] = reported
     assert context["message"].startswith("Exception in callback ") and "fails" in context["message"]
     assert type(context["exception"]) is ValueError and context["handle"] is handle
+
+
+def test_a_callback_that_pumps_the_loop_itself_leaves_the_rest_of_its_turn_consistent():
+    # run_sync pumps from inside a callback: the callbacks queued behind it run there, once, and
+    # the turn that was running them ends without taking from an empty queue.
+    loop = VirtualLoop()
+    seen = []
+    loop.call_soon(lambda: (seen.append("pumps"), loop.run_nested(lambda: "second" in seen, "run_sync()"),
+                            seen.append("resumed")))
+    loop.call_soon(seen.append, "second")
+    run_ready(loop)
+    assert seen == ["pumps", "second", "resumed"]

@@ -763,3 +763,39 @@ def test_cloudflares_durable_object_binding_tests_pass_unchanged(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(source)})
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert f"{_BINDING_TESTS_COUNT} passed" in done.stdout, done.stdout[-2000:]
+
+
+# workerd's own Python Durable Object test (the SDK release carries a copy in
+# tests/workerd-test/durable-object), run unchanged as a project. In workerd its bindings come
+# from durable-object.wd-test; here the same bindings are a wrangler.jsonc next to it.
+_WORKERD_TEST_CONFIG = '''\
+{
+  "name": "test-worker",
+  "main": "worker.py",
+  "compatibility_date": "2026-11-17",
+  "compatibility_flags": ["python_workers", "service_binding_extra_handlers"],
+  "durable_objects": {"bindings": [{"name": "ns", "class_name": "DurableObjectExample"}]},
+  "migrations": [{"tag": "v1", "new_sqlite_classes": ["DurableObjectExample"]}]
+}
+'''
+
+
+def test_workerds_durable_object_test_passes_unchanged(tmp_path):
+    """fetch into the object, RPC with and without arguments, `blockConcurrencyWhile` in the
+    constructor, a method calling another on `self`, `run_sync(sleep(0.01))` in a plain `def`
+    method called over RPC, a mixin's method, alarms awaited with `sleep`, `setAlarm` and more,
+    as workerd's test runner runs its `test()` entry."""
+    import tarfile
+
+    from durable_dojo.testing import load_project, run_test_entry
+
+    with tarfile.open(_sdist()) as archive:
+        member = archive.getmember(f"workers_runtime_sdk-{SDK_VERSION}/tests/workerd-test/durable-object/worker.py")
+        (tmp_path / "worker.py").write_bytes(archive.extractfile(member).read())
+    assert "run_sync(sleep(0.01))" in (tmp_path / "worker.py").read_text()
+    (tmp_path / "wrangler.jsonc").write_text(_WORKERD_TEST_CONFIG)
+    rt = load_project(tmp_path)
+    try:
+        rt.run(run_test_entry(rt))  # raises what the test's asserts raise
+    finally:
+        rt.close()

@@ -18,6 +18,7 @@ uses for them, and these functions follow Pyodide's rules for what crosses.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 from durable_dojo._core.errors import JsException
 from durable_dojo._core.http import ArrayBuffer, JsBodyObject, JsObject, ReadableStream, Uint8Array
 from durable_dojo._core.ids import DurableObjectId
+from durable_dojo._core.loop import VirtualLoop
 from durable_dojo._core.websockets import WebSocket
 
 __all__ = [
@@ -214,20 +216,60 @@ def _to_py(value, depth: int):
 def run_sync(x: Awaitable) -> Any:
     """The result of the awaitable `x`, from synchronous code.
 
-    The platform suspends the WebAssembly stack (JSPI) until `x` settles. In the emulator,
-    a storage call's result is settled when the call returns (storage acts when called), so
-    `run_sync(ctx.storage.get("k"))` works; an awaitable that would have to wait for another
-    event (a timer, a fetch, another object) raises `RuntimeError`: await it instead.
+    The platform suspends the WebAssembly stack (JSPI) until `x` settles, and the event loop
+    goes on meanwhile: other events of the object may run before `run_sync` returns (as they may
+    at an `await`). Here: an awaitable that is settled at once (a storage call) returns its
+    result at once; one that has to wait (`asyncio.sleep`, a fetch, a call to another object)
+    runs the world from this point until it settles. Outside the world's code (no event is
+    running) there is nothing to suspend: an awaitable that has to wait raises `RuntimeError`.
     """
-    awaitable = x.__await__()
+    steps = x.__await__()
     try:
-        awaitable.send(None)
+        pending = steps.send(None)
     except StopIteration as done:
         return done.value
-    close = getattr(awaitable, "close", None)
-    if close is not None:
-        close()
-    raise RuntimeError(
-        "run_sync() needs this awaitable to wait for another event, which the emulator cannot "
-        "do from synchronous code: use `await` here."
-    )
+    loop = asyncio._get_running_loop()
+    if not isinstance(loop, VirtualLoop) or not loop.is_running():
+        close = getattr(steps, "close", None)
+        if close is not None:
+            close()
+        raise RuntimeError(
+            "run_sync() can only wait inside a Worker's or a Durable Object's code; here, use "
+            "`await` instead."
+        )
+    task = loop.create_task(_go_on(steps, pending))
+    loop.run_nested(task.done, "run_sync()")
+    return task.result()
+
+
+async def _go_on(steps, pending):
+    """The rest of an awaitable whose first step already ran (it yielded `pending`)."""
+    return await _Resume(steps, pending)
+
+
+class _Resume:
+    """An awaitable that yields `pending` first, then goes on with `steps` (an `__await__`
+    iterator that has already been started)."""
+
+    __slots__ = ("_steps", "_pending")
+
+    def __init__(self, steps, pending):
+        self._steps = steps
+        self._pending = pending
+
+    def __await__(self):
+        steps = self._steps
+        pending = self._pending
+        while True:
+            try:
+                sent = yield pending
+            except BaseException as error:  # a cancellation thrown into the task goes on to `steps`
+                try:
+                    pending = steps.throw(error)
+                except StopIteration as done:
+                    return done.value
+                continue
+            try:
+                pending = steps.send(sent)
+            except StopIteration as done:
+                return done.value

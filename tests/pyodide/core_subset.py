@@ -14,7 +14,7 @@ CORE_TESTS = [
     "test_compatibility_dates.py", "test_compatibility_flags.py", "test_deep_nesting.py", "test_explore.py", "test_faults.py", "test_gates.py",
     "test_http.py", "test_ids.py", "test_isolates.py", "test_js_globals.py", "test_kvstore.py",
     "test_lifecycle.py", "test_loop.py", "test_memory_bounds.py", "test_observe.py", "test_overload.py", "test_persistence.py",
-    "test_persist_directory.py", "test_public_api.py", "test_python_boundary.py", "test_relaxed_handlers.py",
+    "test_persist_directory.py", "test_public_api.py", "test_python_boundary.py", "test_relaxed_handlers.py", "test_run_sync.py",
     "test_runtime.py", "test_sql.py", "test_sql_storage.py", "test_storage_api.py", "test_stubs.py",
     "test_tracebacks.py", "test_webidl_arguments.py", "test_websockets.py", "test_workerd_edges.py",
     "test_workers_kv.py", "test_sdk_rules.py",
@@ -53,6 +53,10 @@ LEFT_OUT = {
 
 # Tests of CORE_TESTS that cannot pass in Pyodide, and why.
 DESELECT = {
+    "tests/test_run_sync.py::test_the_cpu_limit_still_holds_after_run_sync_returns":
+        "stops a busy loop from the watchdog thread (none in Pyodide, see test_limits.py above)",
+    "tests/test_run_sync.py::test_time_suspended_in_run_sync_is_not_the_events_cpu_time":
+        "burns CPU time read from time.thread_time, to test the CPU limit (see test_limits.py above)",
     # A list nested 10,000 deep (the structured clone's limit, V8's) cannot even be freed in Pyodide:
     # CPython's C code (deallocation, repr, ==) guards its recursion by a C stack that is not the one
     # V8 gives WebAssembly, which runs out at ~5,000 levels and ends the interpreter. The codec does

@@ -42,6 +42,7 @@ from . import watchdog as _watchdog
 # The real clock, taken before clocks.install() points time.monotonic at the world's clock inside
 # a world: the loop's real-time mode and its pumping deadlines measure the process.
 _real_monotonic = _time.monotonic
+_real_sleep = _time.sleep
 
 log = logging.getLogger("durable_dojo")
 
@@ -269,7 +270,10 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         ready = self._ready
         watchdog = _watchdog_state
         for _ in range(len(ready)):
-            handle, scope = ready.popleft()
+            try:
+                handle, scope = ready.popleft()
+            except IndexError:  # a callback's run_sync() pumped the loop and ran the rest
+                return
             if handle._cancelled:
                 continue
             if scope is not None and scope.held_by_gate(handle):
@@ -411,6 +415,44 @@ class VirtualLoop(asyncio.AbstractEventLoop):
             raise timeout from None
         finally:
             self._stop_pumping(host_loop, wall_timeout)
+
+    def run_nested(self, done, what: str) -> None:
+        """Pump from inside one of this loop's own callbacks until `done()` is true.
+
+        This is `pyodide.ffi.run_sync` of something that has to wait: on the platform JSPI
+        suspends the Python stack that called it while the isolate's event loop goes on (other
+        events of the object included), and resumes it once the promise settles. Here the
+        suspended stack is the running callback's: the loop runs everything else from inside it,
+        its task stepping aside as the host's does while pumping, and its CPU time stopped (the
+        platform counts CPU time, not time suspended). The clock jumps to timers as `run_until`
+        does (follows the wall clock in real-time mode); the hang watchdog that the outer pump
+        armed still bounds the whole. Suspensions nest: an inner one resumes first."""
+        if not self._pumping:
+            raise DojoError(f"{what} can only wait while the world is running.")
+        if self.chooser is not None:
+            raise DojoError(f"{what} cannot wait while schedules are being explored: use `await` there.")
+        task = asyncio.current_task(self)
+        if task is not None:
+            asyncio.tasks._leave_task(self, task)
+        metering = _watchdog.pause_metering()
+        try:
+            while not done():
+                if self._ready:
+                    self._run_ready()
+                    continue
+                when = self._next_timer_time()
+                if when is None:
+                    raise DeadlockError(self._world._describe_stuck(what) if self._world else what)
+                if self.real_time:
+                    _real_sleep(max(0.0, when - (_real_monotonic() - self._t0)))
+                    self._now = max(self._now, _real_monotonic() - self._t0)
+                elif when > self._now:
+                    self._now = when
+                self._pop_due_timers()
+        finally:
+            _watchdog.resume_metering(metering)
+            if task is not None:
+                asyncio.tasks._enter_task(self, task)
 
     def _start_pumping(self, wall_timeout: float | None, what: str):
         """While pumping, this loop is the thread's running loop and the watchdog watches.

@@ -234,12 +234,39 @@ def run_metered(handle, event, instance, limit_seconds: float) -> None:
         # just as the callback ends). Let it go no further, into the code that drives the loop
         # (`dojo serve` answered such a request with its server's bare 500); the object is reset below.
         landed_outside = True
-    event.cpu_seconds = spent + (_cpu_now() - started)
+    event.cpu_seconds = spent + (_cpu_now() - state.cpu_started)  # moved on by time run_sync was suspended
     over = landed_outside or state.cpu_fired == run or event.cpu_seconds > limit_seconds
     state.cpu_fired = 0
     to_reset, state.cpu_instance = state.cpu_instance, None
     if over and to_reset is not None and to_reset.alive:
         to_reset.reset(cpu_limit_error())  # the budget ran out where no signal could land (no watchdog thread)
+
+
+def pause_metering():
+    """The metered callback calls run_sync and is suspended: callbacks that run meanwhile are
+    metered on their own, and their time is not the suspended one's. Returns what
+    `resume_metering` needs (None: nothing was being metered)."""
+    state = _state
+    if state.cpu_event is None:
+        return None
+    paused = (state.cpu_run, state.cpu_event, state.cpu_instance, state.cpu_deadline, state.cpu_started, _cpu_now())
+    state.cpu_run += 1  # a signal still on its way for the suspended run finds another one
+    state.cpu_deadline = state.cpu_event = state.cpu_instance = None
+    return paused
+
+
+def resume_metering(paused) -> None:
+    """The suspended callback goes on: its budget and its start move on by the time it was away."""
+    if paused is None:
+        return
+    state = _state
+    run, event, instance, deadline, started, paused_at = paused
+    away = _cpu_now() - paused_at
+    state.cpu_run = run  # the number the suspended callback's run_metered checks when it ends
+    state.cpu_fired = 0
+    state.cpu_event, state.cpu_instance = event, instance
+    state.cpu_started = started + away
+    state.cpu_deadline = None if deadline is None else deadline + away
 
 
 def cpu_clock_at_start(event) -> float:
