@@ -25,7 +25,7 @@ DURABLE_DOJO = {
 }
 LAZY_IN_DURABLE_DOJO = {"Advice", "advise", "format_advice"}  # loaded on first use
 TESTING = {"WebSocketClient", "connect", "every_schedule", "list_durable_object_ids", "load_project", "make_runtime",
-           "run_durable_object_alarm", "run_in_durable_object", "run_test_entry"}
+           "run_durable_object_alarm", "run_in_durable_object", "run_scheduled", "run_test_entry"}
 WIDGETS = {"Inspector", "ObjectView", "ReadyEvent", "SchedulerPlayground", "Timeline", "TimelineRow", "object_state"}
 WORKBOOK = {"check"}
 RUNTIME_VERBS = {"advance", "close", "deploy", "estimate_cost", "evict", "evict_all", "fetch", "hibernate", "metrics", "now",

@@ -20,12 +20,12 @@ import inspect
 import os
 
 from ._core.explore import explore as _explore
-from ._core.project import load_project, run_test_entry
+from ._core.project import load_project, run_scheduled, run_test_entry
 from ._core.runtime import Runtime as _Runtime
 from ._core.stubs import WorldCall as _WorldCall
 
 __all__ = ["WebSocketClient", "connect", "every_schedule", "list_durable_object_ids", "load_project", "make_runtime",
-           "run_durable_object_alarm", "run_in_durable_object", "run_test_entry"]
+           "run_durable_object_alarm", "run_in_durable_object", "run_scheduled", "run_test_entry"]
 
 
 def run_in_durable_object(stub, fn) -> _WorldCall:

@@ -14,7 +14,7 @@ CORE_TESTS = [
     "test_compatibility_dates.py", "test_compatibility_flags.py", "test_deep_nesting.py", "test_explore.py", "test_faults.py", "test_gates.py",
     "test_http.py", "test_ids.py", "test_isolates.py", "test_js_globals.py", "test_kvstore.py",
     "test_lifecycle.py", "test_loop.py", "test_memory_bounds.py", "test_observe.py", "test_overload.py", "test_persistence.py",
-    "test_persist_directory.py", "test_public_api.py", "test_python_boundary.py", "test_relaxed_handlers.py", "test_run_sync.py",
+    "test_persist_directory.py", "test_public_api.py", "test_python_boundary.py", "test_relaxed_handlers.py", "test_run_sync.py", "test_scheduled.py",
     "test_runtime.py", "test_sql.py", "test_sql_storage.py", "test_storage_api.py", "test_stubs.py",
     "test_tracebacks.py", "test_webidl_arguments.py", "test_websockets.py", "test_workerd_edges.py",
     "test_workers_kv.py", "test_sdk_rules.py",

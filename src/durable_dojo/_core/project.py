@@ -14,15 +14,19 @@ async def on_fetch(request, env, ctx):
 
 workerd calls a module-level handler with Pyodide's `callRelaxed`: the request, `env` and `ctx`,
 as many of them as the function takes. Its test runner calls a module-level
-`test(ctrl, env, ctx)` the same way; `run_test_entry(rt)` does what it does.
+`test(ctrl, env, ctx)` the same way; `run_test_entry(rt)` does what it does. A Cron Trigger
+calls the Worker's `scheduled(controller, env, ctx)` (a method of the Worker class, or a
+module-level `on_scheduled`); `run_scheduled(rt, cron)` does what the trigger does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import sys
 
+from .errors import JsException
 from .ffi import call_relaxed
 from .http import Response
 from .loop import current_world
@@ -34,6 +38,9 @@ from .wrangler import ConfigError, LoadedWorker, find_config, load_worker, read_
 # Module-level handler names workerd's Python entrypoint looks up for a request (`on_` + the
 # event), and the newer spelling without the prefix (a function defined in the module itself).
 FETCH_HANDLER_NAMES = ("on_fetch", "fetch")
+SCHEDULED_HANDLER_NAMES = ("on_scheduled", "scheduled")
+# workerd's error for an event the Worker has no handler for.
+NO_SCHEDULED_HANDLER = "Handler does not export a scheduled() function."
 
 
 def _defined_here(module, name: str):
@@ -45,9 +52,10 @@ def _defined_here(module, name: str):
     return value if getattr(value, "__module__", None) == module.__name__ else None
 
 
-def fetch_handler_name(module) -> str | None:
-    """The name of the module-level fetch handler, if the module has one."""
-    for name in FETCH_HANDLER_NAMES:
+def fetch_handler_name(module, names=FETCH_HANDLER_NAMES) -> str | None:
+    """The name of the module-level fetch handler (or another event's, given its `names`), if
+    the module has one."""
+    for name in names:
         if _defined_here(module, name) is not None:
             return name
     return None
@@ -178,3 +186,81 @@ def run_test_entry(rt: Runtime) -> WorldCall:
 
     reply = rt.loop.create_task(run(), context=rt._root_context.copy())
     return WorldCall(rt, reply, f"test() of {module.__name__}")
+
+
+class ScheduledController:
+    """The `controller` a `scheduled()` handler receives: the Cron Trigger that fired and when."""
+
+    __test__ = False  # not a pytest test class
+    type = "scheduled"
+
+    def __init__(self, cron: str, scheduled_time: float):
+        self.cron = cron
+        self.scheduledTime = scheduled_time  # ms since the epoch, on the world's clock
+        self.retry = True
+
+    def noRetry(self) -> None:
+        """Ask the platform not to retry this invocation if it fails."""
+        self.retry = False
+
+
+class ScheduledResult:
+    """What a scheduled event ended with, as Miniflare's `scheduled()` reports it."""
+
+    __slots__ = ("outcome", "noRetry")
+
+    def __init__(self, no_retry: bool):
+        self.outcome = "ok"
+        self.noRetry = no_retry
+
+    def __repr__(self) -> str:
+        return f"ScheduledResult(outcome={self.outcome!r}, noRetry={self.noRetry})"
+
+
+class _EventContext(ExecutionContext):
+    """The `ctx` of one scheduled event: the event lasts until what it hands to `waitUntil` is done."""
+
+    def __init__(self, world):
+        super().__init__(world)
+        self.pending: list = []
+
+    def waitUntil(self, awaitable) -> None:
+        if inspect.isawaitable(awaitable):
+            self.pending.append(asyncio.ensure_future(awaitable, loop=self._world.loop))
+
+
+def run_scheduled(rt: Runtime, cron: str = "", scheduled_time: float | None = None) -> WorldCall:
+    """Invoke the Worker's `scheduled()` handler as a Cron Trigger does (`wrangler dev` does the
+    same at `/cdn-cgi/handler/scheduled?cron=...`): the Worker class's `scheduled(self,
+    controller, env, ctx)` method, else a module-level `on_scheduled(controller, env, ctx)`,
+    both called relaxed. `scheduled_time` (ms) defaults to the world's now. The event lasts
+    until every `ctx.waitUntil()` is done; awaiting it gives a `ScheduledResult` (`outcome`
+    "ok", `noRetry`), or raises what the handler or a `waitUntil` raised. A Worker without a
+    handler fails with workerd's error."""
+    worker = rt.worker
+    module = getattr(worker, "project_module", None)  # module-level handlers, not a Worker class
+    on_class = worker is not None and module is None
+    if on_class:
+        found = callable(getattr(worker, "scheduled", None))
+    else:
+        name = fetch_handler_name(module, SCHEDULED_HANDLER_NAMES) if module is not None else None
+        found = name is not None
+    if not found:
+        raise JsException("Error", NO_SCHEDULED_HANDLER)
+    controller = ScheduledController(cron, rt.now() if scheduled_time is None else scheduled_time)
+
+    async def run():
+        ctx = _EventContext(rt)
+        if on_class:
+            entry = rt.isolates.worker_class(worker)(ctx, rt.env).scheduled
+        else:
+            entry = getattr(_isolate_copy(module), name)
+        result = call_relaxed(entry, controller, rt.env, ctx)
+        if inspect.isawaitable(result):
+            await result
+        while ctx.pending:  # what was handed to waitUntil, including what that hands on
+            await ctx.pending.pop(0)
+        return ScheduledResult(no_retry=not controller.retry)
+
+    reply = rt.loop.create_task(run(), context=rt._root_context.copy())
+    return WorldCall(rt, reply, f"scheduled({cron!r})")
