@@ -125,6 +125,20 @@ def test_commit_failure_after_delete_all_rolls_back_the_wipe(kv, db):
     assert committed_view(db) == [("a", b"1")]
 
 
+def test_a_one_key_batch_commits_on_its_own_and_leaves_no_transaction_open(kv, db):
+    # A batch of one key is written by one statement, without BEGIN/COMMIT around it.
+    kv.put("n", b"1")
+    kv.commit()
+    kv.put("n", b"2")
+    kv.commit()
+    assert not db.conn.in_transaction
+    assert committed_view(db) == [("n", b"2")]
+    kv.delete("n")
+    kv.commit()
+    assert not db.conn.in_transaction
+    assert committed_view(db) == []
+
+
 def test_commit_with_nothing_pending_is_a_noop(kv, db):
     kv.commit()
     assert not db.conn.in_transaction

@@ -123,7 +123,9 @@ async def test_a_list_bound_of_none_is_the_key_null(box):
 @pytest.mark.parametrize("call, message", [
     (("get", "a", 5), "Failed to execute 'get' on 'DurableObjectStorage': parameter 2 is not of type 'GetOptions'."),
     (("get", ["a"], "x"), "Failed to execute 'get' on 'DurableObjectStorage': parameter 2 is not of type 'GetOptions'."),
+    (("get", "a", 0), "Failed to execute 'get' on 'DurableObjectStorage': parameter 2 is not of type 'GetOptions'."),
     (("put", "a", 9, 5), "Failed to execute 'put' on 'DurableObjectStorage': parameter 3 is not of type 'PutOptions'."),
+    (("put", "a", 9, False), "Failed to execute 'put' on 'DurableObjectStorage': parameter 3 is not of type 'PutOptions'."),
     (("delete", "a", True), "Failed to execute 'delete' on 'DurableObjectStorage': parameter 2 is not of type 'PutOptions'."),
     (("deleteAll", 5), "Failed to execute 'deleteAll' on 'DurableObjectStorage': parameter 1 is not of type 'PutOptions'."),
     (("getAlarm", 5), "Failed to execute 'getAlarm' on 'DurableObjectStorage': parameter 1 is not of type 'GetAlarmOptions'."),

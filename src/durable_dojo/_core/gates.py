@@ -59,7 +59,10 @@ class Scope:
 
     def held_by_gate(self, handle) -> bool:
         """True if the input gate keeps this callback back (it then owns it until it opens)."""
-        return self.instance.input_gate.holds(handle, self)
+        gate = self.instance.input_gate
+        if not gate.sections:  # open: the loop asks before every callback of an object, so answered here
+            return False
+        return gate.holds(handle, self)
 
 
 class InputGate:

@@ -248,7 +248,7 @@ class SharedDb:
 
     __slots__ = (
         "path", "own", "layout", "has_kv", "has_metadata", "_conn", "_cur", "on_open", "on_close",
-        "keep_open", "_reuse", "__weakref__",
+        "keep_open", "_reuse", "_is_file", "__weakref__",
     )
 
     def __init__(self, path: str = ":memory:", *, own: bool = False, reuse: bool = False) -> None:
@@ -256,6 +256,7 @@ class SharedDb:
         layouts above); otherwise the world's shared database of many objects. `reuse`: a
         world's shared in-memory database, handed on when it closes (see _SPARE_WORLD_DBS)."""
         self.path = path
+        self._is_file = path != ":memory:" and not path.startswith("file::memory:")  # read on every statement
         self.own = own
         self._reuse = reuse and not own and path == ":memory:"
         self.layout = OWN if own else SHARED
@@ -269,10 +270,6 @@ class SharedDb:
         if path != ":memory:" and not path.startswith("file:"):
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._open()
-
-    @property
-    def _is_file(self) -> bool:
-        return self.path != ":memory:" and not self.path.startswith("file::memory:")
 
     def _open(self) -> driver.Connection:
         if self._reuse and _SPARE_WORLD_DBS:
@@ -569,12 +566,13 @@ class KvStore:
         "_alarm",
         "_savepoints",
         "_on_write",
+        "_head",
     )
 
     def __init__(self, db: SharedDb, ns: str, obj: str, *, legacy_limits: bool = False) -> None:
-        self._db = db
         self.ns = ns
         self.obj = obj
+        self._use(db)
         self.legacy_limits = legacy_limits
         self._pending: dict[str, bytes | None] | None = None
         self._cleared = False
@@ -585,10 +583,11 @@ class KvStore:
     def __repr__(self) -> str:
         return f"KvStore({self.ns!r}, {self.obj!r}, pending={self.has_pending()})"
 
-    @property
-    def _head(self) -> tuple:
-        """The leading statement parameters that pick this object's rows in its database."""
-        return () if self._db.own else (self.ns, self.obj)
+    def _use(self, db: SharedDb) -> None:
+        """Keep this object's rows in `db` from now on."""
+        self._db = db
+        # The leading statement parameters that pick this object's rows in its database.
+        self._head = () if db.own else (self.ns, self.obj)
 
     # -- validation -------------------------------------------------------------------
 
@@ -908,8 +907,13 @@ class KvStore:
                 cur.execute(layout.delete_all, head)
         if not p:
             return
-        puts = [(*head, _key_param(k), v) for k, v in p.items() if v is not None]
-        dels = [(*head, _key_param(k)) for k, v in p.items() if v is None]
+        puts = []
+        dels = []
+        for k, v in p.items():  # one loop, not two comprehensions: a batch is often one key
+            if v is None:
+                dels.append((*head, _key_param(k)))
+            else:
+                puts.append((*head, _key_param(k), v))
         if puts:
             db.ensure_kv()
         if fail is not None and puts:
@@ -948,8 +952,11 @@ class KvStore:
         self._alarm = _UNSET
         db = self._db
         cur = db.cur
-        outer = db.conn.in_transaction
-        if not outer:
+        # A batch of one key (a counter's increment) is one statement, atomic on its own in
+        # autocommit mode: it needs no BEGIN/COMMIT around it.
+        one_statement = fail is None and not cleared and alarm is _UNSET and len(p) == 1 and db.has_kv
+        begin = not one_statement and not db.conn.in_transaction  # else: inside the caller's transaction
+        if begin:
             cur.execute("BEGIN")
         try:
             self._apply(cur, p, cleared, delete_alarm=cleared and alarm is None, fail=fail)
@@ -957,7 +964,7 @@ class KvStore:
                 raise fail
             if alarm is not _UNSET and self._on_write is None:  # written through already
                 self._write_alarm(cur, alarm)
-            if not outer:
+            if begin:
                 cur.execute("COMMIT")
         except BaseException:
             if db.conn.in_transaction:
@@ -979,7 +986,7 @@ class KvStore:
         alarm = self.get_alarm()  # the committed one (a pending change stays pending)
         target = db.cur
         target.execute("BEGIN")
-        self._db = db
+        self._use(db)
         if rows:
             db.ensure_kv()
             target.executemany(db.layout.put, [(*self._head, raw, v) for raw, v in rows])

@@ -13,6 +13,7 @@ structured-clone codec: a value read back is a copy, and mutating it changes not
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import math
 from collections.abc import Mapping
@@ -200,7 +201,7 @@ class ObjectStore:
     # ----- the implicit transaction -----
 
     def has_uncommitted(self) -> bool:
-        return self.kv.has_pending() or self._in_sql_transaction()
+        return self.kv.has_pending() or (self.sql is not None and self._in_sql_transaction())
 
     def commit(self) -> tuple[bool, bool]:
         """Commit the KV batch and the SQL implicit transaction together, or neither (a failure
@@ -275,7 +276,7 @@ class _StorageOperations:
 
     def _done(self, value, options=None):
         loop = self._world.loop
-        future = loop.create_future()
+        future = asyncio.Future(loop=loop)  # what loop.create_future() makes, one call less: every storage call makes one
         if options and isinstance(options, dict) and options.get("allowConcurrency"):
             # allowConcurrency leaves the input gate open while the read is in flight.
             loop.call_soon(future.set_result, value)
@@ -294,9 +295,11 @@ class _StorageOperations:
 
     def get(self, keys=_MISSING, options=None):
         """A value (or None), or for a list of keys a dict of the keys that exist, in key order."""
-        _options_argument(options, "get", 2, "GetOptions", self._interface)
+        if options is not None:  # (an omitted options argument needs no check: get() is hot)
+            _options_argument(options, "get", 2, "GetOptions", self._interface)
         store = self._usable("get()")
-        keys = _keys_argument("get", keys)
+        if type(keys) is not str:  # (a str key is used as it is: the check written out)
+            keys = _keys_argument("get", keys)
         self._world.trace.record(Kind.STORAGE_GET, self._host, detail=keys)  # _trace("get", ...), one call less
         metrics = self._world._counters
         if isinstance(keys, list):
@@ -311,7 +314,7 @@ class _StorageOperations:
 
     def put(self, key_or_entries=_MISSING, value=_MISSING, options=None):
         """Write one key, or every entry of a dict. Resolves at once; committed at the turn's end."""
-        if not isinstance(key_or_entries, dict):
+        if options is not None and not isinstance(key_or_entries, dict):
             _options_argument(options, "put", 3, "PutOptions", self._interface)
         store = self._usable("put()")
         if isinstance(key_or_entries, dict):
@@ -331,11 +334,14 @@ class _StorageOperations:
                 )
             if value is _MISSING:
                 raise TypeError("put() called with undefined value.")
-            key = coerce_key(key_or_entries)
+            key = key_or_entries if type(key_or_entries) is str else coerce_key(key_or_entries)  # (coerce_key's first line)
             store.put(key, _codec.serialize(value))
             self._world.trace.record(Kind.STORAGE_PUT, self._host, detail=key)  # _trace("put", ...), one call less
             self._world._counters.storage_write(self._host, 1)
-        self._wrote(options)
+        if options is None:
+            self._instance.output_gate.note_write()  # _wrote(None), one call less
+        else:
+            self._wrote(options)
         return self._done(None)
 
     def delete(self, keys=_MISSING, options=None):
