@@ -195,7 +195,14 @@ class Default(WorkerEntrypoint):
         if path.startswith("last-close/"):
             thing = self.env.THINGS.getByName(path.split("/")[1])
             return Response(json.dumps(await thing.last_close()))
+        if path == "remembered":
+            return Response(json.dumps(await self.env.THINGS.getByName("cron").remembered()))
         return Response("fine: " + self.env.GREETING)
+
+    async def scheduled(self, controller, env, ctx):
+        if controller.cron == "fail":
+            raise RuntimeError("the nightly job failed")
+        await env.THINGS.getByName("cron").remember([controller.cron, controller.scheduledTime])
 
 
 class Thing(DurableObject):
@@ -224,6 +231,12 @@ class Thing(DurableObject):
 
     async def last_close(self):
         return await self.ctx.storage.get("last_close")
+
+    async def remember(self, value):
+        await self.ctx.storage.put("remembered", value)
+
+    async def remembered(self):
+        return await self.ctx.storage.get("remembered")
 '''
 
 PROBE_CONFIG = '''
@@ -264,7 +277,7 @@ async def test_errors_in_user_code_are_500s_with_the_traceback_in_the_console(pr
     console = probe.log()
     assert "[dojo] ERROR GET /divide: ZeroDivisionError" in console
     assert 'worker.py", line 12, in fetch' in console  # the user's line
-    assert 'worker.py", line 27, in explode' in console  # inside the object, across the stub
+    assert 'worker.py", line 34, in explode' in console  # inside the object, across the stub
 
     with pytest.raises(InvalidStatus) as refused:
         async with connect(f"ws://127.0.0.1:{probe.port}/ws-broken", open_timeout=WAIT):
@@ -280,6 +293,21 @@ async def test_errors_in_user_code_are_500s_with_the_traceback_in_the_console(pr
     # ...and the server keeps serving.
     status, _, body = request(probe, "GET", "/")
     assert (status, body) == (200, b"fine: https://example.com/ // not a comment")
+
+
+def test_the_scheduled_handler_runs_as_under_wrangler_dev(probe, chat):
+    status, _, body = request(probe, "GET", "/cdn-cgi/handler/scheduled?cron=*/5+*+*+*+*&time=1767225600000")
+    assert (status, body) == (200, b"ok")
+    assert json.loads(request(probe, "GET", "/remembered")[2]) == ["*/5 * * * *", 1767225600000]
+
+    status, _, body = request(probe, "GET", "/cdn-cgi/handler/scheduled?cron=fail")
+    assert (status, body) == (500, b"exception")
+    assert "RuntimeError: the nightly job failed" in probe.log()
+    assert request(probe, "GET", "/cdn-cgi/handler/scheduled?time=soon")[0] == 400
+
+    status, _, body = request(chat, "GET", "/cdn-cgi/handler/scheduled")  # the chat has no scheduled()
+    assert (status, body) == (500, b"exception")
+    assert "Handler does not export a scheduled() function." in chat.log()
 
 
 def test_the_jsonc_config_was_read_with_its_storage_backend(probe):

@@ -13,7 +13,9 @@ the `websockets` library (through uvicorn's sans-I/O adapter); this module only 
 * Dev endpoints, for teaching and tests, answered only to loopback clients:
   `POST /__dojo/hibernate` (evict every idle object now: objects whose only ties are
   hibernatable WebSockets hibernate, the sockets stay open) and `GET /__dojo/trace?last=N`
-  (the world's trace as text).
+  (the world's trace as text); and, as under `wrangler dev`, `/cdn-cgi/handler/scheduled?cron=...&time=...`
+  runs the Worker's `scheduled()` handler as a Cron Trigger would (answer: "ok", or "exception"
+  with a 500 and the traceback on the console).
 
 The world runs on its own event loop (`VirtualLoop` in real-time mode), pumped from the server's
 loop by `Runtime.run_real_time()`. Callbacks such as `on_receive` run while the world is being
@@ -41,9 +43,11 @@ import time
 import traceback
 from urllib.parse import parse_qs
 
+from .._core.project import run_scheduled
 from .._core.websockets import CLOSED
 
 DEV_PREFIX = "/__dojo/"
+SCHEDULED_PATH = "/cdn-cgi/handler/scheduled"  # wrangler dev's (Miniflare's) trigger for scheduled()
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade",
                         "proxy-connection", "te", "trailer"})
 WS_HANDSHAKE = frozenset({"sec-websocket-accept", "sec-websocket-extensions", "sec-websocket-protocol",
@@ -252,6 +256,9 @@ class DojoApp:
         if scope["path"].startswith(DEV_PREFIX):
             await self._dev_endpoint(scope, method, send)
             return
+        if scope["path"] == SCHEDULED_PATH and _is_loopback(scope):
+            await self._scheduled(scope, send)
+            return
         try:
             response = await self.rt.fetch(
                 _request_url(scope),
@@ -313,6 +320,22 @@ class DojoApp:
             headers.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": data})
+
+    async def _scheduled(self, scope, send):
+        """Run the Worker's scheduled() handler; answer its outcome as Miniflare does."""
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        cron = query.get("cron", [""])[-1]
+        time_ms = query.get("time", [""])[-1]
+        if time_ms and not (time_ms.isascii() and time_ms.isdigit()):
+            await self._plain(send, 400, f"time must be milliseconds since the epoch, not {time_ms!r}\n")
+            return
+        try:
+            await run_scheduled(self.rt, cron, int(time_ms) if time_ms else None)
+        except Exception as exc:  # noqa: BLE001 - user code: the outcome, and the server goes on
+            report_error(f"scheduled({cron!r})", exc, self._stream)
+            await self._plain(send, 500, "exception")
+            return
+        await self._plain(send, 200, "ok")
 
     # ----- dev endpoints -----
 
