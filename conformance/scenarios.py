@@ -4257,3 +4257,64 @@ SCENARIOS += [
     alarm_runs("alm_set_then_fail", "alm-set-fail", 1, 50, "set_then_fail", advance_s=10, attempts=1, settle_s=3.0),
 ]
 # ---- end section: conf-a ----
+
+
+# ---- section: perf-caller ----
+async def call_reply_order(env):
+    stub = env.CONFB.getByName("reply-order")
+    await stub.tick()  # the object exists before the calls race
+    send = {
+        "fetch": lambda: stub.fetch("http://do/respond?kind=teapot"),
+        "manual": lambda: stub.fetch("http://do/respond?kind=teapot", redirect="manual"),
+        "rpc": lambda: stub.tick(),
+        "redirected": lambda: stub.fetch("http://do/respond?kind=redirect"),
+    }
+
+    async def settle(name, call, order):
+        await call
+        order.append(name)
+
+    out = {}
+    for calls in [["fetch", "rpc"], ["rpc", "fetch"], ["manual", "fetch"], ["fetch", "manual"],
+                  ["fetch", "rpc", "manual"], ["redirected", "rpc"], ["rpc", "redirected", "fetch"]]:
+        order = []
+        sent = [(name, send[name]()) for name in calls]  # all sent before any is awaited, as in JS
+        await asyncio.gather(*(settle(name, call, order) for name, call in sent))
+        out[",".join(calls)] = order
+    return out
+
+
+async def call_error_order(env):
+    stub = env.TEST.getByName("error-order")
+    await stub.who()
+    send = {
+        "fetch": lambda: stub.fetch("http://do/echo-url"),
+        "fetch_error": lambda: stub.fetch("http://do/not-a-response"),
+        "manual_error": lambda: stub.fetch("http://do/not-a-response", redirect="manual"),
+        "rpc": lambda: stub.who(),
+        "rpc_error": lambda: stub.throw_error(),
+    }
+
+    async def settle(name, call, order):
+        try:
+            await call
+        except Exception:  # noqa: BLE001 - only the order is compared
+            pass
+        order.append(name)
+
+    out = {}
+    for calls in [["fetch_error", "rpc"], ["fetch_error", "fetch"], ["fetch", "fetch_error"],
+                  ["manual_error", "fetch"], ["fetch_error", "manual_error"], ["fetch", "rpc_error"],
+                  ["rpc_error", "fetch_error"]]:
+        order = []
+        sent = [(name, send[name]()) for name in calls]
+        await asyncio.gather(*(settle(name, call, order) for name, call in sent))
+        out[",".join(calls)] = order
+    return out
+
+
+SCENARIOS += [
+    S("call_reply_order", call_reply_order),
+    S("call_error_order", call_error_order),
+]
+# ---- end section: perf-caller ----

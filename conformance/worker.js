@@ -3393,6 +3393,53 @@ const CONF_A_SCENARIOS = {
 Object.assign(SCENARIOS, CONF_A_SCENARIOS);
 // ---- end section: conf-a ----
 
+// ---- section: perf-caller ----
+// The order in which the continuations of calls in flight together run, when the object answers
+// them in the order they were sent: a fetch (redirects followed, the default), a fetch with
+// redirect "manual", an RPC call, and a fetch that is redirected once.
+const PERF_CALLER_SCENARIOS = {
+  async call_reply_order(env) {
+    const stub = env.CONFB.getByName("reply-order");
+    await stub.tick(); // the object exists before the calls race
+    const send = {
+      fetch: () => stub.fetch("http://do/respond?kind=teapot"),
+      manual: () => stub.fetch("http://do/respond?kind=teapot", { redirect: "manual" }),
+      rpc: () => stub.tick(),
+      redirected: () => stub.fetch("http://do/respond?kind=redirect"),
+    };
+    const out = {};
+    for (const calls of [["fetch", "rpc"], ["rpc", "fetch"], ["manual", "fetch"], ["fetch", "manual"],
+      ["fetch", "rpc", "manual"], ["redirected", "rpc"], ["rpc", "redirected", "fetch"]]) {
+      const order = [];
+      await Promise.all(calls.map((call) => send[call]().then(() => order.push(call))));
+      out[calls.join(",")] = order;
+    }
+    return out;
+  },
+  async call_error_order(env) {
+    const stub = env.TEST.getByName("error-order");
+    await stub.who();
+    const send = {
+      fetch: () => stub.fetch("http://do/echo-url"),
+      fetch_error: () => stub.fetch("http://do/not-a-response"),
+      manual_error: () => stub.fetch("http://do/not-a-response", { redirect: "manual" }),
+      rpc: () => stub.who(),
+      rpc_error: () => stub.throw_error(),
+    };
+    const out = {};
+    for (const calls of [["fetch_error", "rpc"], ["fetch_error", "fetch"], ["fetch", "fetch_error"],
+      ["manual_error", "fetch"], ["fetch_error", "manual_error"], ["fetch", "rpc_error"], ["rpc_error", "fetch_error"]]) {
+      const order = [];
+      const noted = (call) => () => order.push(call);
+      await Promise.all(calls.map((call) => send[call]().then(noted(call), noted(call))));
+      out[calls.join(",")] = order;
+    }
+    return out;
+  },
+};
+Object.assign(SCENARIOS, PERF_CALLER_SCENARIOS);
+// ---- end section: perf-caller ----
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);

@@ -277,3 +277,135 @@ async def test_an_object_sees_no_fragment_and_its_callers_see_the_status_phrase(
     response = await stub.fetch("http://do/echo#part")
     assert await response.text() == "http://do/echo"  # no HTTP hop carries a fragment
     assert response.status_text == "Not Found"  # constructed with "", filled in by the hop
+
+
+# ----- when a stub fetch's outcome reaches its caller (conformance call_reply_order, call_error_order)
+
+
+class Answers(DurableObject):
+    """Answers at once, without awaiting: the calls sent together are answered in order."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.paths = []
+
+    async def fetch(self, request):
+        path = request.url.split("/", 3)[3]
+        self.paths.append(path)
+        if path == "error":
+            raise ValueError("no")
+        if path == "redirect":
+            return Response.redirect("http://do/landed", 302)
+        if path == "redirect-in-1s":
+            await asyncio.sleep(1)
+            return Response.redirect("http://do/landed", 302)
+        return Response(path)
+
+    def tick(self):
+        return 1
+
+    def seen(self):
+        return self.paths
+
+
+def _orders(rt, sequences):
+    """For each sequence of calls sent together (before any is awaited), the order in which
+    their callers went on."""
+    stub = rt.env.A.getByName("a")
+    send = {
+        "fetch": lambda: stub.fetch("http://do/ok"),
+        "manual": lambda: stub.fetch("http://do/ok", redirect="manual"),
+        "fetch_error": lambda: stub.fetch("http://do/error"),
+        "manual_error": lambda: stub.fetch("http://do/error", redirect="manual"),
+        "redirected": lambda: stub.fetch("http://do/redirect"),
+        "rpc": lambda: stub.tick(),
+    }
+
+    async def settle(name, call, order):
+        try:
+            await call
+        except ValueError:
+            pass
+        order.append(name)
+
+    async def run():
+        await stub.tick()
+        orders = []
+        for calls in sequences:
+            order = []
+            sent = [(name, send[name]()) for name in calls]
+            await asyncio.gather(*(settle(name, call, order) for name, call in sent))
+            orders.append(order)
+        return orders
+
+    return rt.run(run())
+
+
+def test_a_fetch_reply_reaches_its_caller_a_step_after_an_rpc_reply_in_either_redirect_mode(make_runtime):
+    # workerd's order (conformance call_reply_order): the object answers in the order sent,
+    # and an RPC caller goes on before a fetch caller, whether the fetch follows redirects or not
+    rt = make_runtime(durable_objects={"A": Answers})
+    assert _orders(rt, [["fetch", "rpc"], ["manual", "rpc"], ["fetch", "manual"], ["manual", "fetch"],
+                        ["fetch", "rpc", "manual"], ["redirected", "rpc"], ["rpc", "redirected", "fetch"]]) == [
+        ["rpc", "fetch"], ["rpc", "manual"], ["fetch", "manual"], ["manual", "fetch"],
+        ["rpc", "fetch", "manual"], ["rpc", "redirected"], ["rpc", "fetch", "redirected"]]
+
+
+def test_a_fetch_error_reaches_its_caller_when_a_response_would(make_runtime):
+    # workerd's order (conformance call_error_order): an error thrown by the fetch handler takes
+    # the response's way back, in either redirect mode
+    rt = make_runtime(durable_objects={"A": Answers})
+    assert _orders(rt, [["fetch_error", "rpc"], ["fetch_error", "fetch"], ["fetch", "fetch_error"],
+                        ["manual_error", "fetch"], ["fetch_error", "manual_error"]]) == [
+        ["rpc", "fetch_error"], ["fetch_error", "fetch"], ["fetch", "fetch_error"],
+        ["manual_error", "fetch"], ["fetch_error", "manual_error"]]
+
+
+def test_a_caller_that_gives_up_on_a_redirected_fetch_sends_no_further_hop(make_runtime):
+    rt = make_runtime(durable_objects={"A": Answers})
+    stub = rt.env.A.getByName("a")
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        waiting = asyncio.ensure_future(stub.fetch("http://do/redirect-in-1s"))
+        await asyncio.sleep(0.5)  # the object sleeps until t=1; this timer, due then too, fires after its
+        # so the cancel runs on the turn the object answers with the redirect, before it is followed
+        loop.call_later(0.5, loop.call_soon, waiting.cancel)
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.sleep(1)
+        return await stub.seen()
+
+    assert rt.run(run()) == ["redirect-in-1s"]
+
+
+def test_an_error_on_a_later_hop_of_a_redirected_fetch_reaches_the_caller(make_runtime):
+    class Hops(DurableObject):
+        async def fetch(self, request):
+            if request.url.endswith("/start"):
+                return Response.redirect("http://do/fail", 307)
+            raise ValueError(f"failed at {request.url}")
+
+    rt = make_runtime(durable_objects={"H": Hops})
+    with pytest.raises(ValueError, match="failed at http://do/fail"):
+        rt.run(rt.env.H.getByName("h").fetch("http://do/start"))
+
+
+@pytest.mark.parametrize("mode", ["follow", "manual"])
+def test_a_fetch_stopped_by_the_hang_timeout_leaves_no_unretrieved_error_behind(make_runtime, caplog, mode):
+    import gc
+
+    from durable_dojo import HangTimeout
+
+    class Stuck(DurableObject):
+        async def fetch(self, request):
+            while request.url.endswith("/spin"):
+                pass
+            return Response("ok")
+
+    rt = make_runtime(durable_objects={"S": Stuck}, hang_timeout=0.5)
+    with pytest.raises(HangTimeout):
+        rt.run(rt.env.S.getByName("s").fetch("http://do/spin", redirect=mode))
+    assert rt.run(rt.env.S.getByName("s").fetch("http://do/x")).status == 200  # the world goes on
+    gc.collect()
+    assert "never retrieved" not in caplog.text

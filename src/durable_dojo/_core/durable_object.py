@@ -208,7 +208,9 @@ class Instance:
             if isinstance(exc, HangTimeout):
                 exc = _watchdog.timeout_error(event.label)  # the watchdog raises the bare class
                 event.fail(remote_copy(exc))
-                event.reply.exception()  # retrieved: the pump reported it to whoever waited
+                # retrieved (once set: a stub's fetch hands it over a turn later): the pump
+                # reported it to whoever waited
+                event.reply.add_done_callback(_retrieve)
                 trace.record(_ERROR[event.kind], self.host, request=event.request_id, detail="HangTimeout")
                 return
             if self.alive:
@@ -565,16 +567,19 @@ class ObjectHost:
         return instance if instance.alive else None
 
     def submit(self, kind: str, name: str | None, args, label: str, *, trace_kind: str | None = None,
-               detail=_LABEL, count: bool = True, awaited: bool = True, now: bool = False) -> Event:
+               detail=_LABEL, count: bool = True, awaited: bool = True, now: bool = False,
+               reply: asyncio.Future | None = None) -> Event:
         """The one way an event enters this object (RPC, fetch, alarm, WebSocket event, a test's
         run, a socket listener): the caller's output gate first, then a request id, the trace's
         record and the request count, then delivery. With `now`, deliver in this turn (the world
         itself is the caller: a timer, a socket); else on the loop's next turn, which keeps a call
         made from outside the world (a test) eager without running user code inside the call.
-        Without `awaited`, nobody waits for the reply: its error is only traced (and logged)."""
+        Without `awaited`, nobody waits for the reply: its error is only traced (and logged).
+        `reply`: the future the reply goes to (a redirect's next hop settles the first hop's)."""
         world = self.world
         leave_caller()  # the caller's output gate: its writes are confirmed first
-        reply = world.loop.create_future()
+        if reply is None:
+            reply = world.loop.create_future()
         if not awaited:
             reply.add_done_callback(_retrieve, context=world._root_context)
         event = Event(kind, name, args, reply, world._next_request_id(), label)

@@ -12,7 +12,7 @@ import asyncio
 class Event:
     """A request into an object: what to run there and where the reply goes."""
 
-    __slots__ = ("kind", "name", "args", "reply", "request_id", "label", "cpu_seconds")
+    __slots__ = ("kind", "name", "args", "reply", "request_id", "label", "cpu_seconds", "fetch_reply")
 
     def __init__(self, kind: str, name: str | None, args, reply: asyncio.Future, request_id: int, label: str):
         self.kind = kind  # "fetch" | "rpc" | "alarm"
@@ -22,11 +22,20 @@ class Event:
         self.request_id = request_id
         self.label = label
         self.cpu_seconds = 0.0  # CPU time its callbacks used so far (the CPU limit is per event)
+        self.fetch_reply = None  # a stub's fetch: its `stubs.FetchReply` hands the outcome to the caller
 
     def succeed(self, value) -> None:
-        if not self.reply.done():
-            self.reply.set_result(value)
+        reply = self.reply
+        if not reply.done():
+            if self.fetch_reply is None:
+                reply.set_result(value)
+            else:
+                self.fetch_reply.arrived(reply, value, None)
 
     def fail(self, exc: BaseException) -> None:
-        if not self.reply.done():
-            self.reply.set_exception(exc)
+        reply = self.reply
+        if not reply.done():
+            if self.fetch_reply is None:
+                reply.set_exception(exc)
+            else:
+                self.fetch_reply.arrived(reply, None, exc)

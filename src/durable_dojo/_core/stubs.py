@@ -95,22 +95,18 @@ class DurableObjectStub:
     def __repr__(self) -> str:
         return f"<DurableObjectStub {self._namespace.binding} {self._host.label}>"
 
-    def _submit(self, kind: str, name: str, args, label: str) -> WorldCall:
+    def _submit(self, kind: str, name: str, args, label: str, fetch_reply: FetchReply | None = None) -> WorldCall:
         world = self._namespace.world
         if self._broken is not None:
             reply = world.loop.create_future()
-            reply.set_exception(self._broken)
+            if fetch_reply is None:
+                reply.set_exception(self._broken)
+            else:
+                fetch_reply.arrived(reply, None, self._broken)
             return WorldCall(world, reply, label)
         event = self._host.submit(kind, name, args, label, trace_kind=_CALL_KINDS[kind])
+        event.fetch_reply = fetch_reply  # (the event is delivered on the loop's next turn: in time)
         return WorldCall(world, event.reply, label, self._note_error)
-
-    def _send_fetch(self, request, label: str) -> asyncio.Future:
-        """Submit a fetch event (`_submit` without its WorldCall); returns the reply future."""
-        if self._broken is not None:
-            reply = self._namespace.world.loop.create_future()
-            reply.set_exception(self._broken)
-            return reply
-        return self._host.submit("fetch", "fetch", (request,), label, trace_kind="fetch:call").reply
 
     def _note_error(self, exc: BaseException) -> None:
         if getattr(exc, "durableObjectReset", False) or getattr(exc, "retryable", False):
@@ -125,7 +121,6 @@ class DurableObjectStub:
                 url = _fetchable_url(input)
             request = get_request(url)
             label = f"{self._namespace.binding}.fetch(GET {url})"
-            follow = True
         else:
             try:
                 request = as_request(input, init)
@@ -133,43 +128,9 @@ class DurableObjectStub:
             except TypeError as error:  # stub.fetch is JavaScript's: its TypeError reaches Python as JsException
                 raise JsException("TypeError", str(error)) from None
             label = f"{self._namespace.binding}.fetch({request._method._value_} {request._url})"
-            follow = request._redirect == "follow"
+        fetch_reply = FetchReply(self, request, request._redirect == "follow")
         request._redirect = "manual"  # what a fetch handler sees: the mode of a received request
-        reply = self._send_fetch(request, label)
-        world = self._namespace.world
-        if not follow:
-            return WorldCall(world, reply, label, None if self._broken is not None else self._note_error)
-        outcome = world.loop.create_future()
-        self._follow(reply, request, 0, outcome)
-        return WorldCall(world, outcome, label, self._note_error)
-
-    def _follow(self, reply: asyncio.Future, request, hops: int, outcome: asyncio.Future) -> None:
-        """Settle `outcome` with `reply`'s response, or fetch where it redirects to (workerd
-        follows a redirect from an object as fetch() does: a new request, `redirected` true)."""
-
-        def settle(reply):
-            if outcome.done():
-                return
-            if reply.cancelled():
-                outcome.cancel()
-                return
-            if reply.exception() is not None:
-                outcome.set_exception(reply.exception())
-                return
-            response = reply.result()
-            if response._status in REDIRECT_STATUSES and hops < MAX_REDIRECTS and (
-                    location := response._headers.get("location")) is not None:
-                target = redirect_request(request, response._status, location)
-                target._redirect = "manual"
-                label = f"{self._namespace.binding}.fetch({target.method} {target.url})"
-                self._follow(self._send_fetch(target, label), target, hops + 1, outcome)
-                return
-            if hops:
-                response._redirected = True
-                response._url = request._url
-            outcome.set_result(response)
-
-        reply.add_done_callback(settle, context=self._namespace.world._root_context)
+        return self._submit("fetch", "fetch", (request,), label, fetch_reply)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
@@ -199,6 +160,58 @@ class DurableObjectStub:
 
         rpc.__name__ = name
         return rpc
+
+
+class FetchReply:
+    """How the outcome of one `stub.fetch()` reaches its caller: a turn of the loop after the
+    handler's, following the redirects it answers unless the call said `redirect="manual"`.
+
+    workerd hands a stub fetch's response (or error) to the caller a step later than an RPC
+    call's result, whether or not it follows redirects (conformance `call_reply_order`,
+    `call_error_order`): here each hop's event gives its outcome to `arrived`, which settles
+    the caller's future on the loop's next turn, in the world's own context. A redirect is
+    followed there (workerd follows one from an object as fetch() does: a new request to where
+    it points, and the final response says `redirected`); the next hop's event settles the same
+    future, so the caller waits on one future however many hops there are.
+    """
+
+    __slots__ = ("_stub", "_request", "_follow", "_hops")
+
+    def __init__(self, stub: DurableObjectStub, request, follow: bool):
+        self._stub = stub
+        self._request = request  # the request of the hop in flight
+        self._follow = follow
+        self._hops = 0
+
+    def arrived(self, reply: asyncio.Future, response, error: BaseException | None) -> None:
+        """A hop's outcome (`Event.succeed` or `Event.fail`): the caller gets it next turn."""
+        world = self._stub._namespace.world
+        world.loop.call_soon(self._hand_over, reply, response, error, context=world._root_context)
+
+    def _hand_over(self, reply: asyncio.Future, response, error: BaseException | None) -> None:
+        if reply.done():
+            return  # the caller cancelled the call: no further hop
+        if error is not None:
+            reply.set_exception(error)
+            return
+        if self._follow and response._status in REDIRECT_STATUSES and self._hops < MAX_REDIRECTS and (
+                location := response._headers.get("location")) is not None:
+            stub = self._stub
+            if stub._broken is not None:  # a reset broke the stub meanwhile: the hop fails as a call would
+                self.arrived(reply, None, stub._broken)
+                return
+            target = redirect_request(self._request, response._status, location)
+            target._redirect = "manual"
+            self._request = target
+            self._hops += 1
+            label = f"{stub._namespace.binding}.fetch({target.method} {target.url})"
+            event = stub._host.submit("fetch", "fetch", (target,), label, trace_kind="fetch:call", reply=reply)
+            event.fetch_reply = self
+            return
+        if self._hops:
+            response._redirected = True
+            response._url = self._request._url
+        reply.set_result(response)
 
 
 def _dispose_all(functions):
