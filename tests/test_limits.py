@@ -13,7 +13,9 @@ import uuid
 import pytest
 
 from durable_dojo import Runtime
+from durable_dojo._core import watchdog
 from durable_dojo._core.errors import HangTimeout
+from durable_dojo._core.events import Event
 from durable_dojo._core.watchdog import CPU_LIMIT_MESSAGE, CpuLimitExceeded
 from durable_dojo._core.wrangler import ConfigError, read_config
 from workers import DurableObject
@@ -108,6 +110,29 @@ def test_each_event_has_its_own_cpu_budget():
     # Three events of 150 ms each: 450 ms in all, more than one budget, yet none is over its own.
     incarnations = {rt.run(stub.work(0.15)) for _ in range(3)}
     assert len(incarnations) == 1  # one instance served them all: no reset
+
+
+class _Callback:
+    """A metered callback in which `event`'s handler ends (as `_run_event`'s last step does), or not."""
+
+    def __init__(self, event, handler_ends: bool):
+        self.event, self.handler_ends = event, handler_ends
+
+    def _run(self):
+        if self.handler_ends:
+            watchdog.cpu_clock_at_end(self.event)
+
+
+def test_an_event_is_charged_from_its_callbacks_start_to_its_handlers_end_reading(monkeypatch):
+    readings = iter([10.0, 10.5, 20.0, 21.0, 40.0, 42.0])
+    monkeypatch.setattr(watchdog, "_cpu_now", lambda: next(readings))
+    event = Event("rpc", "m", (), None, 1, "m()")
+    watchdog.run_metered(_Callback(event, handler_ends=True), event, None, 30.0)
+    assert event.cpu_seconds == 0.5  # 10.0 -> 10.5, the handler's end: no third reading
+    watchdog.run_metered(_Callback(event, handler_ends=False), event, None, 30.0)
+    assert event.cpu_seconds == 1.5  # + 20.0 -> 21.0: a callback where nothing ended reads the clock itself
+    watchdog.run_metered(_Callback(event, handler_ends=False), event, None, 30.0)
+    assert event.cpu_seconds == 3.5  # + 40.0 -> 42.0: the earlier end reading is not taken twice
 
 
 def test_without_a_cpu_limit_nothing_is_metered():

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-import time as _time
+import types
 import logging
 
 from . import codec as _codec
@@ -39,6 +39,7 @@ from .values import datetime_from_ms, through_js
 from .trace import Kind
 
 log = logging.getLogger("durable_dojo")
+_Coroutine = types.CoroutineType
 
 MAX_BCW_DEPTH = 64
 BCW_TIMEOUT_SECONDS = 30.0
@@ -229,7 +230,7 @@ class Instance:
             event.succeed(result)
             trace.record(_END[event.kind], self.host, request=event.request_id)
         finally:
-            world._counters.handler_cpu(self.host.namespace.binding, _time.process_time() - cpu_start)
+            world._counters.handler_cpu(self.host.binding, _watchdog.cpu_clock_at_end(event) - cpu_start)
             self.in_flight.discard(event)
             self.maybe_idle()
 
@@ -339,12 +340,13 @@ class Instance:
     @property
     def handling(self) -> bool:
         """Handling a request or event (running, queued at the gate, or inside a section)."""
-        return bool(self.in_flight or self.input_gate.queued or self.input_gate.closed)
+        gate = self.input_gate
+        return bool(self.in_flight or gate.queued or gate.sections)  # (gate.sections: gate.closed without the call)
 
     def maybe_idle(self) -> None:
         if not self.alive or self.handling:
             return
-        if not self.busy and self.world.faults._plan.chaos_evicts_now():
+        if not self.wait_untils and self.world.faults._plan.chaos_evicts_now():  # not busy (handling nothing)
             self.world.trace.record(Kind.CHAOS, self.host, detail="evicting at an event boundary")
             self.evict()
             self.world.isolates.restart_if_idle(self.host, "chaos")
@@ -616,7 +618,7 @@ class ObjectHost:
 
     async def invoke(self, instance: Instance, event: Event):
         result = invoke_method(instance, event)
-        if inspect.isawaitable(result):
+        if type(result) is _Coroutine or inspect.isawaitable(result):  # (an async method's coroutine: no call)
             result = await result
         if event.kind == "fetch":
             if not isinstance(result, Response):

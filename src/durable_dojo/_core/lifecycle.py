@@ -69,7 +69,8 @@ def became_idle(host) -> None:
     state = idle_state(instance)
     if state == host.idle_state and (host.idle_timer is not None or state in (PINNED, KEPT_ALIVE)):
         return  # nothing changed: keep the timer that runs since the object became idle
-    host.cancel_idle_timer()
+    if host.idle_timer is not None:  # (none, after an event: became_active cancelled it)
+        host.cancel_idle_timer()
     host.idle_state = state
     world = host.world
     if state == HIBERNATABLE:
@@ -83,7 +84,7 @@ def became_idle(host) -> None:
     if delay is None:
         return
     loop = world.loop
-    host.idle_timer = loop.call_housekeeping_at(loop.time() + delay, end, host)
+    host.idle_timer = loop.call_housekeeping_at(loop._now + delay, end, host)  # (loop.time(), without the call)
 
 
 def may_end_pending_io(host) -> bool:
@@ -93,7 +94,8 @@ def may_end_pending_io(host) -> bool:
 
 def became_active(host) -> None:
     """An event arrived: the object is active again, and billed."""
-    host.cancel_idle_timer()
+    if host.idle_timer is not None:
+        host.cancel_idle_timer()
     host.idle_state = None
     host.world._counters.billing_resumed(host)
 

@@ -119,6 +119,8 @@ class TraceEvent(NamedTuple):
 
 DEFAULT_MAXLEN = 200_000  # events a world's trace keeps (the oldest fall off)
 _BATCH = 256  # events staged before they move into the ring
+_FIELDS = 5  # what the staging list holds of each event: time, kind number, request, names, detail
+_STAGED_LIMIT = _BATCH * _FIELDS
 
 
 class Trace:
@@ -127,8 +129,9 @@ class Trace:
     A bounded ring of `maxlen` events, kept compact because a long-running world fills it: each
     event is a few machine words in parallel arrays (time, kind number, request id, a reference
     to its object's names, shared by all of that object's events, and its detail), about 40 bytes instead of the ~150 of a tuple. Recording is on every hot path, so
-    events are first staged as tuples and moved into the arrays a batch at a time (and whenever
-    the trace is read). `TraceEvent`s are made when read.
+    events are first staged, their five fields one after the other in one flat list, and moved
+    into the arrays a batch at a time (and whenever the trace is read): each array takes every
+    fifth item of the list at once. `TraceEvent`s are made when read.
     """
 
     def __init__(self, world, maxlen: int = DEFAULT_MAXLEN):
@@ -140,7 +143,7 @@ class Trace:
         self.clear()
 
     def clear(self) -> None:
-        self._staged: list[tuple] = []  # (time, kind, request, names, detail), not in the ring yet
+        self._staged: list = []  # time, kind number, request, names, detail of each event not in the ring yet
         self._head = 0  # once the ring is full: the slot of the oldest event, overwritten next
         self._times = array.array("d")  # virtual ms
         self._kinds = bytearray()  # index into _KIND_NAMES
@@ -151,10 +154,11 @@ class Trace:
     @property
     def recorded(self) -> int:
         """Events ever recorded, fallen off or not (a mark for `objects_since`)."""
-        return self._moved + len(self._staged)
+        return self._moved + len(self._staged) // _FIELDS
 
     def record(self, kind: str, host=None, *, request=None, instance=None, detail=None) -> None:
-        if kind not in _KIND_CODES:
+        code = _KIND_CODES.get(kind)
+        if code is None:
             raise AssertionError(f"trace kind {kind!r} is not in trace.Kind")
         if host is None:
             names = None
@@ -169,8 +173,8 @@ class Trace:
         if instance is not None:
             detail = _intern(f"instance {instance}" if detail is None else f"instance {instance}: {detail}")
         staged = self._staged
-        staged.append((self._loop._now * 1000.0, kind, request or 0, names, detail))
-        if len(staged) >= _BATCH:
+        staged += (self._loop._now * 1000.0, code, request or 0, names, detail)
+        if len(staged) >= _STAGED_LIMIT:
             self._flush()
 
     def _flush(self) -> None:
@@ -179,23 +183,25 @@ class Trace:
         if not staged:
             return
         self._staged = []
-        self._moved += len(staged)
+        count = len(staged) // _FIELDS
+        self._moved += count
         maxlen = self.maxlen
-        if len(staged) > maxlen:
-            staged = staged[-maxlen:]
-        times, kinds, requests, objects, details = zip(*staged)
-        kinds = bytes(map(_KIND_CODES.__getitem__, kinds))
+        if count > maxlen:
+            staged = staged[-maxlen * _FIELDS:]
+            count = maxlen
+        times, kinds, requests, objects, details = (staged[field::_FIELDS] for field in range(_FIELDS))
+        kinds = bytes(kinds)
         room = maxlen - len(self._details)
         if room:
-            self._times.fromlist(list(times[:room]))
+            self._times.fromlist(times[:room])
             self._kinds += kinds[:room]
-            self._requests.fromlist(list(requests[:room]))
+            self._requests.fromlist(requests[:room])
             self._objects += objects[:room]
             self._details += details[:room]
-        done = min(room, len(staged))
-        while done < len(staged):  # overwrite the oldest, from the head, wrapping at the end
+        done = min(room, count)
+        while done < count:  # overwrite the oldest, from the head, wrapping at the end
             head = self._head
-            end = min(maxlen, head + len(staged) - done)
+            end = min(maxlen, head + count - done)
             part = slice(done, done + end - head)
             self._times[head:end] = array.array("d", times[part])
             self._kinds[head:end] = kinds[part]
