@@ -919,3 +919,37 @@ async def test_a_body_read_twice_raises_the_error_of_its_kind_and_no_body_reads_
         await request.text()
     empty = Response(None)
     assert (await empty.text(), await empty.text(), empty.body_used) == ("", "", False)
+
+
+def _socket_end():
+    from js import WebSocketPair
+
+    client, _server = WebSocketPair.new().object_values()
+    return client
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Response("text"),
+    lambda: Response(b"x", status=201, status_text="Made", headers={"a": "1", "b": "2"}),
+    lambda: Response.redirect("http://do/x", 307),
+    lambda: Response.from_json({"a": 1}),
+    lambda: Response(None, status=101, web_socket=_socket_end()),
+    lambda: FetchResponse("http://u/", body="b", status=404, redirected=True),
+])
+def test_the_copy_a_stub_hop_makes_carries_every_field_of_the_response(make_runtime, make):
+    # a hop builds the copy field by field: a field missed there would vanish across every stub
+    make_runtime()  # (a WebSocketPair needs a world)
+    original = make()
+    copy = original._detached_copy()
+    assert vars(copy).keys() == vars(original).keys()
+    for name, value in vars(original).items():
+        if name == "_headers":
+            assert copy._headers is not value and list(copy._headers.items()) == list(value.items())
+        elif name == "_status_text":
+            assert copy._status_text == (value or None)  # the receiver sees the status's phrase
+        else:
+            assert getattr(copy, name) is value or getattr(copy, name) == value, name
+    before = list(original.headers.items())
+    for name in [*copy.headers.keys(), "x-later"]:  # each side's headers are its own, values too
+        copy.headers.append(name, "later")
+    assert list(original.headers.items()) == before

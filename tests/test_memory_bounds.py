@@ -73,6 +73,17 @@ def test_every_call_of_a_method_shares_one_label_in_the_trace(rt):
     assert calls[0].detail is calls[1].detail is starts[0].detail is starts[1].detail
 
 
+def test_a_stub_keeps_the_rpc_methods_it_made_up_to_a_bound(rt):
+    # `stub.bump` is made once and kept on the stub (an RPC call starts there); a program that
+    # makes method names up does not make one stub grow without end
+    stub = rt.env.C.getByName("a")
+    assert stub.bump is stub.bump
+    for i in range(500):
+        getattr(stub, f"m{i}")
+    assert len(vars(stub)) <= 64
+    assert rt.run(stub.bump()) == 1
+
+
 def test_objects_since_a_mark_or_none_once_those_events_fell_off(rt):
     trace = Trace(rt, maxlen=4)
     a, b = rt.env.C.getByName("a")._host, rt.env.C.getByName("b")._host

@@ -22,7 +22,7 @@ class Event:
         self.request_id = request_id
         self.label = label
         self.cpu_seconds = 0.0  # CPU time its callbacks used so far (the CPU limit is per event)
-        self.fetch_reply = None  # a stub's fetch: its `stubs.FetchReply` hands the outcome to the caller
+        self.fetch_reply = None  # a stub's fetch: its `stubs.FetchCall` hands the outcome over
 
     def succeed(self, value) -> None:
         reply = self.reply

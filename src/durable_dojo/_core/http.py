@@ -180,11 +180,11 @@ class Headers:
     """
 
     def __init__(self, init: Headers | dict[str, str] | list[tuple[str, str]] | None = None):
-        self._values: dict[str, list[str]] = {}
+        self._values: dict[str, tuple[str, ...]] = {}  # tuples: a copy of the dict shares them safely
         if init is None:
             return
         if isinstance(init, Headers):
-            self._values = {name: list(values) for name, values in init._values.items()}
+            self._values = init._values.copy()
             return
         pairs = init.items() if hasattr(init, "items") else init
         for pair in pairs:
@@ -195,9 +195,7 @@ class Headers:
     def _copy(self) -> Headers:
         """An independent copy (what `Headers(self)` makes, without checking the argument)."""
         other = _new_object(Headers)
-        other._values = copied = self._values.copy()
-        for name in copied:  # (a loop, not a comprehension: no frame made on 3.11)
-            copied[name] = copied[name].copy()
+        other._values = self._values.copy()
         return other
 
     def get(self, name: str, default: str | None = None) -> str | None:
@@ -214,16 +212,13 @@ class Headers:
 
     def set(self, name: str, value: str) -> None:
         """Replace every value of `name` with `value`."""
-        self._values[_header_name(name)] = [_header_value(value)]
+        self._values[_header_name(name)] = (_header_value(value),)
 
     def append(self, name: str, value: str) -> None:
         """Add `value` to `name`, keeping the values already there."""
         key = _header_name(name)
         value = _header_value(value)
-        if key in self._values:
-            self._values[key].append(value)
-        else:
-            self._values[key] = [value]
+        self._values[key] = (*self._values.get(key, ()), value)
 
     def delete(self, name: str) -> None:
         """Remove `name` and all its values (no error when it is missing)."""
@@ -1385,13 +1380,17 @@ class FetchResponse(_BodyMixin):
         """A fresh, unread copy to hand to the other side of a stub, as an HTTP hop would.
 
         The WebSocket, if any, is shared, not copied. `url` sets the copy's `url` (what fetch
-        reports as the URL of the response).
+        reports as the URL of the response). The copy has the fields of a response (`_fill`'s),
+        not a subclass's own attributes: the other side of a hop gets a plain response. Every
+        stub fetch makes one, so it is built field by field (no `__dict__` copy, whose object
+        reads its fields more slowly).
         """
-        other = self._duplicate()
-        if not other._status_text:
-            other._status_text = None  # the receiver sees the status's phrase ("Not Found")
-        if url is not None:
-            other._url = url
+        if self._body_used:
+            self._check_unused()
+        other = _new_object(type(self))
+        # an empty status text becomes None: the receiver sees the status's phrase ("Not Found")
+        other._fill(self._url if url is None else url, self._body, self._status, self._status_text,
+                    self._headers._copy(), self._redirected, self.web_socket)
         return other
 
     def replace_body(self, body) -> Response:
@@ -1463,7 +1462,7 @@ class Response(FetchResponse):
         if type(body) is str and status is None and headers is None and web_socket is None and not status_text:
             # the usual `Response("text")`: what the general path below gives, without its checks
             self._headers = plain = _new_object(Headers)
-            plain._values = {"content-type": [TEXT_CONTENT_TYPE]}
+            plain._values = {"content-type": (TEXT_CONTENT_TYPE,)}
             self._body = body.encode("utf-8")  # the fields _fill() sets, written out
             self._body_used = False
             self._status = 200

@@ -12,6 +12,7 @@ import collections
 import contextvars
 import datetime
 import inspect
+import itertools
 import logging
 import os
 import random
@@ -204,7 +205,8 @@ class Runtime:
         self.kv_cache_ttl = kv_cache_ttl  # how long a location keeps what it read from Workers KV
         self.kv_home_location = kv_home_location  # where Worker code and tests read KV from
         self.kv_write_limit = kv_write_limit  # Workers KV's 1 write per second per key
-        self._request_ids = 0
+        # the next event's request id, 1, 2, ... (a C-level counter: every call takes one)
+        self._next_request_id = itertools.count(1).__next__
         self._hosts: dict[tuple[str, str], ObjectHost] = {}
         # Objects that left memory with nothing to keep (no socket, alarm, or database of their
         # own in memory): their record goes once no stub holds it; storage has what matters.
@@ -334,10 +336,6 @@ class Runtime:
 
     def _hosts_in(self, binding: str | None = None) -> list[ObjectHost]:
         return [h for h in self._hosts.values() if binding is None or h.namespace.binding == binding]
-
-    def _next_request_id(self) -> int:
-        self._request_ids += 1
-        return self._request_ids
 
     # ----- time -----
 

@@ -27,6 +27,7 @@ from .loop import current_scope
 MAX_REDIRECTS = 20  # the Fetch standard's bound
 
 _MISSING = object()
+_METHODS_KEPT = 64  # RPC methods a stub keeps (a program that makes names up keeps making new ones)
 _CALL_KINDS = {"rpc": "rpc:call", "fetch": "fetch:call"}  # the trace's Kind.RPC_CALL and Kind.FETCH_CALL, made once
 
 
@@ -83,7 +84,8 @@ class WorldCall:
 class DurableObjectStub:
     """A client for one Durable Object. Any attribute is an RPC method; `fetch` is HTTP."""
 
-    __slots__ = ("_namespace", "_host", "id", "name", "_broken")
+    # __dict__ keeps the RPC methods made so far (`__getattr__`)
+    __slots__ = ("_namespace", "_host", "id", "name", "_broken", "__dict__")
 
     def __init__(self, namespace, host, id_: DurableObjectId):
         self._namespace = namespace
@@ -95,24 +97,20 @@ class DurableObjectStub:
     def __repr__(self) -> str:
         return f"<DurableObjectStub {self._namespace.binding} {self._host.label}>"
 
-    def _submit(self, kind: str, name: str, args, label: str, fetch_reply: FetchReply | None = None) -> WorldCall:
+    def _submit(self, kind: str, name: str, args, label: str) -> WorldCall:
         world = self._namespace.world
         if self._broken is not None:
             reply = world.loop.create_future()
-            if fetch_reply is None:
-                reply.set_exception(self._broken)
-            else:
-                fetch_reply.arrived(reply, None, self._broken)
+            reply.set_exception(self._broken)
             return WorldCall(world, reply, label)
         event = self._host.submit(kind, name, args, label, trace_kind=_CALL_KINDS[kind])
-        event.fetch_reply = fetch_reply  # (the event is delivered on the loop's next turn: in time)
         return WorldCall(world, event.reply, label, self._note_error)
 
     def _note_error(self, exc: BaseException) -> None:
         if getattr(exc, "durableObjectReset", False) or getattr(exc, "retryable", False):
             self._broken = exc  # the platform breaks the stub: use a new one to retry
 
-    def fetch(self, input, **init) -> WorldCall:
+    def fetch(self, input, **init) -> FetchCall:
         """Send an HTTP request into the object's `fetch(request)` handler. A redirect it answers
         is followed (through this stub again) unless `redirect="manual"`."""
         if type(input) is str and not init:  # the usual stub.fetch(url): a GET, following redirects
@@ -128,13 +126,16 @@ class DurableObjectStub:
             except TypeError as error:  # stub.fetch is JavaScript's: its TypeError reaches Python as JsException
                 raise JsException("TypeError", str(error)) from None
             label = f"{self._namespace.binding}.fetch({request._method._value_} {request._url})"
-        fetch_reply = FetchReply(self, request, request._redirect == "follow")
-        request._redirect = "manual"  # what a fetch handler sees: the mode of a received request
-        return self._submit("fetch", "fetch", (request,), label, fetch_reply)
+        call = FetchCall(self, request, label)
+        call._send(request, label, self._namespace.world.loop.create_future())
+        return call
 
     def __getattr__(self, name: str):
+        """`stub.<name>`: the RPC method `name` (made once per stub and name, then found in the
+        stub's `__dict__` without this call: an RPC call starts here)."""
         if name.startswith("__"):
             raise AttributeError(name)
+        label = self._namespace.call_label(name)
 
         def rpc(*args, **kwargs):
             if kwargs:
@@ -153,23 +154,25 @@ class DurableObjectStub:
                         args = _codec.rpc_copy_arguments(args, externalize)
                 except Exception as error:  # DataCloneError: the learner's call is the place to show
                     raise _tracebacks.prune(error)
-            call = self._submit("rpc", name, args, self._namespace.call_label(name))
+            call = self._submit("rpc", name, args, label)
             if sent:
                 call._future.add_done_callback(_dispose_all(sent))
             return call
 
         rpc.__name__ = name
+        if len(self.__dict__) < _METHODS_KEPT:
+            self.__dict__[name] = rpc
         return rpc
 
 
-class FetchReply:
-    """How the outcome of one `stub.fetch()` reaches its caller: a turn of the loop after the
-    handler's, following the redirects it answers unless the call said `redirect="manual"`.
+class FetchCall(WorldCall):
+    """A `stub.fetch()` in flight. Its outcome reaches the caller a turn of the loop after the
+    handler's, and a redirect is followed unless the call said `redirect="manual"`.
 
     workerd hands a stub fetch's response (or error) to the caller a step later than an RPC
     call's result, whether or not it follows redirects (conformance `call_reply_order`,
     `call_error_order`): here each hop's event gives its outcome to `arrived`, which settles
-    the caller's future on the loop's next turn, in the world's own context. A redirect is
+    the call's future on the loop's next turn, in the world's own context. A redirect is
     followed there (workerd follows one from an object as fetch() does: a new request to where
     it points, and the final response says `redirected`); the next hop's event settles the same
     future, so the caller waits on one future however many hops there are.
@@ -177,15 +180,27 @@ class FetchReply:
 
     __slots__ = ("_stub", "_request", "_follow", "_hops")
 
-    def __init__(self, stub: DurableObjectStub, request, follow: bool):
+    def __init__(self, stub: DurableObjectStub, request, label: str):
+        super().__init__(stub._namespace.world, None, label, stub._note_error)
         self._stub = stub
         self._request = request  # the request of the hop in flight
-        self._follow = follow
+        self._follow = request._redirect == "follow"
         self._hops = 0
+
+    def _send(self, request, label: str, reply: asyncio.Future) -> None:
+        """Send one hop, whose outcome settles `reply` (the call's future)."""
+        self._future = reply
+        request._redirect = "manual"  # what a fetch handler sees: the mode of a received request
+        stub = self._stub
+        if stub._broken is not None:  # a reset broke the stub: the hop fails as a call would
+            self.arrived(reply, None, stub._broken)
+            return
+        event = stub._host.submit("fetch", "fetch", (request,), label, trace_kind="fetch:call", reply=reply)
+        event.fetch_reply = self  # (the event is delivered on the loop's next turn: in time)
 
     def arrived(self, reply: asyncio.Future, response, error: BaseException | None) -> None:
         """A hop's outcome (`Event.succeed` or `Event.fail`): the caller gets it next turn."""
-        world = self._stub._namespace.world
+        world = self._world
         world.loop.call_soon(self._hand_over, reply, response, error, context=world._root_context)
 
     def _hand_over(self, reply: asyncio.Future, response, error: BaseException | None) -> None:
@@ -196,17 +211,10 @@ class FetchReply:
             return
         if self._follow and response._status in REDIRECT_STATUSES and self._hops < MAX_REDIRECTS and (
                 location := response._headers.get("location")) is not None:
-            stub = self._stub
-            if stub._broken is not None:  # a reset broke the stub meanwhile: the hop fails as a call would
-                self.arrived(reply, None, stub._broken)
-                return
             target = redirect_request(self._request, response._status, location)
-            target._redirect = "manual"
             self._request = target
             self._hops += 1
-            label = f"{stub._namespace.binding}.fetch({target.method} {target.url})"
-            event = stub._host.submit("fetch", "fetch", (target,), label, trace_kind="fetch:call", reply=reply)
-            event.fetch_reply = self
+            self._send(target, f"{self._stub._namespace.binding}.fetch({target.method} {target.url})", reply)
             return
         if self._hops:
             response._redirected = True
