@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from durable_dojo import DurableObjectAbort, JsError
+from js import Date
 from workers import DurableObject
 
 
@@ -89,6 +90,57 @@ async def test_an_idle_hibernatable_object_hibernates_after_10_seconds_without_w
     assert not world.trace.select("evict")
     assert await stub.identity() != first
     assert await stub.increment() == 2
+
+
+class AlarmAndWait(DurableObject):
+    """Sets its alarm, or waits for a gate another call opens (at the same virtual instant)."""
+
+    def __init__(self, ctx, env):
+        super().__init__(ctx, env)
+        self.gate = None
+
+    async def touch(self):
+        return None
+
+    async def set_alarm_in(self, ms):
+        self.ctx.storage.setAlarm(Date.now() + ms)
+
+    async def alarm(self):
+        await self.ctx.storage.put("alarm ran", True)
+
+    async def wait(self):
+        self.gate = asyncio.get_running_loop().create_future()
+        await self.gate
+        return "opened"
+
+    def open(self):
+        self.gate.set_result(None)
+
+
+# Every event cancels its object's idle timer; an object idle again at the same instant gets the
+# same timer back (loop.revive) only where a new timer would act the same.
+async def test_an_alarm_set_for_the_hibernation_instant_runs_first_as_it_was_set_after_the_timer(make_runtime):
+    rt = make_runtime(durable_objects={"A": AlarmAndWait})
+    stub = rt.env.A.getByName("a")
+    await stub.touch()  # idle: hibernation due in 10 s
+    await stub.set_alarm_in(10_000)  # same instant: the alarm is due when the hibernation would be
+    await rt.advance(10)
+    assert [e.kind for e in rt.trace if e.kind in ("alarm:start", "hibernate")] == ["alarm:start"]
+    assert len(rt.trace.select("constructor")) == 1  # the alarm found the object in memory
+    await rt.advance(10)
+    assert [e.kind for e in rt.trace if e.kind in ("alarm:start", "hibernate")] == ["alarm:start", "hibernate"]
+
+
+async def test_an_object_idle_again_after_waiting_at_the_same_instant_still_hibernates(make_runtime):
+    rt = make_runtime(durable_objects={"A": AlarmAndWait})
+    stub = rt.env.A.getByName("a")
+    await stub.touch()  # idle: hibernation due in 10 s
+    waiting = stub.wait()
+    await rt.run_until_idle()  # the world has nothing to do but wait for the gate (no time passes)
+    await stub.open()
+    assert await waiting == "opened"
+    await rt.advance(10)
+    assert [e.time for e in rt.trace.select("hibernate")] == [10_000]
 
 
 async def test_hibernation_and_idle_eviction_can_be_turned_off(make_runtime):

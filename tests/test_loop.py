@@ -67,3 +67,28 @@ def test_a_callback_that_pumps_the_loop_itself_leaves_the_rest_of_its_turn_consi
     loop.call_soon(seen.append, "second")
     run_ready(loop)
     assert seen == ["pumps", "second", "resumed"]
+
+
+def test_a_cancelled_timer_is_revived_only_where_a_new_timer_would_act_the_same():
+    loop = VirtualLoop()
+    fired = []
+    timer = loop.call_housekeeping_at(10.0, fired.append, "old")
+    timer.cancel()
+    assert not loop.revive(timer, 11.0, fired.append, "revived")  # not due when wanted
+    assert loop.revive(timer, 10.0, fired.append, "revived")
+    later = loop.call_housekeeping_at(10.0, fired.append, "later")
+    later.cancel()
+    loop.call_housekeeping_at(10.0, fired.append, "after it")
+    assert not loop.revive(later, 10.0, fired.append, "too late")  # a timer was scheduled after it
+    loop.run_until(lambda: len(fired) == 2)
+    assert fired == ["revived", "after it"]
+
+
+def test_a_cancelled_timer_dropped_from_the_heap_is_not_revived():
+    loop = VirtualLoop()
+    others = [loop.call_housekeeping_at(5.0, print) for _ in range(600)]
+    timer = loop.call_housekeeping_at(10.0, print)
+    timer.cancel()
+    for other in others:
+        other.cancel()  # most of the heap is cancelled timers: it is rebuilt without them
+    assert not loop.revive(timer, 10.0, print)

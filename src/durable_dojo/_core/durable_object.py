@@ -194,7 +194,10 @@ class Instance:
         trace.record(_START[event.kind], self.host, request=event.request_id, detail=event.label)
         cpu_start = _watchdog.cpu_clock_at_start(event)
         try:
-            result = await self.host.invoke(self, event)
+            result = invoke_method(self, event)
+            if type(result) is _Coroutine or inspect.isawaitable(result):  # (an async method's coroutine: no call)
+                result = await result
+            result = self.host.reply_value(self, event, result)
             if self.alive:
                 self.output_gate.wait()
             if not self.alive:
@@ -502,8 +505,8 @@ class ObjectHost:
     """A Durable Object as the platform keeps it: ID, storage and alarm, across instances."""
 
     __slots__ = ("namespace", "world", "cls", "id", "key", "binding", "label", "store", "storage", "instance",
-                 "instances_made", "alarms", "idle_timer", "idle_state", "sockets", "auto_response",
-                 "ws_event_timeout", "trace_names", "__weakref__")
+                 "instances_made", "alarms", "idle_timer", "cancelled_idle_timer", "idle_state", "sockets",
+                 "auto_response", "ws_event_timeout", "trace_names", "__weakref__")
 
     def __init__(self, namespace, id_: DurableObjectId, store):
         self.namespace = namespace
@@ -519,6 +522,7 @@ class ObjectHost:
         self.instances_made = 0
         self.alarms = AlarmClock(self)  # the object's one alarm, its timer and its retries
         self.idle_timer = None
+        self.cancelled_idle_timer = None  # the idle timer the last event's start cancelled (lifecycle.became_active)
         self.idle_state = None  # why an idle instance is still in memory (lifecycle.py), None if active
         self.sockets: list = []  # hibernatable WebSockets: they belong to the object, not the instance
         self.auto_response = None
@@ -616,10 +620,9 @@ class ObjectHost:
             return
         self.submit("call", None, (fn, args), label, count=False, awaited=False, now=True)
 
-    async def invoke(self, instance: Instance, event: Event):
-        result = invoke_method(instance, event)
-        if type(result) is _Coroutine or inspect.isawaitable(result):  # (an async method's coroutine: no call)
-            result = await result
+    def reply_value(self, instance: Instance, event: Event, result):
+        """What the caller receives when the handler returned `result`: a fetch's Response as it
+        leaves over HTTP, an RPC result copied as RPC copies it."""
         if event.kind == "fetch":
             if not isinstance(result, Response):
                 raise JsException("TypeError", "Incorrect type for Promise: the Promise did not resolve to 'Response'.")

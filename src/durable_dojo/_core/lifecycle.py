@@ -84,7 +84,12 @@ def became_idle(host) -> None:
     if delay is None:
         return
     loop = world.loop
-    host.idle_timer = loop.call_housekeeping_at(loop._now + delay, end, host)  # (loop.time(), without the call)
+    when = loop._now + delay  # (loop.time(), without the call)
+    cancelled, host.cancelled_idle_timer = host.cancelled_idle_timer, None
+    if cancelled is not None and loop.revive(cancelled, when, end, host):
+        host.idle_timer = cancelled  # the one this event's start cancelled, wanted again at the same instant
+    else:
+        host.idle_timer = loop.call_housekeeping_at(when, end, host)
 
 
 def may_end_pending_io(host) -> bool:
@@ -94,8 +99,10 @@ def may_end_pending_io(host) -> bool:
 
 def became_active(host) -> None:
     """An event arrived: the object is active again, and billed."""
-    if host.idle_timer is not None:
+    timer = host.idle_timer
+    if timer is not None:
         host.cancel_idle_timer()
+        host.cancelled_idle_timer = timer  # became_idle may revive it (loop.revive)
     host.idle_state = None
     host.world._counters.billing_resumed(host)
 

@@ -59,7 +59,7 @@ class _Timer(asyncio.TimerHandle):
     path: outside debug mode both set the fields asyncio's `TimerHandle` sets, without its
     chain of calls."""
 
-    __slots__ = ("scope", "_counted")
+    __slots__ = ("scope", "_counted", "_seq")  # _seq: its place among timers due at the same time
 
     def __init__(self, when, callback, args, loop, context, scope, counted: bool):
         if loop._debug:
@@ -184,8 +184,27 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         if not housekeeping:
             self._work_timers += 1
         self._seq += 1
+        timer._seq = self._seq
         heapq.heappush(self._timers, (when, self._seq, timer))
+        timer._scheduled = True  # in the heap (until it is popped or dropped from it)
         return timer
+
+    def revive(self, timer: _Timer, when: float, callback, *args) -> bool:
+        """Make a cancelled housekeeping timer call `callback(*args)` at `when` after all, if
+        that is exactly what a new timer would do: it is still in the heap, due at `when`, and no
+        timer was scheduled after it (a new one would take the same place among the timers due
+        at `when`). Returns False, changing nothing, otherwise.
+
+        Every event cancels its object's idle timer, and the object is most often idle again at
+        the same instant, wanting the same timer: reviving it saves making one per event."""
+        if (self._debug or not timer._cancelled or not timer._scheduled or timer._when != when
+                or timer._seq != self._seq):
+            return False
+        timer._cancelled = False
+        timer._callback = callback
+        timer._args = args
+        self._cancelled_timers -= 1
+        return True
 
     def _timer_handle_cancelled(self, handle) -> None:
         pass  # cancelled timers are skipped when they reach the top of the heap
@@ -197,7 +216,13 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self._cancelled_timers += 1
         timers = self._timers
         if self._cancelled_timers > 512 and self._cancelled_timers * 2 > len(timers):
-            timers[:] = [entry for entry in timers if not entry[2]._cancelled]
+            kept = []
+            for entry in timers:
+                if entry[2]._cancelled:
+                    entry[2]._scheduled = False  # dropped from the heap
+                else:
+                    kept.append(entry)
+            timers[:] = kept
             heapq.heapify(timers)
             self._cancelled_timers = 0
 
@@ -322,6 +347,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         now = self._now
         while timers and timers[0][0] <= now:
             _, _, timer = heapq.heappop(timers)
+            timer._scheduled = False
             if timer._cancelled:
                 continue
             if timer._counted:
@@ -332,7 +358,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
     def _next_timer_time(self):
         timers = self._timers
         while timers and timers[0][2]._cancelled:
-            heapq.heappop(timers)
+            heapq.heappop(timers)[2]._scheduled = False
         return timers[0][0] if timers else None
 
     def run_due(self, max_rounds: int = 1000) -> float | None:
