@@ -28,7 +28,6 @@ MAX_REDIRECTS = 20  # the Fetch standard's bound
 
 _MISSING = object()
 _METHODS_KEPT = 64  # RPC methods a stub keeps (a program that makes names up keeps making new ones)
-_CALL_KINDS = {"rpc": "rpc:call", "fetch": "fetch:call"}  # the trace's Kind.RPC_CALL and Kind.FETCH_CALL, made once
 
 
 class WorldCall:
@@ -97,15 +96,6 @@ class DurableObjectStub:
     def __repr__(self) -> str:
         return f"<DurableObjectStub {self._namespace.binding} {self._host.label}>"
 
-    def _submit(self, kind: str, name: str, args, label: str) -> WorldCall:
-        world = self._namespace.world
-        if self._broken is not None:
-            reply = world.loop.create_future()
-            reply.set_exception(self._broken)
-            return WorldCall(world, reply, label)
-        event = self._host.submit(kind, name, args, label, trace_kind=_CALL_KINDS[kind])
-        return WorldCall(world, event.reply, label, self._note_error)
-
     def _note_error(self, exc: BaseException) -> None:
         if getattr(exc, "durableObjectReset", False) or getattr(exc, "retryable", False):
             self._broken = exc  # the platform breaks the stub: use a new one to retry
@@ -154,7 +144,14 @@ class DurableObjectStub:
                         args = _codec.rpc_copy_arguments(args, externalize)
                 except Exception as error:  # DataCloneError: the learner's call is the place to show
                     raise _tracebacks.prune(error)
-            call = self._submit("rpc", name, args, label)
+            world = self._namespace.world
+            if self._broken is None:
+                reply = self._host.submit("rpc", name, args, label, trace_kind="rpc:call").reply
+                call = WorldCall(world, reply, label, self._note_error)
+            else:  # a reset broke the stub: use a new one to retry
+                reply = world.loop.create_future()
+                reply.set_exception(self._broken)
+                call = WorldCall(world, reply, label)
             if sent:
                 call._future.add_done_callback(_dispose_all(sent))
             return call
@@ -181,7 +178,11 @@ class FetchCall(WorldCall):
     __slots__ = ("_stub", "_request", "_follow", "_hops")
 
     def __init__(self, stub: DurableObjectStub, request, label: str):
-        super().__init__(stub._namespace.world, None, label, stub._note_error)
+        # WorldCall's fields set here too (one call less per fetch)
+        self._world = stub._namespace.world
+        self._future = None  # the reply's future, from `_send`
+        self._label = label
+        self._on_error = stub._note_error
         self._stub = stub
         self._request = request  # the request of the hop in flight
         self._follow = request._redirect == "follow"
