@@ -92,3 +92,13 @@ def test_a_cancelled_timer_dropped_from_the_heap_is_not_revived():
     for other in others:
         other.cancel()  # most of the heap is cancelled timers: it is rebuilt without them
     assert not loop.revive(timer, 10.0, print)
+
+
+def test_the_worlds_loop_in_debug_mode_gives_futures_their_debug_traceback():
+    # asyncio's futures ask `loop.get_debug()` as they are made; set_debug must change the answer
+    loop = VirtualLoop()
+    assert loop.get_debug() is False and loop.create_future()._source_traceback is None
+    loop.set_debug(True)
+    assert loop.get_debug() is True and loop.create_future()._source_traceback is not None
+    loop.set_debug(False)
+    assert loop.get_debug() is False and loop.create_future()._source_traceback is None

@@ -33,6 +33,7 @@ import collections
 import contextvars
 import heapq
 import logging
+import sys
 import time as _time
 from asyncio import format_helpers
 
@@ -45,6 +46,10 @@ _real_monotonic = _time.monotonic
 _real_sleep = _time.sleep
 
 log = logging.getLogger("durable_dojo")
+
+# `asyncio.current_task(loop)`. On CPython 3.11 that is a Python function around this dict's
+# get (C from 3.12 on): the world asks at every pump, so it asks the dict.
+current_task = asyncio.tasks._current_tasks.get if sys.version_info < (3, 12) else asyncio.current_task
 
 # The scope a callback belongs to: an `_object.Scope` or None (Worker code, test clients).
 current_scope: contextvars.ContextVar = contextvars.ContextVar("durable_dojo_scope", default=None)
@@ -136,6 +141,9 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self._host_task = None  # the host's task, set aside while pumping
         self._exception_handler = None
         self._debug = False
+        # asyncio's C futures and tasks ask `loop.get_debug()` as they are made (several per
+        # event): a bool's bound `__bool__` answers without a Python frame (set_debug swaps it)
+        self.get_debug = self._debug.__bool__
         self.cpu_limit: float | None = None  # CPU seconds each event may use (the platform's limit)
 
     # ----- the clock -----
@@ -249,11 +257,9 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         self._ready.clear()
         self._timers.clear()
 
-    def get_debug(self) -> bool:
-        return self._debug
-
     def set_debug(self, enabled: bool) -> None:
         self._debug = enabled
+        self.get_debug = bool(enabled).__bool__
 
     def run_in_executor(self, executor, func, *args):
         raise DojoError(
@@ -457,7 +463,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
             raise DojoError(f"{what} can only wait while the world is running.")
         if self.chooser is not None:
             raise DojoError(f"{what} cannot wait while schedules are being explored: use `await` there.")
-        task = asyncio.current_task(self)
+        task = current_task(self)
         if task is not None:
             asyncio.tasks._leave_task(self, task)
         metering = _watchdog.pause_metering()
@@ -489,7 +495,7 @@ class VirtualLoop(asyncio.AbstractEventLoop):
         Python 3.14 (Pyodide's) the running task is one per thread, not one per loop, and no
         task of the world could start while the host's is entered."""
         host_loop = asyncio._get_running_loop()
-        host_task = asyncio.current_task(host_loop) if host_loop is not None else None
+        host_task = current_task(host_loop) if host_loop is not None else None
         if host_task is not None:
             asyncio.tasks._leave_task(host_loop, host_task)
         self._host_task = host_task
