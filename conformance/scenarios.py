@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+import js
 from js import Date, WebSocketPair
 from pyodide.ffi import JsException
 from workers import DurableObject, Response, fetch
@@ -206,8 +207,11 @@ class TestDO(DurableObject):
     async def get_value(self, key):
         return enc(await self.ctx.storage.get(key))
 
+    async def throw_python_error(self):
+        raise ValueError("amount must be positive")
+
     async def throw_error(self):
-        raise Exception("handler boom")
+        raise js.Error.new("handler boom")  # the twin of JS `throw new Error(...)`
 
     # ----- list order and options
     async def fill(self, keys):
@@ -699,7 +703,7 @@ class TestDO(DurableObject):
 
     async def bcw_throw(self):
         async def boom():
-            raise Exception("bcw boom")
+            raise js.Error.new("bcw boom")  # the twin of JS `throw new Error(...)`
 
         await self.ctx.blockConcurrencyWhile(boom)
         return "unreachable"
@@ -709,7 +713,7 @@ class TestDO(DurableObject):
 
         async def boom():
             self.ctx.storage.put("inside-bcw", 1)
-            raise Exception("bcw boom")
+            raise js.Error.new("bcw boom")  # the twin of JS `throw new Error(...)`
 
         await self.ctx.blockConcurrencyWhile(boom)
         return "unreachable"
@@ -2056,7 +2060,7 @@ class TestDO(DurableObject):
 
     async def st_bcw_caught(self):
         async def boom():
-            raise Exception("inside bcw")
+            raise js.Error.new("inside bcw")  # the twin of JS `throw new Error(...)`
 
         try:
             await self.ctx.blockConcurrencyWhile(boom)
@@ -2786,6 +2790,18 @@ async def handler_throw_no_reset(env):
     return {"result": res, "same_instance": (await stub.rand_of()) == before}
 
 
+async def python_exception_crosses_as_python_error(env):
+    """A Python exception leaving an object: Pyodide throws a PythonError (message: the traceback)
+    and workerd's RPC keeps its name and message. The JS twin throws such an error itself."""
+    try:
+        await env.TEST.getByName("python-error").throw_python_error()
+    except Exception as e:  # noqa: BLE001 - the error is the result
+        lines = e.message.rstrip().splitlines()
+        return {"type": err_type(e), "first_line": lines[0], "last_line": lines[-1],
+                "remote": bool(getattr(e, "remote", False)), "is_value_error": isinstance(e, ValueError)}
+    return "no error"
+
+
 async def alarm_no_handler(env):
     return await env.NOALARM.getByName("no-handler").try_set_alarm()
 
@@ -2986,6 +3002,7 @@ SCENARIOS: list[Scenario] = [
     S("bcw_constructor", bcw_constructor),
     # errors crossing a stub
     S("handler_throw_no_reset", handler_throw_no_reset),
+    S("python_exception_crosses_as_python_error", python_exception_crosses_as_python_error),
     S("rpc_unknown_method", rpc_unknown_method, expected_diff="python-entrypoint-rpc"),
     S("fetch_without_handler", fetch_status("NOALARM", "no-fetch", "http://do/")),
     S("fetch_non_response", fetch_status("TEST", "non-response", "http://do/not-a-response")),

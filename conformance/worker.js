@@ -143,6 +143,15 @@ export class TestDO extends DurableObject {
   async get_value(key) {
     return enc(await this.ctx.storage.get(key));
   }
+  async throw_python_error() {
+    // What Pyodide throws for a Python exception that leaves Python: a PythonError whose message
+    // is the formatted traceback (the frames are Pyodide's and the SDK's; the last line is the
+    // exception's).
+    const error = new Error('Traceback (most recent call last):\n  File "worker.py", line 1, in throw_python_error\n' +
+                            'ValueError: amount must be positive\n');
+    error.name = "PythonError";
+    throw error;
+  }
   async throw_error() {
     throw new Error("handler boom");
   }
@@ -2449,6 +2458,17 @@ const SCENARIOS = {
     const before = await stub.rand_of();
     const res = await cap(() => stub.throw_error(), errFlags);
     return { result: res, same_instance: (await stub.rand_of()) === before };
+  },
+
+  async python_exception_crosses_as_python_error(env) {
+    try {
+      await env.TEST.getByName("python-error").throw_python_error();
+    } catch (e) {
+      const lines = e.message.trimEnd().split("\n");
+      return { type: e.name, first_line: lines[0], last_line: lines[lines.length - 1], remote: !!e.remote,
+               is_value_error: false };
+    }
+    return "no error";
   },
 
   alarm_no_handler: (env) => env.NOALARM.getByName("no-handler").try_set_alarm(),

@@ -8,6 +8,7 @@ import pytest
 
 from durable_dojo import DurableObjectAbort, JsError
 from js import Date
+from pyodide.ffi import JsException
 from workers import DurableObject
 
 
@@ -188,7 +189,7 @@ async def test_plain_exception_rejects_only_that_call_and_keeps_memory(world):
     stub = world.env.T.getByName("a")
     await stub.increment()
     identity = await stub.identity()
-    with pytest.raises(ValueError, match="^plain failure$") as caught:
+    with pytest.raises(JsException, match=r"^PythonError: Traceback[\s\S]*\nValueError: plain failure$") as caught:
         await stub.fail()
     assert caught.value.remote is True and caught.value.durableObjectReset is False
     assert await stub.identity() == identity
@@ -209,7 +210,7 @@ async def test_constructor_error_reaches_the_caller_and_the_next_call_constructs
     rt = make_runtime(durable_objects={"B": BadInit})
     stub = rt.env.B.getByName("b")
     for _ in range(2):
-        with pytest.raises(RuntimeError, match="^no good$") as caught:
+        with pytest.raises(JsException, match=r"^PythonError: Traceback[\s\S]*\nRuntimeError: no good$") as caught:
             await stub.hello()
         assert caught.value.remote is True
     assert len(rt.trace.select("constructor:error")) == 2
@@ -255,11 +256,11 @@ class ThrowsInInit(DurableObject):
 # Scenario 21 / 4.9: a throw inside blockConcurrencyWhile resets the object.
 async def test_block_concurrency_while_throw_resets_and_the_next_request_constructs_again(make_runtime):
     rt = make_runtime(durable_objects={"X": ThrowsInInit})
-    with pytest.raises(RuntimeError, match="^bcw boom$") as caught:
+    with pytest.raises(JsException, match=r"^PythonError: Traceback[\s\S]*\nRuntimeError: bcw boom$") as caught:
         await rt.env.X.getByName("x").hello()
     assert caught.value.durableObjectReset is True
     assert caught.value.remote is False  # as workerd reports a reset to an RPC caller
-    with pytest.raises(RuntimeError, match="^bcw boom$"):
+    with pytest.raises(JsException, match=r"^PythonError: Traceback[\s\S]*\nRuntimeError: bcw boom$"):
         await rt.env.X.getByName("x").hello()
     assert len(rt.trace.select("constructor")) == 2
     assert len(rt.trace.select("reset")) == 2
@@ -408,7 +409,7 @@ class SlowWriter(DurableObject):
 async def test_exception_after_a_write_arrives_after_the_write_is_committed(make_runtime):
     rt = make_runtime(durable_objects={"S": SlowWriter})
     stub = rt.env.S.getByName("s")
-    with pytest.raises(ValueError):
+    with pytest.raises(JsException, match=r"\nValueError: "):
         await stub.write_then_fail()
     kinds = [e.kind for e in rt.trace.select(object="s") if e.kind in ("commit", "rpc:error")]
     assert kinds == ["commit", "rpc:error"]
@@ -434,7 +435,7 @@ class WritesAroundAThrow(DurableObject):
 # flushed at the end of its turn, stays.
 async def test_block_concurrency_while_throw_discards_the_callbacks_unflushed_writes(make_runtime):
     rt = make_runtime(durable_objects={"W": WritesAroundAThrow})
-    with pytest.raises(RuntimeError, match="^bcw boom$"):
+    with pytest.raises(JsException, match=r"^PythonError: Traceback[\s\S]*\nRuntimeError: bcw boom$"):
         await rt.env.W.getByName("w").write_then_throw()
     assert await rt.env.W.getByName("w").read() == [1, None]
 

@@ -98,8 +98,9 @@ async def test_websocket_handlers_may_take_fewer_arguments(rt):
 
 async def test_rpc_methods_are_still_called_strictly(rt):
     """Only the platform's handlers are called relaxed: an extra RPC argument is the method's
-    own TypeError, as workerd's `wrapper_func(relaxed=False)` raises it."""
-    with pytest.raises(TypeError, match="no_arguments"):
+    own TypeError, as workerd's `wrapper_func(relaxed=False)` raises it (reaching the caller as
+    the PythonError of that TypeError)."""
+    with pytest.raises(JsException, match=r"PythonError: Traceback[\s\S]*\nTypeError: .*no_arguments"):
         await rt.env.TERSE.getByName("a").no_arguments("extra")
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from durable_dojo import JsError, Runtime
 from durable_dojo.testing import run_in_durable_object
+from pyodide.ffi import JsException
 from workers import DurableObject
 
 
@@ -91,7 +92,7 @@ async def test_sql_and_kv_writes_of_one_request_commit_together(world):
 async def test_transaction_sync_rolls_back_sql_and_kv_together(world):
     stub = world.env.STORE.getByName("s")
     await stub.add("apple")
-    with pytest.raises(ValueError, match="undo both"):
+    with pytest.raises(JsException, match=r"\nValueError: undo both$"):
         await stub.add_then_fail("ghost")
     assert (await stub.names(), await stub.last()) == (["apple"], "apple")
 
@@ -265,7 +266,7 @@ async def test_delete_all_leaves_no_internal_table_and_one_page(tables):
 
 
 async def test_a_put_rolled_back_by_its_transaction_leaves_no_cf_kv(tables):
-    with pytest.raises(ValueError):
+    with pytest.raises(JsException, match=r"\nValueError: boom$"):
         await tables.put_then_fail()
     assert await tables.tables() == []
     assert await tables.get("doomed") is None

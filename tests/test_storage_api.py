@@ -18,6 +18,7 @@ from workers import DurableObject
 from durable_dojo import DataCloneError, JsError, RangeError
 from durable_dojo.testing import run_in_durable_object
 from pyodide.ffi import JsException
+from durable_dojo._core.errors import python_error_line
 
 # The order workerd listed these keys in (oracle REPORT.md): UTF-8 byte order.
 ORACLE_ORDER = [
@@ -934,7 +935,7 @@ async def test_scenario_4_throw_inside_transaction(make_runtime):
     stub = rt.env.STORE.getByName("s")
     await stub.prepare_t()
     err = await error_of(stub.failing_transaction)
-    assert str(err) == "txn failure"
+    assert python_error_line(err) == "Exception: txn failure"
     assert err.remote is True
     assert await stub.state() == {
         "t": 3,

@@ -8,6 +8,7 @@ import pytest
 from durable_dojo import DataCloneError, JsError, RangeError
 from workers import DurableObject, Request, Response
 from pyodide.ffi import JsException
+from durable_dojo._core.errors import python_error_line
 
 
 class Shapes(DurableObject):
@@ -41,6 +42,9 @@ class Shapes(DurableObject):
             pass
 
         raise Overdrawn("balance would go negative")
+
+    def raise_builtin(self):
+        raise ValueError("boom")
 
     def return_function(self):
         return lambda: 1
@@ -164,9 +168,20 @@ async def test_standard_error_keeps_its_type_and_message_and_is_marked_remote(st
     assert [frame.name for frame in traceback.extract_tb(error.__cause__.__traceback__)] == ["raise_range"]
 
 
-async def test_user_defined_exception_arrives_as_a_plain_error_with_its_name(stub):
-    with pytest.raises(JsError, match="^Error: Overdrawn: balance would go negative$"):
+async def test_a_python_exception_arrives_as_a_python_error_carrying_its_traceback(stub):
+    # Pyodide rejects the call with a PythonError (message: the formatted traceback) and workerd's
+    # RPC keeps an error's name and message (measured: an Error named "PythonError" thrown by an
+    # object reaches the caller with that name and message). So `except` of the class raised in
+    # the object catches nothing in the caller: `except JsException` does.
+    with pytest.raises(JsException) as caught:
         await stub.raise_custom()
+    error = caught.value
+    assert error.name == "PythonError" and error.remote is True
+    assert error.message.startswith("Traceback (most recent call last):\n")
+    assert python_error_line(error).endswith("Overdrawn: balance would go negative")
+    assert isinstance(error.__cause__, Exception) and type(error.__cause__).__name__ == "Overdrawn"
+    with pytest.raises(JsException, match=r"\nValueError: boom$"):
+        await stub.raise_builtin()
 
 
 # 8.3: stub.fetch with the global fetch's signature into the object's fetch handler.

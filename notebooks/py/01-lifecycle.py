@@ -18,6 +18,7 @@ from durable_dojo import Runtime
 from durable_dojo.testing import connect
 from durable_dojo.widgets import Inspector, Timeline
 from js import Date, WebSocketPair
+from pyodide.ffi import JsException
 from workers import DurableObject, Response, fetch
 
 
@@ -250,6 +251,8 @@ lazy_world = Runtime(durable_objects={"CONFIG": LazyConfig}, outbound=config_api
 lazy = lazy_world.env.CONFIG.getByName("c")
 results = await asyncio.gather(lazy.greet("ada"), lazy.greet("bob"), return_exceptions=True)
 for result in results:
+    if isinstance(result, Exception):                 # an exception from the object (chapter 4):
+        result = result.message.splitlines()[-1]      # its traceback's last line says what was raised
     print(repr(result))
 
 # %% [markdown]
@@ -350,7 +353,8 @@ for call in (lambda: strict.greet("ada"), lambda: strict_world.env.CONFIG.getByN
     try:
         await call()
     except Exception as error:
-        print(f"{type(error).__name__}: {error}  (remote={error.remote}, durableObjectReset={error.durableObjectReset})")
+        raised = error.message.splitlines()[-1]      # what the constructor raised (chapter 4)
+        print(f"{error.name} ({raised})  remote={error.remote}, durableObjectReset={error.durableObjectReset}")
 print("constructors:", len(strict_world.trace.select("constructor")), " resets:", len(strict_world.trace.select("reset")))
 
 strict_world.outbound = config_api                   # the API is back
@@ -358,8 +362,8 @@ fresh = strict_world.env.CONFIG.getByName("c")       # a reset breaks the old st
 print(await fresh.greet("ada"))
 try:
     await fresh.fail()
-except ValueError as error:
-    print(f"ValueError: {error}  (durableObjectReset={error.durableObjectReset})")
+except JsException as error:                         # not ValueError: chapter 4 says why
+    print(f"{error.name} ({error.message.splitlines()[-1]})  durableObjectReset={error.durableObjectReset}")
 print(await fresh.greet("bob"), "- same instance, constructors:", len(strict_world.trace.select("constructor")))
 
 # %% [markdown]

@@ -295,9 +295,12 @@ print("fetch is HTTP:           ", await response.text())
 # %% [markdown]
 # ## Errors across the stub
 #
-# An exception thrown in the object reaches the caller **as a copy**, marked `remote=True`.
-# Standard exception types keep their type and message; your own exception classes do not cross
-# (the platform only knows JavaScript's error types) and arrive as a plain error named after them.
+# An exception thrown in the object reaches the caller **as a copy**, marked `remote=True`, and
+# it does **not** keep its Python class: Pyodide hands a Python exception to JavaScript as a
+# `PythonError` whose message is the traceback, and that is what crosses the stub. The caller
+# catches a `JsException` named `"PythonError"`; the message's last line says what was raised
+# (`Overdrawn: balance 100 < 500`). So `except Overdrawn:` around a call never catches anything,
+# here as on Cloudflare: when the caller must act on an outcome, **return it as a value**.
 # Three more flags tell you what to do next:
 #
 # | flag | meaning | what to do |
@@ -332,8 +335,9 @@ wallet = bank.env.WALLET.getByName("ada")
 for amount in [500, -1]:
     try:
         await wallet.pay(amount)
-    except Exception as error:
-        print(f"{type(error).__name__}: {error}  remote={error.remote} retryable={error.retryable}")
+    except JsException as error:                     # not Overdrawn, not ValueError
+        raised = error.message.splitlines()[-1]      # the traceback's last line
+        print(f"{error.name} ({raised})  remote={error.remote} retryable={error.retryable}")
 
 call = wallet.slow_pay(10)
 bank.faults.crash_after(wallet, 0.5)

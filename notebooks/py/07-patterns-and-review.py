@@ -92,7 +92,7 @@ class Session(DurableObject):
     async def add_to_cart(self, item):
         data = await self.ctx.storage.get(["user", "cart"])
         if not data:
-            raise PermissionError("session expired: log in again")
+            return None                                # expired: an outcome, not an exception
         cart = data["cart"] + [item]
         await self.ctx.storage.put("cart", cart)
         await self._touch()
@@ -114,10 +114,10 @@ class Shop(WorkerEntrypoint):
             return Response("welcome", headers={"Set-Cookie": f"session={session_id.toString()}"})
         cookie = request.headers.get("Cookie") or ""
         session = self.env.SESSION.get(self.env.SESSION.idFromString(cookie.removeprefix("session=")))
-        try:
-            return Response(json.dumps(await session.add_to_cart(path.removeprefix("add/"))))
-        except PermissionError as error:
-            return Response(str(error), status=401)
+        cart = await session.add_to_cart(path.removeprefix("add/"))
+        if cart is None:                               # `except PermissionError` would catch nothing:
+            return Response("session expired: log in again", status=401)  # errors cross as PythonError
+        return Response(json.dumps(cart))
 
 
 shop = Runtime(durable_objects={"SESSION": Session}, worker=Shop)

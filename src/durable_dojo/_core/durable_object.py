@@ -25,7 +25,7 @@ from . import overload as _overload
 from . import websockets as _websockets
 from . import tracebacks as _tracebacks
 from . import watchdog as _watchdog
-from .errors import DurableObjectAbort, HangTimeout, JsError, JsException, error_name, mark_remote
+from .errors import DurableObjectAbort, HangTimeout, JsError, JsException, error_name, mark_remote, python_error
 from .alarms import AlarmClock
 from .events import Event
 from .ffi import call_relaxed, js_api, require_function
@@ -55,22 +55,27 @@ RPC_RESERVED = frozenset({"fetch", "connect", "dup", "constructor", "alarm", "we
                           "webSocketError"})
 
 
-def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = False) -> BaseException:
+def remote_copy(exc: BaseException, *, reset: bool = False, overloaded: bool = False,
+                python: bool = True) -> BaseException:
     """The exception as the caller sees it across the stub: a copy, marked `remote`.
 
-    Standard error types keep their type and message (semantics 8.4); a user-defined exception
-    class does not cross the boundary and arrives as a `JsError` with "ClassName: message".
+    A JavaScript error keeps its name and message (semantics 8.4). A Python exception becomes
+    what Pyodide makes of it, a "PythonError" whose message is its traceback (errors.py says
+    why); with `python=False` (a test's own code run inside the object) it keeps its type.
     The original error is attached as the cause, its traceback pruned to the learner's frames,
-    since learners need to see where it was raised even though the platform drops the stack.
+    since learners need to see where it was raised.
     """
     cls = type(exc)
     if isinstance(exc, DurableObjectAbort):
         copy = JsError(str(exc))
-    elif cls.__module__ == "builtins" or cls.__module__.startswith("durable_dojo") or isinstance(exc, JsException):
+    elif cls.__module__.startswith("durable_dojo") or isinstance(exc, JsException) or (
+            not python and cls.__module__ == "builtins"):
         try:
             copy = cls(*exc.args)
         except Exception:
             copy = JsError(f"{cls.__name__}: {exc}")
+    elif python:
+        copy = python_error(_tracebacks.prune(exc))
     else:
         copy = JsError(f"{cls.__name__}: {exc}")
     if getattr(exc, "durableObjectReset", False):
@@ -223,7 +228,7 @@ class Instance:
                 except BaseException:
                     pass
             reset = self.reset_error is not None and exc is self.reset_error
-            error = remote_copy(exc, reset=reset)
+            error = remote_copy(exc, reset=reset, python=event.kind != "run")
             event.fail(_as_seen_by(event, error) if reset else error)
             if event.kind in ("alarm", "ws", "call") and world.log_errors:  # nobody awaits these: say it
                 log.warning("%s raised in %r (%s)", type(exc).__name__, self.host, event.label, exc_info=exc)

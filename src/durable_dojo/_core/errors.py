@@ -7,9 +7,17 @@ and `JsError` (a plain JS `Error`) are `JsException`s named after the JS error, 
 `TypeError` thrown by a platform API arrives as a `JsException` named "TypeError" (see `ffi`).
 None of them is a Python `TypeError` or `ValueError`: `except TypeError` does not catch them,
 as on the platform.
+
+A Python exception that leaves an object (an RPC method, `fetch`, the constructor) goes the other
+way: Pyodide rejects the call's promise with a `PythonError`, whose message is the formatted
+traceback, and workerd's RPC keeps that name and message (measured with workerd 1.20261117.1: a
+thrown Error named "PythonError" reaches the caller with `name` "PythonError" and the same
+message). So the caller catches `JsException` named "PythonError", not the `ValueError` raised.
 """
 
 from __future__ import annotations
+
+import traceback as _traceback
 
 
 class JsException(Exception):
@@ -30,6 +38,28 @@ class JsException(Exception):
 
     def __reduce__(self):
         return (JsException, (self.name, self.message, self.stack), self.__dict__)
+
+
+PYTHON_ERROR = "PythonError"
+
+
+def python_error(exc: BaseException) -> JsException:
+    """The error a Python exception `exc` raised in an object is when it reaches the caller: a
+    `JsException` named "PythonError" whose message is the traceback (from the frames `exc`
+    carries: prune them first), ending with the exception's own line, e.g. "ValueError: bad"."""
+    text = "".join(_traceback.format_exception(exc))
+    if not text.startswith("Traceback"):  # no frame of the learner's: Pyodide's always has its own
+        text = "Traceback (most recent call last):\n" + text
+    return JsException(PYTHON_ERROR, text)
+
+
+def python_error_line(error: BaseException) -> str | None:
+    """For a "PythonError" from another object, the last line of its traceback (`ValueError:
+    bad amount`): what the learner raised. None for any other error."""
+    if not isinstance(error, JsException) or error.name != PYTHON_ERROR:
+        return None
+    lines = error.message.rstrip().splitlines()
+    return lines[-1] if lines else None
 
 
 class _NamedJsError(JsException):

@@ -23,7 +23,7 @@ import traceback
 import types
 from dataclasses import dataclass
 
-from .._core.errors import DeadlockError, HangTimeout, JsException
+from .._core.errors import DeadlockError, HangTimeout, JsException, python_error_line
 from .._core.runtime import Runtime
 from .manifest import Exercise, exercises, find
 
@@ -146,7 +146,10 @@ def describe_error(what: str, error: BaseException, answer) -> str:
     if isinstance(error, DeadlockError):
         return (f"{what} never finished: it awaits something that nothing will ever complete (a future nobody "
                 "resolves, or a request waiting for itself)." + _where(error, answer))
-    if isinstance(error, JsException):  # a JavaScript error, as Python code receives it (chapter 2)
+    raised = python_error_line(error)
+    if raised is not None:  # a Python exception raised in the object: the line it ends with says which
+        shown = raised
+    elif isinstance(error, JsException):  # a JavaScript error, as Python code receives it (chapter 2)
         shown = f"a JavaScript error, pyodide.ffi.JsException {error}"
     else:
         shown = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
