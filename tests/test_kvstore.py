@@ -139,6 +139,17 @@ def test_a_one_key_batch_commits_on_its_own_and_leaves_no_transaction_open(kv, d
     assert committed_view(db) == []
 
 
+@pytest.mark.parametrize("key", ["é", "😀", "a\ud800"])
+def test_a_non_ascii_key_committed_is_read_back_from_the_database_and_deleted(db, key):
+    kv = KvStore(db, "NS", "obj1")
+    kv.put(key, b"v")
+    kv.commit()
+    assert KvStore(db, "NS", "obj1").get(key) == b"v"  # a fresh view: the committed row, not the batch
+    kv.delete(key)
+    kv.commit()
+    assert KvStore(db, "NS", "obj1").get(key) is None
+
+
 def test_commit_with_nothing_pending_is_a_noop(kv, db):
     kv.commit()
     assert not db.conn.in_transaction

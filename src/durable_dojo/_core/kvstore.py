@@ -629,7 +629,8 @@ class KvStore:
         db = self._db
         if self._cleared or not db.has_kv:
             return None
-        row = db.cur.execute(db.layout.get, (*self._head, _key_param(key))).fetchone()
+        param = key if key.isascii() else _key_param(key)  # (_key_param's first case, without the call)
+        row = db.cur.execute(db.layout.get, (*self._head, param)).fetchone()
         return None if row is None else row[0]
 
     def get(self, key: str) -> bytes | None:
@@ -910,11 +911,12 @@ class KvStore:
         puts = []
         dels = []
         for k, v in p.items():  # one loop, not two comprehensions: a batch is often one key
+            param = k if k.isascii() else _key_param(k)  # (_key_param's first case, without the call)
             if v is None:
-                dels.append((*head, _key_param(k)))
+                dels.append((*head, param))
             else:
-                puts.append((*head, _key_param(k), v))
-        if puts:
+                puts.append((*head, param, v))
+        if puts and not db.has_kv:
             db.ensure_kv()
         if fail is not None and puts:
             cur.execute(layout.put, puts[0])  # part of the batch, then the fault
