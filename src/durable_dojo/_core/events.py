@@ -30,7 +30,7 @@ class Event:
             if self.fetch_reply is None:
                 reply.set_result(value)
             else:
-                self.fetch_reply.arrived(reply, value, None)
+                self.fetch_reply.arrived(value, None)
 
     def fail(self, exc: BaseException) -> None:
         reply = self.reply
@@ -38,4 +38,4 @@ class Event:
             if self.fetch_reply is None:
                 reply.set_exception(exc)
             else:
-                self.fetch_reply.arrived(reply, None, exc)
+                self.fetch_reply.arrived(None, exc)

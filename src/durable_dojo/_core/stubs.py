@@ -117,7 +117,7 @@ class DurableObjectStub:
                 raise JsException("TypeError", str(error)) from None
             label = f"{self._namespace.binding}.fetch({request._method._value_} {request._url})"
         call = FetchCall(self, request, label)
-        call._send(request, label, self._namespace.world.loop.create_future())
+        call._send(request, label)
         return call
 
     def __getattr__(self, name: str):
@@ -179,8 +179,8 @@ class FetchCall(WorldCall):
 
     def __init__(self, stub: DurableObjectStub, request, label: str):
         # WorldCall's fields set here too (one call less per fetch)
-        self._world = stub._namespace.world
-        self._future = None  # the reply's future, from `_send`
+        self._world = world = stub._namespace.world
+        self._future = world.loop.create_future()  # every hop's event settles this one
         self._label = label
         self._on_error = stub._note_error
         self._stub = stub
@@ -188,23 +188,23 @@ class FetchCall(WorldCall):
         self._follow = request._redirect == "follow"
         self._hops = 0
 
-    def _send(self, request, label: str, reply: asyncio.Future) -> None:
-        """Send one hop, whose outcome settles `reply` (the call's future)."""
-        self._future = reply
+    def _send(self, request, label: str) -> None:
+        """Send one hop: its event's reply is the call's future."""
         request._redirect = "manual"  # what a fetch handler sees: the mode of a received request
         stub = self._stub
         if stub._broken is not None:  # a reset broke the stub: the hop fails as a call would
-            self.arrived(reply, None, stub._broken)
+            self.arrived(None, stub._broken)
             return
-        event = stub._host.submit("fetch", "fetch", (request,), label, trace_kind="fetch:call", reply=reply)
+        event = stub._host.submit("fetch", "fetch", (request,), label, trace_kind="fetch:call", reply=self._future)
         event.fetch_reply = self  # (the event is delivered on the loop's next turn: in time)
 
-    def arrived(self, reply: asyncio.Future, response, error: BaseException | None) -> None:
+    def arrived(self, response, error: BaseException | None) -> None:
         """A hop's outcome (`Event.succeed` or `Event.fail`): the caller gets it next turn."""
         world = self._world
-        world.loop.call_soon(self._hand_over, reply, response, error, context=world._root_context)
+        world.loop.call_soon(self._hand_over, response, error, context=world._root_context)
 
-    def _hand_over(self, reply: asyncio.Future, response, error: BaseException | None) -> None:
+    def _hand_over(self, response, error: BaseException | None) -> None:
+        reply = self._future
         if reply.done():
             return  # the caller cancelled the call: no further hop
         if error is not None:
@@ -215,7 +215,7 @@ class FetchCall(WorldCall):
             target = redirect_request(self._request, response._status, location)
             self._request = target
             self._hops += 1
-            self._send(target, f"{self._stub._namespace.binding}.fetch({target.method} {target.url})", reply)
+            self._send(target, f"{self._stub._namespace.binding}.fetch({target.method} {target.url})")
             return
         if self._hops:
             response._redirected = True
