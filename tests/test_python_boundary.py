@@ -26,6 +26,12 @@ class Box(DurableObject):
     async def echo(self, *args):
         return list(args)
 
+    async def divide(self, a, b):
+        return a / b
+
+    async def raw(self):
+        return b"ab"
+
     async def alarm(self, alarm_info):
         pass
 
@@ -59,6 +65,13 @@ async def test_a_whole_float_comes_back_as_an_int_and_other_numbers_as_float(rt)
     assert [(v, type(v)) for v in got.values()] == [(2.0**60, float), (1.5, float), (0, int), (3, int)]
     echoed = await rt.env.BOX.getByName("b").echo(3.0, -0.0)
     assert [type(v) for v in echoed] == [int, int]
+
+
+async def test_a_bare_rpc_result_arrives_as_the_python_value_of_its_js_value(rt):
+    box = rt.env.BOX.getByName("b")
+    assert [(v, type(v)) for v in (await box.divide(6, 2), await box.divide(1, 2), await box.divide(7, 1))] == [
+        (3, int), (0.5, float), (7, int)]  # a whole float made in the object arrives as an int
+    assert type(await box.raw()) is memoryview
 
 
 async def test_bytes_and_blobs_come_back_as_memoryview(rt):

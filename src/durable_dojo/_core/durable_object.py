@@ -51,6 +51,7 @@ BCW_TIMEOUT_MESSAGE = (
 _LABEL = object()  # submit(): the trace's detail is the event's label
 # The trace kinds of an event's phases, made once (an f-string per event would be a new string each time).
 _START, _END, _ERROR = ({kind: f"{kind}:{phase}" for kind in Kind.EVENTS} for phase in ("start", "end", "error"))
+_ITS_OWN_COPY = frozenset((type(None), bool, int))  # values whose RPC copy is the value itself
 RPC_RESERVED = frozenset({"fetch", "connect", "dup", "constructor", "alarm", "webSocketMessage", "webSocketClose",
                           "webSocketError"})
 
@@ -654,8 +655,10 @@ class ObjectHost:
 def _copy_result(value, instance):
     """An RPC result as the caller receives it: structured-clone copy, HTTP objects detached,
     functions and stubs passed as RPC passes them."""
+    if type(value) in _ITS_OWN_COPY:  # a counter's int: codec.clone(value) would give it back as it is
+        return value
     if isinstance(value, (FetchResponse, Request)):
         return value._detached_copy()
-    if _codec.is_small_scalar(value):  # a counter's int: a plain copy, nothing to bound
+    if _codec.is_small_scalar(value):  # a short str, a float: a plain copy, nothing to bound
         return _codec.clone(value)
     return _codec.rpc_copy(value, rpc_externalizer(instance.world, instance))
