@@ -901,9 +901,9 @@ async def test_every_fetch_of_one_url_string_sends_its_own_normalised_request(ma
 ])
 async def test_a_url_string_stub_fetch_cannot_load_is_refused_every_time(site, url, message):
     _, stub = site
-    for _ in range(2):
+    for options in ({}, {}, {"redirect": "manual"}, {"redirect": "manual"}):  # both ways in, twice each
         with pytest.raises(JsException) as error:
-            await stub.fetch(url)
+            await stub.fetch(url, **options)
         assert (error.value.name, error.value.message) == ("TypeError", message)
 
 

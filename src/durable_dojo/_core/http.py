@@ -1132,9 +1132,10 @@ class Request(_BodyMixin):
         if cf is not None:
             self._cf = _copy_cf(cf)
         if redirect is not None:
-            if str(redirect).lower() not in ("follow", "manual"):
+            redirect = str(redirect).lower()
+            if redirect not in ("follow", "manual"):
                 raise TypeError(INVALID_REDIRECT_MODE_MESSAGE)
-            self._redirect = str(redirect).lower()
+            self._redirect = redirect
 
         no_body_allowed = self._method in _NO_BODY_METHODS
         self._body_used = False

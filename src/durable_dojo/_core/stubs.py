@@ -350,6 +350,7 @@ def _fetchable_url(url: str) -> str:
     return carried
 
 
+@functools.lru_cache(maxsize=1024)  # a pure check of the same few URLs: every general stub.fetch makes it
 def _require_absolute_url(url: str) -> None:
     scheme, sep, rest = url.partition("://")
     if not sep or not scheme or not rest or rest.startswith("/"):
