@@ -424,3 +424,16 @@ def test_a_fetch_stopped_by_the_hang_timeout_leaves_no_unretrieved_error_behind(
     assert rt.run(rt.env.S.getByName("s").fetch("http://do/x")).status == 200  # the world goes on
     gc.collect()
     assert "never retrieved" not in caplog.text
+
+
+async def test_a_tests_own_code_run_in_the_object_raises_its_own_exception(stub):
+    # run_in_durable_object runs the test's function in the object (as vitest-pool-workers'
+    # runInDurableObject does, in the same isolate): nothing crosses RPC, so pytest sees the
+    # AssertionError itself, not a PythonError.
+    from durable_dojo.testing import run_in_durable_object
+
+    async def check(obj, ctx):
+        assert await ctx.storage.get("missing") == "there", "not stored"
+
+    with pytest.raises(AssertionError, match="not stored"):
+        await run_in_durable_object(stub, check)
