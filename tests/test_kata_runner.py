@@ -93,8 +93,9 @@ def test_a_learners_error_points_at_their_line(project, capsys):
     path.write_text(path.read_text().replace("self.count += 1", "self.count += None"))
     code, out = dojo(capsys, "check", "counter")
     assert code == 1
-    assert "TypeError: unsupported operand" in out
+    assert "JsException: PythonError (raised in the object) TypeError: unsupported operand" in out
     assert f"at {COUNTER}:11 in increment: self.count += None" in out
+    assert "Traceback" not in out and "dojo-check-" not in out  # one line, no copy's path
 
 
 @pytest.mark.parametrize("name", ["01-counter", "1", "01", "01-c", "count"])

@@ -84,8 +84,17 @@ def _longrepr_message(report) -> str:
         return str(longrepr[2])
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None and getattr(crash, "message", None):
-        return crash.message
+        return _python_error_in_short(crash.message)
     return last_lines(str(longrepr), 20)
+
+
+def _python_error_in_short(message: str) -> str:
+    """An exception raised in the object reaches the test as a PythonError whose message is its
+    whole traceback; the line under it already says where: keep the exception's own line."""
+    head, _, rest = message.partition(": PythonError: Traceback (most recent call last):")
+    if not rest or not head.endswith("JsException"):
+        return message
+    return f"JsException: PythonError (raised in the object) {rest.rstrip().splitlines()[-1]}"
 
 
 _reporter: _Reporter | None = None
