@@ -174,3 +174,14 @@ async def test_run_sync_waits_on_the_wall_clock_in_a_real_time_world():
     finally:
         driver.cancel()
         rt.close()
+
+
+async def test_run_sync_that_has_to_wait_is_refused_while_schedules_are_explored():
+    from durable_dojo import explore
+
+    async def scenario(rt):
+        await rt.env.WAITER.getByName("a").jspi_method(9)
+
+    found = await explore(scenario, make_runtime=lambda: Runtime(durable_objects={"WAITER": Waiter}))
+    assert found.failures
+    assert "cannot wait while schedules are being explored" in str(found.failures[0].exception)
