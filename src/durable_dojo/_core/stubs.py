@@ -27,7 +27,6 @@ from .loop import current_scope
 MAX_REDIRECTS = 20  # the Fetch standard's bound
 
 _MISSING = object()
-_METHODS_KEPT = 64  # RPC methods a stub keeps (a program that makes names up keeps making new ones)
 
 
 class WorldCall:
@@ -83,8 +82,7 @@ class WorldCall:
 class DurableObjectStub:
     """A client for one Durable Object. Any attribute is an RPC method; `fetch` is HTTP."""
 
-    # __dict__ keeps the RPC methods made so far (`__getattr__`)
-    __slots__ = ("_namespace", "_host", "id", "name", "_broken", "__dict__")
+    __slots__ = ("_namespace", "_host", "id", "name", "_broken", "__weakref__")
 
     def __init__(self, namespace, host, id_: DurableObjectId):
         self._namespace = namespace
@@ -121,8 +119,7 @@ class DurableObjectStub:
         return call
 
     def __getattr__(self, name: str):
-        """`stub.<name>`: the RPC method `name` (made once per stub and name, then found in the
-        stub's `__dict__` without this call: an RPC call starts here)."""
+        """`stub.<name>`: the RPC method `name` (an RPC call starts here)."""
         if name.startswith("__"):
             raise AttributeError(name)
         label = self._namespace.call_label(name)
@@ -157,9 +154,7 @@ class DurableObjectStub:
             return call
 
         rpc.__name__ = name
-        if len(self.__dict__) < _METHODS_KEPT:
-            self.__dict__[name] = rpc
-        return rpc
+        return rpc  # not kept on the stub: the pair would be a reference cycle per stub
 
 
 class FetchCall(WorldCall):
