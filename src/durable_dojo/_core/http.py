@@ -762,20 +762,14 @@ class JsObject(JsDict):
         return {key: copy.deepcopy(value) for key, value in self.items()}
 
 
-class Uint8Array:
-    """A JavaScript `Uint8Array` seen from Python (a JsBuffer): `to_bytes()`, `to_py()`
-    (a memoryview), `length`, `byteLength`, indexing."""
+class _JsBytes:
+    """What a JavaScript `Uint8Array` and `ArrayBuffer` both give Python (JsBuffers): the bytes
+    as `to_bytes()`, `to_memoryview()`, `to_py()` (a memoryview) and `to_string()`."""
 
     __slots__ = ("_data",)
 
     def __init__(self, data: bytes):
         self._data = data
-
-    @property
-    def length(self) -> int:
-        return len(self._data)
-
-    byteLength = length
 
     def to_bytes(self) -> bytes:
         return bytes(self._data)
@@ -788,6 +782,19 @@ class Uint8Array:
 
     def to_string(self, encoding: str | None = None) -> str:
         return self._data.decode(encoding or "utf-8")
+
+
+class Uint8Array(_JsBytes):
+    """A JavaScript `Uint8Array` seen from Python (a JsBuffer): `to_bytes()`, `to_py()`
+    (a memoryview), `length`, `byteLength`, indexing."""
+
+    __slots__ = ()
+
+    @property
+    def length(self) -> int:
+        return len(self._data)
+
+    byteLength = length
 
     def __len__(self) -> int:
         return len(self._data)
@@ -799,31 +806,16 @@ class Uint8Array:
         return f"[object Uint8Array] ({len(self._data)} bytes)"
 
 
-class ArrayBuffer:
+class ArrayBuffer(_JsBytes):
     """A JavaScript `ArrayBuffer` seen from Python (a JsBuffer, as `arrayBuffer()` and the SDK's
     `buffer()` give it): `byteLength`, `to_bytes()`, `to_memoryview()`, `to_py()` (a memoryview),
     `to_string()`. Unlike a Uint8Array it has no items: read it through one of those."""
 
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes):
-        self._data = data
+    __slots__ = ()
 
     @property
     def byteLength(self) -> int:
         return len(self._data)
-
-    def to_bytes(self) -> bytes:
-        return bytes(self._data)
-
-    def to_memoryview(self) -> memoryview:
-        return memoryview(self._data)
-
-    def to_py(self, *, depth: int = -1, default_converter=None) -> memoryview:
-        return memoryview(self._data)
-
-    def to_string(self, encoding: str | None = None) -> str:
-        return self._data.decode(encoding or "utf-8")
 
     def __repr__(self) -> str:
         return f"[object ArrayBuffer] ({len(self._data)} bytes)"

@@ -173,19 +173,30 @@ def run_test_entry(rt: Runtime) -> WorldCall:
                           "or a `test(self, ctrl)` method on its WorkerEntrypoint class.")
 
     async def run():
-        if on_class:
-            entry = rt.isolates.worker_class(worker)(ExecutionContext(rt), rt.env).test
-        else:
-            entry = getattr(_isolate_copy(module), "test")
-        result = call_relaxed(entry, TestController(rt), rt.env, ExecutionContext(rt))
-        if inspect.isawaitable(result):
-            result = await result
+        result = await _call_handler(rt, worker if on_class else None, module, "test", TestController(rt),
+                                     ExecutionContext(rt))
         if isinstance(result, Response):
             return result._detached_copy()
         return result
 
-    reply = rt.loop.create_task(run(), context=rt._root_context.copy())
-    return WorldCall(rt, reply, f"test() of {module.__name__}")
+    return _in_world(rt, run(), f"test() of {module.__name__}")
+
+
+async def _call_handler(rt: Runtime, worker: type | None, module, name: str, controller, ctx):
+    """Call a handler as workerd does, relaxed, with `controller`, `env` and `ctx`: the method
+    `name` of the Worker class `worker` (an instance made with `ctx`), or without a class the
+    module-level function `name`, each as the Worker's isolate ran it; its result, awaited."""
+    if worker is not None:
+        entry = getattr(rt.isolates.worker_class(worker)(ctx, rt.env), name)
+    else:
+        entry = getattr(_isolate_copy(module), name)
+    result = call_relaxed(entry, controller, rt.env, ctx)
+    return await result if inspect.isawaitable(result) else result
+
+
+def _in_world(rt: Runtime, coro, label: str) -> WorldCall:
+    """Run `coro` as the world's own task (no object's scope); await the call for its outcome."""
+    return WorldCall(rt, rt.loop.create_task(coro, context=rt._root_context.copy()), label)
 
 
 class ScheduledController:
@@ -241,7 +252,8 @@ def run_scheduled(rt: Runtime, cron: str = "", scheduled_time: float | None = No
     module = getattr(worker, "project_module", None)  # module-level handlers, not a Worker class
     on_class = worker is not None and module is None
     if on_class:
-        found = callable(getattr(worker, "scheduled", None))
+        name = "scheduled"
+        found = callable(getattr(worker, name, None))
     else:
         name = fetch_handler_name(module, SCHEDULED_HANDLER_NAMES) if module is not None else None
         found = name is not None
@@ -251,16 +263,9 @@ def run_scheduled(rt: Runtime, cron: str = "", scheduled_time: float | None = No
 
     async def run():
         ctx = _EventContext(rt)
-        if on_class:
-            entry = rt.isolates.worker_class(worker)(ctx, rt.env).scheduled
-        else:
-            entry = getattr(_isolate_copy(module), name)
-        result = call_relaxed(entry, controller, rt.env, ctx)
-        if inspect.isawaitable(result):
-            await result
+        await _call_handler(rt, worker if on_class else None, module, name, controller, ctx)
         while ctx.pending:  # what was handed to waitUntil, including what that hands on
             await ctx.pending.pop(0)
         return ScheduledResult(no_retry=not controller.retry)
 
-    reply = rt.loop.create_task(run(), context=rt._root_context.copy())
-    return WorldCall(rt, reply, f"scheduled({cron!r})")
+    return _in_world(rt, run(), f"scheduled({cron!r})")
